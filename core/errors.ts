@@ -1,0 +1,88 @@
+/**
+ * Typed errors shared by every part of cdc-cache.
+ *
+ * Every error carries a stable `code` (for logs, metrics and dead-letter headers) and `retriable`,
+ * which decides the path a failure takes: retriable → retry with backoff and do not advance the
+ * checkpoint; not retriable → dead-letter the record and move on. Programming errors are never retried.
+ */
+
+/** Stable error codes. Add new ones; never change the meaning of an existing one. */
+export const ErrorCode = {
+  /** Input is not valid JSON (truncated line, stray bytes). */
+  BadJson: 'E_BAD_JSON',
+  /** JSON parsed, but the document is not a record shape we know. */
+  BadShape: 'E_BAD_SHAPE',
+  /** A change record names an operation we do not know. */
+  UnknownOp: 'E_UNKNOWN_OP',
+  /** A required field of a change record is missing or of the wrong type. */
+  MissingField: 'E_MISSING_FIELD',
+  /** A key template names a field that the change's image lacks (or is null). */
+  TemplateField: 'E_TEMPLATE_FIELD',
+  /** A projection or `when` function threw. */
+  RuleFunction: 'E_RULE_FUNCTION',
+  /** The configuration is invalid. */
+  Config: 'E_CONFIG',
+  /** A command-line usage error. */
+  Usage: 'E_USAGE',
+  /** The cache target failed (connection, timeout, server error). */
+  Target: 'E_TARGET',
+} as const;
+
+/** One of the {@link ErrorCode} values. */
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Options common to every cdc-cache error. */
+export interface CdcCacheErrorOptions {
+  /** The underlying error, if any. */
+  cause?: unknown;
+  /** Whether retrying the same input may succeed. @default false */
+  retriable?: boolean;
+}
+
+/** Base class of every error cdc-cache throws on purpose. */
+export class CdcCacheError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: ErrorCodeValue;
+  /** True when the same input may succeed later (target outage); false for bad input. */
+  readonly retriable: boolean;
+
+  constructor(code: ErrorCodeValue, message: string, options: CdcCacheErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retriable = options.retriable ?? false;
+  }
+}
+
+/** A source record could not be decoded into a ChangeEvent. Never retriable: dead-letter it. */
+export class DecodeError extends CdcCacheError {
+  /** Where the record came from, for example `orders.jsonl:12` or `inventory.customers/0@42`. */
+  readonly position: string | undefined;
+
+  constructor(code: ErrorCodeValue, message: string, options: CdcCacheErrorOptions & { position?: string } = {}) {
+    super(code, message, options);
+    this.position = options.position;
+  }
+}
+
+/** A ChangeEvent could not be turned into cache operations by the rules. Never retriable. */
+export class RuleError extends CdcCacheError {}
+
+/** The configuration is invalid; the message names the config path and the fix. */
+export class ConfigError extends CdcCacheError {
+  constructor(message: string, options: CdcCacheErrorOptions = {}) {
+    super(ErrorCode.Config, message, options);
+  }
+}
+
+/** The cache target failed. Retriable unless the server rejected the operation itself. */
+export class TargetError extends CdcCacheError {
+  constructor(message: string, options: CdcCacheErrorOptions = {}) {
+    super(ErrorCode.Target, message, { retriable: true, ...options });
+  }
+}
+
+/** True for any error that is safe to retry (carries `retriable: true`). */
+export function isRetriable(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { retriable?: unknown }).retriable === true;
+}

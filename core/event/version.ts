@@ -1,0 +1,62 @@
+/**
+ * Versions: source-native positions, totally ordered per key.
+ *
+ * A version is one or more non-negative decimal integers joined by `.`, of any size:
+ * DynamoDB `SequenceNumber` ("4421584500000000017450439091"), PostgreSQL LSN ("24023128"),
+ * MySQL binlog file index and position ("3.154.0"), SQL Server commit and change LSN, MongoDB
+ * seconds and ordinal, or a Kafka offset as the fallback. Components compare as integers, left to
+ * right; a version that is a prefix of another is the smaller.
+ *
+ * Targets that can only compare byte strings (Lua in Valkey, the engine's entries) store
+ * `versionSortKey(v)`, whose plain byte order equals `compareVersions` order.
+ */
+
+const VERSION_RE = /^\d+(?:\.\d+)*$/;
+
+/** True when `v` is a well-formed version string. */
+export function isVersion(v: string): boolean {
+  return VERSION_RE.test(v);
+}
+
+function stripZeros(component: string): string {
+  let i = 0;
+  while (i < component.length - 1 && component.charCodeAt(i) === 48) i++;
+  return i === 0 ? component : component.slice(i);
+}
+
+/** Compares two versions as integer sequences: negative if a < b, 0 if equal, positive if a > b. */
+export function compareVersions(a: string, b: string): number {
+  if (a === b) return 0;
+  const as = a.split('.');
+  const bs = b.split('.');
+  const n = Math.min(as.length, bs.length);
+  for (let i = 0; i < n; i++) {
+    const x = stripZeros(as[i]!);
+    const y = stripZeros(bs[i]!);
+    if (x.length !== y.length) return x.length - y.length;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return as.length - bs.length;
+}
+
+/**
+ * Encodes a version so that byte-wise string order equals {@link compareVersions} order:
+ * each component becomes its digit count as two digits followed by its digits, joined by `.`.
+ * Components longer than 99 digits are rejected.
+ */
+export function versionSortKey(v: string): string {
+  if (!isVersion(v)) throw new TypeError(`not a version: ${JSON.stringify(v)}`);
+  let out = '';
+  for (const part of v.split('.')) {
+    const digits = stripZeros(part);
+    if (digits.length > 99) throw new RangeError(`version component longer than 99 digits: ${v}`);
+    if (out !== '') out += '.';
+    out += (digits.length < 10 ? '0' : '') + digits.length + digits;
+  }
+  return out;
+}
+
+/** Converts a hexadecimal string (SQL Server LSN parts) to its decimal digits, exactly. */
+export function hexToDecimal(hex: string): string {
+  return BigInt(`0x${hex === '' ? '0' : hex}`).toString(10);
+}
