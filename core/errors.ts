@@ -59,7 +59,11 @@ export class DecodeError extends CdcCacheError {
   /** Where the record came from, for example `orders.jsonl:12` or `inventory.customers/0@42`. */
   readonly position: string | undefined;
 
-  constructor(code: ErrorCodeValue, message: string, options: CdcCacheErrorOptions & { position?: string } = {}) {
+  constructor(
+    code: ErrorCodeValue,
+    message: string,
+    options: CdcCacheErrorOptions & { position?: string } = {},
+  ) {
     super(code, message, options);
     this.position = options.position;
   }

@@ -23,7 +23,14 @@ export const Ops = ['create', 'update', 'delete', 'truncate', 'read'] as const;
 export type Op = (typeof Ops)[number];
 
 /** A JSON value as decoded (numbers may be `JSON.rawJSON` objects when a double would round them). */
-export type JsonValue = string | number | boolean | null | RawNumber | JsonValue[] | { [field: string]: JsonValue };
+export type JsonValue =
+  | string
+  | number
+  | boolean
+  | null
+  | RawNumber
+  | JsonValue[]
+  | { [field: string]: JsonValue };
 
 /** A number kept as its exact source text (`JSON.rawJSON`); `JSON.stringify` writes it back verbatim. */
 export interface RawNumber {

@@ -16,7 +16,9 @@ import type { CacheOp } from './cache-op.ts';
 export type OpOutcome = 'applied' | 'fenced';
 
 /** The result of one op: confirmed by the target, or failed. */
-export type OpResult = { ok: true; outcome: OpOutcome } | { ok: false; error: Error & { retriable?: boolean } };
+export type OpResult =
+  | { ok: true; outcome: OpOutcome }
+  | { ok: false; error: Error & { retriable?: boolean } };
 
 /** A cache backend that applies CacheOps. */
 export interface CacheTarget {

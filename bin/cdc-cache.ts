@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+/**
+ * The `cdc-cache` command: one executable, one verb per job. Each verb lives in bin/commands (or its
+ * owning folder) and is imported lazily, so `decode` never loads a network client.
+ */
+import { reportError, UsageError, writeOut } from './cli-error.ts';
+
+const USAGE = `cdc-cache — keep caches true to their database by following its change stream
+
+Usage: cdc-cache <command> [options]
+
+Commands:
+  decode [FILE|-]           decode change records into ChangeEvents (one JSON per line)
+  replay CHANGELOG...       apply change logs through the rules into a cache target
+  engine                    serve the cache engine over the Valkey protocol
+  help [command]            show help
+
+Run "cdc-cache <command> --help" for a command's options.
+`;
+
+type Verb = (argv: string[]) => Promise<number>;
+
+const VERBS: Record<string, () => Promise<Verb>> = {
+  decode: async () => (await import('./commands/decode.ts')).runDecode,
+  replay: async () => (await import('./commands/replay.ts')).runReplay,
+  engine: async () => (await import('../engine/cli.ts')).runEngineCli,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [verb, ...rest] = argv;
+  if (verb === undefined || verb === 'help' || verb === '--help' || verb === '-h') {
+    if (verb === 'help' && rest[0] !== undefined && rest[0] in VERBS)
+      return (await VERBS[rest[0]]!())(['--help']);
+    await writeOut(USAGE);
+    return verb === undefined ? 2 : 0;
+  }
+  const load = VERBS[verb];
+  if (load === undefined) return reportError(verb, new UsageError(`unknown command "${verb}"`));
+  try {
+    return await (await load())(rest);
+  } catch (error) {
+    if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
+      return reportError(verb, new UsageError((error as Error).message));
+    return reportError(verb, error);
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,33 @@
+/**
+ * CLI plumbing: usage errors and the one-line error format (`cdc-cache VERB: where: what`).
+ * Exit codes: 0 ok, 1 bad input or failed work, 2 usage error.
+ */
+import { CdcCacheError, ErrorCode } from '../core/errors.ts';
+
+/** A command-line usage error (exit code 2). */
+export class UsageError extends CdcCacheError {
+  constructor(message: string) {
+    super(ErrorCode.Usage, message);
+  }
+}
+
+/** Prints an error as one line on stderr and returns the exit code for it. */
+export function reportError(verb: string, error: unknown): number {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`cdc-cache ${verb}: ${message.split('\n')[0]}\n`);
+  if (error instanceof UsageError) {
+    process.stderr.write(`Run "cdc-cache help" for usage.\n`);
+    return 2;
+  }
+  if (!(error instanceof CdcCacheError) && process.env.CDC_CACHE_DEBUG)
+    process.stderr.write(`${(error as Error).stack}\n`);
+  return 1;
+}
+
+/** Writes to stdout, respecting backpressure (large outputs piped to `head` stay correct). */
+export function writeOut(text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (process.stdout.write(text)) resolve();
+    else process.stdout.once('drain', resolve).once('error', reject);
+  });
+}

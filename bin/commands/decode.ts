@@ -1,0 +1,118 @@
+/**
+ * `cdc-cache decode [FILE|-] [--source auto|dynamodb|debezium|lambda-kafka] [--table NAME]`
+ *
+ * Reads one JSON document or JSONL and prints one ChangeEvent per line as JSON. Records that are not
+ * row changes print nothing. The first bad record stops the command with a one-line error naming
+ * the file, the line/record and what is wrong (exit 1).
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import {
+  type DecodeOptions,
+  parseDocument,
+  type SourceHint,
+  SourceHints,
+  splitDocument,
+} from '../../core/decode/document.ts';
+import type { ChangeEvent } from '../../core/event/change-event.ts';
+import { UsageError, writeOut } from '../cli-error.ts';
+
+/** Help text for `decode`. */
+export const DECODE_USAGE = `cdc-cache decode [FILE|-] [--source auto|dynamodb|debezium|lambda-kafka] [--table NAME]
+  Decodes a change record, Lambda event, GetRecords response, Kafka value or JSONL change log
+  into ChangeEvents, one JSON object per line.`;
+
+async function readInput(file: string): Promise<string> {
+  if (file !== '-') {
+    try {
+      return await readFile(file, 'utf8');
+    } catch (error) {
+      throw new UsageError(`${file}: cannot read: ${(error as Error).message}`);
+    }
+  }
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The JSON printed for one event (field order fixed, optional flags only when set). */
+export function eventToJson(e: ChangeEvent): string {
+  const out: Record<string, unknown> = {
+    source: e.source,
+    table: e.table,
+    namespace: e.namespace,
+    op: e.op,
+    key: e.key,
+    before: e.before,
+    after: e.after,
+    version: e.version,
+    ts: e.ts,
+  };
+  if (e.ttlExpired) out.ttlExpired = true;
+  if (e.unavailable) out.unavailable = e.unavailable;
+  if (e.raw) out.raw = e.raw;
+  return JSON.stringify(out);
+}
+
+/** Splits input into documents: JSONL when the first line is a complete JSON value and more lines follow. */
+function documents(text: string, name: string): { label: string; text: string }[] {
+  const lines = text.split(/\r?\n/);
+  const nonEmpty = lines.filter((l) => l.trim() !== '' && !l.trim().startsWith('#'));
+  if (nonEmpty.length > 1) {
+    let firstParses = true;
+    try {
+      JSON.parse(nonEmpty[0]!);
+    } catch {
+      firstParses = false;
+    }
+    if (firstParses) {
+      const docs: { label: string; text: string }[] = [];
+      lines.forEach((l, i) => {
+        const t = l.trim();
+        if (t !== '' && !t.startsWith('#')) docs.push({ label: `${name}:${i + 1}`, text: t });
+      });
+      return docs;
+    }
+  }
+  return [{ label: name, text }];
+}
+
+/** Runs `decode`; returns the exit code. */
+export async function runDecode(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      source: { type: 'string', default: 'auto' },
+      table: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    await writeOut(`${DECODE_USAGE}\n`);
+    return 0;
+  }
+  if (positionals.length > 1) throw new UsageError('decode takes one FILE (or - for standard input)');
+  if (!(SourceHints as readonly string[]).includes(values.source)) {
+    throw new UsageError(`--source must be one of ${SourceHints.join(', ')}, got "${values.source}"`);
+  }
+  const file = positionals[0] ?? '-';
+  const name = file === '-' ? 'stdin' : file;
+  const options: DecodeOptions = { source: values.source as SourceHint };
+  if (values.table !== undefined) options.table = values.table;
+  const text = await readInput(file);
+  if (text.trim() === '') throw new UsageError(`${name}: empty input: expected a JSON document or JSONL`);
+  let out = '';
+  for (const doc of documents(text, name)) {
+    for (const record of splitDocument(parseDocument(doc.text, doc.label), options, doc.label)) {
+      const event = record.decode();
+      if (event !== null) out += `${eventToJson(event)}\n`;
+    }
+    if (out.length > 1 << 16) {
+      await writeOut(out);
+      out = '';
+    }
+  }
+  await writeOut(out);
+  return 0;
+}

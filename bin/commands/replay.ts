@@ -1,0 +1,120 @@
+/**
+ * `cdc-cache replay CHANGELOG... --config FILE [--target engine|valkey://…|valkeys://…] [--dump] [--dry-run]`
+ *
+ * Applies change logs through the rules. Prints a summary (stderr when stdout carries data);
+ * `--dump` prints the resulting cache state as one JSON object; `--dry-run` prints the planned ops,
+ * one JSON object per line, and touches no target. Dead letters are printed to stderr with their
+ * position and reason; they make the exit code 1 unless `--allow-dead-letters`.
+ */
+import { parseArgs } from 'node:util';
+import type { DecodeOptions, SourceHint } from '../../core/decode/document.ts';
+import type { DeadLetter, ReplayOptions, ReplaySummary } from '../../core/pipeline/replay.ts';
+import { replayChangeLogs } from '../../core/pipeline/replay.ts';
+import { loadConfig } from '../../core/rules/load.ts';
+import type { CacheOp } from '../../core/target/cache-op.ts';
+import type { CacheTarget } from '../../core/target/cache-target.ts';
+import { UsageError, writeOut } from '../cli-error.ts';
+import { openTarget } from '../targets.ts';
+
+/** Help text for `replay`. */
+export const REPLAY_USAGE = `cdc-cache replay CHANGELOG... --config FILE [--target engine|valkey://…|valkeys://…] [--dump] [--dry-run]
+    [--source auto|dynamodb|debezium|lambda-kafka] [--table NAME] [--batch-size N] [--allow-dead-letters]
+  Applies JSONL change logs through the rules into a cache target and prints a summary.
+  --dump        print the resulting cache as one JSON object { "key": "value", … }
+  --dry-run     print the planned cache operations (one JSON object per line); no target`;
+
+/** One planned op as printed by --dry-run. */
+export function opToJson(op: CacheOp): string {
+  if (op.kind === 'refresh')
+    return JSON.stringify({
+      op: 'refresh',
+      key: op.key,
+      value: op.value,
+      ttlMs: op.ttlMs,
+      version: op.version,
+    });
+  if (op.kind === 'invalidate') return JSON.stringify({ op: 'invalidate', key: op.key, version: op.version });
+  return JSON.stringify({ op: 'invalidatePrefix', prefix: op.prefix, version: op.version });
+}
+
+function formatSummary(s: ReplaySummary, target: string): string {
+  return (
+    `replayed ${s.records} records (${s.lines} lines) into ${target}: ${s.events} change events, ${s.skipped} not row changes, ` +
+    `${s.unmatched} unmatched; ops: ${s.ops.refresh} refresh, ${s.ops.invalidate} invalidate, ${s.ops.invalidatePrefix} prefix; ` +
+    `${s.applied} applied, ${s.fenced} fenced, ${s.failed} failed; ${s.deadLetters} dead letters\n`
+  );
+}
+
+/** Runs `replay`; returns the exit code. */
+export async function runReplay(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      target: { type: 'string' },
+      dump: { type: 'boolean', default: false },
+      'dry-run': { type: 'boolean', default: false },
+      source: { type: 'string', default: 'auto' },
+      table: { type: 'string' },
+      'batch-size': { type: 'string' },
+      'allow-dead-letters': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    await writeOut(`${REPLAY_USAGE}\n`);
+    return 0;
+  }
+  if (positionals.length === 0) throw new UsageError('replay needs at least one CHANGELOG file');
+  if (values.config === undefined)
+    throw new UsageError('replay needs --config FILE (a cdc-cache.config.json or .ts)');
+  if (values['dry-run'] && (values.dump || values.target !== undefined)) {
+    throw new UsageError('--dry-run prints planned ops and touches no target: drop --dump / --target');
+  }
+  const batchSize = values['batch-size'] === undefined ? 1000 : Number(values['batch-size']);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new UsageError('--batch-size must be a positive integer');
+  const config = await loadConfig(values.config);
+  for (const w of config.warnings) process.stderr.write(`warning: ${w}\n`);
+  const decode: DecodeOptions = { source: values.source as SourceHint };
+  if (values.table !== undefined) decode.table = values.table;
+  const targetSpec = values.target ?? config.target;
+  let target: CacheTarget | undefined;
+  if (!values['dry-run']) target = await openTarget(targetSpec);
+  const deadLetters: DeadLetter[] = [];
+  let planned = '';
+  try {
+    const options: ReplayOptions = {
+      config,
+      decode,
+      batchSize,
+      onDeadLetter: (d) => {
+        deadLetters.push(d);
+        process.stderr.write(`dead letter: ${d.position}: [${d.code}] ${d.reason}\n`);
+      },
+    };
+    if (target) options.target = target;
+    if (values['dry-run']) {
+      options.onPlan = (ops) => {
+        for (const op of ops) planned += `${opToJson(op)}\n`;
+      };
+    }
+    const summary = await replayChangeLogs(positionals, options);
+    const dataOnStdout = values['dry-run'] || values.dump;
+    if (values['dry-run']) await writeOut(planned);
+    if (values.dump && target) {
+      const state = await target.dump();
+      const sorted: Record<string, string> = {};
+      for (const k of Object.keys(state).sort()) sorted[k] = state[k]!;
+      await writeOut(`${JSON.stringify(sorted)}\n`);
+    }
+    const line = formatSummary(summary, values['dry-run'] ? 'dry run' : targetSpec);
+    if (dataOnStdout) process.stderr.write(line);
+    else await writeOut(line);
+    if (summary.failed > 0) return 1;
+    return deadLetters.length > 0 && !values['allow-dead-letters'] ? 1 : 0;
+  } finally {
+    await target?.close();
+  }
+}

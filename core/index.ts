@@ -1,0 +1,53 @@
+/**
+ * cdc-cache core: the change-event model, decoders, rules, planner, change logs, the CacheTarget
+ * contract and the replay pipeline. Imports no Kafka or AWS client (Lambda bundles stay small).
+ */
+export { type ChangeLogLine, kafkaChangeLogLine, linePosition, readChangeLog } from './changelog/read.ts';
+export * from './decode/index.ts';
+export * from './errors.ts';
+export {
+  type ChangeEvent,
+  formatPosition,
+  type JsonValue,
+  type Op,
+  Ops,
+  type RawNumber,
+  type Row,
+  type Source,
+  type SourcePosition,
+  Sources,
+} from './event/change-event.ts';
+export { compareVersions, hexToDecimal, isVersion, versionSortKey } from './event/version.ts';
+export { isRawNumber, parseExactJson, rawNumber, scalarText } from './json/exact-json.ts';
+export { applyWithRetry, RETRY_DEFAULTS, type RetryPolicy } from './pipeline/apply.ts';
+export {
+  type DeadLetter,
+  type ReplayOptions,
+  type ReplaySummary,
+  replayChangeLogs,
+} from './pipeline/replay.ts';
+export { opsForEvent, type Plan, type PlanFailure, planBatch } from './plan/planner.ts';
+export { type CompiledConfig, type CompiledRule, compileConfig } from './rules/compile.ts';
+export {
+  type Action,
+  Actions,
+  type CdcCacheConfig,
+  CONFIG_DEFAULTS,
+  defineConfig,
+  type ImageMode,
+  type KeySpec,
+  type RefreshSpec,
+  type RuleSpec,
+  type WhenSpec,
+} from './rules/config.ts';
+export { evaluateRule, ruleMatches } from './rules/evaluate.ts';
+export { loadConfig } from './rules/load.ts';
+export { compileTemplate, renderTemplate, type Template } from './rules/template.ts';
+export {
+  type CacheOp,
+  type InvalidateOp,
+  type InvalidatePrefixOp,
+  opKey,
+  type RefreshOp,
+} from './target/cache-op.ts';
+export { type CacheTarget, type OpOutcome, type OpResult, TARGET_DEFAULTS } from './target/cache-target.ts';

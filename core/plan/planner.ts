@@ -1,0 +1,104 @@
+/**
+ * The planner: a batch of ChangeEvents → coalesced CacheOps, plus what each input record needs
+ * acknowledged before its source position may be checkpointed.
+ *
+ * Invariants:
+ * - One op per key per batch: the op with the highest version wins; at equal versions an invalidate
+ *   beats a refresh (the safe choice when two rules disagree).
+ * - A prefix invalidation (truncate) is a barrier: key ops after it never merge with ops before it,
+ *   so applying ops in array order reproduces the source order.
+ * - `recordOps[i]` lists the op slots record i depends on. A record whose op was superseded depends on
+ *   the slot that superseded it: once that newer op is acknowledged, the record is covered.
+ * - A record that fails to plan is reported in `failures` (dead-letter it) and depends on nothing.
+ */
+import type { ChangeEvent } from '../event/change-event.ts';
+import { compareVersions } from '../event/version.ts';
+import type { CompiledConfig } from '../rules/compile.ts';
+import { evaluateRule, ruleMatches } from '../rules/evaluate.ts';
+import { type CacheOp, opKey } from '../target/cache-op.ts';
+
+/** A record that could not be planned. */
+export interface PlanFailure {
+  /** Index of the record in the planner's input. */
+  index: number;
+  error: Error & { code?: string };
+}
+
+/** The planner's output. */
+export interface Plan {
+  /** Coalesced ops, in source order. */
+  ops: CacheOp[];
+  /** For each input index, the indices into `ops` that must be acknowledged for that record. */
+  recordOps: number[][];
+  /** Records that failed to plan (rule errors): dead-letter them. */
+  failures: PlanFailure[];
+  /** Records no rule matched (counted, not an error). */
+  unmatched: number;
+}
+
+/** Returns true when `next` should replace `prev` for the same key. */
+function supersedes(prev: CacheOp, next: CacheOp): boolean {
+  const c = compareVersions(next.version, prev.version);
+  if (c !== 0) return c > 0;
+  return !(prev.kind !== 'refresh' && next.kind === 'refresh');
+}
+
+/** Lists the ops every matching rule asks for on one event. Throws RuleError. */
+export function opsForEvent(
+  config: CompiledConfig,
+  event: ChangeEvent,
+): { ops: CacheOp[]; matched: boolean } {
+  const ops: CacheOp[] = [];
+  let matched = false;
+  for (const rule of config.rules) {
+    if (!ruleMatches(rule, event)) continue;
+    matched = true;
+    for (const op of evaluateRule(rule, event)) ops.push(op);
+  }
+  return { ops, matched };
+}
+
+/**
+ * Plans a batch. `events[i]` may be null for a record that is not a row change (it depends on
+ * nothing and can be checkpointed at once).
+ */
+export function planBatch(config: CompiledConfig, events: readonly (ChangeEvent | null)[]): Plan {
+  const ops: CacheOp[] = [];
+  const recordOps: number[][] = [];
+  const failures: PlanFailure[] = [];
+  let slots = new Map<string, number>();
+  let unmatched = 0;
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i];
+    const deps: number[] = [];
+    recordOps.push(deps);
+    if (event === null || event === undefined) continue;
+    let produced: CacheOp[];
+    try {
+      const r = opsForEvent(config, event);
+      if (!r.matched) unmatched++;
+      produced = r.ops;
+    } catch (error) {
+      failures.push({ index: i, error: error as Error });
+      continue;
+    }
+    for (const op of produced) {
+      if (op.kind === 'invalidatePrefix') {
+        slots = new Map(); // barrier: later key ops start new slots
+        deps.push(ops.push(op) - 1);
+        continue;
+      }
+      const k = opKey(op);
+      const slot = slots.get(k);
+      if (slot === undefined) {
+        const at = ops.push(op) - 1;
+        slots.set(k, at);
+        deps.push(at);
+      } else {
+        if (supersedes(ops[slot]!, op)) ops[slot] = op;
+        if (!deps.includes(slot)) deps.push(slot);
+      }
+    }
+  }
+  return { ops, recordOps, failures, unmatched };
+}

@@ -1,0 +1,313 @@
+/**
+ * Validates a CdcCacheConfig once, at load, and compiles it for the hot path: templates parsed,
+ * table patterns compiled, defaults applied. Every error names the config path (`rules[2].keys[0]`)
+ * and the fix. Also returns warnings about rules that cannot do what they say with the images the
+ * source captures (refresh without a new image, old keys that cannot be invalidated).
+ */
+
+import { ConfigError } from '../errors.ts';
+import type { ChangeEvent, Op, Source } from '../event/change-event.ts';
+import { Ops, Sources } from '../event/change-event.ts';
+import {
+  type Action,
+  Actions,
+  type CdcCacheConfig,
+  CONFIG_DEFAULTS,
+  type ImageMode,
+  ImageModes,
+  type RefreshSpec,
+  type WhenSpec,
+} from './config.ts';
+import { compileTableMatcher, type TableMatcher } from './match.ts';
+import { compileTemplate, imageFields, type Template, TemplateSyntaxError } from './template.ts';
+
+/** A key template with its resolved action for create/update/read. */
+export interface CompiledKey {
+  template: Template;
+  action: Action;
+}
+
+/** A rule ready for evaluation. */
+export interface CompiledRule {
+  index: number;
+  /** `rules[3] (users)`, for messages. */
+  name: string;
+  table: TableMatcher;
+  source: Source | undefined;
+  keyFields: string[] | undefined;
+  keys: CompiledKey[];
+  prefix: string;
+  actions: Record<Op, Action>;
+  refresh: { fields: string[] | undefined; project: RefreshSpec['project']; ttlMs: number; jitter: number };
+  dependents: Template[];
+  when: ((event: ChangeEvent) => boolean) | undefined;
+  truncatePrefixes: string[];
+  images: ImageMode;
+}
+
+/** A validated configuration. */
+export interface CompiledConfig {
+  rules: CompiledRule[];
+  keyPrefix: string;
+  target: string;
+  warnings: string[];
+}
+
+const RULE_KEYS = new Set([
+  'table',
+  'source',
+  'keyFields',
+  'keys',
+  'prefix',
+  'action',
+  'on',
+  'refresh',
+  'dependents',
+  'when',
+  'truncate',
+  'images',
+]);
+const TOP_KEYS = new Set(['rules', 'keyPrefix', 'defaults', 'target', '$schema']);
+
+function fail(where: string, path: string, message: string): never {
+  throw new ConfigError(`${where}: ${path}: ${message}`);
+}
+
+function closest(name: string, known: Iterable<string>): string {
+  let best = '';
+  let bestScore = 0;
+  for (const k of known) {
+    let common = 0;
+    for (const ch of new Set(name)) if (k.includes(ch)) common++;
+    const score = common / Math.max(k.length, name.length);
+    if (score > bestScore) {
+      best = k;
+      bestScore = score;
+    }
+  }
+  return bestScore > 0.5 ? ` (did you mean "${best}"?)` : '';
+}
+
+function checkKeys(obj: object, known: Set<string>, where: string, path: string): void {
+  for (const k of Object.keys(obj)) {
+    if (!known.has(k))
+      fail(
+        where,
+        `${path}${path ? '.' : ''}${k}`,
+        `unknown option${closest(k, known)}; known: ${[...known].join(', ')}`,
+      );
+  }
+}
+
+function isStrArray(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((x) => typeof x === 'string');
+}
+
+function compileWhen(
+  when: unknown,
+  where: string,
+  path: string,
+): ((event: ChangeEvent) => boolean) | undefined {
+  if (when === undefined) return undefined;
+  if (typeof when === 'function') return when as (event: ChangeEvent) => boolean;
+  if (typeof when !== 'object' || when === null)
+    fail(where, path, 'must be an object { ops, changed, equals } or a function');
+  checkKeys(when, new Set(['ops', 'changed', 'equals']), where, path);
+  const spec = when as WhenSpec;
+  if (spec.ops !== undefined && (!isStrArray(spec.ops) || spec.ops.some((o) => !Ops.includes(o)))) {
+    fail(where, `${path}.ops`, `must list operations from ${Ops.join(', ')}`);
+  }
+  if (spec.changed !== undefined && !isStrArray(spec.changed))
+    fail(where, `${path}.changed`, 'must be a list of field names');
+  const equals = Object.entries(spec.equals ?? {}).map(([field, value]) => {
+    const parts = field.split('.');
+    const image =
+      parts[0] === 'before' || parts[0] === 'after' ? (parts.shift() as 'before' | 'after') : undefined;
+    return { image, parts, value };
+  });
+  return (event) => {
+    if (spec.ops !== undefined && !spec.ops.includes(event.op)) return false;
+    if (spec.changed !== undefined && event.before !== null && event.after !== null) {
+      const b = event.before;
+      const a = event.after;
+      if (!spec.changed.some((f) => JSON.stringify(b[f]) !== JSON.stringify(a[f]))) return false;
+    }
+    for (const { image, parts, value } of equals) {
+      let v: unknown = image === undefined ? (event.after ?? event.before) : event[image];
+      for (const p of parts)
+        v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[p] : undefined;
+      if (v !== value) return false;
+    }
+    return true;
+  };
+}
+
+function template(source: unknown, where: string, path: string): Template {
+  if (typeof source !== 'string') fail(where, path, 'must be a template string such as "user:{id}"');
+  try {
+    return compileTemplate(source);
+  } catch (e) {
+    if (e instanceof TemplateSyntaxError)
+      fail(where, path, `template ${JSON.stringify(source)} ${e.message}`);
+    throw e;
+  }
+}
+
+function seconds(v: unknown, where: string, path: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+    fail(where, path, 'must be a number of seconds >= 0');
+  return v;
+}
+
+function jitter(v: unknown, where: string, path: string): number {
+  if (typeof v !== 'number' || !(v >= 0 && v < 1))
+    fail(where, path, 'must be a fraction in [0, 1), e.g. 0.1 for up to 10% shorter');
+  return v;
+}
+
+function action(v: unknown, where: string, path: string): Action {
+  if (typeof v !== 'string' || !(Actions as readonly string[]).includes(v))
+    fail(where, path, `must be one of ${Actions.join(', ')}`);
+  return v as Action;
+}
+
+/** Validates and compiles a configuration. `where` names its file for messages. Throws ConfigError. */
+export function compileConfig(config: unknown, where = 'config'): CompiledConfig {
+  if (typeof config !== 'object' || config === null)
+    fail(where, '(root)', 'must be an object with a "rules" list');
+  checkKeys(config, TOP_KEYS, where, '');
+  const c = config as CdcCacheConfig;
+  if (!Array.isArray(c.rules) || c.rules.length === 0)
+    fail(where, 'rules', 'must be a non-empty list of rules');
+  const keyPrefix = c.keyPrefix ?? '';
+  if (typeof keyPrefix !== 'string') fail(where, 'keyPrefix', 'must be a string');
+  if (c.defaults !== undefined) checkKeys(c.defaults, new Set(['ttl', 'jitter']), where, 'defaults');
+  const defTtl =
+    c.defaults?.ttl === undefined ? CONFIG_DEFAULTS.ttl : seconds(c.defaults.ttl, where, 'defaults.ttl');
+  const defJitter =
+    c.defaults?.jitter === undefined
+      ? CONFIG_DEFAULTS.jitter
+      : jitter(c.defaults.jitter, where, 'defaults.jitter');
+  const target = c.target ?? CONFIG_DEFAULTS.target;
+  if (typeof target !== 'string')
+    fail(where, 'target', 'must be a string such as "engine" or "valkey://127.0.0.1:6379"');
+  const warnings: string[] = [];
+  const rules = c.rules.map((r, index): CompiledRule => {
+    const p = `rules[${index}]`;
+    if (typeof r !== 'object' || r === null) fail(where, p, 'must be an object');
+    checkKeys(r, RULE_KEYS, where, p);
+    if (typeof r.table !== 'string' || r.table === '')
+      fail(where, `${p}.table`, 'must name a table, e.g. "users" or "public.users"');
+    const name = `${p} (${r.table})`;
+    if (r.source !== undefined && !Sources.includes(r.source))
+      fail(where, `${p}.source`, `must be one of ${Sources.join(', ')}`);
+    if (r.keyFields !== undefined && (!isStrArray(r.keyFields) || r.keyFields.length === 0)) {
+      fail(where, `${p}.keyFields`, 'must be a non-empty list of field names');
+    }
+    const images = r.images ?? CONFIG_DEFAULTS.images;
+    if (!ImageModes.includes(images)) fail(where, `${p}.images`, `must be one of ${ImageModes.join(', ')}`);
+    const base =
+      r.action === undefined
+        ? r.refresh === undefined
+          ? 'invalidate'
+          : 'refresh'
+        : action(r.action, where, `${p}.action`);
+    if (!Array.isArray(r.keys) || r.keys.length === 0)
+      fail(where, `${p}.keys`, 'must be a non-empty list of key templates such as "user:{id}"');
+    const keys = r.keys.map((k, i): CompiledKey => {
+      if (typeof k === 'string') return { template: template(k, where, `${p}.keys[${i}]`), action: base };
+      if (typeof k !== 'object' || k === null)
+        fail(where, `${p}.keys[${i}]`, 'must be a template string or { template, action }');
+      checkKeys(k, new Set(['template', 'action']), where, `${p}.keys[${i}]`);
+      return {
+        template: template(k.template, where, `${p}.keys[${i}].template`),
+        action: k.action === undefined ? base : action(k.action, where, `${p}.keys[${i}].action`),
+      };
+    });
+    const on = r.on ?? {};
+    checkKeys(on, new Set(['create', 'update', 'delete', 'read', 'truncate']), where, `${p}.on`);
+    const actions: Record<Op, Action> = {
+      create: on.create === undefined ? base : action(on.create, where, `${p}.on.create`),
+      update: on.update === undefined ? base : action(on.update, where, `${p}.on.update`),
+      read: on.read === undefined ? base : action(on.read, where, `${p}.on.read`),
+      delete: on.delete === undefined ? 'invalidate' : action(on.delete, where, `${p}.on.delete`),
+      truncate: on.truncate === undefined ? 'invalidate' : action(on.truncate, where, `${p}.on.truncate`),
+    };
+    if (actions.delete === 'refresh')
+      fail(where, `${p}.on.delete`, 'a deleted row cannot be refreshed: use "invalidate" or "ignore"');
+    if (actions.truncate === 'refresh')
+      fail(where, `${p}.on.truncate`, 'a truncate cannot be refreshed: use "invalidate" or "ignore"');
+    const rs = r.refresh ?? {};
+    if (typeof rs !== 'object' || rs === null)
+      fail(where, `${p}.refresh`, 'must be an object { fields, ttl, jitter }');
+    checkKeys(rs, new Set(['fields', 'project', 'ttl', 'jitter']), where, `${p}.refresh`);
+    if (rs.fields !== undefined && (!isStrArray(rs.fields) || rs.fields.length === 0))
+      fail(where, `${p}.refresh.fields`, 'must be a non-empty list of field names');
+    if (rs.project !== undefined && typeof rs.project !== 'function')
+      fail(
+        where,
+        `${p}.refresh.project`,
+        'must be a function (row, event) => value (TypeScript/JS configs only)',
+      );
+    const refresh = {
+      fields: rs.fields,
+      project: rs.project,
+      ttlMs: Math.round((rs.ttl === undefined ? defTtl : seconds(rs.ttl, where, `${p}.refresh.ttl`)) * 1000),
+      jitter: rs.jitter === undefined ? defJitter : jitter(rs.jitter, where, `${p}.refresh.jitter`),
+    };
+    if (r.dependents !== undefined && !Array.isArray(r.dependents))
+      fail(where, `${p}.dependents`, 'must be a list of key templates');
+    const dependents = (r.dependents ?? []).map((d, i) => template(d, where, `${p}.dependents[${i}]`));
+    const truncateSpec = r.truncate ?? {};
+    checkKeys(truncateSpec, new Set(['prefixes']), where, `${p}.truncate`);
+    if (truncateSpec.prefixes !== undefined && !isStrArray(truncateSpec.prefixes))
+      fail(where, `${p}.truncate.prefixes`, 'must be a list of key prefixes');
+    const truncatePrefixes = truncateSpec.prefixes ?? [
+      ...new Set(keys.map((k) => k.template.staticPrefix).concat(dependents.map((d) => d.staticPrefix))),
+    ];
+    if (
+      actions.truncate === 'invalidate' &&
+      truncatePrefixes.some((x) => x === '') &&
+      (r.prefix ?? '') + keyPrefix === ''
+    ) {
+      warnings.push(
+        `${where}: ${name}: a key template has no literal prefix, so TRUNCATE would invalidate every key; declare truncate.prefixes or set on.truncate to "ignore"`,
+      );
+    }
+    const refreshing =
+      keys.some((k) => k.action === 'refresh') &&
+      (actions.create === 'refresh' || actions.update === 'refresh' || actions.read === 'refresh');
+    if (refreshing && (images === 'keys' || images === 'old')) {
+      warnings.push(
+        `${where}: ${name}: refresh needs the new image but images is "${images}"; every refresh falls back to invalidate (use NEW_IMAGE or NEW_AND_OLD_IMAGES)`,
+      );
+    }
+    const keyOnly = new Set(r.keyFields ?? []);
+    const nonKey = [...keys.map((k) => k.template), ...dependents]
+      .flatMap(imageFields)
+      .filter((f) => !keyOnly.has(f));
+    if (nonKey.length > 0 && images !== 'both') {
+      warnings.push(
+        `${where}: ${name}: templates read non-key fields (${[...new Set(nonKey)].join(', ')}) but images is "${images}": keys built from the old image cannot be invalidated on update/delete (use NEW_AND_OLD_IMAGES / REPLICA IDENTITY FULL)`,
+      );
+    }
+    if (r.prefix !== undefined && typeof r.prefix !== 'string')
+      fail(where, `${p}.prefix`, 'must be a string');
+    return {
+      index,
+      name,
+      table: compileTableMatcher(r.table),
+      source: r.source,
+      keyFields: r.keyFields,
+      keys,
+      prefix: keyPrefix + (r.prefix ?? ''),
+      actions,
+      refresh,
+      dependents,
+      when: compileWhen(r.when, where, `${p}.when`),
+      truncatePrefixes,
+      images,
+    };
+  });
+  return { rules, keyPrefix, target, warnings };
+}

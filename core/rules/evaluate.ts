@@ -1,0 +1,194 @@
+/**
+ * Evaluates one compiled rule against one ChangeEvent, producing CacheOps (not yet coalesced).
+ *
+ * - create/update/read: each key built from the new image gets the key's action (refresh or
+ *   invalidate); on update, keys built from the old image that differ are invalidated (email changed →
+ *   the old email key goes).
+ * - delete: keys built from the old image (or the record key) are invalidated.
+ * - truncate: the rule's key prefixes are invalidated.
+ * - dependents are invalidated from every image they can be built from.
+ * - refresh falls back to invalidate when the new image is absent or lacks (or has unavailable)
+ *   fields the projection needs.
+ * Throws RuleError (never retriable) when a key cannot be built: a key from a guess is worse than a
+ * dead letter.
+ */
+
+import { ErrorCode, RuleError } from '../errors.ts';
+import type { ChangeEvent, Row } from '../event/change-event.ts';
+import type { CacheOp } from '../target/cache-op.ts';
+import type { CompiledRule } from './compile.ts';
+import { renderTemplate, type Template, type TemplateImages, type Unresolved } from './template.ts';
+
+/** True when the rule applies to the event (table, source, filter). */
+export function ruleMatches(rule: CompiledRule, event: ChangeEvent): boolean {
+  if (rule.source !== undefined && rule.source !== event.source) return false;
+  if (!rule.table.matches(event.table, event.namespace)) return false;
+  if (rule.when === undefined) return true;
+  try {
+    return rule.when(event);
+  } catch (cause) {
+    throw new RuleError(ErrorCode.RuleFunction, `${rule.name}: "when" threw: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+}
+
+function unresolvedError(rule: CompiledRule, t: Template, u: Unresolved, event: ChangeEvent): RuleError {
+  const why =
+    u.reason === 'unavailable'
+      ? 'is unavailable (unchanged TOAST value not sent)'
+      : u.reason === 'null'
+        ? 'is null'
+        : 'is missing';
+  return new RuleError(
+    ErrorCode.TemplateField,
+    `${rule.name}: key template "${t.source}": field "${u.ref.text}" ${why} in the ${u.image} image of this ${event.op}` +
+      ' (capture the needed image — NEW_AND_OLD_IMAGES / REPLICA IDENTITY FULL — or set keyFields)',
+  );
+}
+
+/** FNV-1a over key and version → [0, 1): deterministic jitter, so replays produce identical TTLs. */
+function unitHash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) / 0x100000000;
+}
+
+/** Builds the refreshed value, or undefined when the image cannot support it (→ invalidate). */
+function project(rule: CompiledRule, event: ChangeEvent): string | undefined {
+  const after = event.after;
+  if (after === null) return undefined;
+  const unavailable = event.unavailable ?? [];
+  const { fields, project: fn } = rule.refresh;
+  if (fn !== undefined) {
+    if (unavailable.length > 0) return undefined;
+    let v: unknown;
+    try {
+      v = fn(after, event);
+    } catch (cause) {
+      throw new RuleError(
+        ErrorCode.RuleFunction,
+        `${rule.name}: refresh.project threw: ${(cause as Error).message}`,
+        { cause },
+      );
+    }
+    if (v === undefined) return undefined;
+    return typeof v === 'string' ? v : JSON.stringify(v);
+  }
+  if (fields === undefined) return unavailable.length > 0 ? undefined : JSON.stringify(after);
+  const out: Row = {};
+  for (const f of fields) {
+    const v = after[f];
+    if (v === undefined || unavailable.includes(f)) return undefined;
+    out[f] = v;
+  }
+  return JSON.stringify(out);
+}
+
+function ttlMs(rule: CompiledRule, key: string, version: string): number {
+  const { ttlMs: ttl, jitter } = rule.refresh;
+  if (jitter === 0 || ttl === 0) return ttl;
+  return Math.max(1, Math.round(ttl * (1 - jitter * unitHash(`${key}\u0000${version}`))));
+}
+
+function withKeyFields(rule: CompiledRule, event: ChangeEvent): Row | null {
+  if (event.key !== null || rule.keyFields === undefined) return event.key;
+  const image = event.after ?? event.before;
+  if (image === null) return null;
+  const key: Row = {};
+  for (const f of rule.keyFields) {
+    const v = image[f];
+    if (v === undefined || v === null) {
+      throw new RuleError(
+        ErrorCode.TemplateField,
+        `${rule.name}: key field "${f}" is missing from the record's images and the record has no key`,
+      );
+    }
+    key[f] = v;
+  }
+  return key;
+}
+
+/** Produces the ops one rule asks for on one event. */
+export function evaluateRule(rule: CompiledRule, event: ChangeEvent): CacheOp[] {
+  const { version, op } = event;
+  const action = rule.actions[op];
+  if (action === 'ignore') return [];
+  const ops: CacheOp[] = [];
+  if (op === 'truncate') {
+    for (const prefix of rule.truncatePrefixes)
+      ops.push({ kind: 'invalidatePrefix', prefix: rule.prefix + prefix, version });
+    return ops;
+  }
+  const key = withKeyFields(rule, event);
+  const deleting = op === 'delete';
+  const current = deleting ? event.before : event.after;
+  const images: TemplateImages = {
+    key,
+    before: event.before,
+    after: event.after,
+    current,
+    unavailable: event.unavailable,
+  };
+  const oldImages: TemplateImages | undefined =
+    op === 'update' && event.before !== null
+      ? { key, before: event.before, after: event.after, current: event.before }
+      : undefined;
+  const written = new Set<string>();
+  let value: string | undefined | null = null; // null = not computed yet
+  for (const k of rule.keys) {
+    const rendered = renderTemplate(k.template, images);
+    if (typeof rendered !== 'string') throw unresolvedError(rule, k.template, rendered, event);
+    const full = rule.prefix + rendered;
+    written.add(full);
+    if (deleting || k.action === 'invalidate' || action === 'invalidate') {
+      ops.push({ kind: 'invalidate', key: full, version });
+    } else if (k.action === 'refresh') {
+      if (value === null) value = project(rule, event);
+      if (value === undefined) ops.push({ kind: 'invalidate', key: full, version });
+      else ops.push({ kind: 'refresh', key: full, value, ttlMs: ttlMs(rule, full, version), version });
+    }
+    if (oldImages !== undefined) {
+      const old = renderTemplate(k.template, oldImages);
+      // An old image lacking the field (partial before image) cannot name the old key; the config
+      // loader warned about it up front.
+      if (typeof old === 'string' && !written.has(rule.prefix + old)) {
+        written.add(rule.prefix + old);
+        ops.push({ kind: 'invalidate', key: rule.prefix + old, version });
+      }
+    }
+  }
+  for (const d of rule.dependents) {
+    let built = false;
+    let firstFailure: Unresolved | undefined;
+    for (const image of [event.after, event.before]) {
+      if (image === null) continue;
+      const r = renderTemplate(d, {
+        key,
+        before: event.before,
+        after: event.after,
+        current: image,
+        unavailable: image === event.after ? event.unavailable : undefined,
+      });
+      if (typeof r !== 'string') {
+        firstFailure ??= r;
+        continue;
+      }
+      built = true;
+      const full = rule.prefix + r;
+      if (!written.has(full)) {
+        written.add(full);
+        ops.push({ kind: 'invalidate', key: full, version });
+      }
+    }
+    if (!built) {
+      const r = renderTemplate(d, images);
+      if (typeof r === 'string') ops.push({ kind: 'invalidate', key: rule.prefix + r, version });
+      else throw unresolvedError(rule, d, firstFailure ?? r, event);
+    }
+  }
+  return ops;
+}
