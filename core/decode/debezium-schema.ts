@@ -88,14 +88,9 @@ export function applyRowSchema(row: Row | null, schema: Obj | undefined): Row | 
   return convertRow(row, schema.fields);
 }
 
-/** Lists fields that hold a schemaless VariableScaleDecimal ({ scale, value }), kept raw. */
-export function rawDecimalFields(row: Row | null): string[] {
-  if (row === null) return [];
-  const out: string[] = [];
-  for (const k of Object.keys(row)) {
-    const v = row[k];
-    if (isObj(v) && typeof v.value === 'string' && typeof v.scale === 'number' && Object.keys(v).length === 2)
-      out.push(k);
-  }
-  return out;
+/** True for a schemaless VariableScaleDecimal ({ scale, value }), which is kept raw. */
+export function isRawDecimal(v: unknown): boolean {
+  return (
+    isObj(v) && typeof v.value === 'string' && typeof v.scale === 'number' && Object.keys(v).length === 2
+  );
 }

@@ -15,7 +15,7 @@
 
 import { DecodeError, ErrorCode } from '../errors.ts';
 import type { ChangeEvent, Op, Row, SourcePosition } from '../event/change-event.ts';
-import { applyRowSchema, envelopeFieldSchema, rawDecimalFields } from './debezium-schema.ts';
+import { applyRowSchema, envelopeFieldSchema, isRawDecimal } from './debezium-schema.ts';
 import { versionFromSource } from './debezium-version.ts';
 import { mongoDocument, mongoKey } from './mongodb.ts';
 import { isObj, type Obj, optStr, typeName } from './shape.ts';
@@ -52,28 +52,67 @@ function placeholderAsBase64(placeholder: string): string {
 
 function isPlaceholder(v: unknown, placeholder: string): boolean {
   if (v === placeholder) return true;
-  if (typeof v === 'string') return v === placeholderAsBase64(placeholder);
+  if (typeof v === 'string') return v.length > placeholder.length && v === placeholderAsBase64(placeholder);
   if (Array.isArray(v)) return v.length > 0 && v.every((x) => x === placeholder);
   return false;
 }
 
-/** Removes placeholder fields from `row` in place; returns their names. */
-function stripUnavailable(row: Row | null, placeholder: string, into: string[]): void {
+/** `rowFlags` bit: a top-level row value is a number that may have been rounded by JSON.parse. */
+export const ROW_INEXACT = 1;
+/** `rowFlags` bit: a row holds nested objects/arrays (not scanned for rounding here). */
+export const ROW_NESTED = 2;
+let rowFlags = 0;
+
+/**
+ * What the last decode saw in its row images (ROW_INEXACT | ROW_NESTED). Read right after a
+ * synchronous decode by the text fast path (debezium-text.ts), so it never needs a second walk.
+ */
+export function lastRowFlags(): number {
+  return rowFlags;
+}
+
+/**
+ * One pass over a row: removes unchanged-TOAST placeholders (listing them in `unavailable`) and,
+ * for schemaless events, lists VariableScaleDecimal structs kept raw.
+ */
+function scanRow(
+  row: Row | null,
+  placeholder: string,
+  unavailable: string[],
+  raw: string[] | undefined,
+): void {
   if (row === null) return;
-  for (const k of Object.keys(row)) {
-    if (isPlaceholder(row[k], placeholder)) {
+  for (const k in row) {
+    const v = row[k];
+    if (v === null) continue;
+    if (typeof v === 'number') {
+      if (!Number.isSafeInteger(v)) rowFlags |= ROW_INEXACT;
+      continue;
+    }
+    if (typeof v === 'object') rowFlags |= ROW_NESTED;
+    if (isPlaceholder(v, placeholder)) {
       delete row[k];
-      if (!into.includes(k)) into.push(k);
+      if (!unavailable.includes(k)) unavailable.push(k);
+    } else if (raw !== undefined && isRawDecimal(v)) {
+      raw.push(k);
     }
   }
 }
 
+const topicCache = new Map<string, { table?: string; namespace?: string }>();
+const NO_TOPIC = {};
+
+/** Table and namespace from a Debezium topic name (`prefix.schema.table`), cached per topic. */
 function topicParts(topic: string | undefined): { table?: string; namespace?: string } {
-  if (topic === undefined) return {};
-  const parts = topic.split('.');
-  if (parts.length < 2) return { table: topic };
-  const table = parts[parts.length - 1]!;
-  return parts.length >= 3 ? { table, namespace: parts[parts.length - 2]! } : { table };
+  if (topic === undefined) return NO_TOPIC;
+  let parsed = topicCache.get(topic);
+  if (parsed === undefined) {
+    const parts = topic.split('.');
+    const table = parts[parts.length - 1]!;
+    parsed = parts.length >= 3 ? { table, namespace: parts[parts.length - 2]! } : { table };
+    if (topicCache.size < 10_000) topicCache.set(topic, parsed);
+  }
+  return parsed;
 }
 
 function rowOrNull(v: unknown, field: string): Row | null {
@@ -108,8 +147,9 @@ function isNonRowChange(doc: Obj, schema: unknown): boolean {
     if (name.endsWith('.Key')) return true;
     if (name.endsWith('Heartbeat') || name.endsWith('TransactionMetadataValue')) return true;
   }
-  const keys = Object.keys(doc);
-  return keys.length === 1 && keys[0] === 'ts_ms'; // heartbeat without schema
+  if (doc.ts_ms === undefined || 'op' in doc) return false;
+  for (const k in doc) if (k !== 'ts_ms') return false;
+  return true; // heartbeat without schema: { ts_ms } alone
 }
 
 function finish(event: ChangeEvent, ctx: KafkaContext): ChangeEvent {
@@ -163,7 +203,7 @@ function decodeEnvelope(payload: Obj, schema: unknown, ctx: KafkaContext): Chang
   let after: Row | null;
   let key = keyRow(ctx.key);
   const unavailable: string[] = [];
-  let raw: string[] = [];
+  const raw: string[] = [];
   if (isMongo) {
     before = mongoDocument(payload.before, 'before');
     after = mongoDocument(payload.after, 'after');
@@ -177,12 +217,10 @@ function decodeEnvelope(payload: Obj, schema: unknown, ctx: KafkaContext): Chang
     if (isObj(schema)) {
       before = applyRowSchema(before, envelopeFieldSchema(schema, 'before'));
       after = applyRowSchema(after, envelopeFieldSchema(schema, 'after'));
-    } else {
-      raw = rawDecimalFields(after ?? before);
     }
     const placeholder = ctx.unavailablePlaceholder ?? DEFAULT_UNAVAILABLE_PLACEHOLDER;
-    stripUnavailable(after, placeholder, unavailable);
-    stripUnavailable(before, placeholder, unavailable);
+    scanRow(after, placeholder, unavailable, schema === undefined ? raw : undefined);
+    scanRow(before, placeholder, unavailable, schema === undefined && after === null ? raw : undefined);
   }
   // MySQL snapshots send source.ts_ms = 0: fall back to the envelope's processing time.
   const ts =
@@ -244,7 +282,7 @@ function decodeUnwrapped(row: Obj, ctx: KafkaContext): ChangeEvent {
   for (const k of Object.keys(meta)) source[k.startsWith('source_') ? k.slice(7) : k] = meta[k];
   const ts = typeof source.ts_ms === 'number' ? source.ts_ms : 0;
   const unavailable: string[] = [];
-  stripUnavailable(image, ctx.unavailablePlaceholder ?? DEFAULT_UNAVAILABLE_PLACEHOLDER, unavailable);
+  scanRow(image, ctx.unavailablePlaceholder ?? DEFAULT_UNAVAILABLE_PLACEHOLDER, unavailable, undefined);
   const event: ChangeEvent = {
     source: 'debezium',
     table,
@@ -271,6 +309,7 @@ function looksUnwrapped(doc: Obj, ctx: KafkaContext): boolean {
  * Returns null for records that are not row changes.
  */
 export function decodeDebeziumValue(value: unknown, ctx: KafkaContext = {}): ChangeEvent | null {
+  rowFlags = 0;
   if (value === null || value === undefined) return null; // tombstone
   if (!isObj(value))
     throw new DecodeError(ErrorCode.BadShape, `a Debezium value must be an object, got a ${typeName(value)}`);

@@ -12,6 +12,7 @@ import { DecodeError, ErrorCode } from '../errors.ts';
 import type { ChangeEvent } from '../event/change-event.ts';
 import { parseExactJson } from '../json/exact-json.ts';
 import { decodeDebeziumValue, type KafkaContext } from './debezium.ts';
+import { decodeDebeziumText } from './debezium-text.ts';
 import { decodeDynamoDbRecord } from './dynamodb.ts';
 import { isObj, type Obj, optIntText, typeName } from './shape.ts';
 
@@ -86,19 +87,24 @@ function parseKafkaText(text: string, what: 'key' | 'value'): unknown {
   }
 }
 
-function fromBase64(v: unknown, what: 'key' | 'value'): unknown {
+function base64Text(v: unknown, what: 'key' | 'value'): string | null {
   if (v === undefined || v === null) return null;
-  if (typeof v !== 'string')
+  if (typeof v !== 'string') {
     throw new DecodeError(
       ErrorCode.MissingField,
       `field "${what}" must be base64 text, got a ${typeName(v)}`,
     );
+  }
   const text = Buffer.from(v, 'base64').toString('utf8');
-  return text === '' ? null : parseKafkaText(text, what);
+  return text === '' ? null : text;
 }
 
-function fromText(v: unknown, what: 'key' | 'value'): unknown {
-  return typeof v === 'string' ? parseKafkaText(v, what) : (v ?? null);
+function parsedKey(v: unknown, base64: boolean): unknown {
+  if (base64) {
+    const text = base64Text(v, 'key');
+    return text === null ? null : parseKafkaText(text, 'key');
+  }
+  return typeof v === 'string' ? parseKafkaText(v, 'key') : (v ?? null);
 }
 
 function kafkaRecord(doc: Obj, label: string, options: DecodeOptions, base64: boolean): SourceRecord {
@@ -107,17 +113,15 @@ function kafkaRecord(doc: Obj, label: string, options: DecodeOptions, base64: bo
   const offset = optIntText(doc, 'offset');
   const where = topic !== undefined && offset !== undefined ? `${topic}/${partition}@${offset}` : label;
   return record('debezium', where, doc, () => {
-    const value = base64 ? fromBase64(doc.value, 'value') : fromText(doc.value, 'value');
-    const ctx: KafkaContext = {
-      partition,
-      key: base64 ? fromBase64(doc.key, 'key') : fromText(doc.key, 'key'),
-    };
+    const ctx: KafkaContext = { partition, key: parsedKey(doc.key, base64) };
     if (topic !== undefined) ctx.topic = topic;
     if (offset !== undefined) ctx.offset = offset;
     if (options.table !== undefined) ctx.table = options.table;
     if (options.unavailablePlaceholder !== undefined)
       ctx.unavailablePlaceholder = options.unavailablePlaceholder;
-    return decodeDebeziumValue(value, ctx);
+    if (base64) return decodeDebeziumText(base64Text(doc.value, 'value'), ctx);
+    if (typeof doc.value === 'string') return decodeDebeziumText(doc.value, ctx);
+    return decodeDebeziumValue(doc.value ?? null, ctx);
   });
 }
 

@@ -27,6 +27,10 @@ function stripZeros(component: string): string {
 /** Compares two versions as integer sequences: negative if a < b, 0 if equal, positive if a > b. */
 export function compareVersions(a: string, b: string): number {
   if (a === b) return 0;
+  // Hot path (planner): single-component versions without leading zeros.
+  if (a.charCodeAt(0) !== 48 && b.charCodeAt(0) !== 48 && !a.includes('.') && !b.includes('.')) {
+    return a.length !== b.length ? a.length - b.length : a < b ? -1 : 1;
+  }
   const as = a.split('.');
   const bs = b.split('.');
   const n = Math.min(as.length, bs.length);

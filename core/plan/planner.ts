@@ -15,7 +15,7 @@ import type { ChangeEvent } from '../event/change-event.ts';
 import { compareVersions } from '../event/version.ts';
 import type { CompiledConfig } from '../rules/compile.ts';
 import { evaluateRule, ruleMatches } from '../rules/evaluate.ts';
-import { type CacheOp, opKey } from '../target/cache-op.ts';
+import type { CacheOp } from '../target/cache-op.ts';
 
 /** A record that could not be planned. */
 export interface PlanFailure {
@@ -43,17 +43,17 @@ function supersedes(prev: CacheOp, next: CacheOp): boolean {
   return !(prev.kind !== 'refresh' && next.kind === 'refresh');
 }
 
-/** Lists the ops every matching rule asks for on one event. Throws RuleError. */
+/** Lists the ops every matching rule asks for on one event, appended to `ops`. Throws RuleError. */
 export function opsForEvent(
   config: CompiledConfig,
   event: ChangeEvent,
+  ops: CacheOp[] = [],
 ): { ops: CacheOp[]; matched: boolean } {
-  const ops: CacheOp[] = [];
   let matched = false;
   for (const rule of config.rules) {
     if (!ruleMatches(rule, event)) continue;
     matched = true;
-    for (const op of evaluateRule(rule, event)) ops.push(op);
+    evaluateRule(rule, event, ops);
   }
   return { ops, matched };
 }
@@ -68,16 +68,15 @@ export function planBatch(config: CompiledConfig, events: readonly (ChangeEvent 
   const failures: PlanFailure[] = [];
   let slots = new Map<string, number>();
   let unmatched = 0;
+  const produced: CacheOp[] = []; // scratch, reused per event
   for (let i = 0; i < events.length; i++) {
     const event = events[i];
     const deps: number[] = [];
     recordOps.push(deps);
     if (event === null || event === undefined) continue;
-    let produced: CacheOp[];
+    produced.length = 0;
     try {
-      const r = opsForEvent(config, event);
-      if (!r.matched) unmatched++;
-      produced = r.ops;
+      if (!opsForEvent(config, event, produced).matched) unmatched++;
     } catch (error) {
       failures.push({ index: i, error: error as Error });
       continue;
@@ -88,11 +87,10 @@ export function planBatch(config: CompiledConfig, events: readonly (ChangeEvent 
         deps.push(ops.push(op) - 1);
         continue;
       }
-      const k = opKey(op);
-      const slot = slots.get(k);
+      const slot = slots.get(op.key);
       if (slot === undefined) {
         const at = ops.push(op) - 1;
-        slots.set(k, at);
+        slots.set(op.key, at);
         deps.push(at);
       } else {
         if (supersedes(ops[slot]!, op)) ops[slot] = op;

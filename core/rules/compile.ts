@@ -38,7 +38,14 @@ export interface CompiledRule {
   keys: CompiledKey[];
   prefix: string;
   actions: Record<Op, Action>;
-  refresh: { fields: string[] | undefined; project: RefreshSpec['project']; ttlMs: number; jitter: number };
+  refresh: {
+    fields: string[] | undefined;
+    /** `"name":` for each projected field, precomputed for the hot path. */
+    fieldJson: string[] | undefined;
+    project: RefreshSpec['project'];
+    ttlMs: number;
+    jitter: number;
+  };
   dependents: Template[];
   when: ((event: ChangeEvent) => boolean) | undefined;
   truncatePrefixes: string[];
@@ -251,6 +258,7 @@ export function compileConfig(config: unknown, where = 'config'): CompiledConfig
       );
     const refresh = {
       fields: rs.fields,
+      fieldJson: rs.fields?.map((f) => `${JSON.stringify(f)}:`),
       project: rs.project,
       ttlMs: Math.round((rs.ttl === undefined ? defTtl : seconds(rs.ttl, where, `${p}.refresh.ttl`)) * 1000),
       jitter: rs.jitter === undefined ? defJitter : jitter(rs.jitter, where, `${p}.refresh.jitter`),

@@ -14,10 +14,16 @@
  */
 
 import { ErrorCode, RuleError } from '../errors.ts';
-import type { ChangeEvent, Row } from '../event/change-event.ts';
+import type { ChangeEvent, JsonValue, Row } from '../event/change-event.ts';
 import type { CacheOp } from '../target/cache-op.ts';
 import type { CompiledRule } from './compile.ts';
-import { renderTemplate, type Template, type TemplateImages, type Unresolved } from './template.ts';
+import {
+  renderTemplate,
+  sameInBothImages,
+  type Template,
+  type TemplateImages,
+  type Unresolved,
+} from './template.ts';
 
 /** True when the rule applies to the event (table, source, filter). */
 export function ruleMatches(rule: CompiledRule, event: ChangeEvent): boolean {
@@ -48,13 +54,22 @@ function unresolvedError(rule: CompiledRule, t: Template, u: Unresolved, event: 
 }
 
 /** FNV-1a over key and version → [0, 1): deterministic jitter, so replays produce identical TTLs. */
-function unitHash(text: string): number {
+function unitHash(key: string, version: string): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  h = Math.imul(h, 0x01000193); // separator
+  for (let i = 0; i < version.length; i++) h = Math.imul(h ^ version.charCodeAt(i), 0x01000193);
   return (h >>> 0) / 0x100000000;
+}
+
+/** Characters a JSON string must escape (and lone surrogates, which JSON.stringify rewrites). */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** JSON text of one value; plain strings and safe numbers skip the JSON.stringify call. */
+function jsonValue(v: JsonValue): string {
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'null';
+  if (typeof v === 'string' && !NEEDS_ESCAPE.test(v)) return `"${v}"`;
+  return JSON.stringify(v);
 }
 
 /** Builds the refreshed value, or undefined when the image cannot support it (→ invalidate). */
@@ -79,19 +94,22 @@ function project(rule: CompiledRule, event: ChangeEvent): string | undefined {
     return typeof v === 'string' ? v : JSON.stringify(v);
   }
   if (fields === undefined) return unavailable.length > 0 ? undefined : JSON.stringify(after);
-  const out: Row = {};
-  for (const f of fields) {
+  // Built as text: same bytes as JSON.stringify of the projected object, without allocating it.
+  const names = rule.refresh.fieldJson!;
+  let out = '';
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i]!;
     const v = after[f];
-    if (v === undefined || unavailable.includes(f)) return undefined;
-    out[f] = v;
+    if (v === undefined || (unavailable.length > 0 && unavailable.includes(f))) return undefined;
+    out += (i === 0 ? '{' : ',') + names[i] + jsonValue(v);
   }
-  return JSON.stringify(out);
+  return `${out}}`;
 }
 
 function ttlMs(rule: CompiledRule, key: string, version: string): number {
   const { ttlMs: ttl, jitter } = rule.refresh;
   if (jitter === 0 || ttl === 0) return ttl;
-  return Math.max(1, Math.round(ttl * (1 - jitter * unitHash(`${key}\u0000${version}`))));
+  return Math.max(1, Math.round(ttl * (1 - jitter * unitHash(key, version))));
 }
 
 function withKeyFields(rule: CompiledRule, event: ChangeEvent): Row | null {
@@ -112,12 +130,11 @@ function withKeyFields(rule: CompiledRule, event: ChangeEvent): Row | null {
   return key;
 }
 
-/** Produces the ops one rule asks for on one event. */
-export function evaluateRule(rule: CompiledRule, event: ChangeEvent): CacheOp[] {
+/** Produces the ops one rule asks for on one event, appended to `ops` (returned). */
+export function evaluateRule(rule: CompiledRule, event: ChangeEvent, ops: CacheOp[] = []): CacheOp[] {
   const { version, op } = event;
   const action = rule.actions[op];
-  if (action === 'ignore') return [];
-  const ops: CacheOp[] = [];
+  if (action === 'ignore') return ops;
   if (op === 'truncate') {
     for (const prefix of rule.truncatePrefixes)
       ops.push({ kind: 'invalidatePrefix', prefix: rule.prefix + prefix, version });
@@ -137,13 +154,15 @@ export function evaluateRule(rule: CompiledRule, event: ChangeEvent): CacheOp[] 
     op === 'update' && event.before !== null
       ? { key, before: event.before, after: event.after, current: event.before }
       : undefined;
-  const written = new Set<string>();
+  // New-image keys first, then old-image keys that differ, so an old key never shadows a new one.
+  // `written` is an array: rules have a handful of keys, and a Set costs more than it saves here.
+  const written: string[] = [];
   let value: string | undefined | null = null; // null = not computed yet
   for (const k of rule.keys) {
     const rendered = renderTemplate(k.template, images);
     if (typeof rendered !== 'string') throw unresolvedError(rule, k.template, rendered, event);
     const full = rule.prefix + rendered;
-    written.add(full);
+    written.push(full);
     if (deleting || k.action === 'invalidate' || action === 'invalidate') {
       ops.push({ kind: 'invalidate', key: full, version });
     } else if (k.action === 'refresh') {
@@ -151,13 +170,19 @@ export function evaluateRule(rule: CompiledRule, event: ChangeEvent): CacheOp[] 
       if (value === undefined) ops.push({ kind: 'invalidate', key: full, version });
       else ops.push({ kind: 'refresh', key: full, value, ttlMs: ttlMs(rule, full, version), version });
     }
-    if (oldImages !== undefined) {
+  }
+  if (oldImages !== undefined) {
+    const { before, after } = event;
+    for (const k of rule.keys) {
+      if (after !== null && before !== null && sameInBothImages(k.template, before, after)) continue;
       const old = renderTemplate(k.template, oldImages);
       // An old image lacking the field (partial before image) cannot name the old key; the config
       // loader warned about it up front.
-      if (typeof old === 'string' && !written.has(rule.prefix + old)) {
-        written.add(rule.prefix + old);
-        ops.push({ kind: 'invalidate', key: rule.prefix + old, version });
+      if (typeof old !== 'string') continue;
+      const full = rule.prefix + old;
+      if (!written.includes(full)) {
+        written.push(full);
+        ops.push({ kind: 'invalidate', key: full, version });
       }
     }
   }
@@ -179,8 +204,8 @@ export function evaluateRule(rule: CompiledRule, event: ChangeEvent): CacheOp[] 
       }
       built = true;
       const full = rule.prefix + r;
-      if (!written.has(full)) {
-        written.add(full);
+      if (!written.includes(full)) {
+        written.push(full);
         ops.push({ kind: 'invalidate', key: full, version });
       }
     }

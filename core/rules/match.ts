@@ -22,6 +22,19 @@ function globToRegExp(glob: string): RegExp {
 
 /** Compiles a table pattern. */
 export function compileTableMatcher(pattern: string): TableMatcher {
+  const dotAt = pattern.indexOf('.');
+  if (!/[*?]/.test(pattern)) {
+    // Exact patterns (the common case) compare strings; no regex, no concatenation.
+    const ns = dotAt >= 0 ? pattern.slice(0, dotAt) : undefined;
+    const tbl = dotAt >= 0 ? pattern.slice(dotAt + 1) : pattern;
+    return {
+      pattern,
+      matches(table, namespace) {
+        if (table === pattern) return true; // DynamoDB names with dots, or an unqualified match
+        return ns !== undefined && namespace === ns && table === tbl;
+      },
+    };
+  }
   const whole = globToRegExp(pattern);
   const dot = pattern.indexOf('.');
   const qualified = dot >= 0;

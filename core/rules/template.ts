@@ -16,6 +16,8 @@ export type ImageRef = 'auto' | 'key' | 'before' | 'after';
 export interface FieldRef {
   image: ImageRef;
   path: string[];
+  /** The field name when the path has one segment (the common case, read without a loop). */
+  field: string | undefined;
   /** The reference as written, for messages. */
   text: string;
 }
@@ -61,7 +63,7 @@ export function compileTemplate(source: string): Template {
     }
     literals.push(lit);
     lit = '';
-    refs.push({ image, path, text });
+    refs.push({ image, path, field: path.length === 1 ? path[0] : undefined, text });
     i = end + 1;
   }
   literals.push(lit);
@@ -95,8 +97,10 @@ export type Unresolved = { ref: FieldRef; reason: 'missing' | 'null' | 'unavaila
 function resolve(ref: FieldRef, images: TemplateImages): JsonValue | Unresolved {
   let row: Row | null;
   let name: string;
+  const field = ref.field;
   if (ref.image === 'auto') {
-    const fromKey = readPath(images.key, ref.path);
+    const key = images.key;
+    const fromKey = key === null ? undefined : field !== undefined ? key[field] : readPath(key, ref.path);
     if (fromKey !== undefined && fromKey !== null) return fromKey;
     row = images.current;
     name = images.current === images.before ? 'before' : 'after';
@@ -104,10 +108,11 @@ function resolve(ref: FieldRef, images: TemplateImages): JsonValue | Unresolved 
     row = images[ref.image];
     name = ref.image;
   }
-  if (name !== 'before' && ref.path.length === 1 && images.unavailable?.includes(ref.path[0]!)) {
+  const unavailable = images.unavailable;
+  if (unavailable !== undefined && name !== 'before' && field !== undefined && unavailable.includes(field)) {
     return { ref, reason: 'unavailable', image: name };
   }
-  const v = readPath(row, ref.path);
+  const v = field !== undefined && row !== null ? row[field] : readPath(row, ref.path);
   if (v === undefined)
     return { ref, reason: 'missing', image: row === null ? `${name} (no ${name} image)` : name };
   if (v === null) return { ref, reason: 'null', image: name };
@@ -127,6 +132,20 @@ export function renderTemplate(t: Template, images: TemplateImages): string | Un
     out += scalarText(v) + t.literals[i + 1]!;
   }
   return out;
+}
+
+/**
+ * True when every field the template reads from images has the same scalar value in both images,
+ * so the key built from the old image equals the one built from the new image (skips a render).
+ */
+export function sameInBothImages(t: Template, before: Row, after: Row): boolean {
+  for (const r of t.refs) {
+    if (r.image === 'key') continue;
+    if (r.field === undefined || r.image !== 'auto') return false;
+    const a = before[r.field];
+    if (a !== after[r.field] || (typeof a === 'object' && a !== null)) return false;
+  }
+  return true;
 }
 
 /** Field names (first path segment) a template reads from images other than the key. */

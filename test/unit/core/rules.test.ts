@@ -225,3 +225,26 @@ describe('rule evaluation', () => {
     expect(op.kind === 'refresh' && op.key).toBe('user:7');
   });
 });
+
+describe('refresh values', () => {
+  it('field projections are byte-identical to JSON.stringify, escapes and exact numbers included', () => {
+    const [big] = decodeDocument(fixture('debezium/postgres-bigint-create.json'));
+    const tricky = {
+      id: 7,
+      name: 'quote " back \\ tab \t nl \n emoji 😀 lone \ud800',
+      n: 1.5,
+      neg: -0,
+      ok: true,
+      nil: null,
+      obj: { a: [1, 'x'] },
+      big: big!.after!.id!,
+    };
+    const fields = Object.keys(tricky);
+    const ops = plan(
+      { rules: [{ table: 'users', keys: ['user:{id}'], refresh: { fields } }] },
+      ev({ after: tricky }),
+    );
+    expect(ops[0]!.kind === 'refresh' && ops[0]!.value).toBe(JSON.stringify(tricky));
+    expect(JSON.stringify(tricky)).toContain('"big":9007199254740993');
+  });
+});

@@ -1,0 +1,149 @@
+/**
+ * The remote engine target: a CacheTarget speaking the engine's CACHE.* commands over RESP with
+ * iovalkey (kind `engine-remote`). It behaves exactly like the embedded adapter: the same fencing,
+ * tombstones and outcomes, because the server runs the same engine code.
+ *
+ * One `apply` is one pipeline (one round trip). Error mapping: a connection failure fails every op
+ * of the batch as retriable; a server error reply fails its op, retriable only for OOM/LOADING/BUSY.
+ */
+import { Valkey } from 'iovalkey';
+import { TargetError } from '../errors.ts';
+import { versionSortKey } from '../event/version.ts';
+import type { CacheOp } from './cache-op.ts';
+import { type CacheTarget, type OpResult, TARGET_DEFAULTS } from './cache-target.ts';
+
+/** Options of {@link createEngineRemoteTarget}. */
+export interface EngineRemoteTargetOptions {
+  /** `valkey://[:password@]host:port` (or `redis://`). @default 'valkey://127.0.0.1:6380' */
+  url?: string;
+  /** An existing client to use (not closed by `close()`); `url` is then ignored. */
+  client?: Valkey;
+  /** Tombstone lifetime of invalidations, ms. @default TARGET_DEFAULTS.tombstoneTtlMs */
+  tombstoneTtlMs?: number;
+  /** Per-command timeout in ms. @default 5000 */
+  commandTimeoutMs?: number;
+}
+
+/** A CacheTarget over an engine server. */
+export interface EngineRemoteTarget extends CacheTarget {
+  readonly kind: 'engine-remote';
+  readonly client: Valkey;
+}
+
+const RETRIABLE_REPLY = /^(OOM|LOADING|BUSY|TRYAGAIN)\b/;
+
+function toArgs(op: CacheOp, tombstoneTtlMs: number): [string, string[]] {
+  const version = versionSortKey(op.version);
+  switch (op.kind) {
+    case 'refresh':
+      return ['CACHE.REFRESH', [op.key, op.value, String(op.ttlMs), version]];
+    case 'invalidate':
+      return ['CACHE.INVALIDATE', [op.key, version, String(tombstoneTtlMs)]];
+    case 'invalidatePrefix':
+      return ['CACHE.INVALIDATEPREFIX', [op.prefix, version, String(tombstoneTtlMs)]];
+  }
+}
+
+function clientFromUrl(url: string, commandTimeoutMs: number): Valkey {
+  const u = new URL(url.replace(/^valkeys?:/, (m) => (m === 'valkeys:' ? 'rediss:' : 'redis:')));
+  return new Valkey({
+    host: u.hostname || '127.0.0.1',
+    port: Number(u.port || 6380),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+    commandTimeout: commandTimeoutMs,
+    maxRetriesPerRequest: 1,
+    lazyConnect: false,
+  });
+}
+
+/** Creates the remote engine target. */
+export function createEngineRemoteTarget(options: EngineRemoteTargetOptions = {}): EngineRemoteTarget {
+  const owned = options.client === undefined;
+  const client =
+    options.client ??
+    clientFromUrl(options.url ?? 'valkey://127.0.0.1:6380', options.commandTimeoutMs ?? 5000);
+  const tombstoneTtlMs = options.tombstoneTtlMs ?? TARGET_DEFAULTS.tombstoneTtlMs;
+  return {
+    kind: 'engine-remote',
+    client,
+    async apply(ops) {
+      const results: (OpResult | undefined)[] = new Array(ops.length);
+      const pipeline = client.pipeline();
+      const sent: number[] = [];
+      ops.forEach((op, i) => {
+        try {
+          const [cmd, args] = toArgs(op, tombstoneTtlMs);
+          pipeline.call(cmd, args);
+          sent.push(i);
+        } catch (error) {
+          results[i] = {
+            ok: false,
+            error: new TargetError(`engine-remote: ${(error as Error).message}`, {
+              cause: error,
+              retriable: false,
+            }),
+          };
+        }
+      });
+      if (sent.length > 0) {
+        let replies: [Error | null, unknown][] | null;
+        try {
+          replies = await pipeline.exec();
+        } catch (error) {
+          replies = null;
+          for (const i of sent) {
+            results[i] = {
+              ok: false,
+              error: new TargetError(`engine-remote: ${(error as Error).message}`, { cause: error }),
+            };
+          }
+        }
+        if (replies) {
+          sent.forEach((i, n) => {
+            const [err, reply] = replies[n] ?? [new Error('no reply'), null];
+            if (err) {
+              const retriable = RETRIABLE_REPLY.test(err.message) || !('command' in err);
+              results[i] = {
+                ok: false,
+                error: new TargetError(`engine-remote: ${err.message}`, { cause: err, retriable }),
+              };
+            } else {
+              results[i] = { ok: true, outcome: reply === 'fenced' ? 'fenced' : 'applied' };
+            }
+          });
+        }
+      }
+      return results as OpResult[];
+    },
+    async get(key) {
+      try {
+        return await client.get(key);
+      } catch (error) {
+        throw new TargetError(`engine-remote: ${(error as Error).message}`, { cause: error });
+      }
+    },
+    async dump() {
+      const out: Record<string, string> = {};
+      let cursor = '0';
+      do {
+        const [next, keys] = (await client.call('SCAN', [cursor, 'COUNT', '1000', 'TYPE', 'string'])) as [
+          string,
+          string[],
+        ];
+        cursor = next;
+        if (keys.length > 0) {
+          const values = await client.mget(...keys);
+          keys.forEach((k, i) => {
+            const v = values[i];
+            if (v !== null && v !== undefined) out[k] = v;
+          });
+        }
+      } while (cursor !== '0');
+      return out;
+    },
+    async close() {
+      if (owned) await client.quit().catch(() => client.disconnect());
+    },
+  };
+}
