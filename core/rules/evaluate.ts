@@ -63,6 +63,7 @@ function unitHash(key: string, version: string): number {
 }
 
 /** Characters a JSON string must escape (and lone surrogates, which JSON.stringify rewrites). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 /** JSON text of one value; plain strings and safe numbers skip the JSON.stringify call. */
