@@ -163,7 +163,8 @@ function requireVersion(version: string | undefined, ctx: KafkaContext): string 
   if (v === undefined) {
     throw new DecodeError(
       ErrorCode.MissingField,
-      'no version: the event has no source position (source.lsn, file/pos, commit_lsn, ord) and no Kafka offset',
+      'no version: the event has no source position (source.lsn, file/pos, commit_lsn, ord) and no Kafka offset; ' +
+        'keep the Debezium source block (for unwrapped records add.fields=lsn or source.ts_ms), or give the record as a change-log line {topic, partition, offset, value}',
     );
   }
   return v;

@@ -1,0 +1,29 @@
+/**
+ * The example rules as a TypeScript config: the same as cdc-cache.config.json, plus what only code
+ * can say (a projection function and a filter). Node 22.18+ loads it natively:
+ *   npx cdc-cache replay examples/changelogs/*.jsonl --config examples/cdc-cache.config.ts --dump
+ */
+import { defineConfig } from 'cdc-cache';
+
+export default defineConfig({
+  defaults: { ttl: 3600, jitter: 0.1 },
+  rules: [
+    {
+      table: 'public.customers',
+      source: 'debezium',
+      keys: ['customer:{id}', { template: 'customer:email:{email}', action: 'invalidate' }],
+      refresh: {
+        // The cached shape the application reads: a display name instead of the two name columns.
+        project: (row) => ({ id: row.id, name: `${row.first_name} ${row.last_name}`, email: row.email }),
+      },
+    },
+    {
+      table: 'ExampleTableWithStream',
+      source: 'dynamodb',
+      keys: ['message:{Id}'],
+      refresh: { fields: ['Id', 'Message'], ttl: 600 },
+      // Items removed by TTL expiry are gone from the cache already (same TTL): no need to act.
+      when: (event) => event.ttlExpired !== true,
+    },
+  ],
+});

@@ -1,0 +1,123 @@
+/**
+ * `cdc-cache decode` as users run it: a real process over every fixture, the output contract of
+ * ARCHITECTURE.md, and one-line errors naming file, record and problem.
+ */
+import { execFile } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { FIXTURES } from '../../support/fixtures.ts';
+
+const run = promisify(execFile);
+const CLI = join(FIXTURES, '..', '..', 'bin', 'cdc-cache.ts');
+
+async function cli(
+  args: string[],
+  input?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = run(process.execPath, [CLI, ...args], { maxBuffer: 64 << 20 });
+  if (input !== undefined) {
+    child.child.stdin?.end(input);
+  } else {
+    child.child.stdin?.end();
+  }
+  try {
+    const { stdout, stderr } = await child;
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? files(p) : /\.jsonl?$/.test(f) ? [p] : [];
+  });
+}
+
+// Fixtures that are deliberately not decodable, with the error each must give.
+const EXPECTED_ERRORS: Record<string, RegExp> = {
+  'lambda-kafka/self-managed-kafka-event.json': /mytopic\/0@15: the Kafka value is not valid JSON/, // plain-text value
+  'debezium/postgres-transaction-enriched-create.json': /no version/, // the docs elide its source block
+  'debezium/unwrap-update-docs.json': /no version/, // a bare docs fragment: no position anywhere
+  'debezium/unwrap-delete-rewrite-docs.json': /no version/,
+};
+
+describe('cdc-cache decode', () => {
+  const all = files(FIXTURES).map((f) => relative(FIXTURES, f));
+  it('has fixtures to run over', () => {
+    expect(all.length).toBeGreaterThan(40);
+  });
+
+  it.each(all)('handles %s', async (file) => {
+    const { code, stdout, stderr } = await cli(['decode', join(FIXTURES, file), '--table', 'fallback_table']);
+    const expected = EXPECTED_ERRORS[file];
+    if (expected !== undefined) {
+      expect(code).toBe(1);
+      expect(stderr).toMatch(expected);
+      expect(stderr.trim().split('\n')).toHaveLength(1);
+      return;
+    }
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    for (const line of stdout.trim().split('\n').filter(Boolean)) {
+      const e = JSON.parse(line);
+      expect(Object.keys(e).slice(0, 9)).toEqual([
+        'source',
+        'table',
+        'namespace',
+        'op',
+        'key',
+        'before',
+        'after',
+        'version',
+        'ts',
+      ]);
+      expect(typeof e.version).toBe('string');
+      expect(e.version).toMatch(/^\d+(\.\d+)*$/);
+      expect(['create', 'update', 'delete', 'truncate', 'read']).toContain(e.op);
+    }
+  });
+
+  it('prints nothing for records that are not row changes', async () => {
+    const { code, stdout } = await cli(['decode', join(FIXTURES, 'debezium/transaction-begin.json')]);
+    expect(code).toBe(0);
+    expect(stdout).toBe('');
+  });
+
+  it('reads JSONL from stdin and keeps int64 digits', async () => {
+    const { code, stdout } = await cli(
+      ['decode', '-'],
+      '{"topic":"db.public.t","partition":0,"offset":1,"key":{"id":9007199254740993},"value":{"op":"c","after":{"id":9007199254740993},"source":{"lsn":10,"table":"t","schema":"public"}}}\n',
+    );
+    expect(code).toBe(0);
+    expect(stdout).toContain('"key":{"id":9007199254740993}');
+  });
+
+  it('names file and line for a truncated JSONL line', async () => {
+    const { code, stderr, stdout } = await cli([
+      'decode',
+      join(FIXTURES, 'changelogs/debezium-postgres.jsonl'),
+    ]);
+    expect(code).toBe(0);
+    expect(stdout.split('\n').length).toBeGreaterThan(1);
+    const bad = await cli(
+      ['decode', '-'],
+      `${'{"op":"c","after":{"id":1},"source":{"lsn":1,"table":"t"}}'}\n{"op":"c","after":\n`,
+    );
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^cdc-cache decode: stdin:2: invalid JSON/);
+    expect(stderr).toBe('');
+  });
+
+  it('exits 2 with usage for bad flags and missing files', async () => {
+    expect((await cli(['decode', '--source', 'kafka'])).code).toBe(2);
+    const missing = await cli(['decode', 'no-such-file.json']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/no-such-file.json: cannot read/);
+    expect((await cli(['decode', '--bogus'])).code).toBe(2);
+  });
+});
