@@ -21,6 +21,12 @@ export { compareVersions, hexToDecimal, isVersion, versionSortKey } from './even
 export { isRawNumber, parseExactJson, rawNumber, scalarText } from './json/exact-json.ts';
 export { applyWithRetry, RETRY_DEFAULTS, type RetryPolicy } from './pipeline/apply.ts';
 export {
+  type BatchOutcome,
+  type BatchRecord,
+  type ProcessBatchOptions,
+  processBatch,
+} from './pipeline/batch.ts';
+export {
   type DeadLetter,
   type ReplayOptions,
   type ReplaySummary,

@@ -1,0 +1,105 @@
+/**
+ * processBatch: per-group checkpoints stop at the first record not applied; dead letters count as
+ * done only once sent; groups are independent.
+ */
+import { describe, expect, it } from 'vitest';
+import { splitDocument } from '../../../core/decode/document.ts';
+import { TargetError } from '../../../core/errors.ts';
+import { type BatchRecord, processBatch } from '../../../core/pipeline/batch.ts';
+import type { DeadLetter } from '../../../core/pipeline/replay.ts';
+import { compileConfig } from '../../../core/rules/compile.ts';
+import type { CacheOp } from '../../../core/target/cache-op.ts';
+import type { CacheTarget, OpResult } from '../../../core/target/cache-target.ts';
+import { createEngineTarget } from '../../../core/target/engine-target.ts';
+
+const config = compileConfig({ rules: [{ table: 'users', keys: ['user:{id}'], refresh: {} }] });
+
+function kafka(partition: number, offset: number, value: unknown): BatchRecord {
+  const [record] = splitDocument({ topic: 'db.public.users', partition, offset, key: null, value });
+  return { group: `db.public.users-${partition}`, record: record! };
+}
+const create = (id: number, lsn: number) => ({
+  op: 'c',
+  after: { id, n: id },
+  source: { connector: 'postgresql', table: 'users', schema: 'public', lsn },
+});
+
+/** A real engine target that refuses ops for chosen keys (as a server error would). */
+function failingFor(keys: Set<string>): CacheTarget {
+  const inner = createEngineTarget();
+  return {
+    kind: 'failing',
+    async apply(ops: readonly CacheOp[]): Promise<OpResult[]> {
+      const ok = await inner.apply(ops.filter((o) => o.kind === 'invalidatePrefix' || !keys.has(o.key)));
+      let j = 0;
+      return ops.map((o) =>
+        o.kind !== 'invalidatePrefix' && keys.has(o.key)
+          ? { ok: false, error: new TargetError(`refused ${o.key}`, { retriable: false }) }
+          : ok[j++]!,
+      );
+    },
+    get: (k) => inner.get(k),
+    dump: () => inner.dump(),
+    close: () => inner.close(),
+  };
+}
+
+describe('processBatch', () => {
+  it('marks every group done when the target confirms every op', async () => {
+    const target = createEngineTarget();
+    const out = await processBatch(
+      [kafka(0, 1, create(1, 10)), kafka(1, 1, create(2, 11)), kafka(0, 2, null)],
+      {
+        config,
+        target,
+        deadLetter: async () => {},
+      },
+    );
+    expect([...out.firstUnfinished]).toEqual([
+      ['db.public.users-0', -1],
+      ['db.public.users-1', -1],
+    ]);
+    expect(out.skipped).toBe(1);
+    expect(await target.get('user:2')).toBe('{"id":2,"n":2}');
+  });
+
+  it('stops a group at its first unapplied record; other groups go on', async () => {
+    const out = await processBatch(
+      [
+        kafka(0, 1, create(1, 10)),
+        kafka(0, 2, create(2, 11)),
+        kafka(0, 3, create(3, 12)),
+        kafka(1, 7, create(4, 13)),
+      ],
+      { config, target: failingFor(new Set(['user:2'])), deadLetter: async () => {}, retry: { attempts: 1 } },
+    );
+    expect(out.firstUnfinished.get('db.public.users-0')).toBe(1);
+    expect(out.firstUnfinished.get('db.public.users-1')).toBe(-1);
+    expect(out.targetError?.message).toMatch(/refused user:2/);
+  });
+
+  it('dead-letters a poison record with its position and moves on; an unsent dead letter is not done', async () => {
+    const sent: DeadLetter[] = [];
+    const records = [
+      kafka(0, 1, create(1, 10)),
+      kafka(0, 2, { op: 'zz', source: { lsn: 1, table: 'users' } }),
+      kafka(0, 3, create(3, 12)),
+    ];
+    const ok = await processBatch(records, {
+      config,
+      target: createEngineTarget(),
+      deadLetter: async (d) => void sent.push(d),
+    });
+    expect(ok.firstUnfinished.get('db.public.users-0')).toBe(-1);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ position: 'db.public.users/0@2', code: 'E_UNKNOWN_OP' });
+    const failing = await processBatch(records, {
+      config,
+      target: createEngineTarget(),
+      deadLetter: async () => {
+        throw new Error('DLQ down');
+      },
+    });
+    expect(failing.firstUnfinished.get('db.public.users-0')).toBe(1);
+  });
+});
