@@ -12,5 +12,16 @@ export async function openTarget(spec: string): Promise<CacheTarget> {
     const { createEngineTarget } = await import('../core/target/engine-target.ts');
     return createEngineTarget({});
   }
-  throw new UsageError(`unknown or unsupported target "${spec}": this build supports --target engine`);
+  const remote = /^engine:\/\/([^/?#]+)$/.exec(spec);
+  if (remote) {
+    const { createEngineRemoteTarget } = await import('../core/target/engine-remote-target.ts');
+    return createEngineRemoteTarget({ url: `valkey://${remote[1]}` });
+  }
+  if (/^(valkeys?|rediss?):\/\//.test(spec)) {
+    const { createValkeyTarget } = await import('../core/target/valkey-target.ts');
+    return createValkeyTarget({ url: spec });
+  }
+  throw new UsageError(
+    `unknown target "${spec}": use engine, engine://host:port, valkey://[user:password@]host:port or valkeys://…`,
+  );
 }

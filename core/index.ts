@@ -2,7 +2,9 @@
  * cdc-cache core: the change-event model, decoders, rules, planner, change logs, the CacheTarget
  * contract and the replay pipeline. Imports no Kafka or AWS client (Lambda bundles stay small).
  */
+
 export { type ChangeLogLine, kafkaChangeLogLine, linePosition, readChangeLog } from './changelog/read.ts';
+export * from './client/index.ts';
 export * from './decode/index.ts';
 export * from './errors.ts';
 export {
@@ -57,3 +59,14 @@ export {
   type RefreshOp,
 } from './target/cache-op.ts';
 export { type CacheTarget, type OpOutcome, type OpResult, TARGET_DEFAULTS } from './target/cache-target.ts';
+export { hashTag, keySlot, SLOT_COUNT } from './target/slots.ts';
+export {
+  parseValkeyUrl,
+  VALKEY_CONNECTION_DEFAULTS,
+  type ValkeyConnectionOptions,
+  type ValkeyMode,
+  type ValkeyNode,
+} from './target/valkey-connection.ts';
+export { isReserved, leaseKey, RESERVED_PREFIX, versionKey } from './target/valkey-keys.ts';
+export { RUNNER_DEFAULTS, type RunnerLimits } from './target/valkey-runner.ts';
+export { createValkeyTarget, type ValkeyTarget, type ValkeyTargetOptions } from './target/valkey-target.ts';

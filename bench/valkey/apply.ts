@@ -1,0 +1,162 @@
+/**
+ * Benchmark (not a test): a replayed Debezium change log applied into Valkey through the whole
+ * pipeline (read JSONL → decode → plan → fenced invalidation scripts, one process), next to
+ * `valkey-benchmark` pipelined DEL on the same keys against the same server, in the same run.
+ * Then the cross-process stampede: loader calls per cold key and the added wait p99.
+ *
+ *   node bench/valkey/apply.ts [--events 300000] [--keys 50000] [--batch 10000] [--runs 3] \
+ *     [--stampede-keys 10] [--write]
+ *
+ * It starts its own valkey-server on a free port (never the shared harness instances), so the
+ * numbers are not disturbed by other tests. `--write` appends the results to bench/results/valkey.md.
+ */
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { replayChangeLogs } from '../../core/pipeline/replay.ts';
+import { compileConfig } from '../../core/rules/compile.ts';
+import { createValkeyTarget } from '../../core/target/valkey-target.ts';
+import { runStampede } from '../../test/conformance/stampede.ts';
+import { startOwnValkey } from '../../test/integration/valkey/own-valkey.ts';
+
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '300000' },
+    keys: { type: 'string', default: '50000' },
+    batch: { type: 'string', default: '10000' },
+    runs: { type: 'string', default: '3' },
+    'stampede-keys': { type: 'string', default: '10' },
+    write: { type: 'boolean', default: false },
+  },
+});
+const N = Number(values.events);
+const K = Number(values.keys);
+const BATCH = Number(values.batch);
+const RUNS = Number(values.runs);
+const STAMPEDE_KEYS = Number(values['stampede-keys']);
+const command = `node bench/valkey/apply.ts ${process.argv.slice(2).join(' ')}`.trim();
+
+/** valkey-benchmark's __rand_int__ spelling (12 digits), so both sides touch the same keys. */
+const code = (i: number) => String(i % K).padStart(12, '0');
+
+function debeziumLine(i: number): string {
+  const lsn = 24023128 + i * 2;
+  const ts = 1732262400000 + i;
+  const row = { id: i % K, code: code(i), email: `user.${i % K}@acme.com`, status: 'active', score: i % 997 };
+  const value = {
+    before: i % 3 === 0 ? null : { ...row, status: 'pending' },
+    after: row,
+    source: {
+      version: '3.0.1.Final',
+      connector: 'postgresql',
+      name: 'dbserver1',
+      ts_ms: ts,
+      snapshot: 'false',
+      db: 'inventory',
+      schema: 'public',
+      table: 'customers',
+      txId: 780 + i,
+      lsn,
+    },
+    op: i % 3 === 0 ? 'c' : 'u',
+    ts_ms: ts + 3,
+  };
+  return JSON.stringify({
+    topic: 'dbserver1.public.customers',
+    partition: 0,
+    offset: i,
+    key: { id: i % K },
+    value,
+  });
+}
+
+const server = await startOwnValkey();
+const dir = mkdtempSync(join(tmpdir(), 'cdc-valkey-bench-'));
+try {
+  const log = join(dir, 'changelog.jsonl');
+  const lines: string[] = [];
+  for (let i = 0; i < N; i++) lines.push(debeziumLine(i));
+  writeFileSync(log, `${lines.join('\n')}\n`);
+  const config = compileConfig({
+    rules: [{ table: 'public.customers', keys: ['customer:{code}'], action: 'invalidate' }],
+  });
+
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    execFileSync('valkey-cli', ['-p', String(server.port), 'FLUSHALL']);
+    const target = await createValkeyTarget({ url: server.url, tombstoneTtlMs: 300_000 });
+    const t0 = performance.now();
+    const summary = await replayChangeLogs([log], { config, target, batchSize: BATCH });
+    const secs = (performance.now() - t0) / 1000;
+    await target.close();
+    if (summary.failed !== 0 || summary.events !== N) {
+      throw new Error(`replay did not apply everything: ${JSON.stringify(summary)}`);
+    }
+    ours.push(N / secs);
+    const del = execFileSync(
+      'valkey-benchmark',
+      [
+        ...['-h', '127.0.0.1', '-p', String(server.port), '-n', String(N), '-r', String(K), '-P', '64', '-q'],
+        ...['DEL', 'customer:__rand_int__'],
+      ],
+      { encoding: 'utf8' },
+    );
+    const m = /([\d.]+) requests per second/.exec(del);
+    if (!m) throw new Error(`cannot read valkey-benchmark output: ${del}`);
+    theirs.push(Number(m[1]));
+    console.log(
+      `run ${run + 1}: replay ${Math.round(ours.at(-1)!)} events/s, valkey-benchmark DEL ${theirs.at(-1)} rps`,
+    );
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const oursMed = median(ours);
+  const theirsMed = median(theirs);
+  const ratio = oursMed / theirsMed;
+
+  // Stampede: 4 processes × 250 concurrent getOrLoad per cold key, loader 100 ms.
+  const LOADER_MS = 100;
+  const loaderCalls: number[] = [];
+  const added: number[] = [];
+  for (let k = 0; k < STAMPEDE_KEYS; k++) {
+    const r = await runStampede({ kind: 'url', url: server.url }, `stampede:${k}`, 4, 250, LOADER_MS);
+    loaderCalls.push(r.loaderCalls);
+    for (const l of r.latencies) added.push(Math.max(0, l - LOADER_MS));
+  }
+  added.sort((a, b) => a - b);
+  const p = (q: number) => added[Math.min(added.length - 1, Math.floor(q * added.length))]!;
+  const perKey = loaderCalls.reduce((a, b) => a + b, 0) / loaderCalls.length;
+
+  const valkeyVersion = execFileSync('valkey-server', ['--version'], { encoding: 'utf8' }).trim();
+  const report = [
+    `## Valkey target: ${new Date().toISOString()}`,
+    '',
+    `Command: \`${command}\` on ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}, ${valkeyVersion}; a private valkey-server on 127.0.0.1; load average at the end ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}.`,
+    '',
+    `Apply: ${N} Debezium change events (PostgreSQL envelope, ${K} distinct keys, update/create → invalidate),`,
+    `replayed from JSONL through decode → plan → the Valkey target (fenced INVALIDATE script per op,`,
+    `batch ${BATCH}, pipelines of 500, 16 in flight), one process. Peer: \`valkey-benchmark -P 64 -r ${K} -n ${N} DEL customer:__rand_int__\``,
+    '(50 clients) on the same keys and server, right after each replay. Median of runs.',
+    '',
+    '| runs | replay events/s | valkey-benchmark DEL/s | ratio | target |',
+    '| ---- | --------------- | ---------------------- | ----- | ------ |',
+    `| ${RUNS} | ${Math.round(oursMed)} | ${Math.round(theirsMed)} | ${ratio.toFixed(2)} | ≥ 200k events/s or ≥ 0.4× (${oursMed >= 200_000 || ratio >= 0.4 ? 'met' : 'NOT met'}) |`,
+    '',
+    `Stampede: ${STAMPEDE_KEYS} cold keys, each hit by 4 processes × 250 concurrent getOrLoad (loader ${LOADER_MS} ms,`,
+    'waiters poll with 2→50 ms backoff). Added wait = call latency − loader time.',
+    '',
+    '| loader calls per cold key | added wait p50 | p99 | max |',
+    '| ------------------------- | -------------- | --- | --- |',
+    `| ${perKey} (per key: ${loaderCalls.join(', ')}) | ${p(0.5).toFixed(1)} ms | ${p(0.99).toFixed(1)} ms | ${added.at(-1)!.toFixed(1)} ms |`,
+    '',
+  ].join('\n');
+  console.log(`\n${report}`);
+  if (values.write) appendFileSync(new URL('../results/valkey.md', import.meta.url), `${report}\n`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+  await server.stop();
+}

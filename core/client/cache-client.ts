@@ -1,0 +1,345 @@
+/**
+ * The app-side cache client: cache-aside reads (`getOrLoad`), write-through writes and
+ * invalidations over any LeaseStore (embedded engine, engine over RESP, Valkey), cooperating with
+ * the CDC pipeline through the store's leases and versions.
+ *
+ * getOrLoad, in order:
+ * 1. In-process single-flight: concurrent calls for one key share one promise.
+ * 2. Read value + remaining TTL. Fresh → hit. Values are stored with a physical TTL of
+ *    `ttl + max(staleWhileRevalidate, staleIfError)`; in the last part of its life a value is stale:
+ *    within `staleWhileRevalidateMs` it is served while one caller refreshes in the background;
+ *    beyond that (the stale-if-error grace) it is reloaded, and served only if the loader fails.
+ *    XFetch (`earlyRefreshBeta`) may refresh a still-fresh value early, in the background.
+ * 3. Miss → take the key's lease (one loader across all processes), re-read under it (a fill may
+ *    have landed since the first read), load, fill under the lease
+ *    (rejected if an invalidation or refresh came in between: the loaded value is still returned,
+ *    the cache is not filled with it). Without the lease, wait (engine: woken; Valkey: bounded
+ *    backoff) and re-read; if the holder gave up, take the lease; after `lockWaitTimeoutMs`, load
+ *    without filling.
+ * The cache is an optimisation: when it fails, reads fall back to the loader (`cache-error` event).
+ */
+import { TargetError } from '../errors.ts';
+import { type Codec, jsonCodec } from './codec.ts';
+import type { CacheClientListener } from './events.ts';
+import type { LeaseStore, StoredEntry } from './lease-store.ts';
+
+/** Per-call options of getOrLoad / writeThrough (defaults come from the client). */
+export interface LoadOptions<T> {
+  /** Time to live of a stored value, ms; 0 = no expiry. @default 60000 */
+  ttlMs?: number;
+  /** Serve a value this long past its TTL while one caller refreshes it, ms. @default 0 */
+  staleWhileRevalidateMs?: number;
+  /** Serve a value this long past its TTL when its reload fails, ms. @default 0 */
+  staleIfErrorMs?: number;
+  /** Shortens each TTL by a random share in [0, jitter), against synchronized expiry. @default 0 */
+  jitter?: number;
+  /** XFetch β: refresh early with probability rising as expiry nears; 0 = off (1 is typical). @default 0 */
+  earlyRefreshBeta?: number;
+  /** How long a loader may hold the key's lease, ms. @default 10000 */
+  leaseTtlMs?: number;
+  /** Longest wait for another process's load before loading without filling, ms. @default 5000 */
+  lockWaitTimeoutMs?: number;
+  /** The source version of a loaded value: the fill is then fenced by it. */
+  version?: (value: T) => string | undefined;
+  /** Codec of this call. @default the client's */
+  codec?: Codec<T>;
+}
+
+/** Options of {@link createCacheClient}. */
+export interface CacheClientOptions extends Omit<LoadOptions<unknown>, 'version' | 'codec'> {
+  /** Where values live (see `leaseStoreFor(target)`). */
+  store: LeaseStore;
+  /** @default jsonCodec */
+  codec?: Codec<unknown>;
+  /** Event listener (metrics, logs). @default no-op */
+  onEvent?: CacheClientListener;
+  /** Clock, ms. @default Date.now */
+  now?: () => number;
+  /** Random source in [0, 1). @default Math.random */
+  random?: () => number;
+  /** Sleep for the Valkey backoff. @default setTimeout */
+  sleep?: (ms: number) => Promise<void>;
+  /** First and longest poll interval while waiting on a store that cannot wake, ms. @default [2, 50] */
+  pollBackoffMs?: [number, number];
+}
+
+/** Client defaults. */
+export const CACHE_CLIENT_DEFAULTS = {
+  ttlMs: 60_000,
+  staleWhileRevalidateMs: 0,
+  staleIfErrorMs: 0,
+  jitter: 0,
+  earlyRefreshBeta: 0,
+  leaseTtlMs: 10_000,
+  lockWaitTimeoutMs: 5_000,
+  pollBackoffMs: [2, 50] as [number, number],
+  /** Longest single wait on a store that wakes, so a lost wake-up costs at most this. */
+  wakeSliceMs: 100,
+} as const;
+
+/** A write-through writer: persists `value`, optionally returning its source version. */
+export type Writer<T> = (value: T) => Promise<undefined | { version?: string }>;
+
+/** The app-side cache client. */
+export interface CacheClient {
+  /** The cached value of `key`, or `loader(key)` (stored under a lease). */
+  getOrLoad<T>(key: string, loader: (key: string) => Promise<T>, options?: LoadOptions<T>): Promise<T>;
+  /** The cached value (fresh or stale), or undefined; never loads. */
+  get<T>(key: string, options?: Pick<LoadOptions<T>, 'codec'>): Promise<T | undefined>;
+  /** Runs `writer` (the source of truth) and then stores `value`; a failed writer leaves the cache alone. */
+  writeThrough<T>(key: string, value: T, writer: Writer<T>, options?: LoadOptions<T>): Promise<void>;
+  /** Removes keys and cancels their fill leases; with a version, leaves fenced tombstones. */
+  invalidate(keys: string | readonly string[], options?: { version?: string }): Promise<void>;
+  /** Waits for background refreshes and closes the store's own resources. */
+  close(): Promise<void>;
+}
+
+type Resolved = Required<Omit<LoadOptions<unknown>, 'version' | 'codec'>>;
+type Freshness = 'fresh' | 'early' | 'revalidate' | 'grace';
+
+function checkOptions(o: Resolved, where: string): void {
+  const bad = (m: string) => new TargetError(`cache client: ${where}: ${m}`, { retriable: false });
+  for (const name of ['ttlMs', 'staleWhileRevalidateMs', 'staleIfErrorMs', 'earlyRefreshBeta'] as const) {
+    if (!(o[name] >= 0)) throw bad(`${name} must be >= 0`);
+  }
+  if (!(o.jitter >= 0 && o.jitter < 1)) throw bad('jitter must be in [0, 1)');
+  if (!(o.leaseTtlMs > 0) || !(o.lockWaitTimeoutMs >= 0))
+    throw bad('leaseTtlMs must be > 0, lockWaitTimeoutMs >= 0');
+}
+
+/** Creates a cache client over `options.store`. */
+export function createCacheClient(options: CacheClientOptions): CacheClient {
+  const store = options.store;
+  const D = CACHE_CLIENT_DEFAULTS;
+  const defaults: Resolved = {
+    ttlMs: options.ttlMs ?? D.ttlMs,
+    staleWhileRevalidateMs: options.staleWhileRevalidateMs ?? D.staleWhileRevalidateMs,
+    staleIfErrorMs: options.staleIfErrorMs ?? D.staleIfErrorMs,
+    jitter: options.jitter ?? D.jitter,
+    earlyRefreshBeta: options.earlyRefreshBeta ?? D.earlyRefreshBeta,
+    leaseTtlMs: options.leaseTtlMs ?? D.leaseTtlMs,
+    lockWaitTimeoutMs: options.lockWaitTimeoutMs ?? D.lockWaitTimeoutMs,
+  };
+  checkOptions(defaults, 'options');
+  const baseCodec = options.codec ?? jsonCodec;
+  const emit: CacheClientListener = options.onEvent ?? (() => {});
+  const now = options.now ?? Date.now;
+  const random = options.random ?? Math.random;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const [pollMin, pollMax] = options.pollBackoffMs ?? D.pollBackoffMs;
+  const flights = new Map<string, Promise<unknown>>();
+  const background = new Map<string, Promise<void>>();
+  // Moving average of load times: XFetch's Δ (one figure per client; keys usually cost alike).
+  let loadMs = 0;
+
+  function resolve<T>(o: LoadOptions<T> | undefined): Resolved {
+    if (o === undefined) return defaults;
+    const r: Resolved = { ...defaults };
+    for (const k of Object.keys(defaults) as (keyof Resolved)[]) if (o[k] !== undefined) r[k] = o[k];
+    checkOptions(r, 'call options');
+    return r;
+  }
+
+  function physicalTtl(o: Resolved): number {
+    if (o.ttlMs === 0) return 0;
+    const ttl = Math.max(1, Math.round(o.ttlMs * (1 - o.jitter * random())));
+    return ttl + Math.max(o.staleWhileRevalidateMs, o.staleIfErrorMs);
+  }
+
+  function freshness(entry: StoredEntry, o: Resolved): Freshness {
+    const grace = o.ttlMs === 0 ? 0 : Math.max(o.staleWhileRevalidateMs, o.staleIfErrorMs);
+    if (entry.ttlMs < 0 || (grace === 0 && o.earlyRefreshBeta === 0)) return 'fresh';
+    const fresh = entry.ttlMs - grace;
+    if (fresh > 0) {
+      if (
+        o.earlyRefreshBeta > 0 &&
+        loadMs > 0 &&
+        fresh <= -loadMs * o.earlyRefreshBeta * Math.log(random())
+      ) {
+        return 'early';
+      }
+      return 'fresh';
+    }
+    return -fresh <= o.staleWhileRevalidateMs ? 'revalidate' : 'grace';
+  }
+
+  async function loadAndFill<T>(
+    key: string,
+    token: string,
+    loader: (key: string) => Promise<T>,
+    o: Resolved,
+    call: LoadOptions<T> | undefined,
+  ): Promise<T> {
+    const started = now();
+    let value: T;
+    try {
+      value = await loader(key);
+    } catch (error) {
+      emit({ type: 'load-error', key, error });
+      await store.releaseLease(key, token).catch((e) => emit({ type: 'cache-error', key, error: e }));
+      throw error;
+    }
+    const took = now() - started;
+    loadMs = loadMs === 0 ? took : loadMs * 0.8 + took * 0.2;
+    emit({ type: 'load', key, durationMs: took });
+    try {
+      const codec = (call?.codec ?? baseCodec) as Codec<T>;
+      const version = call?.version?.(value);
+      const outcome = await store.fill(key, token, codec.encode(value), physicalTtl(o), version);
+      emit(outcome === 'filled' ? { type: 'fill', key } : { type: 'lease-rejected', key, outcome });
+    } catch (error) {
+      emit({ type: 'cache-error', key, error });
+    }
+    return value;
+  }
+
+  function refreshInBackground<T>(
+    key: string,
+    loader: (key: string) => Promise<T>,
+    o: Resolved,
+    call: LoadOptions<T> | undefined,
+  ): void {
+    if (background.has(key)) return;
+    const run = (async () => {
+      const token = await store.acquireLease(key, o.leaseTtlMs);
+      if (token !== null) await loadAndFill(key, token, loader, o, call);
+    })()
+      .catch(() => {}) // load errors were emitted; the stale value was already served
+      .finally(() => background.delete(key));
+    background.set(key, run);
+  }
+
+  async function getOrLoadUncached<T>(
+    key: string,
+    loader: (key: string) => Promise<T>,
+    call: LoadOptions<T> | undefined,
+  ): Promise<T> {
+    const o = resolve(call);
+    const codec = (call?.codec ?? baseCodec) as Codec<T>;
+    let entry: StoredEntry | null;
+    try {
+      entry = await store.read(key);
+    } catch (error) {
+      emit({ type: 'cache-error', key, error });
+      return loader(key);
+    }
+    let stale: StoredEntry | null = null;
+    if (entry !== null) {
+      const state = freshness(entry, o);
+      if (state === 'fresh') {
+        emit({ type: 'hit', key });
+        return codec.decode(entry.value);
+      }
+      if (state !== 'grace') {
+        emit(
+          state === 'early' ? { type: 'early-refresh', key } : { type: 'stale', key, reason: 'revalidate' },
+        );
+        refreshInBackground(key, loader, o, call);
+        return codec.decode(entry.value);
+      }
+      stale = entry;
+    } else {
+      emit({ type: 'miss', key });
+    }
+
+    const waitStart = now();
+    const deadline = waitStart + o.lockWaitTimeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      let token: string | null;
+      try {
+        token = await store.acquireLease(key, o.leaseTtlMs);
+        // Another loader may have filled between our read and our lease (its lease ended with the
+        // fill): re-read under the lease, so a fill that already happened is never loaded again.
+        if (token !== null && stale === null) {
+          const filled = await store.read(key);
+          if (filled !== null) {
+            await store.releaseLease(key, token);
+            if (attempt > 0) emit({ type: 'lock-wait', key, waitedMs: now() - waitStart, outcome: 'value' });
+            return codec.decode(filled.value);
+          }
+        }
+      } catch (error) {
+        emit({ type: 'cache-error', key, error });
+        return loader(key);
+      }
+      if (token !== null) {
+        if (attempt > 0) emit({ type: 'lock-wait', key, waitedMs: now() - waitStart, outcome: 'lease' });
+        if (stale === null) return loadAndFill(key, token, loader, o, call);
+        try {
+          return await loadAndFill(key, token, loader, o, call);
+        } catch {
+          emit({ type: 'stale', key, reason: 'load-error' });
+          return codec.decode(stale.value);
+        }
+      }
+      if (stale !== null) {
+        emit({ type: 'stale', key, reason: 'lease-held' });
+        return codec.decode(stale.value);
+      }
+      const left = deadline - now();
+      if (left <= 0) break;
+      const slice = store.wakes
+        ? Math.min(left, D.wakeSliceMs)
+        : Math.min(left, pollMax, pollMin * 2 ** attempt);
+      try {
+        if (store.wakes) await store.waitForFill(key, slice);
+        else await sleep(slice);
+        entry = await store.read(key);
+      } catch (error) {
+        emit({ type: 'cache-error', key, error });
+        return loader(key);
+      }
+      if (entry !== null) {
+        emit({ type: 'lock-wait', key, waitedMs: now() - waitStart, outcome: 'value' });
+        return codec.decode(entry.value);
+      }
+    }
+    emit({ type: 'lock-wait', key, waitedMs: now() - waitStart, outcome: 'timeout' });
+    const started = now();
+    const value = await loader(key);
+    emit({ type: 'load', key, durationMs: now() - started });
+    return value;
+  }
+
+  return {
+    getOrLoad<T>(key: string, loader: (key: string) => Promise<T>, call?: LoadOptions<T>): Promise<T> {
+      const pending = flights.get(key);
+      if (pending !== undefined) return pending as Promise<T>;
+      const p = getOrLoadUncached(key, loader, call).finally(() => {
+        if (flights.get(key) === p) flights.delete(key);
+      });
+      flights.set(key, p);
+      return p;
+    },
+    async get<T>(key: string, call?: Pick<LoadOptions<T>, 'codec'>): Promise<T | undefined> {
+      const entry = await store.read(key);
+      if (entry === null) return undefined;
+      return ((call?.codec ?? baseCodec) as Codec<T>).decode(entry.value);
+    },
+    async writeThrough<T>(key: string, value: T, writer: Writer<T>, call?: LoadOptions<T>): Promise<void> {
+      const o = resolve(call);
+      const codec = (call?.codec ?? baseCodec) as Codec<T>;
+      const bytes = codec.encode(value);
+      const written = await writer(value);
+      const version = written?.version ?? call?.version?.(value);
+      flights.delete(key);
+      try {
+        await store.write(key, bytes, physicalTtl(o), version);
+      } catch (error) {
+        // The source changed but the cache could not follow: drop the entry (the CDC pipeline's
+        // invalidation is the backstop when this fails too).
+        await store.invalidate(key).catch(() => {});
+        throw error;
+      }
+    },
+    async invalidate(keys, call) {
+      const list = typeof keys === 'string' ? [keys] : keys;
+      for (const key of list) flights.delete(key);
+      await Promise.all(list.map((key) => store.invalidate(key, call?.version)));
+    },
+    async close() {
+      await Promise.all([...background.values()]);
+      await store.close();
+    },
+  };
+}

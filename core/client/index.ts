@@ -1,0 +1,27 @@
+/**
+ * The app-side cache client: cache-aside with leases and stampede protection, write-through,
+ * invalidation, codecs and events, over the same targets the CDC pipeline writes to.
+ */
+export {
+  CACHE_CLIENT_DEFAULTS,
+  type CacheClient,
+  type CacheClientOptions,
+  createCacheClient,
+  type LoadOptions,
+  type Writer,
+} from './cache-client.ts';
+export {
+  type Codec,
+  type CompressedJsonCodecOptions,
+  type CompressionAlgorithm,
+  compressedJsonCodec,
+  jsonCodec,
+  textCodec,
+  zstdAvailable,
+} from './codec.ts';
+export type { CacheClientEvent, CacheClientListener, StaleReason } from './events.ts';
+export type { FillOutcome, LeaseStore, StoredEntry } from './lease-store.ts';
+export { engineRemoteLeaseStore } from './stores/engine-remote-store.ts';
+export { type EngineLike, engineLeaseStore } from './stores/engine-store.ts';
+export { leaseStoreFor } from './stores/store-for-target.ts';
+export { type ValkeyLeaseStoreOptions, valkeyLeaseStore } from './stores/valkey-store.ts';

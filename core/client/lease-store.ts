@@ -1,0 +1,51 @@
+/**
+ * The LeaseStore seam: what the cache client needs from a cache, implemented once per backend
+ * (embedded engine, engine over RESP, Valkey). Small on purpose; the client holds all the policy
+ * (single-flight, waiting, stale serving), stores only do atomic steps.
+ *
+ * Contract:
+ * - `acquireLease` is SET-NX-PX-like: one live lease per key across every process.
+ * - `fill` succeeds only under the live lease; an invalidation, a versioned refresh or `remove`
+ *   cancels the lease first, so a fill racing a change is rejected; with a version, the fill is
+ *   also fenced by the key's version (a tombstone included).
+ * - Versions are source versions (decimal components); stores encode them with `versionSortKey`.
+ */
+
+/** What a fill under lease did. */
+export type FillOutcome = 'filled' | 'rejected' | 'fenced';
+
+/** A stored value and its remaining TTL in ms (-1: no expiry). */
+export interface StoredEntry {
+  value: Buffer;
+  ttlMs: number;
+}
+
+/** The atomic cache steps the client builds on. */
+export interface LeaseStore {
+  /** Backend kind, e.g. `engine`, `engine-remote`, `valkey`, `valkey-cluster`. */
+  readonly kind: string;
+  /** True when `waitForFill` ends as soon as the key is filled or its lease ends; false: it only sleeps. */
+  readonly wakes: boolean;
+  /** The value and its remaining TTL, or null (absent, expired, tombstoned). */
+  read(key: string): Promise<StoredEntry | null>;
+  /** Takes the key's fill lease for `ttlMs`; its token, or null while another lease is live. */
+  acquireLease(key: string, ttlMs: number): Promise<string | null>;
+  /** Stores `value` (TTL `ttlMs`, 0 = none) under lease `token`. */
+  fill(
+    key: string,
+    token: string,
+    value: string | Buffer,
+    ttlMs: number,
+    version?: string,
+  ): Promise<FillOutcome>;
+  /** Gives the lease up without filling (loader failed). */
+  releaseLease(key: string, token: string): Promise<void>;
+  /** Waits up to `timeoutMs` for the key to be filled or its lease to end (or just sleeps). */
+  waitForFill(key: string, timeoutMs: number): Promise<void>;
+  /** Writes a value (write-through); with a version it is fenced like a refresh. Cancels the lease. */
+  write(key: string, value: string | Buffer, ttlMs: number, version?: string): Promise<'applied' | 'fenced'>;
+  /** Removes the value and cancels the lease; with a version, leaves a fenced tombstone. */
+  invalidate(key: string, version?: string): Promise<void>;
+  /** Releases what the store itself opened (not the target's connection). */
+  close(): Promise<void>;
+}

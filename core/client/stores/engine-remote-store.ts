@@ -1,0 +1,65 @@
+/**
+ * LeaseStore over an engine server, with the engine's CACHE.* commands (see engine/server/commands/
+ * cache.ts). CACHE.WAIT holds its connection until the wake-up, so waits run on a small pool of
+ * duplicate connections and never stall the shared one.
+ */
+import type { Valkey } from 'iovalkey';
+import { versionSortKey } from '../../event/version.ts';
+import type { FillOutcome, LeaseStore } from '../lease-store.ts';
+
+/** A LeaseStore over the engine server `client` talks to (the remote engine target's client). */
+export function engineRemoteLeaseStore(client: Valkey): LeaseStore {
+  const idle: Valkey[] = [];
+  const all: Valkey[] = [];
+  return {
+    kind: 'engine-remote',
+    wakes: true,
+    async read(key) {
+      const replies = (await client.pipeline().getBuffer(key).pttl(key).exec()) ?? [];
+      const [getErr, value] = replies[0] ?? [new Error('no reply')];
+      if (getErr) throw getErr;
+      if (value === null || value === undefined) return null;
+      const ttl = replies[1]?.[1];
+      return { value: value as Buffer, ttlMs: typeof ttl === 'number' ? ttl : -1 };
+    },
+    async acquireLease(key, ttlMs) {
+      return (await client.call('CACHE.LEASE', key, String(ttlMs))) as string | null;
+    },
+    async fill(key, token, value, ttlMs, version) {
+      const args: (string | Buffer)[] = [key, token, value, String(ttlMs)];
+      if (version !== undefined) args.push(versionSortKey(version));
+      return (await client.call('CACHE.FILL', ...args)) as FillOutcome;
+    },
+    async releaseLease(key, token) {
+      await client.call('CACHE.RELEASE', key, token);
+    },
+    async waitForFill(key, timeoutMs) {
+      let conn = idle.pop();
+      if (conn === undefined) {
+        conn = client.duplicate();
+        all.push(conn);
+      }
+      try {
+        await conn.call('CACHE.WAIT', key, String(Math.max(1, Math.trunc(timeoutMs))));
+      } finally {
+        idle.push(conn);
+      }
+    },
+    async write(key, value, ttlMs, version) {
+      if (version !== undefined) {
+        const reply = await client.call('CACHE.REFRESH', key, value, String(ttlMs), versionSortKey(version));
+        return reply === 'fenced' ? 'fenced' : 'applied';
+      }
+      if (ttlMs > 0) await client.set(key, value, 'PX', ttlMs);
+      else await client.set(key, value);
+      return 'applied';
+    },
+    async invalidate(key, version) {
+      if (version === undefined) await client.del(key);
+      else await client.call('CACHE.INVALIDATE', key, versionSortKey(version));
+    },
+    async close() {
+      await Promise.all(all.map((c) => c.quit().catch(() => c.disconnect())));
+    },
+  };
+}

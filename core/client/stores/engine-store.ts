@@ -1,0 +1,56 @@
+/**
+ * LeaseStore over an in-process cache engine (the embedded target's `engine`). Typed structurally,
+ * so core/client does not import engine/. Waits are woken by the engine itself (no polling).
+ */
+import { versionSortKey } from '../../event/version.ts';
+import type { FillOutcome, LeaseStore } from '../lease-store.ts';
+
+/** The engine methods the store uses (engine/engine.ts `Engine`). */
+export interface EngineLike {
+  getBuffer(key: string): Buffer | null;
+  ttl(key: string): number;
+  set(key: string, value: string | Buffer, options?: { ttlMs?: number }): boolean;
+  delete(key: string): boolean;
+  refreshIfNewer(key: string, value: string | Buffer, ttlMs: number, version: string): 'applied' | 'fenced';
+  invalidate(key: string, version: string): 'applied' | 'fenced';
+  acquireLease(key: string, ttlMs: number): string | null;
+  fillLease(key: string, token: string, value: string | Buffer, ttlMs: number, version?: string): FillOutcome;
+  releaseLease(key: string, token: string): boolean;
+  waitForFill(key: string, timeoutMs: number): Promise<unknown>;
+}
+
+/** A LeaseStore over `engine`. */
+export function engineLeaseStore(engine: EngineLike): LeaseStore {
+  return {
+    kind: 'engine',
+    wakes: true,
+    async read(key) {
+      const value = engine.getBuffer(key);
+      return value === null ? null : { value, ttlMs: engine.ttl(key) };
+    },
+    async acquireLease(key, ttlMs) {
+      return engine.acquireLease(key, ttlMs);
+    },
+    async fill(key, token, value, ttlMs, version) {
+      return version === undefined
+        ? engine.fillLease(key, token, value, ttlMs)
+        : engine.fillLease(key, token, value, ttlMs, versionSortKey(version));
+    },
+    async releaseLease(key, token) {
+      engine.releaseLease(key, token);
+    },
+    async waitForFill(key, timeoutMs) {
+      await engine.waitForFill(key, timeoutMs);
+    },
+    async write(key, value, ttlMs, version) {
+      if (version !== undefined) return engine.refreshIfNewer(key, value, ttlMs, versionSortKey(version));
+      engine.set(key, value, ttlMs > 0 ? { ttlMs } : undefined);
+      return 'applied';
+    },
+    async invalidate(key, version) {
+      if (version === undefined) engine.delete(key);
+      else engine.invalidate(key, versionSortKey(version));
+    },
+    async close() {},
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * LeaseStore over the Valkey target. The lease is the key's lock-key sibling (`SET … NX PX` with a
+ * random token); fills, releases and writes are the adapter's Lua scripts, so an invalidation (which
+ * deletes the lock key) and a fill can never interleave. Valkey cannot wake waiters here, so
+ * `waitForFill` only sleeps and the client polls with bounded backoff.
+ */
+import { randomBytes } from 'node:crypto';
+import { versionSortKey } from '../../event/version.ts';
+import { TARGET_DEFAULTS } from '../../target/cache-target.ts';
+import { leaseKey, versionKey } from '../../target/valkey-keys.ts';
+import { toTargetError } from '../../target/valkey-runner.ts';
+import { FILL, INVALIDATE, type LuaScript, REFRESH, RELEASE, WRITE } from '../../target/valkey-scripts.ts';
+import type { ValkeyTarget } from '../../target/valkey-target.ts';
+import type { FillOutcome, LeaseStore } from '../lease-store.ts';
+
+/** Options of {@link valkeyLeaseStore}. */
+export interface ValkeyLeaseStoreOptions {
+  /** Tombstone lifetime of versioned invalidations, ms. @default TARGET_DEFAULTS.tombstoneTtlMs */
+  tombstoneTtlMs?: number;
+}
+
+const FILL_OUTCOMES: Record<number, FillOutcome> = { 0: 'rejected', 1: 'filled', 2: 'fenced' };
+
+/** A LeaseStore over a Valkey target (standalone or cluster). */
+export function valkeyLeaseStore(target: ValkeyTarget, options: ValkeyLeaseStoreOptions = {}): LeaseStore {
+  const client = target.client;
+  const tombstoneTtlMs = options.tombstoneTtlMs ?? TARGET_DEFAULTS.tombstoneTtlMs;
+  async function run(script: LuaScript, keys: string[], args: (string | Buffer)[]): Promise<unknown> {
+    const [r] = await target.run([{ script, keys, args }]);
+    if (r === undefined) throw toTargetError(new Error('no reply'));
+    if (!r.ok) throw toTargetError(r.error);
+    return r.reply;
+  }
+  return {
+    kind: target.kind,
+    wakes: false,
+    async read(key) {
+      const replies = (await client.pipeline().getBuffer(key).pttl(key).exec()) ?? [];
+      const [getErr, value] = replies[0] ?? [new Error('no reply')];
+      if (getErr) throw toTargetError(getErr);
+      if (value === null || value === undefined) return null;
+      const ttl = replies[1]?.[1];
+      return { value: value as Buffer, ttlMs: typeof ttl === 'number' ? ttl : -1 };
+    },
+    async acquireLease(key, ttlMs) {
+      const token = randomBytes(12).toString('hex');
+      const ok = await client.set(leaseKey(key), token, 'PX', ttlMs, 'NX');
+      return ok === 'OK' ? token : null;
+    },
+    async fill(key, token, value, ttlMs, version) {
+      const v = version === undefined ? '' : versionSortKey(version);
+      const reply = await run(FILL, [key, versionKey(key), leaseKey(key)], [token, value, String(ttlMs), v]);
+      return FILL_OUTCOMES[reply as number] ?? 'rejected';
+    },
+    async releaseLease(key, token) {
+      await run(RELEASE, [leaseKey(key)], [token]);
+    },
+    async waitForFill(_key, timeoutMs) {
+      await new Promise((resolve) => setTimeout(resolve, timeoutMs));
+    },
+    async write(key, value, ttlMs, version) {
+      if (version === undefined) {
+        await run(WRITE, [key, leaseKey(key)], [value, String(ttlMs)]);
+        return 'applied';
+      }
+      const keys = [key, versionKey(key), leaseKey(key)];
+      const reply = await run(REFRESH, keys, [value, String(ttlMs), versionSortKey(version)]);
+      return reply === 0 ? 'fenced' : 'applied';
+    },
+    async invalidate(key, version) {
+      if (version === undefined) {
+        await client.del(key, leaseKey(key));
+        return;
+      }
+      const keys = [key, versionKey(key), leaseKey(key)];
+      await run(INVALIDATE, keys, [versionSortKey(version), String(tombstoneTtlMs)]);
+    },
+    async close() {},
+  };
+}

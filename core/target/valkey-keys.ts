@@ -1,0 +1,63 @@
+/**
+ * Names of the metadata keys the Valkey adapter keeps beside a value ("plain values stay plain":
+ * the value key holds exactly the app's bytes; fencing version and fill lease live in siblings).
+ *
+ * Invariant: every sibling hashes to the same cluster slot as its key, so one Lua script can touch
+ * value, version and lease atomically in a cluster. Two spellings:
+ * - a key without braces (the usual case): `__cdc:v:{user:1}` — the hash tag is the whole key;
+ * - any other key (it has a hash tag, or a stray brace): `__cdc:vx:{<tag>}<key>` where `<tag>` is a
+ *   short string chosen to hash to the key's slot (see slots.ts).
+ * The two kinds are distinct prefixes, so no two keys share a sibling. Names starting with `__cdc:`
+ * are reserved: the adapter refuses to write them and hides them from dumps.
+ */
+import { keySlot, slotTag } from './slots.ts';
+
+/** Prefix of every name the adapter owns. */
+export const RESERVED_PREFIX = '__cdc:';
+
+/** Sibling kinds: `v` the fencing version (a `versionSortKey` string), `l` the fill lease token. */
+export type SiblingKind = 'v' | 'l';
+
+function isPlain(key: string): boolean {
+  return key.length > 0 && key.indexOf('{') < 0 && key.indexOf('}') < 0;
+}
+
+/** The sibling of `key` holding `kind`, in the same slot. */
+export function siblingKey(key: string, kind: SiblingKind): string {
+  if (isPlain(key)) return `${RESERVED_PREFIX}${kind}:{${key}}`;
+  return `${RESERVED_PREFIX}${kind}x:{${slotTag(keySlot(key))}}${key}`;
+}
+
+/** The version sibling of `key`. */
+export function versionKey(key: string): string {
+  return siblingKey(key, 'v');
+}
+
+/** The lease (lock key) sibling of `key`. */
+export function leaseKey(key: string): string {
+  return siblingKey(key, 'l');
+}
+
+/** True for names the adapter owns (never user data). */
+export function isReserved(name: string): boolean {
+  return name.startsWith(RESERVED_PREFIX);
+}
+
+/** The data key a sibling name belongs to, with its kind; null for any other name. */
+export function parseSibling(name: string): { key: string; kind: SiblingKind } | null {
+  if (!isReserved(name)) return null;
+  const rest = name.slice(RESERVED_PREFIX.length);
+  const kind = rest[0];
+  if (kind !== 'v' && kind !== 'l') return null;
+  if (rest.startsWith(`${kind}:{`) && rest.endsWith('}')) return { key: rest.slice(3, -1), kind };
+  if (rest.startsWith(`${kind}x:{`)) {
+    const close = rest.indexOf('}');
+    if (close > 0) return { key: rest.slice(close + 1), kind };
+  }
+  return null;
+}
+
+/** Escapes Valkey glob metacharacters so `prefix` matches literally in SCAN MATCH. */
+export function globEscape(prefix: string): string {
+  return prefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+}

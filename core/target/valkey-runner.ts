@@ -1,0 +1,155 @@
+/**
+ * Runs batches of script calls against Valkey, cluster-safe by construction: calls are grouped by
+ * the node that serves their slot (every call's keys share one slot), each group goes out as
+ * pipelines of at most `maxOpsPerPipeline` calls, and at most `maxInFlight` pipelines are
+ * outstanding at once. Every call gets its own result; nothing counts as done without a reply.
+ *
+ * Scripts are loaded on every master up front; a NOSCRIPT reply (restart, failover, SCRIPT FLUSH)
+ * reloads them and resends the affected calls once. MOVED/ASK are followed by iovalkey; what still
+ * fails comes back per call, and `toTargetError` marks it retriable unless the server refused the
+ * command itself (script error, wrong type, no permission).
+ */
+import type { Valkey } from 'iovalkey';
+import { TargetError } from '../errors.ts';
+import { keySlot } from './slots.ts';
+import type { ValkeyClient } from './valkey-connection.ts';
+import { type LuaScript, SCRIPTS } from './valkey-scripts.ts';
+
+/** One script invocation; all `keys` share a slot. */
+export interface ScriptCall {
+  script: LuaScript;
+  keys: string[];
+  args: (string | Buffer)[];
+}
+
+/** The reply to one call, or its error. */
+export type CallResult = { ok: true; reply: unknown } | { ok: false; error: Error };
+
+/** Batching limits. */
+export interface RunnerLimits {
+  /** Calls per pipeline. @default 500 */
+  maxOpsPerPipeline?: number;
+  /** Pipelines outstanding at once (all nodes together). @default 16 */
+  maxInFlight?: number;
+}
+
+/** Runner defaults. */
+export const RUNNER_DEFAULTS = { maxOpsPerPipeline: 500, maxInFlight: 16 } as const;
+
+// Replies that say "not now" rather than "never": retry them.
+const RETRIABLE_REPLY = /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN|LOADING|BUSY|OOM|MASTERDOWN|READONLY|NOSCRIPT)\b/;
+
+/** Maps a client error to a TargetError: connection trouble and transient replies are retriable. */
+export function toTargetError(error: unknown, what = 'valkey'): TargetError {
+  if (error instanceof TargetError) return error;
+  const e = error instanceof Error ? error : new Error(String(error));
+  const isReply = e.name === 'ReplyError';
+  const retriable = !isReply || RETRIABLE_REPLY.test(e.message);
+  return new TargetError(`${what}: ${e.message}`, { cause: e, retriable });
+}
+
+/** Every master of the connection (one client for a standalone server). */
+export function masters(conn: ValkeyClient): Valkey[] {
+  return conn.cluster ? conn.client.nodes('master') : [conn.client];
+}
+
+/** Loads every script on every master (idempotent). */
+export async function loadScripts(conn: ValkeyClient): Promise<void> {
+  await Promise.all(
+    masters(conn).map(async (node) => {
+      const p = node.pipeline();
+      for (const s of SCRIPTS) p.script('LOAD', s.lua);
+      const replies = (await p.exec()) ?? [];
+      for (const [err] of replies) if (err) throw err;
+    }),
+  );
+}
+
+async function runPool(tasks: (() => Promise<void>)[], limit: number): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < tasks.length) await tasks[next++]!();
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+}
+
+/** Runs script calls in node-grouped, bounded pipelines. */
+export class ScriptRunner {
+  readonly #conn: ValkeyClient;
+  readonly #chunk: number;
+  readonly #inFlight: number;
+
+  constructor(conn: ValkeyClient, limits: RunnerLimits = {}) {
+    this.#conn = conn;
+    this.#chunk = limits.maxOpsPerPipeline ?? RUNNER_DEFAULTS.maxOpsPerPipeline;
+    this.#inFlight = limits.maxInFlight ?? RUNNER_DEFAULTS.maxInFlight;
+    if (!(this.#chunk >= 1) || !(this.#inFlight >= 1)) {
+      throw new TargetError('valkey target: maxOpsPerPipeline and maxInFlight must be >= 1', {
+        retriable: false,
+      });
+    }
+  }
+
+  /** Runs `calls`; resolves with one result per call, in order. Never rejects. */
+  async run(calls: readonly ScriptCall[]): Promise<CallResult[]> {
+    const results: CallResult[] = new Array(calls.length);
+    await this.#runIndexes(
+      calls,
+      calls.map((_, i) => i),
+      results,
+    );
+    const noscript = results.flatMap((r, i) => (!r.ok && r.error.message.startsWith('NOSCRIPT') ? [i] : []));
+    if (noscript.length > 0) {
+      try {
+        await loadScripts(this.#conn);
+        await this.#runIndexes(calls, noscript, results);
+      } catch (error) {
+        for (const i of noscript) results[i] = { ok: false, error: error as Error };
+      }
+    }
+    return results;
+  }
+
+  #groups(calls: readonly ScriptCall[], indexes: number[]): number[][] {
+    const conn = this.#conn;
+    if (!conn.cluster) return [indexes];
+    const byNode = new Map<string, number[]>();
+    for (const i of indexes) {
+      const node = conn.client.slots[keySlot(calls[i]!.keys[0]!)]?.[0] ?? '';
+      const list = byNode.get(node);
+      if (list === undefined) byNode.set(node, [i]);
+      else list.push(i);
+    }
+    return [...byNode.values()];
+  }
+
+  async #runIndexes(calls: readonly ScriptCall[], indexes: number[], results: CallResult[]): Promise<void> {
+    const tasks: (() => Promise<void>)[] = [];
+    for (const group of this.#groups(calls, indexes)) {
+      for (let at = 0; at < group.length; at += this.#chunk) {
+        const chunk = group.slice(at, at + this.#chunk);
+        tasks.push(() => this.#pipeline(calls, chunk, results));
+      }
+    }
+    await runPool(tasks, this.#inFlight);
+  }
+
+  async #pipeline(calls: readonly ScriptCall[], chunk: number[], results: CallResult[]): Promise<void> {
+    const p = this.#conn.client.pipeline();
+    for (const i of chunk) {
+      const c = calls[i]!;
+      p.evalsha(c.script.sha, c.script.keys, ...c.keys, ...c.args);
+    }
+    try {
+      const replies = (await p.exec()) ?? [];
+      chunk.forEach((i, n) => {
+        const r = replies[n];
+        if (r === undefined) results[i] = { ok: false, error: new Error('no reply (connection lost)') };
+        else if (r[0]) results[i] = { ok: false, error: r[0] };
+        else results[i] = { ok: true, reply: r[1] };
+      });
+    } catch (error) {
+      for (const i of chunk) results[i] = { ok: false, error: error as Error };
+    }
+  }
+}

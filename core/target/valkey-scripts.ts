@@ -1,0 +1,114 @@
+/**
+ * The server-side scripts of the Valkey adapter: every fenced op is one Lua script over a key and
+ * its same-slot siblings (valkey-keys.ts), so it is atomic on a standalone server and in a cluster.
+ *
+ * Stored state per key K: K = the app's plain value; V = the fencing version as a `versionSortKey`
+ * string (byte order = version order, so Lua compares with plain `<`); L = the fill lease token.
+ * A tombstone is V without K. V expires with the value it fences (or after the tombstone TTL).
+ *
+ * Scripts are loaded once per node with SCRIPT LOAD and run with EVALSHA; a NOSCRIPT reply (server
+ * restart, failover, SCRIPT FLUSH) makes the adapter load them again and resend (valkey-target.ts).
+ */
+import { createHash } from 'node:crypto';
+
+/** One script: its source and SHA1 (what EVALSHA names). */
+export interface LuaScript {
+  readonly name: string;
+  readonly lua: string;
+  readonly sha: string;
+  /** How many of the arguments are keys. */
+  readonly keys: number;
+}
+
+function script(name: string, keys: number, lua: string): LuaScript {
+  return { name, keys, lua, sha: createHash('sha1').update(lua).digest('hex') };
+}
+
+/**
+ * refresh K V L | value ttlMs version → 1 applied, 0 fenced.
+ * Applies only when `version` is newer than V (value or tombstone); cancels the fill lease.
+ */
+export const REFRESH = script(
+  'refresh',
+  3,
+  `local cur = redis.call('GET', KEYS[2])
+if cur and cur >= ARGV[3] then return 0 end
+if ARGV[2] ~= '0' then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[2])
+else
+  redis.call('SET', KEYS[1], ARGV[1])
+  redis.call('SET', KEYS[2], ARGV[3])
+end
+redis.call('DEL', KEYS[3])
+return 1`,
+);
+
+/**
+ * invalidate K V L | version tombstoneTtlMs → 1 applied, 0 fenced.
+ * Deletes the value and the lease; leaves V as a tombstone for tombstoneTtlMs (0: no tombstone).
+ */
+export const INVALIDATE = script(
+  'invalidate',
+  3,
+  `local cur = redis.call('GET', KEYS[2])
+if cur and cur >= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1], KEYS[3])
+if ARGV[2] ~= '0' then
+  redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+else
+  redis.call('DEL', KEYS[2])
+end
+return 1`,
+);
+
+/**
+ * fill K V L | token value ttlMs version-or-empty → 1 filled, 0 rejected, 2 fenced.
+ * An app fill under lease `token`: rejected unless the lease is still held (an invalidation or a
+ * refresh deletes it); with a version, fenced when V is as new or newer. A fill without a version
+ * keeps V (so a tombstone's fence survives the fill) and keeps V alive at least as long as the value.
+ */
+export const FILL = script(
+  'fill',
+  3,
+  `if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[3])
+local cur = redis.call('GET', KEYS[2])
+if ARGV[4] ~= '' and cur and cur >= ARGV[4] then return 2 end
+if ARGV[3] ~= '0' then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+else
+  redis.call('SET', KEYS[1], ARGV[2])
+end
+if ARGV[4] ~= '' then
+  if ARGV[3] ~= '0' then redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[3]) else redis.call('SET', KEYS[2], ARGV[4]) end
+elseif cur then
+  local left = redis.call('PTTL', KEYS[2])
+  if ARGV[3] == '0' then redis.call('PERSIST', KEYS[2])
+  elseif left >= 0 and left < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[2], ARGV[3]) end
+end
+return 1`,
+);
+
+/** release L | token → 1 when the lease was held by `token` and is now given up, else 0. */
+export const RELEASE = script(
+  'release',
+  1,
+  `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) return 1 end
+return 0`,
+);
+
+/**
+ * write K L | value ttlMs → 1. A plain write (write-through without a version): sets the value,
+ * keeps V (fencing survives), cancels the fill lease so no racing fill overwrites it.
+ */
+export const WRITE = script(
+  'write',
+  2,
+  `if ARGV[2] ~= '0' then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) else redis.call('SET', KEYS[1], ARGV[1]) end
+redis.call('DEL', KEYS[2])
+return 1`,
+);
+
+/** Every script the adapter loads on each node. */
+export const SCRIPTS: readonly LuaScript[] = [REFRESH, INVALIDATE, FILL, RELEASE, WRITE];

@@ -1,0 +1,226 @@
+/**
+ * The Valkey target (kind `valkey` or `valkey-cluster`): CacheOps applied to an external Valkey
+ * (standalone or cluster, TLS, ACL user) through iovalkey.
+ *
+ * Invariants:
+ * - Plain values stay plain: `GET key` returns exactly the refreshed bytes. The fencing version and
+ *   the fill lease live in sibling keys of the same hash slot (valkey-keys.ts).
+ * - Every fenced op is one Lua script over key + siblings (valkey-scripts.ts), so it is atomic in a
+ *   cluster too; no command ever spans slots.
+ * - A batch goes out as node-grouped, bounded pipelines (valkey-runner.ts); each op's result is the
+ *   server's reply to it. Connection loss and transient replies → retriable TargetError.
+ * - `invalidatePrefix` SCANs every master for the prefix's values, tombstones and leases, then
+ *   invalidates each key fenced. Unlike the engine it leaves no prefix-wide fence: a key that did
+ *   not exist when the prefix was invalidated can still take an older refresh later.
+ */
+import type { Cluster, Valkey } from 'iovalkey';
+import { TargetError } from '../errors.ts';
+import { versionSortKey } from '../event/version.ts';
+import type { CacheOp, InvalidatePrefixOp } from './cache-op.ts';
+import { type CacheTarget, type OpResult, TARGET_DEFAULTS } from './cache-target.ts';
+import { openValkeyClient, resolveConnection, type ValkeyConnectionOptions } from './valkey-connection.ts';
+import {
+  globEscape,
+  isReserved,
+  leaseKey,
+  parseSibling,
+  RESERVED_PREFIX,
+  versionKey,
+} from './valkey-keys.ts';
+import {
+  type CallResult,
+  loadScripts,
+  masters,
+  type RunnerLimits,
+  type ScriptCall,
+  ScriptRunner,
+  toTargetError,
+} from './valkey-runner.ts';
+import { INVALIDATE, REFRESH } from './valkey-scripts.ts';
+
+/** Options of {@link createValkeyTarget}. */
+export interface ValkeyTargetOptions extends ValkeyConnectionOptions, RunnerLimits {
+  /** Tombstone lifetime of invalidations, ms. @default TARGET_DEFAULTS.tombstoneTtlMs */
+  tombstoneTtlMs?: number;
+  /** SCAN page size for prefix invalidation and dumps. @default 1000 */
+  scanCount?: number;
+}
+
+/** A CacheTarget over Valkey; `run` and `client` serve the app-side cache client. */
+export interface ValkeyTarget extends CacheTarget {
+  readonly kind: 'valkey' | 'valkey-cluster';
+  /** The iovalkey client (a Cluster for `valkey-cluster`). */
+  readonly client: Valkey | Cluster;
+  /** Runs script calls (node-grouped, bounded, NOSCRIPT-safe); one result per call. */
+  run(calls: readonly ScriptCall[]): Promise<CallResult[]>;
+}
+
+/** Builds the script call for a key op (throws a non-retriable TargetError for bad input). */
+export function keyOpCall(op: Exclude<CacheOp, InvalidatePrefixOp>, tombstoneTtlMs: number): ScriptCall {
+  if (isReserved(op.key)) {
+    throw new TargetError(`valkey: key "${op.key}" starts with the reserved prefix ${RESERVED_PREFIX}`, {
+      retriable: false,
+    });
+  }
+  let version: string;
+  try {
+    version = versionSortKey(op.version);
+  } catch (error) {
+    throw new TargetError(`valkey: ${(error as Error).message}`, { cause: error, retriable: false });
+  }
+  const keys = [op.key, versionKey(op.key), leaseKey(op.key)];
+  return op.kind === 'refresh'
+    ? { script: REFRESH, keys, args: [op.value, String(Math.max(0, Math.trunc(op.ttlMs))), version] }
+    : { script: INVALIDATE, keys, args: [version, String(tombstoneTtlMs)] };
+}
+
+function outcome(r: CallResult): OpResult {
+  return r.ok
+    ? { ok: true, outcome: r.reply === 0 ? 'fenced' : 'applied' }
+    : { ok: false, error: toTargetError(r.error) };
+}
+
+async function scanAll(
+  node: Valkey,
+  pattern: string,
+  count: number,
+  each: (names: string[]) => Promise<void>,
+) {
+  let cursor = '0';
+  do {
+    const [next, names] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', count);
+    cursor = next;
+    if (names.length > 0) await each(names);
+  } while (cursor !== '0');
+}
+
+/** Opens a Valkey target (standalone or cluster); rejects with a TargetError when it cannot connect. */
+export async function createValkeyTarget(options: ValkeyTargetOptions): Promise<ValkeyTarget> {
+  const tombstoneTtlMs = options.tombstoneTtlMs ?? TARGET_DEFAULTS.tombstoneTtlMs;
+  const scanCount = options.scanCount ?? 1000;
+  if (!(tombstoneTtlMs >= 0) || !Number.isInteger(tombstoneTtlMs)) {
+    throw new TargetError('valkey target: tombstoneTtlMs must be an integer >= 0', { retriable: false });
+  }
+  const resolved = resolveConnection(options);
+  const conn = await openValkeyClient(resolved);
+  const runner = new ScriptRunner(conn, options);
+  try {
+    await loadScripts(conn);
+  } catch (error) {
+    conn.client.disconnect();
+    throw toTargetError(error, 'valkey target: loading scripts');
+  }
+
+  async function invalidatePrefix(op: InvalidatePrefixOp): Promise<OpResult> {
+    try {
+      versionSortKey(op.version);
+    } catch (error) {
+      return {
+        ok: false,
+        error: new TargetError(`valkey: ${(error as Error).message}`, { retriable: false }),
+      };
+    }
+    const esc = globEscape(op.prefix);
+    const patterns = [`${esc}*`, `${RESERVED_PREFIX}v:{${esc}*`, `${RESERVED_PREFIX}l:{${esc}*`];
+    patterns.push(`${RESERVED_PREFIX}vx:*`, `${RESERVED_PREFIX}lx:*`);
+    try {
+      for (const node of masters(conn)) {
+        for (const pattern of patterns) {
+          await scanAll(node, pattern, scanCount, async (names) => {
+            const keys = new Set<string>();
+            for (const name of names) {
+              const key = isReserved(name) ? parseSibling(name)?.key : name;
+              if (key?.startsWith(op.prefix) && !isReserved(key)) keys.add(key);
+            }
+            const calls = [...keys].map((key) =>
+              keyOpCall({ kind: 'invalidate', key, version: op.version }, tombstoneTtlMs),
+            );
+            for (const r of await runner.run(calls)) if (!r.ok) throw r.error;
+          });
+        }
+      }
+    } catch (error) {
+      return { ok: false, error: toTargetError(error) };
+    }
+    return { ok: true, outcome: 'applied' };
+  }
+
+  async function applyKeyOps(ops: readonly CacheOp[], from: number, to: number, results: OpResult[]) {
+    const calls: ScriptCall[] = [];
+    const at: number[] = [];
+    for (let i = from; i < to; i++) {
+      const op = ops[i]!;
+      if (op.kind === 'invalidatePrefix') continue;
+      try {
+        calls.push(keyOpCall(op, tombstoneTtlMs));
+        at.push(i);
+      } catch (error) {
+        results[i] = { ok: false, error: error as TargetError };
+      }
+    }
+    const replies = await runner.run(calls);
+    replies.forEach((r, n) => {
+      results[at[n]!] = outcome(r);
+    });
+  }
+
+  return {
+    kind: conn.cluster ? 'valkey-cluster' : 'valkey',
+    client: conn.client,
+    run: (calls) => runner.run(calls),
+    async apply(ops) {
+      const results: OpResult[] = new Array(ops.length);
+      // A prefix op is a barrier: key ops before it complete first, key ops after it start after.
+      let start = 0;
+      for (let i = 0; i <= ops.length; i++) {
+        const op = ops[i];
+        if (op !== undefined && op.kind !== 'invalidatePrefix') continue;
+        if (i > start) await applyKeyOps(ops, start, i, results);
+        if (op !== undefined) results[i] = await invalidatePrefix(op);
+        start = i + 1;
+      }
+      return results;
+    },
+    async get(key) {
+      try {
+        return await conn.client.get(key);
+      } catch (error) {
+        throw toTargetError(error);
+      }
+    },
+    async dump() {
+      const out: Record<string, string> = {};
+      try {
+        for (const node of masters(conn)) {
+          let cursor = '0';
+          do {
+            const [next, names] = (await node.call(
+              'SCAN',
+              cursor,
+              'COUNT',
+              String(scanCount),
+              'TYPE',
+              'string',
+            )) as [string, string[]];
+            cursor = next;
+            const keys = names.filter((n) => !isReserved(n));
+            if (keys.length === 0) continue;
+            const p = node.pipeline();
+            for (const k of keys) p.get(k);
+            const replies = (await p.exec()) ?? [];
+            keys.forEach((k, n) => {
+              const v = replies[n]?.[1];
+              if (typeof v === 'string') out[k] = v;
+            });
+          } while (cursor !== '0');
+        }
+      } catch (error) {
+        throw toTargetError(error);
+      }
+      return out;
+    },
+    async close() {
+      await conn.client.quit().catch(() => conn.client.disconnect());
+    },
+  };
+}
