@@ -13,6 +13,8 @@ Commands:
   decode [FILE|-]           decode change records into ChangeEvents (one JSON per line)
   replay CHANGELOG...       apply change logs through the rules into a cache target
   engine                    serve the cache engine over the Valkey protocol
+  consume kafka|dynamodb    follow Debezium topics or a DynamoDB stream (long-running)
+  lambda serve              serve the Lambda Invoke API for the handlers (also: lambda kafka-source)
   help [command]            show help
 
 Run "cdc-cache <command> --help" for a command's options.
@@ -24,6 +26,8 @@ const VERBS: Record<string, () => Promise<Verb>> = {
   decode: async () => (await import('./commands/decode.ts')).runDecode,
   replay: async () => (await import('./commands/replay.ts')).runReplay,
   engine: async () => (await import('../engine/cli.ts')).runEngineCli,
+  consume: async () => (await import('./commands/consume.ts')).runConsume,
+  lambda: async () => (await import('./commands/lambda.ts')).runLambda,
 };
 
 async function main(argv: string[]): Promise<number> {

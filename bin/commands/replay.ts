@@ -19,7 +19,10 @@ import { openTarget } from '../targets.ts';
 /** Help text for `replay`. */
 export const REPLAY_USAGE = `cdc-cache replay CHANGELOG... --config FILE [--target engine|valkey://…|valkeys://…] [--dump] [--dry-run]
     [--source auto|dynamodb|debezium|lambda-kafka] [--table NAME] [--batch-size N] [--allow-dead-letters]
+cdc-cache replay CHANGELOG... --target lambda:NAME [--endpoint URL] [--batch-size N] [--table NAME]
   Applies JSONL change logs through the rules into a cache target and prints a summary.
+  With --target lambda:NAME, sends them as Lambda events (DynamoDB Streams or MSK) to the function
+  NAME (deployed, or local with --endpoint http://127.0.0.1:9001 from "cdc-cache lambda serve").
   --dump        print the resulting cache as one JSON object { "key": "value", … }
   --dry-run     print the planned cache operations (one JSON object per line); no target`;
 
@@ -59,6 +62,7 @@ export async function runReplay(argv: string[]): Promise<number> {
       table: { type: 'string' },
       'batch-size': { type: 'string' },
       'allow-dead-letters': { type: 'boolean', default: false },
+      endpoint: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -67,6 +71,9 @@ export async function runReplay(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length === 0) throw new UsageError('replay needs at least one CHANGELOG file');
+  if (values.target?.startsWith('lambda:'))
+    return (await import('./lambda.ts')).runReplayToLambda(positionals, values);
+  if (values.endpoint !== undefined) throw new UsageError('--endpoint goes with --target lambda:NAME');
   if (values.config === undefined)
     throw new UsageError('replay needs --config FILE (a cdc-cache.config.json or .ts)');
   if (values['dry-run'] && (values.dump || values.target !== undefined)) {

@@ -1,0 +1,137 @@
+/**
+ * One invocation's batch through the pipeline, shared by the DynamoDB and Kafka handlers:
+ * `processBatch` (decode, plan, apply with retries, dead letters) under a time budget below the
+ * function's remaining time, then the partial batch response: per shard or topic-partition, the
+ * first record not done and every later record of that group. Records before it were confirmed
+ * by the target (or dead-lettered) and may be checkpointed; nothing after a failure is.
+ */
+import type { SourceRecord } from '../../core/decode/document.ts';
+import { processBatch } from '../../core/pipeline/batch.ts';
+import { sleepWithin, withDeadline } from './deadline.ts';
+import type { FunctionRuntime } from './environment.ts';
+import type { BatchResponse, LambdaContext } from './lambda-types.ts';
+import { emitMetrics } from './metrics.ts';
+
+/** One record of the invocation's event. */
+export interface InvocationRecord<Id> {
+  /** Shard (stream ARN) or topic-partition key. */
+  group: string;
+  /** What to report in batchItemFailures; undefined when the record carries none. */
+  id: Id | undefined;
+  record: SourceRecord;
+  /** When the record entered the stream (epoch ms), for the lag metric. */
+  arrivedAt: number | undefined;
+}
+
+/** A batch that cannot be answered record by record: the whole invocation fails (and is retried). */
+export class BatchError extends Error {
+  override readonly name = 'BatchError';
+}
+
+/** Runs the records and builds the ReportBatchItemFailures response. */
+export async function runBatch<Id>(
+  rt: FunctionRuntime,
+  context: LambdaContext,
+  source: 'dynamodb' | 'kafka',
+  items: readonly InvocationRecord<Id>[],
+  now: () => number = Date.now,
+): Promise<BatchResponse<Id>> {
+  const started = now();
+  const log = rt.log.with({ requestId: context.awsRequestId, function: context.functionName });
+  const byRecord = new Map(items.map((i) => [i.record, i]));
+  const byLabel = new Map(items.map((i) => [i.record.label, i]));
+  const deadline = started + Math.max(0, context.getRemainingTimeInMillis() - rt.settings.timeMarginMs);
+  const outcome = await processBatch(
+    items.map((i) => ({ group: i.group, record: i.record })),
+    {
+      config: rt.config,
+      target: withDeadline(rt.target, deadline, now),
+      retry: {
+        attempts: rt.settings.retryAttempts,
+        baseDelayMs: rt.settings.retryBaseMs,
+        sleep: sleepWithin(deadline, now),
+        onRetry: (attempt, error) => log.warn('target failed, retrying', { attempt, error }),
+      },
+      deadLetter: async (d) => {
+        const group = byLabel.get(d.position)?.group ?? '';
+        log.error('poison record', { position: d.position, group, code: d.code, reason: d.reason });
+        await rt.deadLetter.send({
+          ...d,
+          group,
+          functionName: context.functionName,
+          requestId: context.awsRequestId,
+        });
+      },
+    },
+  );
+
+  const failures: { itemIdentifier: Id }[] = [];
+  const failedPositions: string[] = [];
+  for (const [group, first] of outcome.firstUnfinished) {
+    if (first < 0) continue;
+    const records = outcome.groups.get(group)!;
+    for (let i = first; i < records.length; i++) {
+      const item = byRecord.get(records[i]!.record)!;
+      if (item.id === undefined)
+        throw new BatchError(
+          `${item.record.label}: cannot be reported (no sequence number / offset); failing the batch`,
+        );
+      failures.push({ itemIdentifier: item.id });
+    }
+    failedPositions.push(records[first]!.record.label);
+  }
+
+  let applied = 0;
+  let fenced = 0;
+  let failedOps = 0;
+  for (const r of outcome.results) {
+    if (!r.ok) failedOps++;
+    else if (r.outcome === 'applied') applied++;
+    else fenced++;
+  }
+  let oldest: number | undefined;
+  for (const i of items)
+    if (i.arrivedAt !== undefined && (oldest === undefined || i.arrivedAt < oldest)) oldest = i.arrivedAt;
+  const summary = {
+    records: items.length,
+    events: outcome.events,
+    skipped: outcome.skipped,
+    ops: outcome.ops.length,
+    applied,
+    fenced,
+    failedOps,
+    deadLetters: outcome.deadLetters,
+    failedRecords: failures.length,
+  };
+  if (failures.length > 0)
+    log.warn('batch partially failed', {
+      ...summary,
+      firstFailed: failedPositions,
+      error: outcome.targetError,
+    });
+  else log.info('batch done', summary);
+  if (rt.settings.metricsNamespace !== undefined) {
+    emitMetrics(
+      rt.metricsSink,
+      rt.settings.metricsNamespace,
+      { FunctionName: context.functionName, Source: source },
+      {
+        Records: items.length,
+        Events: outcome.events,
+        Skipped: outcome.skipped,
+        RefreshOps: outcome.ops.filter((o) => o.kind === 'refresh').length,
+        InvalidateOps: outcome.ops.length - outcome.ops.filter((o) => o.kind === 'refresh').length,
+        AppliedOps: applied,
+        FencedOps: fenced,
+        FailedOps: failedOps,
+        DeadLetters: outcome.deadLetters,
+        FailedRecords: failures.length,
+        ...(oldest === undefined ? {} : { BatchLagMs: Math.max(0, started - oldest) }),
+        DurationMs: now() - started,
+      },
+      { requestId: context.awsRequestId },
+      now(),
+    );
+  }
+  return { batchItemFailures: failures };
+}
