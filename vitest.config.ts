@@ -13,6 +13,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/setup/services.ts'],
           environment: 'node',
           testTimeout: 60_000,
           hookTimeout: 300_000,
@@ -22,6 +23,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/setup/services.ts'],
           environment: 'node',
           testTimeout: 180_000,
           hookTimeout: 300_000,
