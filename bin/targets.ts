@@ -25,3 +25,11 @@ export async function openTarget(spec: string): Promise<CacheTarget> {
     `unknown target "${spec}": use engine, engine://host:port, valkey://[user:password@]host:port or valkeys://…`,
   );
 }
+
+/** The target spec with any password in its URL replaced by `***`, for logs and summaries. */
+export function redactTarget(spec: string): string {
+  return spec.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/]*)@/i, (_m, scheme: string, userinfo: string) => {
+    const colon = userinfo.indexOf(':');
+    return `${scheme}${colon < 0 ? '***' : `${userinfo.slice(0, colon)}:***`}@`;
+  });
+}

@@ -14,7 +14,7 @@ import { loadConfig } from '../../core/rules/load.ts';
 import type { CacheOp } from '../../core/target/cache-op.ts';
 import type { CacheTarget } from '../../core/target/cache-target.ts';
 import { UsageError, writeOut } from '../cli-error.ts';
-import { openTarget } from '../targets.ts';
+import { openTarget, redactTarget } from '../targets.ts';
 
 /** Help text for `replay`. */
 export const REPLAY_USAGE = `cdc-cache replay CHANGELOG... --config FILE [--target engine|valkey://…|valkeys://…] [--dump] [--dry-run]
@@ -116,7 +116,7 @@ export async function runReplay(argv: string[]): Promise<number> {
       for (const k of Object.keys(state).sort()) sorted[k] = state[k]!;
       await writeOut(`${JSON.stringify(sorted)}\n`);
     }
-    const line = formatSummary(summary, values['dry-run'] ? 'dry run' : targetSpec);
+    const line = formatSummary(summary, values['dry-run'] ? 'dry run' : redactTarget(targetSpec));
     if (dataOnStdout) process.stderr.write(line);
     else await writeOut(line);
     if (summary.failed > 0) return 1;
