@@ -15,6 +15,7 @@ Commands:
   engine                    serve the cache engine over the Valkey protocol
   consume kafka|dynamodb    follow Debezium topics or a DynamoDB stream (long-running)
   lambda serve              serve the Lambda Invoke API for the handlers (also: lambda kafka-source)
+  record kafka|dynamodb    capture change records from Kafka or a DynamoDB stream as a JSONL change log
   help [command]            show help
 
 Run "cdc-cache <command> --help" for a command's options.
@@ -28,6 +29,7 @@ const VERBS: Record<string, () => Promise<Verb>> = {
   engine: async () => (await import('../engine/cli.ts')).runEngineCli,
   consume: async () => (await import('./commands/consume.ts')).runConsume,
   lambda: async () => (await import('./commands/lambda.ts')).runLambda,
+  record: async () => (await import('./commands/record.ts')).runRecord,
 };
 
 async function main(argv: string[]): Promise<number> {

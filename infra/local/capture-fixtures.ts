@@ -31,7 +31,7 @@ import {
   readDynamoDbStream,
   readKafkaTopics,
   toJsonl,
-} from './capture.ts';
+} from '../../consumers/record/capture.ts';
 
 /** Tables of the PostgreSQL scenario (schema `public`). */
 export const PG_TABLES = ['customers', 'orders', 'documents'] as const;

@@ -4,7 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type ChangeEvent, compareVersions, decodeDocument } from '../../../core/index.ts';
-import type { DynamoDbRecordJson } from '../../../infra/local/capture.ts';
+import type { DynamoDbRecordJson } from '../../../consumers/record/capture.ts';
 import { captureDynamoDbScenario, DDB_SCENARIO_RECORDS } from '../../../infra/local/capture-fixtures.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
 

@@ -4,7 +4,7 @@
  */
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readKafkaTopics } from '../../../infra/local/capture.ts';
+import { readKafkaTopics } from '../../../consumers/record/capture.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
 
 describe('kafka', () => {

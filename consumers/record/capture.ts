@@ -1,6 +1,6 @@
 /**
  * Capture of real change-stream records as change-log lines (JSONL), shared by the fixture capture
- * script (capture-fixtures.ts), the e2e smoke tests and, later, a `cdc-cache record` CLI verb.
+ * script (infra/local/capture-fixtures.ts), the e2e smoke tests and the `cdc-cache record` CLI verb.
  *
  * Line formats (one source record per line):
  * - Kafka / Debezium: `{ topic, partition, offset, key, value }`, key and value parsed JSON (null for
@@ -19,6 +19,7 @@ import {
   GetShardIteratorCommand,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { Admin, Kafka } from 'kafkajs';
+import { parseExactJson } from '../../core/json/exact-json.ts';
 
 /** One captured Kafka record. */
 export interface KafkaLine {
@@ -32,28 +33,6 @@ export interface KafkaLine {
 /** Per topic, per partition: the first offset to capture (a high watermark taken earlier). */
 export type StartOffsets = Record<string, Record<number, string>>;
 
-/** Node ≥ 22 gives revivers the source text, and has JSON.rawJSON; TypeScript's lib lacks both. */
-type ExactJson = {
-  parse(
-    text: string,
-    reviver: (key: string, value: unknown, context: { source?: string }) => unknown,
-  ): unknown;
-  rawJSON(text: string): unknown;
-};
-
-/** JSON.parse that keeps integers beyond 2^53 exact (as `JSON.rawJSON` values). */
-export function parseJsonExact(text: string): unknown {
-  const json = JSON as unknown as ExactJson;
-  return json.parse(text, (_key, value, context) =>
-    typeof value === 'number' &&
-    !Number.isSafeInteger(value) &&
-    context.source &&
-    /^-?\d+$/.test(context.source)
-      ? json.rawJSON(context.source)
-      : value,
-  );
-}
-
 /** Serialises lines as JSONL (trailing newline included). */
 export function toJsonl(lines: readonly unknown[]): string {
   return lines.map((l) => `${JSON.stringify(l)}\n`).join('');
@@ -61,7 +40,12 @@ export function toJsonl(lines: readonly unknown[]): string {
 
 function decodeBuffer(buf: Buffer | null): unknown {
   if (buf === null || buf.length === 0) return null;
-  return parseJsonExact(buf.toString('utf8'));
+  const text = buf.toString('utf8');
+  try {
+    return parseExactJson(text);
+  } catch {
+    return text; // not JSON: recorded verbatim, so decoding the change log reports it
+  }
 }
 
 /** High watermarks of `topics` (topics that do not exist yet start at offset 0). */

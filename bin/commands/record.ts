@@ -1,0 +1,148 @@
+/**
+ * `cdc-cache record kafka|dynamodb …`: captures real change records into a JSONL change log, the
+ * format `decode` and `replay` read. Used to refresh fixtures from the local harness and to capture
+ * production traffic for local replay.
+ *
+ *   cdc-cache record kafka --brokers 127.0.0.1:19092 --topics dbz_plain.public.users [--from beginning|now]
+ *       [--max N] [--follow-ms MS] [--timeout-ms MS] [--out FILE]
+ *   cdc-cache record dynamodb (--stream-arn ARN | --table NAME) [--endpoint URL] [--region R]
+ *       [--max N] [--idle-ms MS] [--timeout-ms MS] [--out FILE]
+ *
+ * Kafka: by default reads each topic from the beginning up to the high watermarks taken at start
+ * (what the topic holds now) and stops; `--from now` records only new records; `--follow-ms MS`
+ * keeps reading for MS in all, and `--max N` stops after N records. DynamoDB: every shard from TRIM_HORIZON
+ * until no new record arrives for `--idle-ms`.
+ */
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { UsageError, writeOut } from '../cli-error.ts';
+
+/** Help text for `record`. */
+export const RECORD_USAGE = `cdc-cache record kafka --brokers HOST:PORT[,…] --topics T[,…] [--from beginning|now] [--max N]
+    [--follow-ms MS] [--timeout-ms MS] [--out FILE]
+cdc-cache record dynamodb (--stream-arn ARN | --table NAME) [--endpoint URL] [--region R] [--max N]
+    [--idle-ms MS] [--timeout-ms MS] [--out FILE]
+  Captures change records as a JSONL change log (stdout, or --out FILE).`;
+
+function positiveInt(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0)
+    throw new UsageError(`${flag} must be a non-negative integer, got "${value}"`);
+  return n;
+}
+
+async function emit(lines: readonly unknown[], out: string | undefined): Promise<void> {
+  const { toJsonl } = await import('../../consumers/record/capture.ts');
+  const text = toJsonl(lines);
+  if (out === undefined) await writeOut(text);
+  else await writeFile(out, text);
+  process.stderr.write(`recorded ${lines.length} records${out ? ` to ${out}` : ''}\n`);
+}
+
+async function recordKafka(values: Record<string, string | boolean | undefined>): Promise<number> {
+  const brokers = (values.brokers as string | undefined)?.split(',').filter(Boolean);
+  const topics = (values.topics as string | undefined)?.split(',').filter(Boolean);
+  if (!brokers?.length) throw new UsageError('record kafka needs --brokers HOST:PORT[,…]');
+  if (!topics?.length) throw new UsageError('record kafka needs --topics TOPIC[,…]');
+  const from = (values.from as string | undefined) ?? 'beginning';
+  if (from !== 'beginning' && from !== 'now') throw new UsageError('--from must be "beginning" or "now"');
+  const max = positiveInt(values.max as string | undefined, '--max', 0);
+  const followMs = positiveInt(values['follow-ms'] as string | undefined, '--follow-ms', 0);
+  const timeoutMs = positiveInt(values['timeout-ms'] as string | undefined, '--timeout-ms', 60_000);
+  const { Kafka, logLevel } = await import('kafkajs');
+  const { highWatermarks, readKafkaTopics } = await import('../../consumers/record/capture.ts');
+  const kafka = new Kafka({ clientId: 'cdc-cache-record', brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const high = await highWatermarks(admin, topics).finally(() => admin.disconnect());
+  const caughtUp = (lines: readonly { topic: string; partition: number; offset: string }[]) => {
+    if (max > 0 && lines.length >= max) return true;
+    if (from === 'now' || followMs > 0) return false;
+    const seen = new Map<string, bigint>();
+    for (const l of lines) seen.set(`${l.topic}/${l.partition}`, BigInt(l.offset) + 1n);
+    for (const [topic, parts] of Object.entries(high)) {
+      for (const [p, hw] of Object.entries(parts))
+        if ((seen.get(`${topic}/${p}`) ?? 0n) < BigInt(hw)) return false;
+    }
+    return true;
+  };
+  const lines = await readKafkaTopics(kafka, {
+    topics,
+    ...(from === 'now' ? { from: high } : {}),
+    until: caughtUp,
+    timeoutMs: followMs > 0 ? followMs : timeoutMs,
+  });
+  await emit(max > 0 ? lines.slice(0, max) : lines, values.out as string | undefined);
+  return 0;
+}
+
+async function recordDynamoDb(values: Record<string, string | boolean | undefined>): Promise<number> {
+  const endpoint = values.endpoint as string | undefined;
+  const region = (values.region as string | undefined) ?? process.env.AWS_REGION ?? 'us-east-1';
+  const max = positiveInt(values.max as string | undefined, '--max', 0);
+  const idleMs = positiveInt(values['idle-ms'] as string | undefined, '--idle-ms', 2000);
+  const timeoutMs = positiveInt(values['timeout-ms'] as string | undefined, '--timeout-ms', 60_000);
+  const { DynamoDBStreamsClient, ListStreamsCommand } = await import('@aws-sdk/client-dynamodb-streams');
+  const client = new DynamoDBStreamsClient({ region, ...(endpoint ? { endpoint } : {}) });
+  let streamArn = values['stream-arn'] as string | undefined;
+  const table = values.table as string | undefined;
+  if (streamArn === undefined) {
+    if (table === undefined) throw new UsageError('record dynamodb needs --stream-arn ARN or --table NAME');
+    const listed = await client.send(new ListStreamsCommand({ TableName: table }));
+    streamArn = listed.Streams?.[0]?.StreamArn;
+    if (streamArn === undefined)
+      throw new UsageError(`table "${table}" has no stream: enable a StreamSpecification first`);
+  }
+  const { readDynamoDbStream } = await import('../../consumers/record/capture.ts');
+  let lastCount = -1;
+  let lastChange = Date.now();
+  const records = await readDynamoDbStream(client, {
+    streamArn,
+    timeoutMs,
+    until: (rs) => {
+      if (max > 0 && rs.length >= max) return true;
+      if (rs.length !== lastCount) {
+        lastCount = rs.length;
+        lastChange = Date.now();
+        return false;
+      }
+      return Date.now() - lastChange >= idleMs;
+    },
+  });
+  client.destroy();
+  await emit(max > 0 ? records.slice(0, max) : records, values.out as string | undefined);
+  return 0;
+}
+
+/** Runs `record`; returns the exit code. */
+export async function runRecord(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      brokers: { type: 'string' },
+      topics: { type: 'string' },
+      from: { type: 'string' },
+      'follow-ms': { type: 'string' },
+      'stream-arn': { type: 'string' },
+      table: { type: 'string' },
+      endpoint: { type: 'string' },
+      region: { type: 'string' },
+      max: { type: 'string' },
+      'idle-ms': { type: 'string' },
+      'timeout-ms': { type: 'string' },
+      out: { type: 'string', short: 'o' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    await writeOut(`${RECORD_USAGE}\n`);
+    return 0;
+  }
+  const [source, ...rest] = positionals;
+  if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
+  if (source === 'kafka') return recordKafka(values);
+  if (source === 'dynamodb') return recordDynamoDb(values);
+  throw new UsageError('record needs a source: "kafka" or "dynamodb"');
+}
