@@ -1,0 +1,278 @@
+/**
+ * The long-running Kafka (Debezium) consumer on ECS Fargate: the service image
+ * (infra/container/Dockerfile, `cdc-cache consume kafka`), the rules written to a file at start from
+ * the task definition, the target password and the Kafka SASL credentials injected from Secrets
+ * Manager, a container health check on `/livez`, a deployment circuit breaker, and step scaling on
+ * consumer lag.
+ *
+ * Scaling: more tasks than partitions sit idle (a partition belongs to one group member), so
+ * `maxTasks` should not exceed the partition count of the busiest topic. A task stopping drains:
+ * SIGTERM → finish the batch in flight, commit, leave the group (stopTimeout leaves room for it).
+ *
+ * The DynamoDB Streams poller is not run here: its leases and checkpoints live in a local directory,
+ * so it is a single-task process; DynamoDB streams deploy through Lambda (StreamToHandler).
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AdjustmentType } from 'aws-cdk-lib/aws-applicationautoscaling';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import type { CdcCacheConfig } from '../../core/rules/config.ts';
+import { type CacheConnection, PASSWORD_FIELD } from './cache-connection.ts';
+import { asInterface } from './jsii-interop.ts';
+
+/** Defaults of {@link ConsumerService}. */
+export const CONSUMER_SERVICE_DEFAULTS = {
+  cpu: 512,
+  memoryLimitMiB: 1024,
+  httpPort: 9464,
+  groupId: 'cdc-cache',
+  minTasks: 1,
+  maxTasks: 4,
+  scaleOutLag: 10_000,
+  scaleInLag: 100,
+  stopTimeoutSeconds: 60,
+  rulesPath: '/tmp/cdc-cache.config.json',
+} as const;
+
+/**
+ * The container's start: write the rules to a file, put the ACL credentials into the target URL
+ * (the generated password is URL-safe), then exec the consumer so it receives SIGTERM directly.
+ */
+const START_SCRIPT = (rulesPath: string) =>
+  [
+    `printf '%s' "$CDC_CACHE_RULES_JSON" > ${rulesPath}`,
+    // No ${…} here: CloudFormation would take it for a Fn::Sub placeholder. The password is
+    // alphanumeric (generated without punctuation), so it needs no escaping in the URL or for sed.
+    `if [ -n "$CDC_CACHE_TARGET_PASSWORD" ]; then export CDC_CACHE_TARGET="$(printf '%s' "$CDC_CACHE_TARGET" | sed "s|://|://$CDC_CACHE_TARGET_USERNAME:$CDC_CACHE_TARGET_PASSWORD@|")"; fi`,
+    `exec node bin/cdc-cache.ts consume kafka --config ${rulesPath} --no-progress`,
+  ].join(' && ');
+
+/** Kafka connection of the consumer. */
+export interface ConsumerKafkaProps {
+  /** `host:port` bootstrap brokers (MSK: the TLS/SASL bootstrap string, split on commas). */
+  readonly brokers: readonly string[];
+  /** Topics to follow; or `topicPattern`. */
+  readonly topics?: readonly string[];
+  /** A regular expression over topic names (`^dbserver1\\.public\\..*`). */
+  readonly topicPattern?: string;
+  /** @default 'cdc-cache' */
+  readonly groupId?: string;
+  /** Dead-letter topic for poison records; `''` logs them instead. @default the consumer's ('cdc-cache.dead-letters') */
+  readonly deadLetterTopic?: string;
+  /** TLS to the brokers (MSK: true). @default false */
+  readonly ssl?: boolean;
+  /** SASL; the secret's JSON has `username` and `password` (the MSK SCRAM secret shape). */
+  readonly sasl?: {
+    readonly mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+    readonly secret: secretsmanager.ISecret;
+  };
+}
+
+/** Properties of {@link ConsumerService}. */
+export interface ConsumerServiceProps {
+  readonly vpc: ec2.IVpc;
+  /** @default the VPC's private subnets */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** @default a cluster made here (Container Insights on) */
+  readonly cluster?: ecs.ICluster;
+  /** The service image: `ContainerImage.fromAsset(repoRoot, { file: 'infra/container/Dockerfile' })` or `fromRegistry`. */
+  readonly image: ecs.ContainerImage;
+  /** Where the cache is. */
+  readonly cache: CacheConnection;
+  /** The rules (written to a file in the task at start; the task definition holds them). */
+  readonly rules: CdcCacheConfig;
+  readonly kafka: ConsumerKafkaProps;
+  /** Consumer lag of the group (messages): the scaling signal and the lag alarm's metric.
+   *  MSK: {@link mskConsumerLag}. Self-managed Kafka: a metric your monitoring publishes. */
+  readonly lagMetric: cloudwatch.IMetric;
+  /** @default { minTasks: 1, maxTasks: 4, scaleOutLag: 10000, scaleInLag: 100 } */
+  readonly scaling?: {
+    readonly minTasks?: number;
+    readonly maxTasks?: number;
+    /** Lag above which a task is added (two more above ten times it). */
+    readonly scaleOutLag?: number;
+    /** Lag below which a task is removed. */
+    readonly scaleInLag?: number;
+  };
+  /** @default 512 (.5 vCPU) */
+  readonly cpu?: number;
+  /** @default 1024 */
+  readonly memoryLimitMiB?: number;
+  /** Extra environment variables (CDC_CACHE_LOG_LEVEL, …). */
+  readonly environment?: Record<string, string>;
+}
+
+/** The Kafka consumer service with its task definition, security group and lag scaling. */
+export class ConsumerService extends Construct implements ec2.IConnectable {
+  readonly service: ecs.FargateService;
+  readonly taskDefinition: ecs.FargateTaskDefinition;
+  readonly container: ecs.ContainerDefinition;
+  readonly connections: ec2.Connections;
+  readonly lagMetric: cloudwatch.IMetric;
+
+  constructor(scope: Construct, id: string, props: ConsumerServiceProps) {
+    super(scope, id);
+    const k = props.kafka;
+    if (k.brokers.length === 0)
+      throw new Error(`${this.node.path}: kafka.brokers: give at least one "host:port"`);
+    if ((k.topics ?? []).length === 0 && k.topicPattern === undefined)
+      throw new Error(`${this.node.path}: kafka: give topics or topicPattern`);
+    const scaling = { ...CONSUMER_SERVICE_DEFAULTS, ...props.scaling };
+    if (scaling.minTasks < 1 || scaling.maxTasks < scaling.minTasks)
+      throw new Error(`${this.node.path}: scaling: need 1 <= minTasks <= maxTasks`);
+    if (scaling.scaleInLag >= scaling.scaleOutLag)
+      throw new Error(`${this.node.path}: scaling: scaleInLag must be below scaleOutLag`);
+    this.lagMetric = props.lagMetric;
+
+    const cluster =
+      props.cluster ??
+      asInterface<ecs.ICluster>(
+        new ecs.Cluster(this, 'Cluster', {
+          vpc: props.vpc,
+          containerInsightsV2: ecs.ContainerInsights.ENABLED,
+        }),
+      );
+    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
+      cpu: props.cpu ?? CONSUMER_SERVICE_DEFAULTS.cpu,
+      memoryLimitMiB: props.memoryLimitMiB ?? CONSUMER_SERVICE_DEFAULTS.memoryLimitMiB,
+      runtimePlatform: {
+        cpuArchitecture: ecs.CpuArchitecture.X86_64,
+        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+      },
+    });
+
+    const environment: Record<string, string> = {
+      CDC_CACHE_TARGET: props.cache.url,
+      CDC_CACHE_KAFKA_BROKERS: k.brokers.join(','),
+      CDC_CACHE_KAFKA_GROUP_ID: k.groupId ?? CONSUMER_SERVICE_DEFAULTS.groupId,
+      CDC_CACHE_HTTP_PORT: String(CONSUMER_SERVICE_DEFAULTS.httpPort),
+      CDC_CACHE_LOG_LEVEL: 'info',
+      // The rules travel in the task definition; the entry point writes them to a file at start.
+      CDC_CACHE_RULES_JSON: JSON.stringify(props.rules),
+    };
+    if (k.topics !== undefined && k.topics.length > 0)
+      environment.CDC_CACHE_KAFKA_TOPICS = k.topics.join(',');
+    if (k.topicPattern !== undefined) environment.CDC_CACHE_KAFKA_TOPIC_PATTERN = k.topicPattern;
+    if (k.deadLetterTopic !== undefined) environment.CDC_CACHE_KAFKA_DLQ_TOPIC = k.deadLetterTopic;
+    if (k.ssl === true) environment.CDC_CACHE_KAFKA_SSL = 'true';
+    if (props.cache.username !== undefined) environment.CDC_CACHE_TARGET_USERNAME = props.cache.username;
+    const secrets: Record<string, ecs.Secret> = {};
+    if (props.cache.passwordSecret !== undefined)
+      secrets.CDC_CACHE_TARGET_PASSWORD = ecs.Secret.fromSecretsManager(
+        props.cache.passwordSecret,
+        PASSWORD_FIELD,
+      );
+    if (k.sasl !== undefined) {
+      environment.CDC_CACHE_KAFKA_SASL_MECHANISM = k.sasl.mechanism;
+      secrets.CDC_CACHE_KAFKA_SASL_USERNAME = ecs.Secret.fromSecretsManager(k.sasl.secret, 'username');
+      secrets.CDC_CACHE_KAFKA_SASL_PASSWORD = ecs.Secret.fromSecretsManager(k.sasl.secret, 'password');
+    }
+
+    const rulesPath = CONSUMER_SERVICE_DEFAULTS.rulesPath;
+    const port = CONSUMER_SERVICE_DEFAULTS.httpPort;
+    this.container = this.taskDefinition.addContainer('consumer', {
+      image: props.image,
+      entryPoint: ['sh', '-c'],
+      command: [START_SCRIPT(rulesPath)],
+      environment: { ...environment, ...props.environment },
+      secrets,
+      portMappings: [{ containerPort: port, name: 'metrics' }],
+      healthCheck: {
+        command: [
+          'CMD',
+          'node',
+          '-e',
+          `fetch('http://127.0.0.1:${port}/livez').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`,
+        ],
+        interval: Duration.seconds(15),
+        timeout: Duration.seconds(5),
+        retries: 3,
+        startPeriod: Duration.seconds(30),
+      },
+      stopTimeout: Duration.seconds(CONSUMER_SERVICE_DEFAULTS.stopTimeoutSeconds),
+      logging: ecs.LogDrivers.awsLogs({
+        streamPrefix: 'consumer',
+        logGroup: new logs.LogGroup(this, 'Logs', {
+          retention: logs.RetentionDays.ONE_MONTH,
+          removalPolicy: RemovalPolicy.DESTROY,
+        }),
+      }),
+      readonlyRootFilesystem: false,
+    });
+
+    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'cdc-cache Kafka consumer',
+      allowAllOutbound: true,
+    });
+    this.service = new ecs.FargateService(this, 'Service', {
+      cluster,
+      taskDefinition: this.taskDefinition,
+      desiredCount: scaling.minTasks,
+      vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      securityGroups: [securityGroup],
+      assignPublicIp: false,
+      circuitBreaker: { rollback: true },
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      enableExecuteCommand: false,
+    });
+    this.connections = this.service.connections;
+    props.cache.admit?.(securityGroup, 'cdc-cache Kafka consumer');
+
+    const scalable = this.service.autoScaleTaskCount({
+      minCapacity: scaling.minTasks,
+      maxCapacity: scaling.maxTasks,
+    });
+    scalable.scaleOnMetric('ScaleOnConsumerLag', {
+      metric: props.lagMetric,
+      adjustmentType: AdjustmentType.CHANGE_IN_CAPACITY,
+      scalingSteps: [
+        { upper: scaling.scaleInLag, change: -1 },
+        { lower: scaling.scaleOutLag, change: +1 },
+        { lower: scaling.scaleOutLag * 10, change: +2 },
+      ],
+      cooldown: Duration.minutes(2),
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+    });
+  }
+}
+
+/**
+ * The MSK consumer-lag metric of a group (`AWS/Kafka` `SumOffsetLag`, per topic), summed over
+ * topics. MSK publishes it for consumer groups that commit offsets, which the consumer does.
+ */
+export function mskConsumerLag(props: {
+  readonly clusterName: string;
+  readonly consumerGroup: string;
+  readonly topics: readonly string[];
+}): cloudwatch.IMetric {
+  const perTopic = props.topics.map(
+    (topic) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/Kafka',
+        metricName: 'SumOffsetLag',
+        dimensionsMap: {
+          'Cluster Name': props.clusterName,
+          'Consumer Group': props.consumerGroup,
+          Topic: topic,
+        },
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period: Duration.minutes(1),
+      }),
+  );
+  if (perTopic.length === 1) return perTopic[0]!;
+  if (perTopic.length === 0) throw new Error('mskConsumerLag: give at least one topic');
+  const usingMetrics = Object.fromEntries(perTopic.map((m, i) => [`t${i}`, m]));
+  return new cloudwatch.MathExpression({
+    expression: Object.keys(usingMetrics).join(' + '),
+    usingMetrics,
+    label: `consumer lag of ${props.consumerGroup}`,
+    period: Duration.minutes(1),
+  });
+}
