@@ -6,7 +6,7 @@
  *   node bench/decode-plan.ts [--events 200000] [--runs 5] [--write]
  */
 import { appendFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { decodeDebeziumText } from '../core/decode/debezium-text.ts';
 import type { ChangeEvent } from '../core/event/change-event.ts';
@@ -132,7 +132,7 @@ const table = [
 console.log(table);
 if (values.write) {
   const cmd = `node bench/decode-plan.ts --events ${N} --runs ${RUNS} --write`;
-  const machine = `${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
+  const machine = `${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${loadavg()[0]!.toFixed(1)} at the end`;
   appendFileSync(
     new URL('./results/decode-plan.md', import.meta.url),
     `\n## ${new Date().toISOString()}\n\nCommand: \`${cmd}\` (median of ${RUNS} runs, batch ${BATCH}; ${machine})\n\n${table}\n`,
