@@ -1,0 +1,137 @@
+/**
+ * Benchmark plumbing: start a valkey-server and an engine server (child process with IPC, so its
+ * heap can be measured) on spare loopback ports, run valkey-benchmark / valkey-cli against them, and
+ * stop everything. Ports default to 16390 (Valkey) and 16391 (engine); override with
+ * BENCH_VALKEY_PORT / BENCH_ENGINE_PORT.
+ */
+import { type ChildProcess, execFile, fork, spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** A server under benchmark. */
+export interface BenchServer {
+  name: 'valkey' | 'engine';
+  port: number;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+async function waitForPort(port: number, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing listening on ${port}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function stopper(child: ChildProcess): () => Promise<void> {
+  return () =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+}
+
+/** Starts valkey-server (no persistence, one database). */
+export async function startValkeyServer(
+  port = Number(process.env.BENCH_VALKEY_PORT ?? 16390),
+): Promise<BenchServer> {
+  const child = spawn(
+    'valkey-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--databases', '1'],
+    { stdio: 'ignore' },
+  );
+  await waitForPort(port);
+  return { name: 'valkey', port, child, stop: stopper(child) };
+}
+
+/** Starts the engine server in a child Node process with --expose-gc. */
+export async function startEngineChild(
+  port = Number(process.env.BENCH_ENGINE_PORT ?? 16391),
+): Promise<BenchServer> {
+  const script = fileURLToPath(new URL('./engine-server.ts', import.meta.url));
+  const child = fork(script, ['--port', String(port)], {
+    execArgv: ['--expose-gc'],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  await waitForPort(port);
+  return { name: 'engine', port, child, stop: stopper(child) };
+}
+
+/** Heap + ArrayBuffer bytes of the engine child after a full GC, and its own estimate. */
+export function engineHeap(server: BenchServer): Promise<{ bytes: number; used: number }> {
+  return new Promise((resolve) => {
+    const onMessage = (msg: { type?: string; bytes?: number; used?: number }): void => {
+      if (msg.type !== 'memory') return;
+      server.child.off('message', onMessage);
+      resolve({ bytes: msg.bytes!, used: msg.used! });
+    };
+    server.child.on('message', onMessage);
+    server.child.send({ type: 'memory' });
+  });
+}
+
+/** The valkey-benchmark command line used for a run. */
+export function benchmarkArgs(port: number, requests: number, pipeline: number): string[] {
+  return [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-c',
+    '50',
+    '-n',
+    String(requests),
+    '-t',
+    'set,get',
+    '-q',
+    '-P',
+    String(pipeline),
+  ];
+}
+
+/** Runs valkey-benchmark and returns requests/second per test. */
+export async function valkeyBenchmark(
+  port: number,
+  requests: number,
+  pipeline: number,
+): Promise<Record<string, number>> {
+  const { stdout } = await run('valkey-benchmark', benchmarkArgs(port, requests, pipeline), {
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const out: Record<string, number> = {};
+  for (const m of stdout.matchAll(/(\w+): ([\d.]+) requests per second/g)) out[m[1]!] = Number(m[2]);
+  return out;
+}
+
+/** `INFO memory` used_memory of a server. */
+export async function usedMemory(port: number): Promise<number> {
+  const { stdout } = await run('valkey-cli', ['-p', String(port), 'INFO', 'memory']);
+  return Number(/used_memory:(\d+)/.exec(stdout)![1]);
+}
+
+/** Pipes a RESP file into a server with `valkey-cli --pipe`. */
+export function pipeFile(port: number, file: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('valkey-cli', ['-p', String(port), '--pipe'], {
+      stdio: ['pipe', 'ignore', 'inherit'],
+    });
+    createReadStream(file).pipe(child.stdin);
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`valkey-cli --pipe exited ${code}`)),
+    );
+  });
+}

@@ -1,0 +1,78 @@
+/**
+ * The embedded engine target: a CacheTarget over an in-process cache engine (kind `engine`).
+ *
+ * Versions become `versionSortKey` strings here, because the engine compares versions as plain
+ * byte strings. Engine errors become TargetErrors: OOM stays retriable (memory may free up), a bad
+ * version or a refused write is not.
+ */
+import { createEngine, type Engine, EngineError, type EngineOptions } from '../../engine/index.ts';
+import { TargetError } from '../errors.ts';
+import { versionSortKey } from '../event/version.ts';
+import type { CacheOp } from './cache-op.ts';
+import { type CacheTarget, type OpResult, TARGET_DEFAULTS } from './cache-target.ts';
+
+/** Options of {@link createEngineTarget}. */
+export interface EngineTargetOptions {
+  /** An engine to use (shared with the app or a server); created from `engineOptions` when absent. */
+  engine?: Engine;
+  /** Options for the engine this target creates (ignored when `engine` is given). */
+  engineOptions?: EngineOptions;
+  /** Tombstone lifetime of invalidations, ms. @default TARGET_DEFAULTS.tombstoneTtlMs */
+  tombstoneTtlMs?: number;
+}
+
+/** A CacheTarget over an in-process engine; `engine` is exposed for tests and the app side. */
+export interface EngineTarget extends CacheTarget {
+  readonly kind: 'engine';
+  readonly engine: Engine;
+}
+
+/** Applies one op to the engine (shared with tests of the remote adapter's parity). */
+export function applyToEngine(engine: Engine, op: CacheOp, tombstoneTtlMs: number): OpResult {
+  try {
+    const version = versionSortKey(op.version);
+    switch (op.kind) {
+      case 'refresh':
+        return { ok: true, outcome: engine.refreshIfNewer(op.key, op.value, op.ttlMs, version) };
+      case 'invalidate':
+        return { ok: true, outcome: engine.invalidate(op.key, version, tombstoneTtlMs) };
+      case 'invalidatePrefix':
+        engine.invalidatePrefix(op.prefix, version, tombstoneTtlMs);
+        return { ok: true, outcome: 'applied' };
+    }
+  } catch (error) {
+    const retriable = error instanceof EngineError && error.retriable;
+    const message = error instanceof Error ? error.message : String(error);
+    return { ok: false, error: new TargetError(`engine: ${message}`, { cause: error, retriable }) };
+  }
+}
+
+/** Creates the embedded engine target. */
+export function createEngineTarget(options: EngineTargetOptions = {}): EngineTarget {
+  const owned = options.engine === undefined;
+  const engine = options.engine ?? createEngine(options.engineOptions);
+  const tombstoneTtlMs = options.tombstoneTtlMs ?? TARGET_DEFAULTS.tombstoneTtlMs;
+  if (!(tombstoneTtlMs >= 0)) {
+    throw new TargetError('engine target: tombstoneTtlMs must be >= 0', { retriable: false });
+  }
+  return {
+    kind: 'engine',
+    engine,
+    async apply(ops) {
+      return ops.map((op) => applyToEngine(engine, op, tombstoneTtlMs));
+    },
+    async get(key) {
+      try {
+        return engine.get(key);
+      } catch (error) {
+        throw new TargetError(`engine: ${(error as Error).message}`, { cause: error, retriable: false });
+      }
+    },
+    async dump() {
+      return engine.dump();
+    },
+    async close() {
+      if (owned) engine.close();
+    },
+  };
+}

@@ -1,0 +1,403 @@
+/**
+ * The in-process engine: the public API over the keyspace, versioned writes, lock keys, leases,
+ * write-through hooks, listeners, TTLs and eviction. The protocol server drives the same
+ * {@link EngineCore}, so both surfaces see one keyspace with one set of rules.
+ *
+ * Values are binary-safe: strings are stored as given and read back as given (UTF-8 on the wire);
+ * Buffers are stored as raw bytes. TTLs follow Valkey: a key with expiry `at` is gone once
+ * `now > at`; expiry is lazy on access plus a sampled active cycle every `activeExpireIntervalMs`.
+ *
+ * The file is longer than our usual ~300 lines because the API is wide (strings, TTLs, versions,
+ * locks, leases, hooks, listeners); every method past `get`/`set` is a thin delegation to its module.
+ */
+import { type Clock, systemClock } from './clock.ts';
+import { EngineCore, KEEP_TTL } from './engine-core.ts';
+import { EngineError, EngineErrorCode, wrongTypeError } from './errors.ts';
+import { EvictionPolicy, type EvictionPolicyValue, isEvictionPolicy } from './eviction.ts';
+import { globMatch } from './glob.ts';
+import { KIND_BITS, Kind, type KindValue } from './keyspace.ts';
+import type { EngineEventType, EngineListener } from './listeners.ts';
+import * as locks from './locks.ts';
+import * as versioned from './versioned-writes.ts';
+import type { WakeReason } from './waiters.ts';
+import { type HookChange, WriteThrough, type WriteThroughHook } from './write-through.ts';
+
+/** Engine construction options. */
+export interface EngineOptions {
+  /** Time source and timers. @default systemClock */
+  clock?: Clock;
+  /** Memory limit in bytes (estimated heap use); 0 = unlimited. @default 0 */
+  maxmemory?: number;
+  /** What to do over `maxmemory`. @default 'noeviction' */
+  maxmemoryPolicy?: EvictionPolicyValue;
+  /** Run the sampled active expiry cycle on a timer. @default true */
+  activeExpire?: boolean;
+  /** Active expiry period in ms (Valkey's hz 10). @default 100 */
+  activeExpireIntervalMs?: number;
+  /** Tombstone lifetime for invalidations that do not pass one. @default 300000 */
+  tombstoneTtlMs?: number;
+  /** Called when a listener throws. @default ignore */
+  onListenerError?: (error: unknown) => void;
+}
+
+/** Engine defaults. */
+export const ENGINE_DEFAULTS = {
+  activeExpireIntervalMs: 100,
+  activeExpireBudgetMs: 2,
+  tombstoneTtlMs: 300_000,
+} as const;
+
+/** Options of {@link Engine.set} (Valkey SET semantics). */
+export interface SetOptions {
+  /** Relative TTL in ms (PX). */
+  ttlMs?: number;
+  /** Absolute expiry, epoch ms (PXAT). */
+  expireAt?: number;
+  /** Only if absent (NX). */
+  nx?: boolean;
+  /** Only if present (XX). */
+  xx?: boolean;
+  /** Keep the current TTL (KEEPTTL). */
+  keepTtl?: boolean;
+}
+
+/** A string or raw bytes. */
+export type EngineValue = string | Buffer;
+
+function encode(value: EngineValue): { kind: KindValue; stored: string } {
+  return typeof value === 'string'
+    ? { kind: Kind.Text, stored: value }
+    : { kind: Kind.Bytes, stored: value.toString('latin1') };
+}
+
+/** The cache engine. Create with {@link createEngine}. */
+export class Engine {
+  /** Shared internals, for the protocol server and target adapters. */
+  readonly core: EngineCore;
+  /** Default tombstone lifetime (ms). */
+  readonly tombstoneTtlMs: number;
+  readonly #hooks: WriteThrough;
+  #cancelCycle: (() => void) | undefined;
+  #closed = false;
+
+  constructor(options: EngineOptions = {}) {
+    const clock = options.clock ?? systemClock;
+    const policy = options.maxmemoryPolicy ?? EvictionPolicy.NoEviction;
+    if (!isEvictionPolicy(policy)) {
+      throw new EngineError(EngineErrorCode.Config, `unknown maxmemoryPolicy ${JSON.stringify(policy)}`);
+    }
+    const maxmemory = options.maxmemory ?? 0;
+    if (!Number.isFinite(maxmemory) || maxmemory < 0) {
+      throw new EngineError(EngineErrorCode.Config, 'maxmemory must be a byte count >= 0 (0 = unlimited)');
+    }
+    this.core = new EngineCore(clock, options.onListenerError ?? (() => {}));
+    this.core.configureMemory(maxmemory, policy);
+    this.tombstoneTtlMs = options.tombstoneTtlMs ?? ENGINE_DEFAULTS.tombstoneTtlMs;
+    this.#hooks = new WriteThrough(clock);
+    if (options.activeExpire ?? true) {
+      const interval = options.activeExpireIntervalMs ?? ENGINE_DEFAULTS.activeExpireIntervalMs;
+      const tick = (): void => {
+        this.activeExpireCycle();
+        this.#cancelCycle = clock.setTimer(tick, interval);
+      };
+      this.#cancelCycle = clock.setTimer(tick, interval);
+    }
+  }
+
+  /** The engine's clock. */
+  get clock(): Clock {
+    return this.core.clock;
+  }
+
+  /** The write-through hook registry (the server consults it for protocol writes). */
+  get hooks(): WriteThrough {
+    return this.#hooks;
+  }
+
+  /** Number of visible keys (tombstones excluded). */
+  get size(): number {
+    return this.core.keyspace.size;
+  }
+
+  /** Estimated heap bytes held by the keyspace. */
+  get usedMemory(): number {
+    return this.core.keyspace.usedBytes;
+  }
+
+  /** Changes the memory limit and policy at run time (CONFIG SET). */
+  configureMemory(maxmemory: number, policy: EvictionPolicyValue = this.core.policy): void {
+    this.core.configureMemory(maxmemory, policy);
+  }
+
+  /** The value as text (raw bytes decoded as UTF-8), or null when absent/expired/tombstoned. Throws WRONGTYPE on a hash. */
+  get(key: string): string | null {
+    // Hot path: one Map lookup, then only the arrays this key needs.
+    const ks = this.core.keyspace;
+    const packed = ks.index.get(key);
+    if (packed === undefined) return null;
+    const slot = packed >>> KIND_BITS;
+    const at = ks.expires[slot]!;
+    if (at !== 0 && this.core.clock.now() > at) {
+      ks.remove(slot, 'expire');
+      return null;
+    }
+    const kind = packed & 7;
+    if (ks.tracking !== 0) ks.touch(slot);
+    if (kind === Kind.Text) return ks.values[slot] as string;
+    if (kind === Kind.Tombstone) return null;
+    if (kind === Kind.Hash) throw wrongTypeError();
+    return EngineCore.asText(kind, ks.values[slot]);
+  }
+
+  /** The value as bytes, or null. Throws WRONGTYPE on a hash. */
+  getBuffer(key: string): Buffer | null {
+    const ks = this.core.keyspace;
+    const slot = ks.findLive(key, this.core.clock.now());
+    if (slot < 0) return null;
+    const kind = ks.kinds[slot]!;
+    if (kind === Kind.Hash) throw wrongTypeError();
+    if (ks.tracking !== 0) ks.touch(slot);
+    return Buffer.from(ks.values[slot] as string, kind === Kind.Text ? 'utf8' : 'latin1');
+  }
+
+  /** True when `key` holds a visible value. */
+  has(key: string): boolean {
+    return this.core.keyspace.findLive(key, this.core.clock.now()) >= 0;
+  }
+
+  /**
+   * Sets a string value (Valkey SET). Returns false when NX/XX prevented it. Throws
+   * `E_ENGINE_HOOKED_KEY` for keys under a write-through hook (use {@link Engine.write}).
+   */
+  set(key: string, value: EngineValue, options?: SetOptions): boolean {
+    if (this.#hooks.active && this.#hooks.match(key)) throw hookedKeyError(key);
+    return this.#applySet(key, value, options);
+  }
+
+  #applySet(key: string, value: EngineValue, options: SetOptions | undefined): boolean {
+    const core = this.core;
+    const now = core.clock.now();
+    let expireAt = 0;
+    if (options !== undefined) {
+      if (options.nx || options.xx) {
+        const exists = core.keyspace.findLive(key, now) >= 0;
+        if ((options.nx && exists) || (options.xx && !exists)) return false;
+      }
+      if (options.ttlMs !== undefined) expireAt = now + options.ttlMs;
+      else if (options.expireAt !== undefined) expireAt = options.expireAt;
+      else if (options.keepTtl) expireAt = KEEP_TTL;
+    }
+    if (core.maxmemory !== 0) core.ensureMemory();
+    if (typeof value === 'string') core.writeString(key, Kind.Text, value, expireAt, now);
+    else core.writeString(key, Kind.Bytes, value.toString('latin1'), expireAt, now);
+    return true;
+  }
+
+  /** Deletes `key`; returns whether it held a value. Throws for hooked keys (use {@link Engine.remove}). */
+  delete(key: string): boolean {
+    if (this.#hooks.active && this.#hooks.match(key)) throw hookedKeyError(key);
+    return this.core.deleteKey(key, this.core.clock.now());
+  }
+
+  /** Remaining TTL in ms; -1 without TTL; -2 when absent (Valkey PTTL). */
+  ttl(key: string): number {
+    const ks = this.core.keyspace;
+    const now = this.core.clock.now();
+    const slot = ks.findLive(key, now);
+    if (slot < 0) return -2;
+    const at = ks.expires[slot]!;
+    return at === 0 ? -1 : at - now;
+  }
+
+  /** Sets a relative TTL; a TTL <= 0 deletes the key (Valkey). Returns whether the key existed. */
+  expire(key: string, ttlMs: number): boolean {
+    const core = this.core;
+    const now = core.clock.now();
+    const slot = core.keyspace.findLive(key, now);
+    if (slot < 0) return false;
+    if (ttlMs <= 0) core.deleteSlot(slot);
+    else core.keyspace.setExpire(slot, now + ttlMs);
+    return true;
+  }
+
+  /** Removes the TTL; returns whether there was one. */
+  persist(key: string): boolean {
+    const ks = this.core.keyspace;
+    const slot = ks.findLive(key, this.core.clock.now());
+    if (slot < 0 || ks.expires[slot] === 0) return false;
+    ks.setExpire(slot, 0);
+    return true;
+  }
+
+  /** Visible keys matching a Valkey glob pattern. */
+  keys(pattern = '*'): string[] {
+    const ks = this.core.keyspace;
+    const now = this.core.clock.now();
+    const out: string[] = [];
+    for (let slot = 0; slot < ks.top; slot++) {
+      const kind = ks.kinds[slot]!;
+      if (kind === Kind.Free || kind === Kind.Tombstone) continue;
+      const at = ks.expires[slot]!;
+      if (at !== 0 && now > at) continue;
+      const key = ks.keys[slot]!;
+      if (pattern === '*' || globMatch(pattern, key)) out.push(key);
+    }
+    return out;
+  }
+
+  /** Every visible string key and its text value (hashes, tombstones and expired keys excluded). */
+  dump(): Record<string, string> {
+    const ks = this.core.keyspace;
+    const now = this.core.clock.now();
+    const out: Record<string, string> = {};
+    for (let slot = 0; slot < ks.top; slot++) {
+      const kind = ks.kinds[slot]!;
+      if (kind !== Kind.Text && kind !== Kind.Bytes) continue;
+      const at = ks.expires[slot]!;
+      if (at !== 0 && now > at) continue;
+      out[ks.keys[slot]!] = EngineCore.asText(kind, ks.values[slot]);
+    }
+    return out;
+  }
+
+  /** Removes every key, lease and prefix fence. */
+  flush(): void {
+    this.core.keyspace.clear();
+    this.core.leases.clear();
+    this.core.prefixFences = [];
+  }
+
+  /** Writes `value` only if `version` (byte-ordered string) is newer than the key's; see versioned-writes.ts. */
+  refreshIfNewer(
+    key: string,
+    value: EngineValue,
+    ttlMs: number,
+    version: string,
+  ): versioned.VersionedOutcome {
+    const { kind, stored } = encode(value);
+    return versioned.refreshIfNewer(this.core, key, kind, stored, ttlMs, version, this.core.clock.now());
+  }
+
+  /** Replaces the value with a tombstone carrying `version`; cancels the key's lease. */
+  invalidate(key: string, version: string, tombstoneTtlMs = this.tombstoneTtlMs): versioned.VersionedOutcome {
+    return versioned.invalidate(this.core, key, version, tombstoneTtlMs, this.core.clock.now());
+  }
+
+  /** Invalidates every key under `prefix`; returns how many were tombstoned. */
+  invalidatePrefix(prefix: string, version: string, tombstoneTtlMs = this.tombstoneTtlMs): number {
+    return versioned.invalidatePrefix(this.core, prefix, version, tombstoneTtlMs, this.core.clock.now());
+  }
+
+  /** The key's fencing version (value or tombstone), or null. */
+  versionOf(key: string): string | null {
+    return versioned.versionOf(this.core, key, this.core.clock.now());
+  }
+
+  /** Takes lock key `key` with `token` for `ttlMs` (SET NX PX). */
+  acquireLock(key: string, token: string, ttlMs: number): boolean {
+    return locks.acquireLock(this.core, key, token, ttlMs, this.core.clock.now());
+  }
+
+  /** Deletes the lock only if `token` holds it. */
+  releaseLock(key: string, token: string): boolean {
+    return locks.releaseLock(this.core, key, token, this.core.clock.now());
+  }
+
+  /** Resets the lock TTL only if `token` holds it. */
+  extendLock(key: string, token: string, ttlMs: number): boolean {
+    return locks.extendLock(this.core, key, token, ttlMs, this.core.clock.now());
+  }
+
+  /** Resolves true when the lock is free, false after `timeoutMs`. No polling. */
+  waitForUnlock(key: string, timeoutMs: number): Promise<boolean> {
+    return locks.waitForUnlock(this.core, key, timeoutMs);
+  }
+
+  /** Takes a fill lease on `key`; returns its token or null while another is live. */
+  acquireLease(key: string, ttlMs: number): string | null {
+    return this.core.leases.acquire(key, ttlMs, this.core.clock.now());
+  }
+
+  /** Fills `key` under the lease; rejected if the lease was cancelled/expired; fenced by version. */
+  fillLease(
+    key: string,
+    token: string,
+    value: EngineValue,
+    ttlMs: number,
+    version?: string,
+  ): locks.FillOutcome {
+    const { kind, stored } = encode(value);
+    return locks.fillLease(this.core, key, token, kind, stored, ttlMs, version, this.core.clock.now());
+  }
+
+  /** Gives up a lease without filling. */
+  releaseLease(key: string, token: string): boolean {
+    return locks.releaseLease(this.core, key, token, this.core.clock.now());
+  }
+
+  /** Waits (bounded) until the key is filled, written, released or its lease cancelled. */
+  waitForFill(key: string, timeoutMs: number): Promise<WakeReason> {
+    return locks.waitForFill(this.core, key, timeoutMs);
+  }
+
+  /** Registers a write-through hook; returns a function that removes it. */
+  addWriteThroughHook(hook: WriteThroughHook): () => void {
+    return this.#hooks.add(hook);
+  }
+
+  /** Writes through the matching hook (if any) first, then the cache. See write-through.ts. */
+  async write(key: string, value: EngineValue, options?: SetOptions): Promise<boolean> {
+    const hook = this.#hooks.active ? this.#hooks.match(key) : undefined;
+    if (!hook) return this.#applySet(key, value, options);
+    const change: HookChange = {
+      op: 'set',
+      key,
+      value: typeof value === 'string' ? Buffer.from(value) : value,
+      ttlMs: options?.ttlMs ?? null,
+    };
+    return this.#hooks.run(
+      hook,
+      change,
+      () => this.#applySet(key, value, options),
+      () => this.core.deleteKey(key, this.core.clock.now()),
+    );
+  }
+
+  /** Deletes through the matching hook (if any) first, then the cache. */
+  async remove(key: string): Promise<boolean> {
+    const hook = this.#hooks.active ? this.#hooks.match(key) : undefined;
+    const apply = (): boolean => this.core.deleteKey(key, this.core.clock.now());
+    if (!hook) return apply();
+    return this.#hooks.run(hook, { op: 'delete', key }, apply, apply);
+  }
+
+  /** Registers a listener (write, invalidate, delete, expire, evict); returns a function that removes it. */
+  on(type: EngineEventType, listener: EngineListener): () => void {
+    return this.core.listeners.on(type, listener);
+  }
+
+  /** Runs one sampled active-expiry cycle now; returns the number of keys removed. */
+  activeExpireCycle(budgetMs: number = ENGINE_DEFAULTS.activeExpireBudgetMs): number {
+    return this.core.keyspace.activeExpire(this.core.clock.now(), budgetMs);
+  }
+
+  /** Stops timers and ends every wait. The keyspace stays readable. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#cancelCycle?.();
+    this.core.waiters.wakeAll();
+  }
+}
+
+function hookedKeyError(key: string): EngineError {
+  return new EngineError(
+    EngineErrorCode.HookedKey,
+    `key ${JSON.stringify(key)} is covered by a write-through hook: use write()/remove()`,
+  );
+}
+
+/** Creates an engine. */
+export function createEngine(options: EngineOptions = {}): Engine {
+  return new Engine(options);
+}

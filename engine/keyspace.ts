@@ -1,0 +1,372 @@
+/**
+ * The keyspace: every key the engine holds, its value, kind, expiry, fencing version and access
+ * stamp. This is the measured hot path, so it is one file and avoids per-entry objects: a `Map` from
+ * key to slot index, and parallel arrays indexed by slot (typed arrays for numbers). Freed slots are
+ * reused through a free list; slots never move while occupied (SCAN cursors rely on it).
+ *
+ * Invariants:
+ * - `index.get(key) === slot * 8 + kinds[slot]` ⇔ `keys[slot] === key` and `kinds[slot] !== Kind.Free`:
+ *   the Map value packs the kind beside the slot (see {@link KIND_BITS}), so the hot read path learns
+ *   the kind without touching the `kinds` array (one cache miss fewer per GET on a large keyspace).
+ * - `expires[slot]` is 0 (no TTL) or an absolute epoch-ms; a key is expired when `now > expires`
+ *   (Valkey's rule), and an expired key is removed the first time anything looks at it (lazy expiry)
+ *   or when the active expiry cycle samples it.
+ * - `usedBytes` is the sum of {@link Keyspace.entryBytes} over occupied slots plus per-slot array
+ *   overhead. String sizes are derived from the strings themselves (no per-slot size field, to keep
+ *   bytes per key low); hashes, edited in place, keep theirs in `hashBytes`.
+ * - Values are latin1 strings holding raw bytes (`Kind.Bytes`), JS text strings written in-process
+ *   (`Kind.Text`, UTF-8 on the wire), `Map`s for hashes, or `''` for tombstones.
+ */
+import type { Clock } from './clock.ts';
+import { ENTRY_OVERHEAD_BYTES, hashFieldBytes, SLOT_ARRAY_BYTES, stringBytes } from './memory.ts';
+
+/** Low bits of an `index` value holding the slot's kind; the slot is `value >>> KIND_BITS`. */
+export const KIND_BITS = 3;
+
+/** What a slot holds. */
+export const Kind = {
+  Free: 0,
+  /** A JS string written in-process; UTF-8 when sent over the wire. */
+  Text: 1,
+  /** Raw bytes held as a latin1 string (one char per byte). */
+  Bytes: 2,
+  /** A hash: field → value, both latin1 byte strings. */
+  Hash: 3,
+  /** An invalidation tombstone: no visible value, only a version until it expires. */
+  Tombstone: 4,
+} as const;
+
+/** One of the {@link Kind} values. */
+export type KindValue = (typeof Kind)[keyof typeof Kind];
+
+/** A stored value: string for Text/Bytes/Tombstone, Map for Hash. */
+export type StoredValue = string | Map<string, string>;
+
+/** Why a key left the keyspace (listeners and stats see it). */
+export type RemoveReason = 'delete' | 'expire' | 'evict';
+
+/** Which access stamp the keyspace maintains for eviction. */
+export const AccessTracking = { None: 0, Lru: 1, Lfu: 2 } as const;
+
+const INITIAL_CAPACITY = 1024;
+const SAMPLE_PER_ROUND = 20;
+
+/** The slot store. Callers pass `now` so one clock read serves a whole command. */
+export class Keyspace {
+  /** key → slot. */
+  readonly index = new Map<string, number>();
+  /** slot → key (`''` when free). */
+  keys: string[];
+  /** slot → value. */
+  values: (StoredValue | undefined)[];
+  /** slot → {@link Kind}. */
+  kinds: Uint8Array;
+  /** slot → absolute expiry (epoch ms), 0 for none. */
+  expires: Float64Array;
+  /** slot → LRU stamp (seconds) or LFU counter; allocated only when an eviction policy needs it. */
+  access: Uint32Array = new Uint32Array(0);
+  /** slot → accounted value bytes, for hashes only (edited in place). */
+  readonly hashBytes = new Map<number, number>();
+  /** slot → fencing version (versionSortKey bytes), only for versioned keys. */
+  readonly versions = new Map<number, string>();
+  /** Number of occupied slots (tombstones included). */
+  count = 0;
+  /** Occupied slots with a TTL. */
+  volatileCount = 0;
+  /** Occupied slots holding tombstones. */
+  tombstoneCount = 0;
+  /** Estimated heap bytes held by the keyspace. */
+  usedBytes = 0;
+  /** Keys removed by expiry since creation (INFO stats). */
+  expiredKeys = 0;
+  #tracking: number = AccessTracking.None;
+  /** Called after a key is removed by expiry or eviction (set by the engine for listeners). */
+  onRemoved: ((key: string, reason: RemoveReason) => void) | undefined;
+
+  readonly clock: Clock;
+  #free: number[] = [];
+  #top = 0;
+  #capacity: number;
+
+  constructor(clock: Clock) {
+    this.clock = clock;
+    this.#capacity = INITIAL_CAPACITY;
+    this.kinds = new Uint8Array(INITIAL_CAPACITY);
+    this.expires = new Float64Array(INITIAL_CAPACITY);
+    this.keys = new Array(INITIAL_CAPACITY);
+    this.values = new Array(INITIAL_CAPACITY);
+    this.usedBytes = INITIAL_CAPACITY * SLOT_ARRAY_BYTES;
+  }
+
+  /** Access tracking mode ({@link AccessTracking}); turning it on allocates the access stamps. */
+  get tracking(): number {
+    return this.#tracking;
+  }
+
+  set tracking(mode: number) {
+    if (mode !== AccessTracking.None && this.access.length !== this.#capacity) {
+      this.access = new Uint32Array(this.#capacity);
+      this.usedBytes += this.#capacity * 4;
+    }
+    this.#tracking = mode;
+  }
+
+  /** Accounted bytes of the occupied slot (entry overhead, key, value). */
+  entryBytes(slot: number): number {
+    const kind = this.kinds[slot]!;
+    const value =
+      kind === Kind.Hash
+        ? (this.hashBytes.get(slot) ?? 0)
+        : kind === Kind.Tombstone
+          ? 0
+          : stringBytes(this.values[slot] as string);
+    return ENTRY_OVERHEAD_BYTES + stringBytes(this.keys[slot]!) + value;
+  }
+
+  /** One past the highest slot ever used (bound for sampling and SCAN). */
+  get top(): number {
+    return this.#top;
+  }
+
+  /** Visible keys (tombstones excluded). */
+  get size(): number {
+    return this.count - this.tombstoneCount;
+  }
+
+  /** Slot of `key` (tombstones included), or -1. Removes the key first if it has expired. */
+  find(key: string, now: number): number {
+    const packed = this.index.get(key);
+    if (packed === undefined) return -1;
+    const slot = packed >>> KIND_BITS;
+    const at = this.expires[slot]!;
+    if (at !== 0 && now > at) {
+      this.remove(slot, 'expire');
+      return -1;
+    }
+    return slot;
+  }
+
+  /** Slot of `key` when it holds a visible value (not a tombstone), or -1. */
+  findLive(key: string, now: number): number {
+    const slot = this.find(key, now);
+    return slot >= 0 && this.kinds[slot] === Kind.Tombstone ? -1 : slot;
+  }
+
+  /** Adds `key` (which must be absent) and returns its slot. */
+  insert(key: string, kind: KindValue, value: StoredValue, expireAt: number): number {
+    let slot = this.#free.pop();
+    if (slot === undefined) {
+      if (this.#top === this.#capacity) this.#grow();
+      slot = this.#top++;
+    }
+    this.index.set(key, (slot << KIND_BITS) | kind);
+    this.keys[slot] = key;
+    this.values[slot] = value;
+    this.kinds[slot] = kind;
+    this.expires[slot] = expireAt;
+    if (expireAt !== 0) this.volatileCount++;
+    if (kind === Kind.Tombstone) this.tombstoneCount++;
+    this.count++;
+    if (kind === Kind.Hash) this.hashBytes.set(slot, valueBytes(kind, value));
+    this.usedBytes += this.entryBytes(slot);
+    if (this.#tracking !== AccessTracking.None) this.touch(slot);
+    return slot;
+  }
+
+  /**
+   * Writes a string value under `key` (inserting or replacing; expired entries count as absent)
+   * and returns the slot. `expireAt` 0 = no TTL, -1 = keep the current TTL. Hot path of SET.
+   */
+  setString(key: string, kind: KindValue, value: string, expireAt: number, now: number): number {
+    const packed = this.index.get(key);
+    if (packed !== undefined) {
+      const slot = packed >>> KIND_BITS;
+      const at = this.expires[slot]!;
+      if (at === 0 || now <= at) {
+        if ((packed & 7) === kind) {
+          this.usedBytes += stringBytes(value) - stringBytes(this.values[slot] as string);
+          this.values[slot] = value;
+        } else this.replace(slot, kind, value);
+        if (expireAt !== -1) {
+          if (at === 0 && expireAt !== 0) this.volatileCount++;
+          else if (at !== 0 && expireAt === 0) this.volatileCount--;
+          this.expires[slot] = expireAt;
+        }
+        if (this.#tracking !== AccessTracking.None) this.touch(slot);
+        return slot;
+      }
+      this.remove(slot, 'expire');
+    }
+    return this.insert(key, kind, value, expireAt === -1 ? 0 : expireAt);
+  }
+
+  /** Replaces the value (and kind) of an occupied slot. */
+  replace(slot: number, kind: KindValue, value: StoredValue): void {
+    const old = this.kinds[slot]!;
+    this.usedBytes -= this.entryBytes(slot);
+    if (old === Kind.Tombstone) this.tombstoneCount--;
+    if (kind === Kind.Tombstone) this.tombstoneCount++;
+    if (old === Kind.Hash) this.hashBytes.delete(slot);
+    if (old !== kind) this.index.set(this.keys[slot]!, (slot << KIND_BITS) | kind);
+    this.kinds[slot] = kind;
+    this.values[slot] = value;
+    if (kind === Kind.Hash) this.hashBytes.set(slot, valueBytes(kind, value));
+    this.usedBytes += this.entryBytes(slot);
+  }
+
+  /** Recomputes a hash slot's size from its contents after in-place edits. */
+  recomputeSize(slot: number): void {
+    if (this.kinds[slot] !== Kind.Hash) return;
+    this.usedBytes -= this.entryBytes(slot);
+    this.hashBytes.set(slot, valueBytes(Kind.Hash, this.values[slot]!));
+    this.usedBytes += this.entryBytes(slot);
+  }
+
+  /** Sets or clears (0) the expiry of an occupied slot. */
+  setExpire(slot: number, at: number): void {
+    const old = this.expires[slot]!;
+    if (old === 0 && at !== 0) this.volatileCount++;
+    else if (old !== 0 && at === 0) this.volatileCount--;
+    this.expires[slot] = at;
+  }
+
+  /** Removes an occupied slot. */
+  remove(slot: number, reason: RemoveReason): void {
+    const key = this.keys[slot]!;
+    this.index.delete(key);
+    if (this.expires[slot] !== 0) this.volatileCount--;
+    if (this.kinds[slot] === Kind.Tombstone) this.tombstoneCount--;
+    if (this.versions.size !== 0) this.versions.delete(slot);
+    this.usedBytes -= this.entryBytes(slot);
+    if (this.kinds[slot] === Kind.Hash) this.hashBytes.delete(slot);
+    this.keys[slot] = '';
+    this.values[slot] = undefined;
+    this.kinds[slot] = Kind.Free;
+    this.expires[slot] = 0;
+    this.count--;
+    this.#free.push(slot);
+    if (reason === 'expire') this.expiredKeys++;
+    if (reason !== 'delete' && this.onRemoved !== undefined) this.onRemoved(key, reason);
+  }
+
+  /** Records an access for LRU/LFU eviction (only when tracking is on). */
+  touch(slot: number): void {
+    if (this.#tracking === AccessTracking.Lru) {
+      this.access[slot] = (this.clock.now() / 1000) >>> 0;
+    } else if (this.#tracking === AccessTracking.Lfu) {
+      // Valkey's LFU: 24 bits of minutes since the last decrement, 8 bits of logarithmic counter
+      // (lfu-log-factor 10: harder to grow the higher it is), decayed by one per idle minute
+      // (lfu-decay-time 1). New keys start at 5 so they are not evicted before they are used.
+      const minutes = ((this.clock.now() / 60_000) >>> 0) & 0xffffff;
+      let c = this.lfuCounter(slot, minutes);
+      if (c < 255) {
+        const base = c > 5 ? c - 5 : 0;
+        if (Math.random() < 1 / (base * 10 + 1)) c++;
+      }
+      this.access[slot] = ((minutes << 8) | c) >>> 0;
+    }
+  }
+
+  /** The slot's LFU counter after decay, at `minutes` (low 24 bits of epoch minutes). */
+  lfuCounter(slot: number, minutes: number): number {
+    const packed = this.access[slot]!;
+    if (packed === 0) return 5;
+    const last = packed >>> 8;
+    const idle = minutes >= last ? minutes - last : 0xffffff - last + minutes;
+    const c = packed & 0xff;
+    return idle >= c ? 0 : c - idle;
+  }
+
+  /** A random occupied slot, or -1 when none is found within a few probes. */
+  randomSlot(): number {
+    if (this.count === 0) return -1;
+    for (let i = 0; i < 64; i++) {
+      const slot = (Math.random() * this.#top) | 0;
+      if (this.kinds[slot] !== Kind.Free) return slot;
+    }
+    for (let slot = 0; slot < this.#top; slot++) if (this.kinds[slot] !== Kind.Free) return slot;
+    return -1;
+  }
+
+  /**
+   * One active-expiry cycle, sampled like Valkey's: test 20 keys with a TTL, remove the expired
+   * ones, and go again while more than a quarter of the sample was expired, within `budgetMs` of
+   * wall time. Cost stays bounded however many keys there are. Returns the number removed.
+   */
+  activeExpire(now: number, budgetMs: number): number {
+    if (this.volatileCount === 0) return 0;
+    const started = performance.now();
+    let removed = 0;
+    for (let round = 0; ; round++) {
+      let sampled = 0;
+      let expired = 0;
+      for (let probe = 0; probe < SAMPLE_PER_ROUND * 8 && sampled < SAMPLE_PER_ROUND; probe++) {
+        const slot = (Math.random() * this.#top) | 0;
+        const at = this.expires[slot]!;
+        if (at === 0) continue;
+        sampled++;
+        if (now > at) {
+          this.remove(slot, 'expire');
+          expired++;
+        }
+      }
+      removed += expired;
+      if (sampled === 0 || expired * 4 <= sampled || this.volatileCount === 0) break;
+      if ((round & 7) === 7 && performance.now() - started > budgetMs) break;
+    }
+    return removed;
+  }
+
+  /** Removes every key. */
+  clear(): void {
+    this.index.clear();
+    this.keys = new Array(this.#capacity);
+    this.values = new Array(this.#capacity);
+    this.kinds.fill(0);
+    this.expires.fill(0);
+    this.access.fill(0);
+    this.versions.clear();
+    this.hashBytes.clear();
+    this.#free = [];
+    this.#top = 0;
+    this.count = 0;
+    this.volatileCount = 0;
+    this.tombstoneCount = 0;
+    this.usedBytes = this.#capacity * (SLOT_ARRAY_BYTES + (this.access.length > 0 ? 4 : 0));
+  }
+
+  #grow(): void {
+    const cap = this.#capacity * 2;
+    const kinds = new Uint8Array(cap);
+    kinds.set(this.kinds);
+    const expires = new Float64Array(cap);
+    expires.set(this.expires);
+    if (this.access.length > 0) {
+      const access = new Uint32Array(cap);
+      access.set(this.access);
+      this.access = access;
+      this.usedBytes += (cap - this.#capacity) * 4;
+    }
+    // Pre-sized (holey) arrays grow in step with the typed arrays: no 1.5x slack per push.
+    const keys: string[] = new Array(cap);
+    const values: (StoredValue | undefined)[] = new Array(cap);
+    for (let i = 0; i < this.#top; i++) {
+      keys[i] = this.keys[i]!;
+      values[i] = this.values[i];
+    }
+    this.keys = keys;
+    this.values = values;
+    this.kinds = kinds;
+    this.expires = expires;
+    this.usedBytes += (cap - this.#capacity) * SLOT_ARRAY_BYTES;
+    this.#capacity = cap;
+  }
+}
+
+/** Heap bytes of a value of the given kind. */
+export function valueBytes(kind: number, value: StoredValue): number {
+  if (typeof value === 'string') return kind === Kind.Tombstone ? 0 : stringBytes(value);
+  let n = 0;
+  for (const [f, v] of value) n += hashFieldBytes(f, v);
+  return n + 96;
+}

@@ -1,0 +1,122 @@
+/**
+ * Lock keys and fill leases on top of the keyspace.
+ *
+ * Lock keys are ordinary string keys whose value is the holder's token, so `SET lock tok NX PX 3000`
+ * over the protocol and {@link acquireLock} interoperate. Release and extend compare the token first
+ * (compare-and-release). Waiters are woken by the write/delete of the key itself (no polling); a
+ * wait on a lock whose TTL runs out re-checks when the TTL ends, bounded by the caller's timeout.
+ *
+ * Fill leases (see leases.ts) are filled here: the fill succeeds only under the live lease, and a
+ * versioned fill is still fenced by the key's version.
+ */
+import type { EngineCore } from './engine-core.ts';
+import { Kind, type KindValue } from './keyspace.ts';
+import type { WakeReason } from './waiters.ts';
+
+/** What a lease fill did. */
+export type FillOutcome = 'filled' | 'rejected' | 'fenced';
+
+/** Takes the lock key `key` with `token` for `ttlMs` if nobody holds it (SET NX PX). */
+export function acquireLock(
+  core: EngineCore,
+  key: string,
+  token: string,
+  ttlMs: number,
+  now: number,
+): boolean {
+  if (core.keyspace.findLive(key, now) >= 0) return false;
+  core.ensureMemory();
+  core.writeString(key, Kind.Bytes, token, now + ttlMs, now);
+  return true;
+}
+
+function heldBy(core: EngineCore, key: string, token: string, now: number): number {
+  const slot = core.keyspace.findLive(key, now);
+  if (slot < 0) return -1;
+  const kind = core.keyspace.kinds[slot];
+  if (kind !== Kind.Bytes && kind !== Kind.Text) return -1;
+  return core.keyspace.values[slot] === token ? slot : -1;
+}
+
+/** Deletes the lock key only if `token` holds it. */
+export function releaseLock(core: EngineCore, key: string, token: string, now: number): boolean {
+  const slot = heldBy(core, key, token, now);
+  if (slot < 0) return false;
+  core.deleteSlot(slot);
+  if (core.waiters.size !== 0) core.waiters.wake(key, 'released');
+  return true;
+}
+
+/** Resets the lock's TTL to `ttlMs` only if `token` holds it. */
+export function extendLock(
+  core: EngineCore,
+  key: string,
+  token: string,
+  ttlMs: number,
+  now: number,
+): boolean {
+  const slot = heldBy(core, key, token, now);
+  if (slot < 0) return false;
+  core.keyspace.setExpire(slot, now + ttlMs);
+  return true;
+}
+
+/** Resolves true once the lock key is free (released, deleted or expired), false after `timeoutMs`. */
+export async function waitForUnlock(core: EngineCore, key: string, timeoutMs: number): Promise<boolean> {
+  const deadline = core.clock.now() + timeoutMs;
+  for (;;) {
+    const now = core.clock.now();
+    const slot = core.keyspace.findLive(key, now);
+    if (slot < 0) return true;
+    const left = deadline - now;
+    if (left <= 0) return false;
+    const at = core.keyspace.expires[slot]!;
+    const reason = await core.waiters.wait(key, left, at === 0 ? undefined : at - now + 1);
+    if (reason === 'timeout') return core.keyspace.findLive(key, core.clock.now()) < 0;
+  }
+}
+
+/**
+ * Fills `key` under lease `token`: rejected unless the lease is live; fenced when `version` is given
+ * and the key already holds that version or a newer one. Ends the lease and wakes waiters either way
+ * except on rejection.
+ */
+export function fillLease(
+  core: EngineCore,
+  key: string,
+  token: string,
+  kind: KindValue,
+  value: string,
+  ttlMs: number,
+  version: string | undefined,
+  now: number,
+): FillOutcome {
+  if (core.leases.holder(key, now) !== token) return 'rejected';
+  const ks = core.keyspace;
+  if (version !== undefined) {
+    const slot = ks.find(key, now);
+    const current = slot >= 0 ? ks.versions.get(slot) : undefined;
+    if (current !== undefined && current >= version) {
+      core.leases.end(key, token, now);
+      if (core.waiters.size !== 0) core.waiters.wake(key, 'released');
+      return 'fenced';
+    }
+  }
+  core.ensureMemory();
+  core.leases.end(key, token, now);
+  const slot = core.writeString(key, kind, value, ttlMs > 0 ? now + ttlMs : 0, now, 'filled');
+  if (version !== undefined) ks.versions.set(slot, version);
+  return 'filled';
+}
+
+/** Gives up a lease without filling; waiters wake with `'released'`. */
+export function releaseLease(core: EngineCore, key: string, token: string, now: number): boolean {
+  if (!core.leases.end(key, token, now)) return false;
+  if (core.waiters.size !== 0) core.waiters.wake(key, 'released');
+  return true;
+}
+
+/** Waits until the key is filled, written, or its lease released/cancelled; `'timeout'` after `timeoutMs`. */
+export function waitForFill(core: EngineCore, key: string, timeoutMs: number): Promise<WakeReason> {
+  return core.waiters.wait(key, timeoutMs);
+}

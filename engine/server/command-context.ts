@@ -1,0 +1,152 @@
+/**
+ * What a protocol command handler sees: the engine, the reply writer, the client's state and the
+ * server's, plus the shared parsing helpers and Valkey's exact error texts. Handlers write their
+ * reply to `ctx.w` and either return, or throw a {@link ReplyError} (or an EngineError) whose
+ * message becomes the error reply. A handler may return a Promise (write-through hooks, CACHE.WAIT);
+ * the connection then holds later pipelined commands until it settles, so replies stay in order.
+ */
+import type { Engine } from '../engine.ts';
+import type { EngineCore } from '../engine-core.ts';
+import type { ReplyWriter } from './reply-writer.ts';
+
+/** Valkey's error texts, byte-identical. */
+export const Err = {
+  syntax: 'ERR syntax error',
+  notInteger: 'ERR value is not an integer or out of range',
+  notFloat: 'ERR value is not a valid float',
+  overflow: 'ERR increment or decrement would overflow',
+  noSuchKey: 'ERR no such key',
+  invalidCursor: 'ERR invalid cursor',
+  noAuth: 'NOAUTH Authentication required.',
+  wrongPass: 'WRONGPASS invalid username-password pair or user is disabled.',
+  hashNotInteger: 'ERR hash value is not an integer',
+  dbRange: 'ERR DB index is out of range',
+  invalidExpire: (cmd: string) => `ERR invalid expire time in '${cmd}' command`,
+  arity: (cmd: string) => `ERR wrong number of arguments for '${cmd}' command`,
+} as const;
+
+/** An error reply; `message` starts with its code (`ERR`, `WRONGTYPE`, …). */
+export class ReplyError extends Error {
+  override name = 'ReplyError';
+}
+
+/** Per-connection state. */
+export interface ClientState {
+  readonly id: number;
+  name: string;
+  authenticated: boolean;
+  readonly addr: string;
+  readonly laddr: string;
+  readonly createdAt: number;
+  lastCommand: string;
+  /** Set by QUIT: close once the reply is flushed. */
+  closeAfterReply: boolean;
+}
+
+/** Server-wide state commands read or change. */
+export interface ServerState {
+  readonly startedAt: number;
+  readonly port: number;
+  readonly tcpBind: string;
+  requirepass: string | null;
+  protoMaxBulkLen: number;
+  readonly clients: Map<number, { client: ClientState; w: ReplyWriter }>;
+  totalConnections: number;
+  totalCommands: number;
+  rejectedConnections: number;
+}
+
+/** The handler's view of one command execution. */
+export interface CommandContext {
+  readonly engine: Engine;
+  readonly core: EngineCore;
+  readonly w: ReplyWriter;
+  readonly client: ClientState;
+  readonly server: ServerState;
+  /** Clock reading taken once for the whole command. */
+  readonly now: number;
+}
+
+/** A command implementation. */
+export type CommandHandler = (ctx: CommandContext, args: string[]) => void | Promise<void>;
+
+/** Command flags used by dispatch and COMMAND. */
+export type CommandFlag =
+  | 'write'
+  | 'readonly'
+  | 'denyoom'
+  | 'fast'
+  | 'noauth'
+  | 'hookaware'
+  | 'loading'
+  | 'stale';
+
+/** A command table entry (Valkey's arity: n = exactly n args incl. name, -n = at least n). */
+export interface CommandSpec {
+  readonly name: string;
+  readonly arity: number;
+  readonly flags: readonly CommandFlag[];
+  readonly firstKey: number;
+  readonly lastKey: number;
+  readonly step: number;
+  readonly handler: CommandHandler;
+}
+
+/** Builds a spec. */
+export function command(
+  name: string,
+  arity: number,
+  flags: readonly CommandFlag[],
+  keys: readonly [number, number, number],
+  handler: CommandHandler,
+): CommandSpec {
+  return { name, arity, flags, firstKey: keys[0], lastKey: keys[1], step: keys[2], handler };
+}
+
+const MIN_I64 = -(2n ** 63n);
+const MAX_I64 = 2n ** 63n - 1n;
+
+/** Parses a signed 64-bit integer strictly like Valkey's string2ll; null when malformed or out of range. */
+export function parseI64(s: string): bigint | null {
+  if (s.length === 0 || s.length > 20) return null;
+  if (!/^(?:0|-?[1-9]\d*)$/.test(s)) return null;
+  const n = BigInt(s);
+  return n < MIN_I64 || n > MAX_I64 ? null : n;
+}
+
+/** Parses an integer argument into a JS number (throws `ERR value is not an integer…`). */
+export function intArg(s: string): number {
+  const n = parseI64(s);
+  if (n === null) throw new ReplyError(Err.notInteger);
+  return Number(n);
+}
+
+/** True when `n` is within the signed 64-bit range. */
+export function inI64(n: bigint): boolean {
+  return n >= MIN_I64 && n <= MAX_I64;
+}
+
+/** Parses a float like Valkey's string2ld (no spaces, no NaN); null when malformed. */
+export function parseFloatStrict(s: string): number | null {
+  if (s.length === 0 || /\s/.test(s[0]!) || /\s/.test(s[s.length - 1]!)) return null;
+  if (/^[+-]?inf(inity)?$/i.test(s)) return s.startsWith('-') ? -Infinity : Infinity;
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(s)) return null;
+  return Number(s);
+}
+
+/**
+ * Formats a float the way INCRBYFLOAT replies: fixed notation, up to 17 significant digits, no
+ * trailing zeros. (Valkey computes in long double; we round to 15 digits to hide binary noise that
+ * long double would not show, e.g. 0.1 + 0.2 → "0.3".)
+ */
+export function formatFloat(n: number): string {
+  const rounded = Number(n.toPrecision(15));
+  const s = String(rounded);
+  if (!s.includes('e')) return s;
+  if (Math.abs(rounded) >= 1) return BigInt(rounded).toString();
+  const exp = Number(s.slice(s.indexOf('e') + 1));
+  return rounded
+    .toFixed(Math.min(100, 15 - exp))
+    .replace(/0+$/, '')
+    .replace(/\.$/, '');
+}

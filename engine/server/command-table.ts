@@ -1,0 +1,104 @@
+/**
+ * The command table and dispatch: name lookup (case-insensitive), AUTH gate, arity check, the
+ * write-through guard for commands that cannot go through hooks, and error-reply mapping. Replies
+ * and error texts are Valkey 8's.
+ */
+import type { EngineCore } from '../engine-core.ts';
+import { EngineError } from '../errors.ts';
+import { type CommandContext, type CommandSpec, Err, ReplyError } from './command-context.ts';
+import { adminCommands, commandCommand } from './commands/admin.ts';
+import { cacheCommands } from './commands/cache.ts';
+import { connectionCommands } from './commands/connection.ts';
+import { hashCommands } from './commands/hashes.ts';
+import { keyCommands } from './commands/keys.ts';
+import { notHookAware } from './commands/string-helpers.ts';
+import { stringCommands } from './commands/strings.ts';
+
+/** Commands whose first argument names a subcommand (CLIENT INFO reports `client|info`). */
+const CONTAINERS = new Set(['client', 'config', 'memory', 'command']);
+
+/** Builds the table: lower- and upper-case names map to the same spec. */
+export function buildCommandTable(): Map<string, CommandSpec> {
+  const table = new Map<string, CommandSpec>();
+  const add = (spec: CommandSpec): void => {
+    table.set(spec.name, spec);
+    table.set(spec.name.toUpperCase(), spec);
+  };
+  for (const list of [
+    stringCommands,
+    keyCommands,
+    hashCommands,
+    connectionCommands,
+    adminCommands,
+    cacheCommands,
+  ]) {
+    for (const spec of list) add(spec);
+  }
+  add(commandCommand(() => table));
+  return table;
+}
+
+/** Valkey's reply to an unknown command. */
+export function unknownCommandError(args: string[]): string {
+  let rest = '';
+  for (let i = 1; i < args.length && rest.length < 128; i++)
+    rest += `'${args[i]!.slice(0, 128 - rest.length)}' `;
+  return `ERR unknown command '${args[0]!.slice(0, 128)}', with args beginning with: ${rest}`;
+}
+
+/** Maps a thrown error to its reply text. Unexpected errors become `ERR` replies, never crashes. */
+export function errorReplyText(error: unknown): string {
+  if (error instanceof ReplyError) return error.message;
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof EngineError && /^[A-Z]+ /.test(message)) return message;
+  return `ERR ${message}`;
+}
+
+function keysOf(spec: CommandSpec, args: string[]): string[] {
+  if (spec.firstKey === 0) return [];
+  const last = spec.lastKey < 0 ? args.length + spec.lastKey : spec.lastKey;
+  const out: string[] = [];
+  for (let i = spec.firstKey; i <= last && i < args.length; i += spec.step) out.push(args[i]!);
+  return out;
+}
+
+/**
+ * Runs one command. Returns a Promise when the handler is asynchronous (the caller must hold later
+ * commands until it settles), otherwise undefined. Never throws.
+ */
+export function dispatch(
+  table: Map<string, CommandSpec>,
+  ctx: CommandContext,
+  core: EngineCore,
+  args: string[],
+): Promise<void> | undefined {
+  const name = args[0]!;
+  const spec = table.get(name) ?? table.get(name.toLowerCase());
+  const w = ctx.w;
+  if (spec === undefined) {
+    w.error(unknownCommandError(args));
+    return undefined;
+  }
+  ctx.client.lastCommand =
+    args.length > 1 && CONTAINERS.has(spec.name) ? `${spec.name}|${args[1]!.toLowerCase()}` : spec.name;
+  if (!ctx.client.authenticated && !spec.flags.includes('noauth')) {
+    w.error(Err.noAuth);
+    return undefined;
+  }
+  const arity = spec.arity;
+  if ((arity > 0 && args.length !== arity) || args.length < -arity) {
+    w.error(Err.arity(spec.name));
+    return undefined;
+  }
+  try {
+    if (ctx.engine.hooks.active && spec.flags.includes('write') && !spec.flags.includes('hookaware')) {
+      for (const key of keysOf(spec, args)) if (ctx.engine.hooks.match(key)) throw notHookAware(spec.name);
+    }
+    const result = spec.handler(ctx, args);
+    if (result !== undefined) return result.catch((error: unknown) => w.error(errorReplyText(error)));
+  } catch (error) {
+    w.error(errorReplyText(error));
+  }
+  void core;
+  return undefined;
+}

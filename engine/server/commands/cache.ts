@@ -1,0 +1,123 @@
+/**
+ * The CACHE.* command family: the engine's native versioned writes, tombstones, leases and lock keys
+ * over the protocol, so the remote-engine target behaves exactly like the embedded one. Versions are
+ * opaque byte strings compared in byte order (the cdc-cache adapters send `versionSortKey` strings).
+ * Replies are simple strings naming the outcome, integers for counts/booleans; see engine/README.md.
+ */
+import { Kind } from '../../keyspace.ts';
+import * as locks from '../../locks.ts';
+import * as versioned from '../../versioned-writes.ts';
+import {
+  type CommandContext,
+  type CommandSpec,
+  command,
+  Err,
+  parseI64,
+  ReplyError,
+} from '../command-context.ts';
+
+/** A non-negative millisecond argument. */
+function msArg(s: string): number {
+  const n = parseI64(s);
+  if (n === null || n < 0n) throw new ReplyError(Err.notInteger);
+  return Number(n);
+}
+
+function refresh(ctx: CommandContext, a: string[]): void {
+  const outcome = versioned.refreshIfNewer(ctx.core, a[1]!, Kind.Bytes, a[2]!, msArg(a[3]!), a[4]!, ctx.now);
+  ctx.w.simple(outcome);
+}
+
+function invalidate(ctx: CommandContext, a: string[]): void {
+  const ttl = a.length > 3 ? msArg(a[3]!) : ctx.engine.tombstoneTtlMs;
+  ctx.w.simple(versioned.invalidate(ctx.core, a[1]!, a[2]!, ttl, ctx.now));
+}
+
+function invalidatePrefix(ctx: CommandContext, a: string[]): void {
+  const ttl = a.length > 3 ? msArg(a[3]!) : ctx.engine.tombstoneTtlMs;
+  ctx.w.int(versioned.invalidatePrefix(ctx.core, a[1]!, a[2]!, ttl, ctx.now));
+}
+
+function version(ctx: CommandContext, a: string[]): void {
+  const v = versioned.versionOf(ctx.core, a[1]!, ctx.now);
+  if (v === null) ctx.w.nil();
+  else ctx.w.bulk(v);
+}
+
+function lease(ctx: CommandContext, a: string[]): void {
+  const token = ctx.core.leases.acquire(a[1]!, msArg(a[2]!), ctx.now);
+  if (token === null) ctx.w.nil();
+  else ctx.w.bulk(token);
+}
+
+function fill(ctx: CommandContext, a: string[]): void {
+  const v = a.length > 5 ? a[5]! : undefined;
+  ctx.w.simple(locks.fillLease(ctx.core, a[1]!, a[2]!, Kind.Bytes, a[3]!, msArg(a[4]!), v, ctx.now));
+}
+
+function release(ctx: CommandContext, a: string[]): void {
+  ctx.w.int(locks.releaseLease(ctx.core, a[1]!, a[2]!, ctx.now) ? 1 : 0);
+}
+
+async function wait(ctx: CommandContext, a: string[]): Promise<void> {
+  const reason = await locks.waitForFill(ctx.core, a[1]!, msArg(a[2]!));
+  ctx.w.simple(reason);
+}
+
+function lock(ctx: CommandContext, a: string[]): void {
+  ctx.w.int(locks.acquireLock(ctx.core, a[1]!, a[2]!, msArg(a[3]!), ctx.now) ? 1 : 0);
+}
+
+function unlock(ctx: CommandContext, a: string[]): void {
+  ctx.w.int(locks.releaseLock(ctx.core, a[1]!, a[2]!, ctx.now) ? 1 : 0);
+}
+
+function extend(ctx: CommandContext, a: string[]): void {
+  ctx.w.int(locks.extendLock(ctx.core, a[1]!, a[2]!, msArg(a[3]!), ctx.now) ? 1 : 0);
+}
+
+async function waitUnlock(ctx: CommandContext, a: string[]): Promise<void> {
+  ctx.w.int((await locks.waitForUnlock(ctx.core, a[1]!, msArg(a[2]!))) ? 1 : 0);
+}
+
+function arityRange(
+  name: string,
+  min: number,
+  max: number,
+  fn: (ctx: CommandContext, a: string[]) => void | Promise<void>,
+) {
+  return (ctx: CommandContext, a: string[]): void | Promise<void> => {
+    if (a.length < min || a.length > max) throw new ReplyError(Err.arity(name));
+    return fn(ctx, a);
+  };
+}
+
+const one = [1, 1, 1] as const;
+
+/** The CACHE.* command specs. */
+export const cacheCommands: CommandSpec[] = [
+  command('cache.refresh', 5, ['write', 'denyoom'], one, refresh),
+  command(
+    'cache.invalidate',
+    -3,
+    ['write', 'denyoom'],
+    one,
+    arityRange('cache.invalidate', 3, 4, invalidate),
+  ),
+  command(
+    'cache.invalidateprefix',
+    -3,
+    ['write'],
+    [0, 0, 0],
+    arityRange('cache.invalidateprefix', 3, 4, invalidatePrefix),
+  ),
+  command('cache.version', 2, ['readonly', 'fast'], one, version),
+  command('cache.lease', 3, ['write', 'fast'], one, lease),
+  command('cache.fill', -5, ['write', 'denyoom'], one, arityRange('cache.fill', 5, 6, fill)),
+  command('cache.release', 3, ['write', 'fast'], one, release),
+  command('cache.wait', 3, ['readonly'], one, wait),
+  command('cache.lock', 4, ['write', 'denyoom', 'fast'], one, lock),
+  command('cache.unlock', 3, ['write', 'fast'], one, unlock),
+  command('cache.extend', 4, ['write', 'fast'], one, extend),
+  command('cache.waitunlock', 3, ['readonly'], one, waitUnlock),
+];

@@ -1,0 +1,168 @@
+/**
+ * Connection commands: PING ECHO HELLO AUTH SELECT CLIENT QUIT RESET. HELLO switches the reply
+ * protocol (RESP2/RESP3) for the connection; AUTH checks `requirepass` (user `default` only).
+ */
+import { timingSafeEqual } from 'node:crypto';
+import {
+  type CommandContext,
+  type CommandSpec,
+  command,
+  Err,
+  parseI64,
+  ReplyError,
+} from '../command-context.ts';
+import { clientInfoLine, SERVER_VERSION } from './info-text.ts';
+
+function ping(ctx: CommandContext, a: string[]): void {
+  if (a.length > 2) throw new ReplyError(Err.arity('ping'));
+  if (a.length === 2) ctx.w.bulk(a[1]!);
+  else ctx.w.simple('PONG');
+}
+
+function passwordMatches(ctx: CommandContext, user: string, pass: string): boolean {
+  const required = ctx.server.requirepass;
+  if (user !== 'default') return false;
+  if (required === null) return true;
+  const a = Buffer.from(pass, 'latin1');
+  const b = Buffer.from(required, 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function auth(ctx: CommandContext, a: string[]): void {
+  if (a.length > 3) throw new ReplyError(Err.syntax);
+  if (a.length === 2 && ctx.server.requirepass === null) {
+    throw new ReplyError(
+      'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',
+    );
+  }
+  const user = a.length === 3 ? a[1]! : 'default';
+  const pass = a[a.length - 1]!;
+  if (!passwordMatches(ctx, user, pass)) throw new ReplyError(Err.wrongPass);
+  ctx.client.authenticated = true;
+  ctx.w.simple('OK');
+}
+
+function hello(ctx: CommandContext, a: string[]): void {
+  let proto = ctx.w.resp;
+  let i = 1;
+  if (a.length > 1) {
+    const v = parseI64(a[1]!);
+    if (v === null) throw new ReplyError('ERR Protocol version is not an integer or out of range');
+    if (v < 2n || v > 3n) throw new ReplyError('NOPROTO unsupported protocol version');
+    proto = Number(v) as 2 | 3;
+    i = 2;
+  }
+  let name: string | undefined;
+  for (; i < a.length; i++) {
+    const opt = a[i]!.toLowerCase();
+    if (opt === 'auth' && i + 2 < a.length) {
+      if (!passwordMatches(ctx, a[i + 1]!, a[i + 2]!)) throw new ReplyError(Err.wrongPass);
+      ctx.client.authenticated = true;
+      i += 2;
+    } else if (opt === 'setname' && i + 1 < a.length) {
+      name = a[++i]!;
+      checkClientName(name);
+    } else throw new ReplyError(`ERR Syntax error in HELLO option '${a[i]}'`);
+  }
+  if (!ctx.client.authenticated)
+    throw new ReplyError(
+      'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
+    );
+  if (name !== undefined) ctx.client.name = name;
+  ctx.w.resp = proto;
+  ctx.w.map(7);
+  ctx.w.bulk('server');
+  ctx.w.bulk('valkey');
+  ctx.w.bulk('version');
+  ctx.w.bulk(SERVER_VERSION);
+  ctx.w.bulk('proto');
+  ctx.w.int(proto);
+  ctx.w.bulk('id');
+  ctx.w.int(ctx.client.id);
+  ctx.w.bulk('mode');
+  ctx.w.bulk('standalone');
+  ctx.w.bulk('role');
+  ctx.w.bulk('master');
+  ctx.w.bulk('modules');
+  ctx.w.array(0);
+}
+
+function select(ctx: CommandContext, a: string[]): void {
+  const n = parseI64(a[1]!);
+  if (n === null) throw new ReplyError(Err.notInteger);
+  if (n !== 0n) throw new ReplyError(Err.dbRange);
+  ctx.w.simple('OK');
+}
+
+function checkClientName(name: string): void {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 33 || c > 126) {
+      throw new ReplyError('ERR Client names cannot contain spaces, newlines or special characters.');
+    }
+  }
+}
+
+function client(ctx: CommandContext, a: string[]): void {
+  const sub = a[1]!.toLowerCase();
+  const argc = a.length;
+  if (sub === 'setname' && argc === 3) {
+    checkClientName(a[2]!);
+    ctx.client.name = a[2]!;
+    ctx.w.simple('OK');
+    return;
+  }
+  if (sub === 'getname' && argc === 2) {
+    if (ctx.client.name === '') ctx.w.nil();
+    else ctx.w.bulk(ctx.client.name);
+    return;
+  }
+  if (sub === 'id' && argc === 2) {
+    ctx.w.int(ctx.client.id);
+    return;
+  }
+  if (sub === 'info' && argc === 2) {
+    ctx.w.verbatim(`${clientInfoLine(ctx.client, ctx.w.resp)}\n`);
+    return;
+  }
+  if (sub === 'list' && argc === 2) {
+    let text = '';
+    for (const { client: c, w } of ctx.server.clients.values()) text += `${clientInfoLine(c, w.resp)}\n`;
+    ctx.w.verbatim(text);
+    return;
+  }
+  if (sub === 'setinfo' && argc === 4) {
+    ctx.w.simple('OK');
+    return;
+  }
+  if (['setname', 'getname', 'id', 'info', 'list', 'setinfo'].includes(sub)) {
+    throw new ReplyError(Err.arity(`client|${sub}`));
+  }
+  throw new ReplyError(`ERR unknown subcommand '${a[1]!.slice(0, 128)}'. Try CLIENT HELP.`);
+}
+
+function quit(ctx: CommandContext): void {
+  ctx.client.closeAfterReply = true;
+  ctx.w.simple('OK');
+}
+
+function reset(ctx: CommandContext): void {
+  ctx.w.resp = 2;
+  ctx.client.name = '';
+  if (ctx.server.requirepass !== null) ctx.client.authenticated = false;
+  ctx.w.simple('RESET');
+}
+
+const none = [0, 0, 0] as const;
+
+/** The connection command specs. */
+export const connectionCommands: CommandSpec[] = [
+  command('ping', -1, ['fast'], none, ping),
+  command('echo', 2, ['fast'], none, (ctx, a) => ctx.w.bulk(a[1]!)),
+  command('hello', -1, ['noauth', 'fast'], none, hello),
+  command('auth', -2, ['noauth', 'fast'], none, auth),
+  command('select', 2, ['fast'], none, select),
+  command('client', -2, [], none, client),
+  command('quit', -1, ['noauth', 'fast'], none, quit),
+  command('reset', 1, ['noauth', 'fast'], none, reset),
+];

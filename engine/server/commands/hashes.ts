@@ -1,0 +1,181 @@
+/**
+ * Hash commands for session stores: HSET HMSET HGET HMGET HGETALL HDEL HEXISTS HLEN HINCRBY HKEYS
+ * HVALS HSCAN. A hash is a `Map` of latin1 byte strings in one slot; an emptied hash is deleted (as
+ * in Valkey). HSCAN returns the whole hash with cursor 0, as Valkey does for small hashes.
+ */
+import { wrongTypeError } from '../../errors.ts';
+import { globMatch } from '../../glob.ts';
+import { Kind } from '../../keyspace.ts';
+import {
+  type CommandContext,
+  type CommandSpec,
+  command,
+  Err,
+  inI64,
+  parseI64,
+  ReplyError,
+} from '../command-context.ts';
+import { parseCursor, parseScanOptions } from './keys.ts';
+
+/** The hash at `key` (null when absent); throws WRONGTYPE on a string. */
+function readHash(ctx: CommandContext, key: string): Map<string, string> | null {
+  const ks = ctx.core.keyspace;
+  const slot = ks.findLive(key, ctx.now);
+  if (slot < 0) return null;
+  if (ks.kinds[slot] !== Kind.Hash) throw wrongTypeError();
+  if (ks.tracking !== 0) ks.touch(slot);
+  return ks.values[slot] as Map<string, string>;
+}
+
+/** The slot of the hash at `key`, creating an empty one when absent. */
+function writeHash(ctx: CommandContext, key: string): number {
+  const ks = ctx.core.keyspace;
+  const slot = ks.find(key, ctx.now);
+  if (slot >= 0 && ks.kinds[slot] === Kind.Hash) return slot;
+  if (slot >= 0 && ks.kinds[slot] !== Kind.Tombstone) throw wrongTypeError();
+  ctx.core.ensureMemory();
+  if (slot >= 0) {
+    ks.replace(slot, Kind.Hash, new Map());
+    ks.setExpire(slot, 0);
+    return slot;
+  }
+  return ks.insert(key, Kind.Hash, new Map(), 0);
+}
+
+function hset(name: 'hset' | 'hmset') {
+  return (ctx: CommandContext, args: string[]): void => {
+    if (args.length % 2 === 1) throw new ReplyError(Err.arity(name));
+    const slot = writeHash(ctx, args[1]!);
+    const ks = ctx.core.keyspace;
+    const h = ks.values[slot] as Map<string, string>;
+    let added = 0;
+    for (let i = 2; i < args.length; i += 2) {
+      if (!h.has(args[i]!)) added++;
+      h.set(args[i]!, args[i + 1]!);
+    }
+    ks.recomputeSize(slot);
+    ctx.core.touched(args[1]!);
+    if (name === 'hset') ctx.w.int(added);
+    else ctx.w.simple('OK');
+  };
+}
+
+function hget(ctx: CommandContext, args: string[]): void {
+  const v = readHash(ctx, args[1]!)?.get(args[2]!);
+  if (v === undefined) ctx.w.nil();
+  else ctx.w.bulk(v);
+}
+
+function hmget(ctx: CommandContext, args: string[]): void {
+  const h = readHash(ctx, args[1]!);
+  ctx.w.array(args.length - 2);
+  for (let i = 2; i < args.length; i++) {
+    const v = h?.get(args[i]!);
+    if (v === undefined) ctx.w.nil();
+    else ctx.w.bulk(v);
+  }
+}
+
+function hgetall(ctx: CommandContext, args: string[]): void {
+  const h = readHash(ctx, args[1]!);
+  ctx.w.map(h?.size ?? 0);
+  if (h) {
+    for (const [f, v] of h) {
+      ctx.w.bulk(f);
+      ctx.w.bulk(v);
+    }
+  }
+}
+
+function hdel(ctx: CommandContext, args: string[]): void {
+  const key = args[1]!;
+  const h = readHash(ctx, key);
+  if (!h) {
+    ctx.w.int(0);
+    return;
+  }
+  let n = 0;
+  for (let i = 2; i < args.length; i++) if (h.delete(args[i]!)) n++;
+  const ks = ctx.core.keyspace;
+  const slot = ks.findLive(key, ctx.now);
+  if (h.size === 0) ctx.core.deleteSlot(slot);
+  else if (n > 0) {
+    ks.recomputeSize(slot);
+    ctx.core.touched(key);
+  }
+  ctx.w.int(n);
+}
+
+function hexists(ctx: CommandContext, args: string[]): void {
+  ctx.w.int(readHash(ctx, args[1]!)?.has(args[2]!) ? 1 : 0);
+}
+
+function hlen(ctx: CommandContext, args: string[]): void {
+  ctx.w.int(readHash(ctx, args[1]!)?.size ?? 0);
+}
+
+function hincrby(ctx: CommandContext, args: string[]): void {
+  const by = parseI64(args[3]!);
+  if (by === null) throw new ReplyError(Err.notInteger);
+  const key = args[1]!;
+  const existing = readHash(ctx, key);
+  const currentText = existing?.get(args[2]!);
+  let current = 0n;
+  if (currentText !== undefined) {
+    const n = parseI64(currentText);
+    if (n === null) throw new ReplyError(Err.hashNotInteger);
+    current = n;
+  }
+  const next = current + by;
+  if (!inI64(next)) throw new ReplyError(Err.overflow);
+  const slot = writeHash(ctx, key);
+  const ks = ctx.core.keyspace;
+  (ks.values[slot] as Map<string, string>).set(args[2]!, next.toString());
+  ks.recomputeSize(slot);
+  ctx.core.touched(key);
+  ctx.w.int(next);
+}
+
+function hkeysOrVals(values: boolean) {
+  return (ctx: CommandContext, args: string[]): void => {
+    const h = readHash(ctx, args[1]!);
+    ctx.w.array(h?.size ?? 0);
+    if (h) for (const [f, v] of h) ctx.w.bulk(values ? v : f);
+  };
+}
+
+function hscan(ctx: CommandContext, args: string[]): void {
+  parseCursor(args[2]!);
+  const o = parseScanOptions(args, 3, false);
+  const h = readHash(ctx, args[1]!);
+  const out: string[] = [];
+  if (h) {
+    for (const [f, v] of h) {
+      if (o.match !== null && !globMatch(o.match, f)) continue;
+      out.push(f);
+      if (!o.noValues) out.push(v);
+    }
+  }
+  ctx.w.array(2);
+  ctx.w.bulk('0');
+  ctx.w.array(out.length);
+  for (const s of out) ctx.w.bulk(s);
+}
+
+const one = [1, 1, 1] as const;
+
+/** The hash command specs. */
+export const hashCommands: CommandSpec[] = [
+  command('hset', -4, ['write', 'denyoom', 'fast'], one, hset('hset')),
+  command('hmset', -4, ['write', 'denyoom', 'fast'], one, hset('hmset')),
+  command('hget', 3, ['readonly', 'fast'], one, hget),
+  command('hmget', -3, ['readonly', 'fast'], one, hmget),
+  command('hgetall', 2, ['readonly'], one, hgetall),
+  command('hdel', -3, ['write', 'fast'], one, hdel),
+  command('hexists', 3, ['readonly', 'fast'], one, hexists),
+  command('hlen', 2, ['readonly', 'fast'], one, hlen),
+  command('hincrby', 4, ['write', 'denyoom', 'fast'], one, hincrby),
+  command('hkeys', 2, ['readonly'], one, hkeysOrVals(false)),
+  command('hvals', 2, ['readonly'], one, hkeysOrVals(true)),
+  command('hscan', -3, ['readonly'], one, hscan),
+];

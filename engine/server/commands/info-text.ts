@@ -1,0 +1,80 @@
+/**
+ * Text builders for INFO and CLIENT INFO/LIST: Valkey's `field:value` sections and the client line
+ * format, with the fields clients and operators read (redis_version, loading, used_memory, …).
+ */
+import type { ClientState, CommandContext } from '../command-context.ts';
+
+/** The Valkey version this engine's protocol surface mirrors. */
+export const SERVER_VERSION = '8.0.1';
+/** What `redis_version` reports (Valkey 8 reports 7.2.4 for compatibility). */
+export const REDIS_COMPAT_VERSION = '7.2.4';
+
+/** One CLIENT INFO / CLIENT LIST line. */
+export function clientInfoLine(c: ClientState, resp: number): string {
+  const age = Math.floor((Date.now() - c.createdAt) / 1000);
+  return (
+    `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=0 name=${c.name} age=${age} idle=0 flags=N db=0 sub=0 psub=0 ` +
+    `ssub=0 multi=-1 watch=0 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 ` +
+    `tot-mem=0 events=r cmd=${c.lastCommand} user=default redir=-1 resp=${resp} lib-name= lib-ver=`
+  );
+}
+
+/** The INFO sections this server reports. */
+export const INFO_SECTIONS = ['server', 'clients', 'memory', 'stats', 'persistence', 'keyspace'] as const;
+
+/** Builds INFO text for the requested sections (default/all/everything = all). */
+export function infoText(ctx: CommandContext, requested: string[]): string {
+  const want = new Set(requested.map((s) => s.toLowerCase()));
+  const all = want.size === 0 || want.has('default') || want.has('all') || want.has('everything');
+  const parts: string[] = [];
+  const mem = process.memoryUsage();
+  const ks = ctx.core.keyspace;
+  const s = ctx.server;
+  const uptime = Math.floor((Date.now() - s.startedAt) / 1000);
+  const add = (name: string, title: string, fields: [string, string | number][]): void => {
+    if (!all && !want.has(name)) return;
+    parts.push(`# ${title}\r\n${fields.map(([k, v]) => `${k}:${v}`).join('\r\n')}\r\n`);
+  };
+  add('server', 'Server', [
+    ['redis_version', REDIS_COMPAT_VERSION],
+    ['server_name', 'valkey'],
+    ['valkey_version', SERVER_VERSION],
+    ['engine', 'cdc-cache'],
+    ['redis_mode', 'standalone'],
+    ['os', `${process.platform} ${process.arch}`],
+    ['arch_bits', 64],
+    ['process_id', process.pid],
+    ['tcp_port', s.port],
+    ['uptime_in_seconds', uptime],
+    ['uptime_in_days', Math.floor(uptime / 86400)],
+    ['executable', process.execPath],
+  ]);
+  add('clients', 'Clients', [
+    ['connected_clients', s.clients.size],
+    ['blocked_clients', 0],
+  ]);
+  add('memory', 'Memory', [
+    ['used_memory', ks.usedBytes],
+    ['used_memory_human', `${(ks.usedBytes / 1024 / 1024).toFixed(2)}M`],
+    ['used_memory_heap', mem.heapUsed],
+    ['used_memory_rss', mem.rss],
+    ['maxmemory', ctx.core.maxmemory],
+    ['maxmemory_policy', ctx.core.policy],
+  ]);
+  add('persistence', 'Persistence', [
+    ['loading', 0],
+    ['rdb_changes_since_last_save', 0],
+  ]);
+  add('stats', 'Stats', [
+    ['total_connections_received', s.totalConnections],
+    ['total_commands_processed', s.totalCommands],
+    ['rejected_connections', s.rejectedConnections],
+    ['expired_keys', ks.expiredKeys],
+    ['evicted_keys', ctx.core.evictedKeys],
+  ]);
+  const keyspaceFields: [string, string][] =
+    ks.size > 0 ? [['db0', `keys=${ks.size},expires=${ks.volatileCount - ks.tombstoneCount},avg_ttl=0`]] : [];
+  if (all || want.has('keyspace'))
+    parts.push(`# Keyspace\r\n${keyspaceFields.map(([k, v]) => `${k}:${v}\r\n`).join('')}`);
+  return parts.join('\r\n');
+}

@@ -1,0 +1,337 @@
+/**
+ * The RESP request parser: turns a connection's byte stream into commands (arrays of latin1
+ * strings, one char per byte, so values stay binary-safe).
+ *
+ * It accepts multibulk requests (`*N\r\n$len\r\n…`) and inline commands (`PING\r\n`), resumes at any
+ * byte boundary, and never buffers without bound: a header line longer than 64 KiB, a multibulk
+ * count over INT_MAX (10 before AUTH), a request over 1 GiB (closed silently), a bulk longer than proto-max-bulk-len (16 KiB before AUTH) or
+ * garbage in place of `$` is a protocol error with Valkey's exact message, after which the
+ * connection replies and closes. Large bulks are collected chunk by chunk and joined once, so a
+ * value arriving in many small reads costs linear time.
+ */
+
+/** Valkey's limit on an inline request or a header line. */
+export const INLINE_MAX_BYTES = 64 * 1024;
+/** Valkey 8's limit on the element count of one multibulk request (INT_MAX). */
+export const MAX_MULTIBULK_LEN = 2147483647;
+/** Valkey's client-query-buffer-limit: the most bytes one pending request may hold (1 GiB). */
+export const QUERY_BUFFER_LIMIT = 1024 * 1024 * 1024;
+/** Limits applied to connections that have not authenticated yet (Valkey 8). */
+export const UNAUTH_MAX_MULTIBULK_LEN = 10;
+export const UNAUTH_MAX_BULK_LEN = 16384;
+
+/** A protocol error: reply `-ERR <message>` then close (`silent`: close without a reply, as Valkey does). */
+export class ProtocolError extends Error {
+  override name = 'ProtocolError';
+  silent = false;
+}
+
+/** Node's undocumented but stable Buffer#latin1Slice: skips toString's argument handling on the hot path. */
+interface Latin1Sliceable {
+  latin1Slice(start: number, end: number): string;
+}
+
+const CR = 13;
+const EMPTY = Buffer.alloc(0);
+const LF = 10;
+
+/** Incremental parser for one connection. */
+export class RespParser {
+  /** Longest accepted bulk (proto-max-bulk-len). */
+  maxBulkLen: number;
+  /** When true, the stricter pre-AUTH limits apply. */
+  unauthenticated = false;
+
+  #buf: Buffer = EMPTY;
+  #pos = 0;
+  /** True while #buf is a caller's transient read buffer. */
+  #borrowed = false;
+  /** Chunks received while waiting for a large bulk, and their total length. */
+  #pending: Buffer[] = [];
+  #pendingLen = 0;
+  /** Bytes (counted from #pos) needed before parsing can progress; 0 = try now. */
+  #need = 0;
+  #multibulkLen = 0;
+  #bulkLen = -1;
+  #args: string[] = [];
+  #argc = 0;
+  /** Bytes held by the request being assembled (bounded by QUERY_BUFFER_LIMIT). */
+  #requestBytes = 0;
+
+  constructor(maxBulkLen: number) {
+    this.maxBulkLen = maxBulkLen;
+  }
+
+  /**
+   * Adds received bytes. A `transient` chunk is a read buffer the caller will reuse: the parser
+   * copies whatever it keeps of it (see {@link RespParser.detach}).
+   */
+  feed(chunk: Buffer, transient = false): void {
+    if (this.#need > 0) {
+      this.#pending.push(transient ? Buffer.from(chunk) : chunk);
+      this.#pendingLen += chunk.length;
+      if (this.#buf.length - this.#pos + this.#pendingLen < this.#need) return;
+      this.#pending.unshift(this.#buf.subarray(this.#pos));
+      this.#buf = Buffer.concat(this.#pending);
+      this.#borrowed = false;
+      this.#pending = [];
+      this.#pendingLen = 0;
+      this.#pos = 0;
+      this.#need = 0;
+      return;
+    }
+    if (this.#pos >= this.#buf.length) {
+      this.#buf = chunk;
+      this.#borrowed = transient;
+    } else {
+      this.#buf = Buffer.concat([this.#buf.subarray(this.#pos), chunk]);
+      this.#borrowed = false;
+    }
+    this.#pos = 0;
+  }
+
+  /** Copies unparsed bytes out of a transient read buffer before the caller reuses it. */
+  detach(): void {
+    if (!this.#borrowed) return;
+    this.#buf = this.#pos < this.#buf.length ? Buffer.from(this.#buf.subarray(this.#pos)) : EMPTY;
+    this.#pos = 0;
+    this.#borrowed = false;
+  }
+
+  /** Bytes held but not yet parsed. */
+  get buffered(): number {
+    return this.#buf.length - this.#pos + this.#pendingLen;
+  }
+
+  /**
+   * The next complete command, or null when more bytes are needed. Empty requests are skipped.
+   * Throws {@link ProtocolError} on malformed input (the connection must then close).
+   */
+  next(): string[] | null {
+    for (;;) {
+      if (this.#need > 0) return null;
+      const buf = this.#buf;
+      if (this.#pos >= buf.length) return null;
+      if (this.#multibulkLen === 0) {
+        if (buf[this.#pos] !== 42 /* '*' */) {
+          const inline = this.#inline();
+          if (inline === null) return null;
+          if (inline.length === 0) continue;
+          return inline;
+        }
+        const line = this.#lineEnd(true);
+        if (line < 0) return null;
+        const n = parseInt10(buf, this.#pos + 1, line);
+        const limit = this.unauthenticated ? UNAUTH_MAX_MULTIBULK_LEN : MAX_MULTIBULK_LEN;
+        if (n === null || n > limit) throw new ProtocolError('Protocol error: invalid multibulk length');
+        this.#pos = line + 2;
+        if (n <= 0) continue;
+        this.#multibulkLen = n;
+        // Pre-size small requests (no growth on push); huge counts grow as bulks actually arrive.
+        this.#args = n <= 64 ? new Array(n) : [];
+        this.#argc = 0;
+        this.#requestBytes = 0;
+      }
+      while (this.#argc < this.#multibulkLen) {
+        if (this.#bulkLen === -1) {
+          if (this.#pos >= buf.length) return null;
+          const line = this.#lineEnd(false);
+          if (line < 0) return null;
+          if (buf[this.#pos] !== 36 /* '$' */) {
+            throw new ProtocolError(
+              `Protocol error: expected '$', got '${String.fromCharCode(buf[this.#pos]!)}'`,
+            );
+          }
+          const len = parseInt10(buf, this.#pos + 1, line);
+          const limit = this.unauthenticated ? UNAUTH_MAX_BULK_LEN : this.maxBulkLen;
+          if (len === null || len < 0 || len > limit)
+            throw new ProtocolError('Protocol error: invalid bulk length');
+          this.#pos = line + 2;
+          this.#bulkLen = len;
+          this.#requestBytes += len + 16;
+          if (this.#requestBytes > QUERY_BUFFER_LIMIT) {
+            const error = new ProtocolError('query buffer limit reached');
+            error.silent = true;
+            throw error;
+          }
+        }
+        const end = this.#pos + this.#bulkLen;
+        if (end + 2 > buf.length) {
+          // Wait for the whole bulk without re-scanning or re-joining on every read.
+          this.#need = end + 2 - this.#pos;
+          return null;
+        }
+        this.#args[this.#argc] =
+          (this.#argc === 0 ? commandName(buf, this.#pos, end) : undefined) ??
+          (buf as unknown as Latin1Sliceable).latin1Slice(this.#pos, end);
+        this.#argc++;
+        this.#pos = end + 2;
+        this.#bulkLen = -1;
+      }
+      const args = this.#args;
+      this.#args = [];
+      this.#multibulkLen = 0;
+      return args;
+    }
+  }
+
+  /** Index of the `\r` ending the line at #pos, or -1 (throws when the line is too long). */
+  #lineEnd(multibulk: boolean): number {
+    const buf = this.#buf;
+    // A JS scan: header lines are a few bytes, and Buffer#indexOf's native call costs more than that.
+    const limit = Math.min(buf.length, this.#pos + INLINE_MAX_BYTES + 2);
+    let i = this.#pos;
+    while (i < limit && buf[i] !== CR) i++;
+    if (i >= limit) i = -1;
+    if (i < 0 || i + 1 >= buf.length) {
+      if (buf.length - this.#pos > INLINE_MAX_BYTES) {
+        throw new ProtocolError(
+          multibulk
+            ? 'Protocol error: too big mbulk count string'
+            : 'Protocol error: too big bulk count string',
+        );
+      }
+      return -1;
+    }
+    return i;
+  }
+
+  #inline(): string[] | null {
+    const buf = this.#buf;
+    const nl = buf.indexOf(LF, this.#pos);
+    if (nl < 0) {
+      if (buf.length - this.#pos > INLINE_MAX_BYTES)
+        throw new ProtocolError('Protocol error: too big inline request');
+      return null;
+    }
+    let end = nl;
+    if (end > this.#pos && buf[end - 1] === CR) end--;
+    const line = buf.toString('latin1', this.#pos, end);
+    this.#pos = nl + 1;
+    const args = splitInlineArgs(line);
+    if (args === null) throw new ProtocolError('Protocol error: unbalanced quotes in request');
+    return args;
+  }
+}
+
+const commandNames = new Map<number, string>();
+
+function nameHash(buf: Buffer | string, start: number, end: number): number {
+  let h = end - start;
+  for (let i = start; i < end; i++) {
+    const c = typeof buf === 'string' ? buf.charCodeAt(i) : buf[i]!;
+    h = (Math.imul(h, 31) + (c | 0x20)) | 0;
+  }
+  return h;
+}
+
+/**
+ * Registers the command names the server knows, so the parser returns one shared, already-hashed
+ * string for them instead of slicing (and later hashing) a new one per command.
+ */
+export function registerCommandNames(names: Iterable<string>): void {
+  for (const name of names) {
+    const lower = name.toLowerCase();
+    const h = nameHash(lower, 0, lower.length);
+    if (!commandNames.has(h)) commandNames.set(h, lower);
+  }
+}
+
+/** The registered name spelled by `buf[start, end)` (any letter case), or undefined. */
+function commandName(buf: Buffer, start: number, end: number): string | undefined {
+  if (end - start > 24 || commandNames.size === 0) return undefined;
+  const name = commandNames.get(nameHash(buf, start, end));
+  if (name === undefined || name.length !== end - start) return undefined;
+  for (let i = 0; i < name.length; i++) {
+    const b = buf[start + i]!;
+    const c = name.charCodeAt(i);
+    if (b !== c && !(b >= 65 && b <= 90 && b + 32 === c)) return undefined;
+  }
+  return name;
+}
+
+/** Parses a decimal integer in `buf[start, end)` strictly (optional '-'); null when malformed. */
+function parseInt10(buf: Buffer, start: number, end: number): number | null {
+  if (start >= end || end - start > 18) return null;
+  let i = start;
+  let neg = false;
+  if (buf[i] === 45) {
+    neg = true;
+    i++;
+    if (i === end) return null;
+  }
+  let n = 0;
+  for (; i < end; i++) {
+    const d = buf[i]! - 48;
+    if (d < 0 || d > 9) return null;
+    n = n * 10 + d;
+  }
+  return neg ? -n : n;
+}
+
+/** Splits an inline command like Valkey's sdssplitargs (quotes and escapes); null on unbalanced quotes. */
+export function splitInlineArgs(line: string): string[] | null {
+  const out: string[] = [];
+  let i = 0;
+  const n = line.length;
+  const isSpace = (c: string | undefined): boolean => c === ' ' || c === '\t' || c === '\n' || c === '\r';
+  for (;;) {
+    while (i < n && isSpace(line[i])) i++;
+    if (i >= n) return out;
+    let cur = '';
+    let inDq = false;
+    let inSq = false;
+    for (;;) {
+      const c = line[i];
+      if (inDq) {
+        if (c === undefined) return null;
+        if (c === '\\' && line[i + 1] === 'x' && isHex(line[i + 2]) && isHex(line[i + 3])) {
+          cur += String.fromCharCode(Number.parseInt(line.slice(i + 2, i + 4), 16));
+          i += 3;
+        } else if (c === '\\' && i + 1 < n) {
+          i++;
+          const e = line[i]!;
+          cur +=
+            e === 'n'
+              ? '\n'
+              : e === 'r'
+                ? '\r'
+                : e === 't'
+                  ? '\t'
+                  : e === 'b'
+                    ? '\b'
+                    : e === 'a'
+                      ? '\x07'
+                      : e;
+        } else if (c === '"') {
+          if (i + 1 < n && !isSpace(line[i + 1])) return null;
+          inDq = false;
+          i++;
+          break;
+        } else cur += c;
+      } else if (inSq) {
+        if (c === undefined) return null;
+        if (c === '\\' && line[i + 1] === "'") {
+          i++;
+          cur += "'";
+        } else if (c === "'") {
+          if (i + 1 < n && !isSpace(line[i + 1])) return null;
+          inSq = false;
+          i++;
+          break;
+        } else cur += c;
+      } else {
+        if (c === undefined || isSpace(c)) break;
+        if (c === '"') inDq = true;
+        else if (c === "'") inSq = true;
+        else cur += c;
+      }
+      i++;
+    }
+    out.push(cur);
+  }
+}
+
+function isHex(c: string | undefined): boolean {
+  return c !== undefined && /[0-9a-fA-F]/.test(c);
+}
