@@ -27,17 +27,50 @@ export type CallResult = { ok: true; reply: unknown } | { ok: false; error: Erro
 
 /** Batching limits. */
 export interface RunnerLimits {
-  /** Calls per pipeline. @default 500 */
+  /** Calls per pipeline; for key ops (valkey-batch.ts), ops per pipeline of APPLY calls. @default 500 */
   maxOpsPerPipeline?: number;
   /** Pipelines outstanding at once (all nodes together). @default 16 */
   maxInFlight?: number;
+  /**
+   * Key ops per APPLY script call (one slot's ops in a cluster). Bounds how long one call holds the
+   * server (256 ops ≈ 1–2 ms); bigger chunks save per-call cost (measured: 64 → 256 cut server time
+   * per op by about a quarter, 512 gained nothing more). @default 256
+   */
+  maxOpsPerScript?: number;
+  /** Bytes of keys and values per APPLY call (a bigger single op still goes alone). @default 1048576 */
+  maxBytesPerScript?: number;
 }
 
 /** Runner defaults. */
-export const RUNNER_DEFAULTS = { maxOpsPerPipeline: 500, maxInFlight: 16 } as const;
+export const RUNNER_DEFAULTS = {
+  maxOpsPerPipeline: 500,
+  maxInFlight: 16,
+  maxOpsPerScript: 256,
+  maxBytesPerScript: 1 << 20,
+} as const;
 
-// Replies that say "not now" rather than "never": retry them.
-const RETRIABLE_REPLY = /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN|LOADING|BUSY|OOM|MASTERDOWN|READONLY|NOSCRIPT)\b/;
+/** The limits with defaults filled in; rejects values below 1 with the fix. */
+export function resolveLimits(limits: RunnerLimits): Required<RunnerLimits> {
+  const out = {
+    maxOpsPerPipeline: limits.maxOpsPerPipeline ?? RUNNER_DEFAULTS.maxOpsPerPipeline,
+    maxInFlight: limits.maxInFlight ?? RUNNER_DEFAULTS.maxInFlight,
+    maxOpsPerScript: limits.maxOpsPerScript ?? RUNNER_DEFAULTS.maxOpsPerScript,
+    maxBytesPerScript: limits.maxBytesPerScript ?? RUNNER_DEFAULTS.maxBytesPerScript,
+  };
+  for (const [name, value] of Object.entries(out)) {
+    if (!(value >= 1) || !Number.isInteger(value)) {
+      throw new TargetError(`valkey target: ${name} must be an integer >= 1 (got ${value})`, {
+        retriable: false,
+      });
+    }
+  }
+  return out;
+}
+
+// Replies that say "not now" rather than "never": retry them. A script's "non local key" error
+// comes from a slot that moved (resharding) while the script ran: retry too.
+const RETRIABLE_REPLY =
+  /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN|LOADING|BUSY|OOM|MASTERDOWN|READONLY|NOSCRIPT)\b|^ERR Script attempted to access a non local key/;
 
 /** Maps a client error to a TargetError: connection trouble and transient replies are retriable. */
 export function toTargetError(error: unknown, what = 'valkey'): TargetError {
@@ -65,7 +98,8 @@ export async function loadScripts(conn: ValkeyClient): Promise<void> {
   );
 }
 
-async function runPool(tasks: (() => Promise<void>)[], limit: number): Promise<void> {
+/** Runs `tasks` with at most `limit` of them pending at once, in order of start. */
+export async function runPool(tasks: (() => Promise<void>)[], limit: number): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < tasks.length) await tasks[next++]!();
@@ -73,7 +107,7 @@ async function runPool(tasks: (() => Promise<void>)[], limit: number): Promise<v
   await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
 }
 
-/** Runs script calls in node-grouped, bounded pipelines. */
+/** Runs script calls in node-grouped, bounded pipelines (the app-side client's path; key ops use valkey-batch.ts). */
 export class ScriptRunner {
   readonly #conn: ValkeyClient;
   readonly #chunk: number;
@@ -81,13 +115,9 @@ export class ScriptRunner {
 
   constructor(conn: ValkeyClient, limits: RunnerLimits = {}) {
     this.#conn = conn;
-    this.#chunk = limits.maxOpsPerPipeline ?? RUNNER_DEFAULTS.maxOpsPerPipeline;
-    this.#inFlight = limits.maxInFlight ?? RUNNER_DEFAULTS.maxInFlight;
-    if (!(this.#chunk >= 1) || !(this.#inFlight >= 1)) {
-      throw new TargetError('valkey target: maxOpsPerPipeline and maxInFlight must be >= 1', {
-        retriable: false,
-      });
-    }
+    const resolved = resolveLimits(limits);
+    this.#chunk = resolved.maxOpsPerPipeline;
+    this.#inFlight = resolved.maxInFlight;
   }
 
   /** Runs `calls`; resolves with one result per call, in order. Never rejects. */

@@ -5,10 +5,10 @@
  * Invariants:
  * - Plain values stay plain: `GET key` returns exactly the refreshed bytes. The fencing version and
  *   the fill lease live in sibling keys of the same hash slot (valkey-keys.ts).
- * - Every fenced op is one Lua script over key + siblings (valkey-scripts.ts), so it is atomic in a
- *   cluster too; no command ever spans slots.
- * - A batch goes out as node-grouped, bounded pipelines (valkey-runner.ts); each op's result is the
- *   server's reply to it. Connection loss and transient replies → retriable TargetError.
+ * - Every fenced op runs atomically in Lua over key + siblings (valkey-scripts.ts). A batch's key ops
+ *   go out as chunks, many ops per EVALSHA of the APPLY script, one slot per chunk in a cluster
+ *   (valkey-batch.ts); each op's result is the server's code for it. Connection loss and transient
+ *   replies → retriable TargetError. App-side calls (fill, lease, write) use ScriptRunner.
  * - `invalidatePrefix` SCANs every master for the prefix's values, tombstones and leases, then
  *   invalidates each key fenced. Unlike the engine it leaves no prefix-wide fence: a key that did
  *   not exist when the prefix was invalidated can still take an older refresh later.
@@ -16,27 +16,21 @@
 import type { Cluster, Valkey } from 'iovalkey';
 import { TargetError } from '../errors.ts';
 import { versionSortKey } from '../event/version.ts';
-import type { CacheOp, InvalidatePrefixOp } from './cache-op.ts';
+import type { InvalidatePrefixOp } from './cache-op.ts';
 import { type CacheTarget, type OpResult, TARGET_DEFAULTS } from './cache-target.ts';
+import { type KeyOp, KeyOpApplier } from './valkey-batch.ts';
 import { openValkeyClient, resolveConnection, type ValkeyConnectionOptions } from './valkey-connection.ts';
-import {
-  globEscape,
-  isReserved,
-  leaseKey,
-  parseSibling,
-  RESERVED_PREFIX,
-  versionKey,
-} from './valkey-keys.ts';
+import { globEscape, isReserved, parseSibling, RESERVED_PREFIX } from './valkey-keys.ts';
 import {
   type CallResult,
   loadScripts,
   masters,
   type RunnerLimits,
+  resolveLimits,
   type ScriptCall,
   ScriptRunner,
   toTargetError,
 } from './valkey-runner.ts';
-import { INVALIDATE, REFRESH } from './valkey-scripts.ts';
 
 /** Options of {@link createValkeyTarget}. */
 export interface ValkeyTargetOptions extends ValkeyConnectionOptions, RunnerLimits {
@@ -53,31 +47,6 @@ export interface ValkeyTarget extends CacheTarget {
   readonly client: Valkey | Cluster;
   /** Runs script calls (node-grouped, bounded, NOSCRIPT-safe); one result per call. */
   run(calls: readonly ScriptCall[]): Promise<CallResult[]>;
-}
-
-/** Builds the script call for a key op (throws a non-retriable TargetError for bad input). */
-export function keyOpCall(op: Exclude<CacheOp, InvalidatePrefixOp>, tombstoneTtlMs: number): ScriptCall {
-  if (isReserved(op.key)) {
-    throw new TargetError(`valkey: key "${op.key}" starts with the reserved prefix ${RESERVED_PREFIX}`, {
-      retriable: false,
-    });
-  }
-  let version: string;
-  try {
-    version = versionSortKey(op.version);
-  } catch (error) {
-    throw new TargetError(`valkey: ${(error as Error).message}`, { cause: error, retriable: false });
-  }
-  const keys = [op.key, versionKey(op.key), leaseKey(op.key)];
-  return op.kind === 'refresh'
-    ? { script: REFRESH, keys, args: [op.value, String(Math.max(0, Math.trunc(op.ttlMs))), version] }
-    : { script: INVALIDATE, keys, args: [version, String(tombstoneTtlMs)] };
-}
-
-function outcome(r: CallResult): OpResult {
-  return r.ok
-    ? { ok: true, outcome: r.reply === 0 ? 'fenced' : 'applied' }
-    : { ok: false, error: toTargetError(r.error) };
 }
 
 async function scanAll(
@@ -102,8 +71,10 @@ export async function createValkeyTarget(options: ValkeyTargetOptions): Promise<
     throw new TargetError('valkey target: tombstoneTtlMs must be an integer >= 0', { retriable: false });
   }
   const resolved = resolveConnection(options);
+  const limits = resolveLimits(options); // bad limits fail here, before a connection opens
   const conn = await openValkeyClient(resolved);
-  const runner = new ScriptRunner(conn, options);
+  const runner = new ScriptRunner(conn, limits);
+  const applier = new KeyOpApplier(conn, limits, tombstoneTtlMs);
   try {
     await loadScripts(conn);
   } catch (error) {
@@ -132,10 +103,10 @@ export async function createValkeyTarget(options: ValkeyTargetOptions): Promise<
               const key = isReserved(name) ? parseSibling(name)?.key : name;
               if (key?.startsWith(op.prefix) && !isReserved(key)) keys.add(key);
             }
-            const calls = [...keys].map((key) =>
-              keyOpCall({ kind: 'invalidate', key, version: op.version }, tombstoneTtlMs),
-            );
-            for (const r of await runner.run(calls)) if (!r.ok) throw r.error;
+            const ops: KeyOp[] = [...keys].map((key) => ({ kind: 'invalidate', key, version: op.version }));
+            const results: OpResult[] = new Array(ops.length);
+            await applier.apply(ops, 0, ops.length, results);
+            for (const r of results) if (!r.ok) throw r.error;
           });
         }
       }
@@ -143,25 +114,6 @@ export async function createValkeyTarget(options: ValkeyTargetOptions): Promise<
       return { ok: false, error: toTargetError(error) };
     }
     return { ok: true, outcome: 'applied' };
-  }
-
-  async function applyKeyOps(ops: readonly CacheOp[], from: number, to: number, results: OpResult[]) {
-    const calls: ScriptCall[] = [];
-    const at: number[] = [];
-    for (let i = from; i < to; i++) {
-      const op = ops[i]!;
-      if (op.kind === 'invalidatePrefix') continue;
-      try {
-        calls.push(keyOpCall(op, tombstoneTtlMs));
-        at.push(i);
-      } catch (error) {
-        results[i] = { ok: false, error: error as TargetError };
-      }
-    }
-    const replies = await runner.run(calls);
-    replies.forEach((r, n) => {
-      results[at[n]!] = outcome(r);
-    });
   }
 
   return {
@@ -175,7 +127,8 @@ export async function createValkeyTarget(options: ValkeyTargetOptions): Promise<
       for (let i = 0; i <= ops.length; i++) {
         const op = ops[i];
         if (op !== undefined && op.kind !== 'invalidatePrefix') continue;
-        if (i > start) await applyKeyOps(ops, start, i, results);
+        // ops[start..i) holds no prefix op, so it is all KeyOps.
+        if (i > start) await applier.apply(ops as readonly KeyOp[], start, i, results);
         if (op !== undefined) results[i] = await invalidatePrefix(op);
         start = i + 1;
       }

@@ -1,0 +1,161 @@
+/**
+ * The batched apply path (valkey-batch.ts): many fenced ops per APPLY script call, and still one
+ * exact result per op. Small chunk limits make every case span several calls and pipelines.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isRetriable } from '../../../core/errors.ts';
+import type { CacheOp } from '../../../core/target/cache-op.ts';
+import type { OpResult } from '../../../core/target/cache-target.ts';
+import { versionKey } from '../../../core/target/valkey-keys.ts';
+import { createValkeyTarget, type ValkeyTarget } from '../../../core/target/valkey-target.ts';
+import { valkeyServices } from '../../conformance/services.ts';
+import { requireServices } from '../../setup/require-services.ts';
+import { type OwnValkey, startOwnValkey } from './own-valkey.ts';
+
+const LIMITS = { maxOpsPerScript: 4, maxOpsPerPipeline: 10, maxInFlight: 2, maxBytesPerScript: 200 };
+const APPLIED: OpResult = { ok: true, outcome: 'applied' };
+const FENCED: OpResult = { ok: true, outcome: 'fenced' };
+
+/** 40 keys: refresh v2, invalidate v3 (applied), then the stale refresh v2 again (fenced). */
+function mixedOps(ns: string): { ops: CacheOp[]; expected: OpResult[] } {
+  const ops: CacheOp[] = [];
+  const expected: OpResult[] = [];
+  for (let i = 0; i < 40; i++) {
+    const key = i % 5 === 0 ? `{${ns}tag}${i}` : `${ns}${i}`;
+    ops.push({ kind: 'refresh', key, value: `v${i}`, ttlMs: 60_000, version: '2' });
+    expected.push(APPLIED);
+  }
+  for (let i = 0; i < 40; i += 2) {
+    const key = i % 5 === 0 ? `{${ns}tag}${i}` : `${ns}${i}`;
+    ops.push({ kind: 'invalidate', key, version: '3' });
+    expected.push(APPLIED);
+    ops.push({ kind: 'refresh', key, value: 'stale', ttlMs: 0, version: '2' });
+    expected.push(FENCED);
+  }
+  return { ops, expected };
+}
+
+async function evalshaCalls(target: ValkeyTarget): Promise<number> {
+  const stats = (await target.client.call('INFO', 'commandstats')) as string;
+  return Number(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+}
+
+describe('batched apply on a private server', () => {
+  let server: OwnValkey;
+  let target: ValkeyTarget;
+  beforeAll(async () => {
+    server = await startOwnValkey();
+    target = await createValkeyTarget({ url: server.url, ...LIMITS });
+  });
+  afterAll(async () => {
+    await target?.close();
+    await server?.stop();
+  });
+
+  it('applies many ops per script call, in order per key, with one exact result per op', async () => {
+    const { ops, expected } = mixedOps('m:');
+    await target.client.call('CONFIG', 'RESETSTAT');
+    expect(await target.apply(ops)).toEqual(expected);
+    // 80 ops in chunks of 4: 20 calls, not 80.
+    expect(await evalshaCalls(target)).toBe(20);
+    const dump = await target.dump();
+    expect(dump['m:1']).toBe('v1');
+    expect(dump['m:2']).toBeUndefined();
+    expect(dump['{m:tag}5']).toBe('v5');
+    expect(dump['{m:tag}10']).toBeUndefined();
+    // A replay of the same ops changes nothing: every op is fenced or re-applies the same state.
+    const again = await target.apply(ops);
+    expect(again.slice(0, 40).every((r) => r.ok && r.outcome === 'fenced')).toBe(true);
+    expect(await target.dump()).toEqual(dump);
+  });
+
+  it('sends a value bigger than maxBytesPerScript in a call of its own', async () => {
+    const big = 'x'.repeat(1000);
+    const rs = await target.apply([
+      { kind: 'refresh', key: 'big:1', value: 'small', ttlMs: 0, version: '1' },
+      { kind: 'refresh', key: 'big:2', value: big, ttlMs: 0, version: '1' },
+      { kind: 'refresh', key: 'big:3', value: 'small', ttlMs: 0, version: '1' },
+    ]);
+    expect(rs).toEqual([APPLIED, APPLIED, APPLIED]);
+    expect(await target.get('big:2')).toBe(big);
+  });
+
+  it('fails only the op whose sibling has the wrong type; its chunk neighbours apply', async () => {
+    await target.client.hset(versionKey('wt:2'), 'f', '1');
+    const rs = await target.apply([
+      { kind: 'invalidate', key: 'wt:1', version: '1' },
+      { kind: 'refresh', key: 'wt:2', value: 'x', ttlMs: 0, version: '1' },
+      { kind: 'refresh', key: 'wt:3', value: 'y', ttlMs: 0, version: '1' },
+    ]);
+    expect(rs[0]).toEqual(APPLIED);
+    expect(rs[1]?.ok).toBe(false);
+    expect(!rs[1]?.ok && rs[1]?.error.message).toMatch(/WRONGTYPE/);
+    expect(isRetriable(!rs[1]?.ok && rs[1]?.error)).toBe(false);
+    expect(rs[2]).toEqual(APPLIED);
+    expect(await target.get('wt:2')).toBeNull();
+    expect(await target.get('wt:3')).toBe('y');
+  });
+
+  it('fails every op of a refused call retriably and applies none (OOM)', async () => {
+    await target.client.call('CONFIG', 'SET', 'maxmemory', '1');
+    let rs: OpResult[];
+    try {
+      rs = await target.apply(
+        Array.from({ length: 10 }, (_, i) => ({
+          kind: 'refresh' as const,
+          key: `oom:${i}`,
+          value: 'x',
+          ttlMs: 0,
+          version: '1',
+        })),
+      );
+    } finally {
+      await target.client.call('CONFIG', 'SET', 'maxmemory', '0');
+    }
+    for (const r of rs) {
+      expect(r.ok).toBe(false);
+      expect(!r.ok && r.error.message).toMatch(/OOM/);
+      expect(isRetriable(!r.ok && r.error)).toBe(true);
+    }
+    expect(await target.client.keys('*oom:*')).toEqual([]);
+  });
+
+  it('reloads its scripts after SCRIPT FLUSH and resends every chunk', async () => {
+    await target.client.script('FLUSH');
+    const { ops, expected } = mixedOps('nf:');
+    expect(await target.apply(ops)).toEqual(expected);
+  });
+});
+
+describe('batch limits', () => {
+  it('rejects a bad limit before connecting, with the option named, not retriably', async () => {
+    // Port 1 is closed: reaching it would fail differently (and retriably).
+    const error = await createValkeyTarget({ url: 'valkey://127.0.0.1:1', maxOpsPerScript: 0 }).catch(
+      (e) => e,
+    );
+    expect(String(error?.message)).toMatch(/maxOpsPerScript must be an integer >= 1/);
+    expect(isRetriable(error)).toBe(false);
+  });
+});
+
+describe('batched apply on the 3-master cluster', () => {
+  let target: ValkeyTarget;
+  const ns = `vb:${process.pid}-${randomBytes(3).toString('hex')}:`;
+  beforeAll(async () => {
+    requireServices('valkey-cluster');
+    target = await createValkeyTarget({ url: `valkey://${valkeyServices().clusterNodes[0]}`, ...LIMITS });
+  });
+  afterAll(async () => {
+    await target?.apply([{ kind: 'invalidatePrefix', prefix: ns, version: '9'.repeat(30) }]);
+    await target?.close();
+  });
+
+  it('groups ops by slot (hash-tagged keys share calls) with one exact result per op', async () => {
+    const { ops, expected } = mixedOps(ns);
+    expect(await target.apply(ops)).toEqual(expected);
+    expect(await target.get(`${ns}1`)).toBe('v1');
+    expect(await target.get(`{${ns}tag}5`)).toBe('v5');
+    expect(await target.get(`${ns}2`)).toBeNull();
+  });
+});
