@@ -10,7 +10,7 @@
 
 import { DecodeError, ErrorCode } from '../errors.ts';
 import type { ChangeEvent } from '../event/change-event.ts';
-import { parseExactJson } from '../json/exact-json.ts';
+import { parseDocumentJson, parseExactJson } from '../json/exact-json.ts';
 import { decodeDebeziumValue, type KafkaContext } from './debezium.ts';
 import { decodeDebeziumText } from './debezium-text.ts';
 import { decodeDynamoDbRecord } from './dynamodb.ts';
@@ -232,7 +232,7 @@ export function splitDocument(doc: unknown, options: DecodeOptions = {}, label =
 /** Parses JSON text exactly, with a DecodeError naming `label` on failure. */
 export function parseDocument(text: string, label = 'input'): unknown {
   try {
-    return parseExactJson(text);
+    return parseDocumentJson(text);
   } catch (cause) {
     throw new DecodeError(ErrorCode.BadJson, `${label}: invalid JSON: ${(cause as Error).message}`, {
       cause,

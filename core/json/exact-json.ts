@@ -69,6 +69,29 @@ export function parseExactJson(text: string): unknown {
   return json.parse(text, reviver);
 }
 
+/** Debezium's microsecond/nanosecond timestamps: 16–19 digits in every modern event, never used exactly. */
+const METADATA_KEY_BEFORE = /"(?:ts_us|ts_ns)"\s*:\s*$/;
+
+/**
+ * Parses a source document (a change-log line, a decode input) exactly where it matters and fast
+ * where it does not: long digit runs that are not number tokens (inside strings, DynamoDB `N`
+ * values) or that are Debezium's `ts_us` / `ts_ns` metadata do not force the reviver path. Any
+ * other number of 16+ digits does, so row values, keys and positions keep their exact digits.
+ * `ts_us` / `ts_ns` may be rounded.
+ */
+export function parseDocumentJson(text: string): unknown {
+  const runs = /\d{16,}/g;
+  for (let m = runs.exec(text); m !== null; m = runs.exec(text)) {
+    let i = m.index - 1;
+    while (i >= 0 && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i--;
+    const c = text[i];
+    if (c !== ':' && c !== ',' && c !== '[' && c !== '-') continue; // not a number token
+    if (c === ':' && METADATA_KEY_BEFORE.test(text.slice(Math.max(0, i - 12), i + 1))) continue;
+    return json.parse(text, reviver);
+  }
+  return JSON.parse(text);
+}
+
 /** True when `value` is a number kept as exact source text. */
 export function isRawNumber(value: unknown): value is RawNumber {
   return typeof value === 'object' && value !== null && json.isRawJSON(value);

@@ -86,16 +86,47 @@ export async function replayChangeLogs(
     options.onDeadLetter?.(d);
   };
   let batch: Pending[] = [];
+  // Decoding the next batch overlaps the target's apply of the current one; applies themselves stay
+  // strictly sequential (a batch starts only after the previous one finished), so order per key holds.
+  let applying: Promise<void> = Promise.resolve();
+
+  const apply = async (plan: Plan, records: Pending[], target: CacheTarget) => {
+    const results = await applyWithRetry(target, plan.ops, options.retry);
+    const failedOps = new Set<number>();
+    results.forEach((r, i) => {
+      if (r.ok) summary[r.outcome === 'applied' ? 'applied' : 'fenced']++;
+      else {
+        summary.failed++;
+        failedOps.add(i);
+      }
+    });
+    if (failedOps.size === 0) return;
+    plan.recordOps.forEach((deps, i) => {
+      const bad = deps.find((d) => failedOps.has(d));
+      if (bad === undefined) return;
+      const r = results[bad]!;
+      const error = r.ok ? undefined : r.error;
+      const p = records[i]!;
+      dead({
+        position: p.position,
+        code: (error as { code?: string })?.code ?? 'E_TARGET',
+        reason: `not applied: ${error?.message}`,
+        record: p.record,
+      });
+    });
+  };
 
   const flush = async () => {
     if (batch.length === 0) return;
+    const records = batch;
+    batch = [];
     const plan = planBatch(
       options.config,
-      batch.map((p) => p.event),
+      records.map((p) => p.event),
     );
     summary.unmatched += plan.unmatched;
     for (const f of plan.failures) {
-      const p = batch[f.index]!;
+      const p = records[f.index]!;
       dead({
         position: p.position,
         code: f.error.code ?? 'E_RULE',
@@ -105,33 +136,9 @@ export async function replayChangeLogs(
     }
     for (const op of plan.ops) summary.ops[op.kind]++;
     options.onPlan?.(plan.ops, plan);
-    if (options.target !== undefined && plan.ops.length > 0) {
-      const results = await applyWithRetry(options.target, plan.ops, options.retry);
-      const failedOps = new Set<number>();
-      results.forEach((r, i) => {
-        if (r.ok) summary[r.outcome === 'applied' ? 'applied' : 'fenced']++;
-        else {
-          summary.failed++;
-          failedOps.add(i);
-        }
-      });
-      if (failedOps.size > 0) {
-        plan.recordOps.forEach((deps, i) => {
-          const bad = deps.find((d) => failedOps.has(d));
-          if (bad === undefined) return;
-          const r = results[bad]!;
-          const error = r.ok ? undefined : r.error;
-          const p = batch[i]!;
-          dead({
-            position: p.position,
-            code: (error as { code?: string })?.code ?? 'E_TARGET',
-            reason: `not applied: ${error?.message}`,
-            record: p.record,
-          });
-        });
-      }
-    }
-    batch = [];
+    await applying;
+    const target = options.target;
+    if (target !== undefined && plan.ops.length > 0) applying = apply(plan, records, target);
   };
 
   for (const file of files) {
@@ -164,5 +171,6 @@ export async function replayChangeLogs(
     }
   }
   await flush();
+  await applying;
   return summary;
 }
