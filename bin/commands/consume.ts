@@ -1,0 +1,131 @@
+/**
+ * `cdc-cache consume kafka|dynamodb [options]`: the long-running consumers (see consumers/README.md).
+ * Config comes from `--consumer-config FILE` (JSON), then the environment, then these flags.
+ */
+import { parseArgs } from 'node:util';
+import { readConsumerConfigFile, resolveConsumerConfig } from '../../consumers/runtime/consumer-config.ts';
+import { runService } from '../../consumers/runtime/service.ts';
+import { loadConfig } from '../../core/rules/load.ts';
+import { UsageError, writeOut } from '../cli-error.ts';
+import { openTarget } from '../targets.ts';
+
+/** Help text for `consume`. */
+export const CONSUME_USAGE = `cdc-cache consume kafka|dynamodb --config RULES [options]
+  Follows a change stream and keeps the cache target in step with it, until SIGTERM/SIGINT.
+Common:
+  --config FILE             rules config (cdc-cache.config.json or .ts)        [CDC_CACHE_RULES]
+  --consumer-config FILE    service config JSON (kafka, dynamodb, http, log)   [CDC_CACHE_CONSUMER_CONFIG]
+  --target SPEC             engine | engine://host:port | valkey://… (default engine) [CDC_CACHE_TARGET]
+  --http-port N             health + metrics port, 0 = any (default 9464)      [CDC_CACHE_HTTP_PORT]
+  --no-http                 no health/metrics endpoint
+  --log-level LEVEL         debug|info|warn|error (default info)               [CDC_CACHE_LOG_LEVEL]
+  --no-progress             no progress line on a terminal
+kafka:
+  --brokers H:P,…           bootstrap brokers                                  [CDC_CACHE_KAFKA_BROKERS]
+  --group ID                consumer group (default cdc-cache)                 [CDC_CACHE_KAFKA_GROUP_ID]
+  --topic NAME              topic (repeatable, or comma-separated)             [CDC_CACHE_KAFKA_TOPICS]
+  --topic-pattern REGEX     topics matching a regular expression               [CDC_CACHE_KAFKA_TOPIC_PATTERN]
+  --dead-letter-topic NAME  default cdc-cache.dead-letters; "" = log only      [CDC_CACHE_KAFKA_DLQ_TOPIC]
+  --from-latest             a new group starts at the end (default: the beginning)
+  --concurrency N           partitions processed at once (default 4)
+  --chunk-size N            records per pipeline batch (default 2000)
+  TLS/SASL: kafka.ssl / kafka.sasl in the consumer config, or CDC_CACHE_KAFKA_SSL=true,
+  CDC_CACHE_KAFKA_SSL_CA_FILE, CDC_CACHE_KAFKA_SASL_MECHANISM (plain|scram-sha-256|scram-sha-512|
+  oauthbearer|aws-msk-iam), CDC_CACHE_KAFKA_SASL_USERNAME/PASSWORD/TOKEN, AWS_REGION.
+dynamodb:
+  --stream-arn ARN | --table NAME                                              [CDC_CACHE_DYNAMODB_STREAM_ARN|_TABLE]
+  --endpoint URL            DynamoDB endpoint override (DynamoDB Local)        [CDC_CACHE_DYNAMODB_ENDPOINT]
+  --start TRIM_HORIZON|LATEST  where a shard without checkpoint starts        [CDC_CACHE_DYNAMODB_START]
+  --state-dir DIR           checkpoints and leases (default ./.cdc-cache/dynamodb) [CDC_CACHE_DYNAMODB_STATE_DIR]
+  --worker-id ID            lease owner name (default host-pid)               [CDC_CACHE_DYNAMODB_WORKER_ID]
+  --lease-ttl-ms N          lease time to live (default 10000)
+  --dead-letter-file FILE   dead letters as JSON lines (default: the log)`;
+
+/** Runs `consume`; returns the exit code. */
+export async function runConsume(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    allowNegative: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      'consumer-config': { type: 'string' },
+      target: { type: 'string' },
+      'http-port': { type: 'string' },
+      http: { type: 'boolean' },
+      'log-level': { type: 'string' },
+      progress: { type: 'boolean' },
+      brokers: { type: 'string' },
+      group: { type: 'string' },
+      topic: { type: 'string', multiple: true },
+      'topic-pattern': { type: 'string' },
+      'dead-letter-topic': { type: 'string' },
+      'from-latest': { type: 'boolean' },
+      concurrency: { type: 'string' },
+      'chunk-size': { type: 'string' },
+      'stream-arn': { type: 'string' },
+      table: { type: 'string' },
+      endpoint: { type: 'string' },
+      start: { type: 'string' },
+      'state-dir': { type: 'string' },
+      'worker-id': { type: 'string' },
+      'lease-ttl-ms': { type: 'string' },
+      'dead-letter-file': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    await writeOut(`${CONSUME_USAGE}\n`);
+    return 0;
+  }
+  const source = positionals[0];
+  if (source !== 'kafka' && source !== 'dynamodb')
+    throw new UsageError('consume needs a source: "consume kafka" or "consume dynamodb"');
+  const flags: Record<string, unknown> = {
+    rules: values.config,
+    target: values.target,
+    httpPort: values['http-port'],
+    http: values.http,
+    logLevel: values['log-level'],
+    progress: values.progress,
+    brokers: values.brokers?.split(','),
+    groupId: values.group,
+    topics: values.topic?.flatMap((t) => t.split(',')).filter((t) => t !== ''),
+    topicPattern: values['topic-pattern'],
+    deadLetterTopic: values['dead-letter-topic'],
+    fromBeginning: values['from-latest'] === true ? false : undefined,
+    concurrency: values.concurrency,
+    chunkSize: values['chunk-size'],
+    streamArn: values['stream-arn'],
+    table: values.table,
+    endpoint: values.endpoint,
+    start: values.start,
+    stateDir: values['state-dir'],
+    workerId: values['worker-id'],
+    leaseTtlMs: values['lease-ttl-ms'],
+    deadLetterFile: values['dead-letter-file'],
+  };
+  const file = readConsumerConfigFile(values['consumer-config'] ?? process.env.CDC_CACHE_CONSUMER_CONFIG);
+  const config = resolveConsumerConfig(file, process.env, flags);
+  if (config.rules === undefined) throw new UsageError('consume needs --config FILE (the rules config)');
+  const rules = await loadConfig(config.rules);
+  for (const w of rules.warnings) process.stderr.write(`warning: ${w}\n`);
+  if (source === 'kafka') {
+    if (config.kafka.brokers.length === 0)
+      throw new UsageError('consume kafka needs --brokers (or CDC_CACHE_KAFKA_BROKERS)');
+    const { buildKafkaWorker } = await import('../../consumers/kafka/run-kafka.ts');
+    return runService(
+      'cdc-cache-kafka',
+      config,
+      () => openTarget(config.target),
+      (ctx) => buildKafkaWorker(config.kafka, rules, ctx),
+    );
+  }
+  const { buildDynamoDbWorker } = await import('../../consumers/dynamodb/run-dynamodb.ts');
+  return runService(
+    'cdc-cache-dynamodb',
+    config,
+    () => openTarget(config.target),
+    (ctx) => buildDynamoDbWorker(config.dynamodb, rules, ctx),
+  );
+}

@@ -1,0 +1,29 @@
+/**
+ * Shard leases and checkpoints. A worker reads a shard only while it holds the shard's lease; a
+ * lease has a time to live and is renewed while the worker reads, so when a worker dies its shards
+ * are taken over once their leases expire. A checkpoint (the sequence number of the last record
+ * whose ops the target acknowledged, or `finished`) is written only by the lease holder, so a worker
+ * that lost its lease (paused too long) cannot move a checkpoint another worker now owns.
+ */
+
+/** The stored state of one shard. */
+export interface ShardCheckpoint {
+  /** Last acknowledged record; undefined = nothing read yet. */
+  sequenceNumber?: string;
+  /** The shard is closed and fully acknowledged: its children may start. */
+  finished?: boolean;
+}
+
+/** Where leases and checkpoints live. */
+export interface LeaseStore {
+  /** Takes the lease when free, expired, or already ours; true when we hold it now. */
+  acquire(shardId: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Extends our lease; false when it is no longer ours (stop reading the shard). */
+  renew(shardId: string, owner: string, ttlMs: number): Promise<boolean>;
+  release(shardId: string, owner: string): Promise<void>;
+  checkpoint(shardId: string): Promise<ShardCheckpoint>;
+  /** Writes a checkpoint if we hold the lease; false (nothing written) when we do not. */
+  setCheckpoint(shardId: string, owner: string, checkpoint: ShardCheckpoint): Promise<boolean>;
+  /** Shards marked finished. */
+  finished(): Promise<Set<string>>;
+}

@@ -1,0 +1,69 @@
+/**
+ * Wires `cdc-cache consume dynamodb`: config → SDK streams client → file lease/checkpoint store →
+ * poller, inside the service shell.
+ */
+import { hostname } from 'node:os';
+import type { CompiledConfig } from '../../core/rules/compile.ts';
+import type { DynamoDbSection } from '../runtime/consumer-config.ts';
+import {
+  countingDeadLetterSink,
+  fileDeadLetterSink,
+  logDeadLetterSink,
+} from '../runtime/dead-letter-sink.ts';
+import type { ServiceContext, ServiceWorker } from '../runtime/service.ts';
+import { createAwsStreamsClient } from './aws-streams-client.ts';
+import { createDynamoDbPoller } from './dynamodb-poller.ts';
+import { createFileLeaseStore } from './file-lease-store.ts';
+
+/** Builds the DynamoDB worker for the service shell. */
+export async function buildDynamoDbWorker(
+  d: DynamoDbSection,
+  rules: CompiledConfig,
+  ctx: ServiceContext,
+): Promise<ServiceWorker> {
+  if (d.streamArn === undefined && d.table === undefined)
+    throw new Error('dynamodb: give --stream-arn or --table (or dynamodb.streamArn / dynamodb.table)');
+  const streams = createAwsStreamsClient(
+    d.endpoint === undefined ? { region: d.region } : { region: d.region, endpoint: d.endpoint },
+  );
+  const leases = await createFileLeaseStore({ dir: d.stateDir });
+  const sink =
+    d.deadLetterFile === undefined ? logDeadLetterSink(ctx.logger) : fileDeadLetterSink(d.deadLetterFile);
+  const workerId = d.workerId ?? `${hostname()}-${process.pid}`;
+  const poller = createDynamoDbPoller({
+    streams,
+    ...(d.streamArn === undefined ? {} : { streamArn: d.streamArn }),
+    ...(d.table === undefined ? {} : { table: d.table }),
+    startPosition: d.startPosition,
+    leases,
+    workerId,
+    leaseTtlMs: d.leaseTtlMs,
+    limit: d.limit,
+    config: rules,
+    target: ctx.target,
+    deadLetter: countingDeadLetterSink(sink, ctx.metrics, ctx.logger),
+    metrics: ctx.metrics,
+    logger: ctx.logger.child({ worker: workerId }),
+  });
+  const s = poller.state;
+  return {
+    start: () => poller.start(),
+    async stop() {
+      await poller.stop();
+      streams.close();
+    },
+    health: {
+      live: () => true,
+      notReadyReason: () =>
+        s.streamArn === null
+          ? `stream not found yet${s.lastScanError === null ? '' : `: ${s.lastScanError.message}`}`
+          : null,
+    },
+    progress: () => ({
+      events: s.records,
+      lag: -1,
+      deadLetters: s.deadLetters,
+      note: `${s.leased} shard(s)`,
+    }),
+  };
+}

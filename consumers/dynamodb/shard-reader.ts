@@ -1,0 +1,193 @@
+/**
+ * Reads one leased shard to its end (or until stopped / the lease is lost):
+ * GetShardIterator from the checkpoint (AFTER_SEQUENCE_NUMBER) or the start position, then a
+ * GetRecords loop with adaptive polling: no wait after a full page (catching up), a short wait after
+ * a partial one, a growing wait (up to `maxIdleMs`) while the shard is quiet. Every page goes
+ * through `processBatch`; the checkpoint moves to the last record whose ops the target acknowledged.
+ *
+ * Recovery: an expired iterator is re-created from the checkpoint; a trimmed position restarts at
+ * TRIM_HORIZON (logged: records were lost to retention); throttling and target outages back off
+ * without moving the checkpoint. A closed shard (no next iterator) is marked finished.
+ */
+import { splitDocument } from '../../core/decode/document.ts';
+import { processBatch } from '../../core/pipeline/batch.ts';
+import type { CompiledConfig } from '../../core/rules/compile.ts';
+import type { CacheTarget } from '../../core/target/cache-target.ts';
+import { type BackoffOptions, backoffDelay, sleepWithKeepAlive } from '../runtime/backoff.ts';
+import { type ConsumerMetrics, observeEndToEnd } from '../runtime/consumer-metrics.ts';
+import type { DeadLetterSink } from '../runtime/dead-letter-sink.ts';
+import type { Logger } from '../runtime/logger.ts';
+import type { LeaseStore } from './lease-store.ts';
+import { type IteratorStart, StreamsErrorKind, type StreamsPort } from './streams-port.ts';
+
+/** Polling settings. */
+export interface PollingOptions {
+  /** Wait after a partial page, ms. @default 250 */
+  minIdleMs?: number;
+  /** Longest wait while the shard is quiet, ms. @default 2000 */
+  maxIdleMs?: number;
+}
+
+/** What a shard reader needs. */
+export interface ShardReaderOptions {
+  streams: StreamsPort;
+  streamArn: string;
+  shardId: string;
+  table?: string;
+  startPosition: 'TRIM_HORIZON' | 'LATEST';
+  leases: LeaseStore;
+  owner: string;
+  leaseTtlMs: number;
+  limit: number;
+  config: CompiledConfig;
+  target: CacheTarget;
+  deadLetter: DeadLetterSink;
+  metrics: ConsumerMetrics;
+  logger: Logger;
+  polling?: PollingOptions;
+  backoff?: BackoffOptions;
+  /** True once the poller is stopping. */
+  stopping(): boolean;
+  /** Counts records done, for progress. */
+  onDone(records: number, deadLetters: number): void;
+}
+
+/** How a shard reader ended. */
+export type ShardReaderEnd = 'finished' | 'stopped' | 'lease-lost';
+
+function seqOf(record: unknown): string {
+  return ((record as { dynamodb?: { SequenceNumber?: string } }).dynamodb?.SequenceNumber ?? '') as string;
+}
+
+function creationMs(record: unknown): number {
+  const t = (record as { dynamodb?: { ApproximateCreationDateTime?: Date | number } }).dynamodb
+    ?.ApproximateCreationDateTime;
+  if (t instanceof Date) return t.getTime();
+  return typeof t === 'number' ? (t < 1e11 ? t * 1000 : t) : 0;
+}
+
+/** Reads one shard; resolves with why it ended. The caller holds the lease on entry. */
+export async function readShard(o: ShardReaderOptions): Promise<ShardReaderEnd> {
+  const log = o.logger.child({ shard: o.shardId });
+  const minIdle = o.polling?.minIdleMs ?? 250;
+  const maxIdle = o.polling?.maxIdleMs ?? 2000;
+  let lastRenew = Date.now();
+  let leaseLost = false;
+  const renewIfDue = async () => {
+    if (Date.now() - lastRenew < o.leaseTtlMs / 3) return;
+    leaseLost = !(await o.leases.renew(o.shardId, o.owner, o.leaseTtlMs));
+    lastRenew = Date.now();
+  };
+  const cancelled = () => o.stopping() || leaseLost;
+
+  const startFromCheckpoint = async (): Promise<IteratorStart> => {
+    const cp = await o.leases.checkpoint(o.shardId);
+    return cp.sequenceNumber !== undefined
+      ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: cp.sequenceNumber }
+      : { type: o.startPosition };
+  };
+  let start = await startFromCheckpoint();
+  let iterator: string | undefined;
+  let idle = minIdle;
+  let failures = 0;
+
+  while (!cancelled()) {
+    try {
+      iterator ??= await o.streams.getShardIterator(o.streamArn, o.shardId, start);
+      if (iterator === undefined) break;
+      const page = await o.streams.getRecords(iterator, o.limit);
+      failures = 0;
+      if (page.records.length > 0) {
+        o.metrics.events.inc(['dynamodb'], page.records.length);
+        const records = splitDocument(
+          { Records: page.records },
+          o.table === undefined ? { source: 'dynamodb' } : { source: 'dynamodb', table: o.table },
+          o.shardId,
+        ).map((record) => ({ group: o.shardId, record }));
+        // Retry this page until every record is done: the checkpoint never passes unapplied work.
+        let pending = records;
+        for (let attempt = 1; pending.length > 0; attempt++) {
+          const outcome = await processBatch(pending, {
+            config: o.config,
+            target: o.target,
+            deadLetter: o.deadLetter,
+            retry: { attempts: 3, baseDelayMs: 20, maxDelayMs: 500 },
+          });
+          const first = outcome.firstUnfinished.get(o.shardId) ?? -1;
+          const done = first === -1 ? pending.length : first;
+          if (done > 0) {
+            const lastRaw = pending[done - 1]!.record.raw;
+            const seq = seqOf(lastRaw);
+            if (!(await o.leases.setCheckpoint(o.shardId, o.owner, { sequenceNumber: seq }))) {
+              log.warn('lease lost before checkpoint; stopping this shard', { sequenceNumber: seq });
+              return 'lease-lost';
+            }
+            o.metrics.checkpoints.inc(['dynamodb']);
+            start = { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: seq };
+            o.onDone(done, outcome.deadLetters);
+            const created = creationMs(lastRaw);
+            if (created > 0) {
+              o.metrics.iteratorAgeSeconds.set(Math.max(0, Date.now() - created) / 1000, [o.shardId]);
+              observeEndToEnd(o.metrics, created);
+            }
+          }
+          if (first === -1) break;
+          o.metrics.retries.inc();
+          const delay = backoffDelay(attempt, o.backoff);
+          log.warn('target not acknowledging; retrying', {
+            attempt,
+            delayMs: Math.round(delay),
+            error: outcome.targetError,
+          });
+          await sleepWithKeepAlive(delay, cancelled, renewIfDue);
+          if (cancelled()) return leaseLost ? 'lease-lost' : 'stopped';
+          pending = pending.slice(done);
+        }
+      }
+      iterator = page.nextIterator;
+      if (iterator === undefined) {
+        await o.leases.setCheckpoint(o.shardId, o.owner, { finished: true });
+        o.metrics.iteratorAgeSeconds.remove([o.shardId]);
+        log.info('shard closed and fully read');
+        return 'finished';
+      }
+      await renewIfDue();
+      if (page.records.length >= o.limit) idle = minIdle;
+      else {
+        await sleepWithKeepAlive(idle, cancelled, renewIfDue, idle);
+        idle = page.records.length > 0 ? minIdle : Math.min(maxIdle, idle * 2);
+      }
+    } catch (error) {
+      const kind = o.streams.kindOf(error);
+      if (kind === StreamsErrorKind.ExpiredIterator) {
+        log.info('shard iterator expired; re-creating it from the checkpoint');
+        iterator = undefined;
+        continue;
+      }
+      if (kind === StreamsErrorKind.Trimmed) {
+        log.error(
+          'checkpoint is older than the stream retention; restarting at TRIM_HORIZON (records were lost)',
+        );
+        iterator = undefined;
+        start = { type: 'TRIM_HORIZON' };
+        continue;
+      }
+      if (kind === StreamsErrorKind.NotFound) {
+        log.warn('shard or stream not found; giving the shard up', { error });
+        return 'stopped';
+      }
+      failures++;
+      const delay = backoffDelay(failures, { baseDelayMs: 100, maxDelayMs: 5000 });
+      log.warn(
+        kind === StreamsErrorKind.Throttled ? 'throttled; backing off' : 'streams call failed; backing off',
+        {
+          error,
+          delayMs: Math.round(delay),
+        },
+      );
+      iterator = undefined;
+      await sleepWithKeepAlive(delay, cancelled, renewIfDue);
+    }
+  }
+  return leaseLost ? 'lease-lost' : 'stopped';
+}

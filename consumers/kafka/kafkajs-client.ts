@@ -1,0 +1,130 @@
+/**
+ * The kafkajs adapter behind {@link KafkaClientPort}. The only file that imports kafkajs.
+ *
+ * - `eachBatchAutoResolve: false` and `autoCommit: true`: kafkajs commits only offsets we resolved
+ *   (after the target acknowledged), on its interval, on rebalance and on stop.
+ * - MSK IAM: OAUTHBEARER with tokens from `aws-msk-iam-sasl-signer-js` (`generateAuthToken`), loaded
+ *   lazily so the package is needed only where IAM is used.
+ */
+import { type ConsumerConfig, Kafka, type KafkaConfig, logLevel, type SASLOptions } from 'kafkajs';
+import { ConfigError } from '../../core/errors.ts';
+import type { KafkaConnectionOptions, KafkaSaslOptions } from './connection-options.ts';
+import { tlsFromFiles, validateConnectionOptions } from './connection-options.ts';
+import type {
+  KafkaClientPort,
+  KafkaConsumerPort,
+  KafkaConsumerPortOptions,
+  KafkaProducerPort,
+} from './kafka-port.ts';
+
+async function mskIamToken(region: string): Promise<{ value: string }> {
+  const name = 'aws-msk-iam-sasl-signer-js';
+  let signer: { generateAuthToken(o: { region: string }): Promise<{ token: string }> };
+  try {
+    signer = (await import(name)) as typeof signer;
+  } catch (cause) {
+    throw new ConfigError(`kafka.sasl: aws-msk-iam needs the package ${name} (npm install ${name})`, {
+      cause,
+    });
+  }
+  const { token } = await signer.generateAuthToken({ region });
+  return { value: token };
+}
+
+function saslFor(sasl: KafkaSaslOptions | undefined): SASLOptions | undefined {
+  if (sasl === undefined) return undefined;
+  switch (sasl.mechanism) {
+    case 'plain':
+    case 'scram-sha-256':
+    case 'scram-sha-512':
+      return { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password } as SASLOptions;
+    case 'aws-msk-iam':
+      return { mechanism: 'oauthbearer', oauthBearerProvider: () => mskIamToken(sasl.region) };
+    case 'oauthbearer': {
+      const provider = sasl.provider ?? (async () => ({ value: sasl.token ?? '' }));
+      return { mechanism: 'oauthbearer', oauthBearerProvider: provider };
+    }
+  }
+}
+
+/** The kafkajs config for our connection options (exported for tests). */
+export function kafkajsConfig(options: KafkaConnectionOptions): KafkaConfig {
+  validateConnectionOptions(options);
+  const ssl =
+    options.sasl?.mechanism === 'aws-msk-iam'
+      ? (tlsFromFiles(options.ssl) ?? true)
+      : tlsFromFiles(options.ssl);
+  const config: KafkaConfig = {
+    brokers: [...options.brokers],
+    clientId: options.clientId ?? 'cdc-cache',
+    connectionTimeout: options.connectionTimeoutMs ?? 10_000,
+    logLevel: logLevel.ERROR,
+  };
+  if (ssl !== undefined && ssl !== false) config.ssl = ssl as KafkaConfig['ssl'] & object;
+  const sasl = saslFor(options.sasl);
+  if (sasl !== undefined) config.sasl = sasl;
+  return config;
+}
+
+/** Creates our Kafka client over kafkajs. */
+export function createKafkajsClient(options: KafkaConnectionOptions): KafkaClientPort {
+  const kafka = new Kafka(kafkajsConfig(options));
+  return {
+    consumer(o: KafkaConsumerPortOptions): KafkaConsumerPort {
+      const cfg: ConsumerConfig = {
+        groupId: o.groupId,
+        sessionTimeout: o.sessionTimeoutMs ?? 30_000,
+        heartbeatInterval: o.heartbeatIntervalMs ?? 3_000,
+        maxBytesPerPartition: o.maxBytesPerPartition ?? 1_048_576,
+        allowAutoTopicCreation: false,
+      };
+      const consumer = kafka.consumer(cfg);
+      return {
+        connect: () => consumer.connect(),
+        subscribe: (topics, fromBeginning) => consumer.subscribe({ topics: [...topics], fromBeginning }),
+        run: (run) =>
+          consumer.run({
+            autoCommit: true,
+            autoCommitInterval: 1000,
+            eachBatchAutoResolve: false,
+            partitionsConsumedConcurrently: run.partitionsConsumedConcurrently,
+            eachBatch: async (p) =>
+              run.eachBatch(
+                {
+                  topic: p.batch.topic,
+                  partition: p.batch.partition,
+                  messages: p.batch.messages,
+                  highWatermark: p.batch.highWatermark,
+                },
+                {
+                  resolveOffset: p.resolveOffset,
+                  heartbeat: p.heartbeat,
+                  commitIfNecessary: () => p.commitOffsetsIfNecessary(),
+                  isRunning: p.isRunning,
+                  isStale: p.isStale,
+                  pause: p.pause,
+                },
+              ),
+          }),
+        stop: () => consumer.stop(),
+        disconnect: () => consumer.disconnect(),
+        onGroupJoin(listener) {
+          consumer.on(consumer.events.GROUP_JOIN, (e) => listener(e.payload.memberAssignment));
+        },
+        onCrash(listener) {
+          consumer.on(consumer.events.CRASH, (e) => listener(e.payload.error, e.payload.restart));
+        },
+      };
+    },
+    producer(): KafkaProducerPort {
+      const producer = kafka.producer({ allowAutoTopicCreation: true, idempotent: false });
+      return {
+        connect: () => producer.connect(),
+        async send(topic, messages) {
+          await producer.send({ topic, acks: -1, messages: messages.map((m) => ({ ...m })) });
+        },
+        disconnect: () => producer.disconnect(),
+      };
+    },
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * Wires `cdc-cache consume kafka`: config → kafkajs client → dead-letter topic → consumer, inside the
+ * service shell. Also the entry for tests and embedding (`startKafkaConsumer`).
+ */
+import type { CompiledConfig } from '../../core/rules/compile.ts';
+import type { KafkaSection } from '../runtime/consumer-config.ts';
+import {
+  countingDeadLetterSink,
+  type DeadLetterSink,
+  logDeadLetterSink,
+} from '../runtime/dead-letter-sink.ts';
+import type { ServiceContext, ServiceWorker } from '../runtime/service.ts';
+import type { KafkaConnectionOptions } from './connection-options.ts';
+import { kafkaDeadLetterSink } from './dead-letter-topic.ts';
+import { createKafkaCdcConsumer } from './kafka-cdc-consumer.ts';
+import type { KafkaClientPort, KafkaProducerPort } from './kafka-port.ts';
+import { createKafkajsClient } from './kafkajs-client.ts';
+
+/** The connection options of a Kafka config section. */
+export function connectionOf(k: KafkaSection): KafkaConnectionOptions {
+  const o: KafkaConnectionOptions = { brokers: k.brokers };
+  if (k.clientId !== undefined) o.clientId = k.clientId;
+  if (k.ssl !== undefined) o.ssl = k.ssl;
+  if (k.sasl !== undefined) o.sasl = k.sasl;
+  return o;
+}
+
+/** Builds the Kafka worker for the service shell. */
+export async function buildKafkaWorker(
+  k: KafkaSection,
+  rules: CompiledConfig,
+  ctx: ServiceContext,
+  client: KafkaClientPort = createKafkajsClient(connectionOf(k)),
+): Promise<ServiceWorker> {
+  const topics: (string | RegExp)[] = [...k.topics];
+  if (k.topicPattern !== undefined) topics.push(new RegExp(k.topicPattern));
+  if (topics.length === 0) throw new Error('kafka: give topics (--topic, kafka.topics) or a topicPattern');
+  let producer: KafkaProducerPort | undefined;
+  let sink: DeadLetterSink;
+  if (k.deadLetterTopic === '') sink = logDeadLetterSink(ctx.logger);
+  else {
+    producer = client.producer();
+    await producer.connect();
+    sink = kafkaDeadLetterSink(producer, k.deadLetterTopic);
+  }
+  const consumerOptions: Parameters<KafkaClientPort['consumer']>[0] = { groupId: k.groupId };
+  if (k.sessionTimeoutMs !== undefined) consumerOptions.sessionTimeoutMs = k.sessionTimeoutMs;
+  const consumer = createKafkaCdcConsumer({
+    consumer: client.consumer(consumerOptions),
+    topics,
+    fromBeginning: k.fromBeginning,
+    partitionsConsumedConcurrently: k.partitionsConsumedConcurrently,
+    chunkSize: k.chunkSize,
+    config: rules,
+    target: ctx.target,
+    deadLetter: countingDeadLetterSink(sink, ctx.metrics, ctx.logger),
+    metrics: ctx.metrics,
+    logger: ctx.logger,
+  });
+  const s = consumer.state;
+  return {
+    start: () => consumer.start(),
+    async stop() {
+      await consumer.stop();
+      await producer?.disconnect();
+    },
+    health: {
+      live: () => s.crashed === null,
+      notReadyReason: () =>
+        s.crashed !== null
+          ? `consumer crashed: ${s.crashed.message}`
+          : s.assigned === null
+            ? 'not yet joined the consumer group'
+            : s.retrying > 0
+              ? `${s.retrying} partition(s) waiting for the target`
+              : null,
+    },
+    progress: () => {
+      const p = { events: s.records, lag: s.lag, deadLetters: s.deadLetters };
+      return s.retrying > 0 ? { ...p, note: `retrying ${s.retrying} partition(s): target down` } : p;
+    },
+  };
+}

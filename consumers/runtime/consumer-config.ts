@@ -1,0 +1,226 @@
+/**
+ * The consumers' service configuration: a JSON file (`--consumer-config`, or `CDC_CACHE_CONSUMER_CONFIG`),
+ * overridden by environment variables, overridden by command-line flags. Validated once, here, with
+ * the config path and the fix in every message. The rules themselves stay in the rules config
+ * (`--config`, see the main README), which this file may name with `rules`.
+ */
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../../core/errors.ts';
+import type { KafkaSaslOptions, KafkaTlsOptions } from '../kafka/connection-options.ts';
+import type { LogLevel } from './logger.ts';
+import { parseLogLevel } from './logger.ts';
+
+/** Kafka section. */
+export interface KafkaSection {
+  brokers: string[];
+  clientId?: string;
+  /** @default 'cdc-cache' */
+  groupId: string;
+  topics: string[];
+  /** A regular expression (source text) matching topic names, in addition to `topics`. */
+  topicPattern?: string;
+  /** @default true */
+  fromBeginning: boolean;
+  /** @default 4 */
+  partitionsConsumedConcurrently: number;
+  /** @default 2000 */
+  chunkSize: number;
+  /** Dead-letter topic; `""` logs dead letters instead. @default 'cdc-cache.dead-letters' */
+  deadLetterTopic: string;
+  ssl?: KafkaTlsOptions;
+  sasl?: KafkaSaslOptions;
+  /** @default 30000 */
+  sessionTimeoutMs?: number;
+}
+
+/** DynamoDB Streams section. */
+export interface DynamoDbSection {
+  /** Stream ARN; or `table` to look up its latest stream. */
+  streamArn?: string;
+  /** Table name (used for decoding, and to find the stream when no ARN is given). */
+  table?: string;
+  /** Endpoint override (DynamoDB Local). */
+  endpoint?: string;
+  /** @default process.env.AWS_REGION ?? 'us-east-1' */
+  region: string;
+  /** Where a shard without a checkpoint starts. @default 'TRIM_HORIZON' */
+  startPosition: 'TRIM_HORIZON' | 'LATEST';
+  /** Directory of the file checkpoint/lease store. @default './.cdc-cache/dynamodb' */
+  stateDir: string;
+  /** Worker id for leases. @default hostname-pid */
+  workerId?: string;
+  /** Lease time to live, ms. @default 10000 */
+  leaseTtlMs: number;
+  /** Records per GetRecords call (max 1000). @default 1000 */
+  limit: number;
+  /** Dead letters as JSON lines; none → structured log. */
+  deadLetterFile?: string;
+}
+
+/** The whole service config. */
+export interface ConsumerConfig {
+  /** Path of the rules config. */
+  rules?: string;
+  /** Target spec (`engine`, `engine://host:port`, `valkey://…`). @default 'engine' */
+  target: string;
+  http: { port: number; host: string; enabled: boolean };
+  log: { level: LogLevel };
+  /** Show a progress line on a TTY. @default true */
+  progress: boolean;
+  kafka: KafkaSection;
+  dynamodb: DynamoDbSection;
+}
+
+const list = (v: string | undefined) =>
+  v === undefined
+    ? undefined
+    : v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
+
+function num(v: unknown, where: string, min = 0): number {
+  const n = typeof v === 'string' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min)
+    throw new ConfigError(`${where}: must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+type Json = Record<string, unknown>;
+const obj = (v: unknown): Json =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : {};
+
+/** Reads the JSON config file (if any). */
+export function readConsumerConfigFile(path: string | undefined): Json {
+  if (path === undefined) return {};
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new ConfigError(`${path}: cannot read the consumer config (${(cause as Error).message})`, {
+      cause,
+    });
+  }
+  try {
+    return obj(JSON.parse(text));
+  } catch (cause) {
+    throw new ConfigError(`${path}: not valid JSON: ${(cause as Error).message}`, { cause });
+  }
+}
+
+function saslFromEnv(env: NodeJS.ProcessEnv): KafkaSaslOptions | undefined {
+  const mechanism = env.CDC_CACHE_KAFKA_SASL_MECHANISM;
+  if (mechanism === undefined || mechanism === '') return undefined;
+  if (mechanism === 'aws-msk-iam') return { mechanism, region: env.AWS_REGION ?? '' };
+  if (mechanism === 'oauthbearer') return { mechanism, token: env.CDC_CACHE_KAFKA_SASL_TOKEN ?? '' };
+  return {
+    mechanism: mechanism as 'plain',
+    username: env.CDC_CACHE_KAFKA_SASL_USERNAME ?? '',
+    password: env.CDC_CACHE_KAFKA_SASL_PASSWORD ?? '',
+  };
+}
+
+/**
+ * Resolves the config: `flags` (already parsed, only the ones given) over `env` over `file`.
+ * Environment: CDC_CACHE_RULES, CDC_CACHE_TARGET, CDC_CACHE_HTTP_PORT, CDC_CACHE_LOG_LEVEL,
+ * CDC_CACHE_KAFKA_{BROKERS,GROUP_ID,TOPICS,TOPIC_PATTERN,DLQ_TOPIC,SSL,SSL_CA_FILE,SASL_MECHANISM,
+ * SASL_USERNAME,SASL_PASSWORD,SASL_TOKEN}, AWS_REGION, CDC_CACHE_DYNAMODB_{ENDPOINT,STREAM_ARN,TABLE,
+ * STATE_DIR,WORKER_ID,START}.
+ */
+export function resolveConsumerConfig(file: Json, env: NodeJS.ProcessEnv, flags: Json = {}): ConsumerConfig {
+  const fk = obj(file.kafka);
+  const fd = obj(file.dynamodb);
+  const fh = obj(file.http);
+  const fl = obj(file.log);
+  const pick = <T>(...vals: (T | undefined)[]): T | undefined =>
+    vals.find((v) => v !== undefined && v !== '');
+
+  const topicPattern = pick<string>(
+    flags.topicPattern as string,
+    env.CDC_CACHE_KAFKA_TOPIC_PATTERN,
+    fk.topicPattern as string,
+  );
+  if (topicPattern !== undefined) {
+    try {
+      new RegExp(topicPattern);
+    } catch (cause) {
+      throw new ConfigError(`kafka.topicPattern: not a regular expression: ${(cause as Error).message}`, {
+        cause,
+      });
+    }
+  }
+  const ssl = pick<KafkaTlsOptions>(
+    env.CDC_CACHE_KAFKA_SSL_CA_FILE ? { caFile: env.CDC_CACHE_KAFKA_SSL_CA_FILE } : undefined,
+    env.CDC_CACHE_KAFKA_SSL === 'true' ? true : undefined,
+    fk.ssl as KafkaTlsOptions,
+  );
+  const sasl = pick<KafkaSaslOptions>(saslFromEnv(env), fk.sasl as KafkaSaslOptions);
+  const kafka: KafkaSection = {
+    brokers: pick(flags.brokers as string[], list(env.CDC_CACHE_KAFKA_BROKERS), fk.brokers as string[]) ?? [],
+    groupId: pick(flags.groupId as string, env.CDC_CACHE_KAFKA_GROUP_ID, fk.groupId as string) ?? 'cdc-cache',
+    topics: pick(flags.topics as string[], list(env.CDC_CACHE_KAFKA_TOPICS), fk.topics as string[]) ?? [],
+    fromBeginning: pick(flags.fromBeginning as boolean, fk.fromBeginning as boolean) ?? true,
+    partitionsConsumedConcurrently: num(
+      pick(flags.concurrency, fk.partitionsConsumedConcurrently) ?? 4,
+      'kafka.partitionsConsumedConcurrently',
+      1,
+    ),
+    chunkSize: num(pick(flags.chunkSize, fk.chunkSize) ?? 2000, 'kafka.chunkSize', 1),
+    deadLetterTopic:
+      (flags.deadLetterTopic as string | undefined) ??
+      env.CDC_CACHE_KAFKA_DLQ_TOPIC ??
+      (fk.deadLetterTopic as string | undefined) ??
+      'cdc-cache.dead-letters',
+  };
+  if (topicPattern !== undefined) kafka.topicPattern = topicPattern;
+  if (ssl !== undefined) kafka.ssl = ssl;
+  if (sasl !== undefined) kafka.sasl = sasl;
+  if (typeof fk.clientId === 'string') kafka.clientId = fk.clientId;
+  if (fk.sessionTimeoutMs !== undefined)
+    kafka.sessionTimeoutMs = num(fk.sessionTimeoutMs, 'kafka.sessionTimeoutMs', 6000);
+
+  const start =
+    pick<string>(flags.start as string, env.CDC_CACHE_DYNAMODB_START, fd.startPosition as string) ??
+    'TRIM_HORIZON';
+  if (start !== 'TRIM_HORIZON' && start !== 'LATEST')
+    throw new ConfigError(`dynamodb.startPosition: "${start}" is not TRIM_HORIZON or LATEST`);
+  const dynamodb: DynamoDbSection = {
+    region: pick(env.AWS_REGION, fd.region as string) ?? 'us-east-1',
+    startPosition: start,
+    stateDir:
+      pick(flags.stateDir as string, env.CDC_CACHE_DYNAMODB_STATE_DIR, fd.stateDir as string) ??
+      './.cdc-cache/dynamodb',
+    leaseTtlMs: num(pick(flags.leaseTtlMs, fd.leaseTtlMs) ?? 10_000, 'dynamodb.leaseTtlMs', 1000),
+    limit: num(fd.limit ?? 1000, 'dynamodb.limit', 1),
+  };
+  if (dynamodb.limit > 1000) throw new ConfigError('dynamodb.limit: GetRecords returns at most 1000 records');
+  const opt = (k: keyof DynamoDbSection, ...vals: (string | undefined)[]) => {
+    const v = pick(...vals);
+    if (v !== undefined) (dynamodb as unknown as Json)[k] = v;
+  };
+  opt('streamArn', flags.streamArn as string, env.CDC_CACHE_DYNAMODB_STREAM_ARN, fd.streamArn as string);
+  opt('table', flags.table as string, env.CDC_CACHE_DYNAMODB_TABLE, fd.table as string);
+  opt('endpoint', flags.endpoint as string, env.CDC_CACHE_DYNAMODB_ENDPOINT, fd.endpoint as string);
+  opt('workerId', flags.workerId as string, env.CDC_CACHE_DYNAMODB_WORKER_ID, fd.workerId as string);
+  opt('deadLetterFile', flags.deadLetterFile as string, fd.deadLetterFile as string);
+
+  const config: ConsumerConfig = {
+    target: pick(flags.target as string, env.CDC_CACHE_TARGET, file.target as string) ?? 'engine',
+    http: {
+      port: num(pick(flags.httpPort, env.CDC_CACHE_HTTP_PORT, fh.port) ?? 9464, 'http.port'),
+      host: pick(env.CDC_CACHE_HTTP_HOST, fh.host as string) ?? '127.0.0.1',
+      enabled: (flags.http as boolean | undefined) ?? (fh.enabled as boolean | undefined) ?? true,
+    },
+    log: {
+      level: parseLogLevel(
+        pick(flags.logLevel as string, env.CDC_CACHE_LOG_LEVEL, fl.level as string) ?? 'info',
+      ),
+    },
+    progress: (flags.progress as boolean | undefined) ?? (file.progress as boolean | undefined) ?? true,
+    kafka,
+    dynamodb,
+  };
+  const rules = pick(flags.rules as string, env.CDC_CACHE_RULES, file.rules as string);
+  if (rules !== undefined) config.rules = rules;
+  return config;
+}

@@ -1,0 +1,92 @@
+/**
+ * The process shell around a consumer: structured logs, the health/metrics endpoint, the progress
+ * line on a TTY, and shutdown. SIGTERM/SIGINT → `stop()` (drain in-flight work, commit, close); a
+ * second signal exits at once (nothing is lost: only acknowledged work was ever checkpointed).
+ */
+import type { CacheTarget } from '../../core/target/cache-target.ts';
+import type { ConsumerConfig } from './consumer-config.ts';
+import { type ConsumerMetrics, createConsumerMetrics, instrumentTarget } from './consumer-metrics.ts';
+import { type HealthSource, type RunningHttpServer, startHttpServer } from './http-server.ts';
+import { createJsonLogger, type Logger } from './logger.ts';
+import { type ProgressSnapshot, startProgress } from './progress.ts';
+
+/** What a consumer gives the service shell. */
+export interface ServiceWorker {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  health: HealthSource;
+  progress(): ProgressSnapshot;
+}
+
+/** The shared pieces a worker is built from. */
+export interface ServiceContext {
+  logger: Logger;
+  metrics: ConsumerMetrics;
+  /** The target, instrumented (apply latency, ops, errors). */
+  target: CacheTarget;
+}
+
+/** Runs a worker until a signal (or `untilStopped` resolves); returns the exit code. */
+export async function runService(
+  name: string,
+  config: ConsumerConfig,
+  openTarget: () => Promise<CacheTarget>,
+  build: (ctx: ServiceContext) => Promise<ServiceWorker>,
+): Promise<number> {
+  const logger = createJsonLogger({ level: config.log.level }, { service: name, pid: process.pid });
+  const metrics = createConsumerMetrics();
+  const rawTarget = await openTarget();
+  const target = instrumentTarget(rawTarget, metrics);
+  let worker: ServiceWorker | undefined;
+  let http: RunningHttpServer | undefined;
+  let stopping = false;
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((r) => {
+    resolveStopped = r;
+  });
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn('second signal; exiting now', { signal });
+      process.exit(130);
+    }
+    stopping = true;
+    logger.info('stopping: draining in-flight batches', { signal });
+    resolveStopped();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    worker = await build({ logger, metrics, target });
+    const w = worker;
+    if (config.http.enabled) {
+      http = await startHttpServer({
+        port: config.http.port,
+        host: config.http.host,
+        registry: metrics.registry,
+        health: {
+          live: () => w.health.live(),
+          notReadyReason: () => (stopping ? 'stopping' : w.health.notReadyReason()),
+        },
+      });
+      logger.info('http endpoint up', { port: http.port, paths: ['/livez', '/readyz', '/metrics'] });
+    }
+    const progress =
+      config.progress && process.stderr.isTTY ? startProgress(process.stderr, () => w.progress()) : undefined;
+    await w.start();
+    logger.info('consuming', { target: rawTarget.kind });
+    await stopped;
+    progress?.stop();
+    await w.stop();
+    logger.info('stopped cleanly');
+    return 0;
+  } catch (error) {
+    logger.error('fatal', { error });
+    if (worker !== undefined) await worker.stop().catch(() => {});
+    return 1;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    await http?.close();
+    await rawTarget.close().catch(() => {});
+  }
+}

@@ -1,0 +1,162 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { backoffDelay } from '../../../consumers/runtime/backoff.ts';
+import { resolveConsumerConfig } from '../../../consumers/runtime/consumer-config.ts';
+import { type RunningHttpServer, startHttpServer } from '../../../consumers/runtime/http-server.ts';
+import { createJsonLogger } from '../../../consumers/runtime/logger.ts';
+import { MetricsRegistry } from '../../../consumers/runtime/metrics.ts';
+import { formatProgress } from '../../../consumers/runtime/progress.ts';
+
+describe('MetricsRegistry', () => {
+  it('renders counters, gauges and cumulative histogram buckets in Prometheus text format', () => {
+    const r = new MetricsRegistry();
+    const c = r.counter('x_total', 'Things.', ['type']);
+    c.inc(['a']);
+    c.inc(['a'], 2);
+    c.inc(['b"q']);
+    const g = r.gauge('lag', 'Lag.', ['p']);
+    g.set(5, ['0']);
+    g.set(7, ['1']);
+    g.remove(['1']);
+    const h = r.histogram('lat_seconds', 'Latency.', [], [0.1, 1]);
+    h.observe(0.05);
+    h.observe(0.5);
+    h.observe(3);
+    const text = r.render();
+    expect(text).toContain('# TYPE x_total counter\nx_total{type="a"} 3\nx_total{type="b\\"q"} 1');
+    expect(text).toContain('lag{p="0"} 5');
+    expect(text).not.toContain('lag{p="1"}');
+    expect(text).toContain(
+      'lat_seconds_bucket{le="0.1"} 1\nlat_seconds_bucket{le="1"} 2\nlat_seconds_bucket{le="+Inf"} 3',
+    );
+    expect(text).toContain('lat_seconds_count 3');
+    expect(h.get()).toEqual({ count: 3, sum: 3.55 });
+  });
+
+  it('refuses a metric registered twice', () => {
+    const r = new MetricsRegistry();
+    r.counter('a', 'a');
+    expect(() => r.gauge('a', 'a')).toThrow(/registered twice/);
+  });
+});
+
+describe('health and metrics endpoint', () => {
+  let server: RunningHttpServer | undefined;
+  afterEach(async () => server?.close());
+
+  it('serves /livez, /readyz (503 with the reason) and /metrics', async () => {
+    const registry = new MetricsRegistry();
+    registry.counter('cdc_cache_events_total', 'Events.').inc([], 3);
+    let reason: string | null = 'not yet joined the consumer group';
+    server = await startHttpServer({
+      port: 0,
+      registry,
+      health: { live: () => true, notReadyReason: () => reason },
+    });
+    const base = `http://127.0.0.1:${server.port}`;
+    expect((await fetch(`${base}/livez`)).status).toBe(200);
+    const notReady = await fetch(`${base}/readyz`);
+    expect(notReady.status).toBe(503);
+    expect(await notReady.text()).toContain('not yet joined');
+    reason = null;
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    const metrics = await fetch(`${base}/metrics`);
+    expect(metrics.headers.get('content-type')).toContain('text/plain; version=0.0.4');
+    expect(await metrics.text()).toContain('cdc_cache_events_total 3');
+    expect((await fetch(`${base}/nope`)).status).toBe(404);
+  });
+});
+
+describe('consumer config', () => {
+  it('takes flags over environment over file, with defaults', () => {
+    const c = resolveConsumerConfig(
+      {
+        kafka: {
+          brokers: ['file:1'],
+          groupId: 'file-group',
+          topics: ['t1'],
+          partitionsConsumedConcurrently: 2,
+        },
+        target: 'engine',
+      },
+      { CDC_CACHE_KAFKA_BROKERS: 'env:1,env:2', CDC_CACHE_KAFKA_GROUP_ID: 'env-group' },
+      { groupId: 'flag-group' },
+    );
+    expect(c.kafka.brokers).toEqual(['env:1', 'env:2']);
+    expect(c.kafka.groupId).toBe('flag-group');
+    expect(c.kafka.topics).toEqual(['t1']);
+    expect(c.kafka.partitionsConsumedConcurrently).toBe(2);
+    expect(c.kafka.deadLetterTopic).toBe('cdc-cache.dead-letters');
+    expect(c.http).toEqual({ port: 9464, host: '127.0.0.1', enabled: true });
+    expect(c.dynamodb.startPosition).toBe('TRIM_HORIZON');
+  });
+
+  it('passes SASL settings from the environment through', () => {
+    const c = resolveConsumerConfig(
+      {},
+      {
+        CDC_CACHE_KAFKA_SASL_MECHANISM: 'scram-sha-512',
+        CDC_CACHE_KAFKA_SASL_USERNAME: 'u',
+        CDC_CACHE_KAFKA_SASL_PASSWORD: 'p',
+        CDC_CACHE_KAFKA_SSL: 'true',
+      },
+    );
+    expect(c.kafka.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'u', password: 'p' });
+    expect(c.kafka.ssl).toBe(true);
+    const iam = resolveConsumerConfig(
+      {},
+      { CDC_CACHE_KAFKA_SASL_MECHANISM: 'aws-msk-iam', AWS_REGION: 'eu-west-1' },
+    );
+    expect(iam.kafka.sasl).toEqual({ mechanism: 'aws-msk-iam', region: 'eu-west-1' });
+  });
+
+  it('rejects bad values with the config path and the fix', () => {
+    expect(() => resolveConsumerConfig({ kafka: { chunkSize: 0 } }, {})).toThrow(
+      /kafka.chunkSize: must be an integer >= 1/,
+    );
+    expect(() => resolveConsumerConfig({ kafka: { topicPattern: '(' } }, {})).toThrow(
+      /kafka.topicPattern: not a regular expression/,
+    );
+    expect(() => resolveConsumerConfig({ dynamodb: { startPosition: 'AT' } }, {})).toThrow(
+      /TRIM_HORIZON or LATEST/,
+    );
+    expect(() => resolveConsumerConfig({ log: { level: 'loud' } }, {})).toThrow(/log level "loud"/);
+  });
+});
+
+describe('logger, backoff, progress', () => {
+  it('writes one JSON object per line with child fields and error details', () => {
+    const lines: string[] = [];
+    const log = createJsonLogger(
+      { level: 'info', write: (l) => lines.push(l), now: () => 0 },
+      { service: 's' },
+    );
+    log.debug('hidden');
+    log
+      .child({ partition: 3 })
+      .warn('retrying', { error: Object.assign(new Error('down'), { code: 'E_TARGET', retriable: true }) });
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toEqual({
+      time: '1970-01-01T00:00:00.000Z',
+      level: 'warn',
+      msg: 'retrying',
+      service: 's',
+      partition: 3,
+      error: { name: 'Error', message: 'down', code: 'E_TARGET', retriable: true },
+    });
+  });
+
+  it('backs off exponentially with jitter, capped', () => {
+    expect(backoffDelay(1, { baseDelayMs: 100, maxDelayMs: 1000 }, () => 0)).toBe(50);
+    expect(backoffDelay(3, { baseDelayMs: 100, maxDelayMs: 1000 }, () => 1)).toBe(400);
+    expect(backoffDelay(20, { baseDelayMs: 100, maxDelayMs: 1000 }, () => 1)).toBe(1000);
+  });
+
+  it('formats the progress line with rate, lag and ETA', () => {
+    expect(formatProgress({ events: 1200, lag: 3000, deadLetters: 1 }, 1500)).toBe(
+      '1200 events | 1.5k/s | lag 3000 eta 2s | 1 dead letters',
+    );
+    expect(formatProgress({ events: 5, lag: 0, deadLetters: 0, note: 'x' }, 2)).toBe(
+      '5 events | 2/s | lag 0 caught up | 0 dead letters | x',
+    );
+  });
+});
