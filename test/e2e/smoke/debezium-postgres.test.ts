@@ -4,8 +4,8 @@
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type ChangeEvent, decodeDocument } from '../../../core/index.ts';
 import type { KafkaLine } from '../../../consumers/record/capture.ts';
+import { type ChangeEvent, decodeDocument } from '../../../core/index.ts';
 import {
   capturePgScenario,
   PG_SCENARIO_RECORDS,

@@ -3,8 +3,8 @@
  * (client-dynamodb-streams) and decode with the core decoders.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type ChangeEvent, compareVersions, decodeDocument } from '../../../core/index.ts';
 import type { DynamoDbRecordJson } from '../../../consumers/record/capture.ts';
+import { type ChangeEvent, compareVersions, decodeDocument } from '../../../core/index.ts';
 import { captureDynamoDbScenario, DDB_SCENARIO_RECORDS } from '../../../infra/local/capture-fixtures.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
 
