@@ -36,6 +36,8 @@ export interface EngineOptions {
   activeExpireIntervalMs?: number;
   /** Tombstone lifetime for invalidations that do not pass one. @default 300000 */
   tombstoneTtlMs?: number;
+  /** Random source in [0, 1) for sampled eviction and LFU (inject a seeded one for deterministic tests). @default Math.random */
+  random?: () => number;
   /** Called when a listener throws. @default ignore */
   onListenerError?: (error: unknown) => void;
 }
@@ -91,6 +93,7 @@ export class Engine {
       throw new EngineError(EngineErrorCode.Config, 'maxmemory must be a byte count >= 0 (0 = unlimited)');
     }
     this.core = new EngineCore(clock, options.onListenerError ?? (() => {}));
+    if (options.random !== undefined) this.core.keyspace.random = options.random;
     this.core.configureMemory(maxmemory, policy);
     this.tombstoneTtlMs = options.tombstoneTtlMs ?? ENGINE_DEFAULTS.tombstoneTtlMs;
     this.#hooks = new WriteThrough(clock);

@@ -69,7 +69,7 @@ function pickVictim(
   const top = ks.top;
   const minutes = ((ks.clock.now() / 60_000) >>> 0) & 0xffffff;
   for (let probe = 0; probe < samples * 16 && found < samples; probe++) {
-    const slot = (Math.random() * top) | 0;
+    const slot = (ks.random() * top) | 0;
     const kind = ks.kinds[slot]!;
     if (kind === Kind.Free) continue;
     if (volatileOnly && ks.expires[slot] === 0) continue;

@@ -84,6 +84,8 @@ export class Keyspace {
   onRemoved: ((key: string, reason: RemoveReason) => void) | undefined;
 
   readonly clock: Clock;
+  /** Random source for sampling (eviction candidates, LFU increments). Injectable for deterministic tests. */
+  random: () => number = Math.random;
   #free: number[] = [];
   #top = 0;
   #capacity: number;
@@ -261,7 +263,7 @@ export class Keyspace {
       let c = this.lfuCounter(slot, minutes);
       if (c < 255) {
         const base = c > 5 ? c - 5 : 0;
-        if (Math.random() < 1 / (base * 10 + 1)) c++;
+        if (this.random() < 1 / (base * 10 + 1)) c++;
       }
       this.access[slot] = ((minutes << 8) | c) >>> 0;
     }
@@ -281,7 +283,7 @@ export class Keyspace {
   randomSlot(): number {
     if (this.count === 0) return -1;
     for (let i = 0; i < 64; i++) {
-      const slot = (Math.random() * this.#top) | 0;
+      const slot = (this.random() * this.#top) | 0;
       if (this.kinds[slot] !== Kind.Free) return slot;
     }
     for (let slot = 0; slot < this.#top; slot++) if (this.kinds[slot] !== Kind.Free) return slot;
@@ -301,7 +303,7 @@ export class Keyspace {
       let sampled = 0;
       let expired = 0;
       for (let probe = 0; probe < SAMPLE_PER_ROUND * 8 && sampled < SAMPLE_PER_ROUND; probe++) {
-        const slot = (Math.random() * this.#top) | 0;
+        const slot = (this.random() * this.#top) | 0;
         const at = this.expires[slot]!;
         if (at === 0) continue;
         sampled++;
