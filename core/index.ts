@@ -3,7 +3,7 @@
  * contract and the replay pipeline. Imports no Kafka or AWS client (Lambda bundles stay small).
  */
 
-export { type ChangeLogLine, kafkaChangeLogLine, linePosition, readChangeLog } from './changelog/read.ts';
+export { type ChangeLogLine, readChangeLog } from './changelog/read.ts';
 export * from './client/index.ts';
 export * from './decode/index.ts';
 export * from './errors.ts';
@@ -51,12 +51,11 @@ export {
 export { evaluateRule, ruleMatches } from './rules/evaluate.ts';
 export { loadConfig } from './rules/load.ts';
 export { compileTemplate, renderTemplate, type Template } from './rules/template.ts';
-export {
-  type CacheOp,
-  type InvalidateOp,
-  type InvalidatePrefixOp,
-  opKey,
-  type RefreshOp,
+export type {
+  CacheOp,
+  InvalidateOp,
+  InvalidatePrefixOp,
+  RefreshOp,
 } from './target/cache-op.ts';
 export { type CacheTarget, type OpOutcome, type OpResult, TARGET_DEFAULTS } from './target/cache-target.ts';
 export { hashTag, keySlot, SLOT_COUNT } from './target/slots.ts';

@@ -9,17 +9,11 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { type DecodeOptions, parseDocument, type SourceRecord, splitDocument } from '../decode/document.ts';
 import type { DecodeError } from '../errors.ts';
-import type { SourcePosition } from '../event/change-event.ts';
 
 /** One line of a change log: its records, or the error that made it unreadable. */
 export type ChangeLogLine =
   | { file: string; line: number; records: SourceRecord[]; error?: undefined }
   | { file: string; line: number; records?: undefined; error: DecodeError };
-
-/** The file position of a change-log line. */
-export function linePosition(file: string, line: number): SourcePosition {
-  return { kind: 'file', file, line };
-}
 
 /** Reads a change log (a path, or `-` for standard input, or a readable stream) line by line. */
 export async function* readChangeLog(
@@ -42,21 +36,4 @@ export async function* readChangeLog(
       yield { file: name, line: n, error: error as DecodeError };
     }
   }
-}
-
-/** Formats one change-log line for a Debezium value read from Kafka (used by capture tools). */
-export function kafkaChangeLogLine(r: {
-  topic: string;
-  partition: number;
-  offset: string;
-  key: unknown;
-  value: unknown;
-}): string {
-  return JSON.stringify({
-    topic: r.topic,
-    partition: r.partition,
-    offset: Number(r.offset),
-    key: r.key,
-    value: r.value,
-  });
 }

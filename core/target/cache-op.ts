@@ -30,8 +30,3 @@ export interface InvalidatePrefixOp {
 
 /** One cache operation. */
 export type CacheOp = InvalidateOp | RefreshOp | InvalidatePrefixOp;
-
-/** The key a CacheOp coalesces on (`prefix*` for prefix ops, which never coalesce with key ops). */
-export function opKey(op: CacheOp): string {
-  return op.kind === 'invalidatePrefix' ? `\u0000prefix:${op.prefix}` : op.key;
-}

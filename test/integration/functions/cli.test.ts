@@ -3,29 +3,15 @@
  * over RESP, and `cdc-cache replay … --target lambda:NAME --endpoint URL` sending the example change
  * logs through it. The cache that results must equal a direct `replay --target engine`.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
-import { FIXTURES } from '../../support/fixtures.ts';
+import { CLI, runCli as cli, ROOT } from '../../support/cli.ts';
 
-const run = promisify(execFile);
-const ROOT = join(FIXTURES, '..', '..');
-const CLI = join(ROOT, 'bin', 'cdc-cache.ts');
 const CONFIG = join(ROOT, 'examples', 'cdc-cache.config.json');
 const DDB_LOG = join(ROOT, 'examples', 'changelogs', 'dynamodb.jsonl');
 const DBZ_LOG = join(ROOT, 'examples', 'changelogs', 'debezium-postgres.jsonl');
-
-async function cli(args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 describe('cdc-cache lambda serve + replay --target lambda:NAME', () => {
   let engine: EngineServer;

@@ -2,34 +2,11 @@
  * `cdc-cache decode` as users run it: a real process over every fixture, the output contract of
  * ARCHITECTURE.md, and one-line errors naming file, record and problem.
  */
-import { execFile } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { runCli as cli } from '../../support/cli.ts';
 import { FIXTURES } from '../../support/fixtures.ts';
-
-const run = promisify(execFile);
-const CLI = join(FIXTURES, '..', '..', 'bin', 'cdc-cache.ts');
-
-async function cli(
-  args: string[],
-  input?: string,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = run(process.execPath, [CLI, ...args], { maxBuffer: 64 << 20 });
-  if (input !== undefined) {
-    child.child.stdin?.end(input);
-  } else {
-    child.child.stdin?.end();
-  }
-  try {
-    const { stdout, stderr } = await child;
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {

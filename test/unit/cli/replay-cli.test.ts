@@ -1,31 +1,16 @@
 /**
  * `cdc-cache replay` end to end on the embedded engine and as a dry run.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES } from '../../support/fixtures.ts';
+import { runCli as cli, ROOT } from '../../support/cli.ts';
 
-const run = promisify(execFile);
-const ROOT = join(FIXTURES, '..', '..');
-const CLI = join(ROOT, 'bin', 'cdc-cache.ts');
 const CONFIG = join(ROOT, 'examples', 'cdc-cache.config.json');
 const LOGS = ['debezium-postgres.jsonl', 'dynamodb.jsonl'].map((f) =>
   join(ROOT, 'examples', 'changelogs', f),
 );
-
-async function cli(args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 describe('cdc-cache replay', () => {
   it('--dump prints the resulting cache of the example change logs (engine target)', async () => {
