@@ -3,7 +3,9 @@
  * line on a TTY, and shutdown. SIGTERM/SIGINT → `stop()` (drain in-flight work, commit, close); a
  * second signal exits at once (nothing is lost: only acknowledged work was ever checkpointed).
  */
+import { isRetriable } from '../../core/errors.ts';
 import type { CacheTarget } from '../../core/target/cache-target.ts';
+import { backoffDelay } from './backoff.ts';
 import type { ConsumerConfig } from './consumer-config.ts';
 import { type ConsumerMetrics, createConsumerMetrics, instrumentTarget } from './consumer-metrics.ts';
 import { type HealthSource, type RunningHttpServer, startHttpServer } from './http-server.ts';
@@ -26,6 +28,31 @@ export interface ServiceContext {
   target: CacheTarget;
 }
 
+/**
+ * Opens the target, retrying while it is unreachable (a target outage): a consumer (re)started during
+ * an outage waits for the target instead of exiting. Non-retriable errors (bad credentials, bad URL)
+ * still fail at once.
+ */
+async function openUntilReachable(
+  openTarget: () => Promise<CacheTarget>,
+  logger: Logger,
+): Promise<CacheTarget> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await openTarget();
+    } catch (error) {
+      if (!isRetriable(error)) throw error;
+      const delay = backoffDelay(attempt);
+      logger.warn('target unreachable; retrying', {
+        attempt,
+        delayMs: Math.round(delay),
+        error: (error as Error).message,
+      });
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
 /** Runs a worker until a signal (or `untilStopped` resolves); returns the exit code. */
 export async function runService(
   name: string,
@@ -35,7 +62,7 @@ export async function runService(
 ): Promise<number> {
   const logger = createJsonLogger({ level: config.log.level }, { service: name, pid: process.pid });
   const metrics = createConsumerMetrics();
-  const rawTarget = await openTarget();
+  const rawTarget = await openUntilReachable(openTarget, logger);
   const target = instrumentTarget(rawTarget, metrics);
   let worker: ServiceWorker | undefined;
   let http: RunningHttpServer | undefined;
