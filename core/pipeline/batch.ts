@@ -14,12 +14,23 @@
  */
 import type { SourceRecord } from '../decode/document.ts';
 import type { ChangeEvent } from '../event/change-event.ts';
-import { planBatch } from '../plan/planner.ts';
+import { type Plan, planBatch } from '../plan/planner.ts';
 import type { CompiledConfig } from '../rules/compile.ts';
 import type { CacheOp } from '../target/cache-op.ts';
 import type { CacheTarget, OpResult } from '../target/cache-target.ts';
 import { applyWithRetry, type RetryPolicy } from './apply.ts';
-import type { DeadLetter } from './replay.ts';
+
+/** A record that could not be decoded, planned or applied. */
+export interface DeadLetter {
+  /** `file:line` (and the record within the line), or the stream position. */
+  position: string;
+  /** Stable error code. */
+  code: string;
+  /** What went wrong and how to fix it. */
+  reason: string;
+  /** The record as it arrived (undefined when the line itself was unreadable). */
+  record: unknown;
+}
 
 /** One record of a batch. */
 export interface BatchRecord {
@@ -53,32 +64,44 @@ export interface BatchOutcome {
   targetError: Error | undefined;
 }
 
-/** Processes a batch and reports, per group, how far it may be checkpointed. */
-export async function processBatch(
-  records: readonly BatchRecord[],
-  options: ProcessBatchOptions,
-): Promise<BatchOutcome> {
-  const events: (ChangeEvent | null)[] = [];
-  const dead: (DeadLetter | undefined)[] = [];
+/** A batch decoded and planned, not yet applied: see {@link prepareBatch}. */
+export interface PreparedBatch {
+  records: readonly BatchRecord[];
+  /** Per record: the event, or null (not a row change, or it failed to decode). */
+  events: (ChangeEvent | null)[];
+  /** Per record: why it must be dead-lettered (decode or rule error), or undefined. */
+  dead: (DeadLetter | undefined)[];
+  plan: Plan;
+  /** Records that are not row changes (tombstones, transaction markers, messages). */
+  skipped: number;
+}
+
+/**
+ * Decodes and plans a batch (no I/O). Split from {@link settleBatch} so a runtime can prepare the
+ * next batch while the target applies the current one; applies must still run one after another.
+ */
+export function prepareBatch(records: readonly BatchRecord[], config: CompiledConfig): PreparedBatch {
+  const events: (ChangeEvent | null)[] = new Array(records.length);
+  const dead: (DeadLetter | undefined)[] = new Array(records.length);
   let skipped = 0;
-  for (const { record } of records) {
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i]!.record;
     try {
       const e = record.decode();
       if (e === null) skipped++;
-      events.push(e);
-      dead.push(undefined);
+      events[i] = e;
     } catch (error) {
       const err = error as Error & { code?: string };
-      events.push(null);
-      dead.push({
+      events[i] = null;
+      dead[i] = {
         position: record.label,
         code: err.code ?? 'E_DECODE',
         reason: err.message,
         record: record.raw,
-      });
+      };
     }
   }
-  const plan = planBatch(options.config, events);
+  const plan = planBatch(config, events);
   for (const f of plan.failures) {
     const r = records[f.index]!.record;
     dead[f.index] = {
@@ -88,7 +111,20 @@ export async function processBatch(
       record: r.raw,
     };
   }
-  const results = plan.ops.length > 0 ? await applyWithRetry(options.target, plan.ops, options.retry) : [];
+  return { records, events, dead, plan, skipped };
+}
+
+/**
+ * Settles a prepared batch once the target answered its ops (`results[i]` for `plan.ops[i]`; empty
+ * when there were none): sends dead letters in record order and works out, per group, the first
+ * record that is not done. A record whose dead letter could not be sent stays undone.
+ */
+export async function settleBatch(
+  prepared: PreparedBatch,
+  results: readonly OpResult[],
+  deadLetter: (deadLetter: DeadLetter) => Promise<void>,
+): Promise<BatchOutcome> {
+  const { records, dead, plan } = prepared;
   let targetError: Error | undefined;
   for (const r of results) if (!r.ok) targetError ??= r.error;
 
@@ -99,7 +135,7 @@ export async function processBatch(
     const d = dead[i];
     if (d !== undefined) {
       try {
-        await options.deadLetter(d);
+        await deadLetter(d);
         deadLetters++;
         done[i] = true;
       } catch {
@@ -122,15 +158,27 @@ export async function processBatch(
     if (!done[i] && firstUnfinished.get(r.group) === -1) firstUnfinished.set(r.group, list.length);
     list.push(r);
   });
-  const eventCount = events.filter((e) => e !== null).length;
+  let events = 0;
+  for (const e of prepared.events) if (e !== null) events++;
   return {
     firstUnfinished,
     groups,
-    events: eventCount,
-    skipped,
+    events,
+    skipped: prepared.skipped,
     deadLetters,
     ops: plan.ops,
     results,
     targetError,
   };
+}
+
+/** Processes a batch (prepare, apply with retries, settle) and reports how far each group may be checkpointed. */
+export async function processBatch(
+  records: readonly BatchRecord[],
+  options: ProcessBatchOptions,
+): Promise<BatchOutcome> {
+  const prepared = prepareBatch(records, options.config);
+  const ops = prepared.plan.ops;
+  const results = ops.length > 0 ? await applyWithRetry(options.target, ops, options.retry) : [];
+  return settleBatch(prepared, results, options.deadLetter);
 }

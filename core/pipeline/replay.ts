@@ -6,25 +6,15 @@
  * ops to `onPlan`.
  */
 import { readChangeLog } from '../changelog/read.ts';
-import type { DecodeOptions } from '../decode/document.ts';
-import type { ChangeEvent } from '../event/change-event.ts';
-import { type Plan, planBatch } from '../plan/planner.ts';
+import type { DecodeOptions, SourceRecord } from '../decode/document.ts';
+import type { Plan } from '../plan/planner.ts';
 import type { CompiledConfig } from '../rules/compile.ts';
 import type { CacheOp } from '../target/cache-op.ts';
-import type { CacheTarget } from '../target/cache-target.ts';
+import type { CacheTarget, OpResult } from '../target/cache-target.ts';
 import { applyWithRetry, type RetryPolicy } from './apply.ts';
+import { type BatchRecord, type DeadLetter, prepareBatch, settleBatch } from './batch.ts';
 
-/** A record that could not be decoded, planned or applied. */
-export interface DeadLetter {
-  /** `file:line` (and the record within the line). */
-  position: string;
-  /** Stable error code. */
-  code: string;
-  /** What went wrong and how to fix it. */
-  reason: string;
-  /** The record as it arrived (undefined when the line itself was unreadable). */
-  record: unknown;
-}
+export type { DeadLetter } from './batch.ts';
 
 /** Counts from a replay. */
 export interface ReplaySummary {
@@ -57,10 +47,16 @@ export interface ReplayOptions {
   onPlan?: (ops: readonly CacheOp[], plan: Plan) => void;
 }
 
-interface Pending {
-  position: string;
-  record: unknown;
-  event: ChangeEvent | null;
+/** An unreadable line, carried through the batch so dead letters keep file order. */
+function lineErrorRecord(position: string, error: Error & { code?: string }): SourceRecord {
+  return {
+    kind: 'debezium',
+    label: position,
+    raw: undefined,
+    decode() {
+      throw error;
+    },
+  };
 }
 
 /** Replays change logs through the rules into the target (or a dry run). */
@@ -81,91 +77,70 @@ export async function replayChangeLogs(
     deadLetters: 0,
   };
   const batchSize = options.batchSize ?? 1000;
-  const dead = (d: DeadLetter) => {
+  const target = options.target;
+  const deadLetter = async (d: DeadLetter) => {
     summary.deadLetters++;
     options.onDeadLetter?.(d);
   };
-  let batch: Pending[] = [];
-  // Decoding the next batch overlaps the target's apply of the current one; applies themselves stay
-  // strictly sequential (a batch starts only after the previous one finished), so order per key holds.
+  let batch: BatchRecord[] = [];
+  // Decoding and planning the next batch overlaps the target's apply of the current one; applies
+  // themselves stay strictly sequential (a batch starts only after the previous one settled), so
+  // order per key holds.
   let applying: Promise<void> = Promise.resolve();
 
-  const apply = async (plan: Plan, records: Pending[], target: CacheTarget) => {
-    const results = await applyWithRetry(target, plan.ops, options.retry);
-    const failedOps = new Set<number>();
-    results.forEach((r, i) => {
+  const settle = async (prepared: ReturnType<typeof prepareBatch>) => {
+    const { ops } = prepared.plan;
+    const results: OpResult[] =
+      target !== undefined && ops.length > 0 ? await applyWithRetry(target, ops, options.retry) : [];
+    let failed = 0;
+    for (const r of results) {
       if (r.ok) summary[r.outcome === 'applied' ? 'applied' : 'fenced']++;
-      else {
-        summary.failed++;
-        failedOps.add(i);
-      }
-    });
-    if (failedOps.size === 0) return;
-    plan.recordOps.forEach((deps, i) => {
-      const bad = deps.find((d) => failedOps.has(d));
-      if (bad === undefined) return;
-      const r = results[bad]!;
-      const error = r.ok ? undefined : r.error;
-      const p = records[i]!;
-      dead({
-        position: p.position,
-        code: (error as { code?: string })?.code ?? 'E_TARGET',
-        reason: `not applied: ${error?.message}`,
-        record: p.record,
+      else failed++;
+    }
+    summary.failed += failed;
+    if (failed > 0) {
+      // A replay does not redeliver: records whose ops the target did not confirm become dead letters.
+      prepared.plan.recordOps.forEach((deps, i) => {
+        if (prepared.dead[i] !== undefined) return;
+        const bad = deps.find((d) => results[d]?.ok === false);
+        if (bad === undefined) return;
+        const r = results[bad]!;
+        const error = r.ok ? undefined : r.error;
+        const rec = prepared.records[i]!.record;
+        prepared.dead[i] = {
+          position: rec.label,
+          code: (error as { code?: string } | undefined)?.code ?? 'E_TARGET',
+          reason: `not applied: ${error?.message}`,
+          record: rec.raw,
+        };
       });
-    });
+    }
+    await settleBatch(prepared, results, deadLetter);
   };
 
   const flush = async () => {
     if (batch.length === 0) return;
-    const records = batch;
+    const prepared = prepareBatch(batch, options.config);
     batch = [];
-    const plan = planBatch(
-      options.config,
-      records.map((p) => p.event),
-    );
-    summary.unmatched += plan.unmatched;
-    for (const f of plan.failures) {
-      const p = records[f.index]!;
-      dead({
-        position: p.position,
-        code: f.error.code ?? 'E_RULE',
-        reason: f.error.message,
-        record: p.record,
-      });
-    }
-    for (const op of plan.ops) summary.ops[op.kind]++;
-    options.onPlan?.(plan.ops, plan);
+    for (const e of prepared.events) if (e !== null) summary.events++;
+    summary.skipped += prepared.skipped;
+    summary.unmatched += prepared.plan.unmatched;
+    for (const op of prepared.plan.ops) summary.ops[op.kind]++;
+    options.onPlan?.(prepared.plan.ops, prepared.plan);
     await applying;
-    const target = options.target;
-    if (target !== undefined && plan.ops.length > 0) applying = apply(plan, records, target);
+    applying = settle(prepared);
   };
 
   for (const file of files) {
     for await (const line of readChangeLog(file, options.decode ?? {})) {
       summary.lines++;
       if (line.error !== undefined) {
-        dead({
-          position: `${line.file}:${line.line}`,
-          code: line.error.code,
-          reason: line.error.message,
-          record: undefined,
-        });
+        batch.push({ group: file, record: lineErrorRecord(`${line.file}:${line.line}`, line.error) });
         continue;
       }
-      for (const r of line.records) {
+      for (const record of line.records) {
         summary.records++;
-        let event: ChangeEvent | null;
-        try {
-          event = r.decode();
-        } catch (error) {
-          const e = error as Error & { code?: string };
-          dead({ position: r.label, code: e.code ?? 'E_DECODE', reason: e.message, record: r.raw });
-          continue;
-        }
-        if (event === null) summary.skipped++;
-        else summary.events++;
-        batch.push({ position: r.label, record: r.raw, event });
+        batch.push({ group: file, record });
         if (batch.length >= batchSize) await flush();
       }
     }

@@ -103,3 +103,61 @@ describe('processBatch', () => {
     expect(failing.firstUnfinished.get('db.public.users-0')).toBe(1);
   });
 });
+
+describe('replayChangeLogs (on prepareBatch/settleBatch)', () => {
+  const line = (offset: number, value: unknown) =>
+    JSON.stringify({ topic: 'db.public.users', partition: 0, offset, key: null, value });
+
+  async function changeLog(lines: string[]): Promise<string> {
+    const { mkdtemp, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const file = join(await mkdtemp(join(tmpdir(), 'cdc-replay-')), 'log.jsonl');
+    await writeFile(file, `${lines.join('\n')}\n`);
+    return file;
+  }
+
+  it('dead-letters bad lines, poison records and unapplied records in file order; the rest applies', async () => {
+    const { replayChangeLogs } = await import('../../../core/pipeline/replay.ts');
+    const file = await changeLog([
+      line(0, create(1, 10)),
+      '{not json',
+      line(2, { op: 'u', after: null, source: { connector: 'postgresql', table: 'users', lsn: 11 } }),
+      line(3, create(2, 12)),
+      line(4, create(3, 13)),
+    ]);
+    const target = failingFor(new Set(['user:2']));
+    const dead: DeadLetter[] = [];
+    const summary = await replayChangeLogs([file], {
+      config,
+      target,
+      batchSize: 2,
+      retry: { attempts: 1 },
+      onDeadLetter: (d) => void dead.push(d),
+    });
+    expect(dead.map((d) => d.position.replace(/^.*log\.jsonl/, 'log'))).toEqual([
+      'log:2',
+      'db.public.users/0@2',
+      'db.public.users/0@3',
+    ]);
+    expect(dead[2]!.reason).toMatch(/^not applied: refused user:2/);
+    expect(summary).toMatchObject({ lines: 5, records: 4, events: 4, applied: 2, failed: 1, deadLetters: 3 });
+    expect(await target.dump()).toEqual({ 'user:1': '{"id":1,"n":1}', 'user:3': '{"id":3,"n":3}' });
+  });
+
+  it('without a target plans every batch and applies nothing (dry run)', async () => {
+    const { replayChangeLogs } = await import('../../../core/pipeline/replay.ts');
+    const file = await changeLog([line(0, create(1, 10)), line(1, create(1, 11)), line(2, create(2, 12))]);
+    const planned: string[] = [];
+    const summary = await replayChangeLogs([file], {
+      config,
+      onPlan: (ops) =>
+        planned.push(
+          ...ops.map((o) => `${o.kind} ${o.kind === 'invalidatePrefix' ? o.prefix : o.key} ${o.version}`),
+        ),
+    });
+    expect(planned).toHaveLength(2);
+    expect(planned[0]).toMatch(/^refresh user:1 /);
+    expect(summary).toMatchObject({ events: 3, applied: 0, failed: 0, ops: { refresh: 2, invalidate: 0 } });
+  });
+});
