@@ -54,24 +54,28 @@ export function eventToJson(e: ChangeEvent): string {
   return JSON.stringify(out);
 }
 
+/** One input document; `parsed` is set when detecting JSONL already parsed it. */
+interface InputDocument {
+  label: string;
+  text: string;
+  parsed?: unknown;
+}
+
 /** Splits input into documents: JSONL when the first line is a complete JSON value and more lines follow. */
-function documents(text: string, name: string): { label: string; text: string }[] {
+function documents(text: string, name: string): InputDocument[] {
   const lines = text.split(/\r?\n/);
-  const nonEmpty = lines.filter((l) => l.trim() !== '' && !l.trim().startsWith('#'));
-  if (nonEmpty.length > 1) {
-    let firstParses = true;
+  const kept: InputDocument[] = [];
+  lines.forEach((l, i) => {
+    const t = l.trim();
+    if (t !== '' && !t.startsWith('#')) kept.push({ label: `${name}:${i + 1}`, text: t });
+  });
+  if (kept.length > 1) {
+    const first = kept[0]!;
     try {
-      JSON.parse(nonEmpty[0]!);
+      first.parsed = parseDocument(first.text, first.label);
+      return kept;
     } catch {
-      firstParses = false;
-    }
-    if (firstParses) {
-      const docs: { label: string; text: string }[] = [];
-      lines.forEach((l, i) => {
-        const t = l.trim();
-        if (t !== '' && !t.startsWith('#')) docs.push({ label: `${name}:${i + 1}`, text: t });
-      });
-      return docs;
+      // Not JSONL: one (pretty-printed) document.
     }
   }
   return [{ label: name, text }];
@@ -104,7 +108,11 @@ export async function runDecode(argv: string[]): Promise<number> {
   if (text.trim() === '') throw new UsageError(`${name}: empty input: expected a JSON document or JSONL`);
   let out = '';
   for (const doc of documents(text, name)) {
-    for (const record of splitDocument(parseDocument(doc.text, doc.label), options, doc.label)) {
+    for (const record of splitDocument(
+      doc.parsed ?? parseDocument(doc.text, doc.label),
+      options,
+      doc.label,
+    )) {
       const event = record.decode();
       if (event !== null) out += `${eventToJson(event)}\n`;
     }
