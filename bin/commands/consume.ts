@@ -5,17 +5,19 @@
 import { parseArgs } from 'node:util';
 import { readConsumerConfigFile, resolveConsumerConfig } from '../../consumers/runtime/consumer-config.ts';
 import { runService } from '../../consumers/runtime/service.ts';
-import { loadConfig } from '../../core/rules/load.ts';
+import { loadRules, openTargetWithSettings } from '../../core/settings/shared-settings.ts';
 import { UsageError, writeOut } from '../cli-error.ts';
-import { openTarget } from '../targets.ts';
 
 /** Help text for `consume`. */
 export const CONSUME_USAGE = `cdc-cache consume kafka|dynamodb --config RULES [options]
   Follows a change stream and keeps the cache target in step with it, until SIGTERM/SIGINT.
 Common:
-  --config FILE             rules config (cdc-cache.config.json or .ts)        [CDC_CACHE_RULES]
+  --config FILE             rules config (cdc-cache.config.json or .ts)        [CDC_CACHE_CONFIG]
+                            or the rules as inline JSON in CDC_CACHE_RULES (wins over CDC_CACHE_CONFIG)
   --consumer-config FILE    service config JSON (kafka, dynamodb, http, log)   [CDC_CACHE_CONSUMER_CONFIG]
   --target SPEC             engine | engine://host:port | valkey://… (default engine) [CDC_CACHE_TARGET]
+  target AUTH/TLS (as for the Lambda handlers): CDC_CACHE_TARGET_USERNAME, CDC_CACHE_TARGET_PASSWORD,
+  CDC_CACHE_TLS_CA_FILE, CDC_CACHE_TLS_SERVERNAME, CDC_CACHE_TLS_REJECT_UNAUTHORIZED=false
   --http-port N             health + metrics port, 0 = any (default 9464)      [CDC_CACHE_HTTP_PORT]
   --no-http                 no health/metrics endpoint
   --log-level LEVEL         debug|info|warn|error (default info)               [CDC_CACHE_LOG_LEVEL]
@@ -36,7 +38,9 @@ dynamodb:
   --stream-arn ARN | --table NAME                                              [CDC_CACHE_DYNAMODB_STREAM_ARN|_TABLE]
   --endpoint URL            DynamoDB endpoint override (DynamoDB Local)        [CDC_CACHE_DYNAMODB_ENDPOINT]
   --start TRIM_HORIZON|LATEST  where a shard without checkpoint starts        [CDC_CACHE_DYNAMODB_START]
-  --state-dir DIR           checkpoints and leases (default ./.cdc-cache/dynamodb) [CDC_CACHE_DYNAMODB_STATE_DIR]
+  --lease-store target|file shard leases + checkpoints in the cache target (default) or in files;
+                            default file when --target is the in-process engine [CDC_CACHE_DYNAMODB_LEASE_STORE]
+  --state-dir DIR           file lease store directory (default ./.cdc-cache/dynamodb) [CDC_CACHE_DYNAMODB_STATE_DIR]
   --worker-id ID            lease owner name (default host-pid)               [CDC_CACHE_DYNAMODB_WORKER_ID]
   --lease-ttl-ms N          lease time to live (default 10000)
   --dead-letter-file FILE   dead letters as JSON lines (default: the log)`;
@@ -68,6 +72,7 @@ export async function runConsume(argv: string[]): Promise<number> {
       endpoint: { type: 'string' },
       start: { type: 'string' },
       'state-dir': { type: 'string' },
+      'lease-store': { type: 'string' },
       'worker-id': { type: 'string' },
       'lease-ttl-ms': { type: 'string' },
       'dead-letter-file': { type: 'string' },
@@ -101,14 +106,27 @@ export async function runConsume(argv: string[]): Promise<number> {
     endpoint: values.endpoint,
     start: values.start,
     stateDir: values['state-dir'],
+    leaseStore: values['lease-store'],
     workerId: values['worker-id'],
     leaseTtlMs: values['lease-ttl-ms'],
     deadLetterFile: values['dead-letter-file'],
   };
   const file = readConsumerConfigFile(values['consumer-config'] ?? process.env.CDC_CACHE_CONSUMER_CONFIG);
   const config = resolveConsumerConfig(file, process.env, flags);
-  if (config.rules === undefined) throw new UsageError('consume needs --config FILE (the rules config)');
-  const rules = await loadConfig(config.rules);
+  const targetFrom =
+    values.target !== undefined ? '--target' : process.env.CDC_CACHE_TARGET ? 'CDC_CACHE_TARGET' : 'target';
+  if (config.rules === undefined)
+    throw new UsageError(
+      'consume needs the rules: --config FILE, CDC_CACHE_CONFIG=FILE, CDC_CACHE_RULES=\'{"rules":[…]}\' (inline JSON), or "rules" in the consumer config',
+    );
+  let rules: Awaited<ReturnType<typeof loadRules>>;
+  try {
+    rules = await loadRules(config.rules);
+  } catch (error) {
+    // The service logs config warnings once it runs; a deprecated spelling may be why it cannot.
+    for (const w of config.warnings) process.stderr.write(`warning: ${w}\n`);
+    throw error;
+  }
   for (const w of rules.warnings) process.stderr.write(`warning: ${w}\n`);
   if (source === 'kafka') {
     if (config.kafka.brokers.length === 0)
@@ -117,7 +135,7 @@ export async function runConsume(argv: string[]): Promise<number> {
     return runService(
       'cdc-cache-kafka',
       config,
-      () => openTarget(config.target),
+      () => openTargetWithSettings(config.target, config.targetSettings, targetFrom),
       (ctx) => buildKafkaWorker(config.kafka, rules, ctx),
     );
   }
@@ -125,7 +143,7 @@ export async function runConsume(argv: string[]): Promise<number> {
   return runService(
     'cdc-cache-dynamodb',
     config,
-    () => openTarget(config.target),
+    () => openTargetWithSettings(config.target, config.targetSettings, targetFrom),
     (ctx) => buildDynamoDbWorker(config.dynamodb, rules, ctx),
   );
 }

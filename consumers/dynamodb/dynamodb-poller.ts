@@ -22,7 +22,11 @@ export interface DynamoDbPollerOptions {
   streamArn?: string;
   table?: string;
   startPosition: 'TRIM_HORIZON' | 'LATEST';
-  leases: LeaseStore;
+  /**
+   * The lease/checkpoint store, or a function building it once the stream ARN is known (a store in
+   * the target scopes its keys by the ARN, which `table` alone only gives after a lookup).
+   */
+  leases: LeaseStore | ((streamArn: string) => LeaseStore | Promise<LeaseStore>);
   workerId: string;
   /** @default 10000 */
   leaseTtlMs?: number;
@@ -83,13 +87,18 @@ export function createDynamoDbPoller(o: DynamoDbPollerOptions): DynamoDbPoller {
     return arn;
   }
 
+  let store: LeaseStore | undefined = typeof o.leases === 'function' ? undefined : o.leases;
+
   async function scan(arn: string): Promise<void> {
+    if (store === undefined)
+      store = await (o.leases as (arn: string) => LeaseStore | Promise<LeaseStore>)(arn);
+    const leases = store;
     const shards = await describeAllShards(o.streams, arn);
-    const finished = await o.leases.finished();
+    const finished = await leases.finished();
     for (const shard of readyShards(shards, finished)) {
       if (stopping || readers.size >= (o.maxShards ?? 64)) break;
       if (readers.has(shard.shardId)) continue;
-      if (!(await o.leases.acquire(shard.shardId, o.workerId, leaseTtlMs))) continue;
+      if (!(await leases.acquire(shard.shardId, o.workerId, leaseTtlMs))) continue;
       o.logger.info('shard leased', { shard: shard.shardId, parent: shard.parentShardId });
       const reader = readShard({
         streams: o.streams,
@@ -97,7 +106,7 @@ export function createDynamoDbPoller(o: DynamoDbPollerOptions): DynamoDbPoller {
         shardId: shard.shardId,
         ...(o.table === undefined ? {} : { table: o.table }),
         startPosition: o.startPosition,
-        leases: o.leases,
+        leases,
         owner: o.workerId,
         leaseTtlMs,
         limit: o.limit ?? 1000,
@@ -116,13 +125,13 @@ export function createDynamoDbPoller(o: DynamoDbPollerOptions): DynamoDbPoller {
       })
         .then(async (end) => {
           o.logger.info('shard reader ended', { shard: shard.shardId, end });
-          if (end !== 'lease-lost') await o.leases.release(shard.shardId, o.workerId).catch(() => {});
+          if (end !== 'lease-lost') await leases.release(shard.shardId, o.workerId).catch(() => {});
           // A finished shard may unblock its children: rescan now.
           if (end === 'finished') wake?.();
         })
         .catch((error: unknown) => {
           o.logger.error('shard reader failed', { shard: shard.shardId, error });
-          return o.leases.release(shard.shardId, o.workerId).catch(() => {});
+          return leases.release(shard.shardId, o.workerId).catch(() => {});
         })
         .finally(() => {
           readers.delete(shard.shardId);

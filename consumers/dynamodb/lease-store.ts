@@ -4,6 +4,7 @@
  * are taken over once their leases expire. A checkpoint (the sequence number of the last record
  * whose ops the target acknowledged, or `finished`) is written only by the lease holder, so a worker
  * that lost its lease (paused too long) cannot move a checkpoint another worker now owns.
+ * Implementations: file-lease-store.ts (a directory) and target-lease-store.ts (the cache target).
  */
 
 /** The stored state of one shard. */

@@ -1,6 +1,6 @@
 /**
- * Wires `cdc-cache consume dynamodb`: config → SDK streams client → file lease/checkpoint store →
- * poller, inside the service shell.
+ * Wires `cdc-cache consume dynamodb`: config → SDK streams client → lease/checkpoint store (in the
+ * target, scoped by the stream ARN, or files in `stateDir`) → poller, inside the service shell.
  */
 import { hostname } from 'node:os';
 import type { CompiledConfig } from '../../core/rules/compile.ts';
@@ -14,6 +14,7 @@ import type { ServiceContext, ServiceWorker } from '../runtime/service.ts';
 import { createAwsStreamsClient } from './aws-streams-client.ts';
 import { createDynamoDbPoller } from './dynamodb-poller.ts';
 import { createFileLeaseStore } from './file-lease-store.ts';
+import { createTargetLeaseStore } from './target-lease-store.ts';
 
 /** Builds the DynamoDB worker for the service shell. */
 export async function buildDynamoDbWorker(
@@ -26,10 +27,17 @@ export async function buildDynamoDbWorker(
   const streams = createAwsStreamsClient(
     d.endpoint === undefined ? { region: d.region } : { region: d.region, endpoint: d.endpoint },
   );
-  const leases = await createFileLeaseStore({ dir: d.stateDir });
+  const leases =
+    d.leaseStore === 'file'
+      ? await createFileLeaseStore({ dir: d.stateDir })
+      : (streamArn: string) => createTargetLeaseStore(ctx.rawTarget, streamArn);
   const sink =
     d.deadLetterFile === undefined ? logDeadLetterSink(ctx.logger) : fileDeadLetterSink(d.deadLetterFile);
   const workerId = d.workerId ?? `${hostname()}-${process.pid}`;
+  ctx.logger.info('shard leases and checkpoints', {
+    leaseStore: d.leaseStore,
+    ...(d.leaseStore === 'file' ? { stateDir: d.stateDir } : { target: ctx.rawTarget.kind }),
+  });
   const poller = createDynamoDbPoller({
     streams,
     ...(d.streamArn === undefined ? {} : { streamArn: d.streamArn }),

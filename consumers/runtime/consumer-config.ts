@@ -6,6 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../core/errors.ts';
+import {
+  type RulesSource,
+  readSharedSettings,
+  type SharedSettings,
+} from '../../core/settings/shared-settings.ts';
 import type { KafkaSaslOptions, KafkaTlsOptions } from '../kafka/connection-options.ts';
 import type { LogLevel } from './logger.ts';
 import { parseLogLevel } from './logger.ts';
@@ -45,6 +50,14 @@ export interface DynamoDbSection {
   region: string;
   /** Where a shard without a checkpoint starts. @default 'TRIM_HORIZON' */
   startPosition: 'TRIM_HORIZON' | 'LATEST';
+  /**
+   * Where shard leases and checkpoints live: `target` (lock keys and checkpoint keys in the cache
+   * target, shared by workers on any host; see consumers/dynamodb/target-lease-store.ts) or `file`
+   * (JSON files in `stateDir`, for workers on one host). @default 'target', but 'file' when the
+   * target is the in-process `engine` (its keys die with the worker, so a checkpoint there would not
+   * survive a restart and no other worker could see the leases).
+   */
+  leaseStore: 'target' | 'file';
   /** Directory of the file checkpoint/lease store. @default './.cdc-cache/dynamodb' */
   stateDir: string;
   /** Worker id for leases. @default hostname-pid */
@@ -59,10 +72,14 @@ export interface DynamoDbSection {
 
 /** The whole service config. */
 export interface ConsumerConfig {
-  /** Path of the rules config. */
-  rules?: string;
+  /** Where the rules come from (`--config`, CDC_CACHE_RULES, CDC_CACHE_CONFIG, `rules` in the file). */
+  rules?: RulesSource;
   /** Target spec (`engine`, `engine://host:port`, `valkey://…`). @default 'engine' */
   target: string;
+  /** Target AUTH and TLS, read from the same variables as the Lambda handlers. */
+  targetSettings: SharedSettings;
+  /** Warnings to log once the logger exists (deprecated spellings). */
+  warnings: string[];
   http: { port: number; host: string; enabled: boolean };
   log: { level: LogLevel };
   /** Show a progress line on a TTY. @default true */
@@ -121,11 +138,42 @@ function saslFromEnv(env: NodeJS.ProcessEnv): KafkaSaslOptions | undefined {
 }
 
 /**
+ * Where the rules come from: `--config FILE` over CDC_CACHE_RULES (inline JSON) over CDC_CACHE_CONFIG
+ * (a path) over `rules` in the consumer config file — the same variables as the Lambda handlers.
+ * A CDC_CACHE_RULES value that does not start with `{` is taken as a path, for compatibility with
+ * earlier releases, with a deprecation warning.
+ */
+export function resolveRulesSource(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv,
+  fileRules: unknown,
+  warnings: string[],
+): RulesSource | undefined {
+  if (flag !== undefined && flag !== '') return { kind: 'path', path: flag, from: '--config' };
+  const inline = env.CDC_CACHE_RULES?.trim();
+  if (inline !== undefined && inline !== '') {
+    if (inline.startsWith('{')) return { kind: 'inline', json: inline, from: 'CDC_CACHE_RULES' };
+    warnings.push(
+      `CDC_CACHE_RULES=${inline}: a path in CDC_CACHE_RULES is deprecated; set CDC_CACHE_CONFIG=${inline} instead (CDC_CACHE_RULES holds the rules as inline JSON, as for the Lambda handlers)`,
+    );
+    return { kind: 'path', path: inline, from: 'CDC_CACHE_RULES' };
+  }
+  const path = env.CDC_CACHE_CONFIG?.trim();
+  if (path !== undefined && path !== '') return { kind: 'path', path, from: 'CDC_CACHE_CONFIG' };
+  if (fileRules === undefined) return undefined;
+  if (typeof fileRules !== 'string' || fileRules === '')
+    throw new ConfigError(`rules: must be the path of the rules config, got ${JSON.stringify(fileRules)}`);
+  return { kind: 'path', path: fileRules, from: 'rules (consumer config)' };
+}
+
+/**
  * Resolves the config: `flags` (already parsed, only the ones given) over `env` over `file`.
- * Environment: CDC_CACHE_RULES, CDC_CACHE_TARGET, CDC_CACHE_HTTP_PORT, CDC_CACHE_LOG_LEVEL,
+ * Environment: CDC_CACHE_RULES (inline JSON), CDC_CACHE_CONFIG (rules path), CDC_CACHE_TARGET,
+ * CDC_CACHE_TARGET_USERNAME, CDC_CACHE_TARGET_PASSWORD, CDC_CACHE_TLS_{CA_FILE,SERVERNAME,
+ * REJECT_UNAUTHORIZED} (as for the Lambda handlers), CDC_CACHE_HTTP_PORT, CDC_CACHE_LOG_LEVEL,
  * CDC_CACHE_KAFKA_{BROKERS,GROUP_ID,TOPICS,TOPIC_PATTERN,DLQ_TOPIC,SSL,SSL_CA_FILE,SASL_MECHANISM,
  * SASL_USERNAME,SASL_PASSWORD,SASL_TOKEN}, AWS_REGION, CDC_CACHE_DYNAMODB_{ENDPOINT,STREAM_ARN,TABLE,
- * STATE_DIR,WORKER_ID,START}.
+ * STATE_DIR,WORKER_ID,START,LEASE_STORE}.
  */
 export function resolveConsumerConfig(file: Json, env: NodeJS.ProcessEnv, flags: Json = {}): ConsumerConfig {
   const fk = obj(file.kafka);
@@ -184,9 +232,18 @@ export function resolveConsumerConfig(file: Json, env: NodeJS.ProcessEnv, flags:
     'TRIM_HORIZON';
   if (start !== 'TRIM_HORIZON' && start !== 'LATEST')
     throw new ConfigError(`dynamodb.startPosition: "${start}" is not TRIM_HORIZON or LATEST`);
+  const targetSpec = pick(flags.target as string, env.CDC_CACHE_TARGET, file.target as string) ?? 'engine';
+  const leaseStore =
+    pick<string>(flags.leaseStore as string, env.CDC_CACHE_DYNAMODB_LEASE_STORE, fd.leaseStore as string) ??
+    (targetSpec === 'engine' ? 'file' : 'target');
+  if (leaseStore !== 'target' && leaseStore !== 'file')
+    throw new ConfigError(
+      `dynamodb.leaseStore: "${leaseStore}" is not target or file (--lease-store, CDC_CACHE_DYNAMODB_LEASE_STORE)`,
+    );
   const dynamodb: DynamoDbSection = {
     region: pick(env.AWS_REGION, fd.region as string) ?? 'us-east-1',
     startPosition: start,
+    leaseStore,
     stateDir:
       pick(flags.stateDir as string, env.CDC_CACHE_DYNAMODB_STATE_DIR, fd.stateDir as string) ??
       './.cdc-cache/dynamodb',
@@ -205,7 +262,9 @@ export function resolveConsumerConfig(file: Json, env: NodeJS.ProcessEnv, flags:
   opt('deadLetterFile', flags.deadLetterFile as string, fd.deadLetterFile as string);
 
   const config: ConsumerConfig = {
-    target: pick(flags.target as string, env.CDC_CACHE_TARGET, file.target as string) ?? 'engine',
+    target: targetSpec,
+    targetSettings: readSharedSettings(env),
+    warnings: [],
     http: {
       port: num(pick(flags.httpPort, env.CDC_CACHE_HTTP_PORT, fh.port) ?? 9464, 'http.port'),
       host: pick(env.CDC_CACHE_HTTP_HOST, fh.host as string) ?? '127.0.0.1',
@@ -220,7 +279,7 @@ export function resolveConsumerConfig(file: Json, env: NodeJS.ProcessEnv, flags:
     kafka,
     dynamodb,
   };
-  const rules = pick(flags.rules as string, env.CDC_CACHE_RULES, file.rules as string);
+  const rules = resolveRulesSource(flags.rules as string | undefined, env, file.rules, config.warnings);
   if (rules !== undefined) config.rules = rules;
   return config;
 }

@@ -26,6 +26,8 @@ export interface ServiceContext {
   metrics: ConsumerMetrics;
   /** The target, instrumented (apply latency, ops, errors). */
   target: CacheTarget;
+  /** The same target uninstrumented: its `engine` / `client` (for leases kept in the target). */
+  rawTarget: CacheTarget;
 }
 
 /**
@@ -62,6 +64,7 @@ export async function runService(
 ): Promise<number> {
   const logger = createJsonLogger({ level: config.log.level }, { service: name, pid: process.pid });
   const metrics = createConsumerMetrics();
+  for (const warning of config.warnings) logger.warn('config warning', { warning });
   const rawTarget = await openUntilReachable(openTarget, logger);
   const target = instrumentTarget(rawTarget, metrics);
   let worker: ServiceWorker | undefined;
@@ -83,7 +86,7 @@ export async function runService(
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   try {
-    worker = await build({ logger, metrics, target });
+    worker = await build({ logger, metrics, target, rawTarget });
     const w = worker;
     if (config.http.enabled) {
       http = await startHttpServer({

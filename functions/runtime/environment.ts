@@ -4,10 +4,9 @@
  * later one (Lambda keeps module state between invocations of a warm environment). A failed
  * initialisation is not cached: the next invocation tries again.
  */
-import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../../core/errors.ts';
 import { type CompiledConfig, compileConfig } from '../../core/rules/compile.ts';
-import { loadConfig } from '../../core/rules/load.ts';
+import { compileInlineRules, loadRules } from '../../core/settings/shared-settings.ts';
 import type { CacheTarget } from '../../core/target/cache-target.ts';
 import { createDeadLetterSink, type DeadLetterSink, type SqsLike } from './dead-letter.ts';
 import { createLogger, type Logger, type LogSink, stdoutSink } from './logger.ts';
@@ -58,19 +57,10 @@ async function loadFunctionConfig(
   settings: FunctionSettings,
   env: EnvironmentOptions['env'],
 ): Promise<CompiledConfig> {
-  if (settings.rules !== undefined) {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(settings.rules);
-    } catch (cause) {
-      throw new ConfigError(`CDC_CACHE_RULES: invalid JSON: ${(cause as Error).message}`, { cause });
-    }
-    return compileConfig(raw, 'CDC_CACHE_RULES');
-  }
+  if (settings.rules !== undefined) return compileInlineRules(settings.rules, 'CDC_CACHE_RULES');
   if (settings.configPath !== undefined) {
     const root = env?.LAMBDA_TASK_ROOT ?? process.cwd();
-    const path = isAbsolute(settings.configPath) ? settings.configPath : resolve(root, settings.configPath);
-    return loadConfig(path);
+    return loadRules({ kind: 'path', path: settings.configPath, from: 'CDC_CACHE_CONFIG' }, root);
   }
   const bundled = bundledConfig();
   if (bundled !== undefined) return compileConfig(bundled, 'bundled config');

@@ -4,24 +4,20 @@
  * of a silently misconfigured stream). See functions/README.md for the table of variables.
  */
 import { ConfigError } from '../../core/errors.ts';
+import {
+  type Env,
+  envText,
+  readSharedSettings,
+  type SharedSettings,
+} from '../../core/settings/shared-settings.ts';
 
-/** What the handlers read from the environment. */
-export interface FunctionSettings {
-  /** CDC_CACHE_RULES: the config as inline JSON (wins over CDC_CACHE_CONFIG). */
-  rules: string | undefined;
-  /** CDC_CACHE_CONFIG: path of a config file (.json, or .ts/.js next to the bundle). */
-  configPath: string | undefined;
-  /** CDC_CACHE_TARGET: `engine`, `engine://host:port`, `valkey://…`, `valkeys://…`. @default the config's `target` */
-  target: string | undefined;
-  /** CDC_CACHE_TARGET_USERNAME / CDC_CACHE_TARGET_PASSWORD: AUTH for the target. */
-  username: string | undefined;
-  password: string | undefined;
-  /** CDC_CACHE_TLS_CA_FILE: PEM bundle to trust for `valkeys://`. */
-  tlsCaFile: string | undefined;
-  /** CDC_CACHE_TLS_SERVERNAME: SNI / certificate name when it differs from the host. */
-  tlsServername: string | undefined;
-  /** CDC_CACHE_TLS_REJECT_UNAUTHORIZED=false accepts any certificate (local tests only). @default true */
-  tlsRejectUnauthorized: boolean;
+/**
+ * What the handlers read from the environment: the settings shared with the consumers
+ * (CDC_CACHE_RULES, CDC_CACHE_CONFIG, CDC_CACHE_TARGET, target AUTH and TLS; see
+ * core/settings/shared-settings.ts) plus the Lambda-only ones below. CDC_CACHE_CONFIG paths resolve
+ * against LAMBDA_TASK_ROOT; CDC_CACHE_TARGET defaults to the config's `target`.
+ */
+export interface FunctionSettings extends SharedSettings {
   /** CDC_CACHE_DEAD_LETTER: `log`, `fail`, an SQS queue URL, or a file path. @default 'log' */
   deadLetter: string;
   /** CDC_CACHE_TIME_MARGIN_MS: time kept free before the function's timeout. @default 1000 */
@@ -51,12 +47,7 @@ export const SETTINGS_DEFAULTS = {
   logLevel: 'info',
 } as const;
 
-type Env = Readonly<Record<string, string | undefined>>;
-
-function text(env: Env, name: string): string | undefined {
-  const v = env[name]?.trim();
-  return v === undefined || v === '' ? undefined : v;
-}
+const text = envText;
 
 function int(env: Env, name: string, fallback: number, min: number): number {
   const v = text(env, name);
@@ -74,19 +65,9 @@ export function readSettings(env: Env = process.env): FunctionSettings {
   const logLevel = text(env, 'CDC_CACHE_LOG_LEVEL') ?? SETTINGS_DEFAULTS.logLevel;
   if (!(LogLevels as readonly string[]).includes(logLevel))
     throw new ConfigError(`CDC_CACHE_LOG_LEVEL=${logLevel}: use one of ${LogLevels.join(', ')}`);
-  const reject = text(env, 'CDC_CACHE_TLS_REJECT_UNAUTHORIZED') ?? 'true';
-  if (reject !== 'true' && reject !== 'false')
-    throw new ConfigError(`CDC_CACHE_TLS_REJECT_UNAUTHORIZED=${reject}: use true or false`);
   const namespace = text(env, 'CDC_CACHE_METRICS_NAMESPACE') ?? SETTINGS_DEFAULTS.metricsNamespace;
   return {
-    rules: text(env, 'CDC_CACHE_RULES'),
-    configPath: text(env, 'CDC_CACHE_CONFIG'),
-    target: text(env, 'CDC_CACHE_TARGET'),
-    username: text(env, 'CDC_CACHE_TARGET_USERNAME'),
-    password: env.CDC_CACHE_TARGET_PASSWORD === '' ? undefined : env.CDC_CACHE_TARGET_PASSWORD,
-    tlsCaFile: text(env, 'CDC_CACHE_TLS_CA_FILE'),
-    tlsServername: text(env, 'CDC_CACHE_TLS_SERVERNAME'),
-    tlsRejectUnauthorized: reject === 'true',
+    ...readSharedSettings(env),
     deadLetter: text(env, 'CDC_CACHE_DEAD_LETTER') ?? SETTINGS_DEFAULTS.deadLetter,
     timeMarginMs: int(env, 'CDC_CACHE_TIME_MARGIN_MS', SETTINGS_DEFAULTS.timeMarginMs, 0),
     retryAttempts: int(env, 'CDC_CACHE_RETRY_ATTEMPTS', SETTINGS_DEFAULTS.retryAttempts, 1),

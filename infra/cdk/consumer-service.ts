@@ -1,7 +1,7 @@
 /**
  * The long-running Kafka (Debezium) consumer on ECS Fargate: the service image
- * (infra/container/Dockerfile, `cdc-cache consume kafka`), the rules written to a file at start from
- * the task definition, the target password and the Kafka SASL credentials injected from Secrets
+ * (infra/container/Dockerfile, `cdc-cache consume kafka`), the rules inline in the task definition
+ * (CDC_CACHE_RULES), the target password and the Kafka SASL credentials injected from Secrets
  * Manager, a container health check on `/livez`, a deployment circuit breaker, and step scaling on
  * consumer lag.
  *
@@ -9,8 +9,9 @@
  * `maxTasks` should not exceed the partition count of the busiest topic. A task stopping drains:
  * SIGTERM → finish the batch in flight, commit, leave the group (stopTimeout leaves room for it).
  *
- * The DynamoDB Streams poller is not run here: its leases and checkpoints live in a local directory,
- * so it is a single-task process; DynamoDB streams deploy through Lambda (StreamToHandler).
+ * The DynamoDB Streams poller is not run here; DynamoDB streams deploy through Lambda
+ * (StreamToHandler). (The poller can share shards across tasks with `--lease-store target`, leases
+ * in the cache; a construct for it is not written yet.)
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { AdjustmentType } from 'aws-cdk-lib/aws-applicationautoscaling';
@@ -35,21 +36,15 @@ export const CONSUMER_SERVICE_DEFAULTS = {
   scaleOutLag: 10_000,
   scaleInLag: 100,
   stopTimeoutSeconds: 60,
-  rulesPath: '/tmp/cdc-cache.config.json',
 } as const;
 
 /**
- * The container's start: write the rules to a file, put the ACL credentials into the target URL
- * (the generated password is URL-safe), then exec the consumer so it receives SIGTERM directly.
+ * The container's command (after the image's `ENTRYPOINT ["node", "bin/cdc-cache.ts"]`): node is
+ * PID 1 and receives SIGTERM directly. The rules travel inline in CDC_CACHE_RULES and the target
+ * AUTH in CDC_CACHE_TARGET_USERNAME / CDC_CACHE_TARGET_PASSWORD — the same variables as the Lambda
+ * handlers — so no start script writes files or rewrites the target URL.
  */
-const START_SCRIPT = (rulesPath: string) =>
-  [
-    `printf '%s' "$CDC_CACHE_RULES_JSON" > ${rulesPath}`,
-    // No ${…} here: CloudFormation would take it for a Fn::Sub placeholder. The password is
-    // alphanumeric (generated without punctuation), so it needs no escaping in the URL or for sed.
-    `if [ -n "$CDC_CACHE_TARGET_PASSWORD" ]; then export CDC_CACHE_TARGET="$(printf '%s' "$CDC_CACHE_TARGET" | sed "s|://|://$CDC_CACHE_TARGET_USERNAME:$CDC_CACHE_TARGET_PASSWORD@|")"; fi`,
-    `exec node bin/cdc-cache.ts consume kafka --config ${rulesPath} --no-progress`,
-  ].join(' && ');
+const COMMAND = ['consume', 'kafka', '--no-progress'];
 
 /** Kafka connection of the consumer. */
 export interface ConsumerKafkaProps {
@@ -83,7 +78,7 @@ export interface ConsumerServiceProps {
   readonly image: ecs.ContainerImage;
   /** Where the cache is. */
   readonly cache: CacheConnection;
-  /** The rules (written to a file in the task at start; the task definition holds them). */
+  /** The rules (inline in the task definition, CDC_CACHE_RULES). */
   readonly rules: CdcCacheConfig;
   readonly kafka: ConsumerKafkaProps;
   /** Consumer lag of the group (messages): the scaling signal and the lag alarm's metric.
@@ -151,8 +146,8 @@ export class ConsumerService extends Construct implements ec2.IConnectable {
       CDC_CACHE_KAFKA_GROUP_ID: k.groupId ?? CONSUMER_SERVICE_DEFAULTS.groupId,
       CDC_CACHE_HTTP_PORT: String(CONSUMER_SERVICE_DEFAULTS.httpPort),
       CDC_CACHE_LOG_LEVEL: 'info',
-      // The rules travel in the task definition; the entry point writes them to a file at start.
-      CDC_CACHE_RULES_JSON: JSON.stringify(props.rules),
+      // The rules travel in the task definition, inline (as for the Lambda handlers).
+      CDC_CACHE_RULES: JSON.stringify(props.rules),
     };
     if (k.topics !== undefined && k.topics.length > 0)
       environment.CDC_CACHE_KAFKA_TOPICS = k.topics.join(',');
@@ -172,12 +167,10 @@ export class ConsumerService extends Construct implements ec2.IConnectable {
       secrets.CDC_CACHE_KAFKA_SASL_PASSWORD = ecs.Secret.fromSecretsManager(k.sasl.secret, 'password');
     }
 
-    const rulesPath = CONSUMER_SERVICE_DEFAULTS.rulesPath;
     const port = CONSUMER_SERVICE_DEFAULTS.httpPort;
     this.container = this.taskDefinition.addContainer('consumer', {
       image: props.image,
-      entryPoint: ['sh', '-c'],
-      command: [START_SCRIPT(rulesPath)],
+      command: COMMAND,
       environment: { ...environment, ...props.environment },
       secrets,
       portMappings: [{ containerPort: port, name: 'metrics' }],

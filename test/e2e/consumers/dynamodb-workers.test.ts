@@ -1,10 +1,12 @@
 /**
  * E2E: DynamoDB Local writes → two `cdc-cache consume dynamodb` worker processes sharing the stream's
- * shards through file leases → the engine served over RESP. The worker holding the shard lease is
- * SIGKILLed mid-stream; the other takes the shard over when the lease expires, resumes from the
- * checkpoint, and the cache ends equal to the table (refresh rule) with nothing lost.
+ * shards through leases kept in the cache target (lock keys `__cdc:lease:{ARN:shard}` with a
+ * server-side TTL, checkpoints `__cdc:ckpt:{ARN:shard}`) → the engine served over RESP, and Valkey.
+ * The worker holding the shard lease is SIGKILLed mid-stream; the other takes the shard over when
+ * the lease expires, resumes from the checkpoint, and the cache ends equal to the table (refresh
+ * rule) with nothing lost.
  */
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -14,6 +16,7 @@ import {
   DynamoDBClient,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { Valkey } from 'iovalkey';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EngineServer, startEngineServer } from '../../../engine/server/server.ts';
 import { waitFor } from '../../integration/consumers/support.ts';
@@ -22,12 +25,14 @@ import { startWorker, type Worker } from './workers.ts';
 
 const ITEMS = Number(process.env.CDC_CACHE_E2E_DDB_ITEMS ?? 600);
 let server: EngineServer;
+let valkey: Valkey;
 let ddb: DynamoDBClient;
 const workers: Worker[] = [];
 
 beforeAll(async () => {
-  requireServices('dynamodb');
+  requireServices('dynamodb', 'valkey');
   server = await startEngineServer({ port: 0 });
+  valkey = new Valkey(serviceEnv('CDC_CACHE_VALKEY_URL').replace(/^valkey:/, 'redis:'));
   ddb = new DynamoDBClient({
     endpoint: serviceEnv('CDC_CACHE_DYNAMODB_ENDPOINT'),
     region: 'us-east-1',
@@ -39,134 +44,170 @@ afterAll(async () => {
   for (const w of workers) w.kill('SIGKILL');
   await Promise.all(workers.map((w) => w.exited));
   await server?.close();
+  valkey?.disconnect();
   ddb?.destroy();
 });
 
-function leaseOwner(stateDir: string): string | undefined {
-  for (const f of readdirSync(stateDir).filter((n) => n.endsWith('.json'))) {
-    const s = JSON.parse(readFileSync(join(stateDir, f), 'utf8')) as {
-      owner?: string;
-      expiresAt?: number;
-      finished?: boolean;
-    };
-    if (!s.finished && s.owner !== undefined && (s.expiresAt ?? 0) > Date.now()) return s.owner;
+/** A cache target the workers write to and keep their leases in, seen from the test. */
+interface Backend {
+  name: string;
+  spec: () => string;
+  get(key: string): Promise<string | null>;
+  /** Names of the lease / checkpoint keys of `table`'s stream. */
+  keys(kind: 'lease' | 'ckpt', table: string): Promise<string[]>;
+}
+
+const BACKENDS: Backend[] = [
+  {
+    name: 'engine over RESP',
+    spec: () => `engine://127.0.0.1:${server.port}`,
+    get: async (key) => server.engine.get(key),
+    keys: async (kind, table) =>
+      server.engine.keys(`__cdc:${kind}:*`).filter((k) => k.includes(`table/${table}/stream/`)),
+  },
+  {
+    name: 'Valkey',
+    spec: () => serviceEnv('CDC_CACHE_VALKEY_URL'),
+    get: (key) => valkey.get(key),
+    keys: (kind, table) => valkey.keys(`__cdc:${kind}:{*table/${table}/stream/*`),
+  },
+];
+
+/** The owner of the live lease on `table`'s unfinished shard (finished shards release theirs). */
+async function leaseOwner(b: Backend, table: string): Promise<string | undefined> {
+  for (const k of await b.keys('lease', table)) {
+    const owner = await b.get(k);
+    if (owner !== null) return owner;
   }
   return undefined;
 }
 
-describe('consume dynamodb: two workers, one killed', () => {
-  it('the survivor takes the shard over and the cache equals the table', async () => {
-    const table = `e2e_msgs_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
-    await ddb.send(
-      new CreateTableCommand({
-        TableName: table,
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-        BillingMode: 'PAY_PER_REQUEST',
-        StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
-      }),
-    );
-    const dir = mkdtempSync(join(tmpdir(), 'cdc-cache-ddb-e2e-'));
-    const rules = join(dir, 'rules.json');
-    writeFileSync(
-      rules,
-      JSON.stringify({
-        defaults: { ttl: 0 },
-        rules: [{ table, source: 'dynamodb', keys: ['msg:{pk}'], refresh: { fields: ['pk', 'n', 'text'] } }],
-      }),
-    );
-    const stateDir = join(dir, 'state');
-    const deadLetters = join(dir, 'dead-letters.jsonl');
-    const args = (id: string) => [
-      'dynamodb',
-      '--config',
-      rules,
-      '--table',
-      table,
-      '--endpoint',
-      serviceEnv('CDC_CACHE_DYNAMODB_ENDPOINT'),
-      '--target',
-      `engine://127.0.0.1:${server.port}`,
-      '--state-dir',
-      stateDir,
-      '--worker-id',
-      id,
-      '--lease-ttl-ms',
-      '3000',
-      '--dead-letter-file',
-      deadLetters,
-      '--http-port',
-      '0',
-      '--no-progress',
-    ];
-    const a = startWorker(args('worker-a'), { AWS_REGION: 'us-east-1' });
-    const b = startWorker(args('worker-b'), { AWS_REGION: 'us-east-1' });
-    workers.push(a, b);
-
-    const expected = new Map<string, { pk: string; n: number; text: string } | null>();
-    const put = async (from: number, to: number) => {
-      for (let i = from; i < to; i += 25) {
-        const items = [];
-        for (let j = i; j < Math.min(to, i + 25); j++) {
-          const pk = `p${j}`;
-          expected.set(pk, { pk, n: j, text: `v1-${j}` });
-          items.push({
-            PutRequest: { Item: { pk: { S: pk }, n: { N: String(j) }, text: { S: `v1-${j}` } } },
-          });
-        }
-        await ddb.send(new BatchWriteItemCommand({ RequestItems: { [table]: items } }));
-      }
-    };
-    const mutate = async (from: number, to: number) => {
-      for (let j = from; j < to; j++) {
-        const pk = `p${j}`;
-        if (j % 4 === 1) {
-          await ddb.send(
-            new UpdateItemCommand({
-              TableName: table,
-              Key: { pk: { S: pk } },
-              UpdateExpression: 'SET #t = :t',
-              ExpressionAttributeNames: { '#t': 'text' },
-              ExpressionAttributeValues: { ':t': { S: `v2-${j}` } },
-            }),
-          );
-          expected.set(pk, { pk, n: j, text: `v2-${j}` });
-        } else if (j % 4 === 2) {
-          await ddb.send(new DeleteItemCommand({ TableName: table, Key: { pk: { S: pk } } }));
-          expected.set(pk, null);
-        }
-      }
-    };
-    const half = Math.floor(ITEMS / 2);
-    await put(0, half);
-    await waitFor('a worker leasing the shard', () => leaseOwner(stateDir) !== undefined, 60_000);
-    await mutate(0, half);
-    await new Promise((r) => setTimeout(r, 500));
-    // Kill whoever reads the shard, mid-stream.
-    const owner = leaseOwner(stateDir)!;
-    const victim = owner === 'worker-a' ? a : b;
-    const survivor = victim === a ? b : a;
-    victim.kill('SIGKILL');
-    await put(half, ITEMS);
-    await mutate(half, ITEMS);
-
-    const matches = () => {
-      for (const [pk, row] of expected) {
-        const v = server.engine.get(`msg:${pk}`);
-        if (row === null ? v !== null : v === null || JSON.stringify(JSON.parse(v)) !== JSON.stringify(row))
-          return false;
-      }
-      return true;
-    };
-    await waitFor('the cache equal to the table', matches, 120_000, 500);
-    await waitFor(
-      'the survivor owning the shard',
-      () => leaseOwner(stateDir) === (survivor === a ? 'worker-a' : 'worker-b'),
-      30_000,
-    );
-    expect(survivor.logs.some((l) => l.msg === 'shard leased')).toBe(true);
-    expect(() => readFileSync(deadLetters, 'utf8')).toThrow(); // no dead letters: the file was never written
-    survivor.kill('SIGTERM');
-    expect(await survivor.exited).toBe(0);
+for (const backend of BACKENDS) {
+  describe(`consume dynamodb: two workers, one killed (leases in ${backend.name})`, () => {
+    it('the survivor takes the shard over and the cache equals the table', async () => {
+      await runScenario(backend);
+    });
   });
-});
+}
+
+async function runScenario(backend: Backend): Promise<void> {
+  const table = `e2e_msgs_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
+  await ddb.send(
+    new CreateTableCommand({
+      TableName: table,
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
+    }),
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'cdc-cache-ddb-e2e-'));
+  const rules = join(dir, 'rules.json');
+  writeFileSync(
+    rules,
+    JSON.stringify({
+      defaults: { ttl: 0 },
+      rules: [
+        { table, source: 'dynamodb', keys: [`msg:${table}:{pk}`], refresh: { fields: ['pk', 'n', 'text'] } },
+      ],
+    }),
+  );
+  const deadLetters = join(dir, 'dead-letters.jsonl');
+  const args = (id: string) => [
+    'dynamodb',
+    '--config',
+    rules,
+    '--table',
+    table,
+    '--endpoint',
+    serviceEnv('CDC_CACHE_DYNAMODB_ENDPOINT'),
+    '--target',
+    backend.spec(),
+    '--lease-store',
+    'target',
+    '--worker-id',
+    id,
+    '--lease-ttl-ms',
+    '3000',
+    '--dead-letter-file',
+    deadLetters,
+    '--http-port',
+    '0',
+    '--no-progress',
+  ];
+  const a = startWorker(args('worker-a'), { AWS_REGION: 'us-east-1' });
+  const b = startWorker(args('worker-b'), { AWS_REGION: 'us-east-1' });
+  workers.push(a, b);
+
+  const expected = new Map<string, { pk: string; n: number; text: string } | null>();
+  const put = async (from: number, to: number) => {
+    for (let i = from; i < to; i += 25) {
+      const items = [];
+      for (let j = i; j < Math.min(to, i + 25); j++) {
+        const pk = `p${j}`;
+        expected.set(pk, { pk, n: j, text: `v1-${j}` });
+        items.push({
+          PutRequest: { Item: { pk: { S: pk }, n: { N: String(j) }, text: { S: `v1-${j}` } } },
+        });
+      }
+      await ddb.send(new BatchWriteItemCommand({ RequestItems: { [table]: items } }));
+    }
+  };
+  const mutate = async (from: number, to: number) => {
+    for (let j = from; j < to; j++) {
+      const pk = `p${j}`;
+      if (j % 4 === 1) {
+        await ddb.send(
+          new UpdateItemCommand({
+            TableName: table,
+            Key: { pk: { S: pk } },
+            UpdateExpression: 'SET #t = :t',
+            ExpressionAttributeNames: { '#t': 'text' },
+            ExpressionAttributeValues: { ':t': { S: `v2-${j}` } },
+          }),
+        );
+        expected.set(pk, { pk, n: j, text: `v2-${j}` });
+      } else if (j % 4 === 2) {
+        await ddb.send(new DeleteItemCommand({ TableName: table, Key: { pk: { S: pk } } }));
+        expected.set(pk, null);
+      }
+    }
+  };
+  const half = Math.floor(ITEMS / 2);
+  await put(0, half);
+  await waitFor(
+    'a worker leasing the shard',
+    async () => (await leaseOwner(backend, table)) !== undefined,
+    60_000,
+  );
+  await mutate(0, half);
+  await new Promise((r) => setTimeout(r, 500));
+  // Kill whoever reads the shard, mid-stream.
+  const owner = await leaseOwner(backend, table);
+  const victim = owner === 'worker-a' ? a : b;
+  const survivor = victim === a ? b : a;
+  victim.kill('SIGKILL');
+  await put(half, ITEMS);
+  await mutate(half, ITEMS);
+
+  const matches = async () => {
+    for (const [pk, row] of expected) {
+      const v = await backend.get(`msg:${table}:${pk}`);
+      if (row === null ? v !== null : v === null || JSON.stringify(JSON.parse(v)) !== JSON.stringify(row))
+        return false;
+    }
+    return true;
+  };
+  await waitFor('the cache equal to the table', matches, 120_000, 500);
+  await waitFor(
+    'the survivor owning the shard',
+    async () => (await leaseOwner(backend, table)) === (survivor === a ? 'worker-a' : 'worker-b'),
+    30_000,
+  );
+  expect(survivor.logs.some((l) => l.msg === 'shard leased')).toBe(true);
+  // The checkpoints are in the target.
+  expect((await backend.keys('ckpt', table)).length).toBeGreaterThan(0);
+  expect(() => readFileSync(deadLetters, 'utf8')).toThrow(); // no dead letters: the file was never written
+  survivor.kill('SIGTERM');
+  expect(await survivor.exited).toBe(0);
+}

@@ -120,6 +120,84 @@ describe('consumer config', () => {
       /TRIM_HORIZON or LATEST/,
     );
     expect(() => resolveConsumerConfig({ log: { level: 'loud' } }, {})).toThrow(/log level "loud"/);
+    expect(() => resolveConsumerConfig({ rules: 42 }, {})).toThrow(
+      /rules: must be the path of the rules config/,
+    );
+    expect(() => resolveConsumerConfig({}, { CDC_CACHE_DYNAMODB_LEASE_STORE: 'disk' })).toThrow(
+      /dynamodb.leaseStore: "disk" is not target or file/,
+    );
+    expect(() => resolveConsumerConfig({}, { CDC_CACHE_TLS_REJECT_UNAUTHORIZED: 'no' })).toThrow(
+      /CDC_CACHE_TLS_REJECT_UNAUTHORIZED=no: use true or false/,
+    );
+  });
+
+  it('finds the rules as the Lambda handlers do: --config > CDC_CACHE_RULES (inline) > CDC_CACHE_CONFIG > file', () => {
+    const env = { CDC_CACHE_RULES: '{"rules":[]}', CDC_CACHE_CONFIG: 'env.json' };
+    expect(resolveConsumerConfig({ rules: 'file.json' }, env, { rules: 'flag.json' }).rules).toEqual({
+      kind: 'path',
+      path: 'flag.json',
+      from: '--config',
+    });
+    expect(resolveConsumerConfig({ rules: 'file.json' }, env).rules).toEqual({
+      kind: 'inline',
+      json: '{"rules":[]}',
+      from: 'CDC_CACHE_RULES',
+    });
+    expect(resolveConsumerConfig({ rules: 'file.json' }, { CDC_CACHE_CONFIG: 'env.json' }).rules).toEqual({
+      kind: 'path',
+      path: 'env.json',
+      from: 'CDC_CACHE_CONFIG',
+    });
+    expect(resolveConsumerConfig({ rules: 'file.json' }, {}).rules).toMatchObject({ path: 'file.json' });
+    expect(resolveConsumerConfig({}, {}).rules).toBeUndefined();
+  });
+
+  it('still takes a path in CDC_CACHE_RULES, with a deprecation warning', () => {
+    const c = resolveConsumerConfig({}, { CDC_CACHE_RULES: 'rules/cdc-cache.config.json' });
+    expect(c.rules).toEqual({ kind: 'path', path: 'rules/cdc-cache.config.json', from: 'CDC_CACHE_RULES' });
+    expect(c.warnings).toHaveLength(1);
+    expect(c.warnings[0]).toMatch(/deprecated; set CDC_CACHE_CONFIG=rules\/cdc-cache.config.json instead/);
+    expect(resolveConsumerConfig({}, { CDC_CACHE_RULES: ' {"rules":[]}' }).warnings).toEqual([]);
+  });
+
+  it('reads target AUTH and TLS from the same variables as the Lambda handlers', () => {
+    const c = resolveConsumerConfig(
+      { target: 'valkey://file:1' },
+      {
+        CDC_CACHE_TARGET: 'valkeys://env:6380',
+        CDC_CACHE_TARGET_USERNAME: 'cdc',
+        CDC_CACHE_TARGET_PASSWORD: 'secret',
+        CDC_CACHE_TLS_CA_FILE: '/ca.pem',
+        CDC_CACHE_TLS_SERVERNAME: 'cache.internal',
+      },
+    );
+    expect(c.target).toBe('valkeys://env:6380');
+    expect(c.targetSettings).toMatchObject({
+      username: 'cdc',
+      password: 'secret',
+      tlsCaFile: '/ca.pem',
+      tlsServername: 'cache.internal',
+      tlsRejectUnauthorized: true,
+    });
+    expect(resolveConsumerConfig({ target: 'valkey://file:1' }, {}).target).toBe('valkey://file:1');
+    expect(resolveConsumerConfig({}, {}).target).toBe('engine');
+  });
+
+  it('keeps DynamoDB leases in the target, except beside an in-process engine', () => {
+    expect(resolveConsumerConfig({}, {}).dynamodb.leaseStore).toBe('file');
+    expect(resolveConsumerConfig({}, { CDC_CACHE_TARGET: 'engine://h:6380' }).dynamodb.leaseStore).toBe(
+      'target',
+    );
+    expect(resolveConsumerConfig({ target: 'valkey://h:1' }, {}).dynamodb.leaseStore).toBe('target');
+    const c = resolveConsumerConfig(
+      { target: 'valkey://h:1', dynamodb: { leaseStore: 'target' } },
+      { CDC_CACHE_DYNAMODB_LEASE_STORE: 'file' },
+    );
+    expect(c.dynamodb.leaseStore).toBe('file');
+    expect(
+      resolveConsumerConfig({ dynamodb: { leaseStore: 'file' } }, {}, { leaseStore: 'target' }).dynamodb
+        .leaseStore,
+    ).toBe('target');
   });
 });
 

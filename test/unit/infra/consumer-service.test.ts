@@ -32,14 +32,13 @@ describe('ConsumerService: the Kafka consumer on Fargate', () => {
   });
   const template = Template.fromStack(stack);
 
-  it('runs `consume kafka` with the rules written at start and the Kafka/target settings in the environment', () => {
+  it('runs `consume kafka` with the rules inline and the Kafka/target settings in the environment', () => {
     const defs = template.findResources('AWS::ECS::TaskDefinition');
     const container = Object.values(defs)[0]!.Properties.ContainerDefinitions[0];
     expect(container.Image).toBe('ghcr.io/example/cdc-cache:1.0.0');
-    expect(container.EntryPoint).toEqual(['sh', '-c']);
-    expect(container.Command[0]).toMatch(
-      /exec node bin\/cdc-cache\.ts consume kafka --config \/tmp\/cdc-cache\.config\.json/,
-    );
+    // The image's entry point (node bin/cdc-cache.ts) runs as PID 1: no shell start script.
+    expect(container.EntryPoint).toBeUndefined();
+    expect(container.Command).toEqual(['consume', 'kafka', '--no-progress']);
     const env = Object.fromEntries(
       (container.Environment as { Name: string; Value: unknown }[]).map((e) => [e.Name, e.Value]),
     );
@@ -50,7 +49,7 @@ describe('ConsumerService: the Kafka consumer on Fargate', () => {
       CDC_CACHE_KAFKA_SSL: 'true',
       CDC_CACHE_KAFKA_SASL_MECHANISM: 'scram-sha-512',
       CDC_CACHE_TARGET_USERNAME: 'cdc-cache',
-      CDC_CACHE_RULES_JSON: JSON.stringify(RULES),
+      CDC_CACHE_RULES: JSON.stringify(RULES),
     });
     expect(JSON.stringify(env)).not.toMatch(/CDC_CACHE_TARGET_PASSWORD/);
   });

@@ -1,0 +1,156 @@
+/**
+ * The environment variables every cdc-cache process reads the same way — the Lambda handlers
+ * (functions/runtime/settings.ts) and the long-running consumers (consumers/runtime/consumer-config.ts):
+ *
+ * | variable | meaning |
+ * | --- | --- |
+ * | `CDC_CACHE_RULES` | the rules config as inline JSON (wins over `CDC_CACHE_CONFIG`) |
+ * | `CDC_CACHE_CONFIG` | path of a rules config file (`.json`, `.ts`, `.js`) |
+ * | `CDC_CACHE_TARGET` | `engine`, `engine://host:port`, `valkey://…`, `valkeys://…` |
+ * | `CDC_CACHE_TARGET_USERNAME` / `CDC_CACHE_TARGET_PASSWORD` | AUTH for the target (win over the URL's) |
+ * | `CDC_CACHE_TLS_CA_FILE` | PEM bundle to trust for `valkeys://` |
+ * | `CDC_CACHE_TLS_SERVERNAME` | SNI / certificate name when it differs from the host |
+ * | `CDC_CACHE_TLS_REJECT_UNAUTHORIZED` | `false` accepts any certificate (local tests only) |
+ *
+ * Also here: loading the rules from those settings, and opening the target with AUTH and TLS from
+ * them (adapters imported lazily, so a process only loads the client it uses).
+ */
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import type { ConnectionOptions } from 'node:tls';
+import { ConfigError } from '../errors.ts';
+import { type CompiledConfig, compileConfig } from '../rules/compile.ts';
+import { loadConfig } from '../rules/load.ts';
+import type { CacheTarget } from '../target/cache-target.ts';
+
+/** Settings shared by the handlers and the consumers. */
+export interface SharedSettings {
+  /** CDC_CACHE_RULES: the rules config as inline JSON (wins over CDC_CACHE_CONFIG). */
+  rules: string | undefined;
+  /** CDC_CACHE_CONFIG: path of a rules config file. */
+  configPath: string | undefined;
+  /** CDC_CACHE_TARGET: `engine`, `engine://host:port`, `valkey://…`, `valkeys://…`. */
+  target: string | undefined;
+  /** CDC_CACHE_TARGET_USERNAME / CDC_CACHE_TARGET_PASSWORD: AUTH for the target. */
+  username: string | undefined;
+  password: string | undefined;
+  /** CDC_CACHE_TLS_CA_FILE: PEM bundle to trust for `valkeys://`. */
+  tlsCaFile: string | undefined;
+  /** CDC_CACHE_TLS_SERVERNAME: SNI / certificate name when it differs from the host. */
+  tlsServername: string | undefined;
+  /** CDC_CACHE_TLS_REJECT_UNAUTHORIZED=false accepts any certificate (local tests only). @default true */
+  tlsRejectUnauthorized: boolean;
+}
+
+/** An environment to read (process.env or a test's object). */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** The trimmed value of `name`, or undefined when unset or blank. */
+export function envText(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v === undefined || v === '' ? undefined : v;
+}
+
+/** Reads and validates the shared settings from `env`. */
+export function readSharedSettings(env: Env): SharedSettings {
+  const reject = envText(env, 'CDC_CACHE_TLS_REJECT_UNAUTHORIZED') ?? 'true';
+  if (reject !== 'true' && reject !== 'false')
+    throw new ConfigError(`CDC_CACHE_TLS_REJECT_UNAUTHORIZED=${reject}: use true or false`);
+  return {
+    rules: envText(env, 'CDC_CACHE_RULES'),
+    configPath: envText(env, 'CDC_CACHE_CONFIG'),
+    target: envText(env, 'CDC_CACHE_TARGET'),
+    username: envText(env, 'CDC_CACHE_TARGET_USERNAME'),
+    password: env.CDC_CACHE_TARGET_PASSWORD === '' ? undefined : env.CDC_CACHE_TARGET_PASSWORD,
+    tlsCaFile: envText(env, 'CDC_CACHE_TLS_CA_FILE'),
+    tlsServername: envText(env, 'CDC_CACHE_TLS_SERVERNAME'),
+    tlsRejectUnauthorized: reject === 'true',
+  };
+}
+
+/** Where the rules come from: a file, or inline JSON; `from` names the flag/variable for errors. */
+export type RulesSource =
+  | { kind: 'path'; path: string; from: string }
+  | { kind: 'inline'; json: string; from: string };
+
+/** Compiles inline JSON rules; errors name `from` (e.g. `CDC_CACHE_RULES`). */
+export function compileInlineRules(json: string, from: string): CompiledConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch (cause) {
+    throw new ConfigError(`${from}: invalid JSON: ${(cause as Error).message}`, { cause });
+  }
+  return compileConfig(raw, from);
+}
+
+/** Loads `source`; a relative path resolves against `root` (default: the working directory). */
+export async function loadRules(source: RulesSource, root = process.cwd()): Promise<CompiledConfig> {
+  if (source.kind === 'inline') return compileInlineRules(source.json, source.from);
+  return loadConfig(isAbsolute(source.path) ? source.path : resolve(root, source.path));
+}
+
+/** Builds the RESP URL of an `engine://` spec with AUTH from the settings. */
+export function engineUrl(spec: string, settings: SharedSettings): string {
+  const u = new URL(spec.replace(/^engine(s?):/, 'valkey$1:'));
+  if (settings.username !== undefined) u.username = encodeURIComponent(settings.username);
+  if (settings.password !== undefined) u.password = encodeURIComponent(settings.password);
+  return u.toString();
+}
+
+/** AUTH and TLS options for the Valkey target from the settings (URL values lose to them). */
+export function valkeyAuthAndTls(
+  spec: string,
+  settings: SharedSettings,
+): { username?: string; password?: string; tls?: ConnectionOptions } {
+  const out: { username?: string; password?: string; tls?: ConnectionOptions } = {};
+  if (settings.username !== undefined) out.username = settings.username;
+  if (settings.password !== undefined) out.password = settings.password;
+  const custom =
+    settings.tlsCaFile !== undefined ||
+    settings.tlsServername !== undefined ||
+    !settings.tlsRejectUnauthorized;
+  if (/^(valkeys|rediss):\/\//.test(spec) || custom) {
+    const tls: ConnectionOptions = { rejectUnauthorized: settings.tlsRejectUnauthorized };
+    if (settings.tlsCaFile !== undefined) {
+      try {
+        tls.ca = readFileSync(settings.tlsCaFile);
+      } catch (cause) {
+        throw new ConfigError(
+          `CDC_CACHE_TLS_CA_FILE=${settings.tlsCaFile}: cannot read it: ${(cause as Error).message}`,
+          { cause },
+        );
+      }
+    }
+    if (settings.tlsServername !== undefined) tls.servername = settings.tlsServername;
+    out.tls = tls;
+  }
+  return out;
+}
+
+/**
+ * Opens the target named by `spec` with AUTH and TLS from `settings`: `engine` (in-process),
+ * `engine://host:port` (the engine over RESP), `valkey://…` / `valkeys://…` (also `redis://`,
+ * `rediss://`). `from` names where the spec came from in the error (`CDC_CACHE_TARGET`, `--target`).
+ */
+export async function openTargetWithSettings(
+  spec: string,
+  settings: SharedSettings,
+  from = 'CDC_CACHE_TARGET',
+): Promise<CacheTarget> {
+  if (spec === 'engine') {
+    const { createEngineTarget } = await import('../target/engine-target.ts');
+    return createEngineTarget();
+  }
+  if (/^engines?:\/\//.test(spec)) {
+    const { createEngineRemoteTarget } = await import('../target/engine-remote-target.ts');
+    return createEngineRemoteTarget({ url: engineUrl(spec, settings) });
+  }
+  if (/^(valkeys?|rediss?):\/\//.test(spec)) {
+    const { createValkeyTarget } = await import('../target/valkey-target.ts');
+    return createValkeyTarget({ url: spec, ...valkeyAuthAndTls(spec, settings) });
+  }
+  throw new ConfigError(
+    `${from}=${spec}: unknown target; use engine, engine://host:port, valkey://host:port or valkeys://host:port`,
+  );
+}
