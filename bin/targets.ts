@@ -1,29 +1,25 @@
 /**
  * Opens a cache target from its CLI/config spelling: `engine` (embedded), `engine://host:port`
- * (the engine over RESP), `valkey://…` / `valkeys://…` (external Valkey). Adapters are imported
- * lazily so a command only loads the client it uses.
+ * (the engine over RESP), `valkey://…` / `valkeys://…` (external Valkey). AUTH and TLS come from the
+ * same environment variables the consumers and Lambda handlers read (core/settings/shared-settings.ts:
+ * CDC_CACHE_TARGET_USERNAME/PASSWORD, CDC_CACHE_TLS_*). Adapters are imported lazily so a command
+ * only loads the client it uses.
  */
+import { openTargetWithSettings, readSharedSettings } from '../core/settings/shared-settings.ts';
 import type { CacheTarget } from '../core/target/cache-target.ts';
 import { UsageError } from './cli-error.ts';
 
-/** Creates the CacheTarget named by `spec`. */
-export async function openTarget(spec: string): Promise<CacheTarget> {
-  if (spec === 'engine') {
-    const { createEngineTarget } = await import('../core/target/engine-target.ts');
-    return createEngineTarget({});
+/** Creates the CacheTarget named by `spec` (`--target`), with AUTH/TLS from `env`. */
+export async function openTarget(
+  spec: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<CacheTarget> {
+  if (spec !== 'engine' && !/^(engines?|valkeys?|rediss?):\/\/[^/?#]+/.test(spec)) {
+    throw new UsageError(
+      `unknown target "${spec}": use engine, engine://host:port, valkey://[user:password@]host:port or valkeys://…`,
+    );
   }
-  const remote = /^engine:\/\/([^/?#]+)$/.exec(spec);
-  if (remote) {
-    const { createEngineRemoteTarget } = await import('../core/target/engine-remote-target.ts');
-    return createEngineRemoteTarget({ url: `valkey://${remote[1]}` });
-  }
-  if (/^(valkeys?|rediss?):\/\//.test(spec)) {
-    const { createValkeyTarget } = await import('../core/target/valkey-target.ts');
-    return createValkeyTarget({ url: spec });
-  }
-  throw new UsageError(
-    `unknown target "${spec}": use engine, engine://host:port, valkey://[user:password@]host:port or valkeys://…`,
-  );
+  return openTargetWithSettings(spec, readSharedSettings(env), '--target');
 }
 
 /** The target spec with any password in its URL replaced by `***`, for logs and summaries. */

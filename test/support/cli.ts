@@ -15,13 +15,13 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `cdc-cache ARGS…` with Node 24, optionally feeding `input` on stdin. Never rejects. */
-export function runCli(args: string[], input?: string): Promise<CliResult> {
+/** Runs `cdc-cache ARGS…` with Node 24, optionally feeding `input` on stdin (extra `env` on top of ours). Never rejects. */
+export function runCli(args: string[], input?: string, env?: Record<string, string>): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
       [CLI, ...args],
-      { maxBuffer: 64 << 20 },
+      { maxBuffer: 64 << 20, ...(env === undefined ? {} : { env: { ...process.env, ...env } }) },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
         resolve({ code, stdout, stderr });
