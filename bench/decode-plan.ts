@@ -1,7 +1,8 @@
 /**
  * Benchmark: decode + plan of Debezium JSON events (~650 bytes each, PostgreSQL envelope without
  * schema, as the JSON converter writes them) vs bare `JSON.parse` of the same bytes, side by side in
- * one process. Prints rates and the ratio; `--write` appends the result to bench/results/decode-plan.md.
+ * one process. Prints rates and the ratio; `--write` appends the result to bench/results/decode-plan.md;
+ * with CDC_CACHE_BENCH_JSON set it appends one result line there (bench/suite.ts, bench/run.ts).
  *
  *   node bench/decode-plan.ts [--events 200000] [--runs 5] [--write]
  */
@@ -12,6 +13,7 @@ import { decodeDebeziumText } from '../core/decode/debezium-text.ts';
 import type { ChangeEvent } from '../core/event/change-event.ts';
 import { planBatch } from '../core/plan/planner.ts';
 import { compileConfig } from '../core/rules/compile.ts';
+import { emitResult } from './suite.ts';
 
 const { values } = parseArgs({
   options: {
@@ -130,6 +132,19 @@ const table = [
   `| ${N} | ${avgBytes} | ${fmt(p)} | ${fmt(f)} | ${ratio.toFixed(2)}× |`,
 ].join('\n');
 console.log(table);
+emitResult({
+  bench: 'decode-plan',
+  metric: `Debezium decode + plan, events/s (${avgBytes} B events, batch ${BATCH})`,
+  value: f,
+  unit: 'events/s',
+  peer: 'JSON.parse of the same bytes',
+  peerValue: p,
+  ratio: median(full.map((x, i) => x / parse[i]!)),
+  better: 'higher',
+  targetRatio: 0.6,
+  samples: RUNS,
+  command: `node bench/decode-plan.ts --events ${N} --runs ${RUNS}`,
+});
 if (values.write) {
   const cmd = `node bench/decode-plan.ts --events ${N} --runs ${RUNS} --write`;
   const machine = `${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${loadavg()[0]!.toFixed(1)} at the end`;

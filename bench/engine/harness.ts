@@ -1,8 +1,8 @@
 /**
  * Benchmark plumbing: start a valkey-server and an engine server (child process with IPC, so its
  * heap can be measured) on spare loopback ports, run valkey-benchmark / valkey-cli against them, and
- * stop everything. Ports default to 16390 (Valkey) and 16391 (engine); override with
- * BENCH_VALKEY_PORT / BENCH_ENGINE_PORT.
+ * stop everything. Ports are free loopback ports picked at start; fix them with BENCH_VALKEY_PORT /
+ * BENCH_ENGINE_PORT.
  */
 import { type ChildProcess, execFile, fork, spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
@@ -45,10 +45,24 @@ function stopper(child: ChildProcess): () => Promise<void> {
     });
 }
 
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const envPort = (name: string): number | undefined =>
+  process.env[name] ? Number(process.env[name]) : undefined;
+
 /** Starts valkey-server (no persistence, one database). */
-export async function startValkeyServer(
-  port = Number(process.env.BENCH_VALKEY_PORT ?? 16390),
-): Promise<BenchServer> {
+export async function startValkeyServer(port?: number): Promise<BenchServer> {
+  port ??= envPort('BENCH_VALKEY_PORT') ?? (await freePort());
   const child = spawn(
     'valkey-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--databases', '1'],
@@ -59,9 +73,8 @@ export async function startValkeyServer(
 }
 
 /** Starts the engine server in a child Node process with --expose-gc. */
-export async function startEngineChild(
-  port = Number(process.env.BENCH_ENGINE_PORT ?? 16391),
-): Promise<BenchServer> {
+export async function startEngineChild(port?: number): Promise<BenchServer> {
+  port ??= envPort('BENCH_ENGINE_PORT') ?? (await freePort());
   const script = fileURLToPath(new URL('./engine-server.ts', import.meta.url));
   const child = fork(script, ['--port', String(port)], {
     execArgv: ['--expose-gc'],

@@ -4,13 +4,12 @@
  * over uniformly random keys. 5 interleaved rounds; the reported ratio is the median of the per-round
  * ratios (robust to load from other processes), ops/s are the medians. Not a test: no assertions.
  *
- *   node bench/engine/in-process.ts [--json]
+ *   node bench/engine/in-process.ts [--json] [--keys 1000000] [--ops 4000000] [--rounds 5]
  */
+import { parseArgs } from 'node:util';
 import { LRUCache } from 'lru-cache';
 import { createEngine } from '../../engine/index.ts';
 
-const KEYS = 1_000_000;
-const OPS = 4_000_000;
 const TTL_MS = 3_600_000;
 
 /** Result of one contender. */
@@ -19,7 +18,24 @@ export interface InProcessResult {
   opsPerSec: number;
 }
 
-function workload(): { keys: string[]; values: string[]; ops: Uint32Array; isSet: Uint8Array } {
+/** Sizes of the comparison. */
+export interface InProcessOptions {
+  /** Keys loaded before timing. @default 1_000_000 */
+  keys?: number;
+  /** Timed operations (80% get / 20% set). @default 4_000_000 */
+  ops?: number;
+  /** Interleaved rounds. @default 5 */
+  rounds?: number;
+}
+
+interface Workload {
+  keys: string[];
+  values: string[];
+  ops: Uint32Array;
+  isSet: Uint8Array;
+}
+
+function workload(KEYS: number, OPS: number): Workload {
   const keys = Array.from({ length: KEYS }, (_, i) => `k:${String(i).padStart(9, '0')}`);
   const values = Array.from({ length: 64 }, (_, i) => `${i}`.padEnd(32, 'v'));
   let seed = 42;
@@ -36,7 +52,9 @@ function workload(): { keys: string[]; values: string[]; ops: Uint32Array; isSet
   return { keys, values, ops, isSet };
 }
 
-function runEngine(w: ReturnType<typeof workload>): number {
+function runEngine(w: Workload): number {
+  const KEYS = w.keys.length;
+  const OPS = w.ops.length;
   const engine = createEngine({ activeExpire: false });
   const opts = { ttlMs: TTL_MS };
   for (let i = 0; i < KEYS; i++) engine.set(w.keys[i]!, w.values[i & 63]!, opts);
@@ -53,7 +71,9 @@ function runEngine(w: ReturnType<typeof workload>): number {
   return (OPS / ms) * 1000;
 }
 
-function runLru(w: ReturnType<typeof workload>): number {
+function runLru(w: Workload): number {
+  const KEYS = w.keys.length;
+  const OPS = w.ops.length;
   const cache = new LRUCache<string, string>({ max: KEYS * 2, ttl: TTL_MS });
   for (let i = 0; i < KEYS; i++) cache.set(w.keys[i]!, w.values[i & 63]!);
   let hits = 0;
@@ -69,12 +89,18 @@ function runLru(w: ReturnType<typeof workload>): number {
 }
 
 /** Runs the comparison; returns median ops/s of both and the median per-round ratio engine / lru-cache. */
-export function runInProcessBench(): { engine: number; lruCache: number; ratio: number } {
-  const w = workload();
+export function runInProcessBench(options: InProcessOptions = {}): {
+  engine: number;
+  lruCache: number;
+  ratio: number;
+  rounds: number;
+} {
+  const rounds = options.rounds ?? 5;
+  const w = workload(options.keys ?? 1_000_000, options.ops ?? 4_000_000);
   const engine: number[] = [];
   const lru: number[] = [];
   const ratios: number[] = [];
-  for (let round = 0; round < 5; round++) {
+  for (let round = 0; round < rounds; round++) {
     engine.push(runEngine(w));
     lru.push(runLru(w));
     ratios.push(engine[round]! / lru[round]!);
@@ -84,11 +110,24 @@ export function runInProcessBench(): { engine: number; lruCache: number; ratio: 
     engine: Math.round(median(engine)),
     lruCache: Math.round(median(lru)),
     ratio: Number(median(ratios).toFixed(2)),
+    rounds,
   };
 }
 
 if (import.meta.main) {
-  const r = runInProcessBench();
-  if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(r)}\n`);
+  const { values } = parseArgs({
+    options: {
+      json: { type: 'boolean', default: false },
+      keys: { type: 'string', default: '1000000' },
+      ops: { type: 'string', default: '4000000' },
+      rounds: { type: 'string', default: '5' },
+    },
+  });
+  const r = runInProcessBench({
+    keys: Number(values.keys),
+    ops: Number(values.ops),
+    rounds: Number(values.rounds),
+  });
+  if (values.json) process.stdout.write(`${JSON.stringify(r)}\n`);
   else process.stdout.write(`engine ${r.engine} ops/s, lru-cache ${r.lruCache} ops/s, ratio ${r.ratio}\n`);
 }

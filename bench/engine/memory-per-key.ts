@@ -24,10 +24,39 @@ export function writeLoadFile(keys: number): string {
   return file;
 }
 
-/** Runs the comparison; bytes per key for each server. */
-export async function runMemoryPerKey(
+/** Bytes per key for each server. */
+export interface MemoryResult {
+  valkey: number;
+  engine: number;
+  engineEstimate: number;
+  ratio: number;
+}
+
+/**
+ * Runs the comparison `rounds` times (fresh servers each round); returns each round's result and
+ * the medians (ratio: median of the per-round ratios).
+ */
+export async function runMemoryRounds(
   keys: number,
-): Promise<{ valkey: number; engine: number; engineEstimate: number; ratio: number }> {
+  rounds: number,
+): Promise<{ median: MemoryResult; rounds: MemoryResult[] }> {
+  const all: MemoryResult[] = [];
+  for (let i = 0; i < rounds; i++) all.push(await runMemoryPerKey(keys));
+  const med = (f: (r: MemoryResult) => number): number =>
+    [...all.map(f)].sort((a, b) => a - b)[Math.floor(all.length / 2)]!;
+  return {
+    median: {
+      valkey: med((r) => r.valkey),
+      engine: med((r) => r.engine),
+      engineEstimate: med((r) => r.engineEstimate),
+      ratio: med((r) => r.ratio),
+    },
+    rounds: all,
+  };
+}
+
+/** Runs the comparison once; bytes per key for each server. */
+export async function runMemoryPerKey(keys: number): Promise<MemoryResult> {
   const file = writeLoadFile(keys);
   const valkey = await startValkeyServer();
   let valkeyPerKey: number;

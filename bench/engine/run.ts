@@ -2,33 +2,88 @@
  * The engine benchmark suite (not tests: nothing here asserts). Runs, side by side in one run:
  * server throughput vs Valkey 8 (valkey-benchmark), memory per key vs Valkey, and in-process
  * get/set vs lru-cache; prints the results and writes them with the exact commands to
- * bench/results/engine.md.
+ * bench/results/engine.md. With CDC_CACHE_BENCH_JSON set, appends one result line per row there
+ * (bench/suite.ts; bench/run.ts runs this with --no-write and builds its own summary).
  *
- *   node bench/engine/run.ts [--requests 1000000] [--keys 1000000] [--no-write]
+ *   node bench/engine/run.ts [--requests 1000000] [--keys 1000000] [--rounds 3] \
+ *     [--inproc-keys 1000000] [--inproc-ops 4000000] [--no-write]
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { emitResult } from '../suite.ts';
 import { benchmarkArgs } from './harness.ts';
 import { runInProcessBench } from './in-process.ts';
-import { runMemoryPerKey } from './memory-per-key.ts';
+import { runMemoryRounds } from './memory-per-key.ts';
 import { runServerThroughput } from './server-throughput.ts';
 
 const { values } = parseArgs({
   options: {
     requests: { type: 'string', default: '1000000' },
     keys: { type: 'string', default: '1000000' },
+    rounds: { type: 'string', default: '3' },
+    'inproc-keys': { type: 'string', default: '1000000' },
+    'inproc-ops': { type: 'string', default: '4000000' },
     'no-write': { type: 'boolean', default: false },
   },
 });
 const requests = Number(values.requests);
 const keys = Number(values.keys);
+const rounds = Number(values.rounds);
+const inprocKeys = Number(values['inproc-keys']);
+const inprocOps = Number(values['inproc-ops']);
+const argv = process.argv.slice(2).filter((a) => a !== '--no-write');
+const command = `node bench/engine/run.ts ${argv.join(' ')}`.trim();
+const loadAtStart = os.loadavg();
 
-const throughput = await runServerThroughput(requests);
-const memory = await runMemoryPerKey(keys);
-const inProcess = runInProcessBench();
+const throughput = await runServerThroughput(requests, rounds);
+for (const r of throughput) {
+  emitResult({
+    bench: 'engine-server',
+    metric: `${r.test} rps, valkey-benchmark 50 clients${r.pipeline === 1 ? '' : `, -P ${r.pipeline}`}`,
+    value: r.engine,
+    unit: 'req/s',
+    peer: 'Valkey 8 (same valkey-benchmark)',
+    peerValue: r.valkey,
+    ratio: r.ratio,
+    better: 'higher',
+    targetRatio: r.pipeline === 1 ? 0.9 : 0.6,
+    samples: rounds,
+    command: `valkey-benchmark ${benchmarkArgs(0, requests, r.pipeline).join(' ').replace('-p 0', '-p PORT')} (via ${command})`,
+  });
+}
+const memoryRounds = await runMemoryRounds(keys, rounds);
+const memory = memoryRounds.median;
+emitResult({
+  bench: 'engine-memory',
+  metric: `bytes per key (${keys} keys, 11 B keys, 32 B values, TTL)`,
+  value: memory.engine,
+  unit: 'B/key',
+  peer: 'Valkey 8 (INFO used_memory delta)',
+  peerValue: memory.valkey,
+  ratio: memory.ratio,
+  better: 'lower',
+  targetRatio: 1,
+  samples: rounds,
+  command,
+  note: `engine's own estimate (INFO used_memory) ${memory.engineEstimate} B/key`,
+});
+const inProcess = runInProcessBench({ keys: inprocKeys, ops: inprocOps, rounds: Math.max(rounds, 5) });
+emitResult({
+  bench: 'engine-in-process',
+  metric: `get/set 80/20 ops/s (${inprocKeys} keys with TTL, ${inprocOps} ops)`,
+  value: inProcess.engine,
+  unit: 'ops/s',
+  peer: 'lru-cache (ttl)',
+  peerValue: inProcess.lruCache,
+  ratio: inProcess.ratio,
+  better: 'higher',
+  targetRatio: 2,
+  samples: inProcess.rounds,
+  command,
+});
 
 const valkeyVersion = execFileSync('valkey-server', ['--version']).toString().trim();
 const mark = (ok: boolean): string => (ok ? 'met' : 'NOT met');
@@ -37,17 +92,13 @@ const lines = [
   '',
   `Run: ${new Date().toISOString()} on ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}, ${valkeyVersion}.`,
   '',
-  'Command: `node bench/engine/run.ts' +
-    (requests !== 1_000_000 ? ` --requests ${requests}` : '') +
-    (keys !== 1_000_000 ? ` --keys ${keys}` : '') +
-    '`',
+  `Command: \`${command}\``,
   '',
   '## Server throughput (valkey-benchmark, 50 clients)',
   '',
   `Each server: \`valkey-benchmark ${benchmarkArgs(0, requests, 1).join(' ').replace('-p 0', '-p PORT')}\` and the same with \`-P 16\`;`,
-  'Valkey on 16390, the engine (bench/engine/engine-server.ts, its own process) on 16391; 3 rounds of Valkey then engine back to back; medians of rps and of the per-round ratio.',
-  `Load average at start: ${os
-    .loadavg()
+  `Valkey and the engine (bench/engine/engine-server.ts, its own process) on free loopback ports; ${rounds} rounds of Valkey then engine back to back; medians of rps and of the per-round ratio.`,
+  `Load average at start: ${loadAtStart
     .map((l) => l.toFixed(2))
     .join(' ')} (other processes on this shared machine add noise).`,
   '',
@@ -60,17 +111,17 @@ const lines = [
   '',
   '## Memory per key',
   '',
-  `${keys} keys, 11-byte keys, 32-byte values, each with PX 3600000, piped with \`valkey-cli --pipe\` into each server.`,
+  `${keys} keys, 11-byte keys, 32-byte values, each with PX 3600000, piped with \`valkey-cli --pipe\` into each server; median of ${rounds} rounds (fresh servers).`,
   'Valkey: INFO used_memory delta. Engine: server process heap + ArrayBuffers delta after a full GC.',
   '',
   '| Valkey bytes/key | engine bytes/key | engine estimate (INFO used_memory) | engine/Valkey | target |',
   '|---|---|---|---|---|',
   `| ${memory.valkey} | ${memory.engine} | ${memory.engineEstimate} | ${memory.ratio} | <= 1 (${mark(memory.ratio <= 1)}) |`,
   '',
-  '## In-process get/set (80/20, 1M keys with TTLs) vs lru-cache',
+  `## In-process get/set (80/20, ${inprocKeys} keys with TTLs, ${inprocOps} ops) vs lru-cache`,
   '',
-  'Command alone: `node bench/engine/in-process.ts`. lru-cache with `{ max: 2M, ttl: 1h }`, engine with `{ ttlMs: 1h }` sets.',
-  '5 interleaved rounds; medians of ops/s and of the per-round ratio.',
+  'Command alone: `node bench/engine/in-process.ts`. lru-cache with `{ max: 2 × keys, ttl: 1h }`, engine with `{ ttlMs: 1h }` sets.',
+  `${inProcess.rounds} interleaved rounds; medians of ops/s and of the per-round ratio.`,
   '',
   '| engine ops/s | lru-cache ops/s | ratio | target |',
   '|---|---|---|---|',

@@ -7,7 +7,10 @@
  *   node bench/lambda/cold-init.ts [--runs 15] [--target engine-server|valkey://127.0.0.1:16379] [--write]
  *
  * `engine-server` (default) starts the engine's RESP server in this process and points the
- * handlers at it (`engine://127.0.0.1:PORT`). `--write` appends the table to bench/results/lambda.md.
+ * handlers at it (`engine://127.0.0.1:PORT`). `--write` appends the table to bench/results/lambda.md;
+ * with CDC_CACHE_BENCH_JSON set, one result line per handler and metric goes there (bench/suite.ts).
+ * No peer: the issue's targets are absolute (bundle size, cold init); the warm per-batch cost with
+ * its peer is bench/lambda/per-batch.ts.
  */
 import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startEngineServer } from '../../engine/index.ts';
+import { emitResult } from '../suite.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values } = parseArgs({
@@ -77,6 +81,28 @@ try {
     for (let i = 0; i < runs; i++) samples.push(await once(bundle, EVENTS[name], target));
     if (samples.some((s) => s.failures > 0)) throw new Error(`${name}: the invocation reported failures`);
     const kb = (readFileSync(bundle).length / 1024).toFixed(1);
+    const cmd = `node bench/lambda/cold-init.ts --runs ${runs} --target ${values.target}`;
+    const med = (f: (s: Sample) => number) => median(samples.map(f));
+    emitResult({
+      bench: 'lambda-cold-init',
+      metric: `${name} handler: import + first invocation (fresh process), ms`,
+      value: med((s) => s.totalMs),
+      unit: 'ms',
+      better: 'lower',
+      target: 150,
+      samples: runs,
+      command: cmd,
+      note: `import ${med((s) => s.importMs).toFixed(1)} ms + first invoke ${med((s) => s.firstInvokeMs).toFixed(1)} ms (medians), max total ${Math.max(...samples.map((s) => s.totalMs)).toFixed(1)} ms; target ${values.target}`,
+    });
+    emitResult({
+      bench: 'lambda-cold-init',
+      metric: `${name} handler: bundle size (minified)`,
+      value: Number(kb),
+      unit: 'KB',
+      better: 'lower',
+      target: 300,
+      command: 'node functions/build.ts',
+    });
     const row = `| ${name} | ${kb} KB | ${median(samples.map((s) => s.importMs)).toFixed(1)} | ${median(samples.map((s) => s.firstInvokeMs)).toFixed(1)} | ${median(samples.map((s) => s.totalMs)).toFixed(1)} | ${Math.max(...samples.map((s) => s.totalMs)).toFixed(1)} |`;
     rows.push(row);
   }

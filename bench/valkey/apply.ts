@@ -4,13 +4,13 @@
  * process), next to `valkey-benchmark` pipelined DEL on the same keys against the same server, in
  * the same run. Beside it, the target alone: the same planned batches through `target.apply`, with
  * the server's time per op (INFO commandstats), so decode/plan cost and apply cost show apart.
- * Then the cross-process stampede: loader calls per cold key and the added wait p99.
+ * (The cross-process stampede moved to bench/stampede.ts.)
  *
- *   node bench/valkey/apply.ts [--events 300000] [--keys 50000] [--batch 10000] [--runs 3] \
- *     [--stampede-keys 10] [--write]
+ *   node bench/valkey/apply.ts [--events 300000] [--keys 50000] [--batch 10000] [--runs 3] [--write]
  *
  * It starts its own valkey-server on a free port (never the shared harness instances), so the
- * numbers are not disturbed by other tests. `--write` appends the results to bench/results/valkey.md.
+ * numbers are not disturbed by other tests. `--write` appends the results to bench/results/valkey.md;
+ * with CDC_CACHE_BENCH_JSON set, one result line per row goes there (bench/suite.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,8 +22,8 @@ import { compileConfig } from '../../core/rules/compile.ts';
 import type { CacheOp } from '../../core/target/cache-op.ts';
 import { RUNNER_DEFAULTS } from '../../core/target/valkey-runner.ts';
 import { createValkeyTarget } from '../../core/target/valkey-target.ts';
-import { runStampede } from '../../test/conformance/stampede.ts';
 import { startOwnValkey } from '../../test/integration/valkey/own-valkey.ts';
+import { emitResult, median } from '../suite.ts';
 
 const { values } = parseArgs({
   options: {
@@ -31,7 +31,6 @@ const { values } = parseArgs({
     keys: { type: 'string', default: '50000' },
     batch: { type: 'string', default: '10000' },
     runs: { type: 'string', default: '3' },
-    'stampede-keys': { type: 'string', default: '10' },
     write: { type: 'boolean', default: false },
   },
 });
@@ -39,7 +38,6 @@ const N = Number(values.events);
 const K = Number(values.keys);
 const BATCH = Number(values.batch);
 const RUNS = Number(values.runs);
-const STAMPEDE_KEYS = Number(values['stampede-keys']);
 const command = `node bench/valkey/apply.ts ${process.argv.slice(2).join(' ')}`.trim();
 
 /** valkey-benchmark's __rand_int__ spelling (12 digits), so both sides touch the same keys. */
@@ -137,25 +135,11 @@ try {
       `run ${run + 1}: replay ${Math.round(ours.at(-1)!)} events/s, target alone ${Math.round(applyOnly.at(-1)!)} ops/s (server ${serverUs.at(-1)!.toFixed(2)} µs/op), valkey-benchmark DEL ${theirs.at(-1)} rps`,
     );
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const oursMed = median(ours);
   const theirsMed = median(theirs);
   const ratio = oursMed / theirsMed;
   const aloneMed = median(applyOnly);
   const met = (x: number) => (x >= 200_000 || x / theirsMed >= 0.4 ? 'met' : 'NOT met');
-
-  // Stampede: 4 processes × 250 concurrent getOrLoad per cold key, loader 100 ms.
-  const LOADER_MS = 100;
-  const loaderCalls: number[] = [];
-  const added: number[] = [];
-  for (let k = 0; k < STAMPEDE_KEYS; k++) {
-    const r = await runStampede({ kind: 'url', url: server.url }, `stampede:${k}`, 4, 250, LOADER_MS);
-    loaderCalls.push(r.loaderCalls);
-    for (const l of r.latencies) added.push(Math.max(0, l - LOADER_MS));
-  }
-  added.sort((a, b) => a - b);
-  const p = (q: number) => added[Math.min(added.length - 1, Math.floor(q * added.length))]!;
-  const perKey = loaderCalls.reduce((a, b) => a + b, 0) / loaderCalls.length;
 
   const valkeyVersion = execFileSync('valkey-server', ['--version'], { encoding: 'utf8' }).trim();
   const report = [
@@ -178,14 +162,38 @@ try {
     `| ${RUNS} | replay (whole pipeline), events/s | ${Math.round(oursMed)} | ${Math.round(theirsMed)} | ${ratio.toFixed(2)} | ${met(oursMed)} |`,
     `| ${RUNS} | target alone, ops/s (server ${median(serverUs).toFixed(2)} µs/op) | ${Math.round(aloneMed)} | ${Math.round(theirsMed)} | ${(aloneMed / theirsMed).toFixed(2)} | ${met(aloneMed)} |`,
     '',
-    `Stampede: ${STAMPEDE_KEYS} cold keys, each hit by 4 processes × 250 concurrent getOrLoad (loader ${LOADER_MS} ms,`,
-    'waiters poll with 2→50 ms backoff). Added wait = call latency − loader time.',
-    '',
-    '| loader calls per cold key | added wait p50 | p99 | max |',
-    '| ------------------------- | -------------- | --- | --- |',
-    `| ${perKey} (per key: ${loaderCalls.join(', ')}) | ${p(0.5).toFixed(1)} ms | ${p(0.99).toFixed(1)} ms | ${added.at(-1)!.toFixed(1)} ms |`,
-    '',
   ].join('\n');
+  const peer = `valkey-benchmark -P 64 DEL, same keys and server`;
+  const jsonCommand = command.replace(/ --write\b/, '');
+  emitResult({
+    bench: 'valkey-apply',
+    metric: `replayed Debezium log → Valkey, events/s (decode + plan + fenced apply, ${K} keys)`,
+    value: oursMed,
+    unit: 'events/s',
+    peer,
+    peerValue: theirsMed,
+    ratio: median(ours.map((x, i) => x / theirs[i]!)),
+    better: 'higher',
+    target: 200_000,
+    targetRatio: 0.4,
+    samples: RUNS,
+    command: jsonCommand,
+  });
+  emitResult({
+    bench: 'valkey-apply',
+    metric: 'target alone (planned ops → target.apply), ops/s',
+    value: aloneMed,
+    unit: 'ops/s',
+    peer,
+    peerValue: theirsMed,
+    ratio: median(applyOnly.map((x, i) => x / theirs[i]!)),
+    better: 'higher',
+    target: 200_000,
+    targetRatio: 0.4,
+    samples: RUNS,
+    command: jsonCommand,
+    note: `server time per fenced op ${median(serverUs).toFixed(2)} µs (EVALSHA, INFO commandstats)`,
+  });
   console.log(`\n${report}`);
   if (values.write) appendFileSync(new URL('../results/valkey.md', import.meta.url), `${report}\n`);
 } finally {
