@@ -3,6 +3,10 @@
  * shards that are ready (parents finished), reads each leased shard with a shard reader, and
  * rescans every `rescanMs` for new shards (splits) and expired leases of dead workers. Several
  * workers with the same lease store share a stream; each shard is read by one worker at a time.
+ *
+ * No balancing: a worker takes every ready shard it can (up to `maxShards`) and keeps it, and
+ * leases are never stolen, so the first worker usually reads the whole stream and the others
+ * stand by, taking shards over when a worker stops (at once) or dies (when its leases expire).
  */
 import type { CompiledConfig } from '../../core/rules/compile.ts';
 import type { CacheTarget } from '../../core/target/cache-target.ts';
@@ -13,7 +17,7 @@ import type { Logger } from '../runtime/logger.ts';
 import type { LeaseStore } from './lease-store.ts';
 import { readyShards } from './shard-lineage.ts';
 import { type PollingOptions, readShard } from './shard-reader.ts';
-import { describeAllShards, type StreamsPort } from './streams-port.ts';
+import { describeAllShards, type StreamShard, type StreamsPort } from './streams-port.ts';
 
 /** Options of {@link createDynamoDbPoller}. */
 export interface DynamoDbPollerOptions {
@@ -89,6 +93,23 @@ export function createDynamoDbPoller(o: DynamoDbPollerOptions): DynamoDbPoller {
 
   let store: LeaseStore | undefined = typeof o.leases === 'function' ? undefined : o.leases;
 
+  /**
+   * Where a shard without a checkpoint starts: `--start` where this consumer first joins the lineage
+   * (no parent, or a parent it never finished); TRIM_HORIZON for a child of a parent it read to the
+   * end (the child's records were written after the parent closed, none may be skipped); LATEST for
+   * a child of a parent skipped at LATEST (closed before the first start).
+   */
+  async function startPositionOf(
+    shard: StreamShard,
+    finished: ReadonlySet<string>,
+    leases: LeaseStore,
+  ): Promise<'TRIM_HORIZON' | 'LATEST'> {
+    if (o.startPosition === 'TRIM_HORIZON') return 'TRIM_HORIZON';
+    const parent = shard.parentShardId;
+    if (parent === undefined || !finished.has(parent)) return 'LATEST';
+    return (await leases.checkpoint(parent)).skipped === true ? 'LATEST' : 'TRIM_HORIZON';
+  }
+
   async function scan(arn: string): Promise<void> {
     if (store === undefined)
       store = await (o.leases as (arn: string) => LeaseStore | Promise<LeaseStore>)(arn);
@@ -99,13 +120,17 @@ export function createDynamoDbPoller(o: DynamoDbPollerOptions): DynamoDbPoller {
       if (stopping || readers.size >= (o.maxShards ?? 64)) break;
       if (readers.has(shard.shardId)) continue;
       if (!(await leases.acquire(shard.shardId, o.workerId, leaseTtlMs))) continue;
+      // After the acquire, so standby workers do not read parents' checkpoints every scan. Should
+      // this throw, the lease stays ours and the next scan takes it again ("already ours").
+      const startPosition = await startPositionOf(shard, finished, leases);
       o.logger.info('shard leased', { shard: shard.shardId, parent: shard.parentShardId });
       const reader = readShard({
         streams: o.streams,
         streamArn: arn,
         shardId: shard.shardId,
         ...(o.table === undefined ? {} : { table: o.table }),
-        startPosition: o.startPosition,
+        startPosition,
+        closed: shard.endingSequenceNumber !== undefined,
         leases,
         owner: o.workerId,
         leaseTtlMs,

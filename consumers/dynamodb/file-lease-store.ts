@@ -98,6 +98,7 @@ export async function createFileLeaseStore(o: FileLeaseStoreOptions): Promise<Le
       const c: ShardCheckpoint = {};
       if (s.sequenceNumber !== undefined) c.sequenceNumber = s.sequenceNumber;
       if (s.finished) c.finished = true;
+      if (s.skipped) c.skipped = true;
       return c;
     },
     setCheckpoint: (id, owner, c) =>

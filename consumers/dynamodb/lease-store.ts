@@ -13,6 +13,12 @@ export interface ShardCheckpoint {
   sequenceNumber?: string;
   /** The shard is closed and fully acknowledged: its children may start. */
   finished?: boolean;
+  /**
+   * Set with `finished` when the shard was already closed when this consumer first reached it at
+   * `--start LATEST` and was never read (it held only the past). Its children start at LATEST too;
+   * children of a shard that was read start at TRIM_HORIZON.
+   */
+  skipped?: boolean;
 }
 
 /** Where leases and checkpoints live. */

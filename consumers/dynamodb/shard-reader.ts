@@ -34,7 +34,13 @@ export interface ShardReaderOptions {
   streamArn: string;
   shardId: string;
   table?: string;
+  /**
+   * Where to start without a checkpoint. The poller passes TRIM_HORIZON for a child of a shard that
+   * was read (whatever `--start` says), so nothing written to the child is skipped.
+   */
   startPosition: 'TRIM_HORIZON' | 'LATEST';
+  /** The shard was closed when described: at LATEST without a checkpoint it is finished unread. */
+  closed?: boolean;
   leases: LeaseStore;
   owner: string;
   leaseTtlMs: number;
@@ -80,13 +86,21 @@ export async function readShard(o: ShardReaderOptions): Promise<ShardReaderEnd> 
   };
   const cancelled = () => o.stopping() || leaseLost;
 
-  const startFromCheckpoint = async (): Promise<IteratorStart> => {
-    const cp = await o.leases.checkpoint(o.shardId);
-    return cp.sequenceNumber !== undefined
-      ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: cp.sequenceNumber }
+  const initial = await o.leases.checkpoint(o.shardId);
+  if (initial.sequenceNumber === undefined && o.startPosition === 'LATEST' && o.closed === true) {
+    // Closed before this consumer first reached it at LATEST: only the past is in it.
+    if (!(await o.leases.setCheckpoint(o.shardId, o.owner, { finished: true, skipped: true }))) {
+      log.warn('lease lost before marking the shard finished');
+      return 'lease-lost';
+    }
+    log.info('shard closed before the first start at LATEST; marked finished without reading');
+    return 'finished';
+  }
+  let start: IteratorStart =
+    initial.sequenceNumber !== undefined
+      ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: initial.sequenceNumber }
       : { type: o.startPosition };
-  };
-  let start = await startFromCheckpoint();
+  log.info('reading shard', { from: start.type, sequenceNumber: initial.sequenceNumber });
   let iterator: string | undefined;
   let idle = minIdle;
   let failures = 0;
@@ -146,7 +160,10 @@ export async function readShard(o: ShardReaderOptions): Promise<ShardReaderEnd> 
       }
       iterator = page.nextIterator;
       if (iterator === undefined) {
-        await o.leases.setCheckpoint(o.shardId, o.owner, { finished: true });
+        if (!(await o.leases.setCheckpoint(o.shardId, o.owner, { finished: true }))) {
+          log.warn('lease lost before marking the shard finished; its new holder finishes it');
+          return 'lease-lost';
+        }
         o.metrics.iteratorAgeSeconds.remove([o.shardId]);
         log.info('shard closed and fully read');
         return 'finished';

@@ -6,7 +6,8 @@
  * no ARN is known — so two streams never collide; `S` = scope, `ID` = shard id):
  * - `__cdc:lease:{S:ID}` — the lease: a lock key whose value is the owner (worker id), with a PX
  *   TTL set by the server, so expiry follows the server's clock, never a comparison of host clocks.
- * - `__cdc:ckpt:{S:ID}` — the checkpoint, a JSON string `{"sequenceNumber":"…","finished":true}`,
+ * - `__cdc:ckpt:{S:ID}` — the checkpoint, a JSON string `{"sequenceNumber":"…","finished":true}`
+ *   (`"skipped":true` too for a shard closed before a first `--start LATEST` reached it),
  *   without a TTL (it never expires; a maxmemory policy that evicts non-volatile keys, e.g.
  *   `allkeys-lru`, could evict it: the shard would then restart at the start position — replayed,
  *   never lost, since every op is idempotent).
@@ -79,6 +80,7 @@ function parseCheckpoint(text: string | null | undefined, where: string): ShardC
   const c: ShardCheckpoint = {};
   if (typeof o.sequenceNumber === 'string') c.sequenceNumber = o.sequenceNumber;
   if (o.finished === true) c.finished = true;
+  if (o.skipped === true) c.skipped = true;
   return c;
 }
 
@@ -87,6 +89,7 @@ function patch(c: ShardCheckpoint): ShardCheckpoint {
   const p: ShardCheckpoint = {};
   if (c.sequenceNumber !== undefined) p.sequenceNumber = c.sequenceNumber;
   if (c.finished) p.finished = true;
+  if (c.skipped) p.skipped = true;
   return p;
 }
 

@@ -181,8 +181,12 @@ async function runScenario(backend: Backend): Promise<void> {
     60_000,
   );
   await mutate(0, half);
-  await new Promise((r) => setTimeout(r, 500));
-  // Kill whoever reads the shard, mid-stream.
+  // Kill whoever reads the shard, mid-stream, once it has checkpointed (so the takeover must resume).
+  await waitFor(
+    'a checkpoint in the target',
+    async () => (await backend.keys('ckpt', table)).length > 0,
+    60_000,
+  );
   const owner = await leaseOwner(backend, table);
   const victim = owner === 'worker-a' ? a : b;
   const survivor = victim === a ? b : a;
@@ -205,6 +209,10 @@ async function runScenario(backend: Backend): Promise<void> {
     30_000,
   );
   expect(survivor.logs.some((l) => l.msg === 'shard leased')).toBe(true);
+  // It resumed after the victim's checkpoint rather than re-reading the shard from its start.
+  expect(survivor.logs.some((l) => l.msg === 'reading shard' && l.from === 'AFTER_SEQUENCE_NUMBER')).toBe(
+    true,
+  );
   // The checkpoints are in the target.
   expect((await backend.keys('ckpt', table)).length).toBeGreaterThan(0);
   expect(() => readFileSync(deadLetters, 'utf8')).toThrow(); // no dead letters: the file was never written

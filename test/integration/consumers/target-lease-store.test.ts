@@ -88,12 +88,16 @@ for (const t of CONFORMANCE_TARGETS) {
       expect(await s.setCheckpoint('shard-a', 'w', { finished: true })).toBe(true);
       expect(await s.setCheckpoint('shard-c', 'w', { sequenceNumber: '7', finished: true })).toBe(true);
       expect(await s.setCheckpoint('shard-b', 'w', { sequenceNumber: '5' })).toBe(true);
-      expect([...(await s.finished())].sort()).toEqual(['shard-a', 'shard-c']);
+      // A shard closed before a first start at LATEST: finished unread, and its children start at LATEST.
+      expect(await s.acquire('shard-d', 'w', SHORT_TTL_MS)).toBe(true);
+      expect(await s.setCheckpoint('shard-d', 'w', { finished: true, skipped: true })).toBe(true);
+      expect([...(await s.finished())].sort()).toEqual(['shard-a', 'shard-c', 'shard-d']);
       // Leases expire; checkpoints stay (a fresh store, as a restarted worker would open).
       const fresh = createTargetLeaseStore(target, sc);
       await waitFor('the leases to expire', () => fresh.acquire('shard-b', 'x', 10_000), 10_000, 20);
       expect(await fresh.checkpoint('shard-a')).toEqual({ sequenceNumber: '41', finished: true });
       expect(await fresh.checkpoint('shard-b')).toEqual({ sequenceNumber: '5' });
+      expect(await fresh.checkpoint('shard-d')).toEqual({ finished: true, skipped: true });
       // Another stream's keys never collide.
       const other = createTargetLeaseStore(target, scope());
       expect(await other.finished()).toEqual(new Set());
