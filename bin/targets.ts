@@ -9,7 +9,7 @@ import { openTargetWithSettings, readSharedSettings } from '../core/settings/sha
 import type { CacheTarget } from '../core/target/cache-target.ts';
 import { UsageError } from './cli-error.ts';
 
-/** Creates the CacheTarget named by `spec` (`--target`), with AUTH/TLS from `env`. */
+/** Creates the CacheTarget named by `spec` (`--target`), with AUTH/TLS from `env` (a user:password in `spec` wins). */
 export async function openTarget(
   spec: string,
   env: Readonly<Record<string, string | undefined>> = process.env,
@@ -19,7 +19,13 @@ export async function openTarget(
       `unknown target "${spec}": use engine, engine://host:port, valkey://[user:password@]host:port or valkeys://…`,
     );
   }
-  return openTargetWithSettings(spec, readSharedSettings(env), '--target');
+  const settings = readSharedSettings(env);
+  // Credentials typed into --target win over the environment's (flags before environment).
+  if (/^[a-z]+:\/\/[^/@]*@/i.test(spec)) {
+    settings.username = undefined;
+    settings.password = undefined;
+  }
+  return openTargetWithSettings(spec, settings, '--target');
 }
 
 /** The target spec with any password in its URL replaced by `***`, for logs and summaries. */

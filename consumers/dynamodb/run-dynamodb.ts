@@ -65,7 +65,9 @@ export async function buildDynamoDbWorker(
       notReadyReason: () =>
         s.streamArn === null
           ? `stream not found yet${s.lastScanError === null ? '' : `: ${s.lastScanError.message}`}`
-          : null,
+          : s.lastScanError !== null && s.leased === 0
+            ? `stream scans failing and no shard is read: ${s.lastScanError.message}`
+            : null,
     },
     progress: () => ({
       events: s.records,

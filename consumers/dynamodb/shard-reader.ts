@@ -10,6 +10,7 @@
  * without moving the checkpoint. A closed shard (no next iterator) is marked finished.
  */
 import { splitDocument } from '../../core/decode/document.ts';
+import { isRetriable } from '../../core/errors.ts';
 import { processBatch } from '../../core/pipeline/batch.ts';
 import type { CompiledConfig } from '../../core/rules/compile.ts';
 import type { CacheTarget } from '../../core/target/cache-target.ts';
@@ -79,10 +80,25 @@ export async function readShard(o: ShardReaderOptions): Promise<ShardReaderEnd> 
   const maxIdle = o.polling?.maxIdleMs ?? 2000;
   let lastRenew = Date.now();
   let leaseLost = false;
+  // Renews every ttl/3. While the lease store is unreachable (a target outage, retriable errors) the
+  // reader keeps its place and retries the renewal each keep-alive; once a whole TTL has passed
+  // without a successful renewal the lease may be someone else's, so the reader stops ('lease-lost')
+  // and the poller takes the shard again from its checkpoint when it can. Other errors escape.
   const renewIfDue = async () => {
-    if (Date.now() - lastRenew < o.leaseTtlMs / 3) return;
-    leaseLost = !(await o.leases.renew(o.shardId, o.owner, o.leaseTtlMs));
-    lastRenew = Date.now();
+    const since = Date.now() - lastRenew;
+    if (since < o.leaseTtlMs / 3) return;
+    try {
+      leaseLost = !(await o.leases.renew(o.shardId, o.owner, o.leaseTtlMs));
+      lastRenew = Date.now();
+    } catch (error) {
+      if (!isRetriable(error)) throw error;
+      if (since >= o.leaseTtlMs) {
+        log.warn('lease not renewed for a whole TTL (lease store unreachable); stopping this shard', {
+          error,
+        });
+        leaseLost = true;
+      } else log.warn('lease renewal failed; retrying', { error, sinceRenewMs: since });
+    }
   };
   const cancelled = () => o.stopping() || leaseLost;
 

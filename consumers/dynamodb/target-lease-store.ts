@@ -8,9 +8,11 @@
  *   TTL set by the server, so expiry follows the server's clock, never a comparison of host clocks.
  * - `__cdc:ckpt:{S:ID}` — the checkpoint, a JSON string `{"sequenceNumber":"…","finished":true}`
  *   (`"skipped":true` too for a shard closed before a first `--start LATEST` reached it),
- *   without a TTL (it never expires; a maxmemory policy that evicts non-volatile keys, e.g.
- *   `allkeys-lru`, could evict it: the shard would then restart at the start position — replayed,
- *   never lost, since every op is idempotent).
+ *   without a TTL (it never expires). Run the target with `noeviction` or a `volatile-*` maxmemory
+ *   policy: under `allkeys-*` a checkpoint can be evicted, and the shard then restarts at the start
+ *   position — re-applied (idempotent) with TRIM_HORIZON, but with `--start LATEST` the records
+ *   between the lost checkpoint and "now" are skipped. On the engine over RESP an evicted epoch key
+ *   makes the next holder's checkpoints fenced until its epoch catches up.
  * - `__cdc:done:{S}` — a hash whose fields are the shard ids marked finished (what `finished()`
  *   reads with one HKEYS, in a cluster too; the in-process engine keeps a JSON array string). It is written after the checkpoint; should a worker die
  *   between the two, `checkpoint()` of a finished shard adds the field again (self-repair).

@@ -7,7 +7,7 @@
  * | `CDC_CACHE_RULES` | the rules config as inline JSON (wins over `CDC_CACHE_CONFIG`) |
  * | `CDC_CACHE_CONFIG` | path of a rules config file (`.json`, `.ts`, `.js`) |
  * | `CDC_CACHE_TARGET` | `engine`, `engine://host:port`, `valkey://…`, `valkeys://…` |
- * | `CDC_CACHE_TARGET_USERNAME` / `CDC_CACHE_TARGET_PASSWORD` | AUTH for the target (win over the URL's) |
+ * | `CDC_CACHE_TARGET_USERNAME` / `CDC_CACHE_TARGET_PASSWORD` | AUTH for the target (win over the URL's; for `replay`/`verify --target`, credentials typed in the URL win) |
  * | `CDC_CACHE_TLS_CA_FILE` | PEM bundle to trust for `valkeys://` |
  * | `CDC_CACHE_TLS_SERVERNAME` | SNI / certificate name when it differs from the host |
  * | `CDC_CACHE_TLS_REJECT_UNAUTHORIZED` | `false` accepts any certificate (local tests only) |

@@ -25,6 +25,7 @@ import {
 import { createTargetLeaseStore } from '../../../consumers/dynamodb/target-lease-store.ts';
 import { createConsumerMetrics } from '../../../consumers/runtime/consumer-metrics.ts';
 import { silentLogger } from '../../../consumers/runtime/logger.ts';
+import { TargetError } from '../../../core/errors.ts';
 import { compileConfig } from '../../../core/rules/compile.ts';
 import { createEngineTarget, type EngineTarget } from '../../../core/target/engine-target.ts';
 import { waitFor } from '../../integration/consumers/support.ts';
@@ -213,5 +214,93 @@ describe('shard reader: lease gone at the end of a closed shard', () => {
     });
     expect(end).toBe('lease-lost');
     expect(await leases.checkpoint('closed')).toEqual({});
+  });
+});
+
+describe('shard reader: lease store unreachable (target outage)', () => {
+  /** The real lease store, with renewals failing (retriable, as a connection error is) on demand. */
+  function flakyRenew(inner: LeaseStore) {
+    const state = { failNext: 0, failed: 0, always: false };
+    const store: LeaseStore = {
+      ...inner,
+      async renew(shardId, owner, ttlMs) {
+        if (state.always || state.failNext > 0) {
+          state.failNext = Math.max(0, state.failNext - 1);
+          state.failed++;
+          throw new TargetError('connect ECONNREFUSED 127.0.0.1:16379');
+        }
+        return inner.renew(shardId, owner, ttlMs);
+      },
+    };
+    return { store, state };
+  }
+
+  function reader(
+    streams: StreamsPort,
+    leases: LeaseStore,
+    target: EngineTarget,
+    ttl: number,
+    stop: () => boolean,
+  ) {
+    return readShard({
+      streams,
+      streamArn: ARN,
+      shardId: 'open',
+      table: 't',
+      startPosition: 'TRIM_HORIZON',
+      leases,
+      owner: 'a',
+      leaseTtlMs: ttl,
+      limit: 100,
+      config,
+      target,
+      deadLetter: async () => {},
+      metrics: createConsumerMetrics(),
+      logger: silentLogger,
+      polling: { minIdleMs: 10, maxIdleMs: 20 },
+      stopping: stop,
+      onDone() {},
+    });
+  }
+
+  it('keeps its place while renewals fail for less than a TTL, then goes on reading', async () => {
+    const target = createEngineTarget();
+    const inner = createTargetLeaseStore(target, ARN);
+    const { store, state } = flakyRenew(inner);
+    expect(await inner.acquire('open', 'a', 60_000)).toBe(true);
+    const records = [insert('r1')];
+    const streams = fakeStream([{ shard: { shardId: 'open' }, records }]);
+    let stop = false;
+    state.failNext = 3;
+    const end = reader(streams, store, target, 60, () => stop);
+    await waitFor('three failed renewals', () => state.failed >= 3, 5000, 5);
+    records.push(insert('r2'));
+    await waitFor(
+      'r2 applied after the outage',
+      async () => (await target.get('item:r2')) !== null,
+      5000,
+      10,
+    );
+    stop = true;
+    expect(await end).toBe('stopped');
+    expect(await target.get('item:r1')).not.toBeNull();
+    const last = (records[1] as { dynamodb: { SequenceNumber: string } }).dynamodb.SequenceNumber;
+    expect(await inner.checkpoint('open')).toEqual({ sequenceNumber: last });
+  });
+
+  it('stops with lease-lost once a whole TTL passed without a renewal; the checkpoint stays where it was', async () => {
+    const target = createEngineTarget();
+    const inner = createTargetLeaseStore(target, ARN);
+    const { store, state } = flakyRenew(inner);
+    expect(await inner.acquire('open', 'a', 60_000)).toBe(true);
+    const records = [insert('s1')];
+    const streams = fakeStream([{ shard: { shardId: 'open' }, records }]);
+    const end = reader(streams, store, target, 150, () => false);
+    await waitFor('s1 applied', async () => (await target.get('item:s1')) !== null, 5000, 10);
+    const before = await inner.checkpoint('open');
+    state.always = true;
+    expect(await end).toBe('lease-lost');
+    expect(state.failed).toBeGreaterThan(0);
+    expect(await inner.checkpoint('open')).toEqual(before);
   });
 });
