@@ -16,6 +16,7 @@ Commands:
   consume kafka|dynamodb    follow Debezium topics or a DynamoDB stream (long-running)
   lambda serve              serve the Lambda Invoke API for the handlers (also: lambda kafka-source)
   record kafka|dynamodb    capture change records from Kafka or a DynamoDB stream as a JSONL change log
+  verify CHANGELOG...       check that the cache follows the database (also: verify --kafka)
   help [command]            show help
 
 Run "cdc-cache <command> --help" for a command's options.
@@ -30,6 +31,7 @@ const VERBS: Record<string, () => Promise<Verb>> = {
   consume: async () => (await import('./commands/consume.ts')).runConsume,
   lambda: async () => (await import('./commands/lambda.ts')).runLambda,
   record: async () => (await import('./commands/record.ts')).runRecord,
+  verify: async () => (await import('./commands/verify.ts')).runVerify,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -22,6 +22,7 @@ import { TargetError } from '../errors.ts';
 import { type Codec, jsonCodec } from './codec.ts';
 import type { CacheClientListener } from './events.ts';
 import type { LeaseStore, StoredEntry } from './lease-store.ts';
+import { unguardedLeaseStore } from './stores/unguarded-store.ts';
 
 /** Per-call options of getOrLoad / writeThrough (defaults come from the client). */
 export interface LoadOptions<T> {
@@ -61,6 +62,11 @@ export interface CacheClientOptions extends Omit<LoadOptions<unknown>, 'version'
   sleep?: (ms: number) => Promise<void>;
   /** First and longest poll interval while waiting on a store that cannot wake, ms. @default [2, 50] */
   pollBackoffMs?: [number, number];
+  /**
+   * TEST/DIAGNOSTIC ONLY: `false` switches leases off (plain GET → load → SET, fills never rejected;
+   * stores/unguarded-store.ts), to show what leases prevent. @default true
+   */
+  leases?: boolean;
 }
 
 /** Client defaults. */
@@ -109,7 +115,7 @@ function checkOptions(o: Resolved, where: string): void {
 
 /** Creates a cache client over `options.store`. */
 export function createCacheClient(options: CacheClientOptions): CacheClient {
-  const store = options.store;
+  const store = options.leases === false ? unguardedLeaseStore(options.store) : options.store;
   const D = CACHE_CLIENT_DEFAULTS;
   const defaults: Resolved = {
     ttlMs: options.ttlMs ?? D.ttlMs,

@@ -1,0 +1,513 @@
+/**
+ * `cdc-cache verify` — the consistency verifier (core/verify): samples changes from change logs or a
+ * live Debezium topic, reads the cache (read-only) and the source of truth (PostgreSQL or DynamoDB)
+ * at fixed delays after each change's commit, and reports "nines within N seconds" and the
+ * inconsistencies of the last window. Exit codes: 0 no inconsistent key at the last window (or in
+ * the full check), 1 some (or the work failed), 2 usage error.
+ *
+ * `pg`, `@aws-sdk/client-dynamodb` and `kafkajs` are imported only when the options need them, with
+ * an error naming the package to install when one is missing.
+ */
+import { parseArgs } from 'node:util';
+import { readChangeLog } from '../../core/changelog/read.ts';
+import {
+  type DecodeOptions,
+  decodeDocument,
+  type SourceHint,
+  SourceHints,
+} from '../../core/decode/document.ts';
+import type { ChangeEvent } from '../../core/event/change-event.ts';
+import { loadConfig } from '../../core/rules/load.ts';
+import type { CacheTarget } from '../../core/target/cache-target.ts';
+import {
+  createVerifier,
+  dynamodbTruth,
+  type ExpectSpec,
+  formatReport,
+  parseDuration,
+  parseWindows,
+  postgresTruth,
+  reportToJson,
+  type TruthSource,
+  type VerifyReport,
+  verifyFull,
+} from '../../core/verify/index.ts';
+import { isSampled, rowIdentity } from '../../core/verify/sampling.ts';
+import { UsageError, writeOut } from '../cli-error.ts';
+import { openTarget } from '../targets.ts';
+
+/** Help text for `verify`. */
+export const VERIFY_USAGE = `cdc-cache verify CHANGELOG... --config FILE --target URL (--pg URL | --dynamodb-endpoint URL) [options]
+cdc-cache verify --kafka BROKERS --topic TOPIC... --config FILE --target URL (--pg URL | …) [options]
+cdc-cache verify --dynamodb-stream TABLE --dynamodb-endpoint URL --config FILE --target URL [options]
+  Checks that the cache follows the database: samples changes (by row-key hash, so every change of
+  a sampled row is followed), reads the cache (GET only) and the source of truth, and reports the
+  share of changes the cache reflected within each window ("nines within N seconds") and every
+  inconsistent key of the last window. Exit code 0: none inconsistent; 1: some (or a failure).
+  Change logs are checked once, after reading them (full mode: every row they touch, newest change);
+  a live topic is sampled for --duration, then each change is checked at every window.
+  --config FILE          the rules the pipeline uses (cdc-cache.config.json / .ts)
+  --target URL           the cache: engine://host:port, valkey://…, valkeys://… (read-only)
+  --pg URL               PostgreSQL source of truth (needs the npm package "pg")
+  --dynamodb-endpoint URL, --region R   DynamoDB source of truth (needs "@aws-sdk/client-dynamodb";
+                         without --dynamodb-endpoint, --dynamodb uses the default AWS endpoint)
+  --kafka BROKERS        host:port[,host:port] of a live Debezium topic (needs "kafkajs"); the
+                         verifier reads with its own group (--group, default cdc-cache-verify-PID-TIME),
+                         from the newest offset, and never commits
+  --topic TOPIC          topic to follow (repeatable)
+  --dynamodb-stream TABLE  follow the table's DynamoDB stream live (from its newest records; needs
+                         "@aws-sdk/client-dynamodb-streams"; endpoint/region as for --dynamodb-endpoint)
+  --duration D           how long to sample a live topic (default 60s; Ctrl-C stops early)
+  --sample F             fraction of rows followed, 0..1 (default 0.01 live, 1 for change logs)
+  --windows LIST         check delays after each commit (default 1s,5s,30s)
+  --rate N               most reads per second, cache and database together (default 100)
+  --max-pending N        most changes awaiting checks; the oldest is dropped beyond it (default 100000)
+  --expect FIELDS|*      what the app's loader stores under invalidate keys: these fields of the row
+                         (comma-separated, in order) or the whole row (*); default: not checked
+  --full                 live topic: after --duration, check every sampled row once (like change logs)
+  --json                 print the report as one JSON object
+  --source, --table      decoding hints, as for decode`;
+
+/** Runs `verify`; returns the exit code. */
+export async function runVerify(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      target: { type: 'string' },
+      pg: { type: 'string' },
+      dynamodb: { type: 'boolean', default: false },
+      'dynamodb-endpoint': { type: 'string' },
+      region: { type: 'string' },
+      kafka: { type: 'string' },
+      'dynamodb-stream': { type: 'string' },
+      topic: { type: 'string', multiple: true },
+      group: { type: 'string' },
+      duration: { type: 'string', default: '60s' },
+      sample: { type: 'string' },
+      windows: { type: 'string', default: '1s,5s,30s' },
+      rate: { type: 'string', default: '100' },
+      'max-pending': { type: 'string', default: '100000' },
+      'max-inconsistencies': { type: 'string', default: '100' },
+      expect: { type: 'string' },
+      full: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      source: { type: 'string', default: 'auto' },
+      table: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    await writeOut(`${VERIFY_USAGE}\n`);
+    return 0;
+  }
+  const stream = values['dynamodb-stream'];
+  if (values.kafka !== undefined && stream !== undefined)
+    throw new UsageError('give one live source: --kafka BROKERS or --dynamodb-stream TABLE');
+  const live = values.kafka !== undefined || stream !== undefined;
+  if (live === positionals.length > 0)
+    throw new UsageError(
+      'verify needs change log files, or a live source: --kafka BROKERS --topic TOPIC, or --dynamodb-stream TABLE (not both)',
+    );
+  if (values.kafka !== undefined && (values.topic ?? []).length === 0)
+    throw new UsageError('--kafka needs at least one --topic');
+  if (values.config === undefined)
+    throw new UsageError('verify needs --config FILE (the rules the pipeline uses)');
+  if (values.target === undefined) throw new UsageError('verify needs --target URL (the cache to check)');
+  const dynamo = values.dynamodb || values['dynamodb-endpoint'] !== undefined;
+  if ((values.pg !== undefined) === dynamo)
+    throw new UsageError(
+      'verify needs one source of truth: --pg URL or --dynamodb-endpoint URL (--dynamodb)',
+    );
+  if (!(SourceHints as readonly string[]).includes(values.source))
+    throw new UsageError(`--source must be one of ${SourceHints.join(', ')}`);
+  const num = (name: string, text: string, ok: (n: number) => boolean, what: string): number => {
+    const n = Number(text);
+    if (!ok(n)) throw new UsageError(`--${name} must be ${what}, got "${text}"`);
+    return n;
+  };
+  const sample = num(
+    'sample',
+    values.sample ?? (live ? '0.01' : '1'),
+    (n) => n >= 0 && n <= 1,
+    'a fraction in [0, 1]',
+  );
+  const rate = num(
+    'rate',
+    values.rate,
+    (n) => n > 0 && Number.isFinite(n),
+    'a positive number of reads per second',
+  );
+  const maxPending = num(
+    'max-pending',
+    values['max-pending'],
+    (n) => Number.isInteger(n) && n > 0,
+    'a positive integer',
+  );
+  const maxInconsistencies = num(
+    'max-inconsistencies',
+    values['max-inconsistencies'],
+    (n) => Number.isInteger(n) && n >= 0,
+    'an integer >= 0',
+  );
+  let windowsMs: number[];
+  let durationMs: number;
+  try {
+    windowsMs = parseWindows(values.windows);
+    durationMs = parseDuration(values.duration);
+  } catch (error) {
+    throw new UsageError(`--windows/--duration: ${(error as Error).message}`);
+  }
+  const expect: ExpectSpec | undefined =
+    values.expect === undefined
+      ? undefined
+      : values.expect === '*'
+        ? { row: true }
+        : {
+            fields: values.expect
+              .split(',')
+              .map((f) => f.trim())
+              .filter((f) => f !== ''),
+          };
+  if (expect !== undefined && 'fields' in expect && expect.fields.length === 0)
+    throw new UsageError('--expect needs field names (id,name,…) or * for the whole row');
+  const decode: DecodeOptions = { source: values.source as SourceHint };
+  if (values.table !== undefined) decode.table = values.table;
+
+  const config = await loadConfig(values.config);
+  for (const w of config.warnings) process.stderr.write(`warning: ${w}\n`);
+  const truth =
+    values.pg !== undefined
+      ? await openPostgres(values.pg)
+      : await openDynamo(values['dynamodb-endpoint'], values.region);
+  let target: CacheTarget | undefined;
+  try {
+    target = await openTarget(values.target);
+    let report: VerifyReport;
+    if (!live) {
+      const events = await readEvents(positionals, decode);
+      report = await verifyFull(events, {
+        config,
+        target,
+        truth,
+        expect,
+        ratePerSec: rate,
+        maxInconsistencies,
+      });
+    } else {
+      const verifier = createVerifier({
+        config,
+        target,
+        truth,
+        expect,
+        sample,
+        windowsMs,
+        ratePerSec: rate,
+        maxPending,
+        maxInconsistencies,
+      });
+      const seen: ChangeEvent[] = [];
+      const observe = (e: ChangeEvent) => {
+        verifier.observe(e);
+        if (values.full) seen.push(e);
+      };
+      if (stream !== undefined)
+        await followDynamoDbStream(
+          stream,
+          values['dynamodb-endpoint'],
+          values.region,
+          durationMs,
+          observe,
+          () => verifier.runDue(),
+        );
+      else
+        await followKafka(values.kafka!, values.topic!, values.group, durationMs, decode, observe, () =>
+          verifier.runDue(),
+        );
+      if (values.full) {
+        const followed = seen.filter((e) => verifierSamples(e, sample));
+        report = await verifyFull(followed, {
+          config,
+          target,
+          truth,
+          expect,
+          ratePerSec: rate,
+          maxInconsistencies,
+        });
+      } else {
+        await verifier.drain(Date.now() + windowsMs.at(-1)! + 5000);
+        report = verifier.report();
+      }
+    }
+    await writeOut(values.json ? `${reportToJson(report)}\n` : formatReport(report));
+    return report.staleKeys > 0 ? 1 : 0;
+  } finally {
+    await target?.close();
+    await truth.close();
+  }
+}
+
+function verifierSamples(e: ChangeEvent, fraction: number): boolean {
+  return fraction >= 1 || (e.key !== null && isSampledEvent(e, fraction));
+}
+
+function isSampledEvent(e: ChangeEvent, fraction: number): boolean {
+  const id = rowIdentity(e);
+  return id !== null && isSampled(id, fraction);
+}
+
+/** Reads change logs into events; a bad line fails with its file:line (change logs are evidence). */
+async function readEvents(files: string[], decode: DecodeOptions): Promise<ChangeEvent[]> {
+  const out: ChangeEvent[] = [];
+  for (const file of files) {
+    for await (const line of readChangeLog(file, decode)) {
+      if (line.error !== undefined) throw line.error;
+      for (const r of line.records) {
+        const e = r.decode();
+        if (e !== null) out.push(e);
+      }
+    }
+  }
+  return out;
+}
+
+async function lazy<T>(name: string, load: () => Promise<T>, flag: string): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND')
+      throw new UsageError(`${flag} needs the npm package "${name}": run npm install ${name}`);
+    throw error;
+  }
+}
+
+async function openPostgres(url: string): Promise<TruthSource> {
+  const pg = await lazy('pg', () => import('pg'), '--pg');
+  const pool = new pg.default.Pool({ connectionString: url, max: 4 });
+  pool.on('error', () => {});
+  try {
+    await pool.query('SELECT 1');
+  } catch (error) {
+    await pool.end();
+    throw new Error(
+      `--pg ${url.replace(/\/\/[^@/]*@/, '//***@')}: cannot connect: ${(error as Error).message}`,
+    );
+  }
+  return postgresTruth(
+    async (text, params) =>
+      (await pool.query({ text, values: [...params], rowMode: 'array' })).rows.map((r: unknown[]) => r[0]),
+    () => pool.end(),
+  );
+}
+
+async function openDynamo(endpoint: string | undefined, region: string | undefined): Promise<TruthSource> {
+  const ddb = await lazy('@aws-sdk/client-dynamodb', () => import('@aws-sdk/client-dynamodb'), '--dynamodb');
+  const client = new ddb.DynamoDBClient({
+    ...(endpoint === undefined ? {} : { endpoint }),
+    region: region ?? process.env.AWS_REGION ?? 'us-east-1',
+  });
+  return dynamodbTruth(
+    async (table, key) =>
+      (
+        await client.send(
+          new ddb.GetItemCommand({ TableName: table, Key: key as never, ConsistentRead: true }),
+        )
+      ).Item as Record<string, unknown> | undefined,
+    async () => client.destroy(),
+  );
+}
+
+/** Follows topics from their newest offsets with a group of its own, never committing. */
+async function followKafka(
+  brokers: string,
+  topics: string[],
+  group: string | undefined,
+  durationMs: number,
+  decode: DecodeOptions,
+  observe: (e: ChangeEvent) => void,
+  tick: () => Promise<void>,
+): Promise<void> {
+  const { Kafka, logLevel } = await lazy('kafkajs', () => import('kafkajs'), '--kafka');
+  // The consumers' kafkajs client module fixes a kafkajs timer bug on import (when it carries the fix).
+  const client = (await import('../../consumers/kafka/kafkajs-client.ts')) as {
+    patchKafkajsRequestQueue?: () => boolean;
+  };
+  client.patchKafkajsRequestQueue?.();
+  const kafka = new Kafka({
+    brokers: brokers.split(','),
+    clientId: 'cdc-cache-verify',
+    logLevel: logLevel.NOTHING,
+  });
+  const consumer = kafka.consumer({ groupId: group ?? `cdc-cache-verify-${process.pid}-${Date.now()}` });
+  let undecodable = 0;
+  await consumer.connect();
+  try {
+    for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: false });
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ topic, partition, message }) => {
+        if (message.value === null) return;
+        const keyText = message.key?.toString('utf8');
+        let key = 'null';
+        if (keyText !== undefined) {
+          try {
+            JSON.parse(keyText);
+            key = keyText;
+          } catch {
+            key = JSON.stringify(keyText);
+          }
+        }
+        const line = `{"topic":${JSON.stringify(topic)},"partition":${partition},"offset":${message.offset},"key":${key},"value":${message.value.toString('utf8')}}`;
+        try {
+          for (const e of decodeDocument(line, decode)) observe(e);
+        } catch {
+          undecodable++; // not ours to dead-letter: the pipeline does; the verifier only samples
+        }
+      },
+    });
+    let stopped = false;
+    const stop = () => {
+      stopped = true;
+    };
+    process.once('SIGINT', stop).once('SIGTERM', stop);
+    const until = Date.now() + durationMs;
+    while (!stopped && Date.now() < until) {
+      await tick();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    process.off('SIGINT', stop).off('SIGTERM', stop);
+  } finally {
+    await consumer.disconnect();
+  }
+  if (undecodable > 0)
+    process.stderr.write(`verify: ${undecodable} records could not be decoded (skipped)\n`);
+}
+
+/** Sleeps `ms`. */
+async function pause(ms: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * Follows a table's DynamoDB stream from its newest records (LATEST on the shards open at start,
+ * TRIM_HORIZON on shards that appear later), read-only: no leases, no checkpoints.
+ */
+async function followDynamoDbStream(
+  table: string,
+  endpoint: string | undefined,
+  region: string | undefined,
+  durationMs: number,
+  observe: (e: ChangeEvent) => void,
+  tick: () => Promise<void>,
+): Promise<void> {
+  const ddb = await lazy(
+    '@aws-sdk/client-dynamodb',
+    () => import('@aws-sdk/client-dynamodb'),
+    '--dynamodb-stream',
+  );
+  const sdk = await lazy(
+    '@aws-sdk/client-dynamodb-streams',
+    () => import('@aws-sdk/client-dynamodb-streams'),
+    '--dynamodb-stream',
+  );
+  const { dynamoDbRecordToJson } = await import('../../consumers/record/capture.ts');
+  const config = {
+    ...(endpoint === undefined ? {} : { endpoint }),
+    region: region ?? process.env.AWS_REGION ?? 'us-east-1',
+  };
+  const db = new ddb.DynamoDBClient(config);
+  const streams = new sdk.DynamoDBStreamsClient(config);
+  let undecodable = 0;
+  try {
+    const described = await db.send(new ddb.DescribeTableCommand({ TableName: table }));
+    const arn = described.Table?.LatestStreamArn;
+    if (arn === undefined)
+      throw new Error(
+        `--dynamodb-stream ${table}: the table has no stream (enable one with NEW_AND_OLD_IMAGES or NEW_IMAGE)`,
+      );
+    const iterators = new Map<string, string | undefined>();
+    const lastSeq = new Map<string, string>();
+    const closed = new Set<string>();
+    let first = true;
+    let lastScan = 0;
+    const iteratorFor = async (shard: string, latest: boolean) =>
+      (
+        await streams.send(
+          new sdk.GetShardIteratorCommand({
+            StreamArn: arn,
+            ShardId: shard,
+            ...(lastSeq.has(shard)
+              ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: lastSeq.get(shard)! }
+              : { ShardIteratorType: latest ? 'LATEST' : 'TRIM_HORIZON' }),
+          }),
+        )
+      ).ShardIterator;
+    let stopped = false;
+    const stop = () => {
+      stopped = true;
+    };
+    process.once('SIGINT', stop).once('SIGTERM', stop);
+    const until = Date.now() + durationMs;
+    while (!stopped && Date.now() < until) {
+      try {
+        if (Date.now() - lastScan > 5000) {
+          lastScan = Date.now();
+          let start: string | undefined;
+          do {
+            const d = await streams.send(
+              new sdk.DescribeStreamCommand({
+                StreamArn: arn,
+                ...(start === undefined ? {} : { ExclusiveStartShardId: start }),
+              }),
+            );
+            for (const shard of d.StreamDescription?.Shards ?? []) {
+              const id = shard.ShardId!;
+              if (iterators.has(id) || closed.has(id)) continue;
+              // Shards open at start: from now on. Closed ones at start: already history, skipped.
+              if (first && shard.SequenceNumberRange?.EndingSequenceNumber !== undefined) {
+                closed.add(id);
+                continue;
+              }
+              iterators.set(id, await iteratorFor(id, first));
+            }
+            start = d.StreamDescription?.LastEvaluatedShardId;
+          } while (start !== undefined);
+          first = false;
+        }
+        for (const [shard, iterator] of iterators) {
+          if (closed.has(shard)) continue;
+          const got = await streams.send(
+            new sdk.GetRecordsCommand({ ShardIterator: iterator ?? (await iteratorFor(shard, false)) }),
+          );
+          iterators.set(shard, got.NextShardIterator);
+          if (got.NextShardIterator === undefined) closed.add(shard);
+          for (const r of got.Records ?? []) {
+            lastSeq.set(shard, r.dynamodb?.SequenceNumber ?? '');
+            try {
+              for (const e of decodeDocument(JSON.stringify(dynamoDbRecordToJson(r)), {
+                source: 'dynamodb',
+                table,
+              }))
+                observe(e);
+            } catch {
+              undecodable++;
+            }
+          }
+        }
+      } catch (error) {
+        if (first) throw error; // cannot even start: report it
+        process.stderr.write(`verify: ${table} stream: ${(error as Error).message} (retrying)\n`);
+        for (const shard of iterators.keys()) iterators.set(shard, undefined);
+      }
+      await tick();
+      await pause(200);
+    }
+    process.off('SIGINT', stop).off('SIGTERM', stop);
+  } finally {
+    db.destroy();
+    streams.destroy();
+  }
+  if (undecodable > 0)
+    process.stderr.write(`verify: ${undecodable} records could not be decoded (skipped)\n`);
+}
