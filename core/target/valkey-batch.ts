@@ -23,7 +23,7 @@ import type { InvalidateOp, RefreshOp } from './cache-op.ts';
 import type { OpResult } from './cache-target.ts';
 import { keySlot } from './slots.ts';
 import type { ValkeyClient } from './valkey-connection.ts';
-import { isReserved, leaseKey, RESERVED_PREFIX, versionKey } from './valkey-keys.ts';
+import { isReserved, RESERVED_PREFIX, siblingTag } from './valkey-keys.ts';
 import { loadScripts, type RunnerLimits, resolveLimits, runPool, toTargetError } from './valkey-runner.ts';
 import { APPLY } from './valkey-scripts.ts';
 
@@ -125,15 +125,18 @@ export class KeyOpApplier {
         open.set(slot, c);
       }
       c.at.push(i);
-      c.keys.push(key, versionKey(key), leaseKey(key));
+      c.keys.push(key);
+      // Siblings are named by the script; a key with braces passes its slot tag (upper-case kind).
+      const tag = siblingTag(key);
+      if (tag !== null) c.args.push(tag);
       if (op.kind === 'refresh') {
-        c.kinds += 'r';
+        c.kinds += tag === null ? 'r' : 'R';
         c.args.push(version, String(Math.max(0, Math.trunc(op.ttlMs))), op.value);
-        c.bytes += 3 * key.length + version.length + op.value.length + 40;
+        c.bytes += key.length + version.length + op.value.length + 40;
       } else {
-        c.kinds += 'i';
+        c.kinds += tag === null ? 'i' : 'I';
         c.args.push(version);
-        c.bytes += 3 * key.length + version.length + 30;
+        c.bytes += key.length + version.length + 30;
       }
       if (c.at.length >= maxOpsPerScript || c.bytes >= maxBytesPerScript) close(slot, c);
     }

@@ -28,6 +28,14 @@ export function siblingKey(key: string, kind: SiblingKind): string {
   return `${RESERVED_PREFIX}${kind}x:{${slotTag(keySlot(key))}}${key}`;
 }
 
+/**
+ * The slot tag in the sibling names of `key` (`__cdc:vx:{tag}key`), or null for a key without braces
+ * (siblings `__cdc:v:{key}`). What the APPLY script (valkey-scripts.ts) needs to name the siblings.
+ */
+export function siblingTag(key: string): string | null {
+  return isPlain(key) ? null : slotTag(keySlot(key));
+}
+
 /** The version sibling of `key`. */
 export function versionKey(key: string): string {
   return siblingKey(key, 'v');

@@ -31,6 +31,7 @@ import {
   ScriptRunner,
   toTargetError,
 } from './valkey-runner.ts';
+import { applyUnfenced } from './valkey-unfenced.ts';
 
 /** Options of {@link createValkeyTarget}. */
 export interface ValkeyTargetOptions extends ValkeyConnectionOptions, RunnerLimits {
@@ -38,6 +39,11 @@ export interface ValkeyTargetOptions extends ValkeyConnectionOptions, RunnerLimi
   tombstoneTtlMs?: number;
   /** SCAN page size for prefix invalidation and dumps. @default 1000 */
   scanCount?: number;
+  /**
+   * TEST/DIAGNOSTIC ONLY: `false` applies refresh/invalidate unconditionally (plain SET/DEL, no
+   * version fence, no tombstone; valkey-unfenced.ts), to show what fencing prevents. @default true
+   */
+  fencing?: boolean;
 }
 
 /** A CacheTarget over Valkey; `run` and `client` serve the app-side cache client. */
@@ -121,6 +127,7 @@ export async function createValkeyTarget(options: ValkeyTargetOptions): Promise<
     client: conn.client,
     run: (calls) => runner.run(calls),
     async apply(ops) {
+      if (options.fencing === false) return applyUnfenced(conn.client, ops);
       const results: OpResult[] = new Array(ops.length);
       // A prefix op is a barrier: key ops before it complete first, key ops after it start after.
       let start = 0;

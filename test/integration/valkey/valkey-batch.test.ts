@@ -5,9 +5,10 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRetriable } from '../../../core/errors.ts';
+import { versionSortKey } from '../../../core/event/version.ts';
 import type { CacheOp } from '../../../core/target/cache-op.ts';
 import type { OpResult } from '../../../core/target/cache-target.ts';
-import { versionKey } from '../../../core/target/valkey-keys.ts';
+import { leaseKey, versionKey } from '../../../core/target/valkey-keys.ts';
 import { createValkeyTarget, type ValkeyTarget } from '../../../core/target/valkey-target.ts';
 import { valkeyServices } from '../../conformance/services.ts';
 import { requireServices } from '../../setup/require-services.ts';
@@ -68,6 +69,32 @@ describe('batched apply on a private server', () => {
     const again = await target.apply(ops);
     expect(again.slice(0, 40).every((r) => r.ok && r.outcome === 'fenced')).toBe(true);
     expect(await target.dump()).toEqual(dump);
+  });
+
+  it('names the version and lease siblings exactly as valkey-keys.ts does (plain, hash-tagged, stray brace)', async () => {
+    // APPLY gets only the data key and builds the sibling names itself; the one-op scripts (fills,
+    // leases) get them from siblingKey(). Both must name the same keys.
+    const keys = ['sib:plain:1', '{sib:tag}:2', 'sib:stray}:3'];
+    for (const k of keys) await target.client.set(leaseKey(k), 'token');
+    const ops: CacheOp[] = keys.map((key) => ({
+      kind: 'refresh',
+      key,
+      value: 'v',
+      ttlMs: 60_000,
+      version: '7',
+    }));
+    expect(await target.apply(ops)).toEqual(keys.map(() => APPLIED));
+    for (const k of keys) {
+      expect(await target.client.get(versionKey(k))).toBe(versionSortKey('7'));
+      expect(await target.client.exists(leaseKey(k))).toBe(0); // the refresh cancelled the lease
+    }
+    expect(await target.apply(keys.map((key) => ({ kind: 'invalidate', key, version: '8' })))).toEqual(
+      keys.map(() => APPLIED),
+    );
+    for (const k of keys) {
+      expect(await target.client.exists(k)).toBe(0);
+      expect(await target.client.get(versionKey(k))).toBe(versionSortKey('8')); // the tombstone
+    }
   });
 
   it('sends a value bigger than maxBytesPerScript in a call of its own', async () => {
