@@ -16,7 +16,7 @@
  * switches (`fencing: false` target, `leases: false` client) finds stale keys.
  *
  * Size: CDC_CACHE_CONSISTENCY_MS (default 8000) of writes per run. The report is printed and
- * appended to bench/results/consistency.md.
+ * appended to bench/results/consistency.md (with CDC_CACHE_WRITE_RESULTS=1).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';

@@ -43,9 +43,13 @@ export function prng(seed: number): () => number {
   };
 }
 
-/** Prints a results section and appends it to bench/results/consistency.md. */
+/**
+ * Prints a results section; with CDC_CACHE_WRITE_RESULTS=1 also appends it to
+ * bench/results/consistency.md (so ordinary and CI runs leave the tree clean).
+ */
 export function appendResults(text: string): void {
   process.stdout.write(`\n${text}\n`);
+  if (process.env.CDC_CACHE_WRITE_RESULTS !== '1') return;
   if (!existsSync(RESULTS))
     writeFileSync(
       RESULTS,
