@@ -38,6 +38,7 @@ publication.name=cdc_pub
 publication.autocreate.mode=disabled
 schema.include.list=public
 snapshot.mode=initial
+poll.interval.ms=50
 key.converter=org.apache.kafka.connect.json.JsonConverter
 key.converter.schemas.enable=$4
 value.converter=org.apache.kafka.connect.json.JsonConverter

@@ -50,7 +50,9 @@ wal_level = logical
 max_wal_senders = 10
 max_replication_slots = 10
 fsync = off
-synchronous_commit = off
+# on (the PostgreSQL default): a commit flushes its WAL at once (no disk wait, fsync is off) and wakes
+# the walsender, so Debezium sees it immediately; off delays it up to wal_writer_delay (200 ms).
+synchronous_commit = on
 full_page_writes = off
 CONF
   as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_DIR/postgres.log" -w -t 60 start >/dev/null || return 1
