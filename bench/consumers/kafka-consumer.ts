@@ -1,32 +1,55 @@
 /**
- * Benchmark of the Kafka consumer against the real broker of the harness (infra/local):
+ * Benchmark of the Kafka consumer against the real services of the harness (infra/local). The load
+ * (Kafka producer, PostgreSQL writer) runs in a separate process (bench/consumers/producer.ts), so
+ * this process is the consumer alone and `node --cpu-prof` profiles only the consumer.
  *
- *   node bench/consumers/kafka-consumer.ts --mode throughput --events 200000 --partitions 4 --target engine
- *   node bench/consumers/kafka-consumer.ts --mode throughput --events 200000 --target valkey://127.0.0.1:16379
+ *   node bench/consumers/kafka-consumer.ts --mode throughput --events 200000 --partitions 4 --target valkey://127.0.0.1:16379
  *   node bench/consumers/kafka-consumer.ts --mode latency --rate 10000 --seconds 10 --target valkey://127.0.0.1:16379
+ *   node bench/consumers/kafka-consumer.ts --mode db-latency --rate 200 --seconds 10 --target valkey://127.0.0.1:16379
  *
- * throughput: the topic is filled first, then one consumer process drains it; events/s = records
- *   resolved (applied and acknowledged) / wall time from the first fetch to the last resolve.
- * latency: a producer appends at --rate events/s (in 10 ms slices); for every record, latency = the
- *   time its offset was resolved (target acknowledged) − the time the producer's send was acked
- *   (Kafka append). Reports p50/p90/p99/max.
+ * throughput: the topic is filled first (other process), then the consumer drains it; events/s =
+ *   records resolved (applied and acknowledged) / wall time from the first resolve to the last (the
+ *   group join is printed apart). Peer, same run, same server: `valkey-benchmark` pipelined DEL
+ *   (-P 64) on as many random keys; the ratio is ours / peer.
+ * latency: the topic stamps records with the broker's append time (message.timestamp.type =
+ *   LogAppendTime); the other process appends --rate events/s; per record, latency = the time its
+ *   offset was resolved (target acknowledged) − its append time. p50/p90/p99/max (ms resolution of
+ *   Kafka timestamps: ±1 ms). Peer, same run, same rate: the client alone through the same adapter,
+ *   with an eachBatch that only resolves (the floor the client and broker set at that moment).
+ * db-latency: the other process UPDATEs rows of PostgreSQL `public.customers` at --rate commits/s;
+ *   Debezium (Kafka Connect, connector with topic prefix $CDC_CACHE_DEBEZIUM_PLAIN_PREFIX) publishes
+ *   them; per event, latency = the time its offset was resolved (the target acknowledged the
+ *   invalidation/refresh) − the commit time Debezium reports (`source.ts_us`); also split at the
+ *   Kafka record's timestamp into the Debezium/Connect part and the consumer part.
+ * --client kafkajs|platformatic (default kafkajs): the Kafka client adapter under test (metric names
+ *   of the platformatic client end in "(platformatic client)"; the latency peer is that client alone).
+ * Options: --no-peer skips the peer; --chunk-size, --max-bytes-per-partition, --max-bytes and
+ *   --max-wait-ms set the consumer's tuning knobs. Every line ends with the load average.
  * Values are Debezium JSON (no schemas) of a customers row, ~500 bytes, over --keys distinct ids.
- * `--write` appends the result to bench/results/consumers.md.
+ * `--write` appends the result to bench/results/consumers.md; env CDC_CACHE_BENCH_JSON=<file>
+ * appends one JSON line per result (`{"bench":"consumers","metric",…}`).
  */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { openTarget } from '../../bin/targets.ts';
-import { createKafkaCdcConsumer } from '../../consumers/kafka/kafka-cdc-consumer.ts';
-import type { KafkaConsumerPort } from '../../consumers/kafka/kafka-port.ts';
+import { createKafkaCdcConsumer, type KafkaCdcConsumer } from '../../consumers/kafka/kafka-cdc-consumer.ts';
+import type { KafkaConsumerPort, KafkaMessage } from '../../consumers/kafka/kafka-port.ts';
 import { createKafkajsClient } from '../../consumers/kafka/kafkajs-client.ts';
+import { createPlatformaticClient } from '../../consumers/kafka/platformatic-client.ts';
 import { createConsumerMetrics } from '../../consumers/runtime/consumer-metrics.ts';
 import { silentLogger } from '../../consumers/runtime/logger.ts';
 import { compileConfig } from '../../core/rules/compile.ts';
+import type { CacheTarget } from '../../core/target/cache-target.ts';
+import { type BenchResult, emitResult } from '../suite.ts';
 
 const { values } = parseArgs({
+  allowNegative: true,
   options: {
     mode: { type: 'string', default: 'throughput' },
+    client: { type: 'string', default: 'kafkajs' },
     events: { type: 'string', default: '200000' },
     partitions: { type: 'string', default: '4' },
     keys: { type: 'string', default: '50000' },
@@ -34,14 +57,34 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '10' },
     target: { type: 'string', default: 'engine' },
     brokers: { type: 'string', default: process.env.CDC_CACHE_KAFKA_BROKERS ?? '127.0.0.1:19092' },
-    'chunk-size': { type: 'string', default: '2000' },
+    'pg-url': {
+      type: 'string',
+      default: process.env.CDC_CACHE_PG_URL ?? 'postgres://cdc:cdc-local-only-secret@127.0.0.1:15432/cdc',
+    },
+    'topic-prefix': { type: 'string', default: process.env.CDC_CACHE_DEBEZIUM_PLAIN_PREFIX ?? 'dbz_plain' },
+    'chunk-size': { type: 'string' },
+    'max-bytes-per-partition': { type: 'string' },
+    'max-bytes': { type: 'string' },
+    'max-wait-ms': { type: 'string' },
+    peer: { type: 'boolean', default: true },
     write: { type: 'boolean', default: false },
   },
 });
 const brokers = values.brokers.split(',');
+if (values.client !== 'kafkajs' && values.client !== 'platformatic')
+  throw new Error(`--client ${values.client}: use kafkajs or platformatic`);
+const clientName = values.client;
+/** The adapter under test. */
+const makeClient = () =>
+  clientName === 'platformatic' ? createPlatformaticClient({ brokers }) : createKafkajsClient({ brokers });
+/** Suffix of metric names: none for kafkajs (the history), " (platformatic client)" otherwise. */
+const clientSuffix = clientName === 'kafkajs' ? '' : ` (${clientName} client)`;
 const partitions = Number(values.partitions);
 const keys = Number(values.keys);
-const topic = `bench-consumer-${Date.now()}`;
+const command = `node bench/consumers/kafka-consumer.ts ${process.argv
+  .slice(2)
+  .filter((a) => a !== '--write')
+  .join(' ')}`;
 const kafka = new Kafka({ brokers, clientId: 'cdc-cache-bench', logLevel: logLevel.NOTHING });
 const config = compileConfig({
   keyPrefix: 'bench:',
@@ -55,211 +98,479 @@ const config = compileConfig({
   ],
 });
 
-let lsn = 100_000_000;
-function message(i: number): { key: string; value: string } {
-  const id = i % keys;
-  const now = Date.now();
-  lsn += 8;
-  const row = {
-    id,
-    email: `user${id}@example.com`,
-    name: `Customer ${id}`,
-    tier: i % 7 === 0 ? 'gold' : 'free',
-    balance: '12.50',
-    updated_at: '2026-11-22T20:00:00.000000Z',
-  };
-  return {
-    key: JSON.stringify({ id }),
-    value: JSON.stringify({
-      before: null,
-      after: row,
-      source: {
-        version: '3.3.1.Final',
-        connector: 'postgresql',
-        name: 'dbz_plain',
-        ts_ms: now,
-        snapshot: 'false',
-        db: 'cdc',
-        sequence: `["${lsn - 8}","${lsn}"]`,
-        ts_us: now * 1000,
-        ts_ns: now * 1_000_000,
-        schema: 'public',
-        table: 'customers',
-        txId: 1000 + i,
-        lsn,
-        xmin: null,
-      },
-      transaction: null,
-      op: i < keys ? 'c' : 'u',
-      ts_ms: now,
-      ts_us: now * 1000,
-      ts_ns: now * 1_000_000,
-    }),
-  };
+/** Results of this run: appended as JSON lines to $CDC_CACHE_BENCH_JSON when set (bench/suite.ts). */
+const results: Omit<BenchResult, 'bench' | 'command'>[] = [];
+/** Topics this run created (deleted at the end). */
+const created: string[] = [];
+const lines: string[] = [];
+
+/** Runs the load process; resolves with its final JSON line. */
+function load(args: string[]): { child: ChildProcess; done: Promise<Record<string, unknown>> } {
+  const child = spawn(process.execPath, [new URL('./producer.ts', import.meta.url).pathname, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const done = new Promise<Record<string, unknown>>((resolve, reject) => {
+    child.on('exit', (code) => {
+      const last = out.trim().split('\n').at(-1) ?? '';
+      if (code === 0 && last.startsWith('{')) resolve(JSON.parse(last) as Record<string, unknown>);
+      else reject(new Error(`load process (producer.ts ${args.join(' ')}) exited with ${code}: ${out}`));
+    });
+  });
+  return { child, done };
 }
 
-/** Wraps our port so every resolveOffset is observed (latency mode). */
+/** Wraps our port so every resolveOffset is observed with the messages it covers. */
 function observed(
   port: KafkaConsumerPort,
-  onResolve: (partition: number, offset: bigint, at: number) => void,
+  onResolve: (messages: readonly KafkaMessage[], at: number) => void,
 ): KafkaConsumerPort {
   return {
     ...port,
     run: (o) =>
       port.run({
         ...o,
-        eachBatch: (batch, c) =>
-          o.eachBatch(batch, {
+        eachBatch: (batch, c) => {
+          let from = 0;
+          return o.eachBatch(batch, {
             ...c,
             resolveOffset(offset) {
-              onResolve(batch.partition, BigInt(offset), performance.timeOrigin + performance.now());
+              const at = performance.timeOrigin + performance.now();
+              let to = from;
+              while (to < batch.messages.length && batch.messages[to]!.offset !== offset) to++;
+              onResolve(batch.messages.slice(from, to + 1), at);
+              from = to + 1;
               c.resolveOffset(offset);
             },
-          }),
+          });
+        },
       }),
   };
 }
 
-const pct = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+function portOptions(groupId: string): Parameters<ReturnType<typeof makeClient>['consumer']>[0] {
+  const o: Parameters<ReturnType<typeof makeClient>['consumer']>[0] = { groupId };
+  if (values['max-bytes-per-partition'] !== undefined)
+    o.maxBytesPerPartition = Number(values['max-bytes-per-partition']);
+  if (values['max-bytes'] !== undefined) o.maxBytes = Number(values['max-bytes']);
+  if (values['max-wait-ms'] !== undefined) o.maxWaitTimeMs = Number(values['max-wait-ms']);
+  return o;
+}
 
-async function main(): Promise<void> {
+function consumerFor(port: KafkaConsumerPort, topic: string, target: CacheTarget): KafkaCdcConsumer {
+  const o: Parameters<typeof createKafkaCdcConsumer>[0] = {
+    consumer: port,
+    topics: [topic],
+    partitionsConsumedConcurrently: partitions,
+    config,
+    target,
+    deadLetter: async (d) => {
+      throw new Error(`dead letter in benchmark: ${d.reason}`);
+    },
+    metrics: createConsumerMetrics(),
+    logger: silentLogger,
+  };
+  if (values['chunk-size'] !== undefined) o.chunkSize = Number(values['chunk-size']);
+  return createKafkaCdcConsumer(o);
+}
+
+async function joined(consumer: KafkaCdcConsumer): Promise<void> {
+  const until = Date.now() + 60_000;
+  while (consumer.state.assigned === null || consumer.state.assigned === 0) {
+    if (Date.now() > until) throw new Error('consumer did not join the group within 60 s');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+
+function latencyLine(label: string, latencies: number[], expected: number): string {
+  latencies.sort((a, b) => a - b);
+  const [p50, p90, p99] = [pct(latencies, 50), pct(latencies, 90), pct(latencies, 99)];
+  const what =
+    values.mode === 'latency'
+      ? `Kafka append → applied (${values.target.replace(/\/\/.*@/, '//')}), ${values.rate} events/s`
+      : `PostgreSQL commit → applied via Debezium (${values.target.replace(/\/\/.*@/, '//')}), ${values.rate} commits/s`;
+  const note = `${latencies.length}/${expected} measured, ${partitions} partitions, ${clientName} client`;
+  results.push(
+    { metric: `${what} p50${clientSuffix}`, value: round2(p50), unit: 'ms', better: 'lower', note },
+    {
+      metric: `${what} p99${clientSuffix}`,
+      value: round2(p99),
+      unit: 'ms',
+      better: 'lower',
+      note,
+      ...(values.mode === 'latency' && Number(values.rate) === 10_000 ? { target: 10 } : {}),
+    },
+  );
+  return (
+    `${label}: p50 ${p50.toFixed(2)} ms, p90 ${p90.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, ` +
+    `max ${(latencies.at(-1) ?? Number.NaN).toFixed(2)} ms (${latencies.length}/${expected} measured)`
+  );
+}
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/** Server time of the APPLY script calls (INFO commandstats, whole server: other clients count too). */
+function evalshaUsec(url: URL): { calls: number; usec: number } {
+  const info = execFileSync(
+    'valkey-cli',
+    ['-h', url.hostname, '-p', url.port || '6379', 'INFO', 'commandstats'],
+    {
+      encoding: 'utf8',
+    },
+  );
+  const m = /cmdstat_evalsha:calls=(\d+),usec=(\d+)/.exec(info);
+  return { calls: Number(m?.[1] ?? 0), usec: Number(m?.[2] ?? 0) };
+}
+
+async function throughput(target: CacheTarget): Promise<void> {
+  const n = Number(values.events);
+  const topic = `bench-consumer-${Date.now()}`;
+  created.push(topic);
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
   await admin.disconnect();
-  const target = await openTarget(values.target);
-  const metrics = createConsumerMetrics();
-  const producer = kafka.producer();
-  await producer.connect();
-  const client = createKafkajsClient({ brokers });
-  let line: string;
-
-  if (values.mode === 'throughput') {
-    const n = Number(values.events);
-    const t0 = performance.now();
-    for (let i = 0; i < n; i += 5000) {
-      const messages: { key: string; value: string; partition: number }[] = [];
-      for (let j = i; j < Math.min(n, i + 5000); j++)
-        messages.push({ ...message(j), partition: j % partitions });
-      await producer.send({ topic, messages, acks: 1 });
+  const produced = await load([
+    'fill',
+    ...['--topic', topic, '--events', String(n), '--partitions', String(partitions), '--keys', String(keys)],
+    ...['--brokers', values.brokers],
+  ]).done;
+  const url = values.target.startsWith('valkey://') ? new URL(values.target) : undefined;
+  const before = url ? evalshaUsec(url) : undefined;
+  let first = 0;
+  let resolved = 0;
+  let last = 0;
+  const port = observed(makeClient().consumer(portOptions(`${topic}-g`)), (m, at) => {
+    if (first === 0) {
+      first = at;
+      cpuFirst = process.cpuUsage();
     }
-    const produceS = (performance.now() - t0) / 1000;
-    let first = 0;
-    const port = observed(client.consumer({ groupId: `${topic}-g` }), () => {
-      if (first === 0) first = performance.now();
-    });
-    const consumer = createKafkaCdcConsumer({
-      consumer: port,
-      topics: [topic],
-      partitionsConsumedConcurrently: partitions,
-      chunkSize: Number(values['chunk-size']),
-      config,
-      target,
-      deadLetter: async (d) => {
-        throw new Error(`dead letter in benchmark: ${d.reason}`);
+    resolved += m.length;
+    last = at;
+    if (resolved >= n) cpuLast = process.cpuUsage(cpuFirst);
+  });
+  let cpuFirst = process.cpuUsage();
+  let cpuLast = cpuFirst;
+  const consumer = consumerFor(port, topic, target);
+  const start = performance.timeOrigin + performance.now();
+  await consumer.start();
+  while (resolved < n) await new Promise((r) => setTimeout(r, 5));
+  await consumer.stop();
+  const after = url ? evalshaUsec(url) : undefined;
+  const rate = n / ((last - first) / 1000);
+  let peer: number | null = null;
+  let peerName: string | undefined;
+  if (url && values.peer) {
+    peerName = `valkey-benchmark -P 64 -n ${n} -r ${keys} DEL`;
+    const out = execFileSync(
+      'valkey-benchmark',
+      [
+        ...[
+          '-h',
+          url.hostname,
+          '-p',
+          url.port || '6379',
+          '-n',
+          String(n),
+          '-r',
+          String(keys),
+          '-P',
+          '64',
+          '-q',
+        ],
+        'DEL',
+        'bench:peer:__rand_int__',
+      ],
+      { encoding: 'utf8' },
+    );
+    const m = /([\d.]+) requests per second/.exec(out);
+    if (!m) throw new Error(`cannot read valkey-benchmark output: ${out}`);
+    peer = Number(m[1]);
+  }
+  const r: (typeof results)[number] = {
+    metric: `Kafka → ${target.kind} throughput, ${partitions} partitions, one process${clientSuffix}`,
+    value: Math.round(rate),
+    unit: 'events/s',
+    better: 'higher',
+    target: 100_000,
+    note: `${n} events over ${keys} keys, 2 ops/event (refresh + invalidate)`,
+  };
+  if (peer !== null && peerName !== undefined) {
+    r.peer = `${peerName} (requests/s, same server)`;
+    r.peerValue = Math.round(peer);
+    r.ratio = round2(rate / peer);
+  }
+  results.push(r);
+  const server =
+    before && after && after.calls > before.calls
+      ? `; Valkey server ${((after.usec - before.usec) / n).toFixed(2)} µs/event in APPLY`
+      : '';
+  lines.push(
+    `kafka (${clientName}) → ${target.kind}: ${n} events, ${partitions} partitions, ${keys} keys: ` +
+      `${Math.round(rate)} events/s from the first resolve to the last (join+first fetch ` +
+      `${((first - start) / 1000).toFixed(2)} s; consumer CPU ${((cpuLast.user + cpuLast.system) / n).toFixed(1)} µs/event; fill ${Number(produced.seconds).toFixed(1)} s in another process${server})`,
+  );
+  if (peer !== null)
+    lines.push(
+      `  peer ${peerName}: ${Math.round(peer)} requests/s → ours/peer = ${(rate / peer).toFixed(2)}`,
+    );
+}
+
+/** A topic whose records carry the broker's append time. */
+async function appendTimeTopic(): Promise<string> {
+  const topic = `bench-consumer-${Date.now()}`;
+  created.push(topic);
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    topics: [
+      {
+        topic,
+        numPartitions: partitions,
+        configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }],
       },
-      metrics,
-      logger: silentLogger,
-    });
-    const start = performance.now();
-    await consumer.start();
-    while (consumer.state.records < n) await new Promise((r) => setTimeout(r, 20));
-    const end = performance.now();
-    await consumer.stop();
-    const secs = (end - start) / 1000;
-    line =
-      `kafka → ${target.kind}: ${n} events, ${partitions} partitions, ${keys} keys: ` +
-      `${Math.round(n / secs)} events/s (drain ${secs.toFixed(2)} s incl. group join; ` +
-      `${Math.round(n / ((end - first) / 1000))} events/s from the first resolve; produce ${produceS.toFixed(1)} s)`;
-  } else {
-    const rate = Number(values.rate);
-    const seconds = Number(values.seconds);
-    const sentAt = new Map<string, number>(); // `${partition}:${offset}` → ack time
-    const latencies: number[] = [];
-    const resolvedUpTo = new Map<number, bigint>();
-    const port = observed(client.consumer({ groupId: `${topic}-g` }), (partition, offset, at) => {
-      const from = (resolvedUpTo.get(partition) ?? -1n) + 1n;
-      for (let o = from; o <= offset; o++) {
-        const k = `${partition}:${o}`;
-        const s = sentAt.get(k);
-        if (s !== undefined) {
-          latencies.push(at - s);
-          sentAt.delete(k);
-        } else sentAt.set(k, -at); // resolved before the send ack arrived
-      }
-      resolvedUpTo.set(partition, offset);
-    });
+    ],
+    waitForLeaders: true,
+  });
+  await admin.disconnect();
+  return topic;
+}
+
+function rateLoad(topic: string): Promise<Record<string, unknown>> {
+  return load([
+    'rate',
+    ...['--topic', topic, '--rate', String(values.rate), '--seconds', String(values.seconds)],
+    ...['--partitions', String(partitions), '--keys', String(keys), '--brokers', values.brokers],
+  ]).done;
+}
+
+/**
+ * The peer of the latency mode: the client under test alone, through the same adapter and settings, with an
+ * eachBatch that only resolves the batch's last offset (no decode, no target) — the floor the
+ * Kafka client and the broker set on this machine at this moment.
+ */
+async function clientAloneLatency(): Promise<number[]> {
+  const topic = await appendTimeTopic();
+  const latencies: number[] = [];
+  const port = observed(makeClient().consumer(portOptions(`${topic}-g`)), (ms, at) => {
+    for (const m of ms) latencies.push(at - Number(m.timestamp));
+  });
+  let assigned = false;
+  port.onGroupJoin(() => {
+    assigned = true;
+  });
+  await port.connect();
+  await port.subscribe([topic], true);
+  await port.run({
+    partitionsConsumedConcurrently: partitions,
+    eachBatch: async (batch, c) => {
+      const last = batch.messages.at(-1);
+      if (last !== undefined) c.resolveOffset(last.offset);
+    },
+  });
+  const until = Date.now() + 60_000;
+  while (!assigned && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  await rateLoad(topic);
+  const total = Number(values.rate) * Number(values.seconds);
+  const done = Date.now() + 30_000;
+  while (latencies.length < total && Date.now() < done) await new Promise((r) => setTimeout(r, 20));
+  await port.stop();
+  await port.disconnect();
+  return latencies.sort((a, b) => a - b);
+}
+
+async function appendLatency(target: CacheTarget): Promise<void> {
+  const rate = Number(values.rate);
+  const seconds = Number(values.seconds);
+  const total = rate * seconds;
+  const peer = values.peer ? await clientAloneLatency() : undefined;
+  const topic = await appendTimeTopic();
+  const latencies: number[] = [];
+  /** Per second of append time (from the first record): the latencies, to show the warm-up apart. */
+  const bySecond: number[][] = [];
+  let firstAppend = 0;
+  const port = observed(makeClient().consumer(portOptions(`${topic}-g`)), (ms, at) => {
+    for (const m of ms) {
+      const ts = Number(m.timestamp);
+      latencies.push(at - ts);
+      if (firstAppend === 0) firstAppend = ts;
+      const sec = Math.max(0, Math.floor((ts - firstAppend) / 1000));
+      const list = bySecond[sec] ?? [];
+      list.push(at - ts);
+      bySecond[sec] = list;
+    }
+  });
+  const consumer = consumerFor(port, topic, target);
+  await consumer.start();
+  await joined(consumer);
+  const produced = await rateLoad(topic);
+  const until = Date.now() + 30_000;
+  while (latencies.length < total && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  await consumer.stop();
+  lines.push(
+    latencyLine(
+      `kafka (${clientName}) append → applied (${target.kind}), ${rate} events/s for ${seconds} s (producer: ${Number(produced.seconds).toFixed(1)} s, other process), ${partitions} partitions`,
+      latencies,
+      total,
+    ),
+  );
+  const p99s = bySecond.map((l) =>
+    pct(
+      l.sort((a, b) => a - b),
+      99,
+    ).toFixed(1),
+  );
+  const warm = bySecond
+    .slice(1)
+    .flat()
+    .sort((a, b) => a - b);
+  lines.push(
+    `  p99 per second of append time: ${p99s.join(' / ')} ms; without the first second: ` +
+      `p50 ${pct(warm, 50).toFixed(2)} ms, p99 ${pct(warm, 99).toFixed(2)} ms (${warm.length} records)`,
+  );
+  if (peer !== undefined) {
+    const [p50, p99] = [pct(peer, 50), pct(peer, 99)];
+    const name = `${clientName} alone (same adapter, eachBatch only resolves; no decode, no target)`;
+    lines.push(
+      `  peer ${name}: p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms (${peer.length}/${total}) → ` +
+        `ours/peer p50 ${(pct(latencies, 50) / p50).toFixed(2)}, p99 ${(pct(latencies, 99) / p99).toFixed(2)}`,
+    );
+    for (const r of results.slice(-2)) {
+      const pv = r.metric.includes('p50') ? p50 : p99;
+      r.peer = name;
+      r.peerValue = round2(pv);
+      r.ratio = round2(r.value / pv);
+    }
+  }
+}
+
+async function dbLatency(target: CacheTarget): Promise<void> {
+  const rate = Number(values.rate);
+  const seconds = Number(values.seconds);
+  const total = rate * seconds;
+  const topic = `${values['topic-prefix']}.public.customers`;
+  // Rows of our own (the table is shared with other tests): a range per run.
+  const base = 5_000_000 + ((process.pid * 7919 + Date.now()) % 4_000_000);
+  const rows = Math.min(keys, 1000);
+  const { default: pg } = await import('pg');
+  const db = new pg.Client({ connectionString: values['pg-url'] });
+  await db.connect();
+  await db.query(
+    `INSERT INTO public.customers (id, email, name) SELECT g, 'bench' || g || '@example.com', 'bench'
+     FROM generate_series($1::bigint, $2::bigint) g ON CONFLICT (id) DO NOTHING`,
+    [base, base + rows - 1],
+  );
+  const latencies: number[] = [];
+  const toAppend: number[] = [];
+  const fromAppend: number[] = [];
+  let produced: Record<string, unknown> = {};
+  try {
+    const measured: { message: KafkaMessage; at: number }[] = [];
+    const port = observed(
+      makeClient().consumer({ ...portOptions(`bench-db-latency-${Date.now()}`) }),
+      (ms, at) => {
+        for (const message of ms) measured.push({ message, at });
+      },
+    );
     const consumer = createKafkaCdcConsumer({
       consumer: port,
       topics: [topic],
-      fromBeginning: true,
+      fromBeginning: false,
       partitionsConsumedConcurrently: partitions,
       config,
       target,
       deadLetter: async () => {},
-      metrics,
+      metrics: createConsumerMetrics(),
       logger: silentLogger,
     });
     await consumer.start();
-    await new Promise((r) => setTimeout(r, 3000)); // group join
-    const sliceMs = 10;
-    const perSlice = Math.max(1, Math.round((rate * sliceMs) / 1000));
-    const total = rate * seconds;
-    let i = 0;
-    const t0 = performance.now();
-    const sends: Promise<void>[] = [];
-    while (i < total) {
-      const due = t0 + (i / rate) * 1000;
-      const wait = due - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      const messages: { key: string; value: string; partition: number }[] = [];
-      for (let j = 0; j < perSlice && i < total; j++, i++)
-        messages.push({ ...message(i), partition: i % partitions });
-      sends.push(
-        producer.send({ topic, messages, acks: 1 }).then((meta) => {
-          const at = performance.timeOrigin + performance.now();
-          for (const m of meta) {
-            const base = BigInt(m.baseOffset ?? '0');
-            const count = messages.filter((x) => x.partition === m.partition).length;
-            for (let k = 0n; k < BigInt(count); k++) {
-              const key = `${m.partition}:${base + k}`;
-              const resolved = sentAt.get(key);
-              if (resolved !== undefined && resolved < 0) {
-                latencies.push(Math.max(0, -resolved - at));
-                sentAt.delete(key);
-              } else sentAt.set(key, at);
-            }
-          }
-        }),
-      );
+    await joined(consumer);
+    await new Promise((r) => setTimeout(r, 1000)); // the first fetch positions at the end
+    const loader = load([
+      'pg',
+      ...['--pg-url', values['pg-url'], '--rate', String(rate), '--seconds', String(seconds)],
+      ...['--id-base', String(base), '--keys', String(rows)],
+    ]);
+    produced = await loader.done;
+    const ours = (m: KafkaMessage) => {
+      if (m.value === null) return undefined;
+      const v = JSON.parse(m.value.toString('utf8')) as {
+        after?: { id?: number; name?: string } | null;
+        source?: { ts_us?: number; ts_ms?: number };
+      };
+      const id = Number(v.after?.id);
+      if (!(id >= base && id < base + rows) || !v.after?.name?.startsWith('bench ')) return undefined;
+      return v.source?.ts_us !== undefined ? v.source.ts_us / 1000 : v.source?.ts_ms;
+    };
+    let seen = 0;
+    const until = Date.now() + 60_000;
+    while (Date.now() < until) {
+      for (; seen < measured.length; seen++) {
+        const { message, at } = measured[seen]!;
+        const committed = ours(message);
+        if (committed === undefined) continue;
+        latencies.push(at - committed);
+        toAppend.push(Number(message.timestamp) - committed);
+        fromAppend.push(at - Number(message.timestamp));
+      }
+      if (latencies.length >= total) break;
+      await new Promise((r) => setTimeout(r, 20));
     }
-    await Promise.all(sends);
-    const until = Date.now() + 30_000;
-    while (latencies.length < total && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     await consumer.stop();
-    latencies.sort((a, b) => a - b);
-    line =
-      `kafka append → applied (${target.kind}), ${rate} events/s for ${seconds} s, ${partitions} partitions: ` +
-      `p50 ${pct(latencies, 50).toFixed(2)} ms, p90 ${pct(latencies, 90).toFixed(2)} ms, p99 ${pct(latencies, 99).toFixed(2)} ms, ` +
-      `max ${(latencies.at(-1) ?? NaN).toFixed(2)} ms (${latencies.length}/${total} measured)`;
+  } finally {
+    // The rows are ours alone; leave the shared table as it was even when the run fails.
+    await db.query('DELETE FROM public.customers WHERE id BETWEEN $1 AND $2', [base, base + rows - 1]);
+    await db.end();
   }
-  await producer.disconnect();
-  await target.close();
-  const admin2 = kafka.admin();
-  await admin2.connect();
-  await admin2.deleteTopics({ topics: [topic] }).catch(() => {});
-  await admin2.disconnect();
-  console.log(line);
+  lines.push(
+    latencyLine(
+      `PostgreSQL commit → applied (${target.kind}) via Debezium ${topic}, ${rate} commits/s for ${seconds} s ` +
+        `(writer: ${Number(produced.seconds).toFixed(1)} s, other process)`,
+      latencies,
+      total,
+    ),
+  );
+  toAppend.sort((a, b) => a - b);
+  fromAppend.sort((a, b) => a - b);
+  lines.push(
+    `  of which commit → Kafka record timestamp (Debezium, Connect producer): p50 ${pct(toAppend, 50).toFixed(1)} ms, p99 ${pct(toAppend, 99).toFixed(1)} ms; ` +
+      `record timestamp → applied (consumer): p50 ${pct(fromAppend, 50).toFixed(1)} ms, p99 ${pct(fromAppend, 99).toFixed(1)} ms`,
+  );
+}
+
+async function main(): Promise<void> {
+  const loadBefore = loadavg()[0]!;
+  const target = await openTarget(values.target);
+  try {
+    if (values.mode === 'throughput') await throughput(target);
+    else if (values.mode === 'latency') await appendLatency(target);
+    else if (values.mode === 'db-latency') await dbLatency(target);
+    else throw new Error(`--mode ${values.mode}: use throughput, latency or db-latency`);
+  } finally {
+    await target.close();
+  }
+  const load = `load ${loadBefore.toFixed(2)} → ${loadavg()[0]!.toFixed(2)}`;
+  lines.push(`  (${load}; ${command})`);
+  console.log(lines.join('\n'));
+  for (const r of results) {
+    emitResult({ bench: 'consumers', command, ...r, note: `${r.note ?? ''}; ${load}`.replace(/^; /, '') });
+  }
   if (values.write) {
-    const cmd = `node bench/consumers/kafka-consumer.ts ${process.argv
-      .slice(2)
-      .filter((a) => a !== '--write')
-      .join(' ')}`;
     appendFileSync(
       new URL('../results/consumers.md', import.meta.url),
-      `\n- ${new Date().toISOString().slice(0, 10)} \`${cmd}\`: ${line}\n`,
+      `\n- ${new Date().toISOString().slice(0, 10)} \`${command}\`:\n  ${lines.join('\n  ')}\n`,
     );
+  }
+  if (created.length > 0) {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: created }).catch(() => {});
+    await admin.disconnect();
   }
 }
 

@@ -31,6 +31,9 @@ kafka:
   --from-latest             a new group starts at the end (default: the beginning)
   --concurrency N           partitions processed at once (default 4)
   --chunk-size N            records per pipeline batch (default 2000)
+  --kafka-client NAME       kafkajs (default) | platformatic (@platformatic/kafka: fetches ahead
+                            while processing, lower latency)                   [CDC_CACHE_KAFKA_CLIENT]
+  kafka.maxBytesPerPartition / kafka.maxBytes / kafka.maxWaitTimeMs in the consumer config: fetch sizes
   TLS/SASL: kafka.ssl / kafka.sasl in the consumer config, or CDC_CACHE_KAFKA_SSL=true,
   CDC_CACHE_KAFKA_SSL_CA_FILE, CDC_CACHE_KAFKA_SASL_MECHANISM (plain|scram-sha-256|scram-sha-512|
   oauthbearer|aws-msk-iam), CDC_CACHE_KAFKA_SASL_USERNAME/PASSWORD/TOKEN, AWS_REGION.
@@ -67,6 +70,7 @@ export async function runConsume(argv: string[]): Promise<number> {
       'from-latest': { type: 'boolean' },
       concurrency: { type: 'string' },
       'chunk-size': { type: 'string' },
+      'kafka-client': { type: 'string' },
       'stream-arn': { type: 'string' },
       table: { type: 'string' },
       endpoint: { type: 'string' },
@@ -101,6 +105,7 @@ export async function runConsume(argv: string[]): Promise<number> {
     fromBeginning: values['from-latest'] === true ? false : undefined,
     concurrency: values.concurrency,
     chunkSize: values['chunk-size'],
+    kafkaClient: values['kafka-client'],
     streamArn: values['stream-arn'],
     table: values.table,
     endpoint: values.endpoint,

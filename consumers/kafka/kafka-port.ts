@@ -1,7 +1,7 @@
 /**
  * Our seam over the Kafka client library. kafkajs is in maintenance mode; everything else in
- * consumers/ talks to these few types, so switching to another client (e.g. @confluentinc/kafka-javascript,
- * whose KafkaJS-compatible API maps 1:1 onto this) means writing one adapter file.
+ * consumers/ talks to these few types, so switching to another client means writing one adapter file:
+ * kafkajs-client.ts (kafkajs) and platformatic-client.ts (`@platformatic/kafka`) are the two there are.
  *
  * Semantics taken from kafkajs's `eachBatch`: offsets are resolved explicitly after the work they
  * stand for is done, `heartbeat()` keeps the group membership through long batches, `isStale()` says
@@ -86,6 +86,10 @@ export interface KafkaConsumerPortOptions {
   heartbeatIntervalMs?: number;
   /** Bytes fetched per partition per request. @default 1048576 */
   maxBytesPerPartition?: number;
+  /** Bytes fetched per request, all partitions. @default 10485760 */
+  maxBytes?: number;
+  /** Longest time the broker holds a fetch waiting for data (it answers at once when there is some). @default 5000 */
+  maxWaitTimeMs?: number;
 }
 
 /** A Kafka client: makes consumers and producers on one connection config. */

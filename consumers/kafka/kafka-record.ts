@@ -4,6 +4,7 @@
  * rounded); the key is parsed exactly (a non-JSON key stays a string). Decoding stays lazy, and the
  * newest commit time seen is reported for the end-to-end lag metric.
  */
+import type { KafkaContext } from '../../core/decode/debezium.ts';
 import { decodeDebeziumText } from '../../core/decode/debezium-text.ts';
 import type { SourceRecord } from '../../core/decode/document.ts';
 import { DecodeError, ErrorCode } from '../../core/errors.ts';
@@ -29,7 +30,81 @@ function parseKey(key: Buffer | null): unknown {
   }
 }
 
-/** Wraps one message as a lazily decoded SourceRecord; `onEvent` sees each decoded event's commit time. */
+/**
+ * One Kafka message as a SourceRecord. A class, so the hot path allocates one small object per
+ * message (no closures); the label and the raw record are built only when asked for (dead letters,
+ * errors), never for a record that decodes.
+ */
+class KafkaSourceRecord implements SourceRecord {
+  readonly kind = 'debezium' as const;
+  readonly #topic: string;
+  readonly #partition: number;
+  readonly #message: KafkaMessage;
+  readonly #options: KafkaDecodeOptions;
+  readonly #onCommitTime: (ts: number) => void;
+  #raw: RawKafkaRecord | undefined;
+
+  constructor(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    options: KafkaDecodeOptions,
+    onCommitTime: (ts: number) => void,
+  ) {
+    this.#topic = topic;
+    this.#partition = partition;
+    this.#message = message;
+    this.#options = options;
+    this.#onCommitTime = onCommitTime;
+  }
+
+  get label(): string {
+    return `${this.#topic}/${this.#partition}@${this.#message.offset}`;
+  }
+
+  get raw(): RawKafkaRecord {
+    const m = this.#message;
+    this.#raw ??= {
+      topic: this.#topic,
+      partition: this.#partition,
+      offset: m.offset,
+      key: m.key,
+      value: m.value,
+    };
+    return this.#raw;
+  }
+
+  decode() {
+    const m = this.#message;
+    try {
+      const ctx: KafkaContext = {
+        topic: this.#topic,
+        partition: this.#partition,
+        offset: m.offset,
+        key: parseKey(m.key),
+      };
+      const o = this.#options;
+      if (o.table !== undefined) ctx.table = o.table;
+      if (o.unavailablePlaceholder !== undefined) ctx.unavailablePlaceholder = o.unavailablePlaceholder;
+      const event = decodeDebeziumText(m.value === null ? null : m.value.toString('utf8'), ctx);
+      if (event !== null) this.#onCommitTime(event.ts);
+      return event;
+    } catch (error) {
+      const e = error as Error & { code?: string };
+      const label = this.label;
+      throw new DecodeError(
+        (e.code as DecodeError['code'] | undefined) ?? ErrorCode.BadShape,
+        `${label}: ${e.message}`,
+        {
+          cause: error,
+          position: label,
+        },
+      );
+    }
+  }
+}
+
+/** Wraps one message as a lazily decoded SourceRecord; `onCommitTime` sees each decoded event's commit time. */
 export function kafkaSourceRecord(
   topic: string,
   partition: number,
@@ -37,40 +112,5 @@ export function kafkaSourceRecord(
   options: KafkaDecodeOptions,
   onCommitTime: (ts: number) => void,
 ): SourceRecord {
-  const label = `${topic}/${partition}@${message.offset}`;
-  const raw: RawKafkaRecord = {
-    topic,
-    partition,
-    offset: message.offset,
-    key: message.key,
-    value: message.value,
-  };
-  return {
-    kind: 'debezium',
-    label,
-    raw,
-    decode() {
-      try {
-        const ctx: Parameters<typeof decodeDebeziumText>[1] & object = {
-          topic,
-          partition,
-          offset: message.offset,
-          key: parseKey(message.key),
-        };
-        if (options.table !== undefined) ctx.table = options.table;
-        if (options.unavailablePlaceholder !== undefined)
-          ctx.unavailablePlaceholder = options.unavailablePlaceholder;
-        const event = decodeDebeziumText(message.value === null ? null : message.value.toString('utf8'), ctx);
-        if (event !== null) onCommitTime(event.ts);
-        return event;
-      } catch (error) {
-        const e = error as Error & { code?: string };
-        throw new DecodeError(
-          (e.code as DecodeError['code'] | undefined) ?? ErrorCode.BadShape,
-          `${label}: ${e.message}`,
-          { cause: error, position: label },
-        );
-      }
-    },
-  };
+  return new KafkaSourceRecord(topic, partition, message, options, onCommitTime);
 }

@@ -6,6 +6,7 @@
  * - MSK IAM: OAUTHBEARER with tokens from `aws-msk-iam-sasl-signer-js` (`generateAuthToken`), loaded
  *   lazily so the package is needed only where IAM is used.
  */
+import { createRequire } from 'node:module';
 import { type ConsumerConfig, Kafka, type KafkaConfig, logLevel, type SASLOptions } from 'kafkajs';
 import { ConfigError } from '../../core/errors.ts';
 import type { KafkaConnectionOptions, KafkaSaslOptions } from './connection-options.ts';
@@ -16,6 +17,51 @@ import type {
   KafkaConsumerPortOptions,
   KafkaProducerPort,
 } from './kafka-port.ts';
+
+/** The part of kafkajs's internal RequestQueue that {@link patchKafkajsRequestQueue} replaces. */
+interface RequestQueueInternals {
+  pending: unknown[];
+  throttledUntil: number;
+  throttleCheckTimeoutId: ReturnType<typeof setTimeout> | null;
+  checkPendingRequests(): void;
+  scheduleCheckPendingRequests(): void;
+}
+
+/**
+ * Fixes a timer bug of kafkajs 2.2.4 (network/requestQueue): after every response,
+ * `scheduleCheckPendingRequests` arms `setTimeout(…, throttledUntil - Date.now())` even when nothing
+ * is pending, and `throttledUntil` is -1 unless the broker throttled, so the delay is minus the epoch
+ * time (Node 24: `TimeoutNegativeWarning: -1795385491386 is a negative number`, clamped to 1 ms) — a
+ * useless 1 ms timer and queue check after each fetch. Here a check is scheduled only when requests
+ * are pending: at the end of the throttle, or after 10 ms (kafkajs's CHECK_PENDING_REQUESTS_INTERVAL)
+ * when the wait is for in-flight slots. A queue with nothing pending needs no timer: `push` schedules
+ * one when it enqueues. Idempotent; returns false when kafkajs's internals are not as expected.
+ */
+export function patchKafkajsRequestQueue(): boolean {
+  let RequestQueue: { prototype: RequestQueueInternals & { __cdcCachePatched?: boolean } };
+  try {
+    RequestQueue = createRequire(import.meta.url)('kafkajs/src/network/requestQueue/index.js');
+  } catch {
+    return false;
+  }
+  const proto = RequestQueue.prototype;
+  if (typeof proto?.scheduleCheckPendingRequests !== 'function') return false;
+  if (proto.__cdcCachePatched) return true;
+  proto.scheduleCheckPendingRequests = function scheduleCheckPendingRequests(this: RequestQueueInternals) {
+    if (this.throttleCheckTimeoutId || this.pending.length === 0) return;
+    const throttled = this.throttledUntil - Date.now();
+    this.throttleCheckTimeoutId = setTimeout(
+      () => {
+        this.throttleCheckTimeoutId = null;
+        this.checkPendingRequests();
+      },
+      throttled > 0 ? throttled : 10,
+    );
+  };
+  proto.__cdcCachePatched = true;
+  return true;
+}
+patchKafkajsRequestQueue();
 
 async function mskIamToken(region: string): Promise<{ value: string }> {
   const name = 'aws-msk-iam-sasl-signer-js';
@@ -78,6 +124,8 @@ export function createKafkajsClient(options: KafkaConnectionOptions): KafkaClien
         maxBytesPerPartition: o.maxBytesPerPartition ?? 1_048_576,
         allowAutoTopicCreation: false,
       };
+      if (o.maxBytes !== undefined) cfg.maxBytes = o.maxBytes;
+      if (o.maxWaitTimeMs !== undefined) cfg.maxWaitTimeInMs = o.maxWaitTimeMs;
       const consumer = kafka.consumer(cfg);
       return {
         connect: () => consumer.connect(),

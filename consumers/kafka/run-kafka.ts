@@ -1,6 +1,6 @@
 /**
- * Wires `cdc-cache consume kafka`: config → kafkajs client → dead-letter topic → consumer, inside the
- * service shell. Also the entry for tests and embedding (`startKafkaConsumer`).
+ * Wires `cdc-cache consume kafka`: config → Kafka client (kafkajs, or `@platformatic/kafka` with
+ * `kafka.client: "platformatic"`) → dead-letter topic → consumer, inside the service shell. Also the entry for tests and embedding (`startKafkaConsumer`).
  */
 import type { CompiledConfig } from '../../core/rules/compile.ts';
 import type { KafkaSection } from '../runtime/consumer-config.ts';
@@ -25,13 +25,25 @@ export function connectionOf(k: KafkaSection): KafkaConnectionOptions {
   return o;
 }
 
+/**
+ * The Kafka client `kafka.client` names, on the section's connection options. `@platformatic/kafka`
+ * is loaded only when chosen (it needs Node >= 22.22 or >= 24.6; kafkajs runs on any supported Node).
+ */
+export async function kafkaClientOf(k: KafkaSection): Promise<KafkaClientPort> {
+  if (k.client !== 'platformatic') return createKafkajsClient(connectionOf(k));
+  const { createPlatformaticClient } = await import('./platformatic-client.ts');
+  return createPlatformaticClient(connectionOf(k));
+}
+
 /** Builds the Kafka worker for the service shell. */
 export async function buildKafkaWorker(
   k: KafkaSection,
   rules: CompiledConfig,
   ctx: ServiceContext,
-  client: KafkaClientPort = createKafkajsClient(connectionOf(k)),
+  given?: KafkaClientPort,
 ): Promise<ServiceWorker> {
+  const client = given ?? (await kafkaClientOf(k));
+  if (given === undefined) ctx.logger.info('kafka client', { client: k.client });
   const topics: (string | RegExp)[] = [...k.topics];
   if (k.topicPattern !== undefined) topics.push(new RegExp(k.topicPattern));
   if (topics.length === 0) throw new Error('kafka: give topics (--topic, kafka.topics) or a topicPattern');
@@ -45,6 +57,9 @@ export async function buildKafkaWorker(
   }
   const consumerOptions: Parameters<KafkaClientPort['consumer']>[0] = { groupId: k.groupId };
   if (k.sessionTimeoutMs !== undefined) consumerOptions.sessionTimeoutMs = k.sessionTimeoutMs;
+  if (k.maxBytesPerPartition !== undefined) consumerOptions.maxBytesPerPartition = k.maxBytesPerPartition;
+  if (k.maxBytes !== undefined) consumerOptions.maxBytes = k.maxBytes;
+  if (k.maxWaitTimeMs !== undefined) consumerOptions.maxWaitTimeMs = k.maxWaitTimeMs;
   const consumer = createKafkaCdcConsumer({
     consumer: client.consumer(consumerOptions),
     topics,

@@ -36,7 +36,23 @@ export interface KafkaSection {
   sasl?: KafkaSaslOptions;
   /** @default 30000 */
   sessionTimeoutMs?: number;
+  /**
+   * The Kafka client library: `kafkajs` (default) or `platformatic` (`@platformatic/kafka`, fetches
+   * ahead while batches are processed; see consumers/kafka/platformatic-client.ts).
+   */
+  client: KafkaClientName;
+  /** Bytes fetched per partition per request. @default 1048576 */
+  maxBytesPerPartition?: number;
+  /** Bytes fetched per request, all partitions. @default 10485760 */
+  maxBytes?: number;
+  /** Longest time the broker holds a fetch waiting for data. @default 5000 */
+  maxWaitTimeMs?: number;
 }
+
+/** The Kafka client libraries `kafka.client` selects. */
+export const KAFKA_CLIENTS = ['kafkajs', 'platformatic'] as const;
+/** One of {@link KAFKA_CLIENTS}. */
+export type KafkaClientName = (typeof KAFKA_CLIENTS)[number];
 
 /** DynamoDB Streams section. */
 export interface DynamoDbSection {
@@ -101,6 +117,14 @@ function num(v: unknown, where: string, min = 0): number {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < min)
     throw new ConfigError(`${where}: must be an integer >= ${min}, got ${JSON.stringify(v)}`);
   return n;
+}
+
+function kafkaClient(v: string): KafkaClientName {
+  if (!(KAFKA_CLIENTS as readonly string[]).includes(v))
+    throw new ConfigError(
+      `kafka.client (--kafka-client, CDC_CACHE_KAFKA_CLIENT): "${v}" is not one of ${KAFKA_CLIENTS.join(', ')}`,
+    );
+  return v as KafkaClientName;
 }
 
 type Json = Record<string, unknown>;
@@ -171,7 +195,7 @@ export function resolveRulesSource(
  * Environment: CDC_CACHE_RULES (inline JSON), CDC_CACHE_CONFIG (rules path), CDC_CACHE_TARGET,
  * CDC_CACHE_TARGET_USERNAME, CDC_CACHE_TARGET_PASSWORD, CDC_CACHE_TLS_{CA_FILE,SERVERNAME,
  * REJECT_UNAUTHORIZED} (as for the Lambda handlers), CDC_CACHE_HTTP_PORT, CDC_CACHE_LOG_LEVEL,
- * CDC_CACHE_KAFKA_{BROKERS,GROUP_ID,TOPICS,TOPIC_PATTERN,DLQ_TOPIC,SSL,SSL_CA_FILE,SASL_MECHANISM,
+ * CDC_CACHE_KAFKA_{CLIENT,BROKERS,GROUP_ID,TOPICS,TOPIC_PATTERN,DLQ_TOPIC,SSL,SSL_CA_FILE,SASL_MECHANISM,
  * SASL_USERNAME,SASL_PASSWORD,SASL_TOKEN}, AWS_REGION, CDC_CACHE_DYNAMODB_{ENDPOINT,STREAM_ARN,TABLE,
  * STATE_DIR,WORKER_ID,START,LEASE_STORE}.
  */
@@ -214,6 +238,9 @@ export function resolveConsumerConfig(file: Json, env: NodeJS.ProcessEnv, flags:
       1,
     ),
     chunkSize: num(pick(flags.chunkSize, fk.chunkSize) ?? 2000, 'kafka.chunkSize', 1),
+    client: kafkaClient(
+      pick<string>(flags.kafkaClient as string, env.CDC_CACHE_KAFKA_CLIENT, fk.client as string) ?? 'kafkajs',
+    ),
     deadLetterTopic:
       (flags.deadLetterTopic as string | undefined) ??
       env.CDC_CACHE_KAFKA_DLQ_TOPIC ??
@@ -226,6 +253,10 @@ export function resolveConsumerConfig(file: Json, env: NodeJS.ProcessEnv, flags:
   if (typeof fk.clientId === 'string') kafka.clientId = fk.clientId;
   if (fk.sessionTimeoutMs !== undefined)
     kafka.sessionTimeoutMs = num(fk.sessionTimeoutMs, 'kafka.sessionTimeoutMs', 6000);
+  if (fk.maxBytesPerPartition !== undefined)
+    kafka.maxBytesPerPartition = num(fk.maxBytesPerPartition, 'kafka.maxBytesPerPartition', 1);
+  if (fk.maxBytes !== undefined) kafka.maxBytes = num(fk.maxBytes, 'kafka.maxBytes', 1);
+  if (fk.maxWaitTimeMs !== undefined) kafka.maxWaitTimeMs = num(fk.maxWaitTimeMs, 'kafka.maxWaitTimeMs', 0);
 
   const start =
     pick<string>(flags.start as string, env.CDC_CACHE_DYNAMODB_START, fd.startPosition as string) ??
