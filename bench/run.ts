@@ -56,6 +56,8 @@ if (!Number.isInteger(R) || R < 1) {
 const repeat = quick && values.runs === undefined ? 1 : R;
 const VALKEY_URL = process.env.CDC_CACHE_VALKEY_URL ?? 'valkey://127.0.0.1:16379';
 const KAFKA = process.env.CDC_CACHE_KAFKA_BROKERS ?? '127.0.0.1:19092';
+const PG = '127.0.0.1:15432';
+const CONNECT = '127.0.0.1:18083';
 
 /** Something a benchmark needs; checked before it runs. */
 type Requirement = { bin: string } | { tcp: string; service: string } | { file: string };
@@ -101,7 +103,7 @@ const consumer = (mode: string, extra: string[]): Step => ({
   timeoutMin: q(5, 2),
 });
 
-/** The suite, in run order. Sizes: full ≈ 12 min on 2 vCPUs, --quick ≈ 2 min. */
+/** The suite, in run order. Sizes: full ≈ 15 min on 2 vCPUs, --quick ≈ 2 min. */
 const STEPS: Step[] = [
   {
     group: 'decode-plan',
@@ -168,6 +170,16 @@ const STEPS: Step[] = [
   },
   consumer('throughput', ['--events', q('200000', '20000')]),
   consumer('latency', ['--rate', q('10000', '2000'), '--seconds', q('10', '3')]),
+  consumer('throughput', ['--events', q('200000', '20000'), '--client', 'platformatic']),
+  consumer('latency', ['--rate', q('10000', '2000'), '--seconds', q('10', '3'), '--client', 'platformatic']),
+  {
+    ...consumer('db-latency', ['--rate', q('200', '100'), '--seconds', q('10', '3')]),
+    requires: [
+      ...consumer('db-latency', []).requires,
+      { tcp: PG, service: 'PostgreSQL' },
+      { tcp: CONNECT, service: 'Kafka Connect (Debezium)' },
+    ],
+  },
 ];
 
 const groups = [...new Set(STEPS.map((s) => s.group))];
