@@ -46,6 +46,7 @@ import {
   highWatermarks,
   idBase,
   plainTopic,
+  sql,
   testKafka,
   topicExists,
   waitFor,
@@ -91,6 +92,13 @@ beforeAll(async () => {
   requireServices('kafka', 'postgres', 'connect', 'valkey');
   kafka = testKafka();
   execFileSync('psql', [serviceEnv('CDC_CACHE_PG_URL'), '-X', '-q', '-c', 'SELECT 1'], { timeout: 30_000 });
+  // On freshly started services the topic exists only once a customers row changed: make one change.
+  if (!(await topicExists(kafka, plainTopic('customers')))) {
+    const marker = idBase();
+    sql(
+      `INSERT INTO public.customers (id, email) VALUES (${marker}, 'topic-${marker}@x.io'); DELETE FROM public.customers WHERE id = ${marker};`,
+    );
+  }
   await waitFor(
     'the Debezium customers topic',
     () => topicExists(kafka, plainTopic('customers')),
