@@ -134,6 +134,21 @@ interface PartitionState {
   high: bigint;
 }
 
+/** Shutdown steps never wait longer than this: a commit or close the library keeps retrying (e.g.
+ * a commit refused during a rebalance that will not complete because we are leaving) must not hang
+ * SIGTERM. What was not committed is replayed by the group (at-least-once). */
+const SHUTDOWN_STEP_MS = 10_000;
+
+/** `p`, or a rejection after `ms`. */
+function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
 const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 function toPortMessage(m: Message): KafkaMessage {
@@ -505,9 +520,9 @@ export function createPlatformaticClient(
           s?.pause();
           await whenIdle();
           try {
-            await flushCommits().catch(async () => {
+            await bounded(flushCommits(), SHUTDOWN_STEP_MS, 'final commit').catch(async () => {
               await new Promise((r) => setTimeout(r, 200));
-              await flushCommits();
+              await bounded(flushCommits(), SHUTDOWN_STEP_MS, 'final commit');
             });
           } catch (error) {
             // Not fatal: the group replays from the last committed offset. Reported, not thrown,
@@ -516,12 +531,12 @@ export function createPlatformaticClient(
           } finally {
             for (const st of [...states.values()]) dropState(st);
             buffered = 0;
-            await s?.close();
+            if (s) await bounded(s.close(), SHUTDOWN_STEP_MS, 'closing the stream').catch(() => {});
           }
         },
         async disconnect() {
           // Force: a stream left open (stop() not called) is closed first instead of refusing to leave.
-          await consumer.close(true);
+          await bounded(consumer.close(true), SHUTDOWN_STEP_MS, 'leaving the group').catch(() => {});
         },
         onGroupJoin(listener) {
           joinListeners.push(listener);
