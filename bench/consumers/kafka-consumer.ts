@@ -465,6 +465,18 @@ async function dbLatency(target: CacheTarget): Promise<void> {
      FROM generate_series($1::bigint, $2::bigint) g ON CONFLICT (id) DO NOTHING`,
     [base, base + rows - 1],
   );
+  // On freshly started services Debezium creates the topic with the first change (the insert above).
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (let i = 0; !(await admin.listTopics()).includes(topic); i++) {
+      if (i >= 600)
+        throw new Error(`${topic} did not appear within 60 s: is the Debezium connector running?`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await admin.disconnect();
+  }
   const latencies: number[] = [];
   const toAppend: number[] = [];
   const fromAppend: number[] = [];
