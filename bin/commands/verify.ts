@@ -329,11 +329,9 @@ async function followKafka(
   tick: () => Promise<void>,
 ): Promise<void> {
   const { Kafka, logLevel } = await lazy('kafkajs', () => import('kafkajs'), '--kafka');
-  // The consumers' kafkajs client module fixes a kafkajs timer bug on import (when it carries the fix).
-  const client = (await import('../../consumers/kafka/kafkajs-client.ts')) as {
-    patchKafkajsRequestQueue?: () => boolean;
-  };
-  client.patchKafkajsRequestQueue?.();
+  // kafkajs schedules a negative timer after every response (TimeoutNegativeWarning); same fix as the consumers'.
+  const { patchKafkajsRequestQueue } = await import('../../consumers/kafka/kafkajs-client.ts');
+  patchKafkajsRequestQueue();
   const kafka = new Kafka({
     brokers: brokers.split(','),
     clientId: 'cdc-cache-verify',

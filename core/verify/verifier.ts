@@ -178,16 +178,34 @@ function sameExpectation(a: Expectation | undefined, b: Expectation | undefined)
   return a.kind !== 'value' || a.value === (b as { value: string }).value;
 }
 
+/** What a key check reads through and counts into (one per verifier run). */
+interface CheckContext {
+  config: CompiledConfig;
+  target: Pick<CacheTarget, 'get'>;
+  truth: TruthSource | undefined;
+  expect: ExpectSpec | undefined;
+  bucket: TokenBucket;
+  counts: { cache: number; truth: number };
+}
+
+function checkContext(
+  options: VerifyFullOptions,
+  bucket: TokenBucket,
+  counts: { cache: number; truth: number },
+): CheckContext {
+  return {
+    config: options.config,
+    target: options.target,
+    truth: options.truth,
+    expect: options.expect,
+    bucket,
+    counts,
+  };
+}
+
 /** Shared by the live and the full mode: judges one key of a change against newer states and the truth. */
 async function checkKey(
-  o: {
-    config: CompiledConfig;
-    target: Pick<CacheTarget, 'get'>;
-    truth: TruthSource | undefined;
-    expect: ExpectSpec | undefined;
-    bucket: TokenBucket;
-    counts: { cache: number; truth: number };
-  },
+  o: CheckContext,
   states: readonly State[],
   key: string,
   truthCache: { row?: Map<string, Expectation> | null },
@@ -256,14 +274,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const maxInconsistencies = options.maxInconsistencies ?? 100;
   const bucket = new TokenBucket({ ratePerSec: options.ratePerSec ?? 1000, now, sleep });
   const counts = { cache: 0, truth: 0 };
-  const ctx = {
-    config: options.config,
-    target: options.target,
-    truth: options.truth,
-    expect: options.expect,
-    bucket,
-    counts,
-  };
+  const ctx = checkContext(options, bucket, counts);
   const rows = new Map<string, Row>();
   let rowsFollowed = 0;
   /** Pending samples in arrival order (due times are nearly sorted: the scheduler scans them all). */
@@ -475,14 +486,7 @@ export async function verifyFull(
   const now = options.now ?? Date.now;
   const bucket = new TokenBucket({ ratePerSec: options.ratePerSec ?? 1000, now });
   const counts = { cache: 0, truth: 0 };
-  const ctx = {
-    config: options.config,
-    target: options.target,
-    truth: options.truth,
-    expect: options.expect,
-    bucket,
-    counts,
-  };
+  const ctx = checkContext(options, bucket, counts);
   const newest = new Map<string, ChangeEvent>();
   let seen = 0;
   for (const e of events) {

@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { patchKafkajsRequestQueue } from '../../../consumers/kafka/kafkajs-client.ts';
 import { serviceEnv } from '../../setup/require-services.ts';
 
 /** Runs SQL in the harness's PostgreSQL; returns psql's unaligned output. */
@@ -20,6 +21,7 @@ export function sql(statements: string): string {
 
 /** A kafkajs instance on the harness's broker (tests only; the product goes through consumers/kafka). */
 export function testKafka(): Kafka {
+  patchKafkajsRequestQueue();
   return new Kafka({
     brokers: serviceEnv('CDC_CACHE_KAFKA_BROKERS').split(','),
     clientId: 'cdc-cache-tests',
