@@ -5,6 +5,7 @@
  * CDC_CACHE_TARGET_USERNAME/PASSWORD, CDC_CACHE_TLS_*). Adapters are imported lazily so a command
  * only loads the client it uses.
  */
+import { redactTargetSpec } from '../core/config/target-spec.ts';
 import { openTargetWithSettings, readSharedSettings } from '../core/settings/shared-settings.ts';
 import type { CacheTarget } from '../core/target/cache-target.ts';
 import { UsageError } from './cli-error.ts';
@@ -29,9 +30,4 @@ export async function openTarget(
 }
 
 /** The target spec with any password in its URL replaced by `***`, for logs and summaries. */
-export function redactTarget(spec: string): string {
-  return spec.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/]*)@/i, (_m, scheme: string, userinfo: string) => {
-    const colon = userinfo.indexOf(':');
-    return `${scheme}${colon < 0 ? '***' : `${userinfo.slice(0, colon)}:***`}@`;
-  });
-}
+export const redactTarget = redactTargetSpec;

@@ -20,8 +20,18 @@ export const ErrorCode = {
   TemplateField: 'E_TEMPLATE_FIELD',
   /** A projection or `when` function threw. */
   RuleFunction: 'E_RULE_FUNCTION',
-  /** The configuration is invalid. */
+  /** The configuration is invalid (a semantic check; see the more precise codes below). */
   Config: 'E_CONFIG',
+  /** A config file, variable or flag names an option that does not exist (a typo). */
+  ConfigUnknownOption: 'E_CONFIG_UNKNOWN_OPTION',
+  /** A config value has the wrong type (a string where a list is expected, …). */
+  ConfigType: 'E_CONFIG_TYPE',
+  /** A required config option is missing (a consumer without a target, …). */
+  ConfigMissing: 'E_CONFIG_MISSING',
+  /** A config value has the right type but is out of range or not one of the allowed values. */
+  ConfigValue: 'E_CONFIG_VALUE',
+  /** A config file cannot be read or is not valid JSON. */
+  ConfigFile: 'E_CONFIG_FILE',
   /** A command-line usage error. */
   Usage: 'E_USAGE',
   /** The cache target failed (connection, timeout, server error). */
@@ -72,10 +82,39 @@ export class DecodeError extends CdcCacheError {
 /** A ChangeEvent could not be turned into cache operations by the rules. Never retriable. */
 export class RuleError extends CdcCacheError {}
 
-/** The configuration is invalid; the message names the config path and the fix. */
+/** The config error codes ({@link ErrorCode}`.Config*`). */
+export type ConfigErrorCode =
+  | typeof ErrorCode.Config
+  | typeof ErrorCode.ConfigUnknownOption
+  | typeof ErrorCode.ConfigType
+  | typeof ErrorCode.ConfigMissing
+  | typeof ErrorCode.ConfigValue
+  | typeof ErrorCode.ConfigFile;
+
+/** Options of a {@link ConfigError}: where the mistake is, for tools that point at it. */
+export interface ConfigErrorOptions extends CdcCacheErrorOptions {
+  /** @default 'E_CONFIG' */
+  code?: ConfigErrorCode;
+  /** The file, variable or flag source (`consumer.json`, `environment`, `command line`). */
+  file?: string;
+  /** The option's path in it (`kafka.groupId`, `CDC_CACHE_TARGET`, `--http-port`). */
+  path?: string;
+}
+
+/**
+ * The configuration is invalid; the message is one line naming the file, the path and the fix
+ * (`consumer.json: kafka.groupID: unknown option (did you mean "groupId"?)`). Never retriable.
+ */
 export class ConfigError extends CdcCacheError {
-  constructor(message: string, options: CdcCacheErrorOptions = {}) {
-    super(ErrorCode.Config, message, options);
+  /** The file, variable set or command line the mistake is in, when known. */
+  readonly file: string | undefined;
+  /** The option's path, when known. */
+  readonly path: string | undefined;
+
+  constructor(message: string, options: ConfigErrorOptions = {}) {
+    super(options.code ?? ErrorCode.Config, message, { ...options, retriable: false });
+    this.file = options.file;
+    this.path = options.path;
   }
 }
 

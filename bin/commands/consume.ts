@@ -15,7 +15,7 @@ Common:
   --config FILE             rules config (cdc-cache.config.json or .ts)        [CDC_CACHE_CONFIG]
                             or the rules as inline JSON in CDC_CACHE_RULES (wins over CDC_CACHE_CONFIG)
   --consumer-config FILE    service config JSON (kafka, dynamodb, http, log)   [CDC_CACHE_CONSUMER_CONFIG]
-  --target SPEC             engine | engine://host:port | valkey://… (default engine) [CDC_CACHE_TARGET]
+  --target SPEC             required: valkey://… | engine://host:port | engine (in-process) [CDC_CACHE_TARGET]
   target AUTH/TLS (as for the Lambda handlers): CDC_CACHE_TARGET_USERNAME, CDC_CACHE_TARGET_PASSWORD,
   CDC_CACHE_TLS_CA_FILE, CDC_CACHE_TLS_SERVERNAME, CDC_CACHE_TLS_REJECT_UNAUTHORIZED=false
   --http-port N             health + metrics port, 0 = any (default 9464)      [CDC_CACHE_HTTP_PORT]
@@ -116,8 +116,9 @@ export async function runConsume(argv: string[]): Promise<number> {
     leaseTtlMs: values['lease-ttl-ms'],
     deadLetterFile: values['dead-letter-file'],
   };
+  // Every input is validated here, before the rules are read or any connection is made.
   const file = readConsumerConfigFile(values['consumer-config'] ?? process.env.CDC_CACHE_CONSUMER_CONFIG);
-  const config = resolveConsumerConfig(file, process.env, flags);
+  const config = resolveConsumerConfig(file.data, process.env, flags, file);
   const targetFrom =
     values.target !== undefined ? '--target' : process.env.CDC_CACHE_TARGET ? 'CDC_CACHE_TARGET' : 'target';
   if (config.rules === undefined)

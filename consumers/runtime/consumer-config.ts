@@ -1,19 +1,37 @@
 /**
  * The consumers' service configuration: a JSON file (`--consumer-config`, or `CDC_CACHE_CONSUMER_CONFIG`),
- * overridden by environment variables, overridden by command-line flags. Validated once, here, with
- * the config path and the fix in every message. The rules themselves stay in the rules config
- * (`--config`, see the main README), which this file may name with `rules`.
+ * overridden by environment variables, overridden by command-line flags. Each input is validated
+ * at the boundary by its schema (consumer-config-schema.ts): an unknown option, a wrong type or a
+ * bad value is a ConfigError naming the file (or variable, or flag), the path and the fix, before
+ * any connection. Relative paths in the file (`rules`, `dynamodb.stateDir`,
+ * `dynamodb.deadLetterFile`, `kafka.ssl.*File`) resolve against the file's folder. A consumer has no
+ * default target: it needs one named (`engine` for the in-process engine), so a misspelt `target`
+ * can never send a whole topic into a throw-away in-process cache and commit its offsets.
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../../core/errors.ts';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import type * as v from 'valibot';
+import type { LogLevel } from '../../core/config/log-level.ts';
+import { parseConfig } from '../../core/config/validate.ts';
+import { ConfigError, ErrorCode } from '../../core/errors.ts';
 import {
+  parseEnv,
+  presentEnv,
   type RulesSource,
   readSharedSettings,
   type SharedSettings,
 } from '../../core/settings/shared-settings.ts';
 import type { KafkaSaslOptions, KafkaTlsOptions } from '../kafka/connection-options.ts';
-import type { LogLevel } from './logger.ts';
-import { parseLogLevel } from './logger.ts';
+import {
+  type ConsumerFile,
+  consumerEnvSchema,
+  consumerFileSchema,
+  consumerFlagsSchema,
+  FLAG_NAMES,
+  type KAFKA_CLIENTS,
+} from './consumer-config-schema.ts';
+
+export { KAFKA_CLIENTS } from './consumer-config-schema.ts';
 
 /** Kafka section. */
 export interface KafkaSection {
@@ -49,8 +67,6 @@ export interface KafkaSection {
   maxWaitTimeMs?: number;
 }
 
-/** The Kafka client libraries `kafka.client` selects. */
-export const KAFKA_CLIENTS = ['kafkajs', 'platformatic'] as const;
 /** One of {@link KAFKA_CLIENTS}. */
 export type KafkaClientName = (typeof KAFKA_CLIENTS)[number];
 
@@ -90,7 +106,7 @@ export interface DynamoDbSection {
 export interface ConsumerConfig {
   /** Where the rules come from (`--config`, CDC_CACHE_RULES, CDC_CACHE_CONFIG, `rules` in the file). */
   rules?: RulesSource;
-  /** Target spec (`engine`, `engine://host:port`, `valkey://…`). @default 'engine' */
+  /** Target spec (`engine`, `engine://host:port`, `valkey://…`); required, no default. */
   target: string;
   /** Target AUTH and TLS, read from the same variables as the Lambda handlers. */
   targetSettings: SharedSettings;
@@ -104,61 +120,41 @@ export interface ConsumerConfig {
   dynamodb: DynamoDbSection;
 }
 
-const list = (v: string | undefined) =>
-  v === undefined
-    ? undefined
-    : v
-        .split(',')
-        .map((s) => s.trim())
-        .filter((s) => s !== '');
-
-function num(v: unknown, where: string, min = 0): number {
-  const n = typeof v === 'string' ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < min)
-    throw new ConfigError(`${where}: must be an integer >= ${min}, got ${JSON.stringify(v)}`);
-  return n;
+/** Where a consumer config file came from: its name for messages and the folder paths resolve against. */
+export interface ConsumerConfigSource {
+  /** The file's path as given. @default 'consumer config' */
+  name?: string;
+  /** Folder of the file; relative paths in it resolve against it. @default the working directory */
+  dir?: string;
 }
 
-function kafkaClient(v: string): KafkaClientName {
-  if (!(KAFKA_CLIENTS as readonly string[]).includes(v))
-    throw new ConfigError(
-      `kafka.client (--kafka-client, CDC_CACHE_KAFKA_CLIENT): "${v}" is not one of ${KAFKA_CLIENTS.join(', ')}`,
-    );
-  return v as KafkaClientName;
+/** A consumer config file as read: its JSON and where it came from. */
+export interface ConsumerConfigFile extends ConsumerConfigSource {
+  data: unknown;
 }
 
-type Json = Record<string, unknown>;
-const obj = (v: unknown): Json =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : {};
-
-/** Reads the JSON config file (if any). */
-export function readConsumerConfigFile(path: string | undefined): Json {
-  if (path === undefined) return {};
+/** Reads the JSON config file (if any); validation happens in {@link resolveConsumerConfig}. */
+export function readConsumerConfigFile(path: string | undefined): ConsumerConfigFile {
+  if (path === undefined || path === '') return { data: {} };
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (cause) {
     throw new ConfigError(`${path}: cannot read the consumer config (${(cause as Error).message})`, {
       cause,
+      code: ErrorCode.ConfigFile,
+      file: path,
     });
   }
   try {
-    return obj(JSON.parse(text));
+    return { name: path, dir: dirname(resolve(path)), data: JSON.parse(text) };
   } catch (cause) {
-    throw new ConfigError(`${path}: not valid JSON: ${(cause as Error).message}`, { cause });
+    throw new ConfigError(`${path}: not valid JSON: ${(cause as Error).message}`, {
+      cause,
+      code: ErrorCode.ConfigFile,
+      file: path,
+    });
   }
-}
-
-function saslFromEnv(env: NodeJS.ProcessEnv): KafkaSaslOptions | undefined {
-  const mechanism = env.CDC_CACHE_KAFKA_SASL_MECHANISM;
-  if (mechanism === undefined || mechanism === '') return undefined;
-  if (mechanism === 'aws-msk-iam') return { mechanism, region: env.AWS_REGION ?? '' };
-  if (mechanism === 'oauthbearer') return { mechanism, token: env.CDC_CACHE_KAFKA_SASL_TOKEN ?? '' };
-  return {
-    mechanism: mechanism as 'plain',
-    username: env.CDC_CACHE_KAFKA_SASL_USERNAME ?? '',
-    password: env.CDC_CACHE_KAFKA_SASL_PASSWORD ?? '',
-  };
 }
 
 /**
@@ -170,7 +166,7 @@ function saslFromEnv(env: NodeJS.ProcessEnv): KafkaSaslOptions | undefined {
 export function resolveRulesSource(
   flag: string | undefined,
   env: NodeJS.ProcessEnv,
-  fileRules: unknown,
+  fileRules: string | undefined,
   warnings: string[],
 ): RulesSource | undefined {
   if (flag !== undefined && flag !== '') return { kind: 'path', path: flag, from: '--config' };
@@ -185,132 +181,159 @@ export function resolveRulesSource(
   const path = env.CDC_CACHE_CONFIG?.trim();
   if (path !== undefined && path !== '') return { kind: 'path', path, from: 'CDC_CACHE_CONFIG' };
   if (fileRules === undefined) return undefined;
-  if (typeof fileRules !== 'string' || fileRules === '')
-    throw new ConfigError(`rules: must be the path of the rules config, got ${JSON.stringify(fileRules)}`);
   return { kind: 'path', path: fileRules, from: 'rules (consumer config)' };
 }
 
-/**
- * Resolves the config: `flags` (already parsed, only the ones given) over `env` over `file`.
- * Environment: CDC_CACHE_RULES (inline JSON), CDC_CACHE_CONFIG (rules path), CDC_CACHE_TARGET,
- * CDC_CACHE_TARGET_USERNAME, CDC_CACHE_TARGET_PASSWORD, CDC_CACHE_TLS_{CA_FILE,SERVERNAME,
- * REJECT_UNAUTHORIZED} (as for the Lambda handlers), CDC_CACHE_HTTP_PORT, CDC_CACHE_LOG_LEVEL,
- * CDC_CACHE_KAFKA_{CLIENT,BROKERS,GROUP_ID,TOPICS,TOPIC_PATTERN,DLQ_TOPIC,SSL,SSL_CA_FILE,SASL_MECHANISM,
- * SASL_USERNAME,SASL_PASSWORD,SASL_TOKEN}, AWS_REGION, CDC_CACHE_DYNAMODB_{ENDPOINT,STREAM_ARN,TABLE,
- * STATE_DIR,WORKER_ID,START,LEASE_STORE}.
- */
-export function resolveConsumerConfig(file: Json, env: NodeJS.ProcessEnv, flags: Json = {}): ConsumerConfig {
-  const fk = obj(file.kafka);
-  const fd = obj(file.dynamodb);
-  const fh = obj(file.http);
-  const fl = obj(file.log);
-  const pick = <T>(...vals: (T | undefined)[]): T | undefined =>
-    vals.find((v) => v !== undefined && v !== '');
+/** The first value that is set (flags, then environment, then file). */
+const pick = <T>(...vals: (T | undefined)[]): T | undefined => vals.find((x) => x !== undefined);
 
-  const topicPattern = pick<string>(
-    flags.topicPattern as string,
-    env.CDC_CACHE_KAFKA_TOPIC_PATTERN,
-    fk.topicPattern as string,
-  );
-  if (topicPattern !== undefined) {
-    try {
-      new RegExp(topicPattern);
-    } catch (cause) {
-      throw new ConfigError(`kafka.topicPattern: not a regular expression: ${(cause as Error).message}`, {
-        cause,
-      });
-    }
-  }
+function tlsRelativeTo(
+  ssl: KafkaTlsOptions | undefined,
+  dir: (p: string) => string,
+): KafkaTlsOptions | undefined {
+  if (ssl === undefined || typeof ssl === 'boolean') return ssl;
+  const out = { ...ssl };
+  for (const k of ['caFile', 'certFile', 'keyFile'] as const) if (out[k] !== undefined) out[k] = dir(out[k]);
+  return out;
+}
+
+/**
+ * Resolves the config: `flags` (already parsed, only the ones given) over `env` over `file`, each
+ * validated by its schema first. `source` names the file and the folder its relative paths start
+ * from. Throws ConfigError (one line: source, path, fix) before anything is opened.
+ */
+export function resolveConsumerConfig(
+  fileData: unknown,
+  env: NodeJS.ProcessEnv,
+  rawFlags: Record<string, unknown> = {},
+  source: ConsumerConfigSource = {},
+): ConsumerConfig {
+  const name = source.name ?? 'consumer config';
+  const baseDir = source.dir ?? process.cwd();
+  const rel = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  const file: ConsumerFile = parseConfig(consumerFileSchema, fileData ?? {}, name);
+  const e = parseEnv(consumerEnvSchema, env);
+  const given = Object.fromEntries(Object.entries(rawFlags).filter(([, x]) => x !== undefined));
+  const flags = parseConfig(consumerFlagsSchema, given, 'command line', (path) => {
+    const flag = FLAG_NAMES[path as keyof typeof FLAG_NAMES] ?? path;
+    const value = given[path];
+    return value === undefined || typeof value === 'boolean' ? flag : `${flag}=${String(value)}`;
+  });
+  const shared = readSharedSettings(env);
+  const fk = file.kafka ?? {};
+  const fd = file.dynamodb ?? {};
+
+  const sasl = pick<KafkaSaslOptions>(saslFromEnv(e), fk.sasl);
   const ssl = pick<KafkaTlsOptions>(
-    env.CDC_CACHE_KAFKA_SSL_CA_FILE ? { caFile: env.CDC_CACHE_KAFKA_SSL_CA_FILE } : undefined,
-    env.CDC_CACHE_KAFKA_SSL === 'true' ? true : undefined,
-    fk.ssl as KafkaTlsOptions,
+    e.CDC_CACHE_KAFKA_SSL_CA_FILE !== undefined ? { caFile: e.CDC_CACHE_KAFKA_SSL_CA_FILE } : undefined,
+    e.CDC_CACHE_KAFKA_SSL === true ? true : undefined,
+    tlsRelativeTo(fk.ssl, rel),
   );
-  const sasl = pick<KafkaSaslOptions>(saslFromEnv(env), fk.sasl as KafkaSaslOptions);
   const kafka: KafkaSection = {
-    brokers: pick(flags.brokers as string[], list(env.CDC_CACHE_KAFKA_BROKERS), fk.brokers as string[]) ?? [],
-    groupId: pick(flags.groupId as string, env.CDC_CACHE_KAFKA_GROUP_ID, fk.groupId as string) ?? 'cdc-cache',
-    topics: pick(flags.topics as string[], list(env.CDC_CACHE_KAFKA_TOPICS), fk.topics as string[]) ?? [],
-    fromBeginning: pick(flags.fromBeginning as boolean, fk.fromBeginning as boolean) ?? true,
-    partitionsConsumedConcurrently: num(
-      pick(flags.concurrency, fk.partitionsConsumedConcurrently) ?? 4,
-      'kafka.partitionsConsumedConcurrently',
-      1,
-    ),
-    chunkSize: num(pick(flags.chunkSize, fk.chunkSize) ?? 2000, 'kafka.chunkSize', 1),
-    client: kafkaClient(
-      pick<string>(flags.kafkaClient as string, env.CDC_CACHE_KAFKA_CLIENT, fk.client as string) ?? 'kafkajs',
-    ),
+    brokers: pick(flags.brokers, e.CDC_CACHE_KAFKA_BROKERS, fk.brokers) ?? [],
+    groupId: pick(flags.groupId, e.CDC_CACHE_KAFKA_GROUP_ID, fk.groupId) ?? 'cdc-cache',
+    topics: pick(flags.topics, e.CDC_CACHE_KAFKA_TOPICS, fk.topics) ?? [],
+    fromBeginning: pick(flags.fromBeginning, fk.fromBeginning) ?? true,
+    partitionsConsumedConcurrently: pick(flags.concurrency, fk.partitionsConsumedConcurrently) ?? 4,
+    chunkSize: pick(flags.chunkSize, fk.chunkSize) ?? 2000,
+    client: pick(flags.kafkaClient, e.CDC_CACHE_KAFKA_CLIENT, fk.client) ?? 'kafkajs',
+    // "" is a value here (log dead letters instead of producing them), so `env` is read raw.
     deadLetterTopic:
-      (flags.deadLetterTopic as string | undefined) ??
-      env.CDC_CACHE_KAFKA_DLQ_TOPIC ??
-      (fk.deadLetterTopic as string | undefined) ??
+      pick(flags.deadLetterTopic, env.CDC_CACHE_KAFKA_DLQ_TOPIC, fk.deadLetterTopic) ??
       'cdc-cache.dead-letters',
   };
+  const topicPattern = pick(flags.topicPattern, e.CDC_CACHE_KAFKA_TOPIC_PATTERN, fk.topicPattern);
   if (topicPattern !== undefined) kafka.topicPattern = topicPattern;
   if (ssl !== undefined) kafka.ssl = ssl;
   if (sasl !== undefined) kafka.sasl = sasl;
-  if (typeof fk.clientId === 'string') kafka.clientId = fk.clientId;
-  if (fk.sessionTimeoutMs !== undefined)
-    kafka.sessionTimeoutMs = num(fk.sessionTimeoutMs, 'kafka.sessionTimeoutMs', 6000);
-  if (fk.maxBytesPerPartition !== undefined)
-    kafka.maxBytesPerPartition = num(fk.maxBytesPerPartition, 'kafka.maxBytesPerPartition', 1);
-  if (fk.maxBytes !== undefined) kafka.maxBytes = num(fk.maxBytes, 'kafka.maxBytes', 1);
-  if (fk.maxWaitTimeMs !== undefined) kafka.maxWaitTimeMs = num(fk.maxWaitTimeMs, 'kafka.maxWaitTimeMs', 0);
+  if (fk.clientId !== undefined) kafka.clientId = fk.clientId;
+  if (fk.sessionTimeoutMs !== undefined) kafka.sessionTimeoutMs = fk.sessionTimeoutMs;
+  if (fk.maxBytesPerPartition !== undefined) kafka.maxBytesPerPartition = fk.maxBytesPerPartition;
+  if (fk.maxBytes !== undefined) kafka.maxBytes = fk.maxBytes;
+  if (fk.maxWaitTimeMs !== undefined) kafka.maxWaitTimeMs = fk.maxWaitTimeMs;
 
-  const start =
-    pick<string>(flags.start as string, env.CDC_CACHE_DYNAMODB_START, fd.startPosition as string) ??
-    'TRIM_HORIZON';
-  if (start !== 'TRIM_HORIZON' && start !== 'LATEST')
-    throw new ConfigError(`dynamodb.startPosition: "${start}" is not TRIM_HORIZON or LATEST`);
-  const targetSpec = pick(flags.target as string, env.CDC_CACHE_TARGET, file.target as string) ?? 'engine';
-  const leaseStore =
-    pick<string>(flags.leaseStore as string, env.CDC_CACHE_DYNAMODB_LEASE_STORE, fd.leaseStore as string) ??
-    (targetSpec === 'engine' ? 'file' : 'target');
-  if (leaseStore !== 'target' && leaseStore !== 'file')
+  const target = pick(flags.target, shared.target, file.target);
+  if (target === undefined)
     throw new ConfigError(
-      `dynamodb.leaseStore: "${leaseStore}" is not target or file (--lease-store, CDC_CACHE_DYNAMODB_LEASE_STORE)`,
+      `${name}: target: missing: a consumer needs its cache target named: --target, CDC_CACHE_TARGET or "target" in the consumer config (valkey://host:port, engine://host:port, or "engine" for the in-process engine)`,
+      { code: ErrorCode.ConfigMissing, file: name, path: 'target' },
     );
   const dynamodb: DynamoDbSection = {
-    region: pick(env.AWS_REGION, fd.region as string) ?? 'us-east-1',
-    startPosition: start,
-    leaseStore,
+    region: pick(e.AWS_REGION, fd.region) ?? 'us-east-1',
+    startPosition: pick(flags.start, e.CDC_CACHE_DYNAMODB_START, fd.startPosition) ?? 'TRIM_HORIZON',
+    leaseStore:
+      pick(flags.leaseStore, e.CDC_CACHE_DYNAMODB_LEASE_STORE, fd.leaseStore) ??
+      (target === 'engine' ? 'file' : 'target'),
     stateDir:
-      pick(flags.stateDir as string, env.CDC_CACHE_DYNAMODB_STATE_DIR, fd.stateDir as string) ??
-      './.cdc-cache/dynamodb',
-    leaseTtlMs: num(pick(flags.leaseTtlMs, fd.leaseTtlMs) ?? 10_000, 'dynamodb.leaseTtlMs', 1000),
-    limit: num(fd.limit ?? 1000, 'dynamodb.limit', 1),
+      pick(
+        flags.stateDir,
+        e.CDC_CACHE_DYNAMODB_STATE_DIR,
+        fd.stateDir === undefined ? undefined : rel(fd.stateDir),
+      ) ?? './.cdc-cache/dynamodb',
+    leaseTtlMs: pick(flags.leaseTtlMs, fd.leaseTtlMs) ?? 10_000,
+    limit: fd.limit ?? 1000,
   };
-  if (dynamodb.limit > 1000) throw new ConfigError('dynamodb.limit: GetRecords returns at most 1000 records');
-  const opt = (k: keyof DynamoDbSection, ...vals: (string | undefined)[]) => {
-    const v = pick(...vals);
-    if (v !== undefined) (dynamodb as unknown as Json)[k] = v;
+  const opt = <K extends 'streamArn' | 'table' | 'endpoint' | 'workerId' | 'deadLetterFile'>(
+    k: K,
+    value: string | undefined,
+  ) => {
+    if (value !== undefined) dynamodb[k] = value;
   };
-  opt('streamArn', flags.streamArn as string, env.CDC_CACHE_DYNAMODB_STREAM_ARN, fd.streamArn as string);
-  opt('table', flags.table as string, env.CDC_CACHE_DYNAMODB_TABLE, fd.table as string);
-  opt('endpoint', flags.endpoint as string, env.CDC_CACHE_DYNAMODB_ENDPOINT, fd.endpoint as string);
-  opt('workerId', flags.workerId as string, env.CDC_CACHE_DYNAMODB_WORKER_ID, fd.workerId as string);
-  opt('deadLetterFile', flags.deadLetterFile as string, fd.deadLetterFile as string);
+  opt('streamArn', pick(flags.streamArn, e.CDC_CACHE_DYNAMODB_STREAM_ARN, fd.streamArn));
+  opt('table', pick(flags.table, e.CDC_CACHE_DYNAMODB_TABLE, fd.table));
+  opt('endpoint', pick(flags.endpoint, e.CDC_CACHE_DYNAMODB_ENDPOINT, fd.endpoint));
+  opt('workerId', pick(flags.workerId, e.CDC_CACHE_DYNAMODB_WORKER_ID, fd.workerId));
+  opt(
+    'deadLetterFile',
+    pick(flags.deadLetterFile, fd.deadLetterFile === undefined ? undefined : rel(fd.deadLetterFile)),
+  );
 
   const config: ConsumerConfig = {
-    target: targetSpec,
-    targetSettings: readSharedSettings(env),
+    target,
+    targetSettings: shared,
     warnings: [],
     http: {
-      port: num(pick(flags.httpPort, env.CDC_CACHE_HTTP_PORT, fh.port) ?? 9464, 'http.port'),
-      host: pick(env.CDC_CACHE_HTTP_HOST, fh.host as string) ?? '127.0.0.1',
-      enabled: (flags.http as boolean | undefined) ?? (fh.enabled as boolean | undefined) ?? true,
+      port: pick(flags.httpPort, e.CDC_CACHE_HTTP_PORT, file.http?.port) ?? 9464,
+      host: pick(e.CDC_CACHE_HTTP_HOST, file.http?.host) ?? '127.0.0.1',
+      enabled: pick(flags.http, file.http?.enabled) ?? true,
     },
-    log: {
-      level: parseLogLevel(
-        pick(flags.logLevel as string, env.CDC_CACHE_LOG_LEVEL, fl.level as string) ?? 'info',
-      ),
-    },
-    progress: (flags.progress as boolean | undefined) ?? (file.progress as boolean | undefined) ?? true,
+    log: { level: pick<LogLevel>(flags.logLevel, e.CDC_CACHE_LOG_LEVEL, file.log?.level) ?? 'info' },
+    progress: pick(flags.progress, file.progress) ?? true,
     kafka,
     dynamodb,
   };
-  const rules = resolveRulesSource(flags.rules as string | undefined, env, file.rules, config.warnings);
+  const rules = resolveRulesSource(
+    flags.rules,
+    presentEnv(env),
+    file.rules === undefined ? undefined : rel(file.rules),
+    config.warnings,
+  );
   if (rules !== undefined) config.rules = rules;
   return config;
+}
+
+function saslFromEnv(e: v.InferOutput<typeof consumerEnvSchema>): KafkaSaslOptions | undefined {
+  const mechanism = e.CDC_CACHE_KAFKA_SASL_MECHANISM;
+  if (mechanism === undefined) return undefined;
+  const missing = (name: string) =>
+    new ConfigError(`environment: ${name}: missing: CDC_CACHE_KAFKA_SASL_MECHANISM=${mechanism} needs it`, {
+      code: ErrorCode.ConfigMissing,
+      file: 'environment',
+      path: name,
+    });
+  if (mechanism === 'aws-msk-iam') {
+    if (e.AWS_REGION === undefined) throw missing('AWS_REGION');
+    return { mechanism, region: e.AWS_REGION };
+  }
+  if (mechanism === 'oauthbearer')
+    return e.CDC_CACHE_KAFKA_SASL_TOKEN === undefined
+      ? { mechanism }
+      : { mechanism, token: e.CDC_CACHE_KAFKA_SASL_TOKEN };
+  if (e.CDC_CACHE_KAFKA_SASL_USERNAME === undefined) throw missing('CDC_CACHE_KAFKA_SASL_USERNAME');
+  if (e.CDC_CACHE_KAFKA_SASL_PASSWORD === undefined) throw missing('CDC_CACHE_KAFKA_SASL_PASSWORD');
+  return {
+    mechanism,
+    username: e.CDC_CACHE_KAFKA_SASL_USERNAME,
+    password: e.CDC_CACHE_KAFKA_SASL_PASSWORD,
+  };
 }

@@ -4,10 +4,9 @@
  * A logger is injected everywhere; `silentLogger` is the cheap default for tests and libraries.
  */
 
-/** Log levels, lowest first. */
-export const LogLevels = ['debug', 'info', 'warn', 'error'] as const;
-/** One of {@link LogLevels}. */
-export type LogLevel = (typeof LogLevels)[number];
+import { type LogLevel, LogLevels } from '../../core/config/log-level.ts';
+
+export { type LogLevel, LogLevels, parseLogLevel } from '../../core/config/log-level.ts';
 
 /** Fields attached to a log line. */
 export type LogFields = Record<string, unknown>;
@@ -68,9 +67,3 @@ export const silentLogger: Logger = {
   error: noop,
   child: () => silentLogger,
 };
-
-/** Parses a level name (from config or env), with the fix in the message. */
-export function parseLogLevel(value: string): LogLevel {
-  if ((LogLevels as readonly string[]).includes(value)) return value as LogLevel;
-  throw new Error(`log level "${value}" is not one of ${LogLevels.join(', ')}`);
-}

@@ -18,7 +18,10 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
-import { ConfigError } from '../errors.ts';
+import * as v from 'valibot';
+import { targetSpec, targetSpecProblem } from '../config/target-spec.ts';
+import { booleanText, parseConfig } from '../config/validate.ts';
+import { ConfigError, ErrorCode } from '../errors.ts';
 import { type CompiledConfig, compileConfig } from '../rules/compile.ts';
 import { loadConfig } from '../rules/load.ts';
 import type { CacheTarget } from '../target/cache-target.ts';
@@ -51,20 +54,51 @@ export function envText(env: Env, name: string): string | undefined {
   return v === undefined || v === '' ? undefined : v;
 }
 
+/** The environment variables of {@link SharedSettings}, as a schema (blank values count as unset). */
+export const sharedEnvSchema = v.object({
+  CDC_CACHE_RULES: v.optional(v.string()),
+  CDC_CACHE_CONFIG: v.optional(v.string()),
+  CDC_CACHE_TARGET: v.optional(targetSpec()),
+  CDC_CACHE_TARGET_USERNAME: v.optional(v.string()),
+  CDC_CACHE_TARGET_PASSWORD: v.optional(v.string()),
+  CDC_CACHE_TLS_CA_FILE: v.optional(v.string()),
+  CDC_CACHE_TLS_SERVERNAME: v.optional(v.string()),
+  CDC_CACHE_TLS_REJECT_UNAUTHORIZED: v.optional(booleanText(), 'true'),
+});
+
+/** `env` with blank values dropped and the others trimmed (passwords are kept as they are). */
+export function presentEnv(env: Env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, value] of Object.entries(env)) {
+    if (value === undefined || value.trim() === '') continue;
+    out[k] = k.endsWith('_PASSWORD') ? value : value.trim();
+  }
+  return out;
+}
+
+/**
+ * Validates `env` against `schema`; a mistake is a ConfigError naming the variable, its value
+ * (passwords never) and the fix: `environment: CDC_CACHE_TARGET=valky://x: unknown target scheme …`.
+ */
+export function parseEnv<S extends v.GenericSchema>(schema: S, env: Env): v.InferOutput<S> {
+  const present = presentEnv(env);
+  return parseConfig(schema, present, 'environment', (path) =>
+    path.endsWith('_PASSWORD') || present[path] === undefined ? path : `${path}=${present[path]}`,
+  );
+}
+
 /** Reads and validates the shared settings from `env`. */
 export function readSharedSettings(env: Env): SharedSettings {
-  const reject = envText(env, 'CDC_CACHE_TLS_REJECT_UNAUTHORIZED') ?? 'true';
-  if (reject !== 'true' && reject !== 'false')
-    throw new ConfigError(`CDC_CACHE_TLS_REJECT_UNAUTHORIZED=${reject}: use true or false`);
+  const e = parseEnv(sharedEnvSchema, env);
   return {
-    rules: envText(env, 'CDC_CACHE_RULES'),
-    configPath: envText(env, 'CDC_CACHE_CONFIG'),
-    target: envText(env, 'CDC_CACHE_TARGET'),
-    username: envText(env, 'CDC_CACHE_TARGET_USERNAME'),
-    password: env.CDC_CACHE_TARGET_PASSWORD === '' ? undefined : env.CDC_CACHE_TARGET_PASSWORD,
-    tlsCaFile: envText(env, 'CDC_CACHE_TLS_CA_FILE'),
-    tlsServername: envText(env, 'CDC_CACHE_TLS_SERVERNAME'),
-    tlsRejectUnauthorized: reject === 'true',
+    rules: e.CDC_CACHE_RULES,
+    configPath: e.CDC_CACHE_CONFIG,
+    target: e.CDC_CACHE_TARGET,
+    username: e.CDC_CACHE_TARGET_USERNAME,
+    password: e.CDC_CACHE_TARGET_PASSWORD,
+    tlsCaFile: e.CDC_CACHE_TLS_CA_FILE,
+    tlsServername: e.CDC_CACHE_TLS_SERVERNAME,
+    tlsRejectUnauthorized: e.CDC_CACHE_TLS_REJECT_UNAUTHORIZED,
   };
 }
 
@@ -150,7 +184,8 @@ export async function openTargetWithSettings(
     const { createValkeyTarget } = await import('../target/valkey-target.ts');
     return createValkeyTarget({ url: spec, ...valkeyAuthAndTls(spec, settings) });
   }
-  throw new ConfigError(
-    `${from}=${spec}: unknown target; use engine, engine://host:port, valkey://host:port or valkeys://host:port`,
-  );
+  throw new ConfigError(`${from}=${spec}: ${targetSpecProblem(spec) ?? 'unknown target'}`, {
+    code: ErrorCode.ConfigValue,
+    path: from,
+  });
 }

@@ -3,13 +3,17 @@
  * mistake names the variable and the fix (a bad value fails the first invocation, loudly, instead
  * of a silently misconfigured stream). See functions/README.md for the table of variables.
  */
-import { ConfigError } from '../../core/errors.ts';
+import * as v from 'valibot';
+import { type LogLevel, logLevel } from '../../core/config/log-level.ts';
+import { integerText, text } from '../../core/config/validate.ts';
 import {
   type Env,
-  envText,
+  parseEnv,
   readSharedSettings,
   type SharedSettings,
 } from '../../core/settings/shared-settings.ts';
+
+export { type LogLevel, LogLevels } from '../../core/config/log-level.ts';
 
 /**
  * What the handlers read from the environment: the settings shared with the consumers
@@ -32,11 +36,6 @@ export interface FunctionSettings extends SharedSettings {
   logLevel: LogLevel;
 }
 
-/** Log levels, least severe first. */
-export const LogLevels = ['debug', 'info', 'warn', 'error'] as const;
-/** One of {@link LogLevels}. */
-export type LogLevel = (typeof LogLevels)[number];
-
 /** Defaults of the settings. */
 export const SETTINGS_DEFAULTS = {
   deadLetter: 'log',
@@ -47,32 +46,26 @@ export const SETTINGS_DEFAULTS = {
   logLevel: 'info',
 } as const;
 
-const text = envText;
-
-function int(env: Env, name: string, fallback: number, min: number): number {
-  const v = text(env, name);
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min)
-    throw new ConfigError(
-      `${name}=${v}: must be an integer >= ${min} (unset it for the default ${fallback})`,
-    );
-  return n;
-}
+/** The Lambda-only variables (the shared ones are in core/settings/shared-settings.ts). */
+export const functionEnvSchema = v.object({
+  CDC_CACHE_DEAD_LETTER: v.optional(text(), SETTINGS_DEFAULTS.deadLetter),
+  CDC_CACHE_TIME_MARGIN_MS: v.optional(integerText(0), String(SETTINGS_DEFAULTS.timeMarginMs)),
+  CDC_CACHE_RETRY_ATTEMPTS: v.optional(integerText(1), String(SETTINGS_DEFAULTS.retryAttempts)),
+  CDC_CACHE_RETRY_BASE_MS: v.optional(integerText(0), String(SETTINGS_DEFAULTS.retryBaseMs)),
+  CDC_CACHE_METRICS_NAMESPACE: v.optional(text(), SETTINGS_DEFAULTS.metricsNamespace),
+  CDC_CACHE_LOG_LEVEL: v.optional(logLevel(), SETTINGS_DEFAULTS.logLevel),
+});
 
 /** Reads and validates the settings from `env` (default: `process.env`). */
 export function readSettings(env: Env = process.env): FunctionSettings {
-  const logLevel = text(env, 'CDC_CACHE_LOG_LEVEL') ?? SETTINGS_DEFAULTS.logLevel;
-  if (!(LogLevels as readonly string[]).includes(logLevel))
-    throw new ConfigError(`CDC_CACHE_LOG_LEVEL=${logLevel}: use one of ${LogLevels.join(', ')}`);
-  const namespace = text(env, 'CDC_CACHE_METRICS_NAMESPACE') ?? SETTINGS_DEFAULTS.metricsNamespace;
+  const e = parseEnv(functionEnvSchema, env);
   return {
     ...readSharedSettings(env),
-    deadLetter: text(env, 'CDC_CACHE_DEAD_LETTER') ?? SETTINGS_DEFAULTS.deadLetter,
-    timeMarginMs: int(env, 'CDC_CACHE_TIME_MARGIN_MS', SETTINGS_DEFAULTS.timeMarginMs, 0),
-    retryAttempts: int(env, 'CDC_CACHE_RETRY_ATTEMPTS', SETTINGS_DEFAULTS.retryAttempts, 1),
-    retryBaseMs: int(env, 'CDC_CACHE_RETRY_BASE_MS', SETTINGS_DEFAULTS.retryBaseMs, 0),
-    metricsNamespace: namespace === 'off' ? undefined : namespace,
-    logLevel: logLevel as LogLevel,
+    deadLetter: e.CDC_CACHE_DEAD_LETTER,
+    timeMarginMs: e.CDC_CACHE_TIME_MARGIN_MS,
+    retryAttempts: e.CDC_CACHE_RETRY_ATTEMPTS,
+    retryBaseMs: e.CDC_CACHE_RETRY_BASE_MS,
+    metricsNamespace: e.CDC_CACHE_METRICS_NAMESPACE === 'off' ? undefined : e.CDC_CACHE_METRICS_NAMESPACE,
+    logLevel: e.CDC_CACHE_LOG_LEVEL,
   };
 }

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { backoffDelay } from '../../../consumers/runtime/backoff.ts';
 import { resolveConsumerConfig } from '../../../consumers/runtime/consumer-config.ts';
@@ -92,7 +93,7 @@ describe('consumer config', () => {
 
   it('passes SASL settings from the environment through', () => {
     const c = resolveConsumerConfig(
-      {},
+      { target: 'engine' },
       {
         CDC_CACHE_KAFKA_SASL_MECHANISM: 'scram-sha-512',
         CDC_CACHE_KAFKA_SASL_USERNAME: 'u',
@@ -103,61 +104,70 @@ describe('consumer config', () => {
     expect(c.kafka.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'u', password: 'p' });
     expect(c.kafka.ssl).toBe(true);
     const iam = resolveConsumerConfig(
-      {},
+      { target: 'engine' },
       { CDC_CACHE_KAFKA_SASL_MECHANISM: 'aws-msk-iam', AWS_REGION: 'eu-west-1' },
     );
     expect(iam.kafka.sasl).toEqual({ mechanism: 'aws-msk-iam', region: 'eu-west-1' });
   });
 
   it('rejects bad values with the config path and the fix', () => {
-    expect(() => resolveConsumerConfig({ kafka: { chunkSize: 0 } }, {})).toThrow(
-      /kafka.chunkSize: must be an integer >= 1/,
+    const t = { target: 'engine' };
+    expect(() => resolveConsumerConfig({ ...t, kafka: { chunkSize: 0 } }, {})).toThrow(
+      'consumer config: kafka.chunkSize: must be an integer >= 1',
     );
-    expect(() => resolveConsumerConfig({ kafka: { topicPattern: '(' } }, {})).toThrow(
+    expect(() => resolveConsumerConfig({ ...t, kafka: { topicPattern: '(' } }, {})).toThrow(
       /kafka.topicPattern: not a regular expression/,
     );
-    expect(() => resolveConsumerConfig({ dynamodb: { startPosition: 'AT' } }, {})).toThrow(
-      /TRIM_HORIZON or LATEST/,
+    expect(() => resolveConsumerConfig({ ...t, dynamodb: { startPosition: 'AT' } }, {})).toThrow(
+      'consumer config: dynamodb.startPosition: must be one of TRIM_HORIZON, LATEST',
     );
-    expect(() => resolveConsumerConfig({ log: { level: 'loud' } }, {})).toThrow(/log level "loud"/);
-    expect(() => resolveConsumerConfig({ rules: 42 }, {})).toThrow(
+    expect(() => resolveConsumerConfig({ ...t, log: { level: 'loud' } }, {})).toThrow(/log level "loud"/);
+    expect(() => resolveConsumerConfig({ ...t, rules: 42 }, {})).toThrow(
       /rules: must be the path of the rules config/,
     );
-    expect(() => resolveConsumerConfig({}, { CDC_CACHE_DYNAMODB_LEASE_STORE: 'disk' })).toThrow(
-      /dynamodb.leaseStore: "disk" is not target or file/,
+    expect(() => resolveConsumerConfig(t, { CDC_CACHE_DYNAMODB_LEASE_STORE: 'disk' })).toThrow(
+      'environment: CDC_CACHE_DYNAMODB_LEASE_STORE=disk: must be one of target, file',
     );
-    expect(() => resolveConsumerConfig({}, { CDC_CACHE_TLS_REJECT_UNAUTHORIZED: 'no' })).toThrow(
-      /CDC_CACHE_TLS_REJECT_UNAUTHORIZED=no: use true or false/,
+    expect(() => resolveConsumerConfig(t, { CDC_CACHE_TLS_REJECT_UNAUTHORIZED: 'no' })).toThrow(
+      'environment: CDC_CACHE_TLS_REJECT_UNAUTHORIZED=no: must be true or false',
     );
   });
 
   it('finds the rules as the Lambda handlers do: --config > CDC_CACHE_RULES (inline) > CDC_CACHE_CONFIG > file', () => {
     const env = { CDC_CACHE_RULES: '{"rules":[]}', CDC_CACHE_CONFIG: 'env.json' };
-    expect(resolveConsumerConfig({ rules: 'file.json' }, env, { rules: 'flag.json' }).rules).toEqual({
+    expect(
+      resolveConsumerConfig({ target: 'engine', rules: 'file.json' }, env, { rules: 'flag.json' }).rules,
+    ).toEqual({
       kind: 'path',
       path: 'flag.json',
       from: '--config',
     });
-    expect(resolveConsumerConfig({ rules: 'file.json' }, env).rules).toEqual({
+    expect(resolveConsumerConfig({ target: 'engine', rules: 'file.json' }, env).rules).toEqual({
       kind: 'inline',
       json: '{"rules":[]}',
       from: 'CDC_CACHE_RULES',
     });
-    expect(resolveConsumerConfig({ rules: 'file.json' }, { CDC_CACHE_CONFIG: 'env.json' }).rules).toEqual({
+    expect(
+      resolveConsumerConfig({ target: 'engine', rules: 'file.json' }, { CDC_CACHE_CONFIG: 'env.json' }).rules,
+    ).toEqual({
       kind: 'path',
       path: 'env.json',
       from: 'CDC_CACHE_CONFIG',
     });
-    expect(resolveConsumerConfig({ rules: 'file.json' }, {}).rules).toMatchObject({ path: 'file.json' });
-    expect(resolveConsumerConfig({}, {}).rules).toBeUndefined();
+    expect(resolveConsumerConfig({ target: 'engine', rules: 'file.json' }, {}).rules).toMatchObject({
+      path: resolve('file.json'),
+    });
+    expect(resolveConsumerConfig({ target: 'engine' }, {}).rules).toBeUndefined();
   });
 
   it('still takes a path in CDC_CACHE_RULES, with a deprecation warning', () => {
-    const c = resolveConsumerConfig({}, { CDC_CACHE_RULES: 'rules/cdc-cache.config.json' });
+    const c = resolveConsumerConfig({ target: 'engine' }, { CDC_CACHE_RULES: 'rules/cdc-cache.config.json' });
     expect(c.rules).toEqual({ kind: 'path', path: 'rules/cdc-cache.config.json', from: 'CDC_CACHE_RULES' });
     expect(c.warnings).toHaveLength(1);
     expect(c.warnings[0]).toMatch(/deprecated; set CDC_CACHE_CONFIG=rules\/cdc-cache.config.json instead/);
-    expect(resolveConsumerConfig({}, { CDC_CACHE_RULES: ' {"rules":[]}' }).warnings).toEqual([]);
+    expect(
+      resolveConsumerConfig({ target: 'engine' }, { CDC_CACHE_RULES: ' {"rules":[]}' }).warnings,
+    ).toEqual([]);
   });
 
   it('reads target AUTH and TLS from the same variables as the Lambda handlers', () => {
@@ -180,11 +190,10 @@ describe('consumer config', () => {
       tlsRejectUnauthorized: true,
     });
     expect(resolveConsumerConfig({ target: 'valkey://file:1' }, {}).target).toBe('valkey://file:1');
-    expect(resolveConsumerConfig({}, {}).target).toBe('engine');
   });
 
   it('keeps DynamoDB leases in the target, except beside an in-process engine', () => {
-    expect(resolveConsumerConfig({}, {}).dynamodb.leaseStore).toBe('file');
+    expect(resolveConsumerConfig({ target: 'engine' }, {}).dynamodb.leaseStore).toBe('file');
     expect(resolveConsumerConfig({}, { CDC_CACHE_TARGET: 'engine://h:6380' }).dynamodb.leaseStore).toBe(
       'target',
     );
@@ -195,8 +204,11 @@ describe('consumer config', () => {
     );
     expect(c.dynamodb.leaseStore).toBe('file');
     expect(
-      resolveConsumerConfig({ dynamodb: { leaseStore: 'file' } }, {}, { leaseStore: 'target' }).dynamodb
-        .leaseStore,
+      resolveConsumerConfig(
+        { target: 'engine', dynamodb: { leaseStore: 'file' } },
+        {},
+        { leaseStore: 'target' },
+      ).dynamodb.leaseStore,
     ).toBe('target');
   });
 });

@@ -46,9 +46,9 @@ describe('settings', () => {
     );
     expect(() => readSettings({ CDC_CACHE_RETRY_ATTEMPTS: 'many' })).toThrow(/CDC_CACHE_RETRY_ATTEMPTS=many/);
     expect(() => readSettings({ CDC_CACHE_LOG_LEVEL: 'loud' })).toThrow(
-      /use one of debug, info, warn, error/,
+      'environment: CDC_CACHE_LOG_LEVEL=loud: log level "loud" is not one of debug, info, warn, error',
     );
-    expect(() => readSettings({ CDC_CACHE_TLS_REJECT_UNAUTHORIZED: 'no' })).toThrow(/use true or false/);
+    expect(() => readSettings({ CDC_CACHE_TLS_REJECT_UNAUTHORIZED: 'no' })).toThrow(/must be true or false/);
   });
 
   it('AUTH and TLS reach the target options; AUTH goes into engine:// URLs', () => {
@@ -93,7 +93,9 @@ describe('environment', () => {
       CDC_CACHE_TARGET: 'memcached://x',
     };
     const env = createEnvironment({ env: vars, logSink: () => {} });
-    await expect(env.get()).rejects.toThrow(/CDC_CACHE_TARGET=memcached:\/\/x: unknown target; use engine/);
+    await expect(env.get()).rejects.toThrow(
+      'environment: CDC_CACHE_TARGET=memcached://x: unknown target scheme "memcached://"; use engine,',
+    );
     vars.CDC_CACHE_TARGET = 'engine';
     expect((await env.get()).target.kind).toBe('engine');
     await env.close();

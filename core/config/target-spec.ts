@@ -1,0 +1,43 @@
+/**
+ * The target spec every process accepts (`--target`, CDC_CACHE_TARGET, `target` in a config file):
+ * `engine` (in-process), `engine://host:port`, `valkey://…`, `valkeys://…` (also `redis://`,
+ * `rediss://`). Checked at the boundary, before any connection, with a did-you-mean for the scheme.
+ */
+import * as v from 'valibot';
+import { didYouMean } from './did-you-mean.ts';
+
+/** URL schemes a target spec may use. */
+export const TARGET_SCHEMES = ['engine', 'engines', 'valkey', 'valkeys', 'redis', 'rediss'] as const;
+
+const HOW = 'use engine, engine://host:port, valkey://host:port or valkeys://host:port';
+
+/** Why `spec` is not a target spec, or undefined when it is one. */
+export function targetSpecProblem(spec: string): string | undefined {
+  if (spec === 'engine') return undefined;
+  const m = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/i.exec(spec);
+  if (m === null) return `"${spec}" is not a target${didYouMean(spec, ['engine'])}; ${HOW}`;
+  const scheme = m[1]!.toLowerCase();
+  if (!(TARGET_SCHEMES as readonly string[]).includes(scheme))
+    return `unknown target scheme "${scheme}://"${didYouMean(scheme, TARGET_SCHEMES)}; ${HOW}`;
+  if (m[2] === '' || m[2]!.startsWith('/') || m[2]!.startsWith('?')) return `"${spec}" names no host; ${HOW}`;
+  return undefined;
+}
+
+/** Credentials in a target URL (`valkey://user:secret@h`) replaced by `***`, for messages and logs. */
+export function redactTargetSpec(spec: string): string {
+  return spec.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/]*)@/i, (_m, scheme: string, userinfo: string) => {
+    const colon = userinfo.indexOf(':');
+    return `${scheme}${colon < 0 ? '***' : `${userinfo.slice(0, colon)}:***`}@`;
+  });
+}
+
+/** The schema of a target spec (a non-empty string that {@link targetSpecProblem} accepts). */
+export const targetSpec = () =>
+  v.pipe(
+    v.string(`must be a target spec; ${HOW}`),
+    v.trim(),
+    v.check(
+      (s) => targetSpecProblem(s) === undefined,
+      (issue) => targetSpecProblem(String(issue.input)) ?? HOW,
+    ),
+  );
