@@ -36,6 +36,12 @@ export const targetSpec = () =>
   v.pipe(
     v.string(`must be a target spec; ${HOW}`),
     v.trim(),
+    // For the JSON Schema (editors); the check below gives the precise fix.
+    v.regex(
+      /^(engine|[a-zA-Z][a-zA-Z0-9+.-]*:\/\/.+)$/,
+      (issue) => targetSpecProblem(String(issue.input)) ?? HOW,
+    ),
+    v.description('engine, engine://host:port, valkey://host:port or valkeys://host:port'),
     v.check(
       (s) => targetSpecProblem(s) === undefined,
       (issue) => targetSpecProblem(String(issue.input)) ?? HOW,

@@ -5,7 +5,8 @@
  * source captures (refresh without a new image, old keys that cannot be invalidated).
  */
 
-import { ConfigError } from '../errors.ts';
+import { didYouMean } from '../config/did-you-mean.ts';
+import { ConfigError, type ConfigErrorCode, ErrorCode } from '../errors.ts';
 import type { ChangeEvent, Op, Source } from '../event/change-event.ts';
 import { Ops, Sources } from '../event/change-event.ts';
 import {
@@ -76,23 +77,14 @@ const RULE_KEYS = new Set([
 ]);
 const TOP_KEYS = new Set(['rules', 'keyPrefix', 'defaults', 'target', '$schema']);
 
-function fail(where: string, path: string, message: string): never {
-  throw new ConfigError(`${where}: ${path}: ${message}`);
-}
-
-function closest(name: string, known: Iterable<string>): string {
-  let best = '';
-  let bestScore = 0;
-  for (const k of known) {
-    let common = 0;
-    for (const ch of new Set(name)) if (k.includes(ch)) common++;
-    const score = common / Math.max(k.length, name.length);
-    if (score > bestScore) {
-      best = k;
-      bestScore = score;
-    }
-  }
-  return bestScore > 0.5 ? ` (did you mean "${best}"?)` : '';
+/** The same error shape as every config input: `${file}: ${path}: ${fix}`, with a stable code. */
+function fail(
+  where: string,
+  path: string,
+  message: string,
+  code: ConfigErrorCode = ErrorCode.ConfigValue,
+): never {
+  throw new ConfigError(`${where}: ${path}: ${message}`, { code, file: where, path });
 }
 
 function checkKeys(obj: object, known: Set<string>, where: string, path: string): void {
@@ -101,7 +93,8 @@ function checkKeys(obj: object, known: Set<string>, where: string, path: string)
       fail(
         where,
         `${path}${path ? '.' : ''}${k}`,
-        `unknown option${closest(k, known)}; known: ${[...known].join(', ')}`,
+        `unknown option${didYouMean(k, known)}; known: ${[...known].join(', ')}`,
+        ErrorCode.ConfigUnknownOption,
       );
   }
 }

@@ -5,8 +5,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import type * as v from 'valibot';
+import { parseConfig } from '../../core/config/validate.ts';
+import { ConfigError, ErrorCode } from '../../core/errors.ts';
 import { compileConfig } from '../../core/rules/compile.ts';
 import type { CdcCacheConfig } from '../../core/rules/config.ts';
+import { deployFileSchema } from './deploy-schema.ts';
 
 /** A table to follow: one made here (`create`), or an existing one with its stream. */
 export interface DeployTable {
@@ -24,6 +28,8 @@ export interface DeployTable {
 
 /** The whole deployment config. */
 export interface DeployConfig {
+  /** The JSON Schema the file follows (editors), ignored. */
+  $schema?: string;
   /** @default 'cdc-cache' */
   stackName?: string;
   /** Where to deploy. @default the CLI's account and region */
@@ -88,11 +94,32 @@ export interface LoadedDeployment {
 }
 
 function fail(path: string, where: string, fix: string): never {
-  throw new Error(`${path}: ${where}: ${fix}`);
+  throw new ConfigError(`${path}: ${where}: ${fix}`, {
+    code: ErrorCode.ConfigValue,
+    file: path,
+    path: where,
+  });
 }
 
-/** Checks a parsed deployment config; throws with the path and the fix. */
-export function checkDeployConfig(config: DeployConfig, rules: CdcCacheConfig, path = 'deploy config'): void {
+// The schema's output must fit the documented type (a compile-time check, no runtime cost).
+const _fits: (x: v.InferOutput<typeof deployFileSchema>) => DeployConfig = (x) => x;
+void _fits;
+
+/**
+ * Checks a deployment config: its shape against the schema (unknown options, types), then the
+ * rules and the cross-field checks; throws a ConfigError with the path and the fix.
+ */
+export function checkDeployConfig(
+  config: unknown,
+  rules: CdcCacheConfig,
+  path = 'deploy config',
+): DeployConfig {
+  const parsed: DeployConfig = parseConfig(deployFileSchema, config, path);
+  semanticChecks(parsed, rules, path);
+  return parsed;
+}
+
+function semanticChecks(config: DeployConfig, rules: CdcCacheConfig, path: string): void {
   compileConfig(rules, `${path}: rules`);
   const isStr = (v: unknown) => typeof v === 'string' && v !== '';
   if (!isStr(config.rules)) fail(path, 'rules', 'give the path of the rules config (JSON)');
@@ -137,23 +164,31 @@ export function checkDeployConfig(config: DeployConfig, rules: CdcCacheConfig, p
   }
 }
 
-/** Reads `path` (JSON) and the rules file it names. */
+/** Reads `path` (JSON) and the rules file it names (relative to `path`). */
 export function loadDeployConfig(path: string): LoadedDeployment {
-  let config: DeployConfig;
+  let raw: unknown;
   try {
-    config = JSON.parse(readFileSync(path, 'utf8')) as DeployConfig;
+    raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (cause) {
-    throw new Error(`${path}: cannot read the deployment config: ${(cause as Error).message}`, { cause });
+    throw new ConfigError(`${path}: cannot read the deployment config: ${(cause as Error).message}`, {
+      cause,
+      code: ErrorCode.ConfigFile,
+      file: path,
+    });
   }
-  const rulesPath = resolve(dirname(path), config.rules);
+  const shape = parseConfig(deployFileSchema, raw, path);
+  const rulesPath = resolve(dirname(path), shape.rules);
   let rules: CdcCacheConfig;
   try {
     rules = JSON.parse(readFileSync(rulesPath, 'utf8')) as CdcCacheConfig;
   } catch (cause) {
-    throw new Error(`${path}: rules: cannot read ${rulesPath} as JSON: ${(cause as Error).message}`, {
+    throw new ConfigError(`${path}: rules: cannot read ${rulesPath} as JSON: ${(cause as Error).message}`, {
       cause,
+      code: ErrorCode.ConfigFile,
+      file: path,
+      path: 'rules',
     });
   }
-  checkDeployConfig(config, rules, path);
+  const config = checkDeployConfig(raw, rules, path);
   return { config, rules };
 }
