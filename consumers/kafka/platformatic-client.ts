@@ -31,8 +31,10 @@
  * `aws-msk-iam-sasl-signer-js`, implies TLS) all map. Not mapped: kafkajs's `retry` and `logLevel`
  * (the library's own retries apply: 3, 250 ms apart).
  */
+
 import { Admin, Consumer, type Message, type MessagesStream, Producer } from '@platformatic/kafka';
 import { ConfigError } from '../../core/errors.ts';
+import { backoffDelay } from '../../core/pipeline/backoff.ts';
 import type { KafkaConnectionOptions, KafkaSaslOptions } from './connection-options.ts';
 import { tlsFromFiles, validateConnectionOptions } from './connection-options.ts';
 import type {
@@ -445,7 +447,9 @@ export function createPlatformaticClient(
         for (const s of [...states.values()]) dropState(s);
         buffered = 0;
         for (let attempt = 1; running; attempt++) {
-          await new Promise((r) => setTimeout(r, Math.min(1000 * 2 ** (attempt - 1), 10_000)));
+          await new Promise((r) =>
+            setTimeout(r, backoffDelay(attempt, { baseDelayMs: 1000, maxDelayMs: 10_000 })),
+          );
           if (!running) return;
           try {
             await openStream();

@@ -4,12 +4,11 @@
  * (the consumer retries it and does not advance past it), so nothing is silently dropped.
  */
 import { appendFile } from 'node:fs/promises';
-import type { DeadLetter } from '../../core/pipeline/replay.ts';
+import type { DeadLetterSink } from '../../core/pipeline/dead-letter-sink.ts';
 import type { ConsumerMetrics } from './consumer-metrics.ts';
 import type { Logger } from './logger.ts';
 
-/** Stores one dead letter. */
-export type DeadLetterSink = (deadLetter: DeadLetter) => Promise<void>;
+export type { DeadLetterSink } from '../../core/pipeline/dead-letter-sink.ts';
 
 function rawForJson(raw: unknown): unknown {
   if (raw === null || typeof raw !== 'object') return raw;

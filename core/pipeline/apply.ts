@@ -1,12 +1,13 @@
 /**
  * Applies ops to a target with retries: retriable failures (outages, timeouts) are retried with
- * exponential backoff and jitter, in order, until they succeed or the attempts run out; failures the
+ * exponential backoff with equal jitter (backoff.ts), in order, until they succeed or the attempts run out; failures the
  * target marks non-retriable are returned at once. The caller decides what an unapplied op means
  * (consumers stop and do not advance; replay reports it). Nothing here advances a checkpoint.
  */
 import { isRetriable } from '../errors.ts';
 import type { CacheOp } from '../target/cache-op.ts';
 import type { CacheTarget, OpResult } from '../target/cache-target.ts';
+import { backoffDelay } from './backoff.ts';
 
 /** Retry policy. */
 export interface RetryPolicy {
@@ -60,8 +61,7 @@ export async function applyWithRetry(
     });
     if (retry.length === 0 || attempt >= attempts) break;
     policy.onRetry?.(attempt, firstError!);
-    const delay = Math.min(max, base * 2 ** (attempt - 1));
-    await sleep(delay / 2 + Math.random() * (delay / 2));
+    await sleep(backoffDelay(attempt, { baseDelayMs: base, maxDelayMs: max }));
     pending = retry;
   }
   return results;

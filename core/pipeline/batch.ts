@@ -19,6 +19,7 @@ import type { CompiledConfig } from '../rules/compile.ts';
 import type { CacheOp } from '../target/cache-op.ts';
 import type { CacheTarget, OpResult } from '../target/cache-target.ts';
 import { applyWithRetry, type RetryPolicy } from './apply.ts';
+import type { DeadLetterSink } from './dead-letter-sink.ts';
 
 /** A record that could not be decoded, planned or applied. */
 export interface DeadLetter {
@@ -45,7 +46,7 @@ export interface ProcessBatchOptions {
   config: CompiledConfig;
   target: CacheTarget;
   /** Receives records that cannot be decoded or planned; reject to keep the record undone (retried). */
-  deadLetter: (deadLetter: DeadLetter) => Promise<void>;
+  deadLetter: DeadLetterSink;
   retry?: RetryPolicy;
 }
 
@@ -122,7 +123,7 @@ export function prepareBatch(records: readonly BatchRecord[], config: CompiledCo
 export async function settleBatch(
   prepared: PreparedBatch,
   results: readonly OpResult[],
-  deadLetter: (deadLetter: DeadLetter) => Promise<void>,
+  deadLetter: DeadLetterSink,
 ): Promise<BatchOutcome> {
   const { records, dead, plan } = prepared;
   let targetError: Error | undefined;

@@ -13,6 +13,7 @@
 import { appendFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { CdcCacheError, ConfigError, ErrorCode } from '../../core/errors.ts';
+import type { DeadLetterSink } from '../../core/pipeline/dead-letter-sink.ts';
 import type { DeadLetter } from '../../core/pipeline/replay.ts';
 import type { Logger } from './logger.ts';
 
@@ -25,12 +26,12 @@ export interface DeadLetterMessage extends DeadLetter {
   group: string;
 }
 
-/** A dead-letter destination. */
-export interface DeadLetterSink {
+/** A configured dead-letter destination: its kind and its sink (the project's one sink type). */
+export interface DeadLetterDestination {
   /** `log`, `fail`, `sqs` or `file`. */
   readonly kind: string;
   /** Sends one dead letter; rejects when it could not be stored. */
-  send(message: DeadLetterMessage): Promise<void>;
+  readonly send: DeadLetterSink<DeadLetterMessage>;
 }
 
 /** Structural SQS client: anything with the SDK's `send(SendMessageCommand)`. */
@@ -46,7 +47,7 @@ export class DeadLetterRefusedError extends CdcCacheError {
 }
 
 /** Creates the destination named by `spec` (see the module comment). */
-export function createDeadLetterSink(spec: string, log: Logger, sqs?: SqsLike): DeadLetterSink {
+export function createDeadLetterSink(spec: string, log: Logger, sqs?: SqsLike): DeadLetterDestination {
   if (spec === 'log') {
     return {
       kind: 'log',

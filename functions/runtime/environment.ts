@@ -8,7 +8,7 @@ import { ConfigError } from '../../core/errors.ts';
 import { type CompiledConfig, compileConfig } from '../../core/rules/compile.ts';
 import { compileInlineRules, loadRules } from '../../core/settings/shared-settings.ts';
 import type { CacheTarget } from '../../core/target/cache-target.ts';
-import { createDeadLetterSink, type DeadLetterSink, type SqsLike } from './dead-letter.ts';
+import { createDeadLetterSink, type DeadLetterDestination, type SqsLike } from './dead-letter.ts';
 import { createLogger, type Logger, type LogSink, stdoutSink } from './logger.ts';
 import { openFunctionTarget } from './open-target.ts';
 import { type FunctionSettings, readSettings } from './settings.ts';
@@ -18,7 +18,7 @@ export interface FunctionRuntime {
   settings: FunctionSettings;
   config: CompiledConfig;
   target: CacheTarget;
-  deadLetter: DeadLetterSink;
+  deadLetter: DeadLetterDestination;
   log: Logger;
   /** Sink of EMF documents (stdout in Lambda). */
   metricsSink: LogSink;
