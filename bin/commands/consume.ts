@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { readConsumerConfigFile, resolveConsumerConfig } from '../../consumers/runtime/consumer-config.ts';
 import { runService } from '../../consumers/runtime/service.ts';
+import { clientErrorLogger } from '../../core/logging/client-errors.ts';
 import { loadRules, openTargetWithSettings } from '../../core/settings/shared-settings.ts';
 import { UsageError, writeOut } from '../cli-error.ts';
 
@@ -141,7 +142,10 @@ export async function runConsume(argv: string[]): Promise<number> {
     return runService(
       'cdc-cache-kafka',
       config,
-      () => openTargetWithSettings(config.target, config.targetSettings, targetFrom),
+      (logger) =>
+        openTargetWithSettings(config.target, config.targetSettings, targetFrom, {
+          onClientError: clientErrorLogger(logger),
+        }),
       (ctx) => buildKafkaWorker(config.kafka, rules, ctx),
     );
   }
@@ -149,7 +153,10 @@ export async function runConsume(argv: string[]): Promise<number> {
   return runService(
     'cdc-cache-dynamodb',
     config,
-    () => openTargetWithSettings(config.target, config.targetSettings, targetFrom),
+    (logger) =>
+      openTargetWithSettings(config.target, config.targetSettings, targetFrom, {
+        onClientError: clientErrorLogger(logger),
+      }),
     (ctx) => buildDynamoDbWorker(config.dynamodb, rules, ctx),
   );
 }

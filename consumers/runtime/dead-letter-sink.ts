@@ -4,6 +4,7 @@
  * (the consumer retries it and does not advance past it), so nothing is silently dropped.
  */
 import { appendFile } from 'node:fs/promises';
+import { deadLetterLogFields } from '../../core/logging/log-contract.ts';
 import type { DeadLetterSink } from '../../core/pipeline/dead-letter-sink.ts';
 import type { ConsumerMetrics } from './consumer-metrics.ts';
 import type { Logger } from './logger.ts';
@@ -46,6 +47,6 @@ export function countingDeadLetterSink(
   return async (d) => {
     await inner(d);
     metrics.deadLetters.inc([d.code]);
-    logger.warn('dead letter', { position: d.position, code: d.code, reason: d.reason });
+    logger.warn('dead letter', deadLetterLogFields(d));
   };
 }

@@ -1,10 +1,14 @@
 /**
- * Structured JSON logs: one object per line on stderr (stdout stays free for data), with `time`,
- * `level`, `msg` and the fields given. Child loggers add fixed fields (consumer, shard, partition).
- * A logger is injected everywhere; `silentLogger` is the cheap default for tests and libraries.
+ * Structured logs of the container processes, on pino, in the project's one logging contract
+ * (core/logging/log-contract.ts): one JSON object per line on stderr (stdout stays free for data)
+ * with `timestamp`, `level`, `message`, `service`, `pid`, `hostname` and the fields given; errors
+ * with stack and `cause` chain; credentials redacted. Child loggers add fixed fields (partition,
+ * shard). A logger is injected everywhere; `silentLogger` is the cheap default for tests and libraries.
  */
-
-import { type LogLevel, LogLevels } from '../../core/config/log-level.ts';
+import { hostname } from 'node:os';
+import pino from 'pino';
+import type { LogLevel } from '../../core/config/log-level.ts';
+import { redactText, toLogFields } from '../../core/logging/log-contract.ts';
 
 export { type LogLevel, LogLevels, parseLogLevel } from '../../core/config/log-level.ts';
 
@@ -25,36 +29,56 @@ export interface Logger {
 export interface JsonLoggerOptions {
   /** Lowest level written. @default 'info' */
   level?: LogLevel;
-  /** Where lines go. @default process.stderr.write */
+  /** Where lines go (each ends with a newline). @default stderr, written synchronously */
   write?: (line: string) => void;
-  /** Clock for `time`. @default Date.now */
+  /** Clock for `timestamp`. @default Date.now */
   now?: () => number;
 }
 
-function errorFields(value: unknown): unknown {
-  if (!(value instanceof Error)) return value;
-  const e = value as Error & { code?: unknown; retriable?: unknown };
-  return { name: e.name, message: e.message, code: e.code, retriable: e.retriable };
+function wrap(p: pino.Logger): Logger {
+  const at =
+    (level: LogLevel) =>
+    (msg: string, fields?: LogFields): void => {
+      if (fields === undefined) p[level](msg);
+      else p[level](fields, msg);
+    };
+  return {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: (fields) => wrap(p.child(toLogFields(fields))),
+  };
 }
 
-/** Creates a logger writing one JSON object per line. */
+/** Creates a pino logger writing the contract's lines; `base` fields (e.g. `service`) go on every line. */
 export function createJsonLogger(options: JsonLoggerOptions = {}, base: LogFields = {}): Logger {
-  const min = LogLevels.indexOf(options.level ?? 'info');
-  const write = options.write ?? ((line: string) => void process.stderr.write(line));
   const now = options.now ?? Date.now;
-  const log = (level: LogLevel, msg: string, fields?: LogFields) => {
-    if (LogLevels.indexOf(level) < min) return;
-    const out: LogFields = { time: new Date(now()).toISOString(), level, msg, ...base };
-    if (fields !== undefined) for (const k in fields) out[k] = errorFields(fields[k]);
-    write(`${JSON.stringify(out)}\n`);
-  };
-  return {
-    debug: (m, f) => log('debug', m, f),
-    info: (m, f) => log('info', m, f),
-    warn: (m, f) => log('warn', m, f),
-    error: (m, f) => log('error', m, f),
-    child: (fields) => createJsonLogger(options, { ...base, ...fields }),
-  };
+  const destination =
+    options.write === undefined
+      ? pino.destination({ dest: 2, sync: true })
+      : { write: (line: string) => options.write!(line) };
+  const p = pino(
+    {
+      level: options.level ?? 'info',
+      messageKey: 'message',
+      base: { ...toLogFields(base), pid: process.pid, hostname: hostname() },
+      timestamp: () => `,"timestamp":"${new Date(now()).toISOString()}"`,
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: (fields) => toLogFields(fields),
+      },
+      hooks: {
+        // Messages can carry a URL or an error text: redact them like fields.
+        logMethod(args, method) {
+          const redacted = args.map((a) => (typeof a === 'string' ? redactText(a) : a));
+          method.apply(this, redacted as Parameters<typeof method>);
+        },
+      },
+    },
+    destination,
+  );
+  return wrap(p);
 }
 
 const noop = () => {};

@@ -36,19 +36,19 @@ export interface ServiceContext {
  * still fail at once.
  */
 async function openUntilReachable(
-  openTarget: () => Promise<CacheTarget>,
+  openTarget: (logger: Logger) => Promise<CacheTarget>,
   logger: Logger,
 ): Promise<CacheTarget> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await openTarget();
+      return await openTarget(logger);
     } catch (error) {
       if (!isRetriable(error)) throw error;
       const delay = backoffDelay(attempt);
       logger.warn('target unreachable; retrying', {
         attempt,
         delayMs: Math.round(delay),
-        error: (error as Error).message,
+        error,
       });
       await new Promise((r) => setTimeout(r, delay));
     }
@@ -59,7 +59,8 @@ async function openUntilReachable(
 export async function runService(
   name: string,
   config: ConsumerConfig,
-  openTarget: () => Promise<CacheTarget>,
+  /** Opens the target; `logger` receives the client library's error events. */
+  openTarget: (logger: Logger) => Promise<CacheTarget>,
   build: (ctx: ServiceContext) => Promise<ServiceWorker>,
 ): Promise<number> {
   const logger = createJsonLogger({ level: config.log.level }, { service: name, pid: process.pid });

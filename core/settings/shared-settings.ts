@@ -162,6 +162,12 @@ export function valkeyAuthAndTls(
   return out;
 }
 
+/** What the process gives the target it opens. */
+export interface TargetHooks {
+  /** Receives the client library's `error` events (route them to the logger: core/logging/client-errors.ts). */
+  onClientError?: (error: Error) => void;
+}
+
 /**
  * Opens the target named by `spec` with AUTH and TLS from `settings`: `engine` (in-process),
  * `engine://host:port` (the engine over RESP), `valkey://…` / `valkeys://…` (also `redis://`,
@@ -171,18 +177,20 @@ export async function openTargetWithSettings(
   spec: string,
   settings: SharedSettings,
   from = 'CDC_CACHE_TARGET',
+  hooks: TargetHooks = {},
 ): Promise<CacheTarget> {
+  const onClientError = hooks.onClientError === undefined ? {} : { onClientError: hooks.onClientError };
   if (spec === 'engine') {
     const { createEngineTarget } = await import('../target/engine-target.ts');
     return createEngineTarget();
   }
   if (/^engines?:\/\//.test(spec)) {
     const { createEngineRemoteTarget } = await import('../target/engine-remote-target.ts');
-    return createEngineRemoteTarget({ url: engineUrl(spec, settings) });
+    return createEngineRemoteTarget({ url: engineUrl(spec, settings), ...onClientError });
   }
   if (/^(valkeys?|rediss?):\/\//.test(spec)) {
     const { createValkeyTarget } = await import('../target/valkey-target.ts');
-    return createValkeyTarget({ url: spec, ...valkeyAuthAndTls(spec, settings) });
+    return createValkeyTarget({ url: spec, ...valkeyAuthAndTls(spec, settings), ...onClientError });
   }
   throw new ConfigError(`${from}=${spec}: ${targetSpecProblem(spec) ?? 'unknown target'}`, {
     code: ErrorCode.ConfigValue,

@@ -22,6 +22,8 @@ export interface EngineRemoteTargetOptions {
   tombstoneTtlMs?: number;
   /** Per-command timeout in ms. @default 5000 */
   commandTimeoutMs?: number;
+  /** Receives the client's `error` events (see ValkeyConnectionOptions.onClientError). @default ignored */
+  onClientError?: (error: Error) => void;
 }
 
 /** A CacheTarget over an engine server. */
@@ -63,6 +65,9 @@ export function createEngineRemoteTarget(options: EngineRemoteTargetOptions = {}
   const client =
     options.client ??
     clientFromUrl(options.url ?? 'valkey://127.0.0.1:6380', options.commandTimeoutMs ?? 5000);
+  // Without a listener the client prints "[ioredis] Unhandled error event" with a stack to stderr on
+  // every failed reconnect, breaking one-JSON-object-per-line logs; failures reach apply() anyway.
+  if (owned) client.on('error', (e: Error) => options.onClientError?.(e));
   const tombstoneTtlMs = options.tombstoneTtlMs ?? TARGET_DEFAULTS.tombstoneTtlMs;
   return {
     kind: 'engine-remote',

@@ -39,6 +39,12 @@ export interface ValkeyConnectionOptions {
   commandTimeoutMs?: number;
   /** Connection timeout, ms. @default 10000 */
   connectTimeoutMs?: number;
+  /**
+   * Receives the client's `error` events (a refused connection, a reconnect that failed), so the
+   * process logs them in its own format: the client never prints them to stderr itself.
+   * @default ignored (the failure reaches the caller as a failed command)
+   */
+  onClientError?: (error: Error) => void;
 }
 
 /** Connection defaults. */
@@ -57,6 +63,7 @@ export interface ResolvedConnection {
   tls: ConnectionOptions | undefined;
   commandTimeoutMs: number;
   connectTimeoutMs: number;
+  onClientError: ((error: Error) => void) | undefined;
 }
 
 function bad(message: string): TargetError {
@@ -138,6 +145,7 @@ export function resolveConnection(options: ValkeyConnectionOptions): ResolvedCon
     tls,
     commandTimeoutMs,
     connectTimeoutMs,
+    onClientError: options.onClientError,
   };
 }
 
@@ -178,8 +186,9 @@ export async function openValkeyClient(c: ResolvedConnection): Promise<ValkeyCli
     const client = new Valkey({ host: first.host, port: first.port, ...opts, lazyConnect: true });
     // connect() rejects with "Connection is closed." on a refused AUTH; the reason arrives as an event.
     let lastError: unknown;
-    client.on('error', (e: unknown) => {
+    client.on('error', (e: Error) => {
       lastError = e;
+      c.onClientError?.(e);
     });
     try {
       await client.connect();
@@ -201,8 +210,9 @@ export async function openValkeyClient(c: ResolvedConnection): Promise<ValkeyCli
     clusterRetryStrategy: (times: number) => (times > 10 ? null : Math.min(100 * times, 2000)),
   });
   let lastError: unknown;
-  cluster.on('error', (e: unknown) => {
+  cluster.on('error', (e: Error) => {
     lastError = e;
+    c.onClientError?.(e);
   });
   try {
     await cluster.connect();

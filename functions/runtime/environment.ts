@@ -79,7 +79,8 @@ export function createEnvironment(options: EnvironmentOptions = {}): Environment
     const config = options.config ?? (await loadFunctionConfig(settings, options.env));
     for (const w of config.warnings) log.warn('config warning', { warning: w });
     const deadLetter = createDeadLetterSink(settings.deadLetter, log, options.sqs);
-    const target = options.target ?? (await openFunctionTarget(settings.target ?? config.target, settings));
+    const target =
+      options.target ?? (await openFunctionTarget(settings.target ?? config.target, settings, log));
     return { settings, config, target, deadLetter, log, metricsSink: options.metricsSink ?? logSink };
   };
   return {

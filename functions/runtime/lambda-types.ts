@@ -7,6 +7,11 @@
 export interface LambdaContext {
   readonly awsRequestId: string;
   readonly functionName: string;
+  /** The invoked ARN (alias or version included), when the runtime gives it. */
+  readonly invokedFunctionArn?: string;
+  /** Memory size, as the runtime gives it (text). */
+  readonly memoryLimitInMB?: string;
+  readonly functionVersion?: string;
   /** Milliseconds left before the function times out. */
   getRemainingTimeInMillis(): number;
 }

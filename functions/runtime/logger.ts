@@ -1,9 +1,17 @@
 /**
- * Structured logs: one JSON object per line on stdout (CloudWatch Logs keeps them as-is and
- * Logs Insights queries their fields). Every line of an invocation carries its `requestId`.
- * The sink is injectable so tests and `lambda serve --log-type Tail` can capture lines.
+ * Structured logs of the Lambda handlers, on Powertools for AWS Lambda's Logger, in the project's
+ * one logging contract (core/logging/log-contract.ts): the same `timestamp`, `level`, `message`,
+ * `service` and event fields as the containers, plus Powertools' Lambda context (`cold_start`,
+ * `function_name`, `function_request_id`, `function_arn`, `function_memory_size`, `xray_trace_id`).
+ * Powertools honours Lambda's own log-level control (`AWS_LAMBDA_LOG_LEVEL`, which wins over
+ * CDC_CACHE_LOG_LEVEL, as AWS documents for advanced logging controls). Lines go to stdout/stderr
+ * as Powertools writes them; an injected sink (tests, `lambda serve --log-type Tail`) gets each line.
  */
-import { type LogLevel, LogLevels } from './settings.ts';
+import { LogFormatter, LogItem, Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
+import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
+import type { LogLevel } from '../../core/config/log-level.ts';
+import { redactText, toLogFields } from '../../core/logging/log-contract.ts';
+import type { LambdaContext } from './lambda-types.ts';
 
 /** Where log lines go (one JSON text per call, without the newline). */
 export type LogSink = (line: string) => void;
@@ -21,36 +29,111 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
   /** A logger that adds `fields` to every line. */
   with(fields: Record<string, unknown>): Logger;
+  /** A logger for one invocation: Lambda context fields (cold start, request id, ARN) on every line. */
+  forInvocation(context: LambdaContext): Logger;
 }
 
-/** Creates a logger writing lines at `level` and above to `sink`. */
-export function createLogger(
-  options: { level?: LogLevel; sink?: LogSink; fields?: Record<string, unknown>; now?: () => number } = {},
-): Logger {
-  const min = LogLevels.indexOf(options.level ?? 'info');
-  const sink = options.sink ?? stdoutSink;
-  const now = options.now ?? Date.now;
-  const bound = options.fields ?? {};
-  const write = (level: LogLevel, message: string, fields?: Record<string, unknown>) => {
-    if (LogLevels.indexOf(level) < min) return;
-    const line = { timestamp: new Date(now()).toISOString(), level, message, ...bound, ...fields };
-    sink(JSON.stringify(line, errorReplacer));
-  };
-  return {
-    debug: (m, f) => write('debug', m, f),
-    info: (m, f) => write('info', m, f),
-    warn: (m, f) => write('warn', m, f),
-    error: (m, f) => write('error', m, f),
-    with: (fields) => createLogger({ ...options, fields: { ...bound, ...fields } }),
-  };
-}
-
-/** Errors serialise as `{ name, code, message, retriable }` rather than `{}`. */
-function errorReplacer(_key: string, value: unknown): unknown {
-  if (value instanceof Error) {
-    const e = value as Error & { code?: unknown; retriable?: unknown };
-    return { name: e.name, code: e.code, message: e.message, retriable: e.retriable };
+/** The contract's field names over Powertools' attributes (Powertools' own default differs: `INFO`, `location`). */
+class ContractFormatter extends LogFormatter {
+  override formatAttributes(a: UnformattedAttributes, additional: LogAttributes): LogItem {
+    const c = a.lambdaContext;
+    return new LogItem({
+      attributes: {
+        timestamp: a.timestamp.toISOString(),
+        level: String(a.logLevel).toLowerCase(),
+        message: redactText(a.message),
+        service: a.serviceName,
+        cold_start: c?.coldStart,
+        function_name: c?.functionName,
+        function_request_id: c?.awsRequestId,
+        function_arn: c?.invokedFunctionArn,
+        function_memory_size: c?.memoryLimitInMB,
+        xray_trace_id: a.xRayTraceId,
+      },
+    }).addAttributes(toLogFields(additional));
   }
-  if (typeof value === 'bigint') return value.toString();
-  return value;
+}
+
+/** Powertools' Logger writing to a sink (its printing is the one protected seam it offers). */
+class SinkLogger extends PowertoolsLogger {
+  #sink: LogSink | undefined;
+  constructor(options: ConstructorParameters<typeof PowertoolsLogger>[0], sink: LogSink | undefined) {
+    super(options);
+    this.#sink = sink;
+  }
+  protected override printLog(logLevel: number, log: LogItem): void {
+    if (this.#sink === undefined) {
+      super.printLog(logLevel, log);
+      return;
+    }
+    log.prepareForPrint();
+    this.#sink(JSON.stringify(log.getAttributes(), this.getJsonReplacer()));
+  }
+  protected override createLogger(options?: ConstructorParameters<typeof PowertoolsLogger>[0]): SinkLogger {
+    return new SinkLogger(options, this.#sink);
+  }
+}
+
+function wrap(p: PowertoolsLogger): Logger {
+  const at =
+    (level: LogLevel) =>
+    (message: string, fields?: Record<string, unknown>): void => {
+      if (fields === undefined) p[level](message);
+      else p[level](message, fields);
+    };
+  return {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    with(fields) {
+      const child = p.createChild();
+      child.appendPersistentKeys(fields);
+      return wrap(child);
+    },
+    forInvocation(context) {
+      const child = p.createChild();
+      child.addContext({
+        functionName: context.functionName,
+        awsRequestId: context.awsRequestId,
+        invokedFunctionArn: context.invokedFunctionArn ?? '',
+        memoryLimitInMB: context.memoryLimitInMB ?? '',
+        functionVersion: context.functionVersion ?? '$LATEST',
+        callbackWaitsForEmptyEventLoop: true,
+        logGroupName: '',
+        logStreamName: '',
+        getRemainingTimeInMillis: () => context.getRemainingTimeInMillis(),
+        done: () => {},
+        fail: () => {},
+        succeed: () => {},
+      });
+      return wrap(child);
+    },
+  };
+}
+
+/** Options of {@link createLogger}. */
+export interface LoggerOptions {
+  /** Lowest level (CDC_CACHE_LOG_LEVEL); AWS_LAMBDA_LOG_LEVEL wins when set. @default 'info' */
+  level?: LogLevel;
+  /** Where lines go. @default Powertools' own output (stdout; warn and error on stderr) */
+  sink?: LogSink;
+  /** Fields on every line. */
+  fields?: Record<string, unknown>;
+  /** The `service` field. @default POWERTOOLS_SERVICE_NAME, else 'cdc-cache-lambda' */
+  service?: string;
+}
+
+/** Creates a logger writing lines at `level` and above. */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const p = new SinkLogger(
+    {
+      logLevel: (options.level ?? 'info').toUpperCase() as 'INFO',
+      serviceName: options.service ?? process.env.POWERTOOLS_SERVICE_NAME ?? 'cdc-cache-lambda',
+      logFormatter: new ContractFormatter(),
+      ...(options.fields === undefined ? {} : { persistentKeys: options.fields }),
+    },
+    options.sink,
+  );
+  return wrap(p);
 }

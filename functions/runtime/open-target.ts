@@ -9,6 +9,7 @@
  *
  * AUTH (username/password) and TLS come from the settings, never from code.
  */
+import { clientErrorLogger, type WarnLogger } from '../../core/logging/client-errors.ts';
 import { openTargetWithSettings } from '../../core/settings/shared-settings.ts';
 import type { CacheTarget } from '../../core/target/cache-target.ts';
 import type { FunctionSettings } from './settings.ts';
@@ -16,6 +17,15 @@ import type { FunctionSettings } from './settings.ts';
 export { engineUrl, valkeyAuthAndTls } from '../../core/settings/shared-settings.ts';
 
 /** Opens the target named by `spec` (core/settings/shared-settings.ts, shared with the consumers). */
-export function openFunctionTarget(spec: string, settings: FunctionSettings): Promise<CacheTarget> {
-  return openTargetWithSettings(spec, settings, 'CDC_CACHE_TARGET');
+export function openFunctionTarget(
+  spec: string,
+  settings: FunctionSettings,
+  log?: WarnLogger,
+): Promise<CacheTarget> {
+  return openTargetWithSettings(
+    spec,
+    settings,
+    'CDC_CACHE_TARGET',
+    log === undefined ? {} : { onClientError: clientErrorLogger(log) },
+  );
 }

@@ -6,6 +6,7 @@
  * by the target (or dead-lettered) and may be checkpointed; nothing after a failure is.
  */
 import type { SourceRecord } from '../../core/decode/document.ts';
+import { deadLetterLogFields } from '../../core/logging/log-contract.ts';
 import { processBatch } from '../../core/pipeline/batch.ts';
 import { sleepWithin, withDeadline } from './deadline.ts';
 import type { FunctionRuntime } from './environment.ts';
@@ -37,7 +38,7 @@ export async function runBatch<Id>(
   now: () => number = Date.now,
 ): Promise<BatchResponse<Id>> {
   const started = now();
-  const log = rt.log.with({ requestId: context.awsRequestId, function: context.functionName });
+  const log = rt.log.forInvocation(context);
   const byRecord = new Map(items.map((i) => [i.record, i]));
   const byLabel = new Map(items.map((i) => [i.record.label, i]));
   const deadline = started + Math.max(0, context.getRemainingTimeInMillis() - rt.settings.timeMarginMs);
@@ -54,7 +55,8 @@ export async function runBatch<Id>(
       },
       deadLetter: async (d) => {
         const group = byLabel.get(d.position)?.group ?? '';
-        log.error('poison record', { position: d.position, group, code: d.code, reason: d.reason });
+        // The same line as the consumers' (core/logging/log-contract.ts); the sink gets the group.
+        log.warn('dead letter', deadLetterLogFields(d));
         await rt.deadLetter.send({
           ...d,
           group,

@@ -208,9 +208,9 @@ async function runScenario(backend: Backend): Promise<void> {
     async () => (await leaseOwner(backend, table)) === (survivor === a ? 'worker-a' : 'worker-b'),
     30_000,
   );
-  expect(survivor.logs.some((l) => l.msg === 'shard leased')).toBe(true);
+  expect(survivor.logs.some((l) => l.message === 'shard leased')).toBe(true);
   // It resumed after the victim's checkpoint rather than re-reading the shard from its start.
-  expect(survivor.logs.some((l) => l.msg === 'reading shard' && l.from === 'AFTER_SEQUENCE_NUMBER')).toBe(
+  expect(survivor.logs.some((l) => l.message === 'reading shard' && l.from === 'AFTER_SEQUENCE_NUMBER')).toBe(
     true,
   );
   // The checkpoints are in the target.

@@ -236,7 +236,7 @@ describe('consume kafka under faults', () => {
       1000,
     ).catch(async (e) => {
       const tail = current.logs.slice(-15).map((l) => JSON.stringify(l));
-      const http = current.logs.find((l) => l.msg === 'http endpoint up') as { port: number } | undefined;
+      const http = current.logs.find((l) => l.message === 'http endpoint up') as { port: number } | undefined;
       const m =
         http === undefined
           ? ''
@@ -269,7 +269,7 @@ describe('consume kafka under faults', () => {
     for (let i = 0; i < MALFORMED; i++) expect(deadOffsets.has(String(i))).toBe(true);
     expect(dead.every((d) => d.headers[DeadLetterHeaders.topic] === inject)).toBe(true);
     // The service endpoint of the running consumer: ready, and exporting the metrics.
-    const http = current.logs.find((l) => l.msg === 'http endpoint up') as { port: number } | undefined;
+    const http = current.logs.find((l) => l.message === 'http endpoint up') as { port: number } | undefined;
     expect(http).toBeDefined();
     const endpoint = `http://127.0.0.1:${http!.port}`;
     expect((await fetch(`${endpoint}/livez`)).status).toBe(200);
@@ -282,6 +282,6 @@ describe('consume kafka under faults', () => {
     );
     current.kill('SIGTERM');
     expect(await current.exited).toBe(0);
-    expect(current.logs.some((l) => l.msg === 'stopped cleanly')).toBe(true);
+    expect(current.logs.some((l) => l.message === 'stopped cleanly')).toBe(true);
   });
 });

@@ -130,7 +130,7 @@ function changeStream() {
 }
 
 /** Logs of `w` that report a group join. */
-const joins = (w: Worker) => w.logs.filter((l) => l.msg === 'group joined');
+const joins = (w: Worker) => w.logs.filter((l) => l.message === 'group joined');
 describe.each(CLIENTS)(
   'consume kafka (%s client): three consumers take turns in one group while records arrive',
   (client) => {
@@ -205,7 +205,7 @@ describe.each(CLIENTS)(
         // A alone: it holds every partition.
         const a = start();
         await waitFor('A owning all partitions', () => assigned(a).length === PARTITIONS, 60_000);
-        expect(a.logs.find((l) => l.msg === 'kafka client')?.client).toBe(client);
+        expect(a.logs.find((l) => l.message === 'kafka client')?.client).toBe(client);
         await waitFor('A applying records', () => server.engine.keys(`${keyPrefix}*`).length > 0, 30_000);
 
         // B joins mid-stream: the group rebalances and the partitions are split.
@@ -224,7 +224,7 @@ describe.each(CLIENTS)(
         // A drains and leaves (SIGTERM): B takes everything over without waiting for a session timeout.
         a.kill('SIGTERM');
         expect(await a.exited).toBe(0);
-        expect(a.logs.some((l) => l.msg === 'stopping: draining in-flight batches')).toBe(true);
+        expect(a.logs.some((l) => l.message === 'stopping: draining in-flight batches')).toBe(true);
         await waitFor('B owning all partitions', () => assigned(b).length === PARTITIONS, 60_000);
 
         // C joins, then B is killed outright: C gets B's partitions once B's session expires.

@@ -83,7 +83,7 @@ describe('consume dynamodb with the shared environment names', () => {
       60_000,
     );
     expect(JSON.parse((await valkey.get(`env:${table}:p3`))!)).toEqual({ pk: 'p3', n: 3 });
-    expect(w.logs.find((l) => l.msg === 'shard leases and checkpoints')).toMatchObject({
+    expect(w.logs.find((l) => l.message === 'shard leases and checkpoints')).toMatchObject({
       leaseStore: 'target',
       target: 'valkey',
     });

@@ -214,25 +214,54 @@ describe('consumer config', () => {
 });
 
 describe('logger, backoff, progress', () => {
-  it('writes one JSON object per line with child fields and error details', () => {
+  it('writes one JSON object per line (the logging contract) with child fields, error stack and cause', () => {
     const lines: string[] = [];
     const log = createJsonLogger(
       { level: 'info', write: (l) => lines.push(l), now: () => 0 },
       { service: 's' },
     );
     log.debug('hidden');
-    log
-      .child({ partition: 3 })
-      .warn('retrying', { error: Object.assign(new Error('down'), { code: 'E_TARGET', retriable: true }) });
-    expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0]!)).toEqual({
-      time: '1970-01-01T00:00:00.000Z',
-      level: 'warn',
-      msg: 'retrying',
-      service: 's',
-      partition: 3,
-      error: { name: 'Error', message: 'down', code: 'E_TARGET', retriable: true },
+    const cause = new Error('connect ECONNREFUSED 127.0.0.1:6379');
+    log.child({ partition: 3 }).warn('retrying', {
+      error: Object.assign(new Error('down', { cause }), { code: 'E_TARGET', retriable: true }),
     });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.endsWith('\n')).toBe(true);
+    const line = JSON.parse(lines[0]!);
+    expect(line).toMatchObject({
+      timestamp: '1970-01-01T00:00:00.000Z',
+      level: 'warn',
+      message: 'retrying',
+      service: 's',
+      pid: process.pid,
+      partition: 3,
+      error: {
+        name: 'Error',
+        message: 'down',
+        code: 'E_TARGET',
+        retriable: true,
+        cause: { name: 'Error', message: 'connect ECONNREFUSED 127.0.0.1:6379' },
+      },
+    });
+    expect(line.error.stack).toMatch(/^Error: down\n\s+at /);
+    expect(line.error.cause.stack).toMatch(/ECONNREFUSED/);
+    expect(typeof line.hostname).toBe('string');
+  });
+
+  it('redacts credentials in messages, fields, error messages and causes', () => {
+    const lines: string[] = [];
+    const log = createJsonLogger({ write: (l) => lines.push(l) });
+    log.error('cannot open valkeys://cdc:hunter2@cache:6379', {
+      target: 'valkey://:hunter2@h:1',
+      sasl: { mechanism: 'plain', username: 'u', password: 'hunter2' },
+      error: new Error('AUTH failed for rediss://app:hunter2@h:1', { cause: new Error('password=hunter2') }),
+    });
+    expect(lines[0]).not.toContain('hunter2');
+    const line = JSON.parse(lines[0]!);
+    expect(line.message).toBe('cannot open valkeys://cdc:***@cache:6379');
+    expect(line.target).toBe('valkey://:***@h:1');
+    expect(line.sasl).toBe('***');
+    expect(line.error.cause.message).toBe('password=***');
   });
 
   it('backs off exponentially with jitter, capped', () => {

@@ -102,7 +102,7 @@ describe('DynamoDB handler', () => {
     expect(letter).toMatchObject({ position: 'Records[1]@102', code: 'E_UNKNOWN_OP', group: ARN_A });
     expect(letter.record.eventName).toBe('UPSERT');
     expect(await target.get('message:3')).not.toBeNull();
-    expect(logs.lines().some((l) => l.message === 'poison record' && l.position === 'Records[1]@102')).toBe(
+    expect(logs.lines().some((l) => l.message === 'dead letter' && l.position === 'Records[1]@102')).toBe(
       true,
     );
   });
@@ -209,7 +209,7 @@ describe('Kafka handler', () => {
     const res = await handler(event as never, lambdaContext());
     expect(res.batchItemFailures).toEqual([]);
     expect(await target.get('order:3')).not.toBeNull();
-    const dead = logs.lines().find((l) => l.message === 'dead letter');
+    const dead = logs.lines().find((l) => l.message === 'dead letter' && l.deadLetter !== undefined);
     expect(dead?.deadLetter).toMatchObject({ position: 'orders/0@2', code: 'E_BAD_JSON', group: 'orders-0' });
   });
 
@@ -258,6 +258,7 @@ describe('Kafka handler', () => {
     expect(emf.BatchLagMs).toBeGreaterThan(0);
     const names = emf._aws.CloudWatchMetrics[0].Metrics.map((m: { Name: string }) => m.Name);
     expect(names).toEqual(expect.arrayContaining(['Records', 'FailedOps', 'DeadLetters', 'BatchLagMs']));
-    for (const l of lines.filter((l) => l._aws === undefined)) expect(l.requestId).toBe(ctx.awsRequestId);
+    for (const l of lines.filter((l) => l._aws === undefined))
+      expect(l.function_request_id).toBe(ctx.awsRequestId);
   });
 });
