@@ -129,6 +129,8 @@ export async function readShard(o: ShardReaderOptions): Promise<ShardReaderEnd> 
       failures = 0;
       if (page.records.length > 0) {
         o.metrics.events.inc(['dynamodb'], page.records.length);
+        const oldest = creationMs(page.records[0]);
+        if (oldest > 0) o.metrics.sourceLagSeconds.set(Math.max(0, Date.now() - oldest) / 1000, ['dynamodb']);
         const records = splitDocument(
           { Records: page.records },
           o.table === undefined ? { source: 'dynamodb' } : { source: 'dynamodb', table: o.table },
@@ -137,12 +139,14 @@ export async function readShard(o: ShardReaderOptions): Promise<ShardReaderEnd> 
         // Retry this page until every record is done: the checkpoint never passes unapplied work.
         let pending = records;
         for (let attempt = 1; pending.length > 0; attempt++) {
+          const started = performance.now();
           const outcome = await processBatch(pending, {
             config: o.config,
             target: o.target,
             deadLetter: o.deadLetter,
             retry: { attempts: 3, baseDelayMs: 20, maxDelayMs: 500 },
           });
+          o.metrics.batchDurationSeconds.observe((performance.now() - started) / 1000, ['dynamodb']);
           const first = outcome.firstUnfinished.get(o.shardId) ?? -1;
           const done = first === -1 ? pending.length : first;
           if (done > 0) {

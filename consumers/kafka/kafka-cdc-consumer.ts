@@ -99,18 +99,22 @@ export function createKafkaCdcConsumer(o: KafkaCdcConsumerOptions): KafkaCdcCons
         group,
         record: kafkaSourceRecord(batch.topic, batch.partition, m, decode, onCommitTime),
       }));
-      o.metrics.events.inc(['debezium'], pending.length);
+      o.metrics.events.inc(['kafka'], pending.length);
+      const oldest = Number(chunk[0]?.timestamp ?? 0);
+      if (oldest > 0) o.metrics.sourceLagSeconds.set(Math.max(0, Date.now() - oldest) / 1000, ['kafka']);
       let attempt = 0;
       let resume: (() => void) | undefined;
       try {
         while (pending.length > 0) {
           newestCommit = 0;
+          const started = performance.now();
           const outcome = await processBatch(pending, {
             config: o.config,
             target: o.target,
             deadLetter: o.deadLetter,
             retry,
           });
+          o.metrics.batchDurationSeconds.observe((performance.now() - started) / 1000, ['kafka']);
           const first = outcome.firstUnfinished.get(group) ?? -1;
           const done = first === -1 ? pending.length : first;
           state.deadLetters += outcome.deadLetters;

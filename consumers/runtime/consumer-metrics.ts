@@ -1,40 +1,62 @@
 /**
- * The metric set both consumers export (names are a contract for dashboards; add, never rename):
- *
- * - `cdc_cache_events_total{source}`: source records read (row changes and others)
- * - `cdc_cache_ops_total{type,outcome}`: cache ops confirmed by the target (refresh/invalidate/
- *   invalidatePrefix × applied/fenced)
- * - `cdc_cache_apply_seconds`: histogram of one `target.apply` call
- * - `cdc_cache_end_to_end_lag_seconds`: now − commit time of the newest applied event
- * - `cdc_cache_kafka_consumer_lag{topic,partition}`: high watermark − next offset to read
- * - `cdc_cache_dynamodb_iterator_age_seconds{shard}`: now − creation time of the last record read
- * - `cdc_cache_dead_letters_total{code}`, `cdc_cache_target_errors_total{code}`, `cdc_cache_retries_total`
+ * The metric set both consumers export. The shared vocabulary (core/metrics/metric-names.ts: the
+ * same names, units and labels as the Lambda handlers' EMF) plus container-only families; names are
+ * a contract for dashboards (add, never rename). prom-client's default process metrics come with
+ * the registry. Listed in consumers/README.md "Metrics".
  */
+import { SHARED_METRICS as M, type MetricSpec } from '../../core/metrics/metric-names.ts';
 import type { CacheTarget } from '../../core/target/cache-target.ts';
 import { type Counter, type Gauge, type Histogram, MetricsRegistry } from './metrics.ts';
 
 /** The consumers' metrics. */
 export interface ConsumerMetrics {
   readonly registry: MetricsRegistry;
+  /** `cdc_cache_events_total{source}` (shared). */
   readonly events: Counter;
+  /** `cdc_cache_ops_total{type,outcome}` (shared). */
   readonly ops: Counter;
+  /** `cdc_cache_dead_letters_total{code}` (shared). */
+  readonly deadLetters: Counter;
+  /** `cdc_cache_target_errors_total{code}` (shared). */
+  readonly targetErrors: Counter;
+  /** `cdc_cache_batch_duration_seconds{source}` (shared). */
+  readonly batchDurationSeconds: Histogram;
+  /** `cdc_cache_source_lag_seconds{source}` (shared). */
+  readonly sourceLagSeconds: Gauge;
+  /** `cdc_cache_checkpoints_total{source}` (shared). */
+  readonly checkpoints: Counter;
+  /** `cdc_cache_apply_seconds`: one `target.apply` call. */
   readonly applySeconds: Histogram;
+  /** `cdc_cache_end_to_end_lag_seconds`: now − commit time of the newest applied event. */
   readonly endToEndLagSeconds: Gauge;
   readonly endToEndLagHistogram: Histogram;
+  /** `cdc_cache_kafka_consumer_lag{topic,partition}`: messages behind the high watermark. */
   readonly kafkaLag: Gauge;
+  /** `cdc_cache_dynamodb_iterator_age_seconds{shard}`. */
   readonly iteratorAgeSeconds: Gauge;
-  readonly deadLetters: Counter;
-  readonly targetErrors: Counter;
+  /** `cdc_cache_retries_total`: batch retries after a target failure. */
   readonly retries: Counter;
-  readonly checkpoints: Counter;
 }
 
-/** Creates the metric set on a fresh registry (or the one given). */
+const BATCH_BUCKETS_S = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+/** Creates the metric set on a fresh registry (with process metrics) or the one given. */
 export function createConsumerMetrics(registry = new MetricsRegistry()): ConsumerMetrics {
+  const counter = (m: MetricSpec) => registry.counter(m.name, m.help, m.labels);
   return {
     registry,
-    events: registry.counter('cdc_cache_events_total', 'Source records read.', ['source']),
-    ops: registry.counter('cdc_cache_ops_total', 'Cache ops confirmed by the target.', ['type', 'outcome']),
+    events: counter(M.events),
+    ops: counter(M.ops),
+    deadLetters: counter(M.deadLetters),
+    targetErrors: counter(M.targetErrors),
+    batchDurationSeconds: registry.histogram(
+      M.batchDuration.name,
+      M.batchDuration.help,
+      M.batchDuration.labels,
+      BATCH_BUCKETS_S,
+    ),
+    sourceLagSeconds: registry.gauge(M.sourceLag.name, M.sourceLag.help, M.sourceLag.labels),
+    checkpoints: counter(M.checkpoints),
     applySeconds: registry.histogram('cdc_cache_apply_seconds', 'Latency of one target.apply call.'),
     endToEndLagSeconds: registry.gauge(
       'cdc_cache_end_to_end_lag_seconds',
@@ -56,16 +78,7 @@ export function createConsumerMetrics(registry = new MetricsRegistry()): Consume
       'Now minus the creation time of the last stream record read.',
       ['shard'],
     ),
-    deadLetters: registry.counter('cdc_cache_dead_letters_total', 'Records sent to the dead-letter sink.', [
-      'code',
-    ]),
-    targetErrors: registry.counter('cdc_cache_target_errors_total', 'Ops the target failed.', ['code']),
     retries: registry.counter('cdc_cache_retries_total', 'Batch retries after a target failure.'),
-    checkpoints: registry.counter(
-      'cdc_cache_checkpoints_total',
-      'Checkpoints written (offsets resolved, shard positions stored).',
-      ['source'],
-    ),
   };
 }
 
@@ -79,11 +92,15 @@ export function instrumentTarget(target: CacheTarget, metrics: ConsumerMetrics):
         const results = await target.apply(ops);
         results.forEach((r, i) => {
           if (r.ok) metrics.ops.inc([ops[i]!.kind, r.outcome]);
-          else metrics.targetErrors.inc([(r.error as { code?: string }).code ?? 'E_TARGET']);
+          else {
+            metrics.ops.inc([ops[i]!.kind, 'failed']);
+            metrics.targetErrors.inc([(r.error as { code?: string }).code ?? 'E_TARGET']);
+          }
         });
         return results;
       } catch (error) {
         metrics.targetErrors.inc([(error as { code?: string }).code ?? 'E_TARGET'], ops.length);
+        for (const op of ops) metrics.ops.inc([op.kind, 'failed']);
         throw error;
       } finally {
         metrics.applySeconds.observe((performance.now() - started) / 1000);

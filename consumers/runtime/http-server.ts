@@ -1,6 +1,7 @@
 /**
  * The service's HTTP endpoint: `GET /livez` (the process and its loop are alive), `GET /readyz`
- * (connected and assigned work: 200, else 503 with the reason) and `GET /metrics` (Prometheus text).
+ * (connected and assigned work: 200, else 503 with the reason) and `GET /metrics` (Prometheus text,
+ * prom-client's default process metrics included).
  * `/healthz` is an alias of `/livez` for platforms that expect it. Bound to 127.0.0.1 unless told.
  */
 import { createServer, type Server } from 'node:http';
@@ -44,8 +45,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       return;
     }
     if (path === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-      res.end(options.registry.render());
+      options.registry.render().then(
+        (text) => res.writeHead(200, { 'content-type': options.registry.contentType }).end(text),
+        (error: unknown) =>
+          res
+            .writeHead(500, { 'content-type': 'text/plain' })
+            .end(`metrics failed: ${(error as Error).message}\n`),
+      );
     } else if (path === '/livez' || path === '/healthz') {
       const ok = options.health.live();
       res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not live\n');

@@ -1,29 +1,13 @@
 /**
- * A minimal Prometheus registry: counters, gauges and histograms with labels, rendered in the text
- * exposition format (version 0.0.4). No dependency; the hot path is one Map lookup per update, and
- * label sets are keyed by their joined values so no objects are allocated per observation.
+ * The containers' metrics registry, on prom-client: its default process metrics (event-loop lag,
+ * GC, heap, file descriptors, CPU) plus the project's families, rendered in the Prometheus text
+ * format. Families are used through small positional-label interfaces (`inc(['refresh',
+ * 'applied'])`), so the hot path does not build label objects, and `get()` reads a value back
+ * synchronously for tests and the progress line.
  */
+import * as prom from 'prom-client';
 
 type LabelValues = readonly string[];
-
-interface Family {
-  name: string;
-  help: string;
-  type: 'counter' | 'gauge' | 'histogram';
-  labels: readonly string[];
-  render(out: string[]): void;
-}
-
-const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-
-function labelText(names: readonly string[], values: LabelValues, extra = ''): string {
-  const parts = names.map((n, i) => `${n}="${escapeLabel(values[i] ?? '')}"`);
-  if (extra !== '') parts.push(extra);
-  return parts.length === 0 ? '' : `{${parts.join(',')}}`;
-}
-
-const formatNumber = (v: number) =>
-  Number.isNaN(v) ? 'NaN' : v === Infinity ? '+Inf' : v === -Infinity ? '-Inf' : String(v);
 
 /** A counter (only goes up). */
 export interface Counter {
@@ -51,59 +35,51 @@ export const LATENCY_BUCKETS_S = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ] as const;
 
-/** A registry of metric families rendered together. */
-export class MetricsRegistry {
-  readonly #families = new Map<string, Family>();
+/** Options of {@link MetricsRegistry}. */
+export interface MetricsRegistryOptions {
+  /** Collect prom-client's default process metrics. @default true */
+  processMetrics?: boolean;
+}
 
-  #register(f: Family): void {
-    if (this.#families.has(f.name)) throw new Error(`metric ${f.name} registered twice`);
-    this.#families.set(f.name, f);
+const key = (l: LabelValues) => l.join('\u0000');
+
+/** A prom-client registry with the project's families. */
+export class MetricsRegistry {
+  /** The prom-client registry (for anything the small interfaces do not cover). */
+  readonly registry = new prom.Registry();
+
+  constructor(options: MetricsRegistryOptions = {}) {
+    if (options.processMetrics ?? true) prom.collectDefaultMetrics({ register: this.registry });
   }
 
   counter(name: string, help: string, labels: readonly string[] = []): Counter {
-    const values = new Map<string, { labels: LabelValues; value: number }>();
-    this.#register({
-      name,
-      help,
-      type: 'counter',
-      labels,
-      render(out) {
-        for (const v of values.values())
-          out.push(`${name}${labelText(labels, v.labels)} ${formatNumber(v.value)}`);
-      },
-    });
+    const c = new prom.Counter({ name, help, labelNames: labels, registers: [this.registry] });
+    const values = new Map<string, number>();
     return {
       inc(l = [], by = 1) {
-        const k = l.join('\u0000');
-        const v = values.get(k);
-        if (v === undefined) values.set(k, { labels: [...l], value: by });
-        else v.value += by;
+        if (l.length === 0) c.inc(by);
+        else c.labels(...l).inc(by);
+        const k = key(l);
+        values.set(k, (values.get(k) ?? 0) + by);
       },
-      get: (l = []) => values.get(l.join('\u0000'))?.value ?? 0,
+      get: (l = []) => values.get(key(l)) ?? 0,
     };
   }
 
   gauge(name: string, help: string, labels: readonly string[] = []): Gauge {
-    const values = new Map<string, { labels: LabelValues; value: number }>();
-    this.#register({
-      name,
-      help,
-      type: 'gauge',
-      labels,
-      render(out) {
-        for (const v of values.values())
-          out.push(`${name}${labelText(labels, v.labels)} ${formatNumber(v.value)}`);
-      },
-    });
+    const g = new prom.Gauge({ name, help, labelNames: labels, registers: [this.registry] });
+    const values = new Map<string, number>();
     return {
       set(value, l = []) {
-        const k = l.join('\u0000');
-        const v = values.get(k);
-        if (v === undefined) values.set(k, { labels: [...l], value });
-        else v.value = value;
+        if (l.length === 0) g.set(value);
+        else g.labels(...l).set(value);
+        values.set(key(l), value);
       },
-      get: (l = []) => values.get(l.join('\u0000'))?.value ?? 0,
-      remove: (l) => void values.delete(l.join('\u0000')),
+      get: (l = []) => values.get(key(l)) ?? 0,
+      remove(l) {
+        g.remove(...l);
+        values.delete(key(l));
+      },
     };
   }
 
@@ -113,56 +89,37 @@ export class MetricsRegistry {
     labels: readonly string[] = [],
     buckets: readonly number[] = LATENCY_BUCKETS_S,
   ): Histogram {
-    const series = new Map<string, { labels: LabelValues; counts: number[]; count: number; sum: number }>();
-    this.#register({
+    const h = new prom.Histogram({
       name,
       help,
-      type: 'histogram',
-      labels,
-      render(out) {
-        for (const s of series.values()) {
-          let cumulative = 0;
-          buckets.forEach((b, i) => {
-            cumulative += s.counts[i]!;
-            out.push(`${name}_bucket${labelText(labels, s.labels, `le="${b}"`)} ${cumulative}`);
-          });
-          out.push(`${name}_bucket${labelText(labels, s.labels, 'le="+Inf"')} ${s.count}`);
-          out.push(`${name}_sum${labelText(labels, s.labels)} ${formatNumber(s.sum)}`);
-          out.push(`${name}_count${labelText(labels, s.labels)} ${s.count}`);
-        }
-      },
+      labelNames: labels,
+      buckets: [...buckets],
+      registers: [this.registry],
     });
+    const totals = new Map<string, { count: number; sum: number }>();
     return {
       observe(value, l = []) {
-        const k = l.join('\u0000');
-        let s = series.get(k);
-        if (s === undefined) {
-          s = { labels: [...l], counts: new Array<number>(buckets.length).fill(0), count: 0, sum: 0 };
-          series.set(k, s);
-        }
-        s.count++;
-        s.sum += value;
-        for (let i = 0; i < buckets.length; i++) {
-          if (value <= buckets[i]!) {
-            s.counts[i]!++;
-            break;
-          }
+        if (l.length === 0) h.observe(value);
+        else h.labels(...l).observe(value);
+        const k = key(l);
+        const t = totals.get(k);
+        if (t === undefined) totals.set(k, { count: 1, sum: value });
+        else {
+          t.count++;
+          t.sum += value;
         }
       },
-      get: (l = []) => {
-        const s = series.get(l.join('\u0000'));
-        return { count: s?.count ?? 0, sum: s?.sum ?? 0 };
-      },
+      get: (l = []) => ({ ...(totals.get(key(l)) ?? { count: 0, sum: 0 }) }),
     };
   }
 
-  /** The Prometheus text exposition of every family. */
-  render(): string {
-    const out: string[] = [];
-    for (const f of this.#families.values()) {
-      out.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`);
-      f.render(out);
-    }
-    return `${out.join('\n')}\n`;
+  /** The content type of {@link render}'s text. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The Prometheus text exposition of every family (process metrics included). */
+  render(): Promise<string> {
+    return this.registry.metrics();
   }
 }

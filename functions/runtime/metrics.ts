@@ -1,64 +1,89 @@
 /**
- * CloudWatch Embedded Metric Format: one JSON log line per invocation that CloudWatch turns into
- * metrics (no API calls, no agent). Dimensions are kept to `FunctionName` × `Source` so the metric
- * count stays bounded; the request id rides along as a plain property for Logs Insights.
+ * CloudWatch Embedded Metric Format: the handlers' metrics as JSON log lines that CloudWatch turns
+ * into metrics (no API calls, no agent), in the project's one metric vocabulary
+ * (core/metrics/metric-names.ts): the same names, units and labels as the containers' Prometheus
+ * metrics. Labels become dimensions beside `FunctionName` (Lambda's instance identity, as a
+ * Prometheus target label is); one document per label set, since an EMF document carries one value
+ * per metric name. The request id rides along as a plain property for Logs Insights.
  * Spec: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
  */
+import { type MetricSpec, SHARED_METRICS } from '../../core/metrics/metric-names.ts';
 import type { LogSink } from './logger.ts';
 
-/** Metric names and their CloudWatch units. */
-export const METRICS = {
-  /** Records in the batch. */
-  Records: 'Count',
-  /** Records that decoded to a row change. */
-  Events: 'Count',
-  /** Records that are not row changes (tombstones, transaction markers). */
-  Skipped: 'Count',
-  /** Planned cache operations, by kind. */
-  RefreshOps: 'Count',
-  InvalidateOps: 'Count',
-  /** Ops the target confirmed (applied or fenced). */
-  AppliedOps: 'Count',
-  FencedOps: 'Count',
-  /** Ops the target did not confirm within the retries / time budget. */
-  FailedOps: 'Count',
-  /** Records handed to the dead-letter destination. */
-  DeadLetters: 'Count',
+/** Lambda-only metrics, in the same naming. */
+export const LAMBDA_METRICS = {
+  /** Records in the invocation's batch. */
+  records: {
+    name: 'cdc_cache_records_total',
+    type: 'counter',
+    unit: 'Count',
+    labels: ['source'],
+    help: 'Records in the batches the function was invoked with.',
+  },
   /** Records reported in batchItemFailures (to be delivered again). */
-  FailedRecords: 'Count',
-  /** Age of the oldest record of the batch at invocation: iterator age / consumer lag. */
-  BatchLagMs: 'Milliseconds',
-  /** Time spent in the handler. */
-  DurationMs: 'Milliseconds',
-} as const;
+  failedRecords: {
+    name: 'cdc_cache_failed_records_total',
+    type: 'counter',
+    unit: 'Count',
+    labels: ['source'],
+    help: 'Records reported in batchItemFailures, to be delivered again.',
+  },
+} as const satisfies Record<string, MetricSpec>;
 
-/** One of the metric names. */
-export type MetricName = keyof typeof METRICS;
+/** Every metric name the handlers emit. */
+export const EMF_METRICS = { ...SHARED_METRICS, ...LAMBDA_METRICS } as const;
 
-/** Writes one EMF document for a set of metric values. */
+/** One value of one metric for one label set. */
+export interface MetricPoint {
+  metric: MetricSpec;
+  /** Values of `metric.labels`, in order. */
+  labels: readonly string[];
+  value: number;
+}
+
+/** Writes the EMF documents for `points` (one per label set). */
 export function emitMetrics(
   sink: LogSink,
   namespace: string,
-  dimensions: { FunctionName: string; Source: string },
-  values: Partial<Record<MetricName, number>>,
+  functionName: string,
+  points: readonly MetricPoint[],
   properties: Record<string, unknown> = {},
   now = Date.now(),
 ): void {
-  const names = (Object.keys(values) as MetricName[]).filter((n) => Number.isFinite(values[n]));
-  const doc = {
-    _aws: {
-      Timestamp: now,
-      CloudWatchMetrics: [
-        {
-          Namespace: namespace,
-          Dimensions: [['FunctionName', 'Source']],
-          Metrics: names.map((Name) => ({ Name, Unit: METRICS[Name] })),
+  const docs = new Map<string, { dims: Record<string, string>; metrics: Map<string, MetricPoint> }>();
+  for (const p of points) {
+    if (!Number.isFinite(p.value)) continue;
+    const dims: Record<string, string> = { FunctionName: functionName };
+    p.metric.labels.forEach((l, i) => {
+      dims[l] = p.labels[i] ?? '';
+    });
+    const key = JSON.stringify(dims);
+    let doc = docs.get(key);
+    if (doc === undefined) {
+      doc = { dims, metrics: new Map() };
+      docs.set(key, doc);
+    }
+    const seen = doc.metrics.get(p.metric.name);
+    doc.metrics.set(p.metric.name, seen === undefined ? p : { ...p, value: seen.value + p.value });
+  }
+  for (const { dims, metrics } of docs.values()) {
+    const list = [...metrics.values()];
+    sink(
+      JSON.stringify({
+        _aws: {
+          Timestamp: now,
+          CloudWatchMetrics: [
+            {
+              Namespace: namespace,
+              Dimensions: [Object.keys(dims)],
+              Metrics: list.map((p) => ({ Name: p.metric.name, Unit: p.metric.unit })),
+            },
+          ],
         },
-      ],
-    },
-    ...properties,
-    ...dimensions,
-    ...Object.fromEntries(names.map((n) => [n, values[n]])),
-  };
-  sink(JSON.stringify(doc));
+        ...properties,
+        ...dims,
+        ...Object.fromEntries(list.map((p) => [p.metric.name, p.value])),
+      }),
+    );
+  }
 }

@@ -7,11 +7,12 @@
  */
 import type { SourceRecord } from '../../core/decode/document.ts';
 import { deadLetterLogFields } from '../../core/logging/log-contract.ts';
+import { SHARED_METRICS as M } from '../../core/metrics/metric-names.ts';
 import { processBatch } from '../../core/pipeline/batch.ts';
 import { sleepWithin, withDeadline } from './deadline.ts';
 import type { FunctionRuntime } from './environment.ts';
 import type { BatchResponse, LambdaContext } from './lambda-types.ts';
-import { emitMetrics } from './metrics.ts';
+import { emitMetrics, LAMBDA_METRICS, type MetricPoint } from './metrics.ts';
 
 /** One record of the invocation's event. */
 export interface InvocationRecord<Id> {
@@ -42,6 +43,7 @@ export async function runBatch<Id>(
   const byRecord = new Map(items.map((i) => [i.record, i]));
   const byLabel = new Map(items.map((i) => [i.record.label, i]));
   const deadline = started + Math.max(0, context.getRemainingTimeInMillis() - rt.settings.timeMarginMs);
+  const deadLetterCodes = new Map<string, number>();
   const outcome = await processBatch(
     items.map((i) => ({ group: i.group, record: i.record })),
     {
@@ -54,6 +56,7 @@ export async function runBatch<Id>(
         onRetry: (attempt, error) => log.warn('target failed, retrying', { attempt, error }),
       },
       deadLetter: async (d) => {
+        deadLetterCodes.set(d.code, (deadLetterCodes.get(d.code) ?? 0) + 1);
         const group = byLabel.get(d.position)?.group ?? '';
         // The same line as the consumers' (core/logging/log-contract.ts); the sink gets the group.
         log.warn('dead letter', deadLetterLogFields(d));
@@ -86,11 +89,21 @@ export async function runBatch<Id>(
   let applied = 0;
   let fenced = 0;
   let failedOps = 0;
-  for (const r of outcome.results) {
-    if (!r.ok) failedOps++;
-    else if (r.outcome === 'applied') applied++;
-    else fenced++;
-  }
+  const opCounts = new Map<string, number>();
+  const errorCodes = new Map<string, number>();
+  const count = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
+  outcome.results.forEach((r, i) => {
+    const kind = outcome.ops[i]?.kind ?? 'unknown';
+    if (!r.ok) {
+      failedOps++;
+      count(opCounts, `${kind}\u0000failed`);
+      count(errorCodes, (r.error as { code?: string }).code ?? 'E_TARGET');
+    } else {
+      if (r.outcome === 'applied') applied++;
+      else fenced++;
+      count(opCounts, `${kind}\u0000${r.outcome}`);
+    }
+  });
   let oldest: number | undefined;
   for (const i of items)
     if (i.arrivedAt !== undefined && (oldest === undefined || i.arrivedAt < oldest)) oldest = i.arrivedAt;
@@ -113,25 +126,30 @@ export async function runBatch<Id>(
     });
   else log.info('batch done', summary);
   if (rt.settings.metricsNamespace !== undefined) {
+    // A group (shard, topic-partition) whose first record is done moves its checkpoint.
+    let checkpoints = 0;
+    for (const first of outcome.firstUnfinished.values()) if (first !== 0) checkpoints++;
+    const points: MetricPoint[] = [
+      { metric: LAMBDA_METRICS.records, labels: [source], value: items.length },
+      { metric: LAMBDA_METRICS.failedRecords, labels: [source], value: failures.length },
+      { metric: M.events, labels: [source], value: outcome.events + outcome.skipped },
+      { metric: M.checkpoints, labels: [source], value: checkpoints },
+      { metric: M.batchDuration, labels: [source], value: (now() - started) / 1000 },
+    ];
+    if (oldest !== undefined)
+      points.push({ metric: M.sourceLag, labels: [source], value: Math.max(0, started - oldest) / 1000 });
+    for (const [k, value] of opCounts) points.push({ metric: M.ops, labels: k.split('\u0000'), value });
+    for (const [code, value] of deadLetterCodes)
+      points.push({ metric: M.deadLetters, labels: [code], value });
+    for (const [code, value] of errorCodes) points.push({ metric: M.targetErrors, labels: [code], value });
     emitMetrics(
       rt.metricsSink,
       rt.settings.metricsNamespace,
-      { FunctionName: context.functionName, Source: source },
+      context.functionName,
+      points,
       {
-        Records: items.length,
-        Events: outcome.events,
-        Skipped: outcome.skipped,
-        RefreshOps: outcome.ops.filter((o) => o.kind === 'refresh').length,
-        InvalidateOps: outcome.ops.length - outcome.ops.filter((o) => o.kind === 'refresh').length,
-        AppliedOps: applied,
-        FencedOps: fenced,
-        FailedOps: failedOps,
-        DeadLetters: outcome.deadLetters,
-        FailedRecords: failures.length,
-        ...(oldest === undefined ? {} : { BatchLagMs: Math.max(0, started - oldest) }),
-        DurationMs: now() - started,
+        requestId: context.awsRequestId,
       },
-      { requestId: context.awsRequestId },
       now(),
     );
   }

@@ -153,7 +153,7 @@ describe.each(Object.keys(CLIENTS) as ClientName[])(
       expect(await target.get(`customer:email:c${base + 1}@x.io`)).toBeNull();
       expect(metrics.ops.get(['refresh', 'applied'])).toBeGreaterThan(0);
       expect(metrics.applySeconds.get().count).toBeGreaterThan(0);
-      expect(metrics.registry.render()).toMatch(
+      expect(await metrics.registry.render()).toMatch(
         /cdc_cache_kafka_consumer_lag\{topic="dbz_plain.public.customers"/,
       );
       await consumer.stop();

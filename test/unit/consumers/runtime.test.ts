@@ -2,14 +2,16 @@ import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { backoffDelay } from '../../../consumers/runtime/backoff.ts';
 import { resolveConsumerConfig } from '../../../consumers/runtime/consumer-config.ts';
+import { createConsumerMetrics } from '../../../consumers/runtime/consumer-metrics.ts';
 import { type RunningHttpServer, startHttpServer } from '../../../consumers/runtime/http-server.ts';
 import { createJsonLogger } from '../../../consumers/runtime/logger.ts';
 import { MetricsRegistry } from '../../../consumers/runtime/metrics.ts';
 import { formatProgress } from '../../../consumers/runtime/progress.ts';
+import { SHARED_METRICS } from '../../../core/metrics/metric-names.ts';
 
 describe('MetricsRegistry', () => {
-  it('renders counters, gauges and cumulative histogram buckets in Prometheus text format', () => {
-    const r = new MetricsRegistry();
+  it('renders counters, gauges and cumulative histogram buckets in Prometheus text format', async () => {
+    const r = new MetricsRegistry({ processMetrics: false });
     const c = r.counter('x_total', 'Things.', ['type']);
     c.inc(['a']);
     c.inc(['a'], 2);
@@ -22,7 +24,7 @@ describe('MetricsRegistry', () => {
     h.observe(0.05);
     h.observe(0.5);
     h.observe(3);
-    const text = r.render();
+    const text = await r.render();
     expect(text).toContain('# TYPE x_total counter\nx_total{type="a"} 3\nx_total{type="b\\"q"} 1');
     expect(text).toContain('lag{p="0"} 5');
     expect(text).not.toContain('lag{p="1"}');
@@ -34,9 +36,9 @@ describe('MetricsRegistry', () => {
   });
 
   it('refuses a metric registered twice', () => {
-    const r = new MetricsRegistry();
+    const r = new MetricsRegistry({ processMetrics: false });
     r.counter('a', 'a');
-    expect(() => r.gauge('a', 'a')).toThrow(/registered twice/);
+    expect(() => r.gauge('a', 'a')).toThrow(/already been registered/);
   });
 });
 
@@ -44,13 +46,17 @@ describe('health and metrics endpoint', () => {
   let server: RunningHttpServer | undefined;
   afterEach(async () => server?.close());
 
-  it('serves /livez, /readyz (503 with the reason) and /metrics', async () => {
-    const registry = new MetricsRegistry();
-    registry.counter('cdc_cache_events_total', 'Events.').inc([], 3);
+  it('serves /livez, /readyz (503 with the reason) and /metrics with process metrics and the documented names', async () => {
+    const metrics = createConsumerMetrics();
+    metrics.events.inc(['kafka'], 3);
+    metrics.ops.inc(['refresh', 'applied']);
+    metrics.deadLetters.inc(['E_BAD_JSON']);
+    metrics.batchDurationSeconds.observe(0.02, ['kafka']);
+    metrics.sourceLagSeconds.set(1.5, ['kafka']);
     let reason: string | null = 'not yet joined the consumer group';
     server = await startHttpServer({
       port: 0,
-      registry,
+      registry: metrics.registry,
       health: { live: () => true, notReadyReason: () => reason },
     });
     const base = `http://127.0.0.1:${server.port}`;
@@ -60,9 +66,24 @@ describe('health and metrics endpoint', () => {
     expect(await notReady.text()).toContain('not yet joined');
     reason = null;
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
-    const metrics = await fetch(`${base}/metrics`);
-    expect(metrics.headers.get('content-type')).toContain('text/plain; version=0.0.4');
-    expect(await metrics.text()).toContain('cdc_cache_events_total 3');
+    const res = await fetch(`${base}/metrics`);
+    expect(res.headers.get('content-type')).toContain('text/plain; version=0.0.4');
+    const text = await res.text();
+    expect(text).toContain('cdc_cache_events_total{source="kafka"} 3');
+    expect(text).toContain('cdc_cache_ops_total{type="refresh",outcome="applied"} 1');
+    expect(text).toContain('cdc_cache_dead_letters_total{code="E_BAD_JSON"} 1');
+    expect(text).toContain('cdc_cache_batch_duration_seconds_count{source="kafka"} 1');
+    expect(text).toContain('cdc_cache_source_lag_seconds{source="kafka"} 1.5');
+    // prom-client's default process metrics: event-loop lag, GC, heap, file descriptors, CPU.
+    for (const name of [
+      'process_cpu_seconds_total',
+      'nodejs_eventloop_lag_seconds',
+      'nodejs_heap_size_used_bytes',
+      'nodejs_gc_duration_seconds',
+      'process_open_fds',
+    ])
+      expect(text).toContain(`# TYPE ${name} `);
+    for (const m of Object.values(SHARED_METRICS)) expect(text).toContain(`# TYPE ${m.name} ${m.type}`);
     expect((await fetch(`${base}/nope`)).status).toBe(404);
   });
 });

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SHARED_METRICS } from '../../../core/metrics/metric-names.ts';
 import type { CacheTarget } from '../../../core/target/cache-target.ts';
 import { createEngineTarget } from '../../../core/target/engine-target.ts';
 import { createDynamoDbHandler } from '../../../functions/dynamodb-handler.ts';
@@ -242,22 +243,39 @@ describe('Kafka handler', () => {
     const ctx = lambdaContext(30_000, 'cdc-cache-kafka');
     await handler(mskEvent([kafkaRecord('orders', 0, 1, 1), kafkaRecord('orders', 0, 2, 2)]) as never, ctx);
     const lines = logs.lines();
-    const emf = lines.find((l) => l._aws !== undefined)!;
-    expect(emf._aws.CloudWatchMetrics[0]).toMatchObject({
-      Namespace: 'cdc-cache',
-      Dimensions: [['FunctionName', 'Source']],
-    });
-    expect(emf).toMatchObject({
-      FunctionName: 'cdc-cache-kafka',
-      Source: 'kafka',
-      Records: 2,
-      Events: 2,
-      FailedRecords: 1,
-      requestId: ctx.awsRequestId,
-    });
-    expect(emf.BatchLagMs).toBeGreaterThan(0);
-    const names = emf._aws.CloudWatchMetrics[0].Metrics.map((m: { Name: string }) => m.Name);
-    expect(names).toEqual(expect.arrayContaining(['Records', 'FailedOps', 'DeadLetters', 'BatchLagMs']));
+    const emf = lines.filter((l) => l._aws !== undefined);
+    // One document per label set; the same names, units and labels as the containers' Prometheus metrics.
+    const byName = new Map<string, Record<string, unknown>>();
+    for (const doc of emf) {
+      const spec = doc._aws.CloudWatchMetrics[0];
+      expect(spec.Namespace).toBe('cdc-cache');
+      expect(doc).toMatchObject({ FunctionName: 'cdc-cache-kafka', requestId: ctx.awsRequestId });
+      for (const m of spec.Metrics) {
+        const shared = Object.values(SHARED_METRICS).find((s) => s.name === m.Name);
+        if (shared !== undefined) {
+          expect(m.Unit).toBe(shared.unit);
+          expect(spec.Dimensions).toEqual([['FunctionName', ...shared.labels]]);
+        }
+        byName.set(`${m.Name}${JSON.stringify(spec.Dimensions[0].slice(1).map((d: string) => doc[d]))}`, doc);
+      }
+    }
+    expect(byName.get('cdc_cache_records_total["kafka"]')?.cdc_cache_records_total).toBe(2);
+    expect(byName.get('cdc_cache_failed_records_total["kafka"]')?.cdc_cache_failed_records_total).toBe(1);
+    expect(byName.get('cdc_cache_ops_total["refresh","failed"]')?.cdc_cache_ops_total).toBe(1);
+    expect(byName.get('cdc_cache_ops_total["refresh","applied"]')?.cdc_cache_ops_total).toBe(1);
+    expect(byName.get('cdc_cache_target_errors_total["E_TARGET"]')?.cdc_cache_target_errors_total).toBe(1);
+    expect(byName.get('cdc_cache_source_lag_seconds["kafka"]')?.cdc_cache_source_lag_seconds).toBeGreaterThan(
+      0,
+    );
+    const emitted = new Set(
+      emf.flatMap((d) => d._aws.CloudWatchMetrics[0].Metrics.map((m: { Name: string }) => m.Name)),
+    );
+    for (const name of [
+      'cdc_cache_events_total',
+      'cdc_cache_batch_duration_seconds',
+      'cdc_cache_checkpoints_total',
+    ])
+      expect(emitted).toContain(name);
     for (const l of lines.filter((l) => l._aws === undefined))
       expect(l.function_request_id).toBe(ctx.awsRequestId);
   });
