@@ -4,7 +4,8 @@
  * (core/metrics/metric-names.ts): the same names, units and labels as the containers' Prometheus
  * metrics. Labels become dimensions beside `FunctionName` (Lambda's instance identity, as a
  * Prometheus target label is); one document per label set, since an EMF document carries one value
- * per metric name. The request id rides along as a plain property for Logs Insights.
+ * per metric name. Each labelled metric is also published under `FunctionName` alone (a second EMF
+ * dimension set), the rollup over every label value that alarms watch (any dead letter, any code). The request id rides along as a plain property for Logs Insights.
  * Spec: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
  */
 import { type MetricSpec, SHARED_METRICS } from '../../core/metrics/metric-names.ts';
@@ -75,7 +76,8 @@ export function emitMetrics(
           CloudWatchMetrics: [
             {
               Namespace: namespace,
-              Dimensions: [Object.keys(dims)],
+              Dimensions:
+                Object.keys(dims).length > 1 ? [Object.keys(dims), ['FunctionName']] : [Object.keys(dims)],
               Metrics: list.map((p) => ({ Name: p.metric.name, Unit: p.metric.unit })),
             },
           ],

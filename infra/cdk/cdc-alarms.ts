@@ -4,6 +4,7 @@
  * poison records counted by the handlers' EMF metrics), and function errors. All of them notify one
  * SNS topic when one is given; missing data is "not breaching" (an idle stream is healthy).
  */
+
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -11,6 +12,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { SHARED_METRICS } from '../../core/metrics/metric-names.ts';
 
 /** Defaults of {@link CdcAlarms}. */
 export const CDC_ALARMS_DEFAULTS = {
@@ -55,8 +57,9 @@ export class CdcAlarms extends Construct {
     });
     const deadLetters = new cloudwatch.Metric({
       namespace: this.namespace,
-      metricName: 'DeadLetters',
-      dimensionsMap: { FunctionName: fn.functionName, Source: options.source },
+      // The shared metric vocabulary (core/metrics/metric-names.ts), rolled up over every error code.
+      metricName: SHARED_METRICS.deadLetters.name,
+      dimensionsMap: { FunctionName: fn.functionName },
       statistic: 'Sum',
       period: Duration.minutes(5),
     });

@@ -254,7 +254,7 @@ describe('Kafka handler', () => {
         const shared = Object.values(SHARED_METRICS).find((s) => s.name === m.Name);
         if (shared !== undefined) {
           expect(m.Unit).toBe(shared.unit);
-          expect(spec.Dimensions).toEqual([['FunctionName', ...shared.labels]]);
+          expect(spec.Dimensions).toEqual([['FunctionName', ...shared.labels], ['FunctionName']]);
         }
         byName.set(`${m.Name}${JSON.stringify(spec.Dimensions[0].slice(1).map((d: string) => doc[d]))}`, doc);
       }

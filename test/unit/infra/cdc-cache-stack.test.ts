@@ -76,8 +76,8 @@ describe('CdcCacheStack: the whole deployment from one config', () => {
         'ApproximateNumberOfMessagesVisible', // Sessions on-failure
         'ApproximateNumberOfMessagesVisible', // Kafka poison records
         'ApproximateNumberOfMessagesVisible', // Kafka on-failure
-        'DeadLetters',
-        'DeadLetters',
+        'cdc_cache_dead_letters_total',
+        'cdc_cache_dead_letters_total',
         'Errors',
         'Errors',
         'IteratorAge',
@@ -86,8 +86,10 @@ describe('CdcCacheStack: the whole deployment from one config', () => {
     );
     const iteratorAge = alarms.find((a) => a.MetricName === 'IteratorAge')!;
     expect(iteratorAge).toMatchObject({ Namespace: 'AWS/Lambda', Statistic: 'Maximum', Threshold: 300_000 });
-    const deadLetters = alarms.find((a) => a.MetricName === 'DeadLetters')!;
+    const deadLetters = alarms.find((a) => a.MetricName === 'cdc_cache_dead_letters_total')!;
     expect(deadLetters).toMatchObject({ Namespace: 'cdc-cache', Threshold: 1 });
+    // The EMF rollup over every code: the FunctionName-only dimension set (functions/runtime/metrics.ts).
+    expect(deadLetters.Dimensions.map((d: { Name: string }) => d.Name)).toEqual(['FunctionName']);
     for (const a of alarms) {
       expect(a.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^AlarmTopic/) }]);
       expect(a.TreatMissingData).toBe('notBreaching');
