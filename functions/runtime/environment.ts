@@ -11,6 +11,7 @@ import type { CacheTarget } from '../../core/target/cache-target.ts';
 import { createDeadLetterSink, type DeadLetterDestination, type SqsLike } from './dead-letter.ts';
 import { createLogger, type Logger, type LogSink, stdoutSink } from './logger.ts';
 import { openFunctionTarget } from './open-target.ts';
+import { isAuthFailure, type SecretPassword, type SecretsManagerLike, secretPassword } from './secret.ts';
 import { type FunctionSettings, readSettings } from './settings.ts';
 
 /** What a warm environment holds. */
@@ -22,6 +23,11 @@ export interface FunctionRuntime {
   log: Logger;
   /** Sink of EMF documents (stdout in Lambda). */
   metricsSink: LogSink;
+  /**
+   * The target refused its credentials (a rotated password): drop this runtime and the cached
+   * secret, so the next invocation reads the secret again and reconnects.
+   */
+  authFailed(): void;
 }
 
 /** Options of {@link createEnvironment}; everything defaults to the real thing. */
@@ -38,6 +44,8 @@ export interface EnvironmentOptions {
   metricsSink?: LogSink;
   /** SQS client for an SQS dead-letter queue. */
   sqs?: SqsLike;
+  /** Secrets Manager client for CDC_CACHE_TARGET_PASSWORD_SECRET_ARN. @default the SDK's */
+  secretsManager?: SecretsManagerLike;
 }
 
 /** Lazily initialised, reused runtime state. */
@@ -72,6 +80,14 @@ async function loadFunctionConfig(
 /** Creates an environment; `get()` initialises it on first use. */
 export function createEnvironment(options: EnvironmentOptions = {}): Environment {
   let state: Promise<FunctionRuntime> | undefined;
+  let secret: SecretPassword | undefined;
+  const reset = () => {
+    const s = state;
+    state = undefined;
+    secret?.refresh();
+    if (s !== undefined && options.target === undefined)
+      void s.then((rt) => rt.target.close()).catch(() => {});
+  };
   const init = async (): Promise<FunctionRuntime> => {
     const settings = readSettings(options.env ?? process.env);
     const logSink = options.logSink ?? stdoutSink;
@@ -79,9 +95,35 @@ export function createEnvironment(options: EnvironmentOptions = {}): Environment
     const config = options.config ?? (await loadFunctionConfig(settings, options.env));
     for (const w of config.warnings) log.warn('config warning', { warning: w });
     const deadLetter = createDeadLetterSink(settings.deadLetter, log, options.sqs);
-    const target =
-      options.target ?? (await openFunctionTarget(settings.target ?? config.target, settings, log));
-    return { settings, config, target, deadLetter, log, metricsSink: options.metricsSink ?? logSink };
+    const spec = settings.target ?? config.target;
+    const open = async (): Promise<CacheTarget> => {
+      if (settings.passwordSecretArn !== undefined) {
+        secret ??= secretPassword(settings.passwordSecretArn, options.secretsManager);
+        settings.password = await secret.get();
+      }
+      return openFunctionTarget(spec, settings, log);
+    };
+    let target = options.target;
+    if (target === undefined) {
+      try {
+        target = await open();
+      } catch (error) {
+        // A password rotated since the secret was cached: read it again, once.
+        if (secret === undefined || !isAuthFailure(error)) throw error;
+        log.warn('target refused the cached password; reading the secret again', { error });
+        secret.refresh();
+        target = await open();
+      }
+    }
+    return {
+      settings,
+      config,
+      target,
+      deadLetter,
+      log,
+      metricsSink: options.metricsSink ?? logSink,
+      authFailed: reset,
+    };
   };
   return {
     get() {

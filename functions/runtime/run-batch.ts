@@ -13,6 +13,7 @@ import { sleepWithin, withDeadline } from './deadline.ts';
 import type { FunctionRuntime } from './environment.ts';
 import type { BatchResponse, LambdaContext } from './lambda-types.ts';
 import { emitMetrics, LAMBDA_METRICS, type MetricPoint } from './metrics.ts';
+import { isAuthFailure } from './secret.ts';
 
 /** One record of the invocation's event. */
 export interface InvocationRecord<Id> {
@@ -118,6 +119,8 @@ export async function runBatch<Id>(
     deadLetters: outcome.deadLetters,
     failedRecords: failures.length,
   };
+  // Refused credentials (a rotated password): the next invocation reads the secret again.
+  if (outcome.targetError !== undefined && isAuthFailure(outcome.targetError)) rt.authFailed();
   if (failures.length > 0)
     log.warn('batch partially failed', {
       ...summary,

@@ -6,6 +6,7 @@
 import * as v from 'valibot';
 import { type LogLevel, logLevel } from '../../core/config/log-level.ts';
 import { integerText, text } from '../../core/config/validate.ts';
+import { ConfigError, ErrorCode } from '../../core/errors.ts';
 import {
   type Env,
   parseEnv,
@@ -34,6 +35,11 @@ export interface FunctionSettings extends SharedSettings {
   metricsNamespace: string | undefined;
   /** CDC_CACHE_LOG_LEVEL: debug, info, warn, error. @default 'info' */
   logLevel: LogLevel;
+  /**
+   * CDC_CACHE_TARGET_PASSWORD_SECRET_ARN: the Secrets Manager secret holding the target password
+   * (JSON `{ "password": … }` or the password itself), read at init instead of CDC_CACHE_TARGET_PASSWORD.
+   */
+  passwordSecretArn: string | undefined;
 }
 
 /** Defaults of the settings. */
@@ -54,13 +60,23 @@ export const functionEnvSchema = v.object({
   CDC_CACHE_RETRY_BASE_MS: v.optional(integerText(0), String(SETTINGS_DEFAULTS.retryBaseMs)),
   CDC_CACHE_METRICS_NAMESPACE: v.optional(text(), SETTINGS_DEFAULTS.metricsNamespace),
   CDC_CACHE_LOG_LEVEL: v.optional(logLevel(), SETTINGS_DEFAULTS.logLevel),
+  CDC_CACHE_TARGET_PASSWORD_SECRET_ARN: v.optional(
+    v.pipe(v.string(), v.regex(/^arn:aws[a-z-]*:secretsmanager:/, 'must be a Secrets Manager secret ARN')),
+  ),
 });
 
 /** Reads and validates the settings from `env` (default: `process.env`). */
 export function readSettings(env: Env = process.env): FunctionSettings {
   const e = parseEnv(functionEnvSchema, env);
+  const shared = readSharedSettings(env);
+  if (e.CDC_CACHE_TARGET_PASSWORD_SECRET_ARN !== undefined && shared.password !== undefined)
+    throw new ConfigError(
+      'environment: CDC_CACHE_TARGET_PASSWORD: set either it or CDC_CACHE_TARGET_PASSWORD_SECRET_ARN, not both (prefer the secret)',
+      { code: ErrorCode.ConfigValue, file: 'environment', path: 'CDC_CACHE_TARGET_PASSWORD' },
+    );
   return {
-    ...readSharedSettings(env),
+    ...shared,
+    passwordSecretArn: e.CDC_CACHE_TARGET_PASSWORD_SECRET_ARN,
     deadLetter: e.CDC_CACHE_DEAD_LETTER,
     timeMarginMs: e.CDC_CACHE_TIME_MARGIN_MS,
     retryAttempts: e.CDC_CACHE_RETRY_ATTEMPTS,

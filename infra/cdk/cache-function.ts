@@ -1,8 +1,9 @@
 /**
  * One cdc-cache Lambda handler (`dynamodb` or `kafka`), deployed from its prebuilt bundle
  * (`node functions/build.ts` → dist/functions/<name>/index.mjs) with the environment the handler
- * reads (functions/README.md): target URL and user in plain variables, the password resolved from
- * Secrets Manager at deploy time, poison records to an SQS dead-letter queue, inside the VPC.
+ * reads (functions/README.md): target URL and user in plain variables, the password's Secrets
+ * Manager ARN (read by the handler at init; the function may `GetSecretValue` on it and nothing
+ * else), poison records to an SQS dead-letter queue, inside the VPC.
  *
  * Invariant: the function timeout leaves room above CDC_CACHE_TIME_MARGIN_MS, so the handler always
  * answers with its partial batch response before Lambda's timeout.
@@ -14,7 +15,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { CdcCacheConfig } from '../../core/rules/config.ts';
-import { type CacheConnection, PASSWORD_FIELD } from './cache-connection.ts';
+import type { CacheConnection } from './cache-connection.ts';
 import { handlerBundleDir } from './paths.ts';
 
 /** Defaults of {@link CacheFunction}. */
@@ -76,10 +77,9 @@ export class CacheFunction extends Construct {
     };
     if (props.cache.username !== undefined) environment.CDC_CACHE_TARGET_USERNAME = props.cache.username;
     if (props.cache.passwordSecret !== undefined)
-      // A dynamic reference: CloudFormation resolves it at deploy time; the template never holds it.
-      environment.CDC_CACHE_TARGET_PASSWORD = props.cache.passwordSecret
-        .secretValueFromJson(PASSWORD_FIELD)
-        .unsafeUnwrap();
+      // Only the secret's ARN: the handler reads the password at init (functions/runtime/secret.ts),
+      // so it is never in the function's configuration (lambda:GetFunctionConfiguration shows it).
+      environment.CDC_CACHE_TARGET_PASSWORD_SECRET_ARN = props.cache.passwordSecret.secretArn;
     if (props.rules !== undefined) environment.CDC_CACHE_RULES = JSON.stringify(props.rules);
 
     const deadLetter = props.deadLetter ?? 'sqs';
@@ -128,6 +128,7 @@ export class CacheFunction extends Construct {
         : {}),
     });
     this.deadLetterQueue?.grantSendMessages(this.function);
+    props.cache.passwordSecret?.grantRead(this.function);
     if (this.securityGroup !== undefined)
       props.cache.admit?.(this.securityGroup, `cdc-cache ${props.handler} handler`);
   }

@@ -99,7 +99,9 @@ describe('consume dynamodb (DynamoDB Local)', () => {
     const a = await poller(table, stateDir, first);
     await waitFor('the first 40 items', has(first, 0, 40), 60_000);
     expect(JSON.parse((await first.get('item:p7'))!)).toEqual({ pk: 'p7', n: 7 });
-    expect(await a.metrics.registry.render()).toMatch(/cdc_cache_dynamodb_iterator_age_seconds\{shard="[^"]+"\} /);
+    expect(await a.metrics.registry.render()).toMatch(
+      /cdc_cache_dynamodb_iterator_age_seconds\{shard="[^"]+"\} /,
+    );
     expect(a.metrics.checkpoints.get(['dynamodb'])).toBeGreaterThan(0);
     await a.poller.stop();
 

@@ -1,5 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CacheFunction } from '../../../infra/cdk/cache-function.ts';
 import { ServerlessValkey } from '../../../infra/cdk/serverless-valkey.ts';
 import { RULES, stubCode, testStack } from './synth-helpers.ts';
@@ -96,13 +96,29 @@ describe('ServerlessValkey: ElastiCache Serverless for Valkey, and a handler wir
             ],
           },
           CDC_CACHE_TARGET_USERNAME: 'cdc-cache',
-          CDC_CACHE_TARGET_PASSWORD: {
-            'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('resolve:secretsmanager:')])],
-          },
+          CDC_CACHE_TARGET_PASSWORD_SECRET_ARN: { Ref: Match.stringLikeRegexp('^ValkeyUserSecret') },
           CDC_CACHE_RULES: JSON.stringify(RULES),
           CDC_CACHE_DEAD_LETTER: { Ref: Match.stringLikeRegexp('^HandlerPoisonRecords') },
         }),
       },
     });
+  });
+
+  it('gives the handler the secret ARN and read permission on it, never the password', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: Match.arrayWith(['secretsmanager:GetSecretValue']),
+            Resource: { Ref: Match.stringLikeRegexp('^ValkeyUserSecret') },
+          }),
+        ]),
+      },
+    });
+    for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
+      const vars = JSON.stringify(fn.Properties.Environment?.Variables ?? {});
+      expect(vars).not.toContain('resolve:secretsmanager');
+      expect(vars).not.toMatch(/CDC_CACHE_TARGET_PASSWORD"/);
+    }
   });
 });
