@@ -5,7 +5,7 @@
  * CDC_CACHE_TARGET_USERNAME/PASSWORD, CDC_CACHE_TLS_*). Adapters are imported lazily so a command
  * only loads the client it uses.
  */
-import { redactTargetSpec } from '../core/config/target-spec.ts';
+import { redactTargetSpec, targetSpecProblem } from '../core/config/target-spec.ts';
 import { openTargetWithSettings, readSharedSettings } from '../core/settings/shared-settings.ts';
 import type { CacheTarget } from '../core/target/cache-target.ts';
 import { UsageError } from './cli-error.ts';
@@ -15,11 +15,8 @@ export async function openTarget(
   spec: string,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<CacheTarget> {
-  if (spec !== 'engine' && !/^(engines?|valkeys?|rediss?):\/\/[^/?#]+/.test(spec)) {
-    throw new UsageError(
-      `unknown target "${spec}": use engine, engine://host:port, valkey://[user:password@]host:port or valkeys://…`,
-    );
-  }
+  const problem = targetSpecProblem(spec);
+  if (problem !== undefined) throw new UsageError(`--target=${redactTargetSpec(spec)}: ${problem}`);
   const settings = readSharedSettings(env);
   // Credentials typed into --target win over the environment's (flags before environment).
   if (/^[a-z]+:\/\/[^/@]*@/i.test(spec)) {

@@ -54,3 +54,17 @@ export function didYouMean(name: string, known: Iterable<string>): string {
   const best = closestName(name, known);
   return best === undefined ? '' : ` (did you mean "${best}"?)`;
 }
+
+/** The known name within `maxEdits` edits of `name` (letters swapped count once), or undefined. */
+export function closestByEdits(name: string, known: Iterable<string>, maxEdits = 2): string | undefined {
+  let best: string | undefined;
+  let bestDistance = maxEdits + 1;
+  for (const k of known) {
+    const dist = osaDistance(name.toLowerCase(), k.toLowerCase());
+    if (dist < bestDistance) {
+      best = k;
+      bestDistance = dist;
+    }
+  }
+  return best;
+}

@@ -25,6 +25,7 @@ import { ConfigError, ErrorCode } from '../errors.ts';
 import { type CompiledConfig, compileConfig } from '../rules/compile.ts';
 import { loadConfig } from '../rules/load.ts';
 import type { CacheTarget } from '../target/cache-target.ts';
+import { checkEnvNames } from './env-names.ts';
 
 /** Settings shared by the handlers and the consumers. */
 export interface SharedSettings {
@@ -89,6 +90,7 @@ export function parseEnv<S extends v.GenericSchema>(schema: S, env: Env): v.Infe
 
 /** Reads and validates the shared settings from `env`. */
 export function readSharedSettings(env: Env): SharedSettings {
+  checkEnvNames(env);
   const e = parseEnv(sharedEnvSchema, env);
   return {
     rules: e.CDC_CACHE_RULES,
