@@ -159,11 +159,12 @@ describe('lambda serve + @aws-sdk/client-lambda, engine target', () => {
       .split('\n')
       .map((l) => JSON.parse(l));
     const done = lines.find((l) => l.message === 'batch done');
-    expect(done).toMatchObject({ function: 'dynamodb', records: 1 });
-    expect(lines.find((l) => l._aws)).toMatchObject({
-      Source: 'dynamodb',
-      Records: 1,
-      requestId: done.requestId,
+    expect(done).toMatchObject({ function_name: 'dynamodb', records: 1 });
+    expect(lines.find((l) => l._aws && l.cdc_cache_records_total !== undefined)).toMatchObject({
+      FunctionName: 'dynamodb',
+      source: 'dynamodb',
+      cdc_cache_records_total: 1,
+      requestId: done.function_request_id,
     });
   });
 
