@@ -1,13 +1,23 @@
 /**
- * Benchmark child: serves a fresh engine on `--port` and answers IPC `{ type: 'memory' }` with heap
+ * Benchmark child: serves a fresh engine on `--port` (TLS with `--tls-cert`/`--tls-key`) and answers IPC `{ type: 'memory' }` with heap
  * plus ArrayBuffer bytes measured after a full GC (start with --expose-gc), so the memory benchmark
  * measures what the keyspace really occupies.
  */
+import { readFileSync } from 'node:fs';
 import { startEngineServer } from '../../engine/index.ts';
 
-const portArg = process.argv.indexOf('--port');
-const port = portArg >= 0 ? Number(process.argv[portArg + 1]) : 16391;
-const server = await startEngineServer({ port, engineOptions: { activeExpire: true } });
+const arg = (name: string): string | undefined => {
+  const at = process.argv.indexOf(name);
+  return at >= 0 ? process.argv[at + 1] : undefined;
+};
+const port = Number(arg('--port') ?? 16391);
+const certFile = arg('--tls-cert');
+const keyFile = arg('--tls-key');
+const server = await startEngineServer({
+  port,
+  engineOptions: { activeExpire: true },
+  ...(certFile && keyFile ? { tls: { cert: readFileSync(certFile), key: readFileSync(keyFile) } } : {}),
+});
 
 process.on('message', (msg: { type?: string }) => {
   if (msg?.type !== 'memory') return;

@@ -4,9 +4,11 @@
  * stop everything. Ports are free loopback ports picked at start; fix them with BENCH_VALKEY_PORT /
  * BENCH_ENGINE_PORT.
  */
-import { type ChildProcess, execFile, fork, spawn } from 'node:child_process';
-import { createReadStream } from 'node:fs';
+import { type ChildProcess, execFile, execFileSync, fork, spawn } from 'node:child_process';
+import { createReadStream, mkdtempSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -60,23 +62,63 @@ export function freePort(): Promise<number> {
 const envPort = (name: string): number | undefined =>
   process.env[name] ? Number(process.env[name]) : undefined;
 
-/** Starts valkey-server (no persistence, one database). */
-export async function startValkeyServer(port?: number): Promise<BenchServer> {
+/** PEM files for a TLS benchmark (see {@link makeBenchCert}). */
+export interface BenchTls {
+  certFile: string;
+  keyFile: string;
+}
+
+/** A throwaway self-signed certificate for 127.0.0.1 (openssl), for the TLS rows. */
+export function makeBenchCert(): BenchTls {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-tls-'));
+  const certFile = join(dir, 'cert.pem');
+  const keyFile = join(dir, 'key.pem');
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1'].concat([
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+    ]),
+    { stdio: 'ignore' },
+  );
+  return { certFile, keyFile };
+}
+
+/** Starts valkey-server (no persistence, one database); with `tls`, it serves TLS only on `port`. */
+export async function startValkeyServer(port?: number, tls?: BenchTls): Promise<BenchServer> {
   port ??= envPort('BENCH_VALKEY_PORT') ?? (await freePort());
+  const listen = tls
+    ? [
+        '--port',
+        '0',
+        '--tls-port',
+        String(port),
+        '--tls-cert-file',
+        tls.certFile,
+        '--tls-key-file',
+        tls.keyFile,
+      ]
+    : ['--port', String(port)];
+  const extra = tls ? ['--tls-auth-clients', 'no'] : [];
   const child = spawn(
     'valkey-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--databases', '1'],
+    [...listen, ...extra, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--databases', '1'],
     { stdio: 'ignore' },
   );
   await waitForPort(port);
   return { name: 'valkey', port, child, stop: stopper(child) };
 }
 
-/** Starts the engine server in a child Node process with --expose-gc. */
-export async function startEngineChild(port?: number): Promise<BenchServer> {
+/** Starts the engine server in a child Node process with --expose-gc (TLS with `tls`). */
+export async function startEngineChild(port?: number, tls?: BenchTls): Promise<BenchServer> {
   port ??= envPort('BENCH_ENGINE_PORT') ?? (await freePort());
   const script = fileURLToPath(new URL('./engine-server.ts', import.meta.url));
-  const child = fork(script, ['--port', String(port)], {
+  const tlsArgs = tls ? ['--tls-cert', tls.certFile, '--tls-key', tls.keyFile] : [];
+  const child = fork(script, ['--port', String(port), ...tlsArgs], {
     execArgv: ['--expose-gc'],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
@@ -97,9 +139,10 @@ export function engineHeap(server: BenchServer): Promise<{ bytes: number; used: 
   });
 }
 
-/** The valkey-benchmark command line used for a run. */
-export function benchmarkArgs(port: number, requests: number, pipeline: number): string[] {
+/** The valkey-benchmark command line used for a run (`--tls --cacert FILE` with `tls`). */
+export function benchmarkArgs(port: number, requests: number, pipeline: number, tls?: BenchTls): string[] {
   return [
+    ...(tls ? ['--tls', '--cacert', tls.certFile] : []),
     '-h',
     '127.0.0.1',
     '-p',
@@ -121,8 +164,9 @@ export async function valkeyBenchmark(
   port: number,
   requests: number,
   pipeline: number,
+  tls?: BenchTls,
 ): Promise<Record<string, number>> {
-  const { stdout } = await run('valkey-benchmark', benchmarkArgs(port, requests, pipeline), {
+  const { stdout } = await run('valkey-benchmark', benchmarkArgs(port, requests, pipeline, tls), {
     maxBuffer: 64 * 1024 * 1024,
   });
   const out: Record<string, number> = {};

@@ -14,7 +14,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { emitResult } from '../suite.ts';
-import { benchmarkArgs } from './harness.ts';
+import { benchmarkArgs, makeBenchCert } from './harness.ts';
 import { runInProcessBench } from './in-process.ts';
 import { runMemoryRounds } from './memory-per-key.ts';
 import { runServerThroughput } from './server-throughput.ts';
@@ -38,11 +38,15 @@ const argv = process.argv.slice(2).filter((a) => a !== '--no-write');
 const command = `node bench/engine/run.ts ${argv.join(' ')}`.trim();
 const loadAtStart = os.loadavg();
 
-const throughput = await runServerThroughput(requests, rounds);
+const tlsCert = makeBenchCert();
+const throughput = [
+  ...(await runServerThroughput(requests, rounds)),
+  ...(await runServerThroughput(requests, rounds, tlsCert)),
+];
 for (const r of throughput) {
   emitResult({
-    bench: 'engine-server',
-    metric: `${r.test} rps, valkey-benchmark 50 clients${r.pipeline === 1 ? '' : `, -P ${r.pipeline}`}`,
+    bench: r.tls ? 'engine-server-tls' : 'engine-server',
+    metric: `${r.test} rps, valkey-benchmark${r.tls ? ' --tls' : ''} 50 clients${r.pipeline === 1 ? '' : `, -P ${r.pipeline}`}`,
     value: r.engine,
     unit: 'req/s',
     peer: 'Valkey 8 (same valkey-benchmark)',
@@ -51,7 +55,10 @@ for (const r of throughput) {
     better: 'higher',
     targetRatio: r.pipeline === 1 ? 0.9 : 0.6,
     samples: rounds,
-    command: `valkey-benchmark ${benchmarkArgs(0, requests, r.pipeline).join(' ').replace('-p 0', '-p PORT')} (via ${command})`,
+    command: `valkey-benchmark ${benchmarkArgs(0, requests, r.pipeline, r.tls ? tlsCert : undefined)
+      .join(' ')
+      .replace('-p 0', '-p PORT')
+      .replace(tlsCert.certFile, 'CERT')} (via ${command})`,
   });
 }
 const memoryRounds = await runMemoryRounds(keys, rounds);
@@ -102,11 +109,13 @@ const lines = [
     .map((l) => l.toFixed(2))
     .join(' ')} (other processes on this shared machine add noise).`,
   '',
-  '| pipeline | test | Valkey rps | engine rps | engine/Valkey | target |',
-  '|---|---|---|---|---|---|',
+  'TLS rows: both servers serve TLS on a throwaway self-signed certificate; valkey-benchmark adds `--tls --cacert CERT`.',
+  '',
+  '| transport | pipeline | test | Valkey rps | engine rps | engine/Valkey | target |',
+  '|---|---|---|---|---|---|---|',
   ...throughput.map((r) => {
     const target = r.pipeline === 1 ? 0.9 : 0.6;
-    return `| ${r.pipeline} | ${r.test} | ${r.valkey} | ${r.engine} | ${r.ratio} | >= ${target} (${mark(r.ratio >= target)}) |`;
+    return `| ${r.tls ? 'TLS' : 'TCP'} | ${r.pipeline} | ${r.test} | ${r.valkey} | ${r.engine} | ${r.ratio} | >= ${target} (${mark(r.ratio >= target)}) |`;
   }),
   '',
   '## Memory per key',

@@ -1,15 +1,22 @@
 /**
- * Reply writes straight to the socket's native handle.
+ * Reply writes straight to the socket's native handle, at most one write in flight.
  *
- * Why: `socket.write` goes through Node's Writable machinery (buffering, callbacks, async-hook
- * bookkeeping) on every reply; without pipelining that machinery, not the engine, bounds
+ * Why native: `socket.write` goes through Node's Writable machinery (buffering, callbacks,
+ * async-hook bookkeeping) on every reply; without pipelining that machinery, not the engine, bounds
  * throughput (a bare Node echo server reaches ~75% of Valkey; writing to the handle ~90%). So when
- * the runtime exposes the handle's `writeBuffer` and a `WriteWrap` constructor, replies go there
- * directly; otherwise (other runtimes, future Node) we fall back to `socket.write`, same semantics.
+ * the runtime exposes the handle's `writeBuffer`, a `WriteWrap` constructor and the stream state
+ * that says whether a write completed synchronously, replies go there directly; otherwise (other
+ * runtimes, future Node, `CDC_CACHE_ENGINE_PLAIN_WRITES=1`) we fall back to `socket.write`.
  *
- * Invariants: libuv keeps writes on one stream in order, so mixing is safe; a reply buffer stays
- * referenced by its request until the kernel took it; `pending()` reports bytes libuv still queues,
- * which the connection uses for backpressure (stop reading a client that does not read replies).
+ * Why one write at a time: a TLS handle (TLSWrap) accepts a single outstanding write and aborts the
+ * process (`Assertion failed: !current_write_`) on a second; libuv TCP/pipe handles would queue
+ * them, but then only the handle knows what is pending. So while a write is in flight, later replies
+ * wait here and leave as one coalesced write when it completes. On plain TCP almost every write
+ * completes synchronously (the kernel takes it), so the fast path is unchanged.
+ *
+ * Invariants: bytes leave in the order `write` received them; a buffer stays referenced until the
+ * handle took it; {@link SocketWriter.pending} counts every byte not yet handed to the kernel (the
+ * connection's backpressure and output-buffer limits read it); after `release()` nothing is held.
  */
 import type { Socket } from 'node:net';
 
@@ -23,61 +30,116 @@ interface WriteReq {
 
 interface NativeHandle {
   writeBuffer(req: WriteReq, data: Buffer): number;
-  readonly writeQueueSize: number;
 }
 
-type WriteWrapCtor = new () => WriteReq;
+interface StreamBinding {
+  WriteWrap?: new () => WriteReq;
+  streamBaseState?: Int32Array;
+  kLastWriteWasAsync?: number;
+}
 
-function loadWriteWrap(): WriteWrapCtor | null {
+function loadBinding(): Required<StreamBinding> | null {
+  if (process.env.CDC_CACHE_ENGINE_PLAIN_WRITES === '1') return null;
   try {
-    const binding = (process as unknown as { binding(name: string): { WriteWrap?: WriteWrapCtor } }).binding(
-      'stream_wrap',
-    );
-    return typeof binding.WriteWrap === 'function' ? binding.WriteWrap : null;
+    const b = (process as unknown as { binding(name: string): StreamBinding }).binding('stream_wrap');
+    if (
+      typeof b.WriteWrap !== 'function' ||
+      !(b.streamBaseState instanceof Int32Array) ||
+      typeof b.kLastWriteWasAsync !== 'number'
+    )
+      return null;
+    return b as Required<StreamBinding>;
   } catch {
     return null;
   }
 }
 
-const WriteWrap = process.env.CDC_CACHE_ENGINE_PLAIN_WRITES === '1' ? null : loadWriteWrap();
+const binding = loadBinding();
+
+/** Above this many pending bytes, {@link SocketWriter.write} reports backpressure. */
+export const WRITE_HIGH_WATER_BYTES = 1024 * 1024;
 
 /** Writes reply buffers to one socket. */
 export class SocketWriter {
   readonly #socket: Socket;
   readonly #handle: NativeHandle | null;
   readonly #onDrained: () => void;
+  /** Bytes of the write the handle has not completed (0 = none in flight). */
+  #inFlight = 0;
+  #queue: Buffer[] = [];
+  #queued = 0;
+  #released = false;
 
-  /** `onDrained` runs when queued bytes were flushed after {@link SocketWriter.write} reported backpressure. */
+  /** `onDrained` runs when pending bytes were flushed after {@link SocketWriter.write} reported backpressure. */
   constructor(socket: Socket, onDrained: () => void) {
     this.#socket = socket;
     this.#onDrained = onDrained;
     const handle = (socket as unknown as { _handle?: Partial<NativeHandle> })._handle;
     this.#handle =
-      WriteWrap !== null && handle && typeof handle.writeBuffer === 'function'
+      binding !== null && handle && typeof handle.writeBuffer === 'function'
         ? (handle as NativeHandle)
         : null;
     if (this.#handle === null) socket.on('drain', onDrained);
   }
 
+  /** Bytes accepted but not yet taken by the kernel (or by Node's stream buffer on the fallback path). */
+  get pending(): number {
+    if (this.#handle === null) return this.#socket.writableLength;
+    return this.#inFlight + this.#queued;
+  }
+
   /** Writes `data`; returns false when the client is not keeping up (stop reading until drained). */
   write(data: Buffer): boolean {
-    const handle = this.#handle;
-    if (handle === null) return this.#socket.write(data);
-    const req = new WriteWrap!();
+    if (this.#released) return false;
+    if (this.#handle === null) return this.#socket.write(data);
+    if (this.#inFlight > 0) {
+      this.#queue.push(data);
+      this.#queued += data.length;
+    } else this.#dispatch(data);
+    return this.pending < WRITE_HIGH_WATER_BYTES;
+  }
+
+  /** Drops every queued buffer (the socket is gone); later writes are ignored. */
+  release(): void {
+    this.#released = true;
+    this.#queue = [];
+    this.#queued = 0;
+  }
+
+  #dispatch(data: Buffer): void {
+    const handle = this.#handle!;
+    const req = new binding!.WriteWrap();
     req.handle = handle;
     req.async = false;
-    req.bytes = 0;
+    req.bytes = data.length;
     req.buffer = data;
-    req.oncomplete = (status: number) => {
-      req.buffer = null;
-      if (status < 0) this.#socket.destroy();
-      else if (handle.writeQueueSize === 0) this.#onDrained();
-    };
+    req.oncomplete = (status: number) => this.#completed(req, status);
     const err = handle.writeBuffer(req, data);
     if (err !== 0) {
+      this.release();
       this.#socket.destroy();
-      return false;
+      return;
     }
-    return handle.writeQueueSize < 1024 * 1024;
+    if (binding!.streamBaseState[binding!.kLastWriteWasAsync] !== 0) {
+      req.async = true;
+      this.#inFlight = data.length;
+    } else req.buffer = null;
+  }
+
+  #completed(req: WriteReq, status: number): void {
+    req.buffer = null;
+    this.#inFlight = 0;
+    if (status < 0 || this.#released) {
+      this.release();
+      this.#socket.destroy();
+      return;
+    }
+    if (this.#queued > 0) {
+      const next = this.#queue.length === 1 ? this.#queue[0]! : Buffer.concat(this.#queue, this.#queued);
+      this.#queue = [];
+      this.#queued = 0;
+      this.#dispatch(next);
+    }
+    if (this.#inFlight === 0) this.#onDrained();
   }
 }
