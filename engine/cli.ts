@@ -3,15 +3,18 @@
  *
  *   cdc-cache engine [--port 6380] [--bind 127.0.0.1] [--maxmemory SIZE] [--maxmemory-policy P]
  *                    [--requirepass PW] [--proto-max-bulk-len SIZE] [--tls-cert FILE --tls-key FILE]
+ *                    [limits: see HELP]
  *
- * Loopback by default; a non-loopback bind without --requirepass is refused. Exit codes: 0 after a
- * clean shutdown, 1 when the server cannot start, 2 for usage errors.
+ * Loopback by default; a non-loopback bind without --requirepass is refused. maxmemory defaults to
+ * half of V8's heap limit (printed at start). Exit codes: 0 after a clean shutdown, 1 when the
+ * server cannot start, 2 for usage errors.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { EvictionPolicy, isEvictionPolicy } from './eviction.ts';
-import { parseMemorySize } from './memory.ts';
-import { type EngineServer, startEngineServer } from './server/server.ts';
+import { isEvictionPolicy } from './eviction.ts';
+import { formatBytes, heapSizeLimit, parseMemorySize } from './memory.ts';
+import { parseOutputBufferLimits } from './server/client-limits.ts';
+import { type EngineServer, SERVER_DEFAULT_POLICY, startEngineServer } from './server/server.ts';
 
 const HELP = `Usage: cdc-cache engine [options]
 
@@ -20,11 +23,19 @@ Serve the cdc-cache engine over the Valkey protocol (valkey-cli, valkey-benchmar
 Options:
   --port N                   TCP port (default 6380; 0 = any free port)
   --bind ADDR                address to listen on (default 127.0.0.1)
-  --maxmemory SIZE           memory limit, e.g. 100mb, 2gb (default 0 = unlimited)
+  --maxmemory SIZE           memory limit, e.g. 100mb, 2gb (default, and 0: half of the V8 heap
+                             limit; at most 80% of it; raise the heap with node --max-old-space-size)
   --maxmemory-policy P       noeviction | allkeys-lru | volatile-lru | allkeys-lfu | volatile-lfu |
-                             allkeys-random | volatile-random | volatile-ttl (default noeviction)
+                             allkeys-random | volatile-random | volatile-ttl (default allkeys-lru)
   --requirepass PW           require AUTH; mandatory for a non-loopback --bind
-  --proto-max-bulk-len SIZE  longest accepted value (default 512mb)
+  --enable-protected-configs yes|no   allow CONFIG SET requirepass "" on a non-loopback bind (default no)
+  --proto-max-bulk-len SIZE  longest accepted value (default and most: 536870888, V8's longest string)
+  --client-query-buffer-limit SIZE    most bytes one pending request may hold (default 1gb)
+  --client-output-buffer-limit "normal HARD SOFT SECONDS [pubsub HARD SOFT SECONDS]"
+                             close clients whose unread replies pass HARD, or stay above SOFT for
+                             SECONDS (default "normal 0 0 0 pubsub 32mb 8mb 60")
+  --maxmemory-clients SIZE   most bytes all clients together may buffer (default 0 = no limit)
+  --timeout SECONDS          close clients idle this long (default 0 = never)
   --tls-cert FILE --tls-key FILE   serve TLS instead of plain TCP
 `;
 
@@ -47,9 +58,14 @@ export async function runEngineCli(argv: string[], hooks: EngineCliHooks = {}): 
       port: { type: 'string', default: '6380' },
       bind: { type: 'string', default: '127.0.0.1' },
       maxmemory: { type: 'string', default: '0' },
-      'maxmemory-policy': { type: 'string', default: EvictionPolicy.NoEviction },
+      'maxmemory-policy': { type: 'string', default: SERVER_DEFAULT_POLICY },
       requirepass: { type: 'string' },
+      'enable-protected-configs': { type: 'string', default: 'no' },
       'proto-max-bulk-len': { type: 'string' },
+      'client-query-buffer-limit': { type: 'string' },
+      'client-output-buffer-limit': { type: 'string' },
+      'maxmemory-clients': { type: 'string', default: '0' },
+      timeout: { type: 'string', default: '0' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -77,14 +93,38 @@ export async function runEngineCli(argv: string[], hooks: EngineCliHooks = {}): 
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) {
     return usage('--tls-cert and --tls-key go together');
   }
+  const protectedConfigs = values['enable-protected-configs'].toLowerCase();
+  if (protectedConfigs !== 'yes' && protectedConfigs !== 'no')
+    return usage(`--enable-protected-configs must be yes or no, got "${protectedConfigs}"`);
+  let clientQueryBufferLimit: number | undefined;
+  if (values['client-query-buffer-limit'] !== undefined) {
+    const n = parseMemorySize(values['client-query-buffer-limit']);
+    if (n === null) return usage('--client-query-buffer-limit must be a size like 1gb');
+    clientQueryBufferLimit = n;
+  }
+  let clientOutputBufferLimit: Exclude<ReturnType<typeof parseOutputBufferLimits>, string> | undefined;
+  if (values['client-output-buffer-limit'] !== undefined) {
+    const parsed = parseOutputBufferLimits(values['client-output-buffer-limit']);
+    if (typeof parsed === 'string') return usage(`--client-output-buffer-limit: ${parsed}`);
+    clientOutputBufferLimit = parsed;
+  }
+  const maxmemoryClients = parseMemorySize(values['maxmemory-clients']);
+  if (maxmemoryClients === null) return usage('--maxmemory-clients must be a size like 100mb');
+  const timeout = Number(values.timeout);
+  if (!/^\d+$/.test(values.timeout)) return usage(`--timeout must be whole seconds, got "${values.timeout}"`);
   let server: EngineServer;
   try {
     server = await startEngineServer({
       port,
       host: values.bind,
       requirepass: values.requirepass ?? null,
+      enableProtectedConfigs: protectedConfigs === 'yes',
       engineOptions: { maxmemory, maxmemoryPolicy: policy },
+      maxmemoryClients,
+      timeout,
       ...(protoMaxBulkLen === undefined ? {} : { protoMaxBulkLen }),
+      ...(clientQueryBufferLimit === undefined ? {} : { clientQueryBufferLimit }),
+      ...(clientOutputBufferLimit === undefined ? {} : { clientOutputBufferLimit }),
       ...(values['tls-cert'] === undefined
         ? {}
         : { tls: { cert: readFileSync(values['tls-cert']), key: readFileSync(values['tls-key']!) } }),
@@ -93,6 +133,10 @@ export async function runEngineCli(argv: string[], hooks: EngineCliHooks = {}): 
     process.stderr.write(`cdc-cache engine: ${(error as Error).message}\n`);
     return 1;
   }
+  const limit = server.engine.core.maxmemory;
+  process.stderr.write(
+    `cdc-cache engine: maxmemory ${formatBytes(limit)} (${limit} bytes, ${Math.round((limit / heapSizeLimit()) * 100)}% of the V8 heap limit ${formatBytes(heapSizeLimit())}), maxmemory-policy ${server.engine.core.policy}\n`,
+  );
   process.stderr.write(`cdc-cache engine: listening on ${server.host}:${server.port}\n`);
   hooks.onListening?.(server);
   await new Promise<void>((resolve) => {

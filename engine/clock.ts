@@ -35,13 +35,31 @@ function cachedDateNow(): number {
   return cachedNow;
 }
 
-/** The real clock: a cached `Date.now()` (see above) and unref'd `setTimeout`. */
+/** setTimeout's longest delay (2^31 - 1 ms, ~24.8 days); longer ones fire at once with a TimeoutOverflowWarning. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The real clock: a cached `Date.now()` (see above) and unref'd `setTimeout`. A delay beyond
+ * {@link MAX_TIMER_MS} is waited in steps of at most that, so a huge timeout (`CACHE.WAIT k
+ * 3000000000`) waits instead of firing at once; a non-finite delay never fires.
+ */
 export const systemClock: Clock = {
   now: cachedDateNow,
   setTimer(fn, ms) {
-    const t = setTimeout(fn, ms);
-    t.unref();
-    return () => clearTimeout(t);
+    let t: NodeJS.Timeout | undefined;
+    let left = Number.isNaN(ms) ? 0 : Math.max(0, ms);
+    const arm = (): void => {
+      if (left === Number.POSITIVE_INFINITY) return;
+      const step = Math.min(left, MAX_TIMER_MS);
+      left -= step;
+      t = setTimeout(left > 0 ? arm : fn, step);
+      t.unref();
+    };
+    arm();
+    return () => {
+      left = 0;
+      if (t !== undefined) clearTimeout(t);
+    };
   },
 };
 

@@ -18,12 +18,20 @@ export { EvictionPolicy, type EvictionPolicyValue, isEvictionPolicy } from './ev
 export { globMatch } from './glob.ts';
 export type { EngineEvent, EngineEventType, EngineListener } from './listeners.ts';
 export type { FillOutcome } from './locks.ts';
-export { parseMemorySize } from './memory.ts';
+export {
+  DEFAULT_MAXMEMORY_HEAP_SHARE,
+  defaultMaxmemory,
+  heapSizeLimit,
+  MAX_MAXMEMORY_HEAP_SHARE,
+  parseMemorySize,
+} from './memory.ts';
+export { isLoopback, normalizeBindAddress } from './server/bind-address.ts';
 export {
   DEFAULT_PROTO_MAX_BULK_LEN,
   type EngineServer,
   type EngineServerOptions,
-  isLoopback,
+  SERVER_DEFAULT_POLICY,
+  servedEngineOptions,
   startEngineServer,
 } from './server/server.ts';
 export type { VersionedOutcome } from './versioned-writes.ts';

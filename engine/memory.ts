@@ -7,6 +7,56 @@
  * deltas (see bench/engine/memory.ts) so the total tracks real heap use within about 10%.
  */
 
+import { getHeapStatistics } from 'node:v8';
+
+/**
+ * Share of V8's heap limit that the server's default `maxmemory` takes. The keyspace estimate tracks
+ * live heap closely (see README), so the rest is headroom for garbage between collections, requests
+ * being parsed (values are heap strings) and the collector itself: with it the process evicts
+ * instead of dying at `FATAL ERROR: Reached heap limit`.
+ */
+export const DEFAULT_MAXMEMORY_HEAP_SHARE = 0.5;
+
+/** The largest share of V8's heap limit `maxmemory` may be set to (a higher limit can kill the process). */
+export const MAX_MAXMEMORY_HEAP_SHARE = 0.8;
+
+/** V8's heap size limit for this process (set with `node --max-old-space-size=MB`). */
+export function heapSizeLimit(): number {
+  return getHeapStatistics().heap_size_limit;
+}
+
+/** The server's default `maxmemory`: {@link DEFAULT_MAXMEMORY_HEAP_SHARE} of the heap limit. */
+export function defaultMaxmemory(): number {
+  return Math.floor(heapSizeLimit() * DEFAULT_MAXMEMORY_HEAP_SHARE);
+}
+
+/** The highest `maxmemory` the server accepts: {@link MAX_MAXMEMORY_HEAP_SHARE} of the heap limit. */
+export function maxmemoryCeiling(): number {
+  return Math.floor(heapSizeLimit() * MAX_MAXMEMORY_HEAP_SHARE);
+}
+
+/**
+ * Why `maxmemory` cannot be `bytes` (over {@link maxmemoryCeiling}), or null when it can. The text
+ * names the fix: lower the limit or give Node a bigger heap.
+ */
+export function maxmemoryProblem(bytes: number): string | null {
+  const ceiling = maxmemoryCeiling();
+  if (bytes <= ceiling) return null;
+  return (
+    `maxmemory ${formatBytes(bytes)} is above ${MAX_MAXMEMORY_HEAP_SHARE * 100}% of the V8 heap limit ` +
+    `(${formatBytes(heapSizeLimit())}), so the process could die before evicting: lower it to at most ` +
+    `${formatBytes(ceiling)} or start node with a larger --max-old-space-size`
+  );
+}
+
+/** Human-readable bytes the way INFO's `*_human` fields print them (`1.50G`, `12.00M`). */
+export function formatBytes(n: number): string {
+  if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(2)}G`;
+  if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(2)}M`;
+  if (n >= 1024) return `${(n / 1024).toFixed(2)}K`;
+  return `${n}B`;
+}
+
 /** Per-slot bytes of the parallel arrays (keys, values: 8 each; kind 1; expiry 8). Access stamps add 4 when on. */
 export const SLOT_ARRAY_BYTES = 25;
 

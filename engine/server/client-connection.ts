@@ -1,27 +1,45 @@
 /**
  * One client connection: reads, parses and runs commands in order, and writes the replies of every
- * command parsed from one socket read with a single `socket.write`.
+ * command parsed from one socket read with a single write.
  *
  * Invariants:
  * - Replies leave in request order. An asynchronous command (write-through hook, CACHE.WAIT) holds
  *   the commands behind it and pauses reading until it settles.
- * - Buffering is bounded: reading pauses while a command is pending or while the socket's outgoing
- *   buffer is over its high-water mark (a client that does not read its replies stops being read);
- *   the parser bounds unparsed input (see resp-parser.ts).
- * - A protocol error writes `-ERR Protocol error: …` and closes the connection, like Valkey.
+ * - Buffering is bounded on both sides. Output: once the replies not yet taken by the kernel pass the
+ *   writer's high-water mark, the connection stops running commands (and reading) until the client
+ *   reads; so a client that pipelines GETs of a 50 MB value and never reads holds about one reply,
+ *   not forty. Valkey's client-output-buffer-limit closes a client whose output passes the hard
+ *   limit (or stays above the soft one). Input: the parser bounds unparsed input
+ *   (client-query-buffer-limit, proto-max-bulk-len; see resp-parser.ts).
+ * - A protocol error writes `-ERR Protocol error: …` and closes the connection, like Valkey. No error
+ *   inside the connection ever escapes to the process.
+ * - Closing drops every buffer the connection holds (parser input, queued replies), so a client that
+ *   leaves with a huge pending upload or reply leaves nothing referenced.
  */
 import type { Socket } from 'node:net';
+import { systemClock } from '../clock.ts';
 import type { Engine } from '../engine.ts';
-import type { ClientState, CommandContext, CommandSpec, ServerState } from './command-context.ts';
+import type {
+  ClientEntry,
+  ClientState,
+  CommandContext,
+  CommandSpec,
+  ServerState,
+} from './command-context.ts';
 import { dispatch } from './command-table.ts';
 import { ReplyWriter } from './reply-writer.ts';
 import { ProtocolError, RespParser } from './resp-parser.ts';
 import { SocketWriter } from './socket-writer.ts';
 
+/** Replies accumulated past this are written before the next command runs (bounds the reply buffer). */
+const FLUSH_EARLY_BYTES = 256 * 1024;
+
 /** Serves one socket. */
-export class ClientConnection {
+export class ClientConnection implements ClientEntry {
   readonly client: ClientState;
-  readonly writer = new ReplyWriter();
+  readonly w = new ReplyWriter();
+  lastInteraction = systemClock.now();
+  softLimitSince = 0;
   readonly #socket: Socket;
   readonly #parser: RespParser;
   readonly #table: Map<string, CommandSpec>;
@@ -56,32 +74,83 @@ export class ClientConnection {
       createdAt: Date.now(),
       lastCommand: 'NULL',
       closeAfterReply: false,
+      authFailures: 0,
     };
-    this.#parser = new RespParser(server.protoMaxBulkLen);
+    this.#parser = new RespParser(server.protoMaxBulkLen, server.clientQueryBufferLimit);
     this.#parser.unauthenticated = !this.client.authenticated;
-    this.#ctx = { engine, core: engine.core, w: this.writer, client: this.client, server, now: 0 };
+    this.#ctx = { engine, core: engine.core, w: this.w, client: this.client, server, now: 0 };
     socket.setNoDelay(true);
-    this.#out = new SocketWriter(socket, () => {
-      this.#backpressure = false;
-      if (!this.#pending && !this.#closed) socket.resume();
-    });
+    this.#out = new SocketWriter(socket, () => this.#drained());
     if (!externalReads) socket.on('data', (chunk: Buffer) => this.onRead(chunk, false));
-    socket.on('error', () => socket.destroy());
+    socket.on('error', () => this.kill());
+    socket.on('close', () => this.#release());
+  }
+
+  /** The reply writer (kept under its old name for the command table's CLIENT LIST). */
+  get writer(): ReplyWriter {
+    return this.w;
+  }
+
+  memory(): number {
+    return this.#parser.buffered + this.w.length + this.#out.pending;
+  }
+
+  outputBytes(): number {
+    return this.w.length + this.#out.pending;
+  }
+
+  queryBytes(): number {
+    return this.#parser.buffered;
+  }
+
+  /** Closes the connection at once, dropping what it holds. */
+  kill(): void {
+    this.#release();
+    this.#socket.destroy();
   }
 
   /** Handles received bytes; a `transient` chunk is reused by the caller after this returns. */
   onRead(chunk: Buffer, transient: boolean): void {
     if (this.#closed) return;
-    this.#parser.feed(chunk, transient);
-    this.#drain();
-    if (transient) this.#parser.detach();
+    this.lastInteraction = systemClock.now();
+    try {
+      this.#parser.feed(chunk, transient);
+      if (!this.#pending && !this.#backpressure) this.#drain();
+      if (transient) this.#parser.detach();
+    } catch (error) {
+      // The parser and dispatch never throw past their own error replies; if something does, this
+      // client goes, the process stays.
+      this.#fail(error);
+    }
+  }
+
+  #drained(): void {
+    if (!this.#backpressure || this.#closed) return;
+    this.#backpressure = false;
+    if (this.#pending) return;
+    this.#socket.resume();
+    try {
+      this.#drain();
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  #fail(error: unknown): void {
+    if (this.#closed) return;
+    const message = error instanceof Error ? error.message : String(error);
+    this.w.error(`ERR ${message}`);
+    this.#flush();
+    this.#close();
   }
 
   #drain(): void {
     const parser = this.#parser;
     const ctx = this.#ctx;
     const core = ctx.core;
+    const w = this.w;
     parser.maxBulkLen = this.#server.protoMaxBulkLen;
+    parser.maxRequestBytes = this.#server.clientQueryBufferLimit;
     // One clock reading per socket read: commands parsed from one read share it (as Valkey caches
     // its clock per event-loop iteration); async commands re-read the clock when they resume.
     ctx.now = core.clock.now();
@@ -91,7 +160,8 @@ export class ClientConnection {
         args = parser.next();
       } catch (error) {
         if (!(error instanceof ProtocolError)) throw error;
-        if (!error.silent) this.writer.error(`ERR ${error.message}`);
+        if (error.queryBufferLimit) this.#server.queryBufferLimitDisconnections++;
+        if (!error.silent) w.error(`ERR ${error.message}`);
         this.#flush();
         this.#close();
         return;
@@ -107,8 +177,18 @@ export class ClientConnection {
         void pending.then(() => {
           this.#pending = false;
           if (this.#closed) return;
-          if (!this.#backpressure) this.#socket.resume();
-          this.#drain();
+          if (this.client.closeAfterReply) {
+            this.#flush();
+            this.#close();
+            return;
+          }
+          if (this.#backpressure) return;
+          this.#socket.resume();
+          try {
+            this.#drain();
+          } catch (error) {
+            this.#fail(error);
+          }
         });
         return;
       }
@@ -117,21 +197,50 @@ export class ClientConnection {
         this.#close();
         return;
       }
+      if (w.length >= FLUSH_EARLY_BYTES) {
+        this.#flush();
+        // The client is not reading: run nothing more until it does (see the header).
+        if (this.#backpressure || this.#closed) return;
+      }
     }
     this.#flush();
   }
 
   #flush(): void {
-    if (this.writer.length === 0 || this.#socket.destroyed) return;
-    if (!this.#out.write(this.writer.take())) {
+    if (this.w.length === 0 || this.#closed) return;
+    if (!this.#out.write(this.w.take())) {
       this.#backpressure = true;
       this.#socket.pause();
+    }
+    if (this.#backpressure) this.#checkOutputLimit();
+  }
+
+  /** Valkey's client-output-buffer-limit (normal class) and maxmemory-clients for this one client. */
+  #checkOutputLimit(): void {
+    const limit = this.#server.clientOutputBufferLimit.normal;
+    const bytes = this.outputBytes();
+    if (limit.hard > 0 && bytes > limit.hard) {
+      this.#server.outputBufferLimitDisconnections++;
+      this.kill();
+      return;
+    }
+    const cap = this.#server.maxmemoryClients;
+    if (cap > 0 && this.memory() > cap) {
+      this.#server.evictedClients++;
+      this.kill();
     }
   }
 
   #close(): void {
+    if (this.#closed) return;
     this.#closed = true;
-    this.#socket.end();
-    this.#socket.destroySoon();
+    this.#out.end();
+  }
+
+  #release(): void {
+    this.#closed = true;
+    this.#parser.reset();
+    this.w.reset();
+    this.#out.release();
   }
 }

@@ -41,6 +41,35 @@ export interface ClientState {
   lastCommand: string;
   /** Set by QUIT: close once the reply is flushed. */
   closeAfterReply: boolean;
+  /** Failed AUTH/HELLO AUTH attempts on this connection (see auth-guard.ts). */
+  authFailures: number;
+}
+
+/** One class of Valkey's `client-output-buffer-limit`: bytes (0 = no limit) and seconds. */
+export interface OutputBufferLimit {
+  /** Close the client as soon as its pending output exceeds this. */
+  hard: number;
+  /** Close the client when its pending output stays above this for `seconds`. */
+  soft: number;
+  seconds: number;
+}
+
+/** A connected client as the server sees it (CLIENT LIST, limits, the server cron). */
+export interface ClientEntry {
+  readonly client: ClientState;
+  readonly w: ReplyWriter;
+  /** Bytes the client holds: unparsed input plus replies not yet taken by the kernel. */
+  memory(): number;
+  /** Bytes of replies not yet taken by the kernel (what client-output-buffer-limit measures). */
+  outputBytes(): number;
+  /** Bytes of unparsed input (qbuf). */
+  queryBytes(): number;
+  /** Epoch ms of the last command (for `timeout`). */
+  readonly lastInteraction: number;
+  /** Epoch ms since when the output has been above the soft limit (0 = not above). */
+  softLimitSince: number;
+  /** Closes the connection now, dropping everything it holds. */
+  kill(): void;
 }
 
 /** Server-wide state commands read or change. */
@@ -48,12 +77,32 @@ export interface ServerState {
   readonly startedAt: number;
   readonly port: number;
   readonly tcpBind: string;
+  /** True when every bind address is loopback (run-time password removal is then allowed). */
+  readonly loopbackOnly: boolean;
   requirepass: string | null;
+  /** Valkey's `enable-protected-configs`: allows removing requirepass at run time on a non-loopback bind. */
+  readonly enableProtectedConfigs: boolean;
   protoMaxBulkLen: number;
-  readonly clients: Map<number, { client: ClientState; w: ReplyWriter }>;
+  /** Most bytes of unparsed input one client may hold (Valkey's client-query-buffer-limit). */
+  clientQueryBufferLimit: number;
+  /** Valkey's client-output-buffer-limit, per class. */
+  readonly clientOutputBufferLimit: { normal: OutputBufferLimit; pubsub: OutputBufferLimit };
+  /** Most bytes all clients together may hold; the biggest is closed beyond it (0 = no limit). */
+  maxmemoryClients: number;
+  /** Close clients idle for this many seconds (0 = never). */
+  timeout: number;
+  readonly clients: Map<number, ClientEntry>;
   totalConnections: number;
   totalCommands: number;
   rejectedConnections: number;
+  /** Failed AUTH attempts (INFO `acl_access_denied_auth`). */
+  authFailures: number;
+  /** Clients closed for exceeding client-output-buffer-limit. */
+  outputBufferLimitDisconnections: number;
+  /** Clients closed for exceeding client-query-buffer-limit. */
+  queryBufferLimitDisconnections: number;
+  /** Clients closed by maxmemory-clients. */
+  evictedClients: number;
 }
 
 /** The handler's view of one command execution. */

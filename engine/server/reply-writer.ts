@@ -157,6 +157,12 @@ export class ReplyWriter {
     this.#len += bytes.length;
   }
 
+  /** Empties the writer and lets go of a grown buffer (the connection closed). */
+  reset(): void {
+    this.#len = 0;
+    if (this.#buf.length > INITIAL_BYTES) this.#buf = Buffer.allocUnsafe(INITIAL_BYTES);
+  }
+
   /** Returns the pending bytes and empties the writer. */
   take(): Buffer {
     const len = this.#len;

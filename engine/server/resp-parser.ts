@@ -9,12 +9,23 @@
  * connection replies and closes. Large bulks are collected chunk by chunk and joined once, so a
  * value arriving in many small reads costs linear time.
  */
+import { constants } from 'node:buffer';
+
+/**
+ * The highest proto-max-bulk-len the server accepts (start option and CONFIG SET): the longest
+ * string V8 can hold (2^29 - 24 bytes on 64-bit), since every value becomes one string; a longer
+ * bulk would end the process with ERR_STRING_TOO_LONG.
+ */
+export const MAX_PROTO_MAX_BULK_LEN = Math.min(constants.MAX_STRING_LENGTH, 2 ** 29 - 24);
+
+/** Valkey's default proto-max-bulk-len (512 MiB), capped at {@link MAX_PROTO_MAX_BULK_LEN}. */
+export const DEFAULT_PROTO_MAX_BULK_LEN = Math.min(512 * 1024 * 1024, MAX_PROTO_MAX_BULK_LEN);
 
 /** Valkey's limit on an inline request or a header line. */
 export const INLINE_MAX_BYTES = 64 * 1024;
 /** Valkey 8's limit on the element count of one multibulk request (INT_MAX). */
 export const MAX_MULTIBULK_LEN = 2147483647;
-/** Valkey's client-query-buffer-limit: the most bytes one pending request may hold (1 GiB). */
+/** Valkey's default client-query-buffer-limit: the most bytes one pending request may hold (1 GiB). */
 export const QUERY_BUFFER_LIMIT = 1024 * 1024 * 1024;
 /** Limits applied to connections that have not authenticated yet (Valkey 8). */
 export const UNAUTH_MAX_MULTIBULK_LEN = 10;
@@ -24,6 +35,8 @@ export const UNAUTH_MAX_BULK_LEN = 16384;
 export class ProtocolError extends Error {
   override name = 'ProtocolError';
   silent = false;
+  /** True when the request passed client-query-buffer-limit (counted in INFO). */
+  queryBufferLimit = false;
 }
 
 /** Node's undocumented but stable Buffer#latin1Slice: skips toString's argument handling on the hot path. */
@@ -41,6 +54,8 @@ export class RespParser {
   maxBulkLen: number;
   /** When true, the stricter pre-AUTH limits apply. */
   unauthenticated = false;
+  /** Most bytes one pending request may hold (client-query-buffer-limit). */
+  maxRequestBytes: number;
 
   #buf: Buffer = EMPTY;
   #pos = 0;
@@ -58,8 +73,24 @@ export class RespParser {
   /** Bytes held by the request being assembled (bounded by QUERY_BUFFER_LIMIT). */
   #requestBytes = 0;
 
-  constructor(maxBulkLen: number) {
+  constructor(maxBulkLen: number, maxRequestBytes = QUERY_BUFFER_LIMIT) {
     this.maxBulkLen = maxBulkLen;
+    this.maxRequestBytes = maxRequestBytes;
+  }
+
+  /** Drops everything held (the connection closed): unparsed bytes, collected chunks, partial request. */
+  reset(): void {
+    this.#buf = EMPTY;
+    this.#pos = 0;
+    this.#borrowed = false;
+    this.#pending = [];
+    this.#pendingLen = 0;
+    this.#need = 0;
+    this.#multibulkLen = 0;
+    this.#bulkLen = -1;
+    this.#args = [];
+    this.#argc = 0;
+    this.#requestBytes = 0;
   }
 
   /**
@@ -149,9 +180,10 @@ export class RespParser {
           this.#pos = line + 2;
           this.#bulkLen = len;
           this.#requestBytes += len + 16;
-          if (this.#requestBytes > QUERY_BUFFER_LIMIT) {
+          if (this.#requestBytes > this.maxRequestBytes) {
             const error = new ProtocolError('query buffer limit reached');
             error.silent = true;
+            error.queryBufferLimit = true;
             throw error;
           }
         }
@@ -250,9 +282,14 @@ function commandName(buf: Buffer, start: number, end: number): string | undefine
   return name;
 }
 
-/** Parses a decimal integer in `buf[start, end)` strictly (optional '-'); null when malformed. */
+/**
+ * Parses a decimal integer in `buf[start, end)` as strictly as Valkey's string2ll: optional '-', no
+ * leading zeros, so `-0` and `01` are malformed (Valkey rejects `$-0` as an invalid bulk length).
+ * Returns null when malformed.
+ */
 function parseInt10(buf: Buffer, start: number, end: number): number | null {
   if (start >= end || end - start > 18) return null;
+  if (end - start === 1 && buf[start] === 48) return 0;
   let i = start;
   let neg = false;
   if (buf[i] === 45) {
@@ -260,6 +297,7 @@ function parseInt10(buf: Buffer, start: number, end: number): number | null {
     i++;
     if (i === end) return null;
   }
+  if (buf[i]! < 49 || buf[i]! > 57) return null;
   let n = 0;
   for (; i < end; i++) {
     const d = buf[i]! - 48;

@@ -10,14 +10,22 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { Engine, type EngineOptions } from '../engine.ts';
 import { EngineError, EngineErrorCode } from '../errors.ts';
+import { EvictionPolicy } from '../eviction.ts';
+import { defaultMaxmemory, maxmemoryProblem } from '../memory.ts';
+import { isLoopback, normalizeBindAddress } from './bind-address.ts';
 import { ClientConnection } from './client-connection.ts';
+import { CLIENT_CRON_MS, DEFAULT_OUTPUT_BUFFER_LIMITS, enforceClientLimits } from './client-limits.ts';
 import type { ServerState } from './command-context.ts';
 import { buildCommandTable } from './command-table.ts';
 import { rewrapWithOnread } from './read-path.ts';
-import { registerCommandNames } from './resp-parser.ts';
+import {
+  DEFAULT_PROTO_MAX_BULK_LEN,
+  MAX_PROTO_MAX_BULK_LEN,
+  QUERY_BUFFER_LIMIT,
+  registerCommandNames,
+} from './resp-parser.ts';
 
-/** Valkey's default proto-max-bulk-len (512 MiB), capped at V8's longest string. */
-export const DEFAULT_PROTO_MAX_BULK_LEN = Math.min(512 * 1024 * 1024, 2 ** 29 - 24);
+export { DEFAULT_PROTO_MAX_BULK_LEN, MAX_PROTO_MAX_BULK_LEN } from './resp-parser.ts';
 
 /** Options of {@link startEngineServer}. */
 export interface EngineServerOptions {
@@ -27,7 +35,11 @@ export interface EngineServerOptions {
   host?: string;
   /** Engine to serve; created from `engineOptions` when absent. */
   engine?: Engine;
-  /** Options for the engine the server creates. */
+  /**
+   * Options for the engine the server creates. Unlike an in-process engine, a served engine always
+   * has a memory limit: `maxmemory` absent or 0 means {@link defaultMaxmemory} (half of V8's heap
+   * limit), and the policy defaults to {@link SERVER_DEFAULT_POLICY}, which keeps serving at the limit.
+   */
   engineOptions?: EngineOptions;
   /** Password for AUTH/HELLO (user `default`); null = no auth. Required for a non-loopback bind. */
   requirepass?: string | null;
@@ -37,6 +49,20 @@ export interface EngineServerOptions {
   maxClients?: number;
   /** TLS key and certificate (PEM); plain TCP when absent. */
   tls?: { key: string | Buffer; cert: string | Buffer; ca?: string | Buffer };
+  /**
+   * Valkey's `enable-protected-configs`: when false, a server bound to a non-loopback address
+   * refuses `CONFIG SET requirepass ""` (removing the password would open it to the network).
+   * @default false
+   */
+  enableProtectedConfigs?: boolean;
+  /** Most bytes one pending request may hold (client-query-buffer-limit). @default 1 GiB */
+  clientQueryBufferLimit?: number;
+  /** client-output-buffer-limit per class. @default DEFAULT_OUTPUT_BUFFER_LIMITS */
+  clientOutputBufferLimit?: Partial<ServerState['clientOutputBufferLimit']>;
+  /** Most bytes all clients together may hold (maxmemory-clients); 0 = no limit. @default 0 */
+  maxmemoryClients?: number;
+  /** Close clients idle this many seconds; 0 = never. @default 0 */
+  timeout?: number;
 }
 
 /** A running server. */
@@ -50,16 +76,21 @@ export interface EngineServer {
   close(): Promise<void>;
 }
 
-/** True for loopback addresses (127.0.0.0/8, ::1, localhost). */
-export function isLoopback(host: string): boolean {
-  return (
-    host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::ffff:127.0.0.1'
-  );
+/** The served engine's default eviction policy: evict least-recently-used keys, keep serving. */
+export const SERVER_DEFAULT_POLICY = EvictionPolicy.AllKeysLru;
+
+/** The engine options a served engine gets: a memory limit always, within the heap's ceiling. */
+export function servedEngineOptions(options: EngineOptions = {}): EngineOptions {
+  const maxmemory =
+    options.maxmemory === undefined || options.maxmemory === 0 ? defaultMaxmemory() : options.maxmemory;
+  const problem = maxmemoryProblem(maxmemory);
+  if (problem !== null) throw new EngineError(EngineErrorCode.Config, problem);
+  return { ...options, maxmemory, maxmemoryPolicy: options.maxmemoryPolicy ?? SERVER_DEFAULT_POLICY };
 }
 
 /** Starts serving an engine over the Valkey protocol. */
 export async function startEngineServer(options: EngineServerOptions = {}): Promise<EngineServer> {
-  const host = options.host ?? '127.0.0.1';
+  const host = normalizeBindAddress(options.host ?? '127.0.0.1');
   const requirepass = options.requirepass ?? null;
   if (!isLoopback(host) && (requirepass === null || requirepass === '')) {
     throw new EngineError(
@@ -68,15 +99,19 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
     );
   }
   const protoMaxBulkLen = options.protoMaxBulkLen ?? DEFAULT_PROTO_MAX_BULK_LEN;
-  if (!(protoMaxBulkLen >= 1024 && protoMaxBulkLen <= DEFAULT_PROTO_MAX_BULK_LEN)) {
+  if (!(protoMaxBulkLen >= 1024 && protoMaxBulkLen <= MAX_PROTO_MAX_BULK_LEN)) {
     throw new EngineError(
       EngineErrorCode.Config,
-      `protoMaxBulkLen must be in [1024, ${DEFAULT_PROTO_MAX_BULK_LEN}]`,
+      `protoMaxBulkLen must be in [1024, ${MAX_PROTO_MAX_BULK_LEN}] (the longest string V8 holds)`,
     );
   }
   const maxClients = options.maxClients ?? 10_000;
+  const clientQueryBufferLimit = options.clientQueryBufferLimit ?? QUERY_BUFFER_LIMIT;
+  if (!(clientQueryBufferLimit >= 1024 * 1024 && clientQueryBufferLimit <= QUERY_BUFFER_LIMIT)) {
+    throw new EngineError(EngineErrorCode.Config, `clientQueryBufferLimit must be in [1mb, 1gb]`);
+  }
   const ownsEngine = options.engine === undefined;
-  const engine = options.engine ?? new Engine(options.engineOptions);
+  const engine = options.engine ?? new Engine(servedEngineOptions(options.engineOptions));
   const table = buildCommandTable();
   registerCommandNames(table.keys());
   const sockets = new Set<net.Socket>();
@@ -85,13 +120,28 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
     startedAt: Date.now(),
     port: 0,
     tcpBind: host,
+    loopbackOnly: isLoopback(host),
     requirepass,
+    enableProtectedConfigs: options.enableProtectedConfigs ?? false,
     protoMaxBulkLen,
+    clientQueryBufferLimit,
+    clientOutputBufferLimit: {
+      normal: { ...DEFAULT_OUTPUT_BUFFER_LIMITS.normal, ...options.clientOutputBufferLimit?.normal },
+      pubsub: { ...DEFAULT_OUTPUT_BUFFER_LIMITS.pubsub, ...options.clientOutputBufferLimit?.pubsub },
+    },
+    maxmemoryClients: options.maxmemoryClients ?? 0,
+    timeout: options.timeout ?? 0,
     clients: new Map(),
     totalConnections: 0,
     totalCommands: 0,
     rejectedConnections: 0,
+    authFailures: 0,
+    outputBufferLimitDisconnections: 0,
+    queryBufferLimitDisconnections: 0,
+    evictedClients: 0,
   };
+  const cron = setInterval(() => enforceClientLimits(state, Date.now()), CLIENT_CRON_MS);
+  cron.unref();
   const onConnection = (accepted: net.Socket): void => {
     state.totalConnections++;
     if (sockets.size >= maxClients) {
@@ -105,7 +155,7 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
     sockets.add(socket);
     conn = new ClientConnection(socket, nextId++, engine, state, table, rewrapped !== null);
     socket.resume();
-    state.clients.set(conn.client.id, { client: conn.client, w: conn.writer });
+    state.clients.set(conn.client.id, conn);
     socket.on('close', () => {
       sockets.delete(socket);
       state.clients.delete(conn.client.id);
@@ -131,6 +181,7 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
       return sockets.size;
     },
     async close() {
+      clearInterval(cron);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of sockets) s.destroy();
       await closed;

@@ -69,6 +69,8 @@ export class SocketWriter {
   #queue: Buffer[] = [];
   #queued = 0;
   #released = false;
+  /** Set by {@link SocketWriter.end} while a write is still in flight. */
+  #ending = false;
 
   /** `onDrained` runs when pending bytes were flushed after {@link SocketWriter.write} reported backpressure. */
   constructor(socket: Socket, onDrained: () => void) {
@@ -97,6 +99,12 @@ export class SocketWriter {
       this.#queued += data.length;
     } else this.#dispatch(data);
     return this.pending < WRITE_HIGH_WATER_BYTES;
+  }
+
+  /** Ends the socket once every byte written so far has been handed to it (then destroys it). */
+  end(): void {
+    if (this.#handle === null || this.#inFlight === 0) this.#socket.destroySoon();
+    else this.#ending = true;
   }
 
   /** Drops every queued buffer (the socket is gone); later writes are ignored. */
@@ -140,6 +148,8 @@ export class SocketWriter {
       this.#queued = 0;
       this.#dispatch(next);
     }
-    if (this.#inFlight === 0) this.#onDrained();
+    if (this.#inFlight !== 0) return;
+    if (this.#ending) this.#socket.destroySoon();
+    else this.#onDrained();
   }
 }

@@ -2,14 +2,18 @@
  * Server administration commands: COMMAND (enough for clients: bare, COUNT, INFO, LIST, DOCS),
  * INFO, CONFIG GET/SET/RESETSTAT, TIME, DBSIZE, FLUSHDB, FLUSHALL.
  *
- * CONFIG supports: maxmemory, maxmemory-policy, maxmemory-samples (read-only), proto-max-bulk-len,
- * requirepass, plus read-only port/bind/save/appendonly/databases/timeout so tools that probe them
- * (valkey-benchmark reads `save` and `appendonly`) get sensible answers.
+ * CONFIG supports: maxmemory (0 = the default share of the heap, never unlimited), maxmemory-policy,
+ * maxmemory-clients, proto-max-bulk-len (capped at the longest V8 string), client-query-buffer-limit,
+ * client-output-buffer-limit, timeout, requirepass (not removable on a non-loopback bind unless
+ * enable-protected-configs), plus read-only maxmemory-samples/port/bind/save/appendonly/databases so
+ * tools that probe them (valkey-benchmark reads `save` and `appendonly`) get sensible answers.
  */
-import { isEvictionPolicy } from '../../eviction.ts';
+import { type EvictionPolicyValue, isEvictionPolicy } from '../../eviction.ts';
 import { globMatch } from '../../glob.ts';
-import { parseMemorySize } from '../../memory.ts';
+import { defaultMaxmemory, maxmemoryProblem, parseMemorySize } from '../../memory.ts';
+import { formatOutputBufferLimits, parseOutputBufferLimits } from '../client-limits.ts';
 import { type CommandContext, type CommandSpec, command, Err, ReplyError } from '../command-context.ts';
+import { MAX_PROTO_MAX_BULK_LEN, QUERY_BUFFER_LIMIT } from '../resp-parser.ts';
 import { infoText } from './info-text.ts';
 
 function configValues(ctx: CommandContext): [string, string][] {
@@ -18,15 +22,91 @@ function configValues(ctx: CommandContext): [string, string][] {
     ['maxmemory', String(ctx.core.maxmemory)],
     ['maxmemory-policy', ctx.core.policy],
     ['maxmemory-samples', '5'],
+    ['maxmemory-clients', String(s.maxmemoryClients)],
     ['proto-max-bulk-len', String(s.protoMaxBulkLen)],
+    ['client-query-buffer-limit', String(s.clientQueryBufferLimit)],
+    ['client-output-buffer-limit', formatOutputBufferLimits(s.clientOutputBufferLimit)],
     ['requirepass', s.requirepass ?? ''],
+    ['enable-protected-configs', s.enableProtectedConfigs ? 'yes' : 'no'],
     ['port', String(s.port)],
     ['bind', s.tcpBind],
     ['save', ''],
     ['appendonly', 'no'],
     ['databases', '1'],
-    ['timeout', '0'],
+    ['timeout', String(s.timeout)],
   ];
+}
+
+/** `fail` throws CONFIG SET's error for one argument. */
+type Fail = (why: string) => never;
+
+/** Checks one CONFIG SET pair; returns the change to apply once every pair was checked. */
+function configChange(ctx: CommandContext, name: string, value: string, fail: Fail): () => void {
+  const s = ctx.server;
+  const size = (min: number, max: number): number => {
+    const n = parseMemorySize(value);
+    if (n === null) fail('argument must be a memory value');
+    if (n! < min || n! > max) fail(`argument must be between ${min} and ${max} inclusive`);
+    return n!;
+  };
+  switch (name) {
+    case 'maxmemory': {
+      let n = parseMemorySize(value);
+      if (n === null) fail('argument must be a memory value');
+      // 0 means "no limit" in Valkey; a served engine without a limit dies at the heap limit, so
+      // 0 restores the default share instead (see engine/README.md).
+      if (n === 0) n = defaultMaxmemory();
+      const problem = maxmemoryProblem(n!);
+      if (problem !== null) fail(problem);
+      return () => ctx.engine.configureMemory(n!);
+    }
+    case 'maxmemory-policy': {
+      const p = value.toLowerCase();
+      if (!isEvictionPolicy(p))
+        fail(
+          'argument(s) must be one of the following: noeviction, allkeys-lru, volatile-lru, allkeys-lfu, volatile-lfu, allkeys-random, volatile-random, volatile-ttl',
+        );
+      return () => ctx.engine.configureMemory(ctx.core.maxmemory, p as EvictionPolicyValue);
+    }
+    case 'proto-max-bulk-len': {
+      const n = size(1024, MAX_PROTO_MAX_BULK_LEN);
+      return () => {
+        s.protoMaxBulkLen = n;
+      };
+    }
+    case 'client-query-buffer-limit': {
+      const n = size(1024 * 1024, QUERY_BUFFER_LIMIT);
+      return () => {
+        s.clientQueryBufferLimit = n;
+      };
+    }
+    case 'maxmemory-clients': {
+      const n = size(0, Number.MAX_SAFE_INTEGER);
+      return () => {
+        s.maxmemoryClients = n;
+      };
+    }
+    case 'client-output-buffer-limit': {
+      const parsed = parseOutputBufferLimits(value);
+      if (typeof parsed === 'string') fail(parsed);
+      return () => Object.assign(s.clientOutputBufferLimit, parsed);
+    }
+    case 'timeout': {
+      if (!/^\d+$/.test(value) || Number(value) > 2147483647)
+        fail('argument must be between 0 and 2147483647 inclusive');
+      return () => {
+        s.timeout = Number(value);
+      };
+    }
+    case 'requirepass':
+      // Valkey's protected-config rule, applied to the one setting that guards a network bind.
+      if (value === '' && !s.loopbackOnly && !s.enableProtectedConfigs) fail("can't set protected config");
+      return () => {
+        s.requirepass = value === '' ? null : value;
+      };
+    default:
+      return fail('Unknown option or number of arguments for CONFIG SET');
+  }
 }
 
 function config(ctx: CommandContext, a: string[]): void {
@@ -51,34 +131,10 @@ function config(ctx: CommandContext, a: string[]): void {
     const changes: (() => void)[] = [];
     for (let i = 2; i < a.length; i += 2) {
       const name = a[i]!.toLowerCase();
-      const value = a[i + 1]!;
       const fail = (why: string): never => {
         throw new ReplyError(`ERR CONFIG SET failed (possibly related to argument '${name}') - ${why}`);
       };
-      if (name === 'maxmemory') {
-        const n = parseMemorySize(value);
-        if (n === null) fail('argument must be a memory value');
-        changes.push(() => ctx.engine.configureMemory(n!));
-      } else if (name === 'maxmemory-policy') {
-        const p = value.toLowerCase();
-        if (!isEvictionPolicy(p))
-          fail(
-            'argument(s) must be one of the following: noeviction, allkeys-lru, volatile-lru, allkeys-lfu, volatile-lfu, allkeys-random, volatile-random, volatile-ttl',
-          );
-        changes.push(() => ctx.engine.configureMemory(ctx.core.maxmemory, p as never));
-      } else if (name === 'proto-max-bulk-len') {
-        const n = parseMemorySize(value);
-        if (n === null || n < 1024 * 1024) fail('argument must be a memory value');
-        changes.push(() => {
-          ctx.server.protoMaxBulkLen = n!;
-        });
-      } else if (name === 'requirepass') {
-        changes.push(() => {
-          ctx.server.requirepass = value === '' ? null : value;
-        });
-      } else {
-        fail('Unknown option or number of arguments for CONFIG SET');
-      }
+      changes.push(configChange(ctx, name, a[i + 1]!, fail));
     }
     for (const c of changes) c();
     ctx.w.simple('OK');

@@ -1,8 +1,10 @@
 /**
  * Connection commands: PING ECHO HELLO AUTH SELECT CLIENT QUIT RESET. HELLO switches the reply
- * protocol (RESP2/RESP3) for the connection; AUTH checks `requirepass` (user `default` only).
+ * protocol (RESP2/RESP3) for the connection; AUTH checks `requirepass` (user `default` only), and
+ * failed attempts are rate-limited per connection (auth-guard.ts).
  */
 import { timingSafeEqual } from 'node:crypto';
+import { rejectAuth } from '../auth-guard.ts';
 import {
   type CommandContext,
   type CommandSpec,
@@ -28,7 +30,7 @@ function passwordMatches(ctx: CommandContext, user: string, pass: string): boole
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function auth(ctx: CommandContext, a: string[]): void {
+function auth(ctx: CommandContext, a: string[]): void | Promise<void> {
   if (a.length > 3) throw new ReplyError(Err.syntax);
   if (a.length === 2 && ctx.server.requirepass === null) {
     throw new ReplyError(
@@ -37,12 +39,12 @@ function auth(ctx: CommandContext, a: string[]): void {
   }
   const user = a.length === 3 ? a[1]! : 'default';
   const pass = a[a.length - 1]!;
-  if (!passwordMatches(ctx, user, pass)) throw new ReplyError(Err.wrongPass);
+  if (!passwordMatches(ctx, user, pass)) return rejectAuth(ctx);
   ctx.client.authenticated = true;
   ctx.w.simple('OK');
 }
 
-function hello(ctx: CommandContext, a: string[]): void {
+function hello(ctx: CommandContext, a: string[]): void | Promise<void> {
   let proto = ctx.w.resp;
   let i = 1;
   if (a.length > 1) {
@@ -56,7 +58,7 @@ function hello(ctx: CommandContext, a: string[]): void {
   for (; i < a.length; i++) {
     const opt = a[i]!.toLowerCase();
     if (opt === 'auth' && i + 2 < a.length) {
-      if (!passwordMatches(ctx, a[i + 1]!, a[i + 2]!)) throw new ReplyError(Err.wrongPass);
+      if (!passwordMatches(ctx, a[i + 1]!, a[i + 2]!)) return rejectAuth(ctx);
       ctx.client.authenticated = true;
       i += 2;
     } else if (opt === 'setname' && i + 1 < a.length) {

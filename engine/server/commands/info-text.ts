@@ -2,6 +2,7 @@
  * Text builders for INFO and CLIENT INFO/LIST: Valkey's `field:value` sections and the client line
  * format, with the fields clients and operators read (redis_version, loading, used_memory, …).
  */
+import { formatBytes, heapSizeLimit } from '../../memory.ts';
 import type { ClientState, CommandContext } from '../command-context.ts';
 
 /** The Valkey version this engine's protocol surface mirrors. */
@@ -49,17 +50,33 @@ export function infoText(ctx: CommandContext, requested: string[]): string {
     ['uptime_in_days', Math.floor(uptime / 86400)],
     ['executable', process.execPath],
   ]);
+  let clientsMemory = 0;
+  let biggestOutput = 0;
+  let biggestInput = 0;
+  for (const c of s.clients.values()) {
+    clientsMemory += c.memory();
+    biggestOutput = Math.max(biggestOutput, c.outputBytes());
+    biggestInput = Math.max(biggestInput, c.queryBytes());
+  }
   add('clients', 'Clients', [
     ['connected_clients', s.clients.size],
+    ['client_recent_max_input_buffer', biggestInput],
+    ['client_recent_max_output_buffer', biggestOutput],
     ['blocked_clients', 0],
   ]);
   add('memory', 'Memory', [
     ['used_memory', ks.usedBytes],
-    ['used_memory_human', `${(ks.usedBytes / 1024 / 1024).toFixed(2)}M`],
+    ['used_memory_human', formatBytes(ks.usedBytes)],
     ['used_memory_heap', mem.heapUsed],
     ['used_memory_rss', mem.rss],
+    ['used_memory_rss_human', formatBytes(mem.rss)],
+    ['mem_clients_normal', clientsMemory],
     ['maxmemory', ctx.core.maxmemory],
+    ['maxmemory_human', formatBytes(ctx.core.maxmemory)],
     ['maxmemory_policy', ctx.core.policy],
+    ['maxmemory_clients', s.maxmemoryClients],
+    ['v8_heap_size_limit', heapSizeLimit()],
+    ['v8_heap_size_limit_human', formatBytes(heapSizeLimit())],
   ]);
   add('persistence', 'Persistence', [
     ['loading', 0],
@@ -71,6 +88,10 @@ export function infoText(ctx: CommandContext, requested: string[]): string {
     ['rejected_connections', s.rejectedConnections],
     ['expired_keys', ks.expiredKeys],
     ['evicted_keys', ctx.core.evictedKeys],
+    ['evicted_clients', s.evictedClients],
+    ['acl_access_denied_auth', s.authFailures],
+    ['client_query_buffer_limit_disconnections', s.queryBufferLimitDisconnections],
+    ['client_output_buffer_limit_disconnections', s.outputBufferLimitDisconnections],
   ]);
   const keyspaceFields: [string, string][] =
     ks.size > 0 ? [['db0', `keys=${ks.size},expires=${ks.volatileCount - ks.tombstoneCount},avg_ttl=0`]] : [];

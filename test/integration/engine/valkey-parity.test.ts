@@ -23,8 +23,12 @@ async function compare(script: string[][]): Promise<void> {
   const a = await RawClient.connect(valkey.port);
   const b = await RawClient.connect(engine.port);
   try {
-    await a.call('FLUSHALL');
-    await b.call('FLUSHALL');
+    // The same maxmemory on both: a served engine never runs unlimited (its default is a share of
+    // the V8 heap), Valkey's default is 0.
+    for (const c of [a, b]) {
+      await c.call('FLUSHALL');
+      await c.call('CONFIG', 'SET', 'maxmemory', '100mb');
+    }
     const mismatches: string[] = [];
     for (const cmd of script) {
       const want = await a.call(...cmd);
@@ -272,6 +276,7 @@ describe('engine server replies match Valkey 8 byte for byte', () => {
     try {
       for (const c of [a, b]) {
         await c.call('FLUSHALL');
+        await c.call('CONFIG', 'SET', 'maxmemory', '100mb');
         const hello = await c.call('HELLO', '3');
         expect(hello?.startsWith('%7\r\n$6\r\nserver\r\n$6\r\nvalkey\r\n')).toBe(true);
       }
@@ -297,6 +302,31 @@ describe('engine server replies match Valkey 8 byte for byte', () => {
     } finally {
       a.close();
       b.close();
+    }
+  });
+
+  it('malformed lengths: $-0, leading zeros and oversize bulks are rejected alike (issue 13)', async () => {
+    const frames = [
+      '*2\r\n$4\r\nECHO\r\n$-0\r\n\r\n',
+      '*1\r\n$04\r\nPING\r\n',
+      '*01\r\n$4\r\nPING\r\n',
+      '*-0\r\n',
+      '*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$600000000\r\n',
+      '*2\r\n$4\r\nECHO\r\n$0\r\n\r\n',
+    ];
+    for (const frame of frames) {
+      const replies: (string | null)[] = [];
+      for (const port of [valkey.port, engine.port]) {
+        const c = await RawClient.connect(port);
+        try {
+          c.write(frame);
+          c.write('*1\r\n$4\r\nPING\r\n');
+          replies.push(`${await c.read()} then ${await c.read()}`);
+        } finally {
+          c.close();
+        }
+      }
+      expect(replies[1], JSON.stringify(frame)).toBe(replies[0]);
     }
   });
 });

@@ -1,0 +1,105 @@
+/**
+ * Limits on what clients may hold, as Valkey has them: `client-output-buffer-limit` (classes
+ * `normal` and `pubsub`: hard bytes, soft bytes, soft seconds), `maxmemory-clients`, the idle
+ * `timeout`, plus the parsing and formatting of their CONFIG values.
+ *
+ * The connection enforces the hard limit on every flush (client-connection.ts); the server cron
+ * here enforces what needs time to pass (soft limits, idle timeout) and the total over all clients.
+ * The engine has no pub/sub yet, so the `pubsub` class is accepted and reported but applies to no
+ * client; every client is `normal`.
+ */
+import { parseMemorySize } from '../memory.ts';
+import type { ClientEntry, OutputBufferLimit, ServerState } from './command-context.ts';
+
+/** Valkey's defaults: `normal 0 0 0` (no limit) and `pubsub 32mb 8mb 60`. */
+export const DEFAULT_OUTPUT_BUFFER_LIMITS = {
+  normal: { hard: 0, soft: 0, seconds: 0 },
+  pubsub: { hard: 32 * 1024 * 1024, soft: 8 * 1024 * 1024, seconds: 60 },
+} as const;
+
+/** How often the server cron checks the limits that need time (ms). */
+export const CLIENT_CRON_MS = 100;
+
+/** The classes `client-output-buffer-limit` accepts. */
+export type OutputBufferClass = 'normal' | 'pubsub';
+
+/**
+ * Parses a `client-output-buffer-limit` value: one or more `<class> <hard> <soft> <seconds>`
+ * groups. Returns the changes, or an error text (Valkey's wording) when malformed.
+ */
+export function parseOutputBufferLimits(
+  value: string,
+): Partial<Record<OutputBufferClass, OutputBufferLimit>> | string {
+  const parts = value.trim().split(/\s+/);
+  if (parts.length % 4 !== 0) return 'Wrong number of arguments in buffer limit configuration.';
+  const out: Partial<Record<OutputBufferClass, OutputBufferLimit>> = {};
+  for (let i = 0; i < parts.length; i += 4) {
+    const cls = parts[i]!.toLowerCase();
+    if (cls === 'replica' || cls === 'slave') continue; // no replication: accepted, nothing to limit
+    if (cls !== 'normal' && cls !== 'pubsub')
+      return 'Invalid client class specified in buffer limit configuration.';
+    const hard = parseMemorySize(parts[i + 1]!);
+    const soft = parseMemorySize(parts[i + 2]!);
+    const seconds = /^\d+$/.test(parts[i + 3]!) ? Number(parts[i + 3]) : null;
+    if (hard === null || soft === null || seconds === null)
+      return 'Error in hard, soft or soft_seconds setting in buffer limit configuration.';
+    out[cls] = { hard, soft, seconds };
+  }
+  return out;
+}
+
+/** The CONFIG GET text of `client-output-buffer-limit`. */
+export function formatOutputBufferLimits(limits: ServerState['clientOutputBufferLimit']): string {
+  const one = (name: string, l: OutputBufferLimit): string => `${name} ${l.hard} ${l.soft} ${l.seconds}`;
+  return `${one('normal', limits.normal)} ${one('replica', { hard: 268435456, soft: 67108864, seconds: 60 })} ${one('pubsub', limits.pubsub)}`;
+}
+
+/**
+ * One cron pass: closes clients idle past `timeout`, clients whose output stayed above the soft
+ * limit for its seconds, and, while all clients together hold more than `maxmemory-clients`, the
+ * client holding the most. Returns how many clients it closed.
+ */
+export function enforceClientLimits(state: ServerState, now: number): number {
+  const limit = state.clientOutputBufferLimit.normal;
+  const idleMs = state.timeout * 1000;
+  const cap = state.maxmemoryClients;
+  if (limit.soft === 0 && idleMs === 0 && cap === 0) return 0;
+  let closed = 0;
+  let total = 0;
+  for (const c of state.clients.values()) {
+    if (idleMs > 0 && now - c.lastInteraction > idleMs) {
+      c.kill();
+      closed++;
+      continue;
+    }
+    if (limit.soft > 0) {
+      if (c.outputBytes() <= limit.soft) c.softLimitSince = 0;
+      else if (c.softLimitSince === 0) c.softLimitSince = now;
+      else if (now - c.softLimitSince >= limit.seconds * 1000) {
+        state.outputBufferLimitDisconnections++;
+        c.kill();
+        closed++;
+        continue;
+      }
+    }
+    if (cap > 0) total += c.memory();
+  }
+  while (cap > 0 && total > cap) {
+    let biggest: ClientEntry | undefined;
+    let most = 0;
+    for (const c of state.clients.values()) {
+      const m = c.memory();
+      if (m > most) {
+        most = m;
+        biggest = c;
+      }
+    }
+    if (biggest === undefined || most === 0) break;
+    state.clients.delete(biggest.client.id);
+    biggest.kill();
+    state.evictedClients++;
+    closed++;
+    total -= most;
+  }
+  return closed;
+}
