@@ -6,13 +6,13 @@
  *                    [limits: see HELP]
  *
  * Loopback by default; a non-loopback bind without --requirepass is refused. maxmemory defaults to
- * half of V8's heap limit (printed at start). Exit codes: 0 after a clean shutdown, 1 when the
+ * half of V8's old-generation limit (printed at start). Exit codes: 0 after a clean shutdown, 1 when the
  * server cannot start, 2 for usage errors.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { isEvictionPolicy } from './eviction.ts';
-import { formatBytes, heapSizeLimit, parseMemorySize } from './memory.ts';
+import { formatBytes, oldGenerationLimit, parseMemorySize } from './memory.ts';
 import { parseOutputBufferLimits } from './server/client-limits.ts';
 import { type EngineServer, SERVER_DEFAULT_POLICY, startEngineServer } from './server/server.ts';
 
@@ -23,8 +23,9 @@ Serve the cdc-cache engine over the Valkey protocol (valkey-cli, valkey-benchmar
 Options:
   --port N                   TCP port (default 6380; 0 = any free port)
   --bind ADDR                address to listen on (default 127.0.0.1)
-  --maxmemory SIZE           memory limit, e.g. 100mb, 2gb (default, and 0: half of the V8 heap
-                             limit; at most 80% of it; raise the heap with node --max-old-space-size)
+  --maxmemory SIZE           memory limit, e.g. 100mb, 2gb (default, and 0: half of V8's
+                             old-generation limit; at most 80% of it; node --max-old-space-size
+                             sets that limit)
   --maxmemory-policy P       noeviction | allkeys-lru | volatile-lru | allkeys-lfu | volatile-lfu |
                              allkeys-random | volatile-random | volatile-ttl (default allkeys-lru)
   --requirepass PW           require AUTH; mandatory for a non-loopback --bind
@@ -135,7 +136,7 @@ export async function runEngineCli(argv: string[], hooks: EngineCliHooks = {}): 
   }
   const limit = server.engine.core.maxmemory;
   process.stderr.write(
-    `cdc-cache engine: maxmemory ${formatBytes(limit)} (${limit} bytes, ${Math.round((limit / heapSizeLimit()) * 100)}% of the V8 heap limit ${formatBytes(heapSizeLimit())}), maxmemory-policy ${server.engine.core.policy}\n`,
+    `cdc-cache engine: maxmemory ${formatBytes(limit)} (${limit} bytes, ${Math.round((limit / oldGenerationLimit()) * 100)}% of the V8 old-generation limit ${formatBytes(oldGenerationLimit())}; node --max-old-space-size sets it), maxmemory-policy ${server.engine.core.policy}\n`,
   );
   process.stderr.write(`cdc-cache engine: listening on ${server.host}:${server.port}\n`);
   hooks.onListening?.(server);

@@ -23,6 +23,7 @@ export {
   defaultMaxmemory,
   heapSizeLimit,
   MAX_MAXMEMORY_HEAP_SHARE,
+  oldGenerationLimit,
   parseMemorySize,
 } from './memory.ts';
 export { isLoopback, normalizeBindAddress } from './server/bind-address.ts';

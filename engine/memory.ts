@@ -10,29 +10,42 @@
 import { getHeapStatistics } from 'node:v8';
 
 /**
- * Share of V8's heap limit that the server's default `maxmemory` takes. The keyspace estimate tracks
+ * Share of V8's old-generation limit that the server's default `maxmemory` takes. The keyspace estimate tracks
  * live heap closely (see README), so the rest is headroom for garbage between collections, requests
  * being parsed (values are heap strings) and the collector itself: with it the process evicts
  * instead of dying at `FATAL ERROR: Reached heap limit`.
  */
 export const DEFAULT_MAXMEMORY_HEAP_SHARE = 0.5;
 
-/** The largest share of V8's heap limit `maxmemory` may be set to (a higher limit can kill the process). */
+/** The largest share of V8's old-generation limit `maxmemory` may be set to (a higher limit can kill the process). */
 export const MAX_MAXMEMORY_HEAP_SHARE = 0.8;
+
+/**
+ * What V8's `heap_size_limit` reserves for the young generation on 64-bit Node 24 (three 64 MiB
+ * semi-spaces), measured: `node --max-old-space-size=N` reports N + 192 MiB for every N. Long-lived
+ * keys live in the old generation, so the limits below are shares of the rest.
+ */
+export const YOUNG_GENERATION_RESERVE = 192 * 1024 * 1024;
 
 /** V8's heap size limit for this process (set with `node --max-old-space-size=MB`). */
 export function heapSizeLimit(): number {
   return getHeapStatistics().heap_size_limit;
 }
 
-/** The server's default `maxmemory`: {@link DEFAULT_MAXMEMORY_HEAP_SHARE} of the heap limit. */
-export function defaultMaxmemory(): number {
-  return Math.floor(heapSizeLimit() * DEFAULT_MAXMEMORY_HEAP_SHARE);
+/** The old generation's limit: where `FATAL ERROR: Reached heap limit` happens. */
+export function oldGenerationLimit(): number {
+  const total = heapSizeLimit();
+  return total > 2 * YOUNG_GENERATION_RESERVE ? total - YOUNG_GENERATION_RESERVE : Math.floor(total / 2);
 }
 
-/** The highest `maxmemory` the server accepts: {@link MAX_MAXMEMORY_HEAP_SHARE} of the heap limit. */
+/** The server's default `maxmemory`: {@link DEFAULT_MAXMEMORY_HEAP_SHARE} of the old generation's limit. */
+export function defaultMaxmemory(): number {
+  return Math.floor(oldGenerationLimit() * DEFAULT_MAXMEMORY_HEAP_SHARE);
+}
+
+/** The highest `maxmemory` the server accepts: {@link MAX_MAXMEMORY_HEAP_SHARE} of the old generation's limit. */
 export function maxmemoryCeiling(): number {
-  return Math.floor(heapSizeLimit() * MAX_MAXMEMORY_HEAP_SHARE);
+  return Math.floor(oldGenerationLimit() * MAX_MAXMEMORY_HEAP_SHARE);
 }
 
 /**
@@ -43,8 +56,8 @@ export function maxmemoryProblem(bytes: number): string | null {
   const ceiling = maxmemoryCeiling();
   if (bytes <= ceiling) return null;
   return (
-    `maxmemory ${formatBytes(bytes)} is above ${MAX_MAXMEMORY_HEAP_SHARE * 100}% of the V8 heap limit ` +
-    `(${formatBytes(heapSizeLimit())}), so the process could die before evicting: lower it to at most ` +
+    `maxmemory ${formatBytes(bytes)} is above ${MAX_MAXMEMORY_HEAP_SHARE * 100}% of the V8 old-generation ` +
+    `limit (${formatBytes(oldGenerationLimit())}), so the process could die before evicting: lower it to at most ` +
     `${formatBytes(ceiling)} or start node with a larger --max-old-space-size`
   );
 }

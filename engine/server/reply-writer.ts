@@ -7,6 +7,8 @@
  * Buffer is always a copy or a buffer the writer no longer references.
  */
 
+import { releaseBuffer } from './release-buffer.ts';
+
 const CRLF = '\r\n';
 /** Below this length a JS byte loop beats Buffer#write's native call. */
 const SHORT_STRING = 64;
@@ -160,7 +162,10 @@ export class ReplyWriter {
   /** Empties the writer and lets go of a grown buffer (the connection closed). */
   reset(): void {
     this.#len = 0;
-    if (this.#buf.length > INITIAL_BYTES) this.#buf = Buffer.allocUnsafe(INITIAL_BYTES);
+    if (this.#buf.length > INITIAL_BYTES) {
+      releaseBuffer(this.#buf);
+      this.#buf = Buffer.allocUnsafe(INITIAL_BYTES);
+    }
   }
 
   /** Returns the pending bytes and empties the writer. */

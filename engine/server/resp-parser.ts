@@ -6,10 +6,12 @@
  * byte boundary, and never buffers without bound: a header line longer than 64 KiB, a multibulk
  * count over INT_MAX (10 before AUTH), a request over 1 GiB (closed silently), a bulk longer than proto-max-bulk-len (16 KiB before AUTH) or
  * garbage in place of `$` is a protocol error with Valkey's exact message, after which the
- * connection replies and closes. Large bulks are collected chunk by chunk and joined once, so a
- * value arriving in many small reads costs linear time.
+ * connection replies and closes. Bulks are collected chunk by chunk and joined once, so a value
+ * arriving in many small reads costs linear time; bulks of 1 MiB and more go straight into one
+ * buffer of their size, freed at once when the request completes or the connection closes.
  */
 import { constants } from 'node:buffer';
+import { releaseBuffer } from './release-buffer.ts';
 
 /**
  * The highest proto-max-bulk-len the server accepts (start option and CONFIG SET): the longest
@@ -20,6 +22,9 @@ export const MAX_PROTO_MAX_BULK_LEN = Math.min(constants.MAX_STRING_LENGTH, 2 **
 
 /** Valkey's default proto-max-bulk-len (512 MiB), capped at {@link MAX_PROTO_MAX_BULK_LEN}. */
 export const DEFAULT_PROTO_MAX_BULK_LEN = Math.min(512 * 1024 * 1024, MAX_PROTO_MAX_BULK_LEN);
+
+/** Bulks at least this long are received into one buffer of their size (see RespParser.next). */
+export const BIG_BULK_BYTES = 1024 * 1024;
 
 /** Valkey's limit on an inline request or a header line. */
 export const INLINE_MAX_BYTES = 64 * 1024;
@@ -64,6 +69,9 @@ export class RespParser {
   /** Chunks received while waiting for a large bulk, and their total length. */
   #pending: Buffer[] = [];
   #pendingLen = 0;
+  /** A bulk of at least BIG_BULK_BYTES being received into its own buffer, and how much arrived. */
+  #big: Buffer | null = null;
+  #bigFill = 0;
   /** Bytes (counted from #pos) needed before parsing can progress; 0 = try now. */
   #need = 0;
   #multibulkLen = 0;
@@ -85,6 +93,7 @@ export class RespParser {
     this.#borrowed = false;
     this.#pending = [];
     this.#pendingLen = 0;
+    this.#freeBig();
     this.#need = 0;
     this.#multibulkLen = 0;
     this.#bulkLen = -1;
@@ -98,6 +107,18 @@ export class RespParser {
    * copies whatever it keeps of it (see {@link RespParser.detach}).
    */
   feed(chunk: Buffer, transient = false): void {
+    const big = this.#big;
+    if (big !== null) {
+      const n = Math.min(big.length - this.#bigFill, chunk.length);
+      chunk.copy(big, this.#bigFill, 0, n);
+      this.#bigFill += n;
+      if (n < chunk.length) {
+        this.#buf = chunk.subarray(n);
+        this.#borrowed = transient;
+        this.#pos = 0;
+      }
+      return;
+    }
     if (this.#need > 0) {
       this.#pending.push(transient ? Buffer.from(chunk) : chunk);
       this.#pendingLen += chunk.length;
@@ -131,7 +152,26 @@ export class RespParser {
 
   /** Bytes held but not yet parsed. */
   get buffered(): number {
-    return this.#buf.length - this.#pos + this.#pendingLen;
+    return this.#buf.length - this.#pos + this.#pendingLen + this.#bigFill;
+  }
+
+  /** Frees the big-bulk buffer now (see release-buffer.ts). */
+  #freeBig(): void {
+    const big = this.#big;
+    if (big === null) return;
+    this.#big = null;
+    this.#bigFill = 0;
+    releaseBuffer(big);
+  }
+
+  /** Completes the big bulk once all of it arrived; returns false while bytes are missing. */
+  #finishBig(): boolean {
+    const big = this.#big!;
+    if (this.#bigFill < big.length) return false;
+    this.#args[this.#argc++] = (big as unknown as Latin1Sliceable).latin1Slice(0, this.#bulkLen);
+    this.#bulkLen = -1;
+    this.#freeBig();
+    return true;
   }
 
   /**
@@ -139,6 +179,10 @@ export class RespParser {
    * Throws {@link ProtocolError} on malformed input (the connection must then close).
    */
   next(): string[] | null {
+    if (this.#big !== null) {
+      if (!this.#finishBig()) return null;
+      if (this.#argc === this.#multibulkLen) return this.#complete();
+    }
     for (;;) {
       if (this.#need > 0) return null;
       const buf = this.#buf;
@@ -189,6 +233,17 @@ export class RespParser {
         }
         const end = this.#pos + this.#bulkLen;
         if (end + 2 > buf.length) {
+          if (this.#bulkLen >= BIG_BULK_BYTES) {
+            // Receive it straight into one buffer of its final size (as Valkey does): no join that
+            // doubles the peak, and the memory goes back at once if the client leaves midway.
+            const big = Buffer.allocUnsafe(this.#bulkLen + 2);
+            this.#bigFill = buf.copy(big, 0, this.#pos);
+            this.#big = big;
+            this.#buf = EMPTY;
+            this.#borrowed = false;
+            this.#pos = 0;
+            return null;
+          }
           // Wait for the whole bulk without re-scanning or re-joining on every read.
           this.#need = end + 2 - this.#pos;
           return null;
@@ -200,11 +255,16 @@ export class RespParser {
         this.#pos = end + 2;
         this.#bulkLen = -1;
       }
-      const args = this.#args;
-      this.#args = [];
-      this.#multibulkLen = 0;
-      return args;
+      return this.#complete();
     }
+  }
+
+  /** Hands out the finished request and resets for the next one. */
+  #complete(): string[] {
+    const args = this.#args;
+    this.#args = [];
+    this.#multibulkLen = 0;
+    return args;
   }
 
   /** Index of the `\r` ending the line at #pos, or -1 (throws when the line is too long). */

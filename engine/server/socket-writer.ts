@@ -19,6 +19,7 @@
  * connection's backpressure and output-buffer limits read it); after `release()` nothing is held.
  */
 import type { Socket } from 'node:net';
+import { releaseBuffer } from './release-buffer.ts';
 
 interface WriteReq {
   handle: unknown;
@@ -110,6 +111,7 @@ export class SocketWriter {
   /** Drops every queued buffer (the socket is gone); later writes are ignored. */
   release(): void {
     this.#released = true;
+    for (const b of this.#queue) releaseBuffer(b);
     this.#queue = [];
     this.#queued = 0;
   }
@@ -135,9 +137,12 @@ export class SocketWriter {
   }
 
   #completed(req: WriteReq, status: number): void {
+    const written = req.buffer;
     req.buffer = null;
     this.#inFlight = 0;
     if (status < 0 || this.#released) {
+      // The handle is done with it (written or cancelled): give a big reply's memory back now.
+      if (written !== null) releaseBuffer(written);
       this.release();
       this.#socket.destroy();
       return;

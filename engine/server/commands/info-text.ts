@@ -2,7 +2,7 @@
  * Text builders for INFO and CLIENT INFO/LIST: Valkey's `field:value` sections and the client line
  * format, with the fields clients and operators read (redis_version, loading, used_memory, …).
  */
-import { formatBytes, heapSizeLimit } from '../../memory.ts';
+import { formatBytes, heapSizeLimit, oldGenerationLimit } from '../../memory.ts';
 import type { ClientState, CommandContext } from '../command-context.ts';
 
 /** The Valkey version this engine's protocol surface mirrors. */
@@ -76,7 +76,8 @@ export function infoText(ctx: CommandContext, requested: string[]): string {
     ['maxmemory_policy', ctx.core.policy],
     ['maxmemory_clients', s.maxmemoryClients],
     ['v8_heap_size_limit', heapSizeLimit()],
-    ['v8_heap_size_limit_human', formatBytes(heapSizeLimit())],
+    ['v8_old_generation_limit', oldGenerationLimit()],
+    ['v8_old_generation_limit_human', formatBytes(oldGenerationLimit())],
   ]);
   add('persistence', 'Persistence', [
     ['loading', 0],
