@@ -180,3 +180,20 @@ describe('timeout', () => {
     }
   });
 });
+
+describe('CACHE.WAIT with a timeout beyond setTimeout range', () => {
+  it('waits for the key instead of answering timeout at once', async () => {
+    const waiter = await RawClient.connect(server.port);
+    const writer = await RawClient.connect(server.port);
+    try {
+      waiter.write(encodeCommand(['CACHE.WAIT', 'limits:wait', '3000000000']));
+      expect(await writer.call('PING')).toBe('+PONG\r\n');
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await writer.call('SET', 'limits:wait', 'v')).toBe('+OK\r\n');
+      expect(await waiter.read()).toBe('+written\r\n');
+    } finally {
+      waiter.close();
+      writer.close();
+    }
+  });
+});
