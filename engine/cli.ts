@@ -38,6 +38,7 @@ Options:
   --maxmemory-clients SIZE   most bytes all clients together may buffer (default 0 = no limit)
   --timeout SECONDS          close clients idle this long (default 0 = never)
   --tls-cert FILE --tls-key FILE   serve TLS instead of plain TCP
+  --unixsocket PATH          also listen on a Unix socket (plain, mode 0700)
 `;
 
 /** Hooks for tests: a signal that stops the server, and a callback once it listens. */
@@ -67,6 +68,7 @@ export async function runEngineCli(argv: string[], hooks: EngineCliHooks = {}): 
       'client-output-buffer-limit': { type: 'string' },
       'maxmemory-clients': { type: 'string', default: '0' },
       timeout: { type: 'string', default: '0' },
+      unixsocket: { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -123,6 +125,7 @@ export async function runEngineCli(argv: string[], hooks: EngineCliHooks = {}): 
       engineOptions: { maxmemory, maxmemoryPolicy: policy },
       maxmemoryClients,
       timeout,
+      ...(values.unixsocket === undefined ? {} : { unixSocket: values.unixsocket }),
       ...(protoMaxBulkLen === undefined ? {} : { protoMaxBulkLen }),
       ...(clientQueryBufferLimit === undefined ? {} : { clientQueryBufferLimit }),
       ...(clientOutputBufferLimit === undefined ? {} : { clientOutputBufferLimit }),
@@ -138,7 +141,8 @@ export async function runEngineCli(argv: string[], hooks: EngineCliHooks = {}): 
   process.stderr.write(
     `cdc-cache engine: maxmemory ${formatBytes(limit)} (${limit} bytes, ${Math.round((limit / oldGenerationLimit()) * 100)}% of the V8 old-generation limit ${formatBytes(oldGenerationLimit())}; node --max-old-space-size sets it), maxmemory-policy ${server.engine.core.policy}\n`,
   );
-  process.stderr.write(`cdc-cache engine: listening on ${server.host}:${server.port}\n`);
+  const unixNote = values.unixsocket === undefined ? '' : ` and ${values.unixsocket}`;
+  process.stderr.write(`cdc-cache engine: listening on ${server.host}:${server.port}${unixNote}\n`);
   hooks.onListening?.(server);
   await new Promise<void>((resolve) => {
     const stop = (): void => resolve();

@@ -6,6 +6,7 @@
  * (the keyspace would be open to the network). `close()` stops accepting, ends every connection
  * and releases the engine only if the server created it.
  */
+import { chmodSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { Engine, type EngineOptions } from '../engine.ts';
@@ -63,6 +64,8 @@ export interface EngineServerOptions {
   maxmemoryClients?: number;
   /** Close clients idle this many seconds; 0 = never. @default 0 */
   timeout?: number;
+  /** Also listen on this Unix socket path (plain, mode 0700), as Valkey's `unixsocket`. */
+  unixSocket?: string;
 }
 
 /** A running server. */
@@ -164,13 +167,27 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
   const server = options.tls
     ? tls.createServer(options.tls, onConnection)
     : net.createServer({ pauseOnConnect: true }, onConnection);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 6380, host, () => {
-      server.off('error', reject);
-      resolve();
+  const listen = (srv: net.Server, ...where: [number, string] | [string]): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(...(where as [number, string]), () => {
+        srv.off('error', reject);
+        resolve();
+      });
     });
-  });
+  await listen(server, options.port ?? 6380, host);
+  // The Unix socket (plain, like Valkey's `unixsocket`), owner-only: it is as local as loopback.
+  let unix: net.Server | null = null;
+  if (options.unixSocket !== undefined) {
+    unix = net.createServer({ pauseOnConnect: true }, onConnection);
+    try {
+      await listen(unix, options.unixSocket);
+      chmodSync(options.unixSocket, 0o700);
+    } catch (error) {
+      server.close();
+      throw error;
+    }
+  }
   const address = server.address() as net.AddressInfo;
   (state as { port: number }).port = address.port;
   return {
@@ -182,9 +199,11 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
     },
     async close() {
       clearInterval(cron);
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = [server, ...(unix ? [unix] : [])].map(
+        (srv) => new Promise<void>((resolve) => srv.close(() => resolve())),
+      );
       for (const s of sockets) s.destroy();
-      await closed;
+      await Promise.all(closed);
       if (ownsEngine) engine.close();
     },
   };
