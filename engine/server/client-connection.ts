@@ -68,13 +68,14 @@ export class ClientConnection implements ClientEntry {
     this.client = {
       id,
       name: '',
-      authenticated: server.requirepass === null,
+      authenticated: server.requirepass === null && server.users.get('default')!.enabled,
       addr: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`,
       laddr: `${socket.localAddress ?? '?'}:${socket.localPort ?? 0}`,
       createdAt: Date.now(),
       lastCommand: 'NULL',
       closeAfterReply: false,
       authFailures: 0,
+      user: server.users.get('default')!,
     };
     this.#parser = new RespParser(server.protoMaxBulkLen, server.clientQueryBufferLimit);
     this.#parser.unauthenticated = !this.client.authenticated;

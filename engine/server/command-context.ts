@@ -7,6 +7,7 @@
  */
 import type { Engine } from '../engine.ts';
 import type { EngineCore } from '../engine-core.ts';
+import type { AclUser } from './acl.ts';
 import type { ReplyWriter } from './reply-writer.ts';
 
 /** Valkey's error texts, byte-identical. */
@@ -43,6 +44,8 @@ export interface ClientState {
   closeAfterReply: boolean;
   /** Failed AUTH/HELLO AUTH attempts on this connection (see auth-guard.ts). */
   authFailures: number;
+  /** The ACL user the connection runs as (`default` until AUTH names another). */
+  user: AclUser;
 }
 
 /** One class of Valkey's `client-output-buffer-limit`: bytes (0 = no limit) and seconds. */
@@ -97,6 +100,11 @@ export interface ServerState {
   rejectedConnections: number;
   /** Failed AUTH attempts (INFO `acl_access_denied_auth`). */
   authFailures: number;
+  /** Commands refused by ACL (INFO `acl_access_denied_cmd`, `acl_access_denied_key`). */
+  aclDeniedCommands: number;
+  aclDeniedKeys: number;
+  /** ACL users by name; `default` always present (see acl.ts). */
+  readonly users: Map<string, AclUser>;
   /** Clients closed for exceeding client-output-buffer-limit. */
   outputBufferLimitDisconnections: number;
   /** Clients closed for exceeding client-query-buffer-limit. */

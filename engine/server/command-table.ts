@@ -5,7 +5,9 @@
  */
 import type { EngineCore } from '../engine-core.ts';
 import { EngineError } from '../errors.ts';
+import { NoPerm, permissionError } from './acl.ts';
 import { type CommandContext, type CommandSpec, Err, ReplyError } from './command-context.ts';
+import { aclCommand } from './commands/acl.ts';
 import { adminCommands, commandCommand } from './commands/admin.ts';
 import { cacheCommands } from './commands/cache.ts';
 import { connectionCommands } from './commands/connection.ts';
@@ -15,7 +17,7 @@ import { notHookAware } from './commands/string-helpers.ts';
 import { stringCommands } from './commands/strings.ts';
 
 /** Commands whose first argument names a subcommand (CLIENT INFO reports `client|info`). */
-const CONTAINERS = new Set(['client', 'config', 'memory', 'command']);
+const CONTAINERS = new Set(['client', 'config', 'memory', 'command', 'acl']);
 
 /** Builds the table: lower- and upper-case names map to the same spec. */
 export function buildCommandTable(): Map<string, CommandSpec> {
@@ -35,6 +37,7 @@ export function buildCommandTable(): Map<string, CommandSpec> {
     for (const spec of list) add(spec);
   }
   add(commandCommand(() => table));
+  add(aclCommand(() => table));
   return table;
 }
 
@@ -89,6 +92,16 @@ export function dispatch(
   if ((arity > 0 && args.length !== arity) || args.length < -arity) {
     w.error(Err.arity(spec.name));
     return undefined;
+  }
+  const user = ctx.client.user;
+  if (!user.unrestricted && !spec.flags.includes('noauth')) {
+    const denied = permissionError(user, spec, ctx.client.lastCommand, keysOf(spec, args));
+    if (denied !== null) {
+      if (denied === NoPerm.key) ctx.server.aclDeniedKeys++;
+      else ctx.server.aclDeniedCommands++;
+      w.error(denied);
+      return undefined;
+    }
   }
   try {
     if (ctx.engine.hooks.active && spec.flags.includes('write') && !spec.flags.includes('hookaware')) {

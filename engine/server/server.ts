@@ -13,6 +13,7 @@ import { Engine, type EngineOptions } from '../engine.ts';
 import { EngineError, EngineErrorCode } from '../errors.ts';
 import { EvictionPolicy } from '../eviction.ts';
 import { defaultMaxmemory, maxmemoryProblem } from '../memory.ts';
+import { defaultUser } from './acl.ts';
 import { isLoopback, normalizeBindAddress } from './bind-address.ts';
 import { ClientConnection } from './client-connection.ts';
 import { CLIENT_CRON_MS, DEFAULT_OUTPUT_BUFFER_LIMITS, enforceClientLimits } from './client-limits.ts';
@@ -139,6 +140,9 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
     totalCommands: 0,
     rejectedConnections: 0,
     authFailures: 0,
+    aclDeniedCommands: 0,
+    aclDeniedKeys: 0,
+    users: new Map([['default', defaultUser()]]),
     outputBufferLimitDisconnections: 0,
     queryBufferLimitDisconnections: 0,
     evictedClients: 0,

@@ -1,9 +1,11 @@
 /**
  * Connection commands: PING ECHO HELLO AUTH SELECT CLIENT QUIT RESET. HELLO switches the reply
- * protocol (RESP2/RESP3) for the connection; AUTH checks `requirepass` (user `default` only), and
+ * protocol (RESP2/RESP3) for the connection; AUTH checks `requirepass` for `default` and the ACL
+ * users' passwords for the others (acl.ts), and
  * failed attempts are rate-limited per connection (auth-guard.ts).
  */
 import { timingSafeEqual } from 'node:crypto';
+import { type AclUser, userPasswordMatches } from '../acl.ts';
 import { rejectAuth } from '../auth-guard.ts';
 import {
   type CommandContext,
@@ -21,13 +23,16 @@ function ping(ctx: CommandContext, a: string[]): void {
   else ctx.w.simple('PONG');
 }
 
-function passwordMatches(ctx: CommandContext, user: string, pass: string): boolean {
+/** The user `user`/`pass` authenticate as, or null (unknown, disabled or wrong password). */
+function authenticate(ctx: CommandContext, user: string, pass: string): AclUser | null {
+  const u = ctx.server.users.get(user);
+  if (u === undefined || !u.enabled) return null;
+  if (user !== 'default') return userPasswordMatches(u, pass) ? u : null;
   const required = ctx.server.requirepass;
-  if (user !== 'default') return false;
-  if (required === null) return true;
+  if (required === null) return u;
   const a = Buffer.from(pass, 'latin1');
   const b = Buffer.from(required, 'utf8');
-  return a.length === b.length && timingSafeEqual(a, b);
+  return a.length === b.length && timingSafeEqual(a, b) ? u : null;
 }
 
 function auth(ctx: CommandContext, a: string[]): void | Promise<void> {
@@ -37,9 +42,9 @@ function auth(ctx: CommandContext, a: string[]): void | Promise<void> {
       'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',
     );
   }
-  const user = a.length === 3 ? a[1]! : 'default';
-  const pass = a[a.length - 1]!;
-  if (!passwordMatches(ctx, user, pass)) return rejectAuth(ctx);
+  const user = authenticate(ctx, a.length === 3 ? a[1]! : 'default', a[a.length - 1]!);
+  if (user === null) return rejectAuth(ctx);
+  ctx.client.user = user;
   ctx.client.authenticated = true;
   ctx.w.simple('OK');
 }
@@ -58,7 +63,9 @@ function hello(ctx: CommandContext, a: string[]): void | Promise<void> {
   for (; i < a.length; i++) {
     const opt = a[i]!.toLowerCase();
     if (opt === 'auth' && i + 2 < a.length) {
-      if (!passwordMatches(ctx, a[i + 1]!, a[i + 2]!)) return rejectAuth(ctx);
+      const user = authenticate(ctx, a[i + 1]!, a[i + 2]!);
+      if (user === null) return rejectAuth(ctx);
+      ctx.client.user = user;
       ctx.client.authenticated = true;
       i += 2;
     } else if (opt === 'setname' && i + 1 < a.length) {
@@ -151,7 +158,8 @@ function quit(ctx: CommandContext): void {
 function reset(ctx: CommandContext): void {
   ctx.w.resp = 2;
   ctx.client.name = '';
-  if (ctx.server.requirepass !== null) ctx.client.authenticated = false;
+  ctx.client.user = ctx.server.users.get('default')!;
+  ctx.client.authenticated = ctx.server.requirepass === null && ctx.client.user.enabled;
   ctx.w.simple('RESET');
 }
 

@@ -16,7 +16,7 @@ export function clientInfoLine(c: ClientState, resp: number): string {
   return (
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=0 name=${c.name} age=${age} idle=0 flags=N db=0 sub=0 psub=0 ` +
     `ssub=0 multi=-1 watch=0 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 ` +
-    `tot-mem=0 events=r cmd=${c.lastCommand} user=default redir=-1 resp=${resp} lib-name= lib-ver=`
+    `tot-mem=0 events=r cmd=${c.lastCommand} user=${c.user.name} redir=-1 resp=${resp} lib-name= lib-ver=`
   );
 }
 
@@ -91,6 +91,8 @@ export function infoText(ctx: CommandContext, requested: string[]): string {
     ['evicted_keys', ctx.core.evictedKeys],
     ['evicted_clients', s.evictedClients],
     ['acl_access_denied_auth', s.authFailures],
+    ['acl_access_denied_cmd', s.aclDeniedCommands],
+    ['acl_access_denied_key', s.aclDeniedKeys],
     ['client_query_buffer_limit_disconnections', s.queryBufferLimitDisconnections],
     ['client_output_buffer_limit_disconnections', s.outputBufferLimitDisconnections],
   ]);
