@@ -69,7 +69,7 @@ function configChange(ctx: CommandContext, name: string, value: string, fail: Fa
       return () => ctx.engine.configureMemory(ctx.core.maxmemory, p as EvictionPolicyValue);
     }
     case 'proto-max-bulk-len': {
-      const n = size(1024, MAX_PROTO_MAX_BULK_LEN);
+      const n = size(1024 * 1024, MAX_PROTO_MAX_BULK_LEN);
       return () => {
         s.protoMaxBulkLen = n;
       };
@@ -81,7 +81,14 @@ function configChange(ctx: CommandContext, name: string, value: string, fail: Fa
       };
     }
     case 'maxmemory-clients': {
-      const n = size(0, Number.MAX_SAFE_INTEGER);
+      // A percentage is of maxmemory, as in Valkey (resolved now; a later maxmemory change keeps it).
+      const pct = /^(\d+)%$/.exec(value);
+      if (pct === null && parseMemorySize(value) === null) fail('argument must be a memory or percent value');
+      if (pct !== null && Number(pct[1]) > 100) fail('argument must be between 0 and 100 inclusive');
+      const n =
+        pct !== null
+          ? Math.floor((ctx.core.maxmemory * Number(pct[1])) / 100)
+          : size(0, Number.MAX_SAFE_INTEGER);
       return () => {
         s.maxmemoryClients = n;
       };

@@ -248,6 +248,9 @@ function getset(ctx: CommandContext, args: string[]): void {
 
 function append(ctx: CommandContext, args: string[]): void {
   const slot = stringSlot(ctx, args[1]!);
+  // Valkey's checkStringLength; here it also keeps the result within V8's longest string.
+  if (slot >= 0 && slotBytes(ctx, slot).length + args[2]!.length > ctx.server.protoMaxBulkLen)
+    throw new ReplyError('ERR string exceeds maximum allowed size (proto-max-bulk-len)');
   ctx.core.ensureMemory();
   const bytes = slot < 0 ? args[2]! : slotBytes(ctx, slot) + args[2]!;
   ctx.core.writeString(args[1]!, Kind.Bytes, bytes, KEEP_TTL, ctx.now);

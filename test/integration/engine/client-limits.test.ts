@@ -150,7 +150,7 @@ describe('client-query-buffer-limit and proto-max-bulk-len', () => {
 
   it('CONFIG SET proto-max-bulk-len cannot pass the longest V8 string (a 600 MB SET ended the process)', async () => {
     expect(await admin('CONFIG', 'SET', 'proto-max-bulk-len', '1gb')).toBe(
-      "-ERR CONFIG SET failed (possibly related to argument 'proto-max-bulk-len') - argument must be between 1024 and 536870888 inclusive\r\n",
+      "-ERR CONFIG SET failed (possibly related to argument 'proto-max-bulk-len') - argument must be between 1048576 and 536870888 inclusive\r\n",
     );
     expect(await admin('CONFIG', 'GET', 'proto-max-bulk-len')).toBe(
       '*2\r\n$18\r\nproto-max-bulk-len\r\n$9\r\n536870912\r\n'.replace('536870912', '536870888'),

@@ -329,4 +329,25 @@ describe('engine server replies match Valkey 8 byte for byte', () => {
       expect(replies[1], JSON.stringify(frame)).toBe(replies[0]);
     }
   });
+
+  it('APPEND past proto-max-bulk-len is refused alike (it could pass the longest V8 string)', async () => {
+    const a = await RawClient.connect(valkey.port);
+    const b = await RawClient.connect(engine.port);
+    try {
+      for (const c of [a, b])
+        expect(await c.call('CONFIG', 'SET', 'proto-max-bulk-len', '1mb')).toBe('+OK\r\n');
+      const script = [
+        ['SET', 'ap', 'x'.repeat(1024 * 1024 - 10)],
+        ['APPEND', 'ap', 'y'.repeat(10)],
+        ['APPEND', 'ap', 'z'],
+        ['STRLEN', 'ap'],
+      ];
+      for (const cmd of script) expect(await b.call(...cmd), cmd[0]).toBe(await a.call(...cmd));
+    } finally {
+      await a.call('CONFIG', 'SET', 'proto-max-bulk-len', '512mb');
+      await b.call('CONFIG', 'SET', 'proto-max-bulk-len', '536870888');
+      a.close();
+      b.close();
+    }
+  });
 });
