@@ -92,6 +92,10 @@ export class ClientConnection implements ClientEntry {
     return this.w;
   }
 
+  get blocked(): boolean {
+    return this.#pending;
+  }
+
   memory(): number {
     return this.#parser.buffered + this.w.length + this.#out.pending;
   }
@@ -177,6 +181,7 @@ export class ClientConnection implements ClientEntry {
         this.#flush();
         void pending.then(() => {
           this.#pending = false;
+          this.lastInteraction = systemClock.now();
           if (this.#closed) return;
           if (this.client.closeAfterReply) {
             this.#flush();

@@ -67,7 +67,8 @@ export function enforceClientLimits(state: ServerState, now: number): number {
   let closed = 0;
   let total = 0;
   for (const c of state.clients.values()) {
-    if (idleMs > 0 && now - c.lastInteraction > idleMs) {
+    // Like Valkey, a client blocked in a command (CACHE.WAIT) is not idle.
+    if (idleMs > 0 && !c.blocked && now - c.lastInteraction > idleMs) {
       c.kill();
       closed++;
       continue;

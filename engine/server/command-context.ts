@@ -69,6 +69,8 @@ export interface ClientEntry {
   queryBytes(): number;
   /** Epoch ms of the last command (for `timeout`). */
   readonly lastInteraction: number;
+  /** True while an asynchronous command (CACHE.WAIT, a write-through hook) holds the client. */
+  readonly blocked: boolean;
   /** Epoch ms since when the output has been above the soft limit (0 = not above). */
   softLimitSince: number;
   /** Closes the connection now, dropping everything it holds. */

@@ -174,6 +174,11 @@ describe('timeout', () => {
       }
       expect(await idle.waitClosed(5000)).toBe(true);
       expect(await active.call('PING')).toBe('+PONG\r\n');
+      // A client blocked in CACHE.WAIT is not idle: it still gets its reply.
+      const waiter = await RawClient.connect(server.port);
+      waiter.write(encodeCommand(['CACHE.WAIT', 'limits:timeout-wait', '2500']));
+      expect(await waiter.read(10_000)).toBe('+timeout\r\n');
+      waiter.close();
       active.close();
     } finally {
       await admin('CONFIG', 'SET', 'timeout', '0');
