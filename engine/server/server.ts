@@ -1,10 +1,13 @@
 /**
- * The engine's Valkey-protocol server: a TCP (optionally TLS) listener whose connections run the
- * command table against one engine. Usable by valkey-cli, valkey-benchmark and iovalkey unchanged.
+ * The engine's Valkey-protocol server: a TCP (optionally TLS) listener, plus an optional Unix
+ * socket, whose connections run the command table against one engine. Usable by valkey-cli,
+ * valkey-benchmark and iovalkey unchanged.
  *
  * Safety: it listens on loopback by default and refuses a non-loopback bind without `requirepass`
- * (the keyspace would be open to the network). `close()` stops accepting, ends every connection
- * and releases the engine only if the server created it.
+ * (the keyspace would be open to the network); the engine it creates always has a memory limit
+ * within V8's heap (see servedEngineOptions), and a cron enforces the client limits that need time
+ * (client-limits.ts). `close()` stops accepting, ends every connection and releases the engine only
+ * if the server created it.
  */
 import { chmodSync } from 'node:fs';
 import net from 'node:net';
@@ -35,12 +38,16 @@ export interface EngineServerOptions {
   port?: number;
   /** Address to bind. @default '127.0.0.1' */
   host?: string;
-  /** Engine to serve; created from `engineOptions` when absent. */
+  /**
+   * Engine to serve; created from `engineOptions` when absent. An engine passed in keeps its own
+   * memory settings (give it a `maxmemory` from {@link servedEngineOptions} if it is only served).
+   */
   engine?: Engine;
   /**
    * Options for the engine the server creates. Unlike an in-process engine, a served engine always
-   * has a memory limit: `maxmemory` absent or 0 means {@link defaultMaxmemory} (half of V8's heap
-   * limit), and the policy defaults to {@link SERVER_DEFAULT_POLICY}, which keeps serving at the limit.
+   * has a memory limit: `maxmemory` absent or 0 means {@link defaultMaxmemory} (half of V8's
+   * old-generation limit), and the policy defaults to {@link SERVER_DEFAULT_POLICY}, which keeps
+   * serving at the limit.
    */
   engineOptions?: EngineOptions;
   /** Password for AUTH/HELLO (user `default`); null = no auth. Required for a non-loopback bind. */
@@ -83,7 +90,11 @@ export interface EngineServer {
 /** The served engine's default eviction policy: evict least-recently-used keys, keep serving. */
 export const SERVER_DEFAULT_POLICY = EvictionPolicy.AllKeysLru;
 
-/** The engine options a served engine gets: a memory limit always, within the heap's ceiling. */
+/**
+ * The engine options a served engine gets: a memory limit always (0 or absent = the default share
+ * of the heap), never above the heap's ceiling (throws E_ENGINE_CONFIG with the fix), LRU eviction
+ * unless a policy is given.
+ */
 export function servedEngineOptions(options: EngineOptions = {}): EngineOptions {
   const maxmemory =
     options.maxmemory === undefined || options.maxmemory === 0 ? defaultMaxmemory() : options.maxmemory;
