@@ -18,6 +18,8 @@ export const ErrorCode = {
   MissingField: 'E_MISSING_FIELD',
   /** A key template names a field that the change's image lacks (or is null). */
   TemplateField: 'E_TEMPLATE_FIELD',
+  /** A template or filter needs a field the source did not really capture (partial image). */
+  PartialImage: 'E_PARTIAL_IMAGE',
   /** A projection or `when` function threw. */
   RuleFunction: 'E_RULE_FUNCTION',
   /** The configuration is invalid (a semantic check; see the more precise codes below). */
@@ -81,6 +83,22 @@ export class DecodeError extends CdcCacheError {
 
 /** A ChangeEvent could not be turned into cache operations by the rules. Never retriable. */
 export class RuleError extends CdcCacheError {}
+
+/**
+ * A rule needs a field that the event's image does not really carry (a partial image). The message
+ * names the source setting to fix; `field` and `image` say what was missing where.
+ */
+export class PartialImageError extends RuleError {
+  readonly field: string;
+  readonly image: 'before' | 'after';
+
+  constructor(message: string, field: string, image: 'before' | 'after') {
+    super(ErrorCode.PartialImage, message);
+    this.field = field;
+    this.image = image;
+  }
+}
+
 
 /** The config error codes ({@link ErrorCode}`.Config*`). */
 export type ConfigErrorCode =

@@ -10,14 +10,17 @@
  *
  * Invariants: PostgreSQL unchanged-TOAST placeholders are removed from the image and listed in
  * `unavailable`; decimals with a schema become exact strings; int64 digits survive (the caller parsed
- * with core/json); the version is the source position, the Kafka offset only as a fallback.
+ * with core/json); the version is the source position, the Kafka offset only as a fallback;
+ * partial old images (PostgreSQL REPLICA IDENTITY DEFAULT, MySQL MINIMAL row images) lose their
+ * stand-in values and are marked in `partial` (see partial-image.ts).
  */
 
 import { DecodeError, ErrorCode } from '../errors.ts';
-import type { ChangeEvent, Op, Row, SourcePosition } from '../event/change-event.ts';
+import type { ChangeEvent, Op, PartialImage, Row, SourcePosition } from '../event/change-event.ts';
 import { applyRowSchema, envelopeFieldSchema, isRawDecimal } from './debezium-schema.ts';
 import { versionFromSource } from './debezium-version.ts';
 import { mongoDocument, mongoKey } from './mongodb.ts';
+import { detectPartialImage, partialCause } from './partial-image.ts';
 import { isObj, type Obj, optStr, typeName } from './shape.ts';
 
 /** The Kafka context of a Debezium value. All optional: change logs may carry only the value. */
@@ -203,6 +206,7 @@ function decodeEnvelope(payload: Obj, schema: unknown, ctx: KafkaContext): Chang
   let before: Row | null;
   let after: Row | null;
   let key = keyRow(ctx.key);
+  let partial: PartialImage | undefined;
   const unavailable: string[] = [];
   const raw: string[] = [];
   if (isMongo) {
@@ -215,13 +219,18 @@ function decodeEnvelope(payload: Obj, schema: unknown, ctx: KafkaContext): Chang
   } else {
     before = rowOrNull(payload.before, 'before');
     after = rowOrNull(payload.after, 'after');
+    const beforeSchema = isObj(schema) ? envelopeFieldSchema(schema, 'before') : undefined;
+    const afterSchema = isObj(schema) ? envelopeFieldSchema(schema, 'after') : undefined;
     if (isObj(schema)) {
-      before = applyRowSchema(before, envelopeFieldSchema(schema, 'before'));
-      after = applyRowSchema(after, envelopeFieldSchema(schema, 'after'));
+      before = applyRowSchema(before, beforeSchema);
+      after = applyRowSchema(after, afterSchema);
     }
     const placeholder = ctx.unavailablePlaceholder ?? DEFAULT_UNAVAILABLE_PLACEHOLDER;
     scanRow(after, placeholder, unavailable, schema === undefined ? raw : undefined);
     scanRow(before, placeholder, unavailable, schema === undefined && after === null ? raw : undefined);
+    const cause = op === 'update' || op === 'delete' ? partialCause(source.connector) : undefined;
+    if (cause !== undefined)
+      partial = detectPartialImage(cause, op, before, after, key, beforeSchema, afterSchema);
   }
   // MySQL snapshots send source.ts_ms = 0: fall back to the envelope's processing time.
   const ts =
@@ -243,6 +252,7 @@ function decodeEnvelope(payload: Obj, schema: unknown, ctx: KafkaContext): Chang
   };
   if (unavailable.length > 0) event.unavailable = unavailable;
   if (raw.length > 0) event.raw = raw;
+  if (partial !== undefined) event.partial = partial;
   return finish(event, ctx);
 }
 

@@ -40,6 +40,23 @@ export interface RawNumber {
 /** A row image or key: field name → value. */
 export type Row = { [field: string]: JsonValue };
 
+/** Why an image is partial: the source setting that decides it (named in dead-letter fixes). */
+export const PartialCauses = ['replica-identity', 'binlog-row-image'] as const;
+/** One of {@link PartialCauses}: PostgreSQL REPLICA IDENTITY DEFAULT/USING INDEX, MySQL binlog_row_image=MINIMAL. */
+export type PartialCause = (typeof PartialCauses)[number];
+
+/**
+ * Which fields of an image the source really captured, when not all of them. `before: ['id']`: the
+ * old image holds only the key (PostgreSQL REPLICA IDENTITY DEFAULT delete); `before: []`: the
+ * source sent no old image of an update. A side that is absent is fully captured (or null because
+ * the row did not exist there). Rules never build a key from a field outside these lists.
+ */
+export interface PartialImage {
+  before?: string[];
+  after?: string[];
+  cause: PartialCause;
+}
+
 /** Where a record sits in its source, for checkpoints and dead letters. */
 export type SourcePosition =
   | { kind: 'kafka'; topic: string; partition: number; offset: string }
@@ -73,6 +90,11 @@ export interface ChangeEvent {
   unavailable?: string[];
   /** Fields kept as raw source text because they could not be decoded exactly (decimals without a schema). */
   raw?: string[];
+  /**
+   * Set when the source captured an image only in part (see {@link PartialImage}). The decoder has
+   * removed the source's stand-in values from that image, so it holds only what was really captured.
+   */
+  partial?: PartialImage;
   /** Where the record came from. */
   position?: SourcePosition;
 }

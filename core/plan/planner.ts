@@ -10,12 +10,17 @@
  * - `recordOps[i]` lists the op slots record i depends on. A record whose op was superseded depends on
  *   the slot that superseded it: once that newer op is acknowledged, the record is covered.
  * - A record that fails to plan is reported in `failures` (dead-letter it) and depends on nothing.
+ * - With a PlanStats, every planned event is counted per rule (see plan-stats.ts).
  */
+
+import { PartialImageError } from '../errors.ts';
 import type { ChangeEvent } from '../event/change-event.ts';
 import { compareVersions } from '../event/version.ts';
 import type { CompiledConfig } from '../rules/compile.ts';
-import { evaluateRule, ruleMatches } from '../rules/evaluate.ts';
+import { evaluateRule, ruleNamesTable, whenHolds } from '../rules/evaluate.ts';
+import { onPartialImage } from '../rules/partial-policy.ts';
 import type { CacheOp } from '../target/cache-op.ts';
+import type { PlanStats } from './plan-stats.ts';
 
 /** A record that could not be planned. */
 export interface PlanFailure {
@@ -43,18 +48,39 @@ function supersedes(prev: CacheOp, next: CacheOp): boolean {
   return !(prev.kind !== 'refresh' && next.kind === 'refresh');
 }
 
-/** Lists the ops every matching rule asks for on one event, appended to `ops`. Throws RuleError. */
+/**
+ * Lists the ops every matching rule asks for on one event, appended to `ops`. Throws RuleError.
+ * With `stats`, counts per rule what matched, fell back or could not be served (no allocation).
+ */
 export function opsForEvent(
   config: CompiledConfig,
   event: ChangeEvent,
   ops: CacheOp[] = [],
+  stats?: PlanStats,
 ): { ops: CacheOp[]; matched: boolean } {
   let matched = false;
+  let named = false;
   for (const rule of config.rules) {
-    if (!ruleMatches(rule, event)) continue;
+    if (!ruleNamesTable(rule, event)) continue;
+    named = true;
+    let holds: boolean;
+    try {
+      holds = whenHolds(rule, event);
+    } catch (error) {
+      if (!(error instanceof PartialImageError)) throw error;
+      // A JSON filter cannot tell from a partial image whether the rule applies: its policy decides.
+      const need = { what: error.message, field: error.field, image: error.image, suggest: '' };
+      onPartialImage(rule, event, need, ops, { hit: false }, stats);
+      if (stats !== undefined) stats.matched[rule.index]!++;
+      matched = true;
+      continue;
+    }
+    if (!holds) continue;
     matched = true;
-    evaluateRule(rule, event, ops);
+    if (stats !== undefined) stats.matched[rule.index]!++;
+    evaluateRule(rule, event, ops, stats);
   }
+  if (!named) stats?.unmatchedTable(event.table, event.namespace);
   return { ops, matched };
 }
 
@@ -62,7 +88,11 @@ export function opsForEvent(
  * Plans a batch. `events[i]` may be null for a record that is not a row change (it depends on
  * nothing and can be checkpointed at once).
  */
-export function planBatch(config: CompiledConfig, events: readonly (ChangeEvent | null)[]): Plan {
+export function planBatch(
+  config: CompiledConfig,
+  events: readonly (ChangeEvent | null)[],
+  stats?: PlanStats,
+): Plan {
   const ops: CacheOp[] = [];
   const recordOps: number[][] = [];
   const failures: PlanFailure[] = [];
@@ -76,7 +106,8 @@ export function planBatch(config: CompiledConfig, events: readonly (ChangeEvent 
     if (event === null || event === undefined) continue;
     produced.length = 0;
     try {
-      if (!opsForEvent(config, event, produced).matched) unmatched++;
+      if (stats !== undefined) stats.events++;
+      if (!opsForEvent(config, event, produced, stats).matched) unmatched++;
     } catch (error) {
       failures.push({ index: i, error: error as Error });
       continue;

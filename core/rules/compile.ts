@@ -6,7 +6,7 @@
  */
 
 import { didYouMean } from '../config/did-you-mean.ts';
-import { ConfigError, type ConfigErrorCode, ErrorCode } from '../errors.ts';
+import { ConfigError, type ConfigErrorCode, ErrorCode, PartialImageError } from '../errors.ts';
 import type { ChangeEvent, Op, Source } from '../event/change-event.ts';
 import { Ops, Sources } from '../event/change-event.ts';
 import {
@@ -51,7 +51,17 @@ export interface CompiledRule {
   when: ((event: ChangeEvent) => boolean) | undefined;
   truncatePrefixes: string[];
   images: ImageMode;
+  /** True when the rule declares old images that hold key fields only (`images` is `new` or `keys`). */
+  oldKeysOnly: boolean;
+  /** The compiled `onPartialImage` policy. */
+  partialPolicy: CompiledPartialPolicy;
 }
+
+/** `onPartialImage` compiled: prefixes already carry the config's and the rule's prefix. */
+export type CompiledPartialPolicy =
+  | { kind: 'dead-letter' }
+  | { kind: 'ignore' }
+  | { kind: 'prefix'; prefixes: string[] };
 
 /** A validated configuration. */
 export interface CompiledConfig {
@@ -74,7 +84,9 @@ const RULE_KEYS = new Set([
   'when',
   'truncate',
   'images',
+  'onPartialImage',
 ]);
+const PARTIAL_POLICIES = ['dead-letter', 'ignore'];
 const TOP_KEYS = new Set(['rules', 'keyPrefix', 'defaults', 'target', '$schema']);
 
 /** The same error shape as every config input: `${file}: ${path}: ${fix}`, with a stable code. */
@@ -103,10 +115,22 @@ function isStrArray(v: unknown): v is string[] {
   return Array.isArray(v) && v.every((x) => typeof x === 'string');
 }
 
+/** True when a JSON filter reading `side` of the event must not guess (see rules/partial-policy.ts). */
+function sidePartial(event: ChangeEvent, side: 'before' | 'after', oldKeysOnly: boolean): boolean {
+  const op = event.op;
+  if (side === 'before')
+    return (
+      (op === 'update' || op === 'delete') &&
+      (event.before === null || oldKeysOnly || event.partial?.before !== undefined)
+    );
+  return op !== 'delete' && (event.after === null || event.partial?.after !== undefined);
+}
+
 function compileWhen(
   when: unknown,
   where: string,
   path: string,
+  oldKeysOnly: boolean,
 ): ((event: ChangeEvent) => boolean) | undefined {
   if (when === undefined) return undefined;
   if (typeof when === 'function') return when as (event: ChangeEvent) => boolean;
@@ -123,7 +147,7 @@ function compileWhen(
     const parts = field.split('.');
     const image =
       parts[0] === 'before' || parts[0] === 'after' ? (parts.shift() as 'before' | 'after') : undefined;
-    return { image, parts, value };
+    return { image, parts, value, field };
   });
   return (event) => {
     if (spec.ops !== undefined && !spec.ops.includes(event.op)) return false;
@@ -132,10 +156,13 @@ function compileWhen(
       const a = event.after;
       if (!spec.changed.some((f) => JSON.stringify(b[f]) !== JSON.stringify(a[f]))) return false;
     }
-    for (const { image, parts, value } of equals) {
-      let v: unknown = image === undefined ? (event.after ?? event.before) : event[image];
+    for (const { image, parts, value, field } of equals) {
+      const side = image ?? (event.after !== null ? 'after' : 'before');
+      let v: unknown = side === 'before' && oldKeysOnly ? event.key : event[side];
       for (const p of parts)
         v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[p] : undefined;
+      if (v === undefined && sidePartial(event, side, oldKeysOnly))
+        throw new PartialImageError(`filter when.equals.${field}`, parts.join('.'), side);
       if (v !== value) return false;
     }
     return true;
@@ -163,6 +190,32 @@ function jitter(v: unknown, where: string, path: string): number {
   if (typeof v !== 'number' || !(v >= 0 && v < 1))
     fail(where, path, 'must be a fraction in [0, 1), e.g. 0.1 for up to 10% shorter');
   return v;
+}
+
+function partialPolicy(v: unknown, prefix: string, where: string, path: string): CompiledPartialPolicy {
+  const fix = 'must be "dead-letter", "ignore" or { invalidatePrefix: "customer:" }';
+  if (v === undefined) return { kind: CONFIG_DEFAULTS.onPartialImage as 'dead-letter' };
+  if (typeof v === 'string') {
+    if (v === 'dead-letter' || v === 'ignore') return { kind: v };
+    fail(where, path, `${fix}${didYouMean(v, PARTIAL_POLICIES)}`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(where, path, fix);
+  checkKeys(v, new Set(['invalidatePrefix']), where, path);
+  const raw = (v as { invalidatePrefix?: unknown }).invalidatePrefix;
+  const list = typeof raw === 'string' ? [raw] : raw;
+  if (!isStrArray(list) || list.length === 0)
+    fail(
+      where,
+      `${path}.invalidatePrefix`,
+      'must be a key prefix or a non-empty list of them, e.g. "customer:"',
+    );
+  if (list.some((x) => prefix + x === ''))
+    fail(
+      where,
+      `${path}.invalidatePrefix`,
+      'an empty prefix would invalidate every key: name the prefix of the keys the image cannot build, e.g. "customer:"',
+    );
+  return { kind: 'prefix', prefixes: list.map((x) => prefix + x) };
 }
 
 function action(v: unknown, where: string, path: string): Action {
@@ -287,13 +340,25 @@ export function compileConfig(config: unknown, where = 'config'): CompiledConfig
     const nonKey = [...keys.map((k) => k.template), ...dependents]
       .flatMap(imageFields)
       .filter((f) => !keyOnly.has(f));
-    if (nonKey.length > 0 && images !== 'both') {
-      warnings.push(
-        `${where}: ${name}: templates read non-key fields (${[...new Set(nonKey)].join(', ')}) but images is "${images}": keys built from the old image cannot be invalidated on update/delete (use NEW_AND_OLD_IMAGES / REPLICA IDENTITY FULL)`,
-      );
-    }
     if (r.prefix !== undefined && typeof r.prefix !== 'string')
       fail(where, `${p}.prefix`, 'must be a string');
+    const policy = partialPolicy(
+      r.onPartialImage,
+      keyPrefix + (r.prefix ?? ''),
+      where,
+      `${p}.onPartialImage`,
+    );
+    if (nonKey.length > 0 && images !== 'both') {
+      const outcome =
+        policy.kind === 'dead-letter'
+          ? 'updates and deletes become dead letters (onPartialImage defaults to "dead-letter"; declare { invalidatePrefix } to fall back instead)'
+          : policy.kind === 'prefix'
+            ? `updates and deletes invalidate ${policy.prefixes.map((x) => JSON.stringify(x)).join(', ')} instead`
+            : 'keys built from the old image are left as they are (onPartialImage is "ignore")';
+      warnings.push(
+        `${where}: ${name}: templates read non-key fields (${[...new Set(nonKey)].join(', ')}) but images is "${images}": the old image cannot build them, so ${outcome}; capture full old images (NEW_AND_OLD_IMAGES / REPLICA IDENTITY FULL / binlog_row_image=FULL) to build them`,
+      );
+    }
     return {
       index,
       name,
@@ -305,9 +370,11 @@ export function compileConfig(config: unknown, where = 'config'): CompiledConfig
       actions,
       refresh,
       dependents,
-      when: compileWhen(r.when, where, `${p}.when`),
+      when: compileWhen(r.when, where, `${p}.when`, images === 'new' || images === 'keys'),
       truncatePrefixes,
       images,
+      oldKeysOnly: images === 'new' || images === 'keys',
+      partialPolicy: policy,
     };
   });
   return { rules, keyPrefix, target, warnings };

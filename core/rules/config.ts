@@ -45,6 +45,18 @@ export interface RefreshSpec {
   jitter?: number;
 }
 
+/**
+ * What a rule does when a template (key, dependent, `when.equals`) needs a field the source did not
+ * really capture (a partial old image: PostgreSQL REPLICA IDENTITY DEFAULT, MySQL
+ * binlog_row_image=MINIMAL, DynamoDB KEYS_ONLY / NEW_IMAGE streams):
+ * - `'dead-letter'`: the record becomes a dead letter whose reason names the source setting to fix;
+ * - `{ invalidatePrefix }`: the keys that can be built are applied as usual, and every key under
+ *   these prefixes (after the rule's prefix) is invalidated in place of the ones that cannot;
+ * - `'ignore'`: only the keys that can be built are applied; the others may stay stale until their
+ *   TTL (counted and reported as such).
+ */
+export type PartialImagePolicy = 'dead-letter' | 'ignore' | { invalidatePrefix: string | string[] };
+
 /** One rule: a table → keys, with per-operation actions. */
 export interface RuleSpec {
   /** Table to match: `users`, `public.users` (namespace.table), globs `inventory.*`, `*`. */
@@ -69,8 +81,13 @@ export interface RuleSpec {
   when?: WhenSpec | ((event: ChangeEvent) => boolean);
   /** What TRUNCATE invalidates. @default the literal prefixes of `keys` */
   truncate?: { prefixes?: string[] };
-  /** Which images the source captures; used to warn up front. @default 'both' */
+  /**
+   * Which images the source captures; used to warn up front. `new` or `keys` also means old images
+   * hold only key fields, for sources whose records cannot tell (e.g. no Kafka key). @default 'both'
+   */
   images?: ImageMode;
+  /** What to do when a template needs a field a partial image lacks. @default 'dead-letter' */
+  onPartialImage?: PartialImagePolicy;
 }
 
 /** The whole configuration. */
@@ -96,6 +113,7 @@ export const CONFIG_DEFAULTS = {
   jitter: 0,
   target: 'engine',
   images: 'both' as ImageMode,
+  onPartialImage: 'dead-letter' as PartialImagePolicy,
 } as const;
 
 /** Identity function that gives a TypeScript config its types: `export default defineConfig({ rules: [...] })`. */

@@ -7,16 +7,20 @@
  * - delete: keys built from the old image (or the record key) are invalidated.
  * - truncate: the rule's key prefixes are invalidated.
  * - dependents are invalidated from every image they can be built from.
- * - refresh falls back to invalidate when the new image is absent or lacks (or has unavailable)
- *   fields the projection needs.
+ * - refresh falls back to invalidate when the new image is absent, partial, or lacks (or has
+ *   unavailable) fields the projection needs; the reason is counted in PlanStats.
+ * - a template that needs a field a partial image lacks follows the rule's onPartialImage
+ *   (partial-policy.ts): never a key from a stand-in value.
  * Throws RuleError (never retriable) when a key cannot be built: a key from a guess is worse than a
  * dead letter.
  */
 
-import { ErrorCode, RuleError } from '../errors.ts';
+import { ErrorCode, PartialImageError, RuleError } from '../errors.ts';
 import type { ChangeEvent, JsonValue, Row } from '../event/change-event.ts';
+import type { FallbackReason, PlanStats } from '../plan/plan-stats.ts';
 import type { CacheOp } from '../target/cache-op.ts';
 import type { CompiledRule } from './compile.ts';
+import { imageIsPartial, onPartialImage, type PartialState, readableBefore } from './partial-policy.ts';
 import {
   renderTemplate,
   sameInBothImages,
@@ -25,14 +29,28 @@ import {
   type Unresolved,
 } from './template.ts';
 
+/** True when the rule names the event's table (and source); its filter is not consulted. */
+export function ruleNamesTable(rule: CompiledRule, event: ChangeEvent): boolean {
+  if (rule.source !== undefined && rule.source !== event.source) return false;
+  return rule.table.matches(event.table, event.namespace);
+}
+
 /** True when the rule applies to the event (table, source, filter). */
 export function ruleMatches(rule: CompiledRule, event: ChangeEvent): boolean {
-  if (rule.source !== undefined && rule.source !== event.source) return false;
-  if (!rule.table.matches(event.table, event.namespace)) return false;
+  if (!ruleNamesTable(rule, event)) return false;
+  return whenHolds(rule, event);
+}
+
+/**
+ * True when the rule's filter holds (always without one). Throws PartialImageError when a JSON
+ * filter reads a field a partial image lacks, RuleError when a filter function throws.
+ */
+export function whenHolds(rule: CompiledRule, event: ChangeEvent): boolean {
   if (rule.when === undefined) return true;
   try {
     return rule.when(event);
   } catch (cause) {
+    if (cause instanceof PartialImageError) throw cause;
     throw new RuleError(ErrorCode.RuleFunction, `${rule.name}: "when" threw: ${(cause as Error).message}`, {
       cause,
     });
@@ -76,11 +94,11 @@ function jsonValue(v: JsonValue): string {
 /** Builds the refreshed value, or undefined when the image cannot support it (→ invalidate). */
 function project(rule: CompiledRule, event: ChangeEvent): string | undefined {
   const after = event.after;
-  if (after === null) return undefined;
+  if (after === null) return noValue('no-new-image', undefined);
   const unavailable = event.unavailable ?? [];
   const { fields, project: fn } = rule.refresh;
   if (fn !== undefined) {
-    if (unavailable.length > 0) return undefined;
+    if (unavailable.length > 0) return noValue('unavailable', unavailable[0]);
     let v: unknown;
     try {
       v = fn(after, event);
@@ -91,17 +109,19 @@ function project(rule: CompiledRule, event: ChangeEvent): string | undefined {
         { cause },
       );
     }
-    if (v === undefined) return undefined;
+    if (v === undefined) return noValue('projection', undefined);
     return typeof v === 'string' ? v : JSON.stringify(v);
   }
-  if (fields === undefined) return unavailable.length > 0 ? undefined : JSON.stringify(after);
+  if (fields === undefined)
+    return unavailable.length > 0 ? noValue('unavailable', unavailable[0]) : JSON.stringify(after);
   // Built as text: same bytes as JSON.stringify of the projected object, without allocating it.
   const names = rule.refresh.fieldJson!;
   let out = '';
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i]!;
     const v = after[f];
-    if (v === undefined || (unavailable.length > 0 && unavailable.includes(f))) return undefined;
+    if (unavailable.length > 0 && unavailable.includes(f)) return noValue('unavailable', f);
+    if (v === undefined) return noValue('missing-field', f);
     out += (i === 0 ? '{' : ',') + names[i] + jsonValue(v);
   }
   return `${out}}`;
@@ -131,8 +151,23 @@ function withKeyFields(rule: CompiledRule, event: ChangeEvent): Row | null {
   return key;
 }
 
+/** Why the last `project` call returned undefined, and the field involved (read right after it). */
+let fallbackReason: FallbackReason = 'projection';
+let fallbackField: string | undefined;
+
+function noValue(reason: FallbackReason, field: string | undefined): undefined {
+  fallbackReason = reason;
+  fallbackField = field;
+  return undefined;
+}
+
 /** Produces the ops one rule asks for on one event, appended to `ops` (returned). */
-export function evaluateRule(rule: CompiledRule, event: ChangeEvent, ops: CacheOp[] = []): CacheOp[] {
+export function evaluateRule(
+  rule: CompiledRule,
+  event: ChangeEvent,
+  ops: CacheOp[] = [],
+  stats?: PlanStats,
+): CacheOp[] {
   const { version, op } = event;
   const action = rule.actions[op];
   if (action === 'ignore') return ops;
@@ -143,43 +178,60 @@ export function evaluateRule(rule: CompiledRule, event: ChangeEvent, ops: CacheO
   }
   const key = withKeyFields(rule, event);
   const deleting = op === 'delete';
-  const current = deleting ? event.before : event.after;
-  const images: TemplateImages = {
-    key,
-    before: event.before,
-    after: event.after,
-    current,
-    unavailable: event.unavailable,
+  const before = readableBefore(rule, event);
+  const after = event.after;
+  // Partial images (see partial-policy.ts): a field they lack follows the rule's onPartialImage.
+  const oldPartial = imageIsPartial(rule, event, 'before');
+  const newPartial = imageIsPartial(rule, event, 'after');
+  const state: PartialState = { hit: false };
+  const partialMiss = (what: string, t: Template, u: Unresolved): boolean => {
+    if (u.reason !== 'missing') return false;
+    const image = u.image.startsWith('before') ? 'before' : 'after';
+    if (!(image === 'before' ? oldPartial : newPartial)) return false;
+    const need = {
+      what: `${what} "${t.source}"`,
+      field: u.ref.text,
+      image,
+      suggest: t.staticPrefix,
+    } as const;
+    onPartialImage(rule, event, need, ops, state, stats);
+    return true;
   };
-  const oldImages: TemplateImages | undefined =
-    op === 'update' && event.before !== null
-      ? { key, before: event.before, after: event.after, current: event.before }
-      : undefined;
+  const current = deleting ? before : after;
+  const images: TemplateImages = { key, before, after, current, unavailable: event.unavailable };
   // New-image keys first, then old-image keys that differ, so an old key never shadows a new one.
   // `written` is an array: rules have a handful of keys, and a Set costs more than it saves here.
   const written: string[] = [];
   let value: string | undefined | null = null; // null = not computed yet
   for (const k of rule.keys) {
     const rendered = renderTemplate(k.template, images);
-    if (typeof rendered !== 'string') throw unresolvedError(rule, k.template, rendered, event);
+    if (typeof rendered !== 'string') {
+      if (partialMiss('key template', k.template, rendered)) continue;
+      throw unresolvedError(rule, k.template, rendered, event);
+    }
     const full = rule.prefix + rendered;
     written.push(full);
     if (deleting || k.action === 'invalidate' || action === 'invalidate') {
       ops.push({ kind: 'invalidate', key: full, version });
     } else if (k.action === 'refresh') {
-      if (value === null) value = project(rule, event);
+      if (value === null) {
+        value = newPartial && after !== null ? noValue('partial-image', undefined) : project(rule, event);
+        if (value === undefined) stats?.fallback(rule.index, fallbackReason, fallbackField);
+      }
       if (value === undefined) ops.push({ kind: 'invalidate', key: full, version });
       else ops.push({ kind: 'refresh', key: full, value, ttlMs: ttlMs(rule, full, version), version });
     }
   }
-  if (oldImages !== undefined) {
-    const { before, after } = event;
+  if (op === 'update' && (before !== null || oldPartial)) {
+    const oldImages: TemplateImages = { key, before, after, current: before };
     for (const k of rule.keys) {
       if (after !== null && before !== null && sameInBothImages(k.template, before, after)) continue;
       const old = renderTemplate(k.template, oldImages);
-      // An old image lacking the field (partial before image) cannot name the old key; the config
-      // loader warned about it up front.
-      if (typeof old !== 'string') continue;
+      if (typeof old !== 'string') {
+        // A full old image lacking the field (null before, a column added since) names no old key.
+        partialMiss('key template', k.template, old);
+        continue;
+      }
       const full = rule.prefix + old;
       if (!written.includes(full)) {
         written.push(full);
@@ -189,18 +241,21 @@ export function evaluateRule(rule: CompiledRule, event: ChangeEvent, ops: CacheO
   }
   for (const d of rule.dependents) {
     let built = false;
+    let handled = false;
     let firstFailure: Unresolved | undefined;
-    for (const image of [event.after, event.before]) {
-      if (image === null) continue;
+    for (let side = 0; side < 2; side++) {
+      const image = side === 0 ? after : before;
+      if (image === null && !(side === 0 ? newPartial : oldPartial)) continue;
       const r = renderTemplate(d, {
         key,
-        before: event.before,
-        after: event.after,
+        before,
+        after,
         current: image,
-        unavailable: image === event.after ? event.unavailable : undefined,
+        unavailable: side === 0 ? event.unavailable : undefined,
       });
       if (typeof r !== 'string') {
-        firstFailure ??= r;
+        if (partialMiss('dependent', d, r)) handled = true;
+        else firstFailure ??= r;
         continue;
       }
       built = true;
@@ -210,7 +265,7 @@ export function evaluateRule(rule: CompiledRule, event: ChangeEvent, ops: CacheO
         ops.push({ kind: 'invalidate', key: full, version });
       }
     }
-    if (!built) {
+    if (!built && !handled) {
       const r = renderTemplate(d, images);
       if (typeof r === 'string') ops.push({ kind: 'invalidate', key: rule.prefix + r, version });
       else throw unresolvedError(rule, d, firstFailure ?? r, event);

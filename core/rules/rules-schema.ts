@@ -63,6 +63,22 @@ const ruleSchema = v.strictObject({
   images: opt(
     v.pipe(v.picklist(ImageModes), v.description('What the source captures: keys, new, old or both.')),
   ),
+  onPartialImage: opt(
+    v.pipe(
+      v.union([
+        v.picklist(['dead-letter', 'ignore']),
+        v.strictObject({
+          invalidatePrefix: v.union([
+            v.pipe(v.string(), v.minLength(1)),
+            v.pipe(v.array(v.string()), v.minLength(1)),
+          ]),
+        }),
+      ]),
+      v.description(
+        'When a template needs a field a partial image lacks (REPLICA IDENTITY DEFAULT, binlog_row_image=MINIMAL, KEYS_ONLY/NEW_IMAGE streams): dead-letter (default), ignore, or { invalidatePrefix }.',
+      ),
+    ),
+  ),
 });
 
 /** A JSON rules config (`cdc-cache.config.json`). */

@@ -40,9 +40,12 @@ export function judge(expected: Expectation, actual: string | null): Judgement {
 
 const REFRESH_ALL = { create: 'refresh', update: 'refresh', read: 'refresh', delete: 'invalidate' } as const;
 
-/** The rule's own keys only (no dependents). */
+/**
+ * The rule's own keys only (no dependents). Keys a partial image cannot build are left out (policy
+ * `ignore`): the verifier checks what it can name, the planner decides the rest.
+ */
 function ownRule(rule: CompiledRule): CompiledRule {
-  return { ...rule, dependents: [] };
+  return { ...rule, dependents: [], partialPolicy: { kind: 'ignore' } };
 }
 
 /** The rule as if every own key refreshed with `spec`'s projection (whole row when spec is undefined). */
@@ -51,6 +54,7 @@ function projectingRule(rule: CompiledRule, spec: ExpectSpec | undefined): Compi
   return {
     ...rule,
     dependents: [],
+    partialPolicy: { kind: 'ignore' },
     keys: rule.keys.map((k) => ({ ...k, action: 'refresh' })),
     actions: { ...rule.actions, ...REFRESH_ALL },
     refresh: {

@@ -35,7 +35,7 @@ const ev = (
   namespace: 'public',
   op,
   key: op === 'truncate' ? null : { id },
-  before: before ?? (op === 'delete' ? { id, email: email! } : null),
+  before: before ?? (op === 'delete' || op === 'update' ? { id, email: email! } : null),
   after: op === 'delete' || op === 'truncate' ? null : { id, email },
   version,
   ts: n++,

@@ -136,7 +136,14 @@ describe('rule evaluation', () => {
       { kind: 'invalidate', key: 'user:7', version: '100' },
       { kind: 'invalidate', key: 'user:email:old@x.io', version: '100' },
     ]);
-    const upd = plan(config, ev({ before: null }));
+    // An update without an old image cannot name the old email key: by default a dead letter
+    // naming the fix (issue 14: never leave that key stale silently) ...
+    expect(() => plan(config, ev({ before: null }))).toThrow(
+      /rules\[0\] \(users\): key template "user:email:\{email\}" needs field "email", which the old image of this update does not carry \(the source captured no old image\); fix: .*REPLICA IDENTITY FULL.*, or declare onPartialImage: \{ invalidatePrefix: "user:email:" \}/,
+    );
+    // ... and with "ignore" declared, only the keys that can be built.
+    const ignoring = { rules: [{ ...config.rules[0]!, onPartialImage: 'ignore' as const }] };
+    const upd = plan(ignoring, ev({ before: null }));
     expect(upd.map((o) => `${o.kind} ${'key' in o ? o.key : ''}`)).toEqual([
       'refresh user:7',
       'invalidate user:email:new@x.io',

@@ -1,0 +1,83 @@
+/**
+ * What the rules did, per rule, across batches: how many events each rule matched, refreshes that
+ * fell back to invalidate (and why), events whose partial image a rule could not serve, and tables
+ * seen that no rule names. Read by the replay summary, `--strict`, and the consumers' metrics.
+ *
+ * Hot path: counters are plain number arrays indexed by rule (and reason); the planner increments
+ * them in place. Strings are stored only for the first example of each fallback and for tables no
+ * rule matched.
+ */
+
+/** Why a refresh became an invalidate. */
+export const FallbackReasons = [
+  /** The event carries no new image (delete-less sources: KEYS_ONLY / OLD_IMAGE, MongoDB patches). */
+  'no-new-image',
+  /** A projected field is missing from the new image (a typo such as `statuz`, or a dropped column). */
+  'missing-field',
+  /** A projected field's value was not sent (PostgreSQL unchanged TOAST). */
+  'unavailable',
+  /** The new image is partial (MySQL binlog_row_image=MINIMAL). */
+  'partial-image',
+  /** `refresh.project` returned undefined. */
+  'projection',
+] as const;
+/** One of {@link FallbackReasons}. */
+export type FallbackReason = (typeof FallbackReasons)[number];
+
+const REASONS = FallbackReasons.length;
+
+/** Per-rule counters, accumulated over every batch planned with this object. */
+export class PlanStats {
+  /** Change events planned. */
+  events = 0;
+  /** Events each rule matched (table, source and `when`), indexed by rule. */
+  readonly matched: number[];
+  /** Refresh fallbacks, indexed by `rule * FallbackReasons.length + reason`. */
+  readonly fallbacks: number[];
+  /** The first field seen for each fallback slot (e.g. `statuz`), for messages. */
+  readonly fallbackFields: (string | undefined)[];
+  /** Events whose partial image a rule's templates could not serve (its onPartialImage applied). */
+  readonly partialImages: number[];
+  /** The first partial-image detail per rule, for messages. */
+  readonly partialDetails: (string | undefined)[];
+  /** `namespace.table` (or `table`) → events whose table no rule names. */
+  readonly unmatchedTables = new Map<string, number>();
+
+  /** `rules` = the number of rules in the compiled config. */
+  constructor(rules: number) {
+    this.matched = new Array<number>(rules).fill(0);
+    this.fallbacks = new Array<number>(rules * REASONS).fill(0);
+    this.fallbackFields = new Array<string | undefined>(rules * REASONS).fill(undefined);
+    this.partialImages = new Array<number>(rules).fill(0);
+    this.partialDetails = new Array<string | undefined>(rules).fill(undefined);
+  }
+
+  /** Counts one refresh that fell back to invalidate. */
+  fallback(rule: number, reason: FallbackReason, field: string | undefined): void {
+    const slot = rule * REASONS + FallbackReasons.indexOf(reason);
+    this.fallbacks[slot]!++;
+    if (field !== undefined && this.fallbackFields[slot] === undefined) this.fallbackFields[slot] = field;
+  }
+
+  /** Counts one event a rule could not serve from its partial image. */
+  partialImage(rule: number, detail: string): void {
+    this.partialImages[rule]!++;
+    if (this.partialDetails[rule] === undefined) this.partialDetails[rule] = detail;
+  }
+
+  /** Counts one event whose table no rule names. */
+  unmatchedTable(table: string, namespace: string | null): void {
+    const name = namespace === null ? table : `${namespace}.${table}`;
+    this.unmatchedTables.set(name, (this.unmatchedTables.get(name) ?? 0) + 1);
+  }
+
+  /** Refresh fallbacks of one rule for one reason. */
+  fallbackCount(rule: number, reason: FallbackReason): number {
+    return this.fallbacks[rule * REASONS + FallbackReasons.indexOf(reason)]!;
+  }
+
+  /** The first field seen for a rule's fallbacks of one reason. */
+  fallbackField(rule: number, reason: FallbackReason): string | undefined {
+    return this.fallbackFields[rule * REASONS + FallbackReasons.indexOf(reason)];
+  }
+}
