@@ -4,12 +4,16 @@
  * Applies change logs through the rules. Prints a summary (stderr when stdout carries data);
  * `--dump` prints the resulting cache state as one JSON object; `--dry-run` prints the planned ops,
  * one JSON object per line, and touches no target. Dead letters are printed to stderr with their
- * position and reason; they make the exit code 1 unless `--allow-dead-letters`.
+ * position and reason; they make the exit code 1 unless `--allow-dead-letters`. After the summary,
+ * one line per rule finding (a rule that matched nothing, a table no rule names, refresh fallbacks,
+ * partial images): warnings, or errors with exit 1 under `--strict`.
  */
 import { parseArgs } from 'node:util';
 import type { DecodeOptions, SourceHint } from '../../core/decode/document.ts';
 import type { DeadLetter, ReplayOptions, ReplaySummary } from '../../core/pipeline/replay.ts';
 import { replayChangeLogs } from '../../core/pipeline/replay.ts';
+import { ruleFindings } from '../../core/plan/rule-report.ts';
+import type { CompiledConfig } from '../../core/rules/compile.ts';
 import { loadConfig } from '../../core/rules/load.ts';
 import type { CacheOp } from '../../core/target/cache-op.ts';
 import type { CacheTarget } from '../../core/target/cache-target.ts';
@@ -18,13 +22,15 @@ import { openTarget, redactTarget } from '../targets.ts';
 
 /** Help text for `replay`. */
 export const REPLAY_USAGE = `cdc-cache replay CHANGELOG... --config FILE [--target engine|valkey://…|valkeys://…] [--dump] [--dry-run]
-    [--source auto|dynamodb|debezium|lambda-kafka] [--table NAME] [--batch-size N] [--allow-dead-letters]
+    [--source auto|dynamodb|debezium|lambda-kafka] [--table NAME] [--batch-size N] [--allow-dead-letters] [--strict]
 cdc-cache replay CHANGELOG... --target lambda:NAME [--endpoint URL] [--batch-size N] [--table NAME]
   Applies JSONL change logs through the rules into a cache target and prints a summary.
   With --target lambda:NAME, sends them as Lambda events (DynamoDB Streams or MSK) to the function
   NAME (deployed, or local with --endpoint http://127.0.0.1:9001 from "cdc-cache lambda serve").
   --dump        print the resulting cache as one JSON object { "key": "value", … }
-  --dry-run     print the planned cache operations (one JSON object per line); no target`;
+  --dry-run     print the planned cache operations (one JSON object per line); no target
+  --strict      exit 1 when a rule matched nothing, a table matched no rule, a refresh fell back to
+                invalidate, or a partial image was handled by a rule's fallback (one line each)`;
 
 /** One planned op as printed by --dry-run. */
 export function opToJson(op: CacheOp): string {
@@ -48,6 +54,12 @@ function formatSummary(s: ReplaySummary, target: string): string {
   );
 }
 
+/** Events each rule matched, one line: `rules: rules[0] (users) 12 events, rules[1] (order) 0 events`. */
+function formatRuleCounts(s: ReplaySummary, config: CompiledConfig): string {
+  const parts = config.rules.map((r) => `${r.name} ${s.rules.matched[r.index]} events`);
+  return `rules: ${parts.join(', ')}\n`;
+}
+
 /** Runs `replay`; returns the exit code. */
 export async function runReplay(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -62,6 +74,7 @@ export async function runReplay(argv: string[]): Promise<number> {
       table: { type: 'string' },
       'batch-size': { type: 'string' },
       'allow-dead-letters': { type: 'boolean', default: false },
+      strict: { type: 'boolean', default: false },
       endpoint: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -117,9 +130,13 @@ export async function runReplay(argv: string[]): Promise<number> {
       await writeOut(`${JSON.stringify(sorted)}\n`);
     }
     const line = formatSummary(summary, values['dry-run'] ? 'dry run' : redactTarget(targetSpec));
-    if (dataOnStdout) process.stderr.write(line);
-    else await writeOut(line);
+    const rulesLine = formatRuleCounts(summary, config);
+    if (dataOnStdout) process.stderr.write(line + rulesLine);
+    else await writeOut(line + rulesLine);
+    const findings = ruleFindings(config, summary.rules);
+    for (const f of findings) process.stderr.write(`${values.strict ? 'error' : 'warning'}: ${f.message}\n`);
     if (summary.failed > 0) return 1;
+    if (values.strict && findings.length > 0) return 1;
     return deadLetters.length > 0 && !values['allow-dead-letters'] ? 1 : 0;
   } finally {
     await target?.close();

@@ -93,7 +93,10 @@ export function detectPartialImage(
   if (op === 'update' && after !== null && cause === 'binlog-row-image') {
     // MINIMAL: the new image of an update holds only the columns the statement set. A stand-in
     // cannot be told from a value set to zero, so it counts as not captured.
-    partial.after = strip(after, (f) => f in key || !isStandIn(after[f], fieldSchema(afterSchema, f)));
+    partial.after = strip(
+      after,
+      (f) => (f in key && after[f] === key[f]) || !isStandIn(after[f], fieldSchema(afterSchema, f)),
+    );
   }
   return partial;
 }

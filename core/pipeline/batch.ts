@@ -14,6 +14,7 @@
  */
 import type { SourceRecord } from '../decode/document.ts';
 import type { ChangeEvent } from '../event/change-event.ts';
+import type { PlanStats } from '../plan/plan-stats.ts';
 import { type Plan, planBatch } from '../plan/planner.ts';
 import type { CompiledConfig } from '../rules/compile.ts';
 import type { CacheOp } from '../target/cache-op.ts';
@@ -81,7 +82,11 @@ export interface PreparedBatch {
  * Decodes and plans a batch (no I/O). Split from {@link settleBatch} so a runtime can prepare the
  * next batch while the target applies the current one; applies must still run one after another.
  */
-export function prepareBatch(records: readonly BatchRecord[], config: CompiledConfig): PreparedBatch {
+export function prepareBatch(
+  records: readonly BatchRecord[],
+  config: CompiledConfig,
+  stats?: PlanStats,
+): PreparedBatch {
   const events: (ChangeEvent | null)[] = new Array(records.length);
   const dead: (DeadLetter | undefined)[] = new Array(records.length);
   let skipped = 0;
@@ -102,7 +107,7 @@ export function prepareBatch(records: readonly BatchRecord[], config: CompiledCo
       };
     }
   }
-  const plan = planBatch(config, events);
+  const plan = planBatch(config, events, stats);
   for (const f of plan.failures) {
     const r = records[f.index]!.record;
     dead[f.index] = {

@@ -7,6 +7,7 @@
  */
 import { readChangeLog } from '../changelog/read.ts';
 import type { DecodeOptions, SourceRecord } from '../decode/document.ts';
+import { PlanStats } from '../plan/plan-stats.ts';
 import type { Plan } from '../plan/planner.ts';
 import type { CompiledConfig } from '../rules/compile.ts';
 import type { CacheOp } from '../target/cache-op.ts';
@@ -31,6 +32,8 @@ export interface ReplaySummary {
   /** Ops the target did not confirm after retries. */
   failed: number;
   deadLetters: number;
+  /** What each rule did (matches, fallbacks, partial images, tables no rule names). */
+  rules: PlanStats;
 }
 
 /** Replay options. */
@@ -75,6 +78,7 @@ export async function replayChangeLogs(
     fenced: 0,
     failed: 0,
     deadLetters: 0,
+    rules: new PlanStats(options.config.rules.length),
   };
   const batchSize = options.batchSize ?? 1000;
   const target = options.target;
@@ -120,7 +124,7 @@ export async function replayChangeLogs(
 
   const flush = async () => {
     if (batch.length === 0) return;
-    const prepared = prepareBatch(batch, options.config);
+    const prepared = prepareBatch(batch, options.config, summary.rules);
     batch = [];
     for (const e of prepared.events) if (e !== null) summary.events++;
     summary.skipped += prepared.skipped;

@@ -184,9 +184,10 @@ export function evaluateRule(
   const oldPartial = imageIsPartial(rule, event, 'before');
   const newPartial = imageIsPartial(rule, event, 'after');
   const state: PartialState = { hit: false };
-  const partialMiss = (what: string, t: Template, u: Unresolved): boolean => {
-    if (u.reason !== 'missing') return false;
-    const image = u.image.startsWith('before') ? 'before' : 'after';
+  // `side`: the image an unqualified reference read (the template's `current`).
+  const partialMiss = (what: string, t: Template, u: Unresolved, side: 'before' | 'after'): boolean => {
+    if (u.reason !== 'missing' || u.ref.image === 'key') return false;
+    const image = u.ref.image === 'auto' ? side : u.ref.image === 'before' ? 'before' : 'after';
     if (!(image === 'before' ? oldPartial : newPartial)) return false;
     const need = {
       what: `${what} "${t.source}"`,
@@ -206,7 +207,7 @@ export function evaluateRule(
   for (const k of rule.keys) {
     const rendered = renderTemplate(k.template, images);
     if (typeof rendered !== 'string') {
-      if (partialMiss('key template', k.template, rendered)) continue;
+      if (partialMiss('key template', k.template, rendered, deleting ? 'before' : 'after')) continue;
       throw unresolvedError(rule, k.template, rendered, event);
     }
     const full = rule.prefix + rendered;
@@ -229,7 +230,7 @@ export function evaluateRule(
       const old = renderTemplate(k.template, oldImages);
       if (typeof old !== 'string') {
         // A full old image lacking the field (null before, a column added since) names no old key.
-        partialMiss('key template', k.template, old);
+        partialMiss('key template', k.template, old, 'before');
         continue;
       }
       const full = rule.prefix + old;
@@ -254,7 +255,7 @@ export function evaluateRule(
         unavailable: side === 0 ? event.unavailable : undefined,
       });
       if (typeof r !== 'string') {
-        if (partialMiss('dependent', d, r)) handled = true;
+        if (partialMiss('dependent', d, r, side === 0 ? 'after' : 'before')) handled = true;
         else firstFailure ??= r;
         continue;
       }
