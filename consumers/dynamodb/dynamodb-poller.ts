@@ -14,6 +14,7 @@ import type { BackoffOptions } from '../runtime/backoff.ts';
 import type { ConsumerMetrics } from '../runtime/consumer-metrics.ts';
 import type { DeadLetterSink } from '../runtime/dead-letter-sink.ts';
 import type { Logger } from '../runtime/logger.ts';
+import type { RuleReporter } from '../runtime/rule-reporter.ts';
 import type { LeaseStore } from './lease-store.ts';
 import { readyShards } from './shard-lineage.ts';
 import { type PollingOptions, readShard } from './shard-reader.ts';
@@ -45,6 +46,8 @@ export interface DynamoDbPollerOptions {
   deadLetter: DeadLetterSink;
   metrics: ConsumerMetrics;
   logger: Logger;
+  /** Counts what each rule did (metrics and logs); see consumers/runtime/rule-reporter.ts. */
+  rules?: RuleReporter;
   polling?: PollingOptions;
   backoff?: BackoffOptions;
 }
@@ -140,6 +143,7 @@ export function createDynamoDbPoller(o: DynamoDbPollerOptions): DynamoDbPoller {
         deadLetter: o.deadLetter,
         metrics: o.metrics,
         logger: o.logger,
+        ...(o.rules === undefined ? {} : { rules: o.rules }),
         ...(o.polling === undefined ? {} : { polling: o.polling }),
         ...(o.backoff === undefined ? {} : { backoff: o.backoff }),
         stopping: () => stopping,

@@ -10,6 +10,7 @@ import {
   fileDeadLetterSink,
   logDeadLetterSink,
 } from '../runtime/dead-letter-sink.ts';
+import { createRuleReporter } from '../runtime/rule-reporter.ts';
 import type { ServiceContext, ServiceWorker } from '../runtime/service.ts';
 import { createAwsStreamsClient } from './aws-streams-client.ts';
 import { createDynamoDbPoller } from './dynamodb-poller.ts';
@@ -38,6 +39,7 @@ export async function buildDynamoDbWorker(
     leaseStore: d.leaseStore,
     ...(d.leaseStore === 'file' ? { stateDir: d.stateDir } : { target: ctx.rawTarget.kind }),
   });
+  const ruleReporter = createRuleReporter(rules, ctx.metrics.registry, ctx.logger);
   const poller = createDynamoDbPoller({
     streams,
     ...(d.streamArn === undefined ? {} : { streamArn: d.streamArn }),
@@ -51,6 +53,7 @@ export async function buildDynamoDbWorker(
     target: ctx.target,
     deadLetter: countingDeadLetterSink(sink, ctx.metrics, ctx.logger),
     metrics: ctx.metrics,
+    rules: ruleReporter,
     logger: ctx.logger.child({ worker: workerId }),
   });
   const s = poller.state;
@@ -58,6 +61,7 @@ export async function buildDynamoDbWorker(
     start: () => poller.start(),
     async stop() {
       await poller.stop();
+      ruleReporter.final();
       streams.close();
     },
     health: {

@@ -18,6 +18,7 @@ import { type BackoffOptions, backoffDelay, sleepWithKeepAlive } from '../runtim
 import { type ConsumerMetrics, observeEndToEnd } from '../runtime/consumer-metrics.ts';
 import type { DeadLetterSink } from '../runtime/dead-letter-sink.ts';
 import type { Logger } from '../runtime/logger.ts';
+import type { RuleReporter } from '../runtime/rule-reporter.ts';
 import type { LeaseStore } from './lease-store.ts';
 import { type IteratorStart, StreamsErrorKind, type StreamsPort } from './streams-port.ts';
 
@@ -51,6 +52,8 @@ export interface ShardReaderOptions {
   deadLetter: DeadLetterSink;
   metrics: ConsumerMetrics;
   logger: Logger;
+  /** Counts what each rule did (metrics and logs); see consumers/runtime/rule-reporter.ts. */
+  rules?: RuleReporter;
   polling?: PollingOptions;
   backoff?: BackoffOptions;
   /** True once the poller is stopping. */
@@ -145,8 +148,10 @@ export async function readShard(o: ShardReaderOptions): Promise<ShardReaderEnd> 
             target: o.target,
             deadLetter: o.deadLetter,
             retry: { attempts: 3, baseDelayMs: 20, maxDelayMs: 500 },
+            ...(attempt === 1 && o.rules !== undefined ? { stats: o.rules.stats } : {}),
           });
           o.metrics.batchDurationSeconds.observe((performance.now() - started) / 1000, ['dynamodb']);
+          if (attempt === 1) o.rules?.flush();
           const first = outcome.firstUnfinished.get(o.shardId) ?? -1;
           const done = first === -1 ? pending.length : first;
           if (done > 0) {

@@ -19,6 +19,7 @@ import { type BackoffOptions, backoffDelay, sleepWithKeepAlive } from '../runtim
 import { type ConsumerMetrics, observeEndToEnd } from '../runtime/consumer-metrics.ts';
 import type { DeadLetterSink } from '../runtime/dead-letter-sink.ts';
 import type { Logger } from '../runtime/logger.ts';
+import type { RuleReporter } from '../runtime/rule-reporter.ts';
 import type { KafkaBatch, KafkaBatchControls, KafkaConsumerPort } from './kafka-port.ts';
 import { type KafkaDecodeOptions, kafkaSourceRecord } from './kafka-record.ts';
 
@@ -41,6 +42,8 @@ export interface KafkaCdcConsumerOptions {
   backoff?: BackoffOptions;
   metrics: ConsumerMetrics;
   logger: Logger;
+  /** Counts what each rule did (metrics and logs); see consumers/runtime/rule-reporter.ts. */
+  rules?: RuleReporter;
 }
 
 /** Counters for progress and readiness. */
@@ -113,8 +116,10 @@ export function createKafkaCdcConsumer(o: KafkaCdcConsumerOptions): KafkaCdcCons
             target: o.target,
             deadLetter: o.deadLetter,
             retry,
+            ...(attempt === 0 && o.rules !== undefined ? { stats: o.rules.stats } : {}),
           });
           o.metrics.batchDurationSeconds.observe((performance.now() - started) / 1000, ['kafka']);
+          if (attempt === 0) o.rules?.flush();
           const first = outcome.firstUnfinished.get(group) ?? -1;
           const done = first === -1 ? pending.length : first;
           state.deadLetters += outcome.deadLetters;

@@ -9,6 +9,7 @@ import {
   type DeadLetterSink,
   logDeadLetterSink,
 } from '../runtime/dead-letter-sink.ts';
+import { createRuleReporter } from '../runtime/rule-reporter.ts';
 import type { ServiceContext, ServiceWorker } from '../runtime/service.ts';
 import type { KafkaConnectionOptions } from './connection-options.ts';
 import { kafkaDeadLetterSink } from './dead-letter-topic.ts';
@@ -60,6 +61,7 @@ export async function buildKafkaWorker(
   if (k.maxBytesPerPartition !== undefined) consumerOptions.maxBytesPerPartition = k.maxBytesPerPartition;
   if (k.maxBytes !== undefined) consumerOptions.maxBytes = k.maxBytes;
   if (k.maxWaitTimeMs !== undefined) consumerOptions.maxWaitTimeMs = k.maxWaitTimeMs;
+  const ruleReporter = createRuleReporter(rules, ctx.metrics.registry, ctx.logger);
   const consumer = createKafkaCdcConsumer({
     consumer: client.consumer(consumerOptions),
     topics,
@@ -70,6 +72,7 @@ export async function buildKafkaWorker(
     target: ctx.target,
     deadLetter: countingDeadLetterSink(sink, ctx.metrics, ctx.logger),
     metrics: ctx.metrics,
+    rules: ruleReporter,
     logger: ctx.logger,
   });
   const s = consumer.state;
@@ -77,6 +80,7 @@ export async function buildKafkaWorker(
     start: () => consumer.start(),
     async stop() {
       await consumer.stop();
+      ruleReporter.final();
       await producer?.disconnect();
     },
     health: {

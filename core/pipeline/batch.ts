@@ -49,6 +49,8 @@ export interface ProcessBatchOptions {
   /** Receives records that cannot be decoded or planned; reject to keep the record undone (retried). */
   deadLetter: DeadLetterSink;
   retry?: RetryPolicy;
+  /** Counts what each rule did (pass it on a batch's first attempt only, so retries count once). */
+  stats?: PlanStats;
 }
 
 /** What happened to a batch. */
@@ -183,7 +185,7 @@ export async function processBatch(
   records: readonly BatchRecord[],
   options: ProcessBatchOptions,
 ): Promise<BatchOutcome> {
-  const prepared = prepareBatch(records, options.config);
+  const prepared = prepareBatch(records, options.config, options.stats);
   const ops = prepared.plan.ops;
   const results = ops.length > 0 ? await applyWithRetry(options.target, ops, options.retry) : [];
   return settleBatch(prepared, results, options.deadLetter);

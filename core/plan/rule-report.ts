@@ -13,6 +13,8 @@ export type FindingKind = 'unused-rule' | 'unmatched-table' | 'refresh-fallback'
 /** One thing a rule did not do as written. */
 export interface Finding {
   kind: FindingKind;
+  /** What it is about (a rule name, a table, a rule and a reason): stable while counts grow. */
+  subject: string;
   /** One line, naming the rule or table and the fix. */
   message: string;
 }
@@ -67,6 +69,7 @@ export function ruleFindings(config: CompiledConfig, stats: PlanStats): Finding[
     if (stats.matched[rule.index] === 0) {
       findings.push({
         kind: 'unused-rule',
+        subject: rule.name,
         message: `${rule.name} matched none of the ${stats.events} change events (check its table, source and when)`,
       });
     }
@@ -74,6 +77,7 @@ export function ruleFindings(config: CompiledConfig, stats: PlanStats): Finding[
   for (const [table, count] of [...stats.unmatchedTables].sort((a, b) => b[1] - a[1])) {
     findings.push({
       kind: 'unmatched-table',
+      subject: table,
       message: `table ${table}: ${count} change event${count === 1 ? '' : 's'} matched no rule${closestRule(config, table)}`,
     });
   }
@@ -83,6 +87,7 @@ export function ruleFindings(config: CompiledConfig, stats: PlanStats): Finding[
       if (n === 0) continue;
       findings.push({
         kind: 'refresh-fallback',
+        subject: `${rule.name} ${reason}`,
         message: `${rule.name}: ${n} refresh${n === 1 ? '' : 'es'} fell back to invalidate: ${REASON_TEXT[reason](stats.fallbackField(rule.index, reason))}`,
       });
     }
@@ -95,6 +100,7 @@ export function ruleFindings(config: CompiledConfig, stats: PlanStats): Finding[
           : 'left the keys it could not build as they are (onPartialImage: "ignore")';
       findings.push({
         kind: 'partial-image',
+        subject: rule.name,
         message: `${rule.name}: ${partial} event${partial === 1 ? '' : 's'} with a partial image ${outcome}; e.g. ${stats.partialDetails[rule.index]}`,
       });
     }
