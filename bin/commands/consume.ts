@@ -6,6 +6,8 @@ import { parseArgs } from 'node:util';
 import { readConsumerConfigFile, resolveConsumerConfig } from '../../consumers/runtime/consumer-config.ts';
 import { runService } from '../../consumers/runtime/service.ts';
 import { clientErrorLogger } from '../../core/logging/client-errors.ts';
+import type { CompiledConfig } from '../../core/rules/compile.ts';
+import { checkReplicaIdentity } from '../../core/rules/replica-identity.ts';
 import { loadRules, openTargetWithSettings } from '../../core/settings/shared-settings.ts';
 import { UsageError, writeOut } from '../cli-error.ts';
 
@@ -47,7 +49,45 @@ dynamodb:
   --state-dir DIR           file lease store directory (default ./.cdc-cache/dynamodb) [CDC_CACHE_DYNAMODB_STATE_DIR]
   --worker-id ID            lease owner name (default host-pid)               [CDC_CACHE_DYNAMODB_WORKER_ID]
   --lease-ttl-ms N          lease time to live (default 10000)
-  --dead-letter-file FILE   dead letters as JSON lines (default: the log)`;
+  --dead-letter-file FILE   dead letters as JSON lines (default: the log)
+Checks:
+  --pg URL                  PostgreSQL to read each rule table's REPLICA IDENTITY from at start (checks
+                            only): refuses to start when a rule reads non-key columns of old images that
+                            the table does not capture and its onPartialImage is "dead-letter"; warns when
+                            a fallback is declared. The fix is named: ALTER TABLE … REPLICA IDENTITY FULL`;
+
+/**
+ * `--pg URL` (checks only): reads each rule table's REPLICA IDENTITY before consuming. A rule whose
+ * old-image templates the table cannot serve and whose policy is "dead-letter" refuses the start
+ * (every update and delete would be a dead letter); one with a declared fallback is a warning.
+ */
+async function replicaIdentityAllows(url: string, rules: CompiledConfig): Promise<boolean> {
+  let pg: typeof import('pg');
+  try {
+    pg = await import('pg');
+  } catch {
+    throw new UsageError('--pg needs the npm package "pg": run npm install pg');
+  }
+  const client = new pg.default.Client({ connectionString: url });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new UsageError(
+      `--pg ${url.replace(/\/\/[^@/]*@/, '//***@')}: cannot connect: ${(error as Error).message}`,
+    );
+  }
+  try {
+    const findings = await checkReplicaIdentity(
+      rules,
+      async (text, params) => (await client.query(text, [...params])).rows,
+    );
+    for (const f of findings) process.stderr.write(`${f.refuse ? 'error' : 'warning'}: ${f.message}\n`);
+    return !findings.some((f) => f.refuse);
+  } finally {
+    await client.end();
+  }
+}
 
 /** Runs `consume`; returns the exit code. */
 export async function runConsume(argv: string[]): Promise<number> {
@@ -81,6 +121,7 @@ export async function runConsume(argv: string[]): Promise<number> {
       'worker-id': { type: 'string' },
       'lease-ttl-ms': { type: 'string' },
       'dead-letter-file': { type: 'string' },
+      pg: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -135,6 +176,7 @@ export async function runConsume(argv: string[]): Promise<number> {
     throw error;
   }
   for (const w of rules.warnings) process.stderr.write(`warning: ${w}\n`);
+  if (values.pg !== undefined && !(await replicaIdentityAllows(values.pg, rules))) return 1;
   if (source === 'kafka') {
     if (config.kafka.brokers.length === 0)
       throw new UsageError('consume kafka needs --brokers (or CDC_CACHE_KAFKA_BROKERS)');

@@ -17,7 +17,9 @@ import {
   SourceHints,
 } from '../../core/decode/document.ts';
 import type { ChangeEvent } from '../../core/event/change-event.ts';
+import type { CompiledConfig } from '../../core/rules/compile.ts';
 import { loadConfig } from '../../core/rules/load.ts';
+import { checkReplicaIdentity, type SqlQuery } from '../../core/rules/replica-identity.ts';
 import type { CacheTarget } from '../../core/target/cache-target.ts';
 import {
   createVerifier,
@@ -48,7 +50,9 @@ cdc-cache verify --dynamodb-stream TABLE --dynamodb-endpoint URL --config FILE -
   a live topic is sampled for --duration, then each change is checked at every window.
   --config FILE          the rules the pipeline uses (cdc-cache.config.json / .ts)
   --target URL           the cache: engine://host:port, valkey://…, valkeys://… (read-only)
-  --pg URL               PostgreSQL source of truth (needs the npm package "pg")
+  --pg URL               PostgreSQL source of truth (needs the npm package "pg"); also checks each
+                         rule table's REPLICA IDENTITY and warns when old images cannot serve the rule
+  --strict               refuse to run (exit 1) when that check finds something
   --dynamodb-endpoint URL, --region R   DynamoDB source of truth (needs "@aws-sdk/client-dynamodb";
                          without --dynamodb-endpoint, --dynamodb uses the default AWS endpoint)
   --kafka BROKERS        host:port[,host:port] of a live Debezium topic (needs "kafkajs"); the
@@ -77,6 +81,7 @@ export async function runVerify(argv: string[]): Promise<number> {
       config: { type: 'string', short: 'c' },
       target: { type: 'string' },
       pg: { type: 'string' },
+      strict: { type: 'boolean', default: false },
       dynamodb: { type: 'boolean', default: false },
       'dynamodb-endpoint': { type: 'string' },
       region: { type: 'string' },
@@ -177,10 +182,16 @@ export async function runVerify(argv: string[]): Promise<number> {
 
   const config = await loadConfig(values.config);
   for (const w of config.warnings) process.stderr.write(`warning: ${w}\n`);
-  const truth =
-    values.pg !== undefined
-      ? await openPostgres(values.pg)
-      : await openDynamo(values['dynamodb-endpoint'], values.region);
+  const pgTruth = values.pg !== undefined ? await openPostgres(values.pg) : undefined;
+  const truth = pgTruth ?? (await openDynamo(values['dynamodb-endpoint'], values.region));
+  if (
+    pgTruth !== undefined &&
+    (await reportReplicaIdentity(config, pgTruth.query, values.strict)) &&
+    values.strict
+  ) {
+    await truth.close();
+    return 1;
+  }
   let target: CacheTarget | undefined;
   try {
     target = await openTarget(values.target);
@@ -282,7 +293,18 @@ async function lazy<T>(name: string, load: () => Promise<T>, flag: string): Prom
   }
 }
 
-async function openPostgres(url: string): Promise<TruthSource> {
+/** The rules' replica-identity findings as `warning:` lines (`error:` with --strict); true if any. */
+async function reportReplicaIdentity(
+  config: CompiledConfig,
+  query: SqlQuery,
+  strict: boolean,
+): Promise<boolean> {
+  const findings = await checkReplicaIdentity(config, query);
+  for (const f of findings) process.stderr.write(`${strict ? 'error' : 'warning'}: ${f.message}\n`);
+  return findings.length > 0;
+}
+
+async function openPostgres(url: string): Promise<TruthSource & { query: SqlQuery }> {
   const pg = await lazy('pg', () => import('pg'), '--pg');
   const pool = new pg.default.Pool({ connectionString: url, max: 4 });
   pool.on('error', () => {});
@@ -294,11 +316,14 @@ async function openPostgres(url: string): Promise<TruthSource> {
       `--pg ${url.replace(/\/\/[^@/]*@/, '//***@')}: cannot connect: ${(error as Error).message}`,
     );
   }
-  return postgresTruth(
+  const truth = postgresTruth(
     async (text, params) =>
       (await pool.query({ text, values: [...params], rowMode: 'array' })).rows.map((r: unknown[]) => r[0]),
     () => pool.end(),
   );
+  return Object.assign(truth, {
+    query: async (text: string, params: readonly unknown[]) => (await pool.query(text, [...params])).rows,
+  });
 }
 
 async function openDynamo(endpoint: string | undefined, region: string | undefined): Promise<TruthSource> {

@@ -5,6 +5,7 @@
  * One line each; `replay --strict` makes any finding an error.
  */
 import type { CompiledConfig } from '../rules/compile.ts';
+import { editDistance } from '../rules/edit-distance.ts';
 import { FallbackReasons, type PlanStats } from './plan-stats.ts';
 
 /** Kinds of finding. */
@@ -29,21 +30,6 @@ const REASON_TEXT = {
   projection: () => 'refresh.project returned undefined',
 } as const;
 
-/** Edit distance, for did-you-mean (names are short). */
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length]!;
-}
-
 /** The rule whose table pattern is closest to `table` (qualified or not), if close enough. */
 function closestRule(config: CompiledConfig, table: string): string {
   const bare = table.slice(table.lastIndexOf('.') + 1);
@@ -52,7 +38,7 @@ function closestRule(config: CompiledConfig, table: string): string {
   for (const rule of config.rules) {
     const pattern = rule.table.pattern;
     const candidate = pattern.includes('.') ? table : bare;
-    const d = distance(candidate, pattern);
+    const d = editDistance(candidate, pattern);
     if (d < bestScore) {
       bestScore = d;
       best = `${rule.name.slice(0, rule.name.indexOf(' '))} table "${pattern}"`;
