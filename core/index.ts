@@ -13,6 +13,9 @@ export {
   type JsonValue,
   type Op,
   Ops,
+  type PartialCause,
+  PartialCauses,
+  type PartialImage,
   type RawNumber,
   type Row,
   type Source,
@@ -34,7 +37,9 @@ export {
   type ReplaySummary,
   replayChangeLogs,
 } from './pipeline/replay.ts';
+export { type FallbackReason, FallbackReasons, PlanStats } from './plan/plan-stats.ts';
 export { opsForEvent, type Plan, type PlanFailure, planBatch } from './plan/planner.ts';
+export { type Finding, type FindingKind, ruleFindings } from './plan/rule-report.ts';
 export { type CompiledConfig, type CompiledRule, compileConfig } from './rules/compile.ts';
 export {
   type Action,
@@ -44,12 +49,18 @@ export {
   defineConfig,
   type ImageMode,
   type KeySpec,
+  type PartialImagePolicy,
   type RefreshSpec,
   type RuleSpec,
   type WhenSpec,
 } from './rules/config.ts';
 export { evaluateRule, ruleMatches } from './rules/evaluate.ts';
 export { loadConfig } from './rules/load.ts';
+export {
+  checkReplicaIdentity,
+  type ReplicaIdentityFinding,
+  type SqlQuery,
+} from './rules/replica-identity.ts';
 export { compileTemplate, renderTemplate, type Template } from './rules/template.ts';
 export type {
   CacheOp,
