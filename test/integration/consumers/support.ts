@@ -144,7 +144,10 @@ export const DEBEZIUM_RULES = {
       table: 'public.orders',
       source: 'debezium',
       keys: ['order:{id}'],
-      dependents: ['customer:{customer_id}:orders'],
+      dependents: ['customer-orders:{customer_id}'],
+      // public.orders is at REPLICA IDENTITY DEFAULT: updates and deletes carry no customer_id in
+      // their old image, so the customer's order list is invalidated by prefix (issue 14).
+      onPartialImage: { invalidatePrefix: 'customer-orders:' },
     },
     {
       table: 'public.documents',

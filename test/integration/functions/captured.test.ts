@@ -25,7 +25,10 @@ const RULES = {
     {
       table: 'public.orders',
       keys: ['order:{id}'],
-      dependents: ['customer:{customer_id}:orders'],
+      dependents: ['customer-orders:{customer_id}'],
+      // public.orders is at REPLICA IDENTITY DEFAULT: updates and deletes carry no customer_id in
+      // their old image, so the customer's order list is invalidated by prefix (issue 14).
+      onPartialImage: { invalidatePrefix: 'customer-orders:' },
       refresh: {},
     },
     { table: 'public.documents', keys: ['doc:{id}'], refresh: { fields: ['id', 'title'] } },
