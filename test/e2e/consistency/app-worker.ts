@@ -1,6 +1,7 @@
 /**
  * An app process of the consistency tests (a worker thread): lease-guarded cache-aside reads through
- * the project's cache client (`getOrLoad`) against Valkey, loading rows from PostgreSQL (`pgUrl`) or
+ * the project's cache client (`getOrLoad`) against Valkey, loading rows from PostgreSQL (`pgUrl`; also
+ * customers' order lists, the dependent key `co:{id}`) or
  * DynamoDB (`ddb`: { endpoint, table }, GetItem ConsistentRead) with a slow loader (so loads race the
  * CDC pipeline's invalidations). `workerData`: { valkeyUrl, pgUrl | ddb, prefix, ids, durationMs,
  * leases, seed }. Posts { reads, loads, fills, rejected, notFound } when done.
@@ -11,7 +12,7 @@ import pg from 'pg';
 import { createCacheClient, textCodec } from '../../../core/client/index.ts';
 import { leaseStoreFor } from '../../../core/client/stores/store-for-target.ts';
 import { createValkeyTarget } from '../../../core/target/valkey-target.ts';
-import { customerProjection, itemProjection } from './scenario.ts';
+import { CUSTOMER_ORDERS_SQL, customerProjection, itemProjection } from './scenario.ts';
 
 const d = workerData as {
   valkeyUrl: string;
@@ -77,13 +78,24 @@ async function load(id: number): Promise<string> {
   return text;
 }
 
+/** A customer's order list (PostgreSQL runs): the dependent key `co:{id}`, slow like `load`. */
+async function loadOrders(id: number): Promise<string> {
+  const { rows } = await pool!.query(CUSTOMER_ORDERS_SQL, [id]);
+  await new Promise((r) => setTimeout(r, Math.floor(random() * 20)));
+  return rows[0].j as string;
+}
+
 const until = Date.now() + d.durationMs;
 while (Date.now() < until) {
   const id = d.ids[Math.floor(random() * d.ids.length)]!;
-  const key = `${d.prefix}${random() < 0.5 ? 'ca' : 'cr'}:${id}`;
+  const pick = random();
+  const kind =
+    pool === undefined ? (pick < 0.5 ? 'ca' : 'cr') : pick < 0.3 ? 'co' : pick < 0.65 ? 'ca' : 'cr';
+  const orders = kind === 'co';
+  const key = `${d.prefix}${kind}:${id}`;
   counts.reads++;
   try {
-    await client.getOrLoad(key, () => load(id), { codec: textCodec });
+    await client.getOrLoad(key, () => (orders ? loadOrders(id) : load(id)), { codec: textCodec });
   } catch (error) {
     if (error instanceof NotFound) counts.notFound++;
     else throw error;

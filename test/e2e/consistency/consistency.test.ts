@@ -1,7 +1,12 @@
 /**
  * Randomized consistency test (issue 9). Per run:
  * - writers: concurrent random INSERT … ON CONFLICT / UPDATE / DELETE on a few customer rows in
- *   PostgreSQL (high contention), captured by the harness's plain Debezium connector;
+ *   PostgreSQL (high contention), captured by the harness's plain Debezium connector; one more
+ *   writer moves a few orders between those customers and deletes them (public.orders is at
+ *   REPLICA IDENTITY DEFAULT: no old image on update, key-only on delete; issue 14), and apps cache
+ *   each customer's order list, a dependent key that the moved order's old customer can only reach
+ *   through the rule's declared `onPartialImage` prefix fallback — checked at the end against
+ *   PostgreSQL;
  * - apps: worker threads doing cache-aside `getOrLoad` through the project's cache client (leases on
  *   or off) with a slow loader reading PostgreSQL, against Valkey (key prefix unique to the run);
  * - the CDC pipeline: the project's Kafka consumer in a child process, fed from a copy topic with 3
@@ -54,10 +59,11 @@ import {
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
 import { type CliResult, runCli } from '../../support/cli.ts';
 import { appendResults, prng, startChild, stopChild } from './harness.ts';
-import { CUSTOMER_FIELDS, customerProjection, scenarioRules } from './scenario.ts';
+import { CUSTOMER_FIELDS, CUSTOMER_ORDERS_SQL, customerProjection, scenarioRules } from './scenario.ts';
 
 const DURATION_MS = Number(process.env.CDC_CACHE_CONSISTENCY_MS ?? 8000);
 const ROWS = 5;
+const ORDERS = 6;
 const WRITERS = 3;
 const APPS = 3;
 const PARTITIONS = 3;
@@ -83,6 +89,12 @@ interface RunResult {
   raceKey: string;
   /** `cdc-cache verify` on the run's captured change log (real Debezium records), --json. */
   cli: CliResult;
+  /** Order writes (row changes) on public.orders, REPLICA IDENTITY DEFAULT. */
+  orderChanges: number;
+  /** `co:{customer}` keys holding another list than PostgreSQL's, after the drain. */
+  staleOrderLists: string[];
+  /** `co:{customer}` keys present (checked) after the drain. */
+  orderListsChecked: number;
 }
 
 const results: RunResult[] = [];
@@ -105,6 +117,13 @@ beforeAll(async () => {
     120_000,
     500,
   );
+  if (!(await topicExists(kafka, plainTopic('orders')))) {
+    const marker = idBase();
+    sql(
+      `INSERT INTO public.orders (id, customer_id, status, total_cents) VALUES (${marker}, 0, 'x', 0); DELETE FROM public.orders WHERE id = ${marker};`,
+    );
+  }
+  await waitFor('the Debezium orders topic', () => topicExists(kafka, plainTopic('orders')), 120_000, 500);
 });
 
 afterAll(() => {
@@ -121,14 +140,14 @@ function formatResults(rs: RunResult[]): string {
     `Command: \`CDC_CACHE_KEEP_SERVICES=1 CDC_CACHE_CONSISTENCY_MS=${DURATION_MS} npx vitest run --project e2e test/e2e/consistency/consistency.test.ts\``,
     `Load average: ${load} (2 cores, shared). ${ROWS} rows, ${WRITERS} writers, ${APPS} app threads, ${PARTITIONS} partitions, ${DURATION_MS} ms of writes per run.`,
     '',
-    '| run | stale keys (full check) | keys checked | writes (row changes) | app reads / loads / fills / lease-rejected | CDC records delivered (duplicates) | consumer kills | race fill | live: changes followed | staleness p50 / p99 / max | stream lag p99 / check lateness p99 | last window (5 s) consistent |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| run | stale keys (full check) | order lists stale / cached (dependent keys, DEFAULT identity; order row changes) | keys checked | writes (row changes) | app reads / loads / fills / lease-rejected | CDC records delivered (duplicates) | consumer kills | race fill | live: changes followed | staleness p50 / p99 / max | stream lag p99 / check lateness p99 | last window (5 s) consistent |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rs) {
     const w = r.live.windows.at(-1)!;
     const f = r.full.windows[0]!;
     lines.push(
-      `| ${r.name} | **${r.full.staleKeys}** | ${f.checked} rows (${r.full.reads.cache} keys) | ${r.writes} (${r.rowChanges}) | ${r.reads} / ${r.loads} / ${r.fills} / ${r.rejected} | ${r.cdcRecords} (${r.duplicates}) | ${r.kills} | ${r.raceFill} | ${r.live.changes.sampled} | ≤ ${formatDuration(r.live.staleness.p50Ms)} / ≤ ${formatDuration(r.live.staleness.p99Ms)} / ${formatDuration(r.live.staleness.maxMs)} | ${formatDuration(r.live.streamLag.p99Ms)} / ${formatDuration(r.live.lateness.p99Ms)} | ${(w.fraction * 100).toFixed(2)}% (${w.inconsistent} of ${w.checked}) |`,
+      `| ${r.name} | **${r.full.staleKeys}** | ${r.staleOrderLists.length} / ${r.orderListsChecked} (${r.orderChanges}) | ${f.checked} rows (${r.full.reads.cache} keys) | ${r.writes} (${r.rowChanges}) | ${r.reads} / ${r.loads} / ${r.fills} / ${r.rejected} | ${r.cdcRecords} (${r.duplicates}) | ${r.kills} | ${r.raceFill} | ${r.live.changes.sampled} | ≤ ${formatDuration(r.live.staleness.p50Ms)} / ≤ ${formatDuration(r.live.staleness.p99Ms)} / ${formatDuration(r.live.staleness.maxMs)} | ${formatDuration(r.live.streamLag.p99Ms)} / ${formatDuration(r.live.lateness.p99Ms)} | ${(w.fraction * 100).toFixed(2)}% (${w.inconsistent} of ${w.checked}) |`,
     );
   }
   lines.push('');
@@ -142,10 +161,13 @@ async function runScenario(name: string, protectedRun: boolean): Promise<RunResu
   const base = idBase();
   const ids = Array.from({ length: ROWS }, (_, i) => base + i);
   const idSet = new Set(ids);
+  const orderIds = Array.from({ length: ORDERS }, (_, i) => base + 1000 + i);
+  const orderIdSet = new Set(orderIds);
+  const ordersTopic = plainTopic('orders');
   const prefix = `cons${base}:`;
   const copyTopic = `cons-copy-${base}`;
   const group = `cons-cdc-${base}`;
-  const rules = scenarioRules(prefix);
+  const rules = scenarioRules(prefix, protectedRun);
   const config = compileConfig(rules, 'scenarioRules');
   const pgUrl = serviceEnv('CDC_CACHE_PG_URL');
   const valkeyUrl = serviceEnv('CDC_CACHE_VALKEY_URL');
@@ -180,14 +202,14 @@ async function runScenario(name: string, protectedRun: boolean): Promise<RunResu
   const random = prng(base);
   const source = kafka.consumer({ groupId: `cons-src-${base}` });
   await source.connect();
-  await source.subscribe({ topic: plainTopic('customers'), fromBeginning: true });
+  await source.subscribe({ topics: [plainTopic('customers'), ordersTopic], fromBeginning: true });
   await source.run({
     eachMessage: async ({ topic, partition, message }) => {
       if (message.key === null) return;
       const id = Number(
         (JSON.parse(message.key.toString()) as { id?: number; payload?: { id?: number } }).id,
       );
-      if (!idSet.has(id)) return;
+      if (!(topic === ordersTopic ? orderIdSet : idSet).has(id)) return;
       held.push({ key: message.key, value: message.value });
       if (message.value === null) return;
       rowRecords++;
@@ -196,7 +218,7 @@ async function runScenario(name: string, protectedRun: boolean): Promise<RunResu
       for (const e of decodeDocument(line, { source: 'debezium' })) {
         events.push(e);
         live.observe(e);
-        if (!firstChange.has(id) && e.op !== 'delete')
+        if (topic !== ordersTopic && !firstChange.has(id) && e.op !== 'delete')
           firstChange.set(id, { key: message.key, value: message.value });
       }
     },
@@ -269,7 +291,35 @@ async function runScenario(name: string, protectedRun: boolean): Promise<RunResu
 
   let writes = 0;
   let rowChanges = 0;
+  let orderChanges = 0;
   const until = Date.now() + DURATION_MS;
+  // Orders move between the run's customers and go away: the old customer is never in the image.
+  const orderWriter = (async () => {
+    const rnd = prng(base * 37);
+    for (let i = 0; Date.now() < until; i++) {
+      const id = orderIds[Math.floor(rnd() * orderIds.length)]!;
+      const customer = ids[Math.floor(rnd() * ids.length)]!;
+      const k = rnd();
+      const r =
+        k < 0.4
+          ? await pool.query(
+              `INSERT INTO orders (id, customer_id, status, total_cents) VALUES ($1, $2, 'new', $3)
+               ON CONFLICT (id) DO UPDATE SET customer_id = EXCLUDED.customer_id, total_cents = EXCLUDED.total_cents`,
+              [id, customer, i],
+            )
+          : k < 0.8
+            ? await pool.query('UPDATE orders SET customer_id = $2, status = $3 WHERE id = $1', [
+                id,
+                customer,
+                `s${i}`,
+              ])
+            : await pool.query('DELETE FROM orders WHERE id = $1', [id]);
+      writes++;
+      rowChanges += r.rowCount ?? 0;
+      orderChanges += r.rowCount ?? 0;
+      await new Promise((res) => setTimeout(res, 15));
+    }
+  })();
   const writers = Array.from({ length: WRITERS }, async (_, n) => {
     const rnd = prng(base * 31 + n);
     for (let i = 0; Date.now() < until; i++) {
@@ -302,6 +352,7 @@ async function runScenario(name: string, protectedRun: boolean): Promise<RunResu
     cdc = await startChild(CHILD, cdcEnv);
   })();
   await Promise.all(writers);
+  await orderWriter;
   const appCounts = await Promise.all(apps);
   await crash;
 
@@ -389,6 +440,20 @@ async function runScenario(name: string, protectedRun: boolean): Promise<RunResu
     ratePerSec: 20_000,
     maxInconsistencies: 1000,
   });
+  // The dependent keys: every customer's cached order list must be absent or PostgreSQL's list.
+  const staleOrderLists: string[] = [];
+  let orderListsChecked = 0;
+  for (const id of ids) {
+    const cached = await reader.get(`${prefix}co:${id}`);
+    if (cached === null) continue;
+    orderListsChecked++;
+    const { rows } = await pool.query(CUSTOMER_ORDERS_SQL, [id]);
+    if (cached !== rows[0].j)
+      staleOrderLists.push(`${prefix}co:${id}: cached ${cached}, database ${rows[0].j}`);
+  }
+  process.stdout.write(
+    `\n[${name}] order lists (dependent keys, REPLICA IDENTITY DEFAULT): ${orderListsChecked} cached, ${staleOrderLists.length} stale${staleOrderLists.length > 0 ? `\n  ${staleOrderLists.join('\n  ')}` : ''}\n`,
+  );
   process.stdout.write(
     `\n[${name}] live verifier:\n${formatReport(live.report())}\n[${name}] full check after drain:\n${formatReport(full)}`,
   );
@@ -415,6 +480,7 @@ async function runScenario(name: string, protectedRun: boolean): Promise<RunResu
   await source.disconnect();
   await producer.disconnect();
   await reader.close();
+  await pool.query('DELETE FROM orders WHERE id = ANY($1)', [orderIds]);
   await pool.end();
   await truth.close();
   const sum = (k: 'reads' | 'loads' | 'fills' | 'rejected') => appCounts.reduce((a, c) => a + c[k], 0);
@@ -434,6 +500,9 @@ async function runScenario(name: string, protectedRun: boolean): Promise<RunResu
     raceFill: raceOutcome,
     raceKey,
     cli,
+    orderChanges,
+    staleOrderLists,
+    orderListsChecked,
   };
   results.push(result);
   return result;
@@ -449,8 +518,14 @@ describe('randomized consistency: writers, lease-guarded apps, CDC with duplicat
     expect(r.raceFill).toMatch(/^rejected/);
     expect(r.kills).toBe(1);
     expect(r.live.changes.sampled).toBeGreaterThan(0);
-    // The CLI agrees on the captured change log: exit 0, no stale key.
-    expect(r.cli.stderr).toBe('');
+    // Dependent keys over a REPLICA IDENTITY DEFAULT table: never stale with the declared fallback.
+    expect(r.orderChanges).toBeGreaterThan(0);
+    expect(r.staleOrderLists).toEqual([]);
+    // The CLI agrees on the captured change log: exit 0, no stale key; its --pg check names the
+    // DEFAULT table and the rule's declared fallback.
+    expect(r.cli.stderr).toMatch(
+      /^warning: rules\[1\] \(public\.orders\): table public\.orders has REPLICA IDENTITY DEFAULT, so old images carry only id, but the rule reads customer_id from them: its updates and deletes invalidate "cons\d+:co:" instead; fix: ALTER TABLE public\.orders REPLICA IDENTITY FULL\n$/,
+    );
     expect(r.cli.code).toBe(0);
     expect(JSON.parse(r.cli.stdout)).toMatchObject({ mode: 'full', staleKeys: 0 });
   }, 300_000);

@@ -7,8 +7,15 @@
 /** The fields both the refresh rule and the app's loader store, in this order. */
 export const CUSTOMER_FIELDS = ['id', 'email', 'name', 'tier'] as const;
 
-/** The rules of one run: `PREFIXcr:{id}` is refreshed by CDC, `PREFIXca:{id}` only invalidated. */
-export function scenarioRules(prefix: string) {
+/**
+ * The rules of one run: `PREFIXcr:{id}` is refreshed by CDC, `PREFIXca:{id}` only invalidated; an
+ * order (public.orders, REPLICA IDENTITY DEFAULT: no old image on update, key-only on delete)
+ * invalidates `PREFIXor:{id}` and its customer's order list `PREFIXco:{customer_id}`, a dependent
+ * key. The old customer of a moved or deleted order is not in the image: the protected run declares
+ * the prefix fallback (issue 14); the unfenced target has no prefix invalidation, so the
+ * unprotected run ignores it (one more way to be stale).
+ */
+export function scenarioRules(prefix: string, protectedRun = true) {
   return {
     keyPrefix: prefix,
     defaults: { ttl: 0 },
@@ -22,9 +29,20 @@ export function scenarioRules(prefix: string) {
         ],
         refresh: { fields: [...CUSTOMER_FIELDS] },
       },
+      {
+        table: 'public.orders',
+        source: 'debezium',
+        keys: [{ template: 'or:{id}', action: 'invalidate' }],
+        dependents: ['co:{customer_id}'],
+        onPartialImage: protectedRun ? { invalidatePrefix: 'co:' } : 'ignore',
+      },
     ],
   };
 }
+
+/** What an app caches under `co:{customer_id}`: the customer's order ids, ascending, as JSON. */
+export const CUSTOMER_ORDERS_SQL =
+  "SELECT coalesce(json_agg(id ORDER BY id), '[]'::json)::text AS j FROM public.orders WHERE customer_id = $1";
 
 /** The app loader's value for a `row_to_json` customer row: the same bytes the refresh rule writes. */
 export function customerProjection(row: Record<string, unknown>): string {
