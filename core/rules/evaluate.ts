@@ -161,6 +161,39 @@ function noValue(reason: FallbackReason, field: string | undefined): undefined {
   return undefined;
 }
 
+/**
+ * Per-call partial-image state, module-level so the hot path allocates nothing for it
+ * (evaluateRule is synchronous and never re-entered).
+ */
+const PARTIAL: PartialState & { oldPartial: boolean; newPartial: boolean } = {
+  hit: false,
+  oldPartial: false,
+  newPartial: false,
+};
+
+/**
+ * When `u` is a field a partial image lacks, applies the rule's policy (throws for dead-letter) and
+ * returns true; false when the image is whole (the caller's usual handling applies). `side`: the
+ * image an unqualified reference read (the template's `current`).
+ */
+function partialMiss(
+  rule: CompiledRule,
+  event: ChangeEvent,
+  ops: CacheOp[],
+  stats: PlanStats | undefined,
+  what: string,
+  t: Template,
+  u: Unresolved,
+  side: 'before' | 'after',
+): boolean {
+  if (u.reason !== 'missing' || u.ref.image === 'key') return false;
+  const image = u.ref.image === 'auto' ? side : u.ref.image === 'before' ? 'before' : 'after';
+  if (!(image === 'before' ? PARTIAL.oldPartial : PARTIAL.newPartial)) return false;
+  const need = { what: `${what} "${t.source}"`, field: u.ref.text, image, suggest: t.staticPrefix } as const;
+  onPartialImage(rule, event, need, ops, PARTIAL, stats);
+  return true;
+}
+
 /** Produces the ops one rule asks for on one event, appended to `ops` (returned). */
 export function evaluateRule(
   rule: CompiledRule,
@@ -183,21 +216,9 @@ export function evaluateRule(
   // Partial images (see partial-policy.ts): a field they lack follows the rule's onPartialImage.
   const oldPartial = imageIsPartial(rule, event, 'before');
   const newPartial = imageIsPartial(rule, event, 'after');
-  const state: PartialState = { hit: false };
-  // `side`: the image an unqualified reference read (the template's `current`).
-  const partialMiss = (what: string, t: Template, u: Unresolved, side: 'before' | 'after'): boolean => {
-    if (u.reason !== 'missing' || u.ref.image === 'key') return false;
-    const image = u.ref.image === 'auto' ? side : u.ref.image === 'before' ? 'before' : 'after';
-    if (!(image === 'before' ? oldPartial : newPartial)) return false;
-    const need = {
-      what: `${what} "${t.source}"`,
-      field: u.ref.text,
-      image,
-      suggest: t.staticPrefix,
-    } as const;
-    onPartialImage(rule, event, need, ops, state, stats);
-    return true;
-  };
+  PARTIAL.hit = false;
+  PARTIAL.oldPartial = oldPartial;
+  PARTIAL.newPartial = newPartial;
   const current = deleting ? before : after;
   const images: TemplateImages = { key, before, after, current, unavailable: event.unavailable };
   // New-image keys first, then old-image keys that differ, so an old key never shadows a new one.
@@ -207,7 +228,19 @@ export function evaluateRule(
   for (const k of rule.keys) {
     const rendered = renderTemplate(k.template, images);
     if (typeof rendered !== 'string') {
-      if (partialMiss('key template', k.template, rendered, deleting ? 'before' : 'after')) continue;
+      if (
+        partialMiss(
+          rule,
+          event,
+          ops,
+          stats,
+          'key template',
+          k.template,
+          rendered,
+          deleting ? 'before' : 'after',
+        )
+      )
+        continue;
       throw unresolvedError(rule, k.template, rendered, event);
     }
     const full = rule.prefix + rendered;
@@ -230,7 +263,7 @@ export function evaluateRule(
       const old = renderTemplate(k.template, oldImages);
       if (typeof old !== 'string') {
         // A full old image lacking the field (null before, a column added since) names no old key.
-        partialMiss('key template', k.template, old, 'before');
+        partialMiss(rule, event, ops, stats, 'key template', k.template, old, 'before');
         continue;
       }
       const full = rule.prefix + old;
@@ -255,7 +288,8 @@ export function evaluateRule(
         unavailable: side === 0 ? event.unavailable : undefined,
       });
       if (typeof r !== 'string') {
-        if (partialMiss('dependent', d, r, side === 0 ? 'after' : 'before')) handled = true;
+        if (partialMiss(rule, event, ops, stats, 'dependent', d, r, side === 0 ? 'after' : 'before'))
+          handled = true;
         else firstFailure ??= r;
         continue;
       }

@@ -73,6 +73,7 @@ export function onPartialImage(
   stats: PlanStats | undefined,
 ): void {
   const policy = rule.partialPolicy;
+  if (policy.kind !== 'dead-letter' && state.hit) return;
   const detail = `${need.what} needs field "${need.field}", which the ${need.image === 'before' ? 'old' : 'new'} image of this ${event.op} does not carry (the source captured ${capturedText(event, need.image)})`;
   if (policy.kind === 'dead-letter') {
     const suggest = need.suggest === '' ? 'the-prefix:' : need.suggest;
@@ -82,7 +83,6 @@ export function onPartialImage(
       need.image,
     );
   }
-  if (state.hit) return;
   state.hit = true;
   stats?.partialImage(rule.index, detail);
   if (policy.kind === 'prefix')
