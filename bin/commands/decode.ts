@@ -51,6 +51,7 @@ export function eventToJson(e: ChangeEvent): string {
   if (e.ttlExpired) out.ttlExpired = true;
   if (e.unavailable) out.unavailable = e.unavailable;
   if (e.raw) out.raw = e.raw;
+  if (e.partial) out.partial = e.partial;
   return JSON.stringify(out);
 }
 

@@ -63,6 +63,21 @@ describe('replay reports what each rule did', () => {
 });
 
 describe('replay of a REPLICA IDENTITY DEFAULT delete (real capture)', () => {
+  it('decode shows the delete with its stand-ins removed and what was really captured', async () => {
+    const { code, stdout } = await cli(['decode', DEFAULT_IDENTITY]);
+    expect(code).toBe(0);
+    const deletes = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.op === 'delete');
+    expect(deletes).toHaveLength(2); // with and without schemas
+    for (const e of deletes) {
+      expect(e.before).toEqual({ id: 770003 });
+      expect(e.partial).toEqual({ before: ['id'], cause: 'replica-identity' });
+    }
+  });
+
   const rule = {
     table: 'public.orders',
     keys: ['order:{id}'],
