@@ -17,6 +17,9 @@ import {
   SourceHints,
 } from '../../core/decode/document.ts';
 import type { ChangeEvent } from '../../core/event/change-event.ts';
+import { PlanStats } from '../../core/plan/plan-stats.ts';
+import { planBatch } from '../../core/plan/planner.ts';
+import { ruleFindings } from '../../core/plan/rule-report.ts';
 import type { CompiledConfig } from '../../core/rules/compile.ts';
 import { loadConfig } from '../../core/rules/load.ts';
 import { checkReplicaIdentity, type SqlQuery } from '../../core/rules/replica-identity.ts';
@@ -52,7 +55,9 @@ cdc-cache verify --dynamodb-stream TABLE --dynamodb-endpoint URL --config FILE -
   --target URL           the cache: engine://host:port, valkey://…, valkeys://… (read-only)
   --pg URL               PostgreSQL source of truth (needs the npm package "pg"); also checks each
                          rule table's REPLICA IDENTITY and warns when old images cannot serve the rule
-  --strict               refuse to run (exit 1) when that check finds something
+  --strict               refuse to run (exit 1) when that check finds something; with change logs,
+                         also exit 1 when a rule matched nothing, a table matched no rule, a refresh
+                         fell back to invalidate or a partial image took a fallback (as replay --strict)
   --dynamodb-endpoint URL, --region R   DynamoDB source of truth (needs "@aws-sdk/client-dynamodb";
                          without --dynamodb-endpoint, --dynamodb uses the default AWS endpoint)
   --kafka BROKERS        host:port[,host:port] of a live Debezium topic (needs "kafkajs"); the
@@ -196,8 +201,16 @@ export async function runVerify(argv: string[]): Promise<number> {
   try {
     target = await openTarget(values.target);
     let report: VerifyReport;
+    let strictFailed = false;
     if (!live) {
       const events = await readEvents(positionals, decode);
+      // What each rule did with these changes, as replay reports it (--strict: an error).
+      const stats = new PlanStats(config.rules.length);
+      planBatch(config, events, stats);
+      for (const f of ruleFindings(config, stats)) {
+        process.stderr.write(`${values.strict ? 'error' : 'warning'}: ${f.message}\n`);
+        strictFailed = values.strict;
+      }
       report = await verifyFull(events, {
         config,
         target,
@@ -252,7 +265,7 @@ export async function runVerify(argv: string[]): Promise<number> {
       }
     }
     await writeOut(values.json ? `${reportToJson(report)}\n` : formatReport(report));
-    return report.staleKeys > 0 ? 1 : 0;
+    return report.staleKeys > 0 || strictFailed ? 1 : 0;
   } finally {
     await target?.close();
     await truth.close();

@@ -13,6 +13,7 @@ import { compileConfig } from '../../../core/rules/compile.ts';
 import { checkReplicaIdentity } from '../../../core/rules/replica-identity.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
 import { runCli as cli } from '../../support/cli.ts';
+import { FIXTURES } from '../../support/fixtures.ts';
 
 const FIX = 'fix: ALTER TABLE public.orders REPLICA IDENTITY FULL';
 const dir = mkdtempSync(join(tmpdir(), 'cdc-replica-identity-'));
@@ -113,6 +114,26 @@ describe('replica identity check', () => {
     const strict = await cli([...args, '--strict']);
     expect(strict.stderr).toContain(
       `error: rules[0] (public.orders): table public.orders has REPLICA IDENTITY DEFAULT`,
+    );
+    expect(strict.code).toBe(1);
+  });
+
+  it('verify CHANGELOG --strict: what the rules did with the changes is an error too (exit 1)', async () => {
+    const log = join(FIXTURES, 'captured', 'debezium-postgres-plain.jsonl');
+    const rules = write('statuz.json', [
+      { table: 'customers', keys: ['customer:{id}'], refresh: { fields: ['id', 'statuz'] } },
+    ]);
+    const args = ['verify', log, '--config', rules, '--target', 'engine', '--pg', url];
+    const warned = await cli(args);
+    expect(warned.stderr.trim().split('\n')).toEqual([
+      'warning: table public.orders: 3 change events matched no rule',
+      'warning: table public.documents: 2 change events matched no rule',
+      'warning: rules[0] (customers): 2 refreshes fell back to invalidate: field "statuz" is missing from the new image (check refresh.fields for a typo)',
+    ]);
+    expect(warned.code).toBe(0);
+    const strict = await cli([...args, '--strict']);
+    expect(strict.stderr).toContain(
+      'error: rules[0] (customers): 2 refreshes fell back to invalidate: field "statuz" is missing from the new image',
     );
     expect(strict.code).toBe(1);
   });
