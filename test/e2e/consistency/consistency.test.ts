@@ -14,7 +14,9 @@
  *   (reordering between keys and, for the same key, across partitions), with random duplicates; the
  *   child is SIGKILLed mid-run and restarted from its group's committed offsets;
  * - deterministic faults at the end (so the unprotected run is always stale): every row's oldest
- *   change is delivered again late, and one slow load races an update + its invalidation;
+ *   change is delivered again late, one slow load races an update + its invalidation, and an order
+ *   moves between two customers whose order lists are cached (the old one is reached only by the
+ *   rule's onPartialImage prefix fallback; the unprotected run ignores it and keeps a stale list);
  * - the verifier (core/verify) follows every change live (windows 100 ms … 5 s: staleness p50/p99)
  *   and, after the drain, checks every touched key in full mode against PostgreSQL.
  * With fencing and leases the full check finds 0 stale keys; the same run with the test-only
@@ -423,6 +425,36 @@ async function runScenario(name: string, protectedRun: boolean): Promise<RunResu
     },
     { codec: textCodec },
   );
+
+  // Deterministic fault 3 (dependent key over REPLICA IDENTITY DEFAULT): both customers' order
+  // lists are cached, then an order moves from one to the other. The update carries no old image,
+  // so only the rule's onPartialImage can reach the old customer's list.
+  const [fromId, toId] = [ids[1]!, ids[2]!];
+  const moved = orderIds[0]!;
+  const placed = await pool.query(
+    `INSERT INTO orders (id, customer_id, status, total_cents) VALUES ($1, $2, 'new', 1)
+     ON CONFLICT (id) DO UPDATE SET customer_id = EXCLUDED.customer_id`,
+    [moved, fromId],
+  );
+  rowChanges += placed.rowCount ?? 0;
+  orderChanges += placed.rowCount ?? 0;
+  await drained('before the order move');
+  const loadList = async (id: number) => (await pool.query(CUSTOMER_ORDERS_SQL, [id])).rows[0].j as string;
+  // A client of its own: the racing fill's outcome above stays what it was.
+  const lists = createCacheClient({
+    store: leaseStoreFor(appTarget),
+    leases: protectedRun,
+    ttlMs: 0,
+    codec: textCodec,
+  });
+  for (const id of [fromId, toId])
+    await lists.getOrLoad(`${prefix}co:${id}`, () => loadList(id), { codec: textCodec });
+  await lists.close();
+  const move = await pool.query('UPDATE orders SET customer_id = $2 WHERE id = $1', [moved, toId]);
+  rowChanges += move.rowCount ?? 0;
+  orderChanges += move.rowCount ?? 0;
+  writes++;
+  await drained('after the order move');
   await app.close();
   await appTarget.close();
 
@@ -544,6 +576,8 @@ describe('randomized consistency: writers, lease-guarded apps, CDC with duplicat
     expect(keys).toContain(r.raceKey);
     // The late duplicate of a row's oldest change overwrote a newer refresh (or resurrected a delete).
     expect(keys.some((k) => k.includes(':cr:'))).toBe(true);
+    // The moved order's old customer kept its cached list: the dependent key is stale.
+    expect(r.staleOrderLists.length).toBeGreaterThan(0);
     // The CLI finds the same stale keys and exits 1.
     expect(r.cli.code).toBe(1);
     const cli = JSON.parse(r.cli.stdout) as { staleKeys: number; inconsistencies: { key: string }[] };
