@@ -229,8 +229,11 @@ function decodeEnvelope(payload: Obj, schema: unknown, ctx: KafkaContext): Chang
     scanRow(after, placeholder, unavailable, schema === undefined ? raw : undefined);
     scanRow(before, placeholder, unavailable, schema === undefined && after === null ? raw : undefined);
     const cause = op === 'update' || op === 'delete' ? partialCause(source.connector) : undefined;
-    if (cause !== undefined)
-      partial = detectPartialImage(cause, op, before, after, key, beforeSchema, afterSchema);
+    const found =
+      cause === undefined
+        ? undefined
+        : detectPartialImage(cause, op, before, after, key, beforeSchema, afterSchema);
+    if (found !== undefined) ({ partial, before, after } = found);
   }
   // MySQL snapshots send source.ts_ms = 0: fall back to the envelope's processing time.
   const ts =

@@ -16,8 +16,8 @@
  * key. With a schema (JsonConverter `schemas.enable=true`) stand-ins are checked per column type
  * and optionality; without one by value.
  *
- * Invariant: the stand-ins are removed from the image and `partial` lists what remains, so nothing
- * downstream can read them.
+ * Invariant: the event's images lose the stand-ins (copies; the record as it arrived is untouched,
+ * for dead letters) and `partial` lists what remains, so nothing downstream can read them.
  */
 import type { JsonValue, Op, PartialCause, PartialImage, Row } from '../event/change-event.ts';
 import { isObj, type Obj } from './shape.ts';
@@ -56,20 +56,24 @@ export function partialCause(connector: unknown): PartialCause | undefined {
   return undefined;
 }
 
-/** Removes from `row` the fields `keep` rejects; returns the fields kept. */
-function strip(row: Row, keep: (field: string) => boolean): string[] {
-  const kept: string[] = [];
-  for (const f of Object.keys(row)) {
-    if (keep(f)) kept.push(f);
-    else delete row[f];
-  }
-  return kept;
+/** A copy of `row` with only the fields `keep` accepts (the record as it arrived stays whole). */
+function keepOnly(row: Row, keep: (field: string) => boolean): Row {
+  const out: Row = {};
+  for (const f of Object.keys(row)) if (keep(f)) out[f] = row[f]!;
+  return out;
+}
+
+/** A partial image found in an event: the marker, and the images with their stand-ins removed. */
+export interface DetectedPartial {
+  partial: PartialImage;
+  before: Row | null;
+  after: Row | null;
 }
 
 /**
- * Detects a partial image in one relational Debezium event and strips its stand-ins in place.
- * `key` is the record key (Kafka key); without it the key columns are unknown and nothing is
- * detected from values (rules' declared `images` still apply). Returns undefined for full images.
+ * Detects a partial image in one relational Debezium event. `key` is the record key (Kafka key);
+ * without it the key columns are unknown and nothing is detected from values (rules' declared
+ * `images` still apply). Returns undefined for full images; never changes the rows it is given.
  */
 export function detectPartialImage(
   cause: PartialCause,
@@ -79,8 +83,8 @@ export function detectPartialImage(
   key: Row | null,
   beforeSchema: Obj | undefined,
   afterSchema: Obj | undefined,
-): PartialImage | undefined {
-  if (op === 'update' && before === null) return { before: [], cause };
+): DetectedPartial | undefined {
+  if (op === 'update' && before === null) return { partial: { before: [], cause }, before, after };
   if ((op !== 'update' && op !== 'delete') || before === null || key === null) return undefined;
   let nonKey = 0;
   for (const f in before) {
@@ -89,14 +93,17 @@ export function detectPartialImage(
     if (!isStandIn(before[f], fieldSchema(beforeSchema, f))) return undefined;
   }
   if (nonKey === 0) return undefined; // a table of key columns only: the image is whole
-  const partial: PartialImage = { before: strip(before, (f) => f in key), cause };
+  const oldImage = keepOnly(before, (f) => f in key);
+  const partial: PartialImage = { before: Object.keys(oldImage), cause };
+  let newImage = after;
   if (op === 'update' && after !== null && cause === 'binlog-row-image') {
     // MINIMAL: the new image of an update holds only the columns the statement set. A stand-in
     // cannot be told from a value set to zero, so it counts as not captured.
-    partial.after = strip(
+    newImage = keepOnly(
       after,
       (f) => (f in key && after[f] === key[f]) || !isStandIn(after[f], fieldSchema(afterSchema, f)),
     );
+    partial.after = Object.keys(newImage);
   }
-  return partial;
+  return { partial, before: oldImage, after: newImage };
 }

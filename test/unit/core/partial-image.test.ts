@@ -96,6 +96,15 @@ describe('PostgreSQL REPLICA IDENTITY DEFAULT (real capture, with and without sc
     });
   }
 
+  it('the record as it arrived keeps its stand-ins (a dead letter carries it whole)', () => {
+    const line = parseExactJson(
+      fixtureText('captured/debezium-postgres-default-identity.jsonl').split('\n')[6]!,
+    ) as { value: { before: Record<string, unknown> } };
+    const [event] = decodeDocument(line);
+    expect(event!.before).toEqual({ id: ORDER });
+    expect(line.value.before).toMatchObject({ id: ORDER, customer_id: 0, status: '' });
+  });
+
   it('a rule over key columns only is served by the partial image, silently and correctly', () => {
     const { ops, failures } = keysOf([{ table: 'public.orders', keys: ['order:{id}'] }], plain);
     expect(failures).toEqual([]);
