@@ -46,6 +46,8 @@ export interface ReplayOptions {
   batchSize?: number;
   retry?: RetryPolicy;
   onDeadLetter?: (deadLetter: DeadLetter) => void;
+  /** Counts what each rule did; given to accumulate over several replays. @default a new PlanStats */
+  stats?: PlanStats;
   /** Receives every planned batch (dry run output, progress). */
   onPlan?: (ops: readonly CacheOp[], plan: Plan) => void;
 }
@@ -78,7 +80,7 @@ export async function replayChangeLogs(
     fenced: 0,
     failed: 0,
     deadLetters: 0,
-    rules: new PlanStats(options.config.rules.length),
+    rules: options.stats ?? new PlanStats(options.config.rules.length),
   };
   const batchSize = options.batchSize ?? 1000;
   const target = options.target;

@@ -21,6 +21,8 @@ import { ManualClock } from '../../engine/index.ts';
 import { type DecodeOptions, splitDocument } from '../decode/document.ts';
 import { type BatchOutcome, processBatch } from '../pipeline/batch.ts';
 import { type DeadLetter, type ReplaySummary, replayChangeLogs } from '../pipeline/replay.ts';
+import { PlanStats } from '../plan/plan-stats.ts';
+import { type Finding, ruleFindings } from '../plan/rule-report.ts';
 import { type CompiledConfig, compileConfig } from '../rules/compile.ts';
 import type { CdcCacheConfig } from '../rules/config.ts';
 import { loadConfig } from '../rules/load.ts';
@@ -48,6 +50,12 @@ export interface TestCache {
   readonly config: CompiledConfig;
   /** Dead letters collected so far. */
   readonly deadLetters: DeadLetter[];
+  /**
+   * What the rules did not do as written, over everything replayed or applied so far: rules that
+   * matched nothing, tables no rule names, refresh fallbacks, partial-image fallbacks (one line
+   * each, as `replay --strict` prints them). `expect(cache.findings()).toEqual([])` in a test.
+   */
+  findings(): Finding[];
   /** Replays JSONL change-log files in order. */
   replay(files: string | readonly string[]): Promise<ReplaySummary>;
   /** Applies in-memory source documents (records, Lambda events, change-log line objects) as one batch. */
@@ -77,6 +85,7 @@ export async function createTestCache(options: TestCacheOptions): Promise<TestCa
   });
   const deadLetters: DeadLetter[] = [];
   const decode = options.decode ?? {};
+  const stats = new PlanStats(config.rules.length);
   return {
     clock,
     target,
@@ -88,6 +97,7 @@ export async function createTestCache(options: TestCacheOptions): Promise<TestCa
         target,
         decode,
         retry: { attempts: 1 },
+        stats,
         onDeadLetter: (d) => void deadLetters.push(d),
       }),
     apply: (documents) =>
@@ -95,8 +105,9 @@ export async function createTestCache(options: TestCacheOptions): Promise<TestCa
         documents.flatMap((doc, i) =>
           splitDocument(doc, decode, `document[${i}]`).map((record) => ({ group: 'test', record })),
         ),
-        { config, target, deadLetter: async (d) => void deadLetters.push(d), retry: { attempts: 1 } },
+        { config, target, deadLetter: async (d) => void deadLetters.push(d), retry: { attempts: 1 }, stats },
       ),
+    findings: () => ruleFindings(config, stats),
     advance: (ms) => clock.advance(ms),
     get: (key) => target.engine.get(key),
     ttl: (key) => target.engine.ttl(key),

@@ -17,6 +17,7 @@ describe('cdc-cache/testing', () => {
       join(EXAMPLES, 'changelogs/dynamodb.jsonl'),
     ]);
     expect(summary.deadLetters).toBe(0);
+    expect(cache.findings()).toEqual([]); // every rule did what it says
     expect(JSON.parse(cache.get('message:101')!)).toEqual({ Id: 101, Message: 'This item has changed' });
     const ttl = cache.ttl('message:101');
     expect(ttl).toBeGreaterThan(540_000); // 600 s with up to 10% jitter
@@ -25,6 +26,24 @@ describe('cdc-cache/testing', () => {
     expect(cache.get('message:101')).not.toBeNull();
     cache.advance(2); // Valkey semantics: a key lives through its expiry millisecond
     expect(cache.get('message:101')).toBeNull();
+    await cache.close();
+  });
+
+  it('findings() says when a rule does nothing (issue 14): a table typo, a refresh field no event has', async () => {
+    const cache = await createTestCache({
+      config: {
+        rules: [
+          { table: 'ExampleTableWithStreams', keys: ['msg:{Id}'] },
+          { table: 'ExampleTable*', keys: ['m:{Id}'], refresh: { fields: ['Id', 'Mesage'] } },
+        ],
+      },
+    });
+    const event = fixture('dynamodb/lambda-event-insert-modify-remove.json') as { Records: unknown[] };
+    await cache.apply(event.Records);
+    expect(cache.findings().map((f) => f.message)).toEqual([
+      'rules[0] (ExampleTableWithStreams) matched none of the 3 change events (check its table, source and when)',
+      'rules[1] (ExampleTable*): 2 refreshes fell back to invalidate: field "Mesage" is missing from the new image (check refresh.fields for a typo)',
+    ]);
     await cache.close();
   });
 
