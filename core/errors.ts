@@ -99,7 +99,6 @@ export class PartialImageError extends RuleError {
   }
 }
 
-
 /** The config error codes ({@link ErrorCode}`.Config*`). */
 export type ConfigErrorCode =
   | typeof ErrorCode.Config
