@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The local real-service harness: Valkey (standalone, cluster, TLS+ACL), DynamoDB Local, PostgreSQL,
-# Kafka (KRaft) and Kafka Connect with Debezium, as plain processes on 127.0.0.1 (no Docker).
+# Kafka (KRaft), Kafka Connect with Debezium and ElasticMQ (SQS), as plain processes on 127.0.0.1 (no Docker).
 # Used alike by developers, the vitest global setup (test/setup/services.ts) and .ci/run.
 #
 #   services.sh up [SERVICE...]      install what is missing, start what is not running (idempotent)
@@ -11,7 +11,7 @@
 #   services.sh logs [SERVICE...]    the tail of each service's log (CI prints this on failure)
 #   services.sh install [SERVICE...] install only
 #
-# SERVICE: valkey valkey-cluster valkey-tls dynamodb postgres kafka connect, or `all` (the default).
+# SERVICE: valkey valkey-cluster valkey-tls dynamodb postgres kafka connect sqs, or `all` (the default).
 # Versions: versions.env. Ports and local credentials: ports.env. Downloads are cached in
 # ${CDC_CACHE_HOME:-~/.cache/cdc-cache}; logs, pids and data in $CDC_CACHE_HOME/run (CDC_CACHE_RUN_DIR).
 # `up` prints one machine-readable line per service on stdout: "NAME started|reused|failed";
@@ -21,13 +21,13 @@ set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib/common.sh
 . "$HERE/lib/common.sh"
-for f in valkey dynamodb postgres kafka connect; do
+for f in valkey dynamodb postgres kafka connect sqs; do
   # shellcheck disable=SC1090
   . "$HERE/lib/$f.sh"
 done
 
 # Start order; `down` stops in reverse.
-ALL_SERVICES="valkey valkey-cluster valkey-tls dynamodb postgres kafka connect"
+ALL_SERVICES="valkey valkey-cluster valkey-tls dynamodb postgres kafka connect sqs"
 
 fn() { echo "${1//-/_}"; } # service name -> function suffix
 
@@ -39,6 +39,7 @@ install_units() {
     dynamodb) echo mvn-dynamodb ;;
     kafka) echo mvn-kafka ;;
     connect) echo "mvn-kafka mvn-debezium" ;;
+    sqs) echo mvn-sqs ;;
   esac
 }
 
@@ -48,6 +49,7 @@ run_install_unit() {
     apt-postgres) install_postgres ;;
     mvn-dynamodb) install_dynamodb ;;
     mvn-kafka) install_kafka ;;
+    mvn-sqs) install_sqs ;;
     mvn-debezium)
       ensure_java && maven_dist debezium-postgres debezium-postgres \
         "$CONNECT_PLUGINS/debezium-connector-postgres" \
@@ -216,6 +218,7 @@ address_of() {
     postgres) echo "postgres://$BIND_HOST:$POSTGRES_PORT/$POSTGRES_DB" ;;
     kafka) echo "$BIND_HOST:$KAFKA_PORT" ;;
     connect) echo "http://$BIND_HOST:$CONNECT_PORT" ;;
+    sqs) echo "http://$BIND_HOST:$SQS_PORT" ;;
   esac
 }
 
@@ -262,6 +265,7 @@ ${prefix}CDC_CACHE_DYNAMODB_ENDPOINT=http://$BIND_HOST:$DYNAMODB_PORT
 ${prefix}CDC_CACHE_PG_URL=postgres://$POSTGRES_USER:$POSTGRES_PASSWORD@$BIND_HOST:$POSTGRES_PORT/$POSTGRES_DB
 ${prefix}CDC_CACHE_KAFKA_BROKERS=$BIND_HOST:$KAFKA_PORT
 ${prefix}CDC_CACHE_CONNECT_URL=http://$BIND_HOST:$CONNECT_PORT
+${prefix}CDC_CACHE_SQS_ENDPOINT=http://$BIND_HOST:$SQS_PORT
 ${prefix}CDC_CACHE_DEBEZIUM_SCHEMA_PREFIX=$DEBEZIUM_SCHEMA_PREFIX
 ${prefix}CDC_CACHE_DEBEZIUM_PLAIN_PREFIX=$DEBEZIUM_PLAIN_PREFIX
 ${prefix}CDC_CACHE_SERVICES_LOG_DIR=$LOG_DIR

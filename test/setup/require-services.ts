@@ -17,7 +17,8 @@ export type ServiceName =
   | 'dynamodb'
   | 'postgres'
   | 'kafka'
-  | 'connect';
+  | 'connect'
+  | 'sqs';
 
 /** Whether a service is up, and why not. */
 export type ServiceStatus = { up: true } | { up: false; reason: string };

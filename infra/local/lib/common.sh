@@ -16,7 +16,7 @@ if [ "${CDC_CACHE_PORT_OFFSET:-0}" != 0 ]; then
   VALKEY_PORT=$((VALKEY_PORT + _off)) VALKEY_TLS_PORT=$((VALKEY_TLS_PORT + _off))
   KAFKA_PORT=$((KAFKA_PORT + _off)) KAFKA_CONTROLLER_PORT=$((KAFKA_CONTROLLER_PORT + _off))
   CONNECT_PORT=$((CONNECT_PORT + _off)) POSTGRES_PORT=$((POSTGRES_PORT + _off))
-  DYNAMODB_PORT=$((DYNAMODB_PORT + _off))
+  DYNAMODB_PORT=$((DYNAMODB_PORT + _off)) SQS_PORT=$((SQS_PORT + _off))
   _ports=""
   for _p in $VALKEY_CLUSTER_PORTS; do _ports+="${_ports:+ }$((_p + _off))"; done
   VALKEY_CLUSTER_PORTS=$_ports
