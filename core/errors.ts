@@ -38,6 +38,10 @@ export const ErrorCode = {
   Usage: 'E_USAGE',
   /** The cache target failed (connection, timeout, server error). */
   Target: 'E_TARGET',
+  /** A stored dead letter (queue message, topic message, file line) is not a shape cdc-cache writes. */
+  DeadLetterUnreadable: 'E_DEAD_LETTER_UNREADABLE',
+  /** A dead letter points at stream records the stream no longer retains (older than its retention). */
+  AgedOut: 'E_AGED_OUT',
 } as const;
 
 /** One of the {@link ErrorCode} values. */

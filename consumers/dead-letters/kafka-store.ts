@@ -1,0 +1,229 @@
+/**
+ * The Kafka dead-letter topic as a dead-letter store. Messages are the original key and value bytes
+ * with the `cdc-cache-*` headers of consumers/kafka/dead-letter-topic.ts. Ids are
+ * `DLQ_TOPIC/PARTITION@OFFSET`.
+ *
+ * Reading is a read-only tail: a throw-away consumer group, no commits, from the redrive group's
+ * committed offsets (or the beginning) up to the high watermarks taken at the start. The redrive
+ * group (`--group`, default `cdc-cache-redrive.<topic>`) is the store's own bookmark: `settle`
+ * commits, per partition, up to the first message that was not done (a Kafka commit is a position,
+ * so a done message behind a failed one is read again next time; its ops are fenced, idempotent).
+ * Nothing else ever joins that group, so its offsets are set with the admin API.
+ *
+ * kafkajs is loaded on first use. Like `record` and `verify --kafka`, this tail talks to kafkajs
+ * directly: the consumers' port (kafka-port.ts) has no headers and always joins a real group.
+ */
+import type { Admin, Kafka } from 'kafkajs';
+import { DeadLetterHeaders } from '../kafka/dead-letter-topic.ts';
+import {
+  type DeadLetterStore,
+  DeadLetterStoreError,
+  type ReadOptions,
+  type StoredDeadLetter,
+} from './dead-letter-store.ts';
+
+/** Options of {@link kafkaDeadLetterStore}. */
+export interface KafkaStoreOptions {
+  brokers: string[];
+  topic: string;
+  /** The redrive group. @default `cdc-cache-redrive.<topic>` */
+  group?: string;
+  /** Read from the beginning of the topic, not from the redrive group's position. @default false */
+  fromBeginning?: boolean;
+  /** Give up reading after this long. @default 30000 */
+  timeoutMs?: number;
+}
+
+interface ReadMessage {
+  partition: number;
+  offset: bigint;
+}
+
+const text = (v: unknown): string =>
+  v === undefined || v === null ? '' : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+
+/** Opens the Kafka dead-letter store. */
+export function kafkaDeadLetterStore(o: KafkaStoreOptions): DeadLetterStore {
+  const group = o.group ?? `cdc-cache-redrive.${o.topic}`;
+  let kafka: Promise<Kafka> | undefined;
+  let read: ReadMessage[] = [];
+  const client = () => {
+    kafka ??= (async () => {
+      const { Kafka, logLevel } = await import('kafkajs');
+      const { patchKafkajsRequestQueue } = await import('../kafka/kafkajs-client.ts');
+      patchKafkajsRequestQueue();
+      return new Kafka({
+        brokers: o.brokers,
+        clientId: 'cdc-cache-dead-letters',
+        logLevel: logLevel.NOTHING,
+      });
+    })();
+    return kafka;
+  };
+  const withAdmin = async <T>(fn: (admin: Admin) => Promise<T>): Promise<T> => {
+    const admin = (await client()).admin();
+    try {
+      await admin.connect();
+      return await fn(admin);
+    } catch (error) {
+      if (error instanceof DeadLetterStoreError) throw error;
+      throw new DeadLetterStoreError(`kafka ${o.topic}: ${(error as Error).message}`, {
+        cause: error,
+        retriable: true,
+      });
+    } finally {
+      await admin.disconnect();
+    }
+  };
+
+  return {
+    kind: 'kafka',
+    name: `kafka topic ${o.topic}`,
+    async read(options: ReadOptions = {}): Promise<StoredDeadLetter[]> {
+      const max = options.max ?? 1000;
+      read = [];
+      const { starts, highs } = await withAdmin(async (admin) => {
+        if (!(await admin.listTopics()).includes(o.topic))
+          throw new DeadLetterStoreError(
+            `kafka topic "${o.topic}" does not exist (check --dead-letter-topic of the consumer)`,
+          );
+        const offsets = await admin.fetchTopicOffsets(o.topic);
+        const committed = o.fromBeginning
+          ? []
+          : await admin.fetchOffsets({ groupId: group, topics: [o.topic] });
+        const done = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+        const starts = new Map<number, bigint>();
+        const highs = new Map<number, bigint>();
+        for (const p of offsets) {
+          const low = BigInt(p.low);
+          const c = done.get(p.partition) ?? -1n;
+          starts.set(p.partition, c > low ? c : low);
+          highs.set(p.partition, BigInt(p.high));
+        }
+        return { starts, highs };
+      });
+      const pending = [...highs].filter(([p, h]) => starts.get(p)! < h);
+      if (pending.length === 0) return [];
+
+      const out: StoredDeadLetter[] = [];
+      const next = new Map(starts);
+      const consumer = (await client()).consumer({
+        groupId: `cdc-cache-dead-letters-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`,
+        sessionTimeout: 10_000,
+        heartbeatInterval: 1_000,
+      });
+      const caughtUp = () => out.length >= max || pending.every(([p, h]) => next.get(p)! >= h);
+      await consumer.connect();
+      try {
+        await consumer.subscribe({ topics: [o.topic], fromBeginning: true });
+        await consumer.run({
+          autoCommit: false,
+          eachMessage: async ({ partition, message }) => {
+            const offset = BigInt(message.offset);
+            if (offset < next.get(partition)! || offset >= highs.get(partition)! || out.length >= max) return;
+            next.set(partition, offset + 1n);
+            read.push({ partition, offset });
+            out.push(toEntry(o.topic, partition, message));
+          },
+        });
+        for (const [partition] of pending)
+          consumer.seek({ topic: o.topic, partition, offset: String(starts.get(partition)) });
+        const deadline = Date.now() + (o.timeoutMs ?? 30_000);
+        while (!caughtUp()) {
+          if (Date.now() > deadline)
+            throw new DeadLetterStoreError(
+              `kafka topic "${o.topic}": not read to its end within ${o.timeoutMs ?? 30_000} ms`,
+              {
+                retriable: true,
+              },
+            );
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      } finally {
+        await consumer.disconnect();
+      }
+      // Per partition in offset order, then partitions in turn: the order each source group needs.
+      return out.sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
+    },
+    async settle(done: ReadonlySet<string>): Promise<number> {
+      const byPartition = new Map<number, ReadMessage[]>();
+      for (const m of read) {
+        const list = byPartition.get(m.partition) ?? [];
+        list.push(m);
+        byPartition.set(m.partition, list);
+      }
+      const partitions: { partition: number; offset: string }[] = [];
+      let committed = 0;
+      for (const [partition, list] of byPartition) {
+        list.sort((a, b) => (a.offset < b.offset ? -1 : 1));
+        let upTo: bigint | undefined;
+        for (const m of list) {
+          if (!done.has(`${o.topic}/${partition}@${m.offset}`)) break;
+          upTo = m.offset + 1n;
+          committed++;
+        }
+        if (upTo !== undefined) partitions.push({ partition, offset: String(upTo) });
+      }
+      if (partitions.length > 0)
+        await withAdmin((admin) => admin.setOffsets({ groupId: group, topic: o.topic, partitions }));
+      read = [];
+      return committed;
+    },
+    async close() {},
+  };
+}
+
+function toEntry(
+  dlq: string,
+  partition: number,
+  message: { key: Buffer | null; value: Buffer | null; offset: string; headers?: Record<string, unknown> },
+): StoredDeadLetter {
+  const h = message.headers ?? {};
+  const header = (name: string) => text(h[name]);
+  const topic = header(DeadLetterHeaders.topic);
+  const srcPartition = header(DeadLetterHeaders.partition);
+  const srcOffset = header(DeadLetterHeaders.offset);
+  const id = `${dlq}/${partition}@${message.offset}`;
+  let payload: StoredDeadLetter['payload'];
+  if (topic !== '' && /^\d+$/.test(srcPartition) && /^\d+$/.test(srcOffset)) {
+    payload = {
+      kind: 'record',
+      record: {
+        topic,
+        partition: Number(srcPartition),
+        offset: srcOffset,
+        key: message.key,
+        value: message.value,
+      },
+      group: `${topic}/${srcPartition}`,
+    };
+  } else {
+    // The sink writes JSON of the record when it was not a Kafka message.
+    try {
+      payload = { kind: 'record', record: JSON.parse(text(message.value)), group: undefined };
+    } catch {
+      payload = {
+        kind: 'unreadable',
+        problem: 'no source topic/partition/offset headers and the value is not JSON',
+      };
+    }
+  }
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) headers[k] = text(v);
+  return {
+    id,
+    position: topic !== '' ? `${topic}/${srcPartition}@${srcOffset}` : srcOffset || id,
+    code: header(DeadLetterHeaders.code) || 'E_UNKNOWN',
+    reason: header(DeadLetterHeaders.reason),
+    failedAt: header(DeadLetterHeaders.failedAt) || undefined,
+    payload,
+    stored: {
+      topic: dlq,
+      partition,
+      offset: message.offset,
+      key: text(message.key),
+      value: text(message.value),
+      headers,
+    },
+  };
+}
