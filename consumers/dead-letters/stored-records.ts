@@ -12,6 +12,7 @@
  *   be had: that is an {@link AgedOutError}, saying so.
  */
 import { type SourceRecord, splitDocument } from '../../core/decode/document.ts';
+import { tableFromArn } from '../../core/decode/dynamodb.ts';
 import { CdcCacheError, ErrorCode } from '../../core/errors.ts';
 import { StreamsErrorKind, type StreamsPort } from '../dynamodb/streams-port.ts';
 import { kafkaSourceRecord } from '../kafka/kafka-record.ts';
@@ -105,9 +106,10 @@ export async function resolveRecords(
   const records = await readRange(streams, p, entry.id, o.limit ?? 1000);
   return {
     group: `${p.streamArn}/${p.shardId}`,
+    // GetRecords records name no table: the stream ARN does (`…:table/NAME/stream/…`).
     records: splitDocument(
       { Records: records },
-      { source: 'dynamodb', ...(o.table ? { table: o.table } : {}) },
+      { source: 'dynamodb', table: o.table ?? tableFromArn(p.streamArn) ?? '' },
       p.shardId,
     ),
   };
