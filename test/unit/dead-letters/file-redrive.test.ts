@@ -11,11 +11,13 @@ import { fileDeadLetterStore } from '../../../consumers/dead-letters/file-store.
 import { redrive } from '../../../consumers/dead-letters/redrive.ts';
 import { kafkaSourceRecord } from '../../../consumers/kafka/kafka-record.ts';
 import { fileDeadLetterSink } from '../../../consumers/runtime/dead-letter-sink.ts';
+import { splitDocument } from '../../../core/decode/document.ts';
 import { processBatch } from '../../../core/pipeline/batch.ts';
 import { compileConfig } from '../../../core/rules/compile.ts';
 import { createEngineTarget } from '../../../core/target/engine-target.ts';
 import { createDynamoDbHandler } from '../../../functions/dynamodb-handler.ts';
 import { createEnvironment } from '../../../functions/runtime/environment.ts';
+import { fixture } from '../../support/fixtures.ts';
 import { ddbInsert, config as FIXED, failingFor, lambdaContext, RULES } from '../functions/support.ts';
 import { ARN, BAD, quiet, tmpFile, writeLambdaDeadLetters } from './support.ts';
 
@@ -118,6 +120,36 @@ describe('dead letters in the file sink', () => {
     const report = await redrive([entry!], { config: FIXED, target });
     expect(report.entries[0]).toMatchObject({ outcome: 'applied' });
     expect(report.entries[0]!.ops[0]).toMatchObject({ kind: 'refresh', key: 'order:5', version: '41' });
+  });
+
+  it('the poller file sink (GetRecords records name no table): --table is asked for, then they apply', async () => {
+    const file = tmpFile();
+    const page = fixture('dynamodb/getrecords-response.json') as { Records: unknown[] };
+    const badForum = compileConfig({ rules: [{ table: 'Forum', keys: ['thread:{Subjectt}'] }] });
+    const records = splitDocument(
+      { Records: page.Records },
+      { source: 'dynamodb', table: 'Forum' },
+      'shardId-1',
+    );
+    await processBatch(
+      records.map((record) => ({ group: 'shardId-1', record })),
+      { config: badForum, target: createEngineTarget(), deadLetter: fileDeadLetterSink(file) },
+    );
+    const entries = await fileDeadLetterStore(file).read();
+    expect(entries).toHaveLength(3);
+    const forum = compileConfig({ rules: [{ table: 'Forum', keys: ['thread:{Subject}'] }] });
+    const noTable = await redrive(entries, { config: forum, target: createEngineTarget() });
+    expect(noTable.entries[0]).toMatchObject({ outcome: 'failed', code: 'E_MISSING_FIELD' });
+    expect(noTable.entries[0]!.reason).toMatch(/--table NAME/);
+    const withTable = await redrive(entries, {
+      config: forum,
+      target: createEngineTarget(),
+      resolve: { table: 'Forum' },
+    });
+    expect(withTable.counts).toMatchObject({ applied: 3, failed: 0 });
+    expect(withTable.entries[0]!.ops).toMatchObject([
+      { kind: 'invalidate', key: 'thread:DynamoDB Thread 3', version: '300000000000000499659' },
+    ]);
   });
 
   it('dry run plans the ops and touches neither the target nor the file', async () => {
