@@ -125,7 +125,10 @@ export async function runDeadLetters(argv: string[]): Promise<number> {
   });
   try {
     if (action !== 'redrive') {
-      const entries = await store.read({ max });
+      const entries = await store.read({ max }).catch(async (error) => {
+        await store.settle(new Set()).catch(() => 0);
+        throw error;
+      });
       await store.settle(new Set()); // hand everything back (SQS: visible again)
       if (action === 'list') {
         let out = '';
@@ -197,7 +200,10 @@ async function redriveCommand(
     return streamsClient;
   };
   try {
-    const entries = await store.read({ max: n.max, forRedrive: !dryRun });
+    const entries = await store.read({ max: n.max, forRedrive: !dryRun }).catch(async (error) => {
+      await store.settle(new Set()).catch(() => 0); // hand back whatever was read (SQS: visible again)
+      throw error;
+    });
     let report: Awaited<ReturnType<typeof redrive>>;
     try {
       report = await redrive(entries, {
