@@ -10,10 +10,12 @@
  * so a done message behind a failed one is read again next time; its ops are fenced, idempotent).
  * Nothing else ever joins that group, so its offsets are set with the admin API.
  *
- * kafkajs is loaded on first use. Like `record` and `verify --kafka`, this tail talks to kafkajs
+ * TLS and SASL come from the consumers' environment variables (CDC_CACHE_KAFKA_SSL*,
+ * CDC_CACHE_KAFKA_SASL_*), read by consumer-config.ts. kafkajs is loaded on first use. Like `record` and `verify --kafka`, this tail talks to kafkajs
  * directly: the consumers' port (kafka-port.ts) has no headers and always joins a real group.
  */
 import type { Admin, Kafka } from 'kafkajs';
+import type { KafkaConnectionOptions } from '../kafka/connection-options.ts';
 import { DeadLetterHeaders } from '../kafka/dead-letter-topic.ts';
 import {
   type DeadLetterStore,
@@ -32,6 +34,8 @@ export interface KafkaStoreOptions {
   fromBeginning?: boolean;
   /** Give up reading after this long. @default 30000 */
   timeoutMs?: number;
+  /** TLS and SASL, as the consumers take them (consumers/kafka/connection-options.ts). */
+  connection?: Pick<KafkaConnectionOptions, 'ssl' | 'sasl'>;
 }
 
 interface ReadMessage {
@@ -50,13 +54,14 @@ export function kafkaDeadLetterStore(o: KafkaStoreOptions): DeadLetterStore {
   const client = () => {
     kafka ??= (async () => {
       const { Kafka, logLevel } = await import('kafkajs');
-      const { patchKafkajsRequestQueue } = await import('../kafka/kafkajs-client.ts');
+      const { kafkajsConfig, patchKafkajsRequestQueue } = await import('../kafka/kafkajs-client.ts');
       patchKafkajsRequestQueue();
-      return new Kafka({
+      const config = kafkajsConfig({
         brokers: o.brokers,
         clientId: 'cdc-cache-dead-letters',
-        logLevel: logLevel.NOTHING,
+        ...o.connection,
       });
+      return new Kafka({ ...config, logLevel: logLevel.NOTHING });
     })();
     return kafka;
   };

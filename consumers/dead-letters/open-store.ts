@@ -3,7 +3,8 @@
  * (`CDC_CACHE_DEAD_LETTER` of the Lambda handlers, `--dead-letter-file` / `--dead-letter-topic` of
  * the consumers):
  *
- * - `kafka://HOST:PORT[,HOST:PORT…]/TOPIC`: the Kafka dead-letter topic;
+ * - `kafka://HOST:PORT[,HOST:PORT…]/TOPIC`: the Kafka dead-letter topic (TLS and SASL from the
+ *   consumers' CDC_CACHE_KAFKA_SSL* / CDC_CACHE_KAFKA_SASL_* variables);
  * - an SQS queue URL (`https://sqs.REGION.amazonaws.com/ACCOUNT/QUEUE`, `sqs://…` for https, or
  *   `http(s)://HOST:PORT/ACCOUNT/QUEUE` of an SQS-compatible server such as ElasticMQ);
  * - a file path (absolute, `./relative`, or `file://`).
@@ -26,6 +27,8 @@ export interface OpenStoreOptions {
   region?: string;
   /** SQS: seconds messages stay hidden during a redrive. */
   visibilityTimeoutSeconds?: number;
+  /** Environment for the Kafka TLS/SASL variables. @default process.env */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** The fix printed for a destination that is none of the known spellings. */
@@ -37,7 +40,9 @@ export async function openDeadLetterStore(spec: string, o: OpenStoreOptions = {}
   const kafka = /^kafka:\/\/([^/]+)\/(.+)$/.exec(spec);
   if (kafka) {
     const { kafkaDeadLetterStore } = await import('./kafka-store.ts');
+    const { kafkaConnectionFromEnv } = await import('../runtime/consumer-config.ts');
     return kafkaDeadLetterStore({
+      connection: kafkaConnectionFromEnv(o.env ?? process.env),
       brokers: kafka[1]!.split(',').filter(Boolean),
       topic: decodeURIComponent(kafka[2]!),
       ...(o.group === undefined ? {} : { group: o.group }),

@@ -312,6 +312,24 @@ export function resolveConsumerConfig(
   return config;
 }
 
+/**
+ * The Kafka TLS and SASL settings the consumers read from the environment (CDC_CACHE_KAFKA_SSL,
+ * CDC_CACHE_KAFKA_SSL_CA_FILE, CDC_CACHE_KAFKA_SASL_*), for tools that reach the same brokers
+ * (`cdc-cache dead-letters kafka://…`): one reading, not a second dialect.
+ */
+export function kafkaConnectionFromEnv(env: Readonly<Record<string, string | undefined>>): {
+  ssl?: KafkaTlsOptions;
+  sasl?: KafkaSaslOptions;
+} {
+  const e = parseEnv(consumerEnvSchema, env);
+  const out: { ssl?: KafkaTlsOptions; sasl?: KafkaSaslOptions } = {};
+  const sasl = saslFromEnv(e);
+  if (sasl !== undefined) out.sasl = sasl;
+  if (e.CDC_CACHE_KAFKA_SSL_CA_FILE !== undefined) out.ssl = { caFile: e.CDC_CACHE_KAFKA_SSL_CA_FILE };
+  else if (e.CDC_CACHE_KAFKA_SSL === true) out.ssl = true;
+  return out;
+}
+
 function saslFromEnv(e: v.InferOutput<typeof consumerEnvSchema>): KafkaSaslOptions | undefined {
   const mechanism = e.CDC_CACHE_KAFKA_SASL_MECHANISM;
   if (mechanism === undefined) return undefined;
