@@ -30,12 +30,11 @@ export function fileDeadLetterStore(path: string): DeadLetterStore {
     try {
       return await readFile(path, 'utf8');
     } catch (error) {
-      throw new DeadLetterStoreError(
-        `${path}: cannot read the dead-letter file: ${(error as Error).message}`,
-        {
-          cause: error,
-        },
-      );
+      const why =
+        (error as { code?: string }).code === 'ENOENT'
+          ? 'no such file (the sink creates it with the first dead letter: check the path)'
+          : (error as Error).message;
+      throw new DeadLetterStoreError(`${path}: cannot read the dead-letter file: ${why}`, { cause: error });
     }
   }
 

@@ -102,6 +102,11 @@ describe('cdc-cache dead-letters', () => {
     expect(badDest.stderr).toMatch(
       /dead-letter destination "somewhere": use kafka:\/\/HOST:PORT\/TOPIC, an SQS queue URL/,
     );
+    const missing = await runCli(['dead-letters', 'list', `${file}.nope`]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(
+      /\.nope: cannot read the dead-letter file: no such file \(the sink creates it with the first dead letter: check the path\)\n$/,
+    );
     const help = await runCli(['dead-letters', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/--dry-run\s+redrive: print the planned ops/);
