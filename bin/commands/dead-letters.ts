@@ -60,6 +60,10 @@ cdc-cache dead-letters redrive DEST --config FILE [--target URL] [--dry-run] [op
       arg: 'N',
       help: 'redrive: attempts per op while the target fails (default 8)',
     },
+    'remove-unmatched': {
+      type: 'boolean',
+      help: 'redrive: remove entries the current rules make no op for (default: kept, E_NO_OPS)',
+    },
     json: { type: 'boolean', help: 'list/redrive: one JSON object per entry instead of text' },
   },
 } as const;
@@ -173,6 +177,7 @@ async function redriveCommand(
     table?: string;
     region?: string;
     'dynamodb-endpoint'?: string;
+    'remove-unmatched'?: boolean;
     json?: boolean;
   },
   n: { max: number; retryAttempts: number },
@@ -216,6 +221,7 @@ async function redriveCommand(
             process.stderr.write(`target failed (attempt ${attempt}), retrying: ${line(error.message)}\n`),
         },
         resolve: { streams, ...(values.table === undefined ? {} : { table: values.table }) },
+        ...(values['remove-unmatched'] ? { removeWithoutOps: true } : {}),
       });
     } catch (error) {
       await store.settle(new Set()); // nothing was confirmed: hand everything back

@@ -7,7 +7,8 @@
  * - `fenced`: confirmed, but the target already held a newer version for every key (the targets'
  *   version fencing: an older change never overwrites a newer one), so nothing was written;
  * - `failed`: a record still cannot be decoded or planned, its records are gone from the stream
- *   (E_AGED_OUT), or the target refused or could not take an op; with the reason;
+ *   (E_AGED_OUT), the current rules make no op for it (E_NO_OPS: most often the wrong config;
+ *   `removeWithoutOps` counts those as done), or the target refused an op; with the reason;
  * - `not-tried`: the target was unavailable (retries exhausted) before its turn: redrive stopped;
  * - `planned` (dry run): the ops it would apply, nothing touched.
  *
@@ -61,6 +62,12 @@ export interface RedriveOptions {
   resolve?: ResolveOptions;
   /** Entries per pipeline batch. @default 100 */
   batchSize?: number;
+  /**
+   * Count an entry whose records the current rules turn into no cache operation (no rule matches
+   * its table, a `when` filter skips it, not a row change) as done, so it is removed. Off by default:
+   * that is most often the wrong `--config`, and removing would lose the entry. @default false
+   */
+  removeWithoutOps?: boolean;
 }
 
 interface Slot {
@@ -129,12 +136,29 @@ async function redriveChunk(
   for (const s of slots)
     s.report.ops = [...new Set(s.indices.flatMap((i) => recordOps[i] ?? []))].map((k) => ops[k]!);
 
+  /** Why an entry that planned no op must stay, or undefined when it may go. */
+  const withoutOps = (slot: Slot): Partial<EntryReport> | undefined => {
+    if (o.removeWithoutOps || slot.report.ops.length > 0) return undefined;
+    const tables = [
+      ...new Set(slot.indices.map((i) => prepared.events[i]?.table).filter((t) => t !== undefined)),
+    ];
+    return {
+      outcome: 'failed',
+      code: 'E_NO_OPS',
+      reason:
+        `the current rules make no cache operation for it (${tables.length > 0 ? `table ${tables.join(', ')}: no rule matches or a filter skips it` : 'not a row change'}): ` +
+        'kept; check --config, or pass --remove-unmatched to drop such entries',
+    };
+  };
+
   if (o.dryRun) {
     for (const s of slots) {
       const dead = s.indices.map((i) => prepared.dead[i]).find((d) => d !== undefined);
       Object.assign(
         s.report,
-        dead ? { outcome: 'failed', code: dead.code, reason: dead.reason } : { outcome: 'planned' },
+        dead
+          ? { outcome: 'failed', code: dead.code, reason: dead.reason }
+          : (withoutOps(s) ?? { outcome: 'planned' }),
       );
     }
     return undefined;
@@ -147,6 +171,11 @@ async function redriveChunk(
     const dead = s.indices.map((i) => prepared.dead[i]).find((d) => d !== undefined);
     if (dead) {
       Object.assign(s.report, { outcome: 'failed', code: dead.code, reason: dead.reason });
+      continue;
+    }
+    const none = withoutOps(s);
+    if (none) {
+      Object.assign(s.report, none);
       continue;
     }
     const opIndices = [...new Set(s.indices.flatMap((i) => recordOps[i] ?? []))];

@@ -152,6 +152,30 @@ describe('dead letters in the file sink', () => {
     ]);
   });
 
+  it('a config whose rules make no op for them (the wrong --config) keeps every entry: E_NO_OPS', async () => {
+    const file = tmpFile();
+    await writeLambdaDeadLetters(file);
+    const before = readFileSync(file, 'utf8');
+    const other = compileConfig({
+      rules: [{ table: 'public.customers', source: 'debezium', keys: ['c:{id}'] }],
+    });
+    const store = fileDeadLetterStore(file);
+    const report = await redrive(await store.read(), { config: other, target: createEngineTarget() });
+    expect(report.counts).toMatchObject({ applied: 0, failed: 4 });
+    expect(report.entries[0]).toMatchObject({ outcome: 'failed', code: 'E_NO_OPS' });
+    expect(report.entries[0]!.reason).toMatch(
+      /table ExampleTableWithStream: no rule matches .*--remove-unmatched/,
+    );
+    expect(await store.settle(report.done)).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(before);
+    const dropped = await redrive(await store.read(), {
+      config: other,
+      target: createEngineTarget(),
+      removeWithoutOps: true,
+    });
+    expect(dropped.counts).toMatchObject({ applied: 4 });
+  });
+
   it('dry run plans the ops and touches neither the target nor the file', async () => {
     const file = tmpFile();
     await writeLambdaDeadLetters(file);
