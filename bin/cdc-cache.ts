@@ -17,7 +17,7 @@ Commands:
   lambda serve              serve the Lambda Invoke API for the handlers (also: lambda kafka-source)
   record kafka|dynamodb    capture change records from Kafka or a DynamoDB stream as a JSONL change log
   verify CHANGELOG...       check that the cache follows the database (also: verify --kafka)
-  dead-letters list|show|redrive DEST   list dead letters, or redrive them through the fixed rules
+  dead-letters ACTION DEST  list|show dead letters, or redrive them through the fixed rules
   help [command]            show help
 
 Run "cdc-cache <command> --help" for a command's options.
