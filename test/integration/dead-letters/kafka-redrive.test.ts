@@ -5,7 +5,7 @@
  * not JSON at all. Then:
  *
  * - `list` / `show` are a read-only tail: they commit nothing, and say the same twice;
- * - `--dry-run` plans and commits nothing;
+ * - `--dry-run` plans and commits nothing; a target outage commits nothing either;
  * - after the fix `redrive` applies them, a newer change already in the cache is fenced (not
  *   overwritten), the non-JSON one fails again with its reason, and the redrive group is committed
  *   only up to it, so the next `list` shows just that one.
@@ -133,6 +133,25 @@ describe('dead-letters on the Kafka dead-letter topic', () => {
     expect(r.stderr).toMatch(/3 would apply, 1 would fail again; nothing touched/);
     expect((await committedOffsets(testKafka(), group, dlq)).get(0)).toBe(-1n);
     expect(await valkey.get(`${prefix}order:1`)).toBeNull();
+  });
+
+  it('target outage: retried, stopped, exit 1, and the redrive group is not committed', async () => {
+    const fixed = rulesFile('fixed-outage', rules(['order:{id}']));
+    const r = await runCli([
+      'dead-letters',
+      'redrive',
+      dest(),
+      '--config',
+      fixed,
+      '--target',
+      'engine://127.0.0.1:1',
+      '--retry-attempts',
+      '2',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/target failed \(attempt 1\), retrying/);
+    expect(r.stderr).toMatch(/0 applied, 0 fenced, 1 failed again, 3 kept; 0 removed/);
+    expect((await committedOffsets(testKafka(), group, dlq)).get(0)).toBe(-1n);
   });
 
   it('after the fix: applied, the newer key fenced, the bad one failed again; the group commits up to it', async () => {
