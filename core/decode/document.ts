@@ -167,6 +167,14 @@ function split(doc: unknown, label: string, options: DecodeOptions, out: SourceR
     throw new DecodeError(ErrorCode.BadShape, `${label}: expected a JSON object, got a ${typeName(doc)}`, {
       position: label,
     });
+  if (isObj(doc.DDBStreamBatchInfo)) {
+    // A Lambda on-failure invocation record: it names a range of the stream, not the records.
+    throw new DecodeError(
+      ErrorCode.BadShape,
+      `${label}: a Lambda on-failure record (DDBStreamBatchInfo) carries no change records, only their shard and sequence-number range: read them again from the stream with "cdc-cache dead-letters redrive QUEUE_URL"`,
+      { position: label },
+    );
+  }
   if (Array.isArray(doc.Records) && hint !== 'debezium' && hint !== 'lambda-kafka') {
     for (let i = 0; i < doc.Records.length; i++)
       split(doc.Records[i], `${label} Records[${i}]`, options, out);
