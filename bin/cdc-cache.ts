@@ -3,7 +3,25 @@
  * The `cdc-cache` command: one executable, one verb per job. Each verb lives in bin/commands (or its
  * owning folder) and is imported lazily, so `decode` never loads a network client.
  */
+import { readFileSync } from 'node:fs';
+import { registerHooks } from 'node:module';
+import { MissingDependencyError, missingOptionalPackage } from '../core/optional-dependency.ts';
 import { reportError, UsageError, writeOut } from './cli-error.ts';
+
+// Running from a checkout (.ts, no build): a config that imports 'cdc-cache' resolves to the sources
+// through the package's `cdc-cache-source` export condition. The installed package runs dist/*.js.
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+if (FROM_SOURCE)
+  registerHooks({
+    resolve: (specifier, context, next) =>
+      next(specifier, { ...context, conditions: [...context.conditions, 'cdc-cache-source'] }),
+  });
+
+/** The package's version (bin/cdc-cache.ts or dist/bin/cdc-cache.js → package.json). */
+function packageVersion(): string {
+  const url = new URL(FROM_SOURCE ? '../package.json' : '../../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
+}
 
 const USAGE = `cdc-cache — keep caches true to their database by following its change stream
 
@@ -18,6 +36,7 @@ Commands:
   record kafka|dynamodb    capture change records from Kafka or a DynamoDB stream as a JSONL change log
   verify CHANGELOG...       check that the cache follows the database (also: verify --kafka)
   help [command]            show help
+  --version, -v             print the version
 
 Run "cdc-cache <command> --help" for a command's options.
 `;
@@ -42,11 +61,23 @@ async function main(argv: string[]): Promise<number> {
     await writeOut(USAGE);
     return verb === undefined ? 2 : 0;
   }
+  if (verb === '--version' || verb === '-v') {
+    await writeOut(`${packageVersion()}\n`);
+    return 0;
+  }
   const load = VERBS[verb];
   if (load === undefined) return reportError(verb, new UsageError(`unknown command "${verb}"`));
   try {
     return await (await load())(rest);
   } catch (error) {
+    // A feature whose optional package is not installed: one line naming it (core/optional-dependency.ts).
+    const missing = missingOptionalPackage(error);
+    if (missing !== undefined) {
+      const sub =
+        rest[0] !== undefined && /^[a-z][a-z-]*$/.test(rest[0]) && verb !== 'decode' ? ` ${rest[0]}` : '';
+      process.stderr.write(`${new MissingDependencyError(`cdc-cache ${verb}${sub}`, missing).message}\n`);
+      return 1;
+    }
     if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
       return reportError(verb, new UsageError((error as Error).message));
     return reportError(verb, error);

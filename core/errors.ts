@@ -36,6 +36,8 @@ export const ErrorCode = {
   Usage: 'E_USAGE',
   /** The cache target failed (connection, timeout, server error). */
   Target: 'E_TARGET',
+  /** A feature's optional package is not installed (the message names it and the install command). */
+  MissingDependency: 'E_MISSING_DEPENDENCY',
 } as const;
 
 /** One of the {@link ErrorCode} values. */
