@@ -54,8 +54,12 @@ export class MissingDependencyError extends CdcCacheError {
  */
 export function missingOptionalPackage(error: unknown): OptionalPackage | undefined {
   const e = error as { code?: string; message?: string } | undefined;
-  if (e?.code !== 'ERR_MODULE_NOT_FOUND' && e?.code !== 'MODULE_NOT_FOUND') return undefined;
-  const name = /Cannot find (?:package|module) '([^']+)'/.exec(e.message ?? '')?.[1];
+  const message = e?.message ?? '';
+  // Node: ERR_MODULE_NOT_FOUND "Cannot find package 'x' imported from …"; Vite/vitest: "Could not resolve "x" …".
+  const name =
+    e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND'
+      ? /Cannot find (?:package|module) '([^']+)'/.exec(message)?.[1]
+      : /^Could not resolve "([^"]+)"/.exec(message)?.[1];
   if (name === undefined) return undefined;
   return (Object.keys(OPTIONAL_PACKAGES) as OptionalPackage[]).find(
     (p) => name === p || name.startsWith(`${p}/`),
