@@ -5,9 +5,9 @@ import { defineConfig } from 'vitest/config';
 // in infra/local (test/setup/services.ts), which fails the run under CI=true when one cannot start.
 export default defineConfig({
   // `cdc-cache/…` self-imports resolve to the .ts sources in the checkout (package.json exports).
-  // The other conditions are Vite's defaults for server code.
-  resolve: { conditions: ['cdc-cache-source', 'module', 'node', 'development|production'] },
-  ssr: { resolve: { conditions: ['cdc-cache-source', 'module', 'node', 'development|production'] } },
+  // The others are Vite's server defaults but 'module' (it would pick the AWS SDK's dist-es, which Node cannot load).
+  resolve: { conditions: ['cdc-cache-source', 'node', 'development|production'] },
+  ssr: { resolve: { conditions: ['cdc-cache-source', 'node', 'development|production'] } },
   test: {
     projects: [
       {
