@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DECODE_COMMAND, DECODE_USAGE } from '../../../bin/commands/decode.ts';
 import { RECORD_COMMAND, RECORD_USAGE } from '../../../bin/commands/record.ts';
+import { REPLAY_COMMAND, REPLAY_USAGE } from '../../../bin/commands/replay.ts';
 import { didYouMean, helpText, parseCommand } from '../../../bin/option-table.ts';
 import { runCli as cli, ROOT } from '../../support/cli.ts';
 
@@ -38,6 +39,7 @@ describe('VERB --help', () => {
     for (const [spec, usage, verb] of [
       [RECORD_COMMAND, RECORD_USAGE, 'record'],
       [DECODE_COMMAND, DECODE_USAGE, 'decode'],
+      [REPLAY_COMMAND, REPLAY_USAGE, 'replay'],
     ] as const) {
       expect(usage).toBe(helpText(spec));
       for (const [name, o] of Object.entries(spec.options))
