@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { registerHooks } from 'node:module';
 import { MissingDependencyError, missingOptionalPackage } from '../core/optional-dependency.ts';
 import { reportError, UsageError, writeOut } from './cli-error.ts';
+import { didYouMean } from './option-table.ts';
 
 // Running from a checkout (.ts, no build): a config that imports 'cdc-cache' resolves to the sources
 // through the package's `cdc-cache-source` export condition. The installed package runs dist/*.js.
@@ -53,6 +54,22 @@ const VERBS: Record<string, () => Promise<Verb>> = {
   verify: async () => (await import('./commands/verify.ts')).runVerify,
 };
 
+// Verbs whose flags are not yet in an option table (bin/option-table.ts): their help text lists the
+// flags, so an unknown one still gets a did-you-mean.
+const USAGE_OF: Record<string, () => Promise<string>> = {
+  consume: async () => (await import('./commands/consume.ts')).CONSUME_USAGE,
+  verify: async () => (await import('./commands/verify.ts')).VERIFY_USAGE,
+  engine: async () => (await import('../engine/cli.ts')).HELP,
+};
+
+async function unknownFlagMessage(verb: string, error: Error): Promise<string> {
+  const flag = /Unknown option '--([^']+)'/.exec(error.message)?.[1];
+  const usage = USAGE_OF[verb];
+  if (flag === undefined || usage === undefined) return error.message;
+  const near = didYouMean(flag, new Set((await usage()).match(/(?<=--)[a-z][a-z0-9-]*/g) ?? []));
+  return `unknown option --${flag}${near ? ` (did you mean --${near}?)` : ''}`;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
   if (verb === undefined || verb === 'help' || verb === '--help' || verb === '-h') {
@@ -79,7 +96,7 @@ async function main(argv: string[]): Promise<number> {
       return 1;
     }
     if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
-      return reportError(verb, new UsageError((error as Error).message));
+      return reportError(verb, new UsageError(await unknownFlagMessage(verb, error as Error)));
     return reportError(verb, error);
   }
 }

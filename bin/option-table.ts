@@ -73,15 +73,20 @@ function distance(a: string, b: string): number {
   return row[b.length]!;
 }
 
-/** The known option nearest to `name` (edit distance ≤ 1/3 of its length, or a prefix), if any. */
+/**
+ * The known option nearest to `name`: the smallest edit distance within a third of its length (at
+ * least 2), else the one it abbreviates (`--dump-a` → `dump-all`); undefined when nothing is near.
+ */
 export function didYouMean(name: string, known: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
+  let abbreviates: string | undefined;
   for (const k of known) {
-    const d = k.startsWith(name) || name.startsWith(k) ? 1 : distance(name, k);
+    const d = distance(name, k);
     if (d < bestDistance) [best, bestDistance] = [k, d];
+    if (abbreviates === undefined && name.length >= 3 && k.startsWith(name)) abbreviates = k;
   }
-  return best !== undefined && bestDistance <= Math.max(2, Math.ceil(name.length / 3)) ? best : undefined;
+  return best !== undefined && bestDistance <= Math.max(2, Math.ceil(name.length / 3)) ? best : abbreviates;
 }
 
 /**

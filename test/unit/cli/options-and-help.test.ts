@@ -56,10 +56,27 @@ describe('unknown flags', () => {
     expect(stderr).toContain('cdc-cache decode: unknown option --sorce (did you mean --source?)');
   });
 
+  it('get a did-you-mean from the help text of verbs without a table yet (consume, verify, engine)', async () => {
+    for (const [args, expected] of [
+      [
+        ['consume', 'kafka', '--brokrs', 'x'],
+        'cdc-cache consume: unknown option --brokrs (did you mean --brokers?)',
+      ],
+      [['verify', '--pgg', 'x'], 'cdc-cache verify: unknown option --pgg (did you mean --pg?)'],
+      [['engine', '--prot', '1'], 'cdc-cache engine: unknown option --prot (did you mean --port?)'],
+    ] as const) {
+      const { code, stderr } = await cli([...args]);
+      expect(code).toBe(2);
+      expect(stderr).toContain(expected);
+    }
+  });
+
   it('say nothing when no option is near', () => {
     expect(didYouMean('zzzzzzzz', ['source', 'table'])).toBeUndefined();
     expect(didYouMean('brokrs', ['brokers', 'topic'])).toBe('brokers');
     expect(didYouMean('topics', ['topic', 'table'])).toBe('topic');
+    expect(didYouMean('dump-a', ['dump', 'dump-all-keys'])).toBe('dump');
+    expect(didYouMean('proto-max', ['port', 'proto-max-bulk-len'])).toBe('proto-max-bulk-len');
   });
 });
 
