@@ -20,12 +20,12 @@ export const OPTIONAL_PACKAGES = {
   '@aws-sdk/client-lambda': 'replay --target lambda:NAME, lambda kafka-source',
   '@aws-sdk/client-sqs': "the Lambda handlers' SQS dead-letter queue (the Lambda runtime ships it)",
   pg: 'verify --pg (PostgreSQL as the truth)',
-  pino: 'consume kafka|dynamodb (the containers\' JSON logs)',
+  pino: "consume kafka|dynamodb (the containers' JSON logs)",
   'prom-client': 'consume kafka|dynamodb (the /metrics endpoint)',
   '@aws-lambda-powertools/logger':
     'the Lambda handlers imported from cdc-cache/functions/*, lambda serve (the shipped bundles include it)',
   '@aws-sdk/client-secrets-manager':
-    'the Lambda handlers\' target password secret (the Lambda runtime ships it)',
+    "the Lambda handlers' target password secret (the Lambda runtime ships it)",
   'aws-cdk-lib': 'cdc-cache/cdk (the CDK constructs)',
   constructs: 'cdc-cache/cdk (the CDK constructs)',
 } as const;

@@ -34,8 +34,8 @@
 
 import { Admin, Consumer, type Message, type MessagesStream, Producer } from '@platformatic/kafka';
 import { ConfigError } from '../../core/errors.ts';
-import { backoffDelay } from '../../core/pipeline/backoff.ts';
 import { loadOptional } from '../../core/optional-dependency.ts';
+import { backoffDelay } from '../../core/pipeline/backoff.ts';
 import type { KafkaConnectionOptions, KafkaSaslOptions } from './connection-options.ts';
 import { tlsFromFiles, validateConnectionOptions } from './connection-options.ts';
 import type {

@@ -35,4 +35,6 @@ measure dynamodb-streams @aws-sdk/client-dynamodb-streams
 measure verify-pg pg
 measure verify-dynamodb @aws-sdk/client-dynamodb
 measure lambda-local @aws-sdk/client-lambda
+measure consume-logs-metrics pino prom-client
+measure lambda-handlers @aws-lambda-powertools/logger
 measure cdk aws-cdk-lib constructs

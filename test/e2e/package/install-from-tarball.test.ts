@@ -190,8 +190,10 @@ describe('installed alone', () => {
     }
   });
 
-  it('every exports entry but ./cdk imports from an .mjs file; the client works', async () => {
-    const entries = Object.keys(PKG.exports).filter((e) => e !== './package.json' && e !== './cdk');
+  it('every exports entry without a feature library imports from an .mjs file; the client works', async () => {
+    const entries = Object.keys(PKG.exports).filter(
+      (e) => !/^\.\/(package\.json|schemas\/\*|cdk|functions\/.*)$/.test(e),
+    );
     write(
       'entries.mjs',
       `for (const e of ${JSON.stringify(entries)}) await import(e === '.' ? 'cdc-cache' : 'cdc-cache' + e.slice(1));
@@ -217,9 +219,32 @@ console.log(JSON.stringify({ a, b, loads }));
 
 describe('with the libraries a user adds', () => {
   beforeAll(async () => {
-    const extras = ['typescript', 'vitest', '@types/node', 'aws-cdk-lib', 'constructs'];
+    const extras = [
+      'typescript',
+      'vitest',
+      '@types/node',
+      'aws-cdk-lib',
+      'constructs',
+      '@aws-lambda-powertools/logger',
+    ];
     await sh('npm', ['install', ...NPM_FLAGS, ...extras.map((n) => `${n}@${repoVersion(n)}`)], app, 240_000);
   }, 300_000);
+
+  it('the Lambda handler entries and the schemas import once their library is installed', async () => {
+    write(
+      'handlers.mjs',
+      `const d = await import('cdc-cache/functions/dynamodb');
+const k = await import('cdc-cache/functions/kafka');
+const schema = (await import('cdc-cache/schemas/cdc-cache.config.schema.json', { with: { type: 'json' } })).default;
+console.log(JSON.stringify([typeof d.handler, typeof k.handler, typeof schema]));
+`,
+    );
+    expect(JSON.parse((await sh(process.execPath, ['handlers.mjs'])).stdout)).toEqual([
+      'function',
+      'function',
+      'object',
+    ]);
+  });
 
   it('a .ts file importing the client type-checks under nodenext and bundler resolution', async () => {
     write(

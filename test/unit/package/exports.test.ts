@@ -4,7 +4,7 @@
  *   and a `cdc-cache-source` condition (the checkout's self-imports) pointing at that source;
  * - the optional packages are exactly the optional peer dependencies, and the repository installs them;
  * - walking the static imports from each entry reaches only Node built-ins, the runtime dependencies
- *   and, for `./cdk` alone, aws-cdk-lib and constructs: every other library is loaded lazily.
+ *   and the entry's own feature libraries (ENTRY_PEERS): every other library is loaded lazily.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -35,6 +35,12 @@ const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
 const BUILD = JSON.parse(readFileSync(join(ROOT, 'tsconfig.build.json'), 'utf8')) as {
   include: string[];
   exclude: string[];
+};
+/** Optional peers an entry may import statically: the feature it is. */
+const ENTRY_PEERS: Record<string, string[]> = {
+  './cdk': ['aws-cdk-lib', 'constructs'],
+  './functions/dynamodb': ['@aws-lambda-powertools/logger'],
+  './functions/kafka': ['@aws-lambda-powertools/logger'],
 };
 const ENTRIES = Object.entries(PKG.exports).filter((e): e is [string, Entry] => typeof e[1] === 'object');
 
@@ -91,7 +97,7 @@ describe('package.json exports', () => {
       const allowed = new Set([
         ...builtinModules.map((m) => `node:${m}`),
         ...Object.keys(PKG.dependencies),
-        ...(name === './cdk' ? ['aws-cdk-lib', 'constructs'] : []),
+        ...(ENTRY_PEERS[name] ?? []),
       ]);
       const stray = [...staticImports(join(ROOT, entry['cdc-cache-source']))].filter((s) => !allowed.has(s));
       expect(stray).toEqual([]);
@@ -107,7 +113,10 @@ describe('optional dependencies by feature', () => {
       // The MSK IAM signer is only loaded against AWS; tests cannot reach MSK.
       if (name !== 'aws-msk-iam-sasl-signer-js') expect(PKG.devDependencies[name], name).toBeDefined();
     }
-    expect(Object.keys(PKG.dependencies)).toEqual(['iovalkey']);
+    // The core's own: the Valkey client and the schema library every config is validated with.
+    expect(Object.keys(PKG.dependencies)).toEqual(['iovalkey', 'valibot']);
+    for (const name of Object.keys(ENTRY_PEERS).flatMap((e) => ENTRY_PEERS[e]!))
+      expect(PKG.peerDependencies[name], name).toBeDefined();
   });
 
   it('a missing optional package fails in one line naming it and the install command', async () => {
