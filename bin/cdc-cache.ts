@@ -5,7 +5,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { registerHooks } from 'node:module';
-import { MissingDependencyError, missingOptionalPackage } from '../core/optional-dependency.ts';
+import {
+  FEATURE_PACKAGES,
+  MissingDependencyError,
+  missingOptionalPackage,
+  unresolvable,
+} from '../core/optional-dependency.ts';
 import { reportError, UsageError, writeOut } from './cli-error.ts';
 import { didYouMean } from './option-table.ts';
 
@@ -92,7 +97,11 @@ async function main(argv: string[]): Promise<number> {
     if (missing !== undefined) {
       const sub =
         rest[0] !== undefined && /^[a-z][a-z-]*$/.test(rest[0]) && verb !== 'decode' ? ` ${rest[0]}` : '';
-      process.stderr.write(`${new MissingDependencyError(`cdc-cache ${verb}${sub}`, missing).message}\n`);
+      const all = unresolvable(FEATURE_PACKAGES[`${verb}${sub}`] ?? []);
+      const names = all.includes(missing) ? all : [missing, ...all];
+      process.stderr.write(
+        `${new MissingDependencyError(`cdc-cache ${verb}${sub}`, names.join(' ')).message}\n`,
+      );
       return 1;
     }
     if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))

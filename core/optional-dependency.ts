@@ -3,7 +3,8 @@
  * engine and verify-from-changelog, the cache client, the testing helper and the Valkey target
  * (iovalkey is the one runtime dependency). Every other library is an optional peer dependency,
  * loaded only by the feature that needs it; using a feature without its library fails at once with
- * one line naming the package to install (`cdc-cache consume kafka needs kafkajs: npm install kafkajs`).
+ * one line naming the packages to install (`cdc-cache consume kafka needs kafkajs, pino, prom-client:
+ * npm install kafkajs pino prom-client`).
  *
  * Invariant: every package here is in package.json `peerDependencies` (optional) and
  * `devDependencies`, and every optional peer is here (test/unit/package/exports.test.ts checks it).
@@ -33,15 +34,38 @@ export const OPTIONAL_PACKAGES = {
 /** One of the {@link OPTIONAL_PACKAGES}. */
 export type OptionalPackage = keyof typeof OPTIONAL_PACKAGES;
 
+/** What each CLI feature loads, so a missing library is reported with the others it will need. */
+export const FEATURE_PACKAGES: Readonly<Record<string, readonly OptionalPackage[]>> = {
+  'consume kafka': ['kafkajs', 'pino', 'prom-client'],
+  'consume dynamodb': ['@aws-sdk/client-dynamodb-streams', 'pino', 'prom-client'],
+  'record kafka': ['kafkajs'],
+  'record dynamodb': ['@aws-sdk/client-dynamodb-streams'],
+  'lambda serve': ['@aws-lambda-powertools/logger'],
+  'lambda kafka-source': ['kafkajs', '@aws-sdk/client-lambda'],
+};
+
+/** The packages of `names` that do not resolve from this module (i.e. are not installed). */
+export function unresolvable(names: readonly string[]): string[] {
+  return names.filter((name) => {
+    try {
+      import.meta.resolve(name);
+      return false;
+    } catch (error) {
+      return (error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND';
+    }
+  });
+}
+
 /** A feature was used without its optional package installed. Not retriable: install it. */
 export class MissingDependencyError extends CdcCacheError {
   /** The package to install. */
   readonly packageName: string;
 
+  /** `packageName` may be several, space-separated (all a feature still lacks). */
   constructor(feature: string, packageName: string, cause?: unknown) {
     super(
       ErrorCode.MissingDependency,
-      `${feature} needs ${packageName}: npm install ${packageName}`,
+      `${feature} needs ${packageName.split(' ').join(', ')}: npm install ${packageName}`,
       cause === undefined ? {} : { cause },
     );
     this.packageName = packageName;

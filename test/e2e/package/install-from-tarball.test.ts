@@ -158,7 +158,9 @@ describe('installed alone', () => {
       () => undefined,
       (e: Error) => e.message,
     );
-    expect(failed).toContain('cdc-cache consume kafka needs kafkajs: npm install kafkajs');
+    expect(failed).toContain(
+      'cdc-cache consume kafka needs kafkajs, pino, prom-client: npm install kafkajs pino prom-client',
+    );
   });
 
   it('cdc-cache engine answers PING with PONG', async () => {

@@ -11,10 +11,12 @@ import { builtinModules } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  FEATURE_PACKAGES,
   loadOptional,
   MissingDependencyError,
   missingOptionalPackage,
   OPTIONAL_PACKAGES,
+  unresolvable,
 } from '../../../core/optional-dependency.ts';
 
 const ROOT = join(import.meta.dirname, '../../..');
@@ -128,6 +130,12 @@ describe('optional dependencies by feature', () => {
     );
     expect(missingOptionalPackage(error)).toBeUndefined();
     expect((error as MissingDependencyError).code).toBe('E_MISSING_DEPENDENCY');
+  });
+
+  it('a feature lists every library it still lacks', () => {
+    expect(unresolvable(['kafkajs', 'aws-msk-iam-sasl-signer-js'])).toEqual(['aws-msk-iam-sasl-signer-js']);
+    for (const names of Object.values(FEATURE_PACKAGES))
+      for (const name of names) expect(Object.keys(OPTIONAL_PACKAGES)).toContain(name);
   });
 
   it('other failures pass through unchanged', async () => {
