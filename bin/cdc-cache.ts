@@ -3,7 +3,31 @@
  * The `cdc-cache` command: one executable, one verb per job. Each verb lives in bin/commands (or its
  * owning folder) and is imported lazily, so `decode` never loads a network client.
  */
+import { readFileSync } from 'node:fs';
+import { registerHooks } from 'node:module';
+import {
+  FEATURE_PACKAGES,
+  MissingDependencyError,
+  missingOptionalPackage,
+  unresolvable,
+} from '../core/optional-dependency.ts';
 import { reportError, UsageError, writeOut } from './cli-error.ts';
+import { didYouMean } from './option-table.ts';
+
+// Running from a checkout (.ts, no build): a config that imports 'cdc-cache' resolves to the sources
+// through the package's `cdc-cache-source` export condition. The installed package runs dist/*.js.
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+if (FROM_SOURCE)
+  registerHooks({
+    resolve: (specifier, context, next) =>
+      next(specifier, { ...context, conditions: [...context.conditions, 'cdc-cache-source'] }),
+  });
+
+/** The package's version (bin/cdc-cache.ts or dist/bin/cdc-cache.js → package.json). */
+function packageVersion(): string {
+  const url = new URL(FROM_SOURCE ? '../package.json' : '../../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
+}
 
 const USAGE = `cdc-cache — keep caches true to their database by following its change stream
 
@@ -19,6 +43,7 @@ Commands:
   verify CHANGELOG...       check that the cache follows the database (also: verify --kafka)
   dead-letters ACTION DEST  list|show dead letters, or redrive them through the fixed rules
   help [command]            show help
+  --version, -v             print the version
 
 Run "cdc-cache <command> --help" for a command's options.
 `;
@@ -36,6 +61,22 @@ const VERBS: Record<string, () => Promise<Verb>> = {
   'dead-letters': async () => (await import('./commands/dead-letters.ts')).runDeadLetters,
 };
 
+// Verbs whose flags are not yet in an option table (bin/option-table.ts): their help text lists the
+// flags, so an unknown one still gets a did-you-mean.
+const USAGE_OF: Record<string, () => Promise<string>> = {
+  consume: async () => (await import('./commands/consume.ts')).CONSUME_USAGE,
+  verify: async () => (await import('./commands/verify.ts')).VERIFY_USAGE,
+  engine: async () => (await import('../engine/cli.ts')).HELP,
+};
+
+async function unknownFlagMessage(verb: string, error: Error): Promise<string> {
+  const flag = /Unknown option '--([^']+)'/.exec(error.message)?.[1];
+  const usage = USAGE_OF[verb];
+  if (flag === undefined || usage === undefined) return error.message;
+  const near = didYouMean(flag, new Set((await usage()).match(/(?<=--)[a-z][a-z0-9-]*/g) ?? []));
+  return `unknown option --${flag}${near ? ` (did you mean --${near}?)` : ''}`;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
   if (verb === undefined || verb === 'help' || verb === '--help' || verb === '-h') {
@@ -44,13 +85,29 @@ async function main(argv: string[]): Promise<number> {
     await writeOut(USAGE);
     return verb === undefined ? 2 : 0;
   }
+  if (verb === '--version' || verb === '-v') {
+    await writeOut(`${packageVersion()}\n`);
+    return 0;
+  }
   const load = VERBS[verb];
   if (load === undefined) return reportError(verb, new UsageError(`unknown command "${verb}"`));
   try {
     return await (await load())(rest);
   } catch (error) {
+    // A feature whose optional package is not installed: one line naming it (core/optional-dependency.ts).
+    const missing = missingOptionalPackage(error);
+    if (missing !== undefined) {
+      const sub =
+        rest[0] !== undefined && /^[a-z][a-z-]*$/.test(rest[0]) && verb !== 'decode' ? ` ${rest[0]}` : '';
+      const all = unresolvable(FEATURE_PACKAGES[`${verb}${sub}`] ?? []);
+      const names = all.includes(missing) ? all : [missing, ...all];
+      process.stderr.write(
+        `${new MissingDependencyError(`cdc-cache ${verb}${sub}`, names.join(' ')).message}\n`,
+      );
+      return 1;
+    }
     if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
-      return reportError(verb, new UsageError((error as Error).message));
+      return reportError(verb, new UsageError(await unknownFlagMessage(verb, error as Error)));
     return reportError(verb, error);
   }
 }

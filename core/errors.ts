@@ -42,6 +42,8 @@ export const ErrorCode = {
   DeadLetterUnreadable: 'E_DEAD_LETTER_UNREADABLE',
   /** A dead letter points at stream records the stream no longer retains (older than its retention). */
   AgedOut: 'E_AGED_OUT',
+  /** A feature's optional package is not installed (the message names it and the install command). */
+  MissingDependency: 'E_MISSING_DEPENDENCY',
 } as const;
 
 /** One of the {@link ErrorCode} values. */

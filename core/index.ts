@@ -24,6 +24,13 @@ export {
 } from './event/change-event.ts';
 export { compareVersions, hexToDecimal, isVersion, versionSortKey } from './event/version.ts';
 export { isRawNumber, parseExactJson, rawNumber, scalarText } from './json/exact-json.ts';
+export {
+  loadOptional,
+  MissingDependencyError,
+  missingOptionalPackage,
+  OPTIONAL_PACKAGES,
+  type OptionalPackage,
+} from './optional-dependency.ts';
 export { applyWithRetry, RETRY_DEFAULTS, type RetryPolicy } from './pipeline/apply.ts';
 export {
   type BatchOutcome,

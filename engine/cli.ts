@@ -16,7 +16,8 @@ import { formatBytes, oldGenerationLimit, parseMemorySize } from './memory.ts';
 import { parseOutputBufferLimits } from './server/client-limits.ts';
 import { type EngineServer, SERVER_DEFAULT_POLICY, startEngineServer } from './server/server.ts';
 
-const HELP = `Usage: cdc-cache engine [options]
+/** Help text for `cdc-cache engine`. */
+export const HELP = `Usage: cdc-cache engine [options]
 
 Serve the cdc-cache engine over the Valkey protocol (valkey-cli, valkey-benchmark, iovalkey).
 

@@ -3,8 +3,8 @@
  * `index.handler`, runtime nodejs24.x), minified and tree-shaken, and checks the budgets:
  * at most 300 KB per bundle, and no kafkajs in the DynamoDB bundle (core/ never imports it; this
  * keeps it that way). `@aws-sdk/client-*` stays external: the Lambda Node.js runtime ships SDK v3,
- * and the handlers only load a client (SQS) for an SQS dead-letter queue. Small SDK utilities the
- * decoders use (`@aws-sdk/util-dynamodb`) are bundled, so a bundle runs with nothing installed.
+ * and the handlers only load a client (SQS) for an SQS dead-letter queue. Everything else is
+ * bundled, so a bundle runs with nothing installed. `npm pack` ships these bundles (prepack).
  *
  *   node functions/build.ts [--config cdc-cache.config.json] [--outdir dist/functions] [--no-minify]
  *

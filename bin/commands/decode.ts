@@ -6,7 +6,6 @@
  * the file, the line/record and what is wrong (exit 1).
  */
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import {
   type DecodeOptions,
   parseDocument,
@@ -16,11 +15,26 @@ import {
 } from '../../core/decode/document.ts';
 import type { ChangeEvent } from '../../core/event/change-event.ts';
 import { UsageError, writeOut } from '../cli-error.ts';
+import { type CommandSpec, helpText, type OptionTable, parseCommand } from '../option-table.ts';
 
-/** Help text for `decode`. */
-export const DECODE_USAGE = `cdc-cache decode [FILE|-] [--source auto|dynamodb|debezium|lambda-kafka] [--table NAME]
+/** The command line of `decode`: the parser and `decode --help` both read it. */
+export const DECODE_COMMAND = {
+  usage: `cdc-cache decode [FILE|-] [options]
   Decodes a change record, Lambda event, GetRecords response, Kafka value or JSONL change log
-  into ChangeEvents, one JSON object per line.`;
+  into ChangeEvents, one JSON object per line.`,
+  options: {
+    source: {
+      type: 'string',
+      default: 'auto',
+      arg: SourceHints.join('|'),
+      help: 'the record format (auto: detected per record)',
+    },
+    table: { type: 'string', arg: 'NAME', help: 'the table, when the records do not name it' },
+  },
+} as const satisfies CommandSpec<OptionTable>;
+
+/** Help text for `decode` (generated from {@link DECODE_COMMAND}). */
+export const DECODE_USAGE = helpText(DECODE_COMMAND);
 
 async function readInput(file: string): Promise<string> {
   if (file !== '-') {
@@ -84,19 +98,12 @@ function documents(text: string, name: string): InputDocument[] {
 
 /** Runs `decode`; returns the exit code. */
 export async function runDecode(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      source: { type: 'string', default: 'auto' },
-      table: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    await writeOut(`${DECODE_USAGE}\n`);
+  const { values, positionals, help } = parseCommand(argv, DECODE_COMMAND);
+  if (help) {
+    await writeOut(DECODE_USAGE);
     return 0;
   }
+  values.source ??= 'auto';
   if (positionals.length > 1) throw new UsageError('decode takes one FILE (or - for standard input)');
   if (!(SourceHints as readonly string[]).includes(values.source)) {
     throw new UsageError(`--source must be one of ${SourceHints.join(', ')}, got "${values.source}"`);

@@ -7,20 +7,57 @@
  *
  * and the `replay --target lambda:NAME` glue. The code itself lives in functions/local.
  */
-import { parseArgs } from 'node:util';
 import type { DecodeOptions, SourceHint } from '../../core/decode/document.ts';
 import { UsageError, writeOut } from '../cli-error.ts';
+import { type CommandSpec, helpText, type OptionTable, parseCommand } from '../option-table.ts';
 
-/** Help text for `lambda`. */
-export const LAMBDA_USAGE = `cdc-cache lambda serve [--port 9001] [--bind 127.0.0.1] [--config FILE] [--target SPEC]
-    [--dead-letter log|fail|SQS_URL|FILE] [--timeout SECONDS]
+/** The command line of `lambda serve`: the parser and its help both read it. */
+export const LAMBDA_SERVE_COMMAND = {
+  usage: `cdc-cache lambda serve [options]
   Serves the Lambda Invoke API (POST /2015-03-31/functions/NAME/invocations) for the handlers
   "dynamodb" and "kafka" (also "cdc-cache-dynamodb", "cdc-cache-kafka"). Flags override the
-  CDC_CACHE_* environment variables the handlers read (see functions/README.md).
-cdc-cache lambda kafka-source --brokers HOST:PORT[,...] --topic NAME|/REGEX/ [--topic ...]
-    [--function kafka] [--endpoint http://127.0.0.1:9001] [--group ID] [--batch-size 100]
+  CDC_CACHE_* environment variables the handlers read (see functions/README.md).`,
+  options: {
+    port: { type: 'string', default: '9001', arg: 'PORT', help: 'port to listen on' },
+    bind: { type: 'string', default: '127.0.0.1', arg: 'ADDRESS', help: 'address to listen on' },
+    config: { type: 'string', short: 'c', arg: 'FILE', help: 'the rules (sets CDC_CACHE_CONFIG)' },
+    target: { type: 'string', arg: 'SPEC', help: 'the cache target (sets CDC_CACHE_TARGET)' },
+    'dead-letter': {
+      type: 'string',
+      arg: 'log|fail|SQS_URL|FILE',
+      help: 'where poison records go (sets CDC_CACHE_DEAD_LETTER)',
+    },
+    timeout: { type: 'string', default: '60', arg: 'SECONDS', help: 'the function timeout' },
+  },
+} as const satisfies CommandSpec<OptionTable>;
+
+/** The command line of `lambda kafka-source`: the parser and its help both read it. */
+export const LAMBDA_KAFKA_SOURCE_COMMAND = {
+  usage: `cdc-cache lambda kafka-source --brokers HOST:PORT[,…] --topic NAME|/REGEX/ [--topic …] [options]
   Emulates an MSK event source mapping: polls Kafka and invokes the function with MSK-shaped
-  batches, committing offsets only for acknowledged records.`;
+  batches, committing offsets only for acknowledged records.`,
+  options: {
+    brokers: { type: 'string', arg: 'HOST:PORT[,…]', help: 'bootstrap brokers' },
+    topic: {
+      type: 'string',
+      multiple: true,
+      arg: 'NAME|/REGEX/',
+      help: 'a topic, or a pattern between slashes',
+    },
+    function: { type: 'string', default: 'kafka', arg: 'NAME', help: 'the function to invoke' },
+    endpoint: { type: 'string', arg: 'URL', help: 'the Lambda endpoint (e.g. http://127.0.0.1:9001)' },
+    group: { type: 'string', default: 'cdc-cache-lambda', arg: 'ID', help: 'the consumer group' },
+    'batch-size': { type: 'string', arg: 'N', help: 'records per invocation (default 100)' },
+  },
+  deprecated: { topics: 'topic' },
+} as const satisfies CommandSpec<OptionTable>;
+
+/** Help text for `lambda` (generated from the two tables). */
+export const LAMBDA_USAGE = `${helpText(LAMBDA_SERVE_COMMAND)}\n${helpText(LAMBDA_KAFKA_SOURCE_COMMAND)}`;
+
+function noPositionals(positionals: string[]): void {
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+}
 
 function positiveInt(v: string | undefined, name: string, fallback: number): number {
   if (v === undefined) return fallback;
@@ -37,18 +74,9 @@ function untilSignal(): Promise<string> {
 }
 
 async function serve(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      port: { type: 'string', default: '9001' },
-      bind: { type: 'string', default: '127.0.0.1' },
-      config: { type: 'string', short: 'c' },
-      target: { type: 'string' },
-      'dead-letter': { type: 'string' },
-      timeout: { type: 'string', default: '60' },
-    },
-  });
-  const port = Number(values.port);
+  const { values, positionals } = parseCommand(argv, LAMBDA_SERVE_COMMAND);
+  noPositionals(positionals);
+  const port = Number(values.port ?? '9001');
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0..65535');
   const timeoutMs = positiveInt(values.timeout, 'timeout', 60) * 1000;
   const env: Record<string, string | undefined> = { ...process.env };
@@ -59,7 +87,7 @@ async function serve(argv: string[]): Promise<number> {
   if (values.target !== undefined) env.CDC_CACHE_TARGET = values.target;
   if (values['dead-letter'] !== undefined) env.CDC_CACHE_DEAD_LETTER = values['dead-letter'];
   const { serveFunctions } = await import('../../functions/local/serve.ts');
-  const served = await serveFunctions({ env, port, host: values.bind, timeoutMs });
+  const served = await serveFunctions({ env, port, host: values.bind ?? '127.0.0.1', timeoutMs });
   try {
     await served.environment.get(); // config and target errors show now, not at the first invoke
   } catch (error) {
@@ -74,17 +102,13 @@ async function serve(argv: string[]): Promise<number> {
 }
 
 async function kafkaSource(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      brokers: { type: 'string' },
-      topic: { type: 'string', multiple: true },
-      function: { type: 'string', default: 'kafka' },
-      endpoint: { type: 'string' },
-      group: { type: 'string', default: 'cdc-cache-lambda' },
-      'batch-size': { type: 'string' },
-    },
-  });
+  const { values: parsed, positionals } = parseCommand(argv, LAMBDA_KAFKA_SOURCE_COMMAND);
+  noPositionals(positionals);
+  const values = {
+    ...parsed,
+    function: parsed.function ?? 'kafka',
+    group: parsed.group ?? 'cdc-cache-lambda',
+  };
   if (values.brokers === undefined) throw new UsageError('kafka-source needs --brokers HOST:PORT[,...]');
   if (values.topic === undefined || values.topic.length === 0)
     throw new UsageError('kafka-source needs at least one --topic NAME (or /REGEX/)');
@@ -112,11 +136,17 @@ async function kafkaSource(argv: string[]): Promise<number> {
 export async function runLambda(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-    await writeOut(`${LAMBDA_USAGE}\n`);
+    await writeOut(LAMBDA_USAGE);
     return sub === undefined ? 2 : 0;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    await writeOut(`${LAMBDA_USAGE}\n`);
+    const spec =
+      sub === 'serve'
+        ? LAMBDA_SERVE_COMMAND
+        : sub === 'kafka-source'
+          ? LAMBDA_KAFKA_SOURCE_COMMAND
+          : undefined;
+    await writeOut(spec === undefined ? LAMBDA_USAGE : helpText(spec));
     return 0;
   }
   if (sub === 'serve') return serve(rest);

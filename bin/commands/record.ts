@@ -3,7 +3,7 @@
  * format `decode` and `replay` read. Used to refresh fixtures from the local harness and to capture
  * production traffic for local replay.
  *
- *   cdc-cache record kafka --brokers 127.0.0.1:19092 --topics dbz_plain.public.users [--from beginning|now]
+ *   cdc-cache record kafka --brokers 127.0.0.1:19092 --topic dbz_plain.public.users [--from beginning|now]
  *       [--max N] [--follow-ms MS] [--timeout-ms MS] [--out FILE]
  *   cdc-cache record dynamodb (--stream-arn ARN | --table NAME) [--endpoint URL] [--region R]
  *       [--max N] [--idle-ms MS] [--timeout-ms MS] [--out FILE]
@@ -14,15 +14,42 @@
  * until no new record arrives for `--idle-ms`.
  */
 import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { UsageError, writeOut } from '../cli-error.ts';
+import { type CommandSpec, helpText, type OptionTable, parseCommand } from '../option-table.ts';
 
-/** Help text for `record`. */
-export const RECORD_USAGE = `cdc-cache record kafka --brokers HOST:PORT[,…] --topics T[,…] [--from beginning|now] [--max N]
-    [--follow-ms MS] [--timeout-ms MS] [--out FILE]
-cdc-cache record dynamodb (--stream-arn ARN | --table NAME) [--endpoint URL] [--region R] [--max N]
-    [--idle-ms MS] [--timeout-ms MS] [--out FILE]
-  Captures change records as a JSONL change log (stdout, or --out FILE).`;
+/** The command line of `record`: the parser and `record --help` both read it. */
+export const RECORD_COMMAND = {
+  usage: `cdc-cache record kafka --brokers HOST:PORT[,…] --topic T [--topic T…] [options]
+cdc-cache record dynamodb (--stream-arn ARN | --table NAME) [options]
+  Captures change records as a JSONL change log (stdout, or --out FILE).`,
+  options: {
+    brokers: { type: 'string', arg: 'HOST:PORT[,…]', help: 'kafka: bootstrap brokers' },
+    topic: {
+      type: 'string',
+      multiple: true,
+      arg: 'TOPIC',
+      help: 'kafka: a topic to record (or a comma list)',
+    },
+    from: { type: 'string', arg: 'beginning|now', help: 'kafka: where to start (default beginning)' },
+    'follow-ms': { type: 'string', arg: 'MS', help: 'kafka: keep reading this long in all' },
+    'stream-arn': { type: 'string', arg: 'ARN', help: 'dynamodb: the stream to record' },
+    table: { type: 'string', arg: 'NAME', help: 'dynamodb: the table whose latest stream to record' },
+    endpoint: { type: 'string', arg: 'URL', help: 'dynamodb: endpoint (DynamoDB Local)' },
+    region: { type: 'string', arg: 'REGION', help: 'dynamodb: AWS region' },
+    max: { type: 'string', arg: 'N', help: 'stop after N records' },
+    'idle-ms': {
+      type: 'string',
+      arg: 'MS',
+      help: 'dynamodb: stop after this long without a record (default 2000)',
+    },
+    'timeout-ms': { type: 'string', arg: 'MS', help: 'give up after this long (default 60000)' },
+    out: { type: 'string', short: 'o', arg: 'FILE', help: 'write the change log here instead of stdout' },
+  },
+  deprecated: { topics: 'topic' },
+} as const satisfies CommandSpec<OptionTable>;
+
+/** Help text for `record` (generated from {@link RECORD_COMMAND}). */
+export const RECORD_USAGE = helpText(RECORD_COMMAND);
 
 function positiveInt(value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -40,11 +67,11 @@ async function emit(lines: readonly unknown[], out: string | undefined): Promise
   process.stderr.write(`recorded ${lines.length} records${out ? ` to ${out}` : ''}\n`);
 }
 
-async function recordKafka(values: Record<string, string | boolean | undefined>): Promise<number> {
+async function recordKafka(values: Record<string, string | string[] | boolean | undefined>): Promise<number> {
   const brokers = (values.brokers as string | undefined)?.split(',').filter(Boolean);
-  const topics = (values.topics as string | undefined)?.split(',').filter(Boolean);
+  const topics = (values.topic as string[] | undefined)?.flatMap((t) => t.split(',')).filter(Boolean);
   if (!brokers?.length) throw new UsageError('record kafka needs --brokers HOST:PORT[,…]');
-  if (!topics?.length) throw new UsageError('record kafka needs --topics TOPIC[,…]');
+  if (!topics?.length) throw new UsageError('record kafka needs --topic TOPIC (repeatable)');
   const from = (values.from as string | undefined) ?? 'beginning';
   if (from !== 'beginning' && from !== 'now') throw new UsageError('--from must be "beginning" or "now"');
   const max = positiveInt(values.max as string | undefined, '--max', 0);
@@ -77,7 +104,9 @@ async function recordKafka(values: Record<string, string | boolean | undefined>)
   return 0;
 }
 
-async function recordDynamoDb(values: Record<string, string | boolean | undefined>): Promise<number> {
+async function recordDynamoDb(
+  values: Record<string, string | string[] | boolean | undefined>,
+): Promise<number> {
   const endpoint = values.endpoint as string | undefined;
   const region = (values.region as string | undefined) ?? process.env.AWS_REGION ?? 'us-east-1';
   const max = positiveInt(values.max as string | undefined, '--max', 0);
@@ -117,27 +146,9 @@ async function recordDynamoDb(values: Record<string, string | boolean | undefine
 
 /** Runs `record`; returns the exit code. */
 export async function runRecord(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      brokers: { type: 'string' },
-      topics: { type: 'string' },
-      from: { type: 'string' },
-      'follow-ms': { type: 'string' },
-      'stream-arn': { type: 'string' },
-      table: { type: 'string' },
-      endpoint: { type: 'string' },
-      region: { type: 'string' },
-      max: { type: 'string' },
-      'idle-ms': { type: 'string' },
-      'timeout-ms': { type: 'string' },
-      out: { type: 'string', short: 'o' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    await writeOut(`${RECORD_USAGE}\n`);
+  const { values, positionals, help } = parseCommand(argv, RECORD_COMMAND);
+  if (help) {
+    await writeOut(RECORD_USAGE);
     return 0;
   }
   const [source, ...rest] = positionals;

@@ -8,7 +8,6 @@
  * one line per rule finding (a rule that matched nothing, a table no rule names, refresh fallbacks,
  * partial images): warnings, or errors with exit 1 under `--strict`.
  */
-import { parseArgs } from 'node:util';
 import type { DecodeOptions, SourceHint } from '../../core/decode/document.ts';
 import type { DeadLetter, ReplayOptions, ReplaySummary } from '../../core/pipeline/replay.ts';
 import { replayChangeLogs } from '../../core/pipeline/replay.ts';
@@ -18,19 +17,44 @@ import { loadConfig } from '../../core/rules/load.ts';
 import type { CacheOp } from '../../core/target/cache-op.ts';
 import type { CacheTarget } from '../../core/target/cache-target.ts';
 import { UsageError, writeOut } from '../cli-error.ts';
+import { type CommandSpec, helpText, type OptionTable, parseCommand } from '../option-table.ts';
 import { openTarget, redactTarget } from '../targets.ts';
 
-/** Help text for `replay`. */
-export const REPLAY_USAGE = `cdc-cache replay CHANGELOG... --config FILE [--target engine|valkey://…|valkeys://…] [--dump] [--dry-run]
-    [--source auto|dynamodb|debezium|lambda-kafka] [--table NAME] [--batch-size N] [--allow-dead-letters] [--strict]
+/** The command line of `replay`: the parser and `replay --help` both read it. */
+export const REPLAY_COMMAND = {
+  usage: `cdc-cache replay CHANGELOG... --config FILE [--target engine|engine://…|valkey://…|valkeys://…] [options]
 cdc-cache replay CHANGELOG... --target lambda:NAME [--endpoint URL] [--batch-size N] [--table NAME]
   Applies JSONL change logs through the rules into a cache target and prints a summary.
   With --target lambda:NAME, sends them as Lambda events (DynamoDB Streams or MSK) to the function
-  NAME (deployed, or local with --endpoint http://127.0.0.1:9001 from "cdc-cache lambda serve").
-  --dump        print the resulting cache as one JSON object { "key": "value", … }
-  --dry-run     print the planned cache operations (one JSON object per line); no target
-  --strict      exit 1 when a rule matched nothing, a table matched no rule, a refresh fell back to
-                invalidate, or a partial image was handled by a rule's fallback (one line each)`;
+  NAME (deployed, or local with --endpoint http://127.0.0.1:9001 from "cdc-cache lambda serve").`,
+  options: {
+    config: { type: 'string', short: 'c', arg: 'FILE', help: 'the rules (cdc-cache.config.json or .ts)' },
+    target: {
+      type: 'string',
+      arg: 'SPEC',
+      help: 'engine (default), engine://host:port, valkey[s]://…, or lambda:NAME',
+    },
+    dump: { type: 'boolean', help: 'print the resulting cache as one JSON object { "key": "value", … }' },
+    'dry-run': { type: 'boolean', help: 'print the planned cache operations (one JSON per line); no target' },
+    source: {
+      type: 'string',
+      default: 'auto',
+      arg: 'auto|dynamodb|debezium|lambda-kafka',
+      help: 'the record format',
+    },
+    table: { type: 'string', arg: 'NAME', help: 'the table, when the records do not name it' },
+    'batch-size': { type: 'string', arg: 'N', help: 'records per batch (default 1000)' },
+    'allow-dead-letters': { type: 'boolean', help: 'exit 0 even when records were dead-lettered' },
+    strict: {
+      type: 'boolean',
+      help: 'exit 1 when a rule matched nothing, a table matched no rule, a refresh fell back to invalidate, or a partial image was handled by a fallback (one line each)',
+    },
+    endpoint: { type: 'string', arg: 'URL', help: 'with --target lambda:NAME: the Lambda endpoint' },
+  },
+} as const satisfies CommandSpec<OptionTable>;
+
+/** Help text for `replay` (generated from {@link REPLAY_COMMAND}). */
+export const REPLAY_USAGE = helpText(REPLAY_COMMAND);
 
 /** One planned op as printed by --dry-run. */
 export function opToJson(op: CacheOp): string {
@@ -62,25 +86,9 @@ function formatRuleCounts(s: ReplaySummary, config: CompiledConfig): string {
 
 /** Runs `replay`; returns the exit code. */
 export async function runReplay(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      config: { type: 'string', short: 'c' },
-      target: { type: 'string' },
-      dump: { type: 'boolean', default: false },
-      'dry-run': { type: 'boolean', default: false },
-      source: { type: 'string', default: 'auto' },
-      table: { type: 'string' },
-      'batch-size': { type: 'string' },
-      'allow-dead-letters': { type: 'boolean', default: false },
-      strict: { type: 'boolean', default: false },
-      endpoint: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    await writeOut(`${REPLAY_USAGE}\n`);
+  const { values, positionals, help } = parseCommand(argv, REPLAY_COMMAND);
+  if (help) {
+    await writeOut(REPLAY_USAGE);
     return 0;
   }
   if (positionals.length === 0) throw new UsageError('replay needs at least one CHANGELOG file');
@@ -97,7 +105,7 @@ export async function runReplay(argv: string[]): Promise<number> {
     throw new UsageError('--batch-size must be a positive integer');
   const config = await loadConfig(values.config);
   for (const w of config.warnings) process.stderr.write(`warning: ${w}\n`);
-  const decode: DecodeOptions = { source: values.source as SourceHint };
+  const decode: DecodeOptions = { source: (values.source ?? 'auto') as SourceHint };
   if (values.table !== undefined) decode.table = values.table;
   const targetSpec = values.target ?? config.target;
   let target: CacheTarget | undefined;

@@ -17,6 +17,7 @@ import {
   SourceHints,
 } from '../../core/decode/document.ts';
 import type { ChangeEvent } from '../../core/event/change-event.ts';
+import { loadOptional } from '../../core/optional-dependency.ts';
 import { PlanStats } from '../../core/plan/plan-stats.ts';
 import { planBatch } from '../../core/plan/planner.ts';
 import { ruleFindings } from '../../core/plan/rule-report.ts';
@@ -296,14 +297,9 @@ async function readEvents(files: string[], decode: DecodeOptions): Promise<Chang
   return out;
 }
 
-async function lazy<T>(name: string, load: () => Promise<T>, flag: string): Promise<T> {
-  try {
-    return await load();
-  } catch (error) {
-    if ((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND')
-      throw new UsageError(`${flag} needs the npm package "${name}": run npm install ${name}`);
-    throw error;
-  }
+/** Loads a flag's optional package (`name`, kept for the reader), or fails naming it. */
+async function lazy<T>(_name: string, load: () => Promise<T>, flag: string): Promise<T> {
+  return loadOptional(`cdc-cache verify ${flag}`, load);
 }
 
 /** The rules' replica-identity findings as `warning:` lines (`error:` with --strict); true if any. */

@@ -8,7 +8,7 @@
  */
 import { createRequire } from 'node:module';
 import { type ConsumerConfig, Kafka, type KafkaConfig, logLevel, type SASLOptions } from 'kafkajs';
-import { ConfigError } from '../../core/errors.ts';
+import { loadOptional } from '../../core/optional-dependency.ts';
 import type { KafkaConnectionOptions, KafkaSaslOptions } from './connection-options.ts';
 import { tlsFromFiles, validateConnectionOptions } from './connection-options.ts';
 import type {
@@ -65,14 +65,8 @@ patchKafkajsRequestQueue();
 
 async function mskIamToken(region: string): Promise<{ value: string }> {
   const name = 'aws-msk-iam-sasl-signer-js';
-  let signer: { generateAuthToken(o: { region: string }): Promise<{ token: string }> };
-  try {
-    signer = (await import(name)) as typeof signer;
-  } catch (cause) {
-    throw new ConfigError(`kafka.sasl: aws-msk-iam needs the package ${name} (npm install ${name})`, {
-      cause,
-    });
-  }
+  type Signer = { generateAuthToken(o: { region: string }): Promise<{ token: string }> };
+  const signer = (await loadOptional('kafka.sasl aws-msk-iam', () => import(name))) as Signer;
   const { token } = await signer.generateAuthToken({ region });
   return { value: token };
 }

@@ -34,6 +34,7 @@
 
 import { Admin, Consumer, type Message, type MessagesStream, Producer } from '@platformatic/kafka';
 import { ConfigError } from '../../core/errors.ts';
+import { loadOptional } from '../../core/optional-dependency.ts';
 import { backoffDelay } from '../../core/pipeline/backoff.ts';
 import type { KafkaConnectionOptions, KafkaSaslOptions } from './connection-options.ts';
 import { tlsFromFiles, validateConnectionOptions } from './connection-options.ts';
@@ -62,14 +63,8 @@ type TlsConfig = NonNullable<ConstructorParameters<typeof Consumer>[0]['tls']>;
 
 async function mskIamToken(region: string): Promise<string> {
   const name = 'aws-msk-iam-sasl-signer-js';
-  let signer: { generateAuthToken(o: { region: string }): Promise<{ token: string }> };
-  try {
-    signer = (await import(name)) as typeof signer;
-  } catch (cause) {
-    throw new ConfigError(`kafka.sasl: aws-msk-iam needs the package ${name} (npm install ${name})`, {
-      cause,
-    });
-  }
+  type Signer = { generateAuthToken(o: { region: string }): Promise<{ token: string }> };
+  const signer = (await loadOptional('kafka.sasl aws-msk-iam', () => import(name))) as Signer;
   return (await signer.generateAuthToken({ region })).token;
 }
 

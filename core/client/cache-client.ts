@@ -84,7 +84,8 @@ export const CACHE_CLIENT_DEFAULTS = {
 } as const;
 
 /** A write-through writer: persists `value`, optionally returning its source version. */
-export type Writer<T> = (value: T) => Promise<undefined | { version?: string }>;
+// biome-ignore lint/suspicious/noConfusingVoidType: a writer that returns nothing (`async (u) => db.update(u)`, Promise<void>) is the common case.
+export type Writer<T> = (value: T) => Promise<void | { version?: string }>;
 
 /** The app-side cache client. */
 export interface CacheClient {
@@ -327,7 +328,7 @@ export function createCacheClient(options: CacheClientOptions): CacheClient {
       const codec = (call?.codec ?? baseCodec) as Codec<T>;
       const bytes = codec.encode(value);
       const written = await writer(value);
-      const version = written?.version ?? call?.version?.(value);
+      const version = (written ?? undefined)?.version ?? call?.version?.(value);
       flights.delete(key);
       try {
         await store.write(key, bytes, physicalTtl(o), version);

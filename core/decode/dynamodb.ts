@@ -5,15 +5,13 @@
  * (table from options or the stream ARN), and the record format of DynamoDB → Kinesis Data Streams
  * (`tableName`, no SequenceNumber; the Kinesis sequence number is the version).
  *
- * Invariants: numbers keep their exact digits (util-dynamodb with a number wrapper → `JSON.rawJSON`
- * when a double would round); binary becomes base64; sets become arrays; the version is the
+ * Invariants: numbers keep their exact digits (`JSON.rawJSON` when a double would round; see
+ * attribute-value.ts); binary becomes base64; sets become arrays; the version is the
  * SequenceNumber's digits, compared as an arbitrary-size integer.
  */
-import type { AttributeValue } from '@aws-sdk/client-dynamodb-streams';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { DecodeError, ErrorCode } from '../errors.ts';
-import type { ChangeEvent, JsonValue, Op, Row, SourcePosition } from '../event/change-event.ts';
-import { exactNumber } from '../json/exact-json.ts';
+import type { ChangeEvent, Op, Row, SourcePosition } from '../event/change-event.ts';
+import { attributeMapToRow } from './attribute-value.ts';
 import { isObj, type Obj, objField, optStr, strField } from './shape.ts';
 
 /** Context the envelope knows but a bare record may not. */
@@ -56,26 +54,13 @@ export function creationTimeMs(value: unknown): number {
   return n >= 1e11 ? Math.round(n) : Math.round(n * 1000);
 }
 
-function toJson(value: unknown): JsonValue {
-  if (value instanceof Uint8Array)
-    return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
-  if (value instanceof Set) return Array.from(value, toJson);
-  if (Array.isArray(value)) return value.map(toJson);
-  if (isObj(value) && !('rawJSON' in value)) {
-    const out: Row = {};
-    for (const k of Object.keys(value)) out[k] = toJson(value[k]);
-    return out;
-  }
-  return value as JsonValue;
-}
-
 function image(dynamodb: Obj, field: string): Row | null {
   const v = dynamodb[field];
   if (v === undefined || v === null) return null;
   if (!isObj(v))
     throw new DecodeError(ErrorCode.MissingField, `field "dynamodb.${field}" must be an attribute map`);
   try {
-    return toJson(unmarshall(v as Record<string, AttributeValue>, { wrapNumbers: exactNumber })) as Row;
+    return attributeMapToRow(v);
   } catch (cause) {
     throw new DecodeError(
       ErrorCode.BadShape,

@@ -13,6 +13,7 @@
 import { appendFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { CdcCacheError, ConfigError, ErrorCode } from '../../core/errors.ts';
+import { loadOptional } from '../../core/optional-dependency.ts';
 import type { DeadLetterSink } from '../../core/pipeline/dead-letter-sink.ts';
 import type { DeadLetter } from '../../core/pipeline/replay.ts';
 import type { Logger } from './logger.ts';
@@ -71,7 +72,7 @@ export function createDeadLetterSink(spec: string, log: Logger, sqs?: SqsLike): 
     let client: Promise<{ client: SqsLike; command: (input: object) => unknown }> | undefined;
     const open = async () => {
       // Loaded on first use: the SDK is in the Lambda runtime and stays out of the bundles.
-      const sdk = await import('@aws-sdk/client-sqs');
+      const sdk = await loadOptional('the SQS dead-letter queue', () => import('@aws-sdk/client-sqs'));
       return {
         client: sqs ?? new sdk.SQSClient({}),
         command: (input: object) => new sdk.SendMessageCommand(input as never),

@@ -7,6 +7,7 @@
  * itself. `@aws-sdk/client-secrets-manager` is in the Lambda runtime, loaded only when used.
  */
 import { ConfigError, ErrorCode } from '../../core/errors.ts';
+import { loadOptional } from '../../core/optional-dependency.ts';
 
 /** Structural Secrets Manager client: anything with the SDK's `send(GetSecretValueCommand)`. */
 export interface SecretsManagerLike {
@@ -44,7 +45,10 @@ function passwordOf(arn: string, text: string | undefined): string {
 export function secretPassword(arn: string, client?: SecretsManagerLike): SecretPassword {
   let cached: Promise<string> | undefined;
   const fetch = async () => {
-    const sdk = await import('@aws-sdk/client-secrets-manager');
+    const sdk = await loadOptional(
+      'the target password secret',
+      () => import('@aws-sdk/client-secrets-manager'),
+    );
     const c: SecretsManagerLike = client ?? new sdk.SecretsManagerClient({});
     const out = await c.send(new sdk.GetSecretValueCommand({ SecretId: arn }));
     return passwordOf(arn, out.SecretString);

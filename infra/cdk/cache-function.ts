@@ -16,7 +16,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { CdcCacheConfig } from '../../core/rules/config.ts';
 import type { CacheConnection } from './cache-connection.ts';
-import { handlerBundleDir } from './paths.ts';
+import { bundleWithRules, handlerBundleDir } from './paths.ts';
 
 /** Defaults of {@link CacheFunction}. */
 export const CACHE_FUNCTION_DEFAULTS = {
@@ -35,7 +35,10 @@ export interface CacheFunctionProps {
   /** The rules, inline (`CDC_CACHE_RULES`; Lambda environments are limited to 4 KB in total).
    *  @default the config embedded in the bundle (`node functions/build.ts --config FILE`) */
   readonly rules?: CdcCacheConfig;
-  /** The handler code. @default Code.fromAsset('dist/functions/<handler>') */
+  /** A JSON rules file embedded in a copy of the prebuilt bundle (validated at synth; no build
+   *  step, no 4 KB environment limit). @default the rules from `rules`, else the bundle's own */
+  readonly rulesFile?: string;
+  /** The handler code. @default the package's prebuilt bundle (dist/functions/<handler>) */
   readonly code?: lambda.Code;
   /** VPC to run in (needed to reach ElastiCache). @default not in a VPC */
   readonly vpc?: ec2.IVpc;
@@ -113,7 +116,13 @@ export class CacheFunction extends Construct {
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: props.architecture ?? lambda.Architecture.ARM_64,
       handler: 'index.handler',
-      code: props.code ?? lambda.Code.fromAsset(handlerBundleDir(props.handler)),
+      code:
+        props.code ??
+        lambda.Code.fromAsset(
+          props.rulesFile === undefined
+            ? handlerBundleDir(props.handler)
+            : bundleWithRules(props.handler, props.rulesFile),
+        ),
       memorySize: props.memorySize ?? CACHE_FUNCTION_DEFAULTS.memorySize,
       timeout,
       environment: { ...environment, ...props.environment },

@@ -1,15 +1,24 @@
 /**
- * Paths the CDK app resolves against the repository, whatever the working directory (`cdk` runs the
- * app from infra/cdk/, `npm run synth` from the root).
+ * Paths the CDK constructs resolve, whatever the working directory (`cdk` runs the app from
+ * infra/cdk/, `npm run synth` from the root) and wherever the package is installed: the prebuilt
+ * Lambda bundles are found relative to this module — dist/functions in a checkout
+ * (`node functions/build.ts`), and the package's own dist/functions once installed from the registry
+ * (dist/infra/cdk/paths.js → dist/functions, built by `prepack`).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { compileConfig } from '../../core/rules/compile.ts';
 
-/** The repository root. */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+
+/** The repository root (in the installed package: its dist/ folder). */
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 
-/** Where `node functions/build.ts` writes the handler bundles (CDC_CACHE_FUNCTIONS_DIST overrides). */
-export const FUNCTIONS_DIST = process.env.CDC_CACHE_FUNCTIONS_DIST ?? join(REPO_ROOT, 'dist/functions');
+/** Where the handler bundles are (CDC_CACHE_FUNCTIONS_DIST overrides). */
+export const FUNCTIONS_DIST =
+  process.env.CDC_CACHE_FUNCTIONS_DIST ??
+  (FROM_SOURCE ? join(REPO_ROOT, 'dist/functions') : resolve(import.meta.dirname, '../../functions'));
 
 /** The default synth output directory (gitignored). */
 export const CDK_OUT = join(REPO_ROOT, 'infra/cdk.out');
@@ -21,5 +30,36 @@ export function handlerBundleDir(handler: 'dynamodb' | 'kafka', distDir = FUNCTI
     throw new Error(
       `${join(dir, 'index.mjs')} does not exist: run "node functions/build.ts" before synth (or pass "code")`,
     );
+  return dir;
+}
+
+/**
+ * A copy of the handler's prebuilt bundle with a JSON rules file embedded (what
+ * `node functions/build.ts --config FILE` does, without a build): the rules are validated here, so
+ * a mistake fails the synth with the file and the fix. Returns the new bundle folder (a temporary
+ * directory; the asset is hashed by content).
+ */
+export function bundleWithRules(
+  handler: 'dynamodb' | 'kafka',
+  rulesFile: string,
+  distDir = FUNCTIONS_DIST,
+): string {
+  let rules: unknown;
+  try {
+    rules = JSON.parse(readFileSync(rulesFile, 'utf8'));
+  } catch (cause) {
+    throw new Error(`${rulesFile}: cannot read the rules (a JSON file): ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+  compileConfig(rules, rulesFile);
+  const code = readFileSync(join(handlerBundleDir(handler, distDir), 'index.mjs'), 'utf8');
+  const dir = join(mkdtempSync(join(tmpdir(), 'cdc-cache-bundle-')), handler);
+  mkdirSync(dir);
+  // Statements before the bundle's (hoisted) imports run before any bundled code reads the config.
+  writeFileSync(
+    join(dir, 'index.mjs'),
+    `globalThis.__CDC_CACHE_BUNDLED_CONFIG__ = ${JSON.stringify(rules)};\n${code}`,
+  );
   return dir;
 }

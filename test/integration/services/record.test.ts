@@ -58,7 +58,7 @@ describe('cdc-cache record kafka', () => {
       'kafka',
       '--brokers',
       brokers,
-      '--topics',
+      '--topic',
       topic,
       '--out',
       out,

@@ -1,0 +1,38 @@
+/**
+ * Builds the published package into dist/ (run by `npm pack` / `npm publish` through `prepack`;
+ * development runs the .ts sources directly and never needs it):
+ *
+ * 1. `tsc -p tsconfig.build.json`: ESM JavaScript + .d.ts for core, engine, functions, consumers,
+ *    bin and the CDK constructs, in the source layout (dist/core/index.js, …). tsc rather than a
+ *    bundler: the sources already import with `.ts` extensions that `rewriteRelativeImportExtensions`
+ *    turns into `.js`, one output file per module keeps every `exports` subpath and the lazy,
+ *    feature-by-feature imports intact, and the declarations are tsc's own (no extra dependency).
+ * 2. The Lambda bundles (functions/build.ts) into dist/functions/<handler>/index.mjs, where the
+ *    constructs find them relative to their own module (infra/cdk/paths.ts).
+ *
+ *   node infra/build/build-package.ts
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildFunctions } from '../../functions/build.ts';
+
+const ROOT = join(import.meta.dirname, '../..');
+const DIST = join(ROOT, 'dist');
+
+rmSync(DIST, { recursive: true, force: true });
+execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+  cwd: ROOT,
+  stdio: 'inherit',
+});
+chmodSync(join(DIST, 'bin/cdc-cache.js'), 0o755);
+const reports = await buildFunctions({ outdir: join(DIST, 'functions') });
+let failed = false;
+for (const r of reports) {
+  process.stdout.write(`bundle ${r.name}: ${r.file} ${(r.bytes / 1024).toFixed(1)} KB\n`);
+  for (const p of r.problems) {
+    failed = true;
+    process.stderr.write(`budget: ${p}\n`);
+  }
+}
+process.exitCode = failed ? 1 : 0;

@@ -1,0 +1,329 @@
+/**
+ * The package as a user gets it from the registry: `npm pack` (prepack builds dist/), the tarball
+ * installed into a fresh project with nothing else, then every public surface used from there —
+ * the CLI (version, decode, replay --dump, engine → PONG), every `exports` entry imported from an
+ * .mjs file, a .ts file type-checked under moduleResolution nodenext and bundler, a vitest test on
+ * `cdc-cache/testing` with a `cdc-cache.config.ts`, and a CDK stack synthesized from the installed
+ * constructs with the shipped Lambda bundles. publint and arethetypeswrong check the tarball.
+ *
+ * Also measures the core install (size on disk, package count) and prints it. Installs use the
+ * local npm cache (`--prefer-offline`); the feature libraries are installed at the repository's own
+ * versions so they come from that cache.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OPTIONAL_PACKAGES } from '../../../core/optional-dependency.ts';
+
+const ROOT = join(import.meta.dirname, '../../..');
+const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  version: string;
+  exports: Record<string, unknown>;
+};
+const run = promisify(execFile);
+// The app's own tools (npm, vitest) must not see this vitest run's variables.
+const CHILD_ENV = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST') && k !== 'NODE_ENV' && k !== 'TEST'),
+);
+const NPM_FLAGS = ['--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'];
+
+const work = mkdtempSync(join(tmpdir(), 'cdc-cache-pack-'));
+const app = join(work, 'app');
+let tarball = '';
+
+/** The version of a package the repository has installed (so the app's install hits the npm cache). */
+function repoVersion(name: string): string {
+  return (
+    JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }
+  ).version;
+}
+
+async function sh(cmd: string, args: string[], cwd = app, timeout = 120_000) {
+  try {
+    return await run(cmd, args, { cwd, timeout, maxBuffer: 64 * 1024 * 1024, env: CHILD_ENV });
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`${cmd} ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
+  }
+}
+
+const cli = (...args: string[]) => sh(join(app, 'node_modules/.bin/cdc-cache'), args);
+
+function diskBytes(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) total += diskBytes(path);
+    else if (entry.isFile()) total += statSync(path).size;
+  }
+  return total;
+}
+
+function write(name: string, text: string): void {
+  mkdirSync(join(app, name, '..'), { recursive: true });
+  writeFileSync(join(app, name), text);
+}
+
+beforeAll(async () => {
+  const { stdout } = await sh(
+    'npm',
+    ['pack', '--json', '--pack-destination', work, '--loglevel=error'],
+    ROOT,
+    240_000,
+  );
+  const packed = JSON.parse(stdout.slice(stdout.indexOf('['))) as {
+    filename: string;
+    size: number;
+    entryCount: number;
+  }[];
+  tarball = join(work, packed[0]!.filename);
+  console.log(`tarball: ${packed[0]!.filename} ${packed[0]!.size} bytes, ${packed[0]!.entryCount} files`);
+  mkdirSync(app);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+  await sh('npm', ['install', ...NPM_FLAGS, tarball]);
+}, 300_000);
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('the tarball', () => {
+  it('holds dist, the bundles and the examples, and nothing from test/, bench/, .ci/ or the sources', async () => {
+    const { stdout } = await sh('tar', ['-tzf', tarball], work);
+    const files = stdout.trim().split('\n');
+    expect(files).toContain('package/dist/bin/cdc-cache.js');
+    expect(files).toContain('package/dist/functions/dynamodb/index.mjs');
+    expect(files).toContain('package/dist/functions/kafka/index.mjs');
+    expect(files).toContain('package/dist/core/index.d.ts');
+    // Folder READMEs ship (the README links them); TypeScript sources do not, but the example config.
+    const stray = files.filter(
+      (f) =>
+        /^package\/(test|bench|\.ci|infra)\//.test(f) ||
+        (/^package\/(core|engine|consumers|functions|bin)\//.test(f) && !f.endsWith('/README.md')) ||
+        (f.endsWith('.ts') && !f.endsWith('.d.ts') && f !== 'package/examples/cdc-cache.config.ts'),
+    );
+    expect(stray).toEqual([]);
+  });
+
+  it('passes publint and arethetypeswrong (ESM-only profile: no CommonJS entry is promised)', async () => {
+    const bin = join(ROOT, 'node_modules/.bin');
+    const publint = await sh(join(bin, 'publint'), ['run', tarball, '--strict'], work);
+    expect(publint.stdout).toContain('All good!');
+    const attw = await sh(join(bin, 'attw'), [tarball, '--profile', 'esm-only', '--format', 'json'], work);
+    const report = JSON.parse(attw.stdout) as { analysis: { entrypoints: Record<string, unknown> } };
+    expect(Object.keys(report.analysis.entrypoints).sort()).toEqual(Object.keys(PKG.exports).sort());
+  });
+});
+
+describe('installed alone', () => {
+  it('is small: core install size and package count (printed), no feature library', async () => {
+    const bytes = diskBytes(join(app, 'node_modules'));
+    const { stdout } = await sh('npm', ['ls', '--all', '--parseable']);
+    const packages = stdout.trim().split('\n').length - 1;
+    console.log(`core install: ${(bytes / 1e6).toFixed(2)} MB on disk, ${packages} packages`);
+    expect(bytes).toBeLessThanOrEqual(5_000_000);
+    for (const name of Object.keys(OPTIONAL_PACKAGES))
+      expect(stdout).not.toContain(`/node_modules/${name}\n`);
+  });
+
+  it('cdc-cache --version and -v print the version', async () => {
+    expect((await cli('--version')).stdout.trim()).toBe(PKG.version);
+    expect((await cli('-v')).stdout.trim()).toBe(PKG.version);
+  });
+
+  it('decode and replay --dump work on the shipped example change logs', async () => {
+    const examples = join(app, 'node_modules/cdc-cache/examples');
+    const decoded = (await cli('decode', join(examples, 'changelogs/dynamodb.jsonl'))).stdout
+      .trim()
+      .split('\n');
+    expect(decoded.length).toBeGreaterThan(0);
+    expect(JSON.parse(decoded[0]!)).toMatchObject({ source: 'dynamodb', op: 'create' });
+    const { stdout, stderr } = await cli(
+      'replay',
+      join(examples, 'changelogs/debezium-postgres.jsonl'),
+      join(examples, 'changelogs/dynamodb.jsonl'),
+      '--config',
+      join(examples, 'cdc-cache.config.json'),
+      '--dump',
+    );
+    expect(JSON.parse(stdout)['message:101']).toBe('{"Id":101,"Message":"This item has changed"}');
+    expect(stderr).toContain('0 dead letters');
+  });
+
+  it('a feature without its library fails with one line naming the package', async () => {
+    const config = 'node_modules/cdc-cache/examples/cdc-cache.config.json';
+    const failed = await cli('consume', 'kafka', '--brokers', '127.0.0.1:1', '--config', config).then(
+      () => undefined,
+      (e: Error) => e.message,
+    );
+    expect(failed).toContain(
+      'cdc-cache consume kafka needs kafkajs, pino, prom-client: npm install kafkajs pino prom-client',
+    );
+  });
+
+  it('cdc-cache engine answers PING with PONG', async () => {
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const engine = spawn(join(app, 'node_modules/.bin/cdc-cache'), ['engine', '--port', String(port)], {
+      cwd: app,
+    });
+    try {
+      const reply = await new Promise<string>((resolve, reject) => {
+        const deadline = Date.now() + 20_000;
+        const attempt = () => {
+          const socket = createConnection({ host: '127.0.0.1', port }, () =>
+            socket.write('*1\r\n$4\r\nPING\r\n'),
+          );
+          socket.once('data', (d) => {
+            socket.destroy();
+            resolve(d.toString());
+          });
+          socket.once('error', (e) => {
+            if (Date.now() > deadline) reject(e);
+            else setTimeout(attempt, 200);
+          });
+        };
+        attempt();
+      });
+      expect(reply).toBe('+PONG\r\n');
+    } finally {
+      engine.kill('SIGTERM');
+    }
+  });
+
+  it('every exports entry without a feature library imports from an .mjs file; the client works', async () => {
+    const entries = Object.keys(PKG.exports).filter(
+      (e) => !/^\.\/(package\.json|schemas\/\*|cdk|functions\/.*)$/.test(e),
+    );
+    write(
+      'entries.mjs',
+      `for (const e of ${JSON.stringify(entries)}) await import(e === '.' ? 'cdc-cache' : 'cdc-cache' + e.slice(1));
+import { createCacheClient, leaseStoreFor } from 'cdc-cache/client';
+import { createEngineTarget } from 'cdc-cache/targets/engine';
+const cache = createCacheClient({ store: leaseStoreFor(createEngineTarget()), ttlMs: 60_000 });
+let loads = 0;
+const load = async () => { loads++; return { id: 1, name: 'Ada' }; };
+const a = await cache.getOrLoad('user:1', load);
+const b = await cache.getOrLoad('user:1', load);
+console.log(JSON.stringify({ a, b, loads }));
+`,
+    );
+    const { stdout } = await sh(process.execPath, ['entries.mjs']);
+    expect(JSON.parse(stdout)).toEqual({ a: { id: 1, name: 'Ada' }, b: { id: 1, name: 'Ada' }, loads: 1 });
+    const cdk = await sh(process.execPath, [
+      '-e',
+      "import('cdc-cache/cdk').catch((e) => console.log(e.message))",
+    ]);
+    expect(cdk.stdout).toContain("Cannot find package 'aws-cdk-lib'");
+  });
+});
+
+describe('with the libraries a user adds', () => {
+  beforeAll(async () => {
+    const extras = [
+      'typescript',
+      'vitest',
+      '@types/node',
+      'aws-cdk-lib',
+      'constructs',
+      '@aws-lambda-powertools/logger',
+    ];
+    await sh('npm', ['install', ...NPM_FLAGS, ...extras.map((n) => `${n}@${repoVersion(n)}`)], app, 240_000);
+  }, 300_000);
+
+  it('the Lambda handler entries and the schemas import once their library is installed', async () => {
+    write(
+      'handlers.mjs',
+      `const d = await import('cdc-cache/functions/dynamodb');
+const k = await import('cdc-cache/functions/kafka');
+const schema = (await import('cdc-cache/schemas/cdc-cache.config.schema.json', { with: { type: 'json' } })).default;
+console.log(JSON.stringify([typeof d.handler, typeof k.handler, typeof schema]));
+`,
+    );
+    expect(JSON.parse((await sh(process.execPath, ['handlers.mjs'])).stdout)).toEqual([
+      'function',
+      'function',
+      'object',
+    ]);
+  });
+
+  it('a .ts file importing the client type-checks under nodenext and bundler resolution', async () => {
+    write(
+      'src/app.ts',
+      `import { type CacheClient, createCacheClient, defineConfig, leaseStoreFor } from 'cdc-cache';
+import { createEngine } from 'cdc-cache/engine';
+import { createEngineTarget } from 'cdc-cache/targets/engine';
+import { createValkeyTarget } from 'cdc-cache/targets/valkey';
+import { createTestCache } from 'cdc-cache/testing';
+import type { CacheFunctionProps } from 'cdc-cache/cdk';
+import { handler } from 'cdc-cache/functions/dynamodb';
+const client: CacheClient = createCacheClient({ store: leaseStoreFor(createEngineTarget()) });
+const user: { id: number } = await client.getOrLoad('user:1', async () => ({ id: 1 }));
+export const used = [user, createEngine, createValkeyTarget, createTestCache, handler, defineConfig({ rules: [] })];
+export type Props = CacheFunctionProps;
+`,
+    );
+    const base = { target: 'es2022', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] };
+    for (const [name, options] of [
+      ['nodenext', { module: 'nodenext', moduleResolution: 'nodenext' }],
+      ['bundler', { module: 'esnext', moduleResolution: 'bundler' }],
+    ] as const) {
+      write(
+        `tsconfig.${name}.json`,
+        JSON.stringify({ compilerOptions: { ...base, ...options }, files: ['src/app.ts'] }),
+      );
+      await sh(process.execPath, ['node_modules/typescript/bin/tsc', '-p', `tsconfig.${name}.json`]);
+    }
+  });
+
+  it('a vitest test uses cdc-cache/testing with a cdc-cache.config.ts written with defineConfig', async () => {
+    write(
+      'cdc-cache.config.ts',
+      `import { defineConfig } from 'cdc-cache';
+export default defineConfig({ rules: [{ table: 'customers', keys: ['customer:{id}'], refresh: { fields: ['id', 'email'], ttl: 60 } }] });
+`,
+    );
+    write(
+      'test/rules.test.ts',
+      `import { createTestCache } from 'cdc-cache/testing';
+import { expect, it } from 'vitest';
+it('refreshes and expires', async () => {
+  const cache = await createTestCache({ config: 'cdc-cache.config.ts' });
+  await cache.replay(['node_modules/cdc-cache/examples/changelogs/debezium-postgres.jsonl']);
+  expect(JSON.parse(cache.get('customer:1001') ?? 'null')).toEqual({ id: 1001, email: 'sally.thomas@acme.com' });
+  cache.advance(61_000);
+  expect(cache.get('customer:1001')).toBeNull();
+});
+`,
+    );
+    const { stdout } = await sh(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', '--root', app]);
+    expect(stdout).toMatch(/1 passed/);
+  });
+
+  it('a CDK stack synthesizes from the installed constructs with the shipped bundles and a rules file', async () => {
+    write('rules.json', JSON.stringify({ rules: [{ table: 'Orders', keys: ['order:{pk}'] }] }));
+    write(
+      'stack.mjs',
+      `import { App, Stack } from 'aws-cdk-lib';
+import { CacheFunction } from 'cdc-cache/cdk';
+const app = new App({ outdir: 'cdk.out', context: { 'aws:cdk:enable-asset-metadata': true } });
+const stack = new Stack(app, 'Users');
+new CacheFunction(stack, 'Shipped', { handler: 'dynamodb', cache: { url: 'valkey://cache:6379' }, deadLetter: 'log' });
+new CacheFunction(stack, 'WithRules', { handler: 'kafka', cache: { url: 'valkey://cache:6379' }, deadLetter: 'log', rulesFile: 'rules.json' });
+const template = app.synth().getStackByName('Users').template;
+console.log(JSON.stringify(Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function').map((r) => r.Metadata['aws:asset:path'])));
+`,
+    );
+    const { stdout } = await sh(process.execPath, ['stack.mjs']);
+    const assets = JSON.parse(stdout) as string[];
+    expect(assets).toHaveLength(2);
+    const shipped = readFileSync(
+      join(app, 'node_modules/cdc-cache/dist/functions/dynamodb/index.mjs'),
+      'utf8',
+    );
+    const code = assets.map((a) => readFileSync(join(app, 'cdk.out', a, 'index.mjs'), 'utf8'));
+    expect(code[0]).toBe(shipped);
+    expect(code[1]).toMatch(/^globalThis.__CDC_CACHE_BUNDLED_CONFIG__ = \{"rules":\[\{"table":"Orders"/);
+  });
+});
