@@ -13,14 +13,16 @@ import { CdcCacheError, ErrorCode } from './errors.ts';
 
 /** The optional packages and the features that load them (README "Installing" has the same table). */
 export const OPTIONAL_PACKAGES = {
-  kafkajs: 'consume kafka, record kafka, verify --kafka, lambda kafka-source',
+  kafkajs: 'consume kafka, record kafka, verify --kafka, lambda kafka-source, dead-letters (Kafka topic)',
   '@platformatic/kafka': 'consume kafka with kafka.client "platformatic"',
   'aws-msk-iam-sasl-signer-js': 'Kafka SASL mechanism aws-msk-iam',
-  '@aws-sdk/client-dynamodb-streams': 'consume dynamodb, record dynamodb, verify --dynamodb-stream',
+  '@aws-sdk/client-dynamodb-streams':
+    'consume dynamodb, record dynamodb, verify --dynamodb-stream, dead-letters redrive of on-failure records',
   '@aws-sdk/client-dynamodb': 'verify --dynamodb-endpoint / --dynamodb-stream (DynamoDB as the truth)',
   '@aws-sdk/client-lambda': 'replay --target lambda:NAME, lambda kafka-source',
-  '@aws-sdk/client-sqs': "the Lambda handlers' SQS dead-letter queue (the Lambda runtime ships it)",
-  pg: 'verify --pg (PostgreSQL as the truth)',
+  '@aws-sdk/client-sqs':
+    "the Lambda handlers' SQS dead-letter queue (the Lambda runtime ships it), dead-letters (SQS queue)",
+  pg: 'verify --pg (PostgreSQL as the truth), consume --pg (replica identity checks)',
   pino: "consume kafka|dynamodb (the containers' JSON logs)",
   'prom-client': 'consume kafka|dynamodb (the /metrics endpoint)',
   '@aws-lambda-powertools/logger':

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { readConsumerConfigFile, resolveConsumerConfig } from '../../consumers/runtime/consumer-config.ts';
 import { runService } from '../../consumers/runtime/service.ts';
 import { clientErrorLogger } from '../../core/logging/client-errors.ts';
+import { loadOptional } from '../../core/optional-dependency.ts';
 import type { CompiledConfig } from '../../core/rules/compile.ts';
 import { checkReplicaIdentity } from '../../core/rules/replica-identity.ts';
 import { loadRules, openTargetWithSettings } from '../../core/settings/shared-settings.ts';
@@ -62,12 +63,7 @@ Checks:
  * (every update and delete would be a dead letter); one with a declared fallback is a warning.
  */
 async function replicaIdentityAllows(url: string, rules: CompiledConfig): Promise<boolean> {
-  let pg: typeof import('pg');
-  try {
-    pg = await import('pg');
-  } catch {
-    throw new UsageError('--pg needs the npm package "pg": run npm install pg');
-  }
+  const pg = await loadOptional('consume --pg', () => import('pg'));
   const client = new pg.default.Client({ connectionString: url });
   client.on('error', () => {});
   try {

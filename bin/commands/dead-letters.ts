@@ -195,7 +195,11 @@ async function redriveCommand(
     | undefined;
   const streams = async () => {
     if (streamsClient === undefined) {
-      const { createAwsStreamsClient } = await import('../../consumers/dynamodb/aws-streams-client.ts');
+      const { loadOptional } = await import('../../core/optional-dependency.ts');
+      const { createAwsStreamsClient } = await loadOptional(
+        'dead-letters redrive (DynamoDB on-failure records)',
+        () => import('../../consumers/dynamodb/aws-streams-client.ts'),
+      );
       const endpoint = values['dynamodb-endpoint'];
       streamsClient = createAwsStreamsClient({
         region: values.region ?? process.env.AWS_REGION ?? 'us-east-1',

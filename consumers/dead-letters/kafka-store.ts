@@ -15,6 +15,7 @@
  * directly: the consumers' port (kafka-port.ts) has no headers and always joins a real group.
  */
 import type { Admin, Kafka } from 'kafkajs';
+import { loadOptional } from '../../core/optional-dependency.ts';
 import type { KafkaConnectionOptions } from '../kafka/connection-options.ts';
 import { DeadLetterHeaders } from '../kafka/dead-letter-topic.ts';
 import {
@@ -53,7 +54,7 @@ export function kafkaDeadLetterStore(o: KafkaStoreOptions): DeadLetterStore {
   let read: ReadMessage[] = [];
   const client = () => {
     kafka ??= (async () => {
-      const { Kafka, logLevel } = await import('kafkajs');
+      const { Kafka, logLevel } = await loadOptional('dead-letters (Kafka topic)', () => import('kafkajs'));
       const { kafkajsConfig, patchKafkajsRequestQueue } = await import('../kafka/kafkajs-client.ts');
       patchKafkajsRequestQueue();
       const config = kafkajsConfig({

@@ -13,6 +13,7 @@
  *
  * `@aws-sdk/client-sqs` is loaded on first use (an optional dependency).
  */
+import { loadOptional } from '../../core/optional-dependency.ts';
 import {
   type DeadLetterStore,
   DeadLetterStoreError,
@@ -55,7 +56,7 @@ export function sqsDeadLetterStore(o: SqsStoreOptions): DeadLetterStore {
   const receipts = new Map<string, string>();
   let sdk: Promise<{ client: SqsClientLike; m: typeof import('@aws-sdk/client-sqs') }> | undefined;
   const open = async () => {
-    const m = await import('@aws-sdk/client-sqs');
+    const m = await loadOptional('dead-letters (SQS queue)', () => import('@aws-sdk/client-sqs'));
     if (o.client) return { client: o.client, m };
     const config: ConstructorParameters<typeof m.SQSClient>[0] = { region, maxAttempts: 3 };
     if (endpoint !== undefined) {
