@@ -339,6 +339,16 @@ async function throughput(target: CacheTarget): Promise<void> {
     better: 'lower',
     note: `process CPU (all threads) / events, first resolve to last; main-thread profile shares, µs/event: ${parts}; ${gcPauses}`,
   });
+  // One row per phase too, so bench/run.ts's summary table shows the breakdown beside the rate.
+  for (const p of PHASES) {
+    results.push({
+      metric: `Kafka → ${target.kind} consumer CPU per event: ${p}${clientSuffix}`,
+      value: round2(cpuPerEvent * breakdown.shares[p]),
+      unit: 'µs/event',
+      better: 'lower',
+      note: `${Math.round(breakdown.shares[p] * 100)} % of main-thread busy samples × process CPU per event`,
+    });
+  }
 }
 
 /** A topic whose records carry the broker's append time. */
