@@ -10,8 +10,9 @@
  *   node bench/valkey/fenced-shape.ts [--ops 200000] [--keys 50000] [--rounds 3]
  *
  * Shapes: `current` is valkey-scripts.ts's APPLY (whatever it is in this checkout); `v1` is the
- * shape before issue 20 (GET version, SET value, SET version, DEL lease), kept here as the baseline;
- * `current-fcall` is the same Lua as a Valkey function (FUNCTION LOAD + FCALL). It starts its own
+ * shape before issue 20 (GET version, SET value, SET version, DEL lease, EVAL compatibility mode),
+ * kept here as the baseline; the current Lua without its `#!lua` line (compatibility mode); and
+ * `current-fcall`, the same Lua as a Valkey function (FUNCTION LOAD + FCALL). It starts its own
  * valkey-server on a free port.
  */
 import { execFileSync } from 'node:child_process';
@@ -47,13 +48,21 @@ const server = await startOwnValkey();
 const cli = (...args: string[]) =>
   execFileSync('valkey-cli', ['-p', String(server.port), ...args], { encoding: 'utf8' });
 const client = new Valkey(server.port, '127.0.0.1');
-const fnLib = `#!lua name=cdcbench\nserver.register_function('apply', function(KEYS, ARGV)\n${APPLY.lua.replaceAll('redis.', 'server.')}\nend)`;
+const fnLib = `#!lua name=cdcbench\nserver.register_function('apply', function(KEYS, ARGV)\n${APPLY.lua.replace(/^#!lua\n/, '').replaceAll('redis.', 'server.')}\nend)`;
 await client.call('FUNCTION', 'LOAD', 'REPLACE', fnLib);
 await client.call('SCRIPT', 'LOAD', APPLY.lua);
+// The same Lua in EVAL's compatibility mode (no shebang): what the shebang saves.
+const compat = APPLY.lua.replace(/^#!lua\n/, '');
+const compatSha = (await client.call('SCRIPT', 'LOAD', compat)) as string;
 await client.call('SCRIPT', 'LOAD', APPLY_V1.lua);
 const shapes: Shape[] = [
   { name: 'v1 (before)', stat: 'evalsha', call: (p, k, a) => p.evalsha(APPLY_V1.sha, k.length, ...k, ...a) },
   { name: 'current', stat: 'evalsha', call: (p, k, a) => p.evalsha(APPLY.sha, k.length, ...k, ...a) },
+  {
+    name: 'current without its #!lua line (EVAL compatibility mode)',
+    stat: 'evalsha',
+    call: (p, k, a) => p.evalsha(compatSha, k.length, ...k, ...a),
+  },
   { name: 'current-fcall', stat: 'fcall', call: (p, k, a) => p.call('FCALL', 'apply', k.length, ...k, ...a) },
 ];
 

@@ -127,8 +127,13 @@ return 1`,
  *
  * Shape (issue 20): the version sibling is read and written by ONE command, `SET V version PX ttl
  * GET` (GETDEL V for an invalidation without tombstones), which answers the old version: an applied
- * refresh is 3 commands (SET…GET, SET K, DEL L) and an applied invalidation 2 (SET…GET, DEL K L)
- * instead of 4 and 3. The rare fenced op pays instead: it puts the newer version back, with a TTL
+ * refresh is 2 commands (SET…GET, SET K) plus its lease in ONE DEL of every applied refresh's lease
+ * at the end of the call, an applied invalidation 2 (SET…GET, DEL K L), instead of 4 and 3. The
+ * lease DEL can wait for the end: nothing else in the call reads a lease, and the call is atomic.
+ * The `#!lua` first line takes the script out of EVAL's compatibility mode (Valkey/Redis ≥ 7): its
+ * flags are known before it runs, so the server checks them once per call (OOM refuses the whole
+ * call up front) instead of around every command: about 7 % less server CPU per op, the same as a
+ * Valkey function (FCALL) measured side by side, without FUNCTION LOAD's extra lifecycle. The rare fenced op pays instead: it puts the newer version back, with a TTL
  * at least as long as what V fences — the value's remaining TTL (persistent with a persistent
  * value), or the tombstone TTL when that is longer or the value is gone; with tombstones off and the
  * value gone, the refresh's own TTL, and an invalidation leaves V deleted as an applied one would. The data layout is unchanged,
@@ -141,9 +146,11 @@ return 1`,
 export const APPLY = script(
   'apply',
   0,
-  `local kinds, tomb = ARGV[1], ARGV[2]
+  `#!lua
+local kinds, tomb = ARGV[1], ARGV[2]
 local call, pcall, byte = redis.call, redis.pcall, string.byte
 local codes, out, a = {}, {''}, 3
+local leases, nl = {}, 0
 for i = 1, #kinds do
   local key = KEYS[i]
   local b = byte(kinds, i)
@@ -187,7 +194,8 @@ for i = 1, #kinds do
     codes[i] = '0'
   elseif refresh then
     if ttl ~= '0' then call('SET', key, ARGV[a + 2], 'PX', ttl) else call('SET', key, ARGV[a + 2]) end
-    call('DEL', l)
+    nl = nl + 1
+    leases[nl] = l
     codes[i] = '1'
   else
     call('DEL', key, l)
@@ -195,6 +203,7 @@ for i = 1, #kinds do
   end
   if refresh then a = a + 3 else a = a + 1 end
 end
+if nl > 0 then call('DEL', unpack(leases, 1, nl)) end
 out[1] = table.concat(codes)
 return out`,
 );
