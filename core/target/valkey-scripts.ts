@@ -136,7 +136,10 @@ return 1`,
  * Valkey function (FCALL) measured side by side, without FUNCTION LOAD's extra lifecycle. The rare fenced op pays instead: it puts the newer version back, with a TTL
  * at least as long as what V fences — the value's remaining TTL (persistent with a persistent
  * value), or the tombstone TTL when that is longer or the value is gone; with tombstones off and the
- * value gone, the refresh's own TTL, and an invalidation leaves V deleted as an applied one would. The data layout is unchanged,
+ * value gone, the refresh's own TTL, and an invalidation leaves V deleted as an applied one would.
+ * (V's own earlier TTL is not known after SET … GET; the one case where it could have been longer —
+ * a persistent V under a value a plain `write` gave a TTL — ends the fence when the value and the
+ * tombstone TTL are both past, as for any expired value.) The data layout is unchanged,
  * so keys written by the earlier shape need no migration. Only the first command can fail for one
  * op (WRONGTYPE on a sibling: SET…GET checks the old value's type before it writes), so only it
  * runs under redis.pcall. What refuses a write (OOM, READONLY, disk error) refuses the script's
