@@ -44,6 +44,7 @@ import { silentLogger } from '../../consumers/runtime/logger.ts';
 import { compileConfig } from '../../core/rules/compile.ts';
 import type { CacheTarget } from '../../core/target/cache-target.ts';
 import { type BenchResult, emitResult } from '../suite.ts';
+import { PHASES, startCpuBreakdown } from './cpu-breakdown.ts';
 
 const { values } = parseArgs({
   allowNegative: true,
@@ -257,9 +258,11 @@ async function throughput(target: CacheTarget): Promise<void> {
   let cpuFirst = process.cpuUsage();
   let cpuLast = cpuFirst;
   const consumer = consumerFor(port, topic, target);
+  const profiler = await startCpuBreakdown();
   const start = performance.timeOrigin + performance.now();
   await consumer.start();
   while (resolved < n) await new Promise((r) => setTimeout(r, 5));
+  const breakdown = await profiler.stop();
   await consumer.stop();
   const after = url ? evalshaUsec(url) : undefined;
   const rate = n / ((last - first) / 1000);
@@ -319,6 +322,33 @@ async function throughput(target: CacheTarget): Promise<void> {
     lines.push(
       `  peer ${peerName}: ${Math.round(peer)} requests/s → ours/peer = ${(rate / peer).toFixed(2)}`,
     );
+  // CPU per event with its breakdown: rates move with the machine's load, CPU per event much less.
+  const cpuPerEvent = (cpuLast.user + cpuLast.system) / n;
+  const parts = PHASES.map(
+    (p) =>
+      `${p} ${(cpuPerEvent * breakdown.shares[p]).toFixed(1)} (${Math.round(breakdown.shares[p] * 100)} %)`,
+  ).join(', ');
+  const gcPauses = `GC pauses ${((breakdown.gcMs * 1000) / n).toFixed(1)} µs/event`;
+  lines.push(
+    `  CPU ${cpuPerEvent.toFixed(1)} µs/event = ${parts}; ${gcPauses} (${breakdown.samples} samples)`,
+  );
+  results.push({
+    metric: `Kafka → ${target.kind} consumer CPU per event, one process${clientSuffix}`,
+    value: round2(cpuPerEvent),
+    unit: 'µs/event',
+    better: 'lower',
+    note: `process CPU (all threads) / events, first resolve to last; main-thread profile shares, µs/event: ${parts}; ${gcPauses}`,
+  });
+  // One row per phase too, so bench/run.ts's summary table shows the breakdown beside the rate.
+  for (const p of PHASES) {
+    results.push({
+      metric: `Kafka → ${target.kind} consumer CPU per event: ${p}${clientSuffix}`,
+      value: round2(cpuPerEvent * breakdown.shares[p]),
+      unit: 'µs/event',
+      better: 'lower',
+      note: `${Math.round(breakdown.shares[p] * 100)} % of main-thread busy samples × process CPU per event`,
+    });
+  }
 }
 
 /** A topic whose records carry the broker's append time. */

@@ -4,8 +4,14 @@
  *
  * Why: kafkajs fetches, waits until the whole batch is processed, then fetches again, so every batch
  * pays a fetch round trip. Here the library's `MessagesStream` keeps fetching while we process
- * (fetch-ahead, bounded by {@link PlatformaticTuning.maxBufferedMessages}); we dispatch its messages
- * into per-partition queues and run {@link KafkaRunOptions.eachBatch} on whatever is queued.
+ * (fetch-ahead, bounded by {@link PlatformaticTuning.maxBufferedMessages} and, counting the batches
+ * in flight too, {@link PlatformaticTuning.maxBufferedBytes}); we dispatch its messages into
+ * per-partition queues and run {@link KafkaRunOptions.eachBatch} on whatever is queued.
+ *
+ * Memory bound (issue 20): the messages this adapter holds — queued or in a handler's batch — are at
+ * most `maxBufferedBytes` (key + value + a per-message allowance) plus what arrives while the
+ * stream pauses: the fetch responses already in flight, each at most the consumer's `maxBytes`.
+ * A count alone would not bound it: 20,000 messages of 1 MB are 20 GB.
  *
  * Semantics kept from the kafkajs adapter:
  * - `autocommit: false`: the library never commits. We commit (OffsetCommit with the current
@@ -52,10 +58,25 @@ import type {
 export interface PlatformaticTuning {
   /** Messages fetched ahead and not yet handed to a handler, all partitions; above it the stream pauses. @default 20000 */
   maxBufferedMessages?: number;
+  /**
+   * Bytes (key + value + {@link MESSAGE_OVERHEAD_BYTES} each) of messages queued or in a handler's
+   * batch, all partitions; above it the stream pauses until half of it is free. @default 67108864 (64 MiB)
+   */
+  maxBufferedBytes?: number;
   /** Messages handed to one eachBatch call at most. @default 10000 */
   maxBatchMessages?: number;
+  /** Bytes handed to one eachBatch call at most (a bigger single message goes alone). @default 16777216 (16 MiB) */
+  maxBatchBytes?: number;
   /** Interval of the commit of resolved offsets, ms. @default 1000 */
   commitIntervalMs?: number;
+}
+
+/** What one message costs beyond its key and value bytes (objects, offsets, headers), for the byte bound. */
+export const MESSAGE_OVERHEAD_BYTES = 200;
+
+/** The bytes one message counts for against `maxBufferedBytes`. */
+function messageBytes(m: Message): number {
+  return (m.key?.length ?? 0) + (m.value?.length ?? 0) + MESSAGE_OVERHEAD_BYTES;
 }
 
 type SaslConfig = NonNullable<ConstructorParameters<typeof Consumer>[0]['sasl']>;
@@ -165,6 +186,8 @@ export function createPlatformaticClient(
   const connection = platformaticConnection(options);
   const maxBuffered = tuning.maxBufferedMessages ?? 20_000;
   const maxBatch = tuning.maxBatchMessages ?? 10_000;
+  const maxHeldBytes = tuning.maxBufferedBytes ?? 64 * 1024 * 1024;
+  const maxBatchBytes = tuning.maxBatchBytes ?? 16 * 1024 * 1024;
   const commitInterval = tuning.commitIntervalMs ?? 1000;
   return {
     consumer(o: KafkaConsumerPortOptions): KafkaConsumerPort {
@@ -191,6 +214,8 @@ export function createPlatformaticClient(
       const states = new Map<string, PartitionState>();
       const ready: PartitionState[] = [];
       let buffered = 0;
+      /** Bytes of the messages queued or in a handler's batch (messageBytes). */
+      let heldBytes = 0;
       let active = 0;
       let concurrency = 1;
       let eachBatch: KafkaRunOptions['eachBatch'] = async () => {};
@@ -217,10 +242,10 @@ export function createPlatformaticClient(
 
       function updateBackpressure() {
         if (stream === null) return;
-        if (!streamPaused && buffered >= maxBuffered) {
+        if (!streamPaused && (buffered >= maxBuffered || heldBytes >= maxHeldBytes)) {
           streamPaused = true;
           stream.pause();
-        } else if (streamPaused && buffered < maxBuffered / 2) {
+        } else if (streamPaused && buffered < maxBuffered / 2 && heldBytes < maxHeldBytes / 2) {
           streamPaused = false;
           stream.resume();
         }
@@ -280,7 +305,15 @@ export function createPlatformaticClient(
       async function work(s: PartitionState): Promise<void> {
         s.running = true;
         active++;
-        const messages = s.queue.splice(0, maxBatch);
+        let n = 0;
+        let batchBytes = 0;
+        while (n < s.queue.length && n < maxBatch) {
+          const b = messageBytes(s.queue[n]!);
+          if (n > 0 && batchBytes + b > maxBatchBytes) break;
+          batchBytes += b;
+          n++;
+        }
+        const messages = s.queue.splice(0, n);
         buffered -= messages.length;
         updateBackpressure();
         const last = messages[messages.length - 1]!;
@@ -334,6 +367,7 @@ export function createPlatformaticClient(
           if (!s.stale && running) {
             s.queue.unshift(...rest);
             buffered += rest.length;
+            for (const m of rest) heldBytes += messageBytes(m);
             s.paused = true;
             setTimeout(() => {
               s.paused = false;
@@ -342,6 +376,8 @@ export function createPlatformaticClient(
           }
           for (const l of crashListeners) l(error as Error, true);
         } finally {
+          heldBytes -= batchBytes;
+          updateBackpressure();
           s.running = false;
           active--;
           // Partitions waiting for a slot go first, then this one (queued behind them if none is left).
@@ -374,6 +410,7 @@ export function createPlatformaticClient(
         s.next = m.offset + 1n;
         s.queue.push(m);
         buffered++;
+        heldBytes += messageBytes(m);
         updateBackpressure();
         if (!s.dispatchQueued) {
           // The stream pushes a whole fetch response synchronously: dispatch after the last message.
@@ -389,6 +426,7 @@ export function createPlatformaticClient(
       function dropState(s: PartitionState) {
         s.stale = true;
         buffered -= s.queue.length;
+        for (const m of s.queue) heldBytes -= messageBytes(m);
         s.queue = [];
         s.resolved = null;
         states.delete(keyOf(s.topic, s.partition));
@@ -441,6 +479,7 @@ export function createPlatformaticClient(
         await flushCommits().catch(() => {});
         for (const s of [...states.values()]) dropState(s);
         buffered = 0;
+        heldBytes = 0;
         for (let attempt = 1; running; attempt++) {
           await new Promise((r) =>
             setTimeout(r, backoffDelay(attempt, { baseDelayMs: 1000, maxDelayMs: 10_000 })),
@@ -530,6 +569,7 @@ export function createPlatformaticClient(
           } finally {
             for (const st of [...states.values()]) dropState(st);
             buffered = 0;
+            heldBytes = 0;
             if (s) await bounded(s.close(), SHUTDOWN_STEP_MS, 'closing the stream').catch(() => {});
           }
         },
