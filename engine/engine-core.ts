@@ -43,6 +43,11 @@ export class EngineCore {
       if (this.waiters.size !== 0) this.waiters.wake(key, reason === 'expire' ? 'expired' : 'deleted');
       if (this.listeners.active) this.listeners.emit({ type: reason === 'expire' ? 'expire' : 'evict', key });
     };
+    this.keyspace.onExpireSet = (slot: number) => {
+      // A tombstone's TTL is part of its invalidation, which emits its own event.
+      if (this.listeners.active && this.keyspace.kinds[slot] !== Kind.Tombstone)
+        this.listeners.emit({ type: 'ttl', key: this.keyspace.keys[slot]! });
+    };
   }
 
   /** Sets the memory limit and policy. */

@@ -268,6 +268,7 @@ export class Engine {
     this.core.keyspace.clear();
     this.core.leases.clear();
     this.core.prefixFences = [];
+    if (this.core.listeners.active) this.core.listeners.emit({ type: 'flush', key: '' });
   }
 
   /** Writes `value` only if `version` (byte-ordered string) is newer than the key's; see versioned-writes.ts. */

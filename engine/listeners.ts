@@ -1,6 +1,6 @@
 /**
- * Engine listeners: callbacks after a write, invalidation, delete, expiry or eviction, for metrics
- * and fan-out. Listeners run synchronously after the keyspace changed; a listener that throws is
+ * Engine listeners: callbacks after a write, invalidation, delete, expiry, eviction, TTL change or
+ * flush, for metrics and fan-out (the server's client tracking and keyspace notifications use them). Listeners run synchronously after the keyspace changed; a listener that throws is
  * reported through `onListenerError` and never undoes or blocks the change. The engine checks
  * `active` before building an event, so an engine without listeners pays nothing.
  */
@@ -11,7 +11,11 @@ export type EngineEvent =
   | { type: 'invalidate'; key: string; version: string }
   | { type: 'delete'; key: string }
   | { type: 'expire'; key: string }
-  | { type: 'evict'; key: string };
+  | { type: 'evict'; key: string }
+  /** The key's TTL was set or removed (EXPIRE family, PERSIST, GETEX, lock extension). */
+  | { type: 'ttl'; key: string }
+  /** Every key was removed (FLUSHDB, FLUSHALL, `flush()`); `key` is empty. */
+  | { type: 'flush'; key: '' };
 
 /** The event type names. */
 export type EngineEventType = EngineEvent['type'];
