@@ -51,7 +51,7 @@ function invalidation(keys: string[] | null): PushMessage {
       w.bulk('message');
       w.bulk('__redis__:invalidate');
     }
-    if (keys === null) w.nilArray();
+    if (keys === null) w.nil();
     else {
       w.array(keys.length);
       for (const k of keys) w.bulk(k);
@@ -252,7 +252,9 @@ export class Tracking {
   /** Sends each BCAST prefix's batch of changed keys (byte order) to its clients. */
   #broadcast(): void {
     this.#batchScheduled = false;
-    for (const b of this.prefixes.values()) {
+    // Prefixes in byte order, as Valkey walks its prefix radix tree.
+    for (const prefix of [...this.prefixes.keys()].sort()) {
+      const b = this.prefixes.get(prefix)!;
       if (b.keys.size === 0) continue;
       const pending = b.keys;
       b.keys = new Map();
