@@ -201,6 +201,13 @@ export class Tracking {
     if (target.resp === 3) target.push(message);
   }
 
+  /** Key–client pairs in the tracking table (INFO `tracking_total_items`). */
+  totalItems(): number {
+    let n = 0;
+    for (const ids of this.table.values()) n += ids.size;
+    return n;
+  }
+
   /** Number of clients with tracking on (INFO `tracking_clients`). */
   get clients(): number {
     return this.#tracked.size;

@@ -235,4 +235,34 @@ describe('client tracking and keyspace events on engine-only write paths', () =>
     void push;
     c.close();
   });
+
+  it('INFO and CLIENT LIST report subscribers, tracking clients and the tracking table', async () => {
+    const own = await startEngineServer({ port: 0 });
+    try {
+      const sub = await RawClient.connect(own.port);
+      const t = await resp3(own.port);
+      const admin = await RawClient.connect(own.port);
+      await sub.call('SUBSCRIBE', 'i1');
+      await sub.call('PSUBSCRIBE', 'i*');
+      await t.call('CLIENT', 'TRACKING', 'on');
+      await t.call('MGET', 'k1', 'k2');
+      const clients = (await admin.call('INFO', 'clients'))!;
+      expect(clients).toContain('tracking_clients:1\r\n');
+      expect(clients).toContain('pubsub_clients:1\r\n');
+      const stats = (await admin.call('INFO', 'stats'))!;
+      for (const line of [
+        'pubsub_channels:1',
+        'pubsub_patterns:1',
+        'tracking_total_keys:2',
+        'tracking_total_items:2',
+      ])
+        expect(stats).toContain(`${line}\r\n`);
+      const list = (await admin.call('CLIENT', 'LIST'))!;
+      expect(list).toMatch(/flags=P db=0 sub=1 psub=1 /);
+      expect(list).toMatch(/flags=t db=0 sub=0 psub=0 .* redir=0 resp=3/);
+      for (const x of [sub, t, admin]) x.close();
+    } finally {
+      await own.close();
+    }
+  });
 });
