@@ -43,11 +43,6 @@ export class EngineCore {
       if (this.waiters.size !== 0) this.waiters.wake(key, reason === 'expire' ? 'expired' : 'deleted');
       if (this.listeners.active) this.listeners.emit({ type: reason === 'expire' ? 'expire' : 'evict', key });
     };
-    this.keyspace.onExpireSet = (slot: number) => {
-      // A tombstone's TTL is part of its invalidation, which emits its own event.
-      if (this.listeners.active && this.keyspace.kinds[slot] !== Kind.Tombstone)
-        this.listeners.emit({ type: 'ttl', key: this.keyspace.keys[slot]! });
-    };
   }
 
   /** Sets the memory limit and policy. */
@@ -110,6 +105,21 @@ export class EngineCore {
   touched(key: string): void {
     if (this.waiters.size !== 0) this.waiters.wake(key, 'written');
     if (this.listeners.active) this.listeners.emit({ type: 'write', key });
+  }
+
+  /** Sets (`at` epoch ms) or clears (0) the TTL of an occupied slot, emitting `ttl` (WATCH sees it). */
+  setExpire(slot: number, at: number): void {
+    this.keyspace.setExpire(slot, at);
+    if (this.listeners.active)
+      this.listeners.emit({ type: 'ttl', key: this.keyspace.keys[slot]!, expireAt: at });
+  }
+
+  /** Removes every key (after emitting `flush`), lease and prefix fence. */
+  flush(): void {
+    if (this.listeners.active) this.listeners.emit({ type: 'flush', key: '' });
+    this.keyspace.clear();
+    this.leases.clear();
+    this.prefixFences = [];
   }
 
   /** Reads a string value as text (UTF-8-decoding raw bytes); null when absent; throws WRONGTYPE for hashes. */

@@ -82,8 +82,6 @@ export class Keyspace {
   #tracking: number = AccessTracking.None;
   /** Called after a key is removed by expiry or eviction (set by the engine for listeners). */
   onRemoved: ((key: string, reason: RemoveReason) => void) | undefined;
-  /** Called after {@link Keyspace.setExpire} changed a slot's expiry (set by the engine for listeners). */
-  onExpireSet: ((slot: number) => void) | undefined;
 
   readonly clock: Clock;
   /** Random source for sampling (eviction candidates, LFU increments). Injectable for deterministic tests. */
@@ -232,7 +230,6 @@ export class Keyspace {
     if (old === 0 && at !== 0) this.volatileCount++;
     else if (old !== 0 && at === 0) this.volatileCount--;
     this.expires[slot] = at;
-    if (this.onExpireSet !== undefined) this.onExpireSet(slot);
   }
 
   /** Removes an occupied slot. */

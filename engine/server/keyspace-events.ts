@@ -14,7 +14,6 @@
  * class, so with notifications off a write pays nothing.
  */
 import type { Engine } from '../engine.ts';
-import { KIND_BITS } from '../keyspace.ts';
 import type { EngineEvent } from '../listeners.ts';
 import type { ClientState } from './command-context.ts';
 import type { PubSub } from './pubsub.ts';
@@ -173,8 +172,7 @@ export class KeyspaceEvents {
           return;
         }
       case 'ttl': {
-        const packed = this.#engine.core.keyspace.index.get(e.key);
-        const at = packed === undefined ? 0 : this.#engine.core.keyspace.expires[packed >>> KIND_BITS]!;
+        const at = e.expireAt;
         this.notify('g', at === 0 ? 'persist' : 'expire', e.key);
         return;
       }
