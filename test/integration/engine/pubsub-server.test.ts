@@ -125,6 +125,44 @@ describe('Pub/Sub on the engine server', () => {
   });
 });
 
+describe('pubsub client class over time', () => {
+  it('the pubsub soft limit closes a subscriber above it for its seconds; timeout spares idle subscribers', async () => {
+    const own = await startEngineServer({
+      port: 0,
+      timeout: 1,
+      clientOutputBufferLimit: { pubsub: { hard: 0, soft: 512 * 1024, seconds: 1 } },
+    });
+    try {
+      const idle = await RawClient.connect(own.port);
+      await idle.call('SUBSCRIBE', 'quiet');
+      const slow = net.connect(own.port, '127.0.0.1');
+      await new Promise<void>((r) => slow.once('connect', () => r()));
+      slow.on('error', () => {});
+      slow.write('*2\r\n$9\r\nSUBSCRIBE\r\n$4\r\nslow\r\n');
+      await new Promise<void>((r) => slow.once('data', () => r()));
+      slow.pause();
+      const pub = await RawClient.connect(own.port);
+      const big = 'x'.repeat(256 * 1024);
+      // Enough unread output to stay above the soft limit whatever the kernel buffers take.
+      for (let i = 0; i < 80; i++) await pub.call('PUBLISH', 'slow', big);
+      await until(async () => (await pub.call('PUBLISH', 'slow', 'x')) === ':0\r\n', 5000);
+      expect(await pub.call('INFO', 'stats')).toMatch(/client_output_buffer_limit_disconnections:1\r\n/);
+      // Over a second idle, but subscribed: still connected and receiving.
+      await new Promise((r) => setTimeout(r, 1200));
+      expect(await pub.waitClosed(2000)).toBe(true); // an idle non-subscriber is closed
+      const pub2 = await RawClient.connect(own.port);
+      expect(await pub2.call('PUBLISH', 'quiet', 'still-here')).toBe(':1\r\n');
+      pub2.close();
+      expect(await idle.read()).toBe('*3\r\n$7\r\nmessage\r\n$5\r\nquiet\r\n$10\r\nstill-here\r\n');
+      idle.close();
+      pub.close();
+      slow.destroy();
+    } finally {
+      await own.close();
+    }
+  });
+});
+
 describe('client tracking and keyspace events on engine-only write paths', () => {
   it('invalidates on the in-process API and CACHE.* ops; BCAST sees prefix invalidations', async () => {
     const c = await resp3(server.port);
