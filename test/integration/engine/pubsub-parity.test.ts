@@ -275,6 +275,44 @@ describe('client tracking matches Valkey 8', () => {
   });
 });
 
+describe('edges match Valkey 8', () => {
+  it('duplicate subscriptions, pattern-only UNSUBSCRIBE, WRONGTYPE reads tracked, redirect to the writer', async () => {
+    await run([
+      'b FLUSHALL',
+      'a SUBSCRIBE x x',
+      'a PSUBSCRIBE p p',
+      'a UNSUBSCRIBE x',
+      'a UNSUBSCRIBE',
+      'a PUNSUBSCRIBE p',
+      'a PING',
+      'c ?HELLO 3',
+      'c PSUBSCRIBE q*',
+      'c UNSUBSCRIBE',
+      'c PUNSUBSCRIBE',
+      'c UNSUBSCRIBE',
+      'c CLIENT TRACKING on',
+      'b HSET h f v',
+      'c GET h',
+      'b HSET h f w',
+      'c #drain',
+      'c GET lazy',
+      'b SET lazy 1 PX 30',
+      'c #drain',
+      'c GET lazy',
+      '* #sleep 60',
+      'c GET lazy',
+      'c #drain',
+      'c CLIENT TRACKING off',
+      'r ?HELLO 3',
+      'c CLIENT TRACKING on REDIRECT {id:r}',
+      'c GET w',
+      'r SET w 1',
+      'r #drain',
+      'c #drain',
+    ]);
+  });
+});
+
 describe('keyspace notifications match Valkey 8', () => {
   it('config, and the events of writes, TTLs, deletes, renames, hashes and expiry', async () => {
     await run([
