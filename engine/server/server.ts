@@ -231,6 +231,8 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
         (srv) => new Promise<void>((resolve) => srv.close(() => resolve())),
       );
       for (const s of sockets) s.destroy();
+      // An engine passed in outlives the server: leave no keyspace-event listener on it.
+      state.keyspaceEvents.configure(new Set());
       await Promise.all(closed);
       if (ownsEngine) engine.close();
     },

@@ -7,7 +7,7 @@
 import net from 'node:net';
 import { Valkey } from 'iovalkey';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
+import { createEngine, type EngineServer, startEngineServer } from '../../../engine/index.ts';
 import { RawClient } from './resp-harness.ts';
 
 let server: EngineServer;
@@ -302,5 +302,19 @@ describe('client tracking and keyspace events on engine-only write paths', () =>
     } finally {
       await own.close();
     }
+  });
+
+  it('an engine passed in keeps no tracking or keyspace-event listener after the server closes', async () => {
+    const engine = createEngine({ maxmemory: 64 * 1024 * 1024 });
+    const own = await startEngineServer({ port: 0, engine });
+    const c = await resp3(own.port);
+    await c.call('CONFIG', 'SET', 'notify-keyspace-events', 'KEA');
+    await c.call('CLIENT', 'TRACKING', 'on');
+    expect(engine.core.listeners.active).toBe(true);
+    await own.close();
+    await until(() => !engine.core.listeners.active);
+    engine.set('after', 'close');
+    expect(engine.get('after')).toBe('close');
+    engine.close();
   });
 });
