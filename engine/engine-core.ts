@@ -107,6 +107,21 @@ export class EngineCore {
     if (this.listeners.active) this.listeners.emit({ type: 'write', key });
   }
 
+  /** Sets (`at` epoch ms) or clears (0) the TTL of an occupied slot, emitting `ttl` (WATCH sees it). */
+  setExpire(slot: number, at: number): void {
+    this.keyspace.setExpire(slot, at);
+    if (this.listeners.active)
+      this.listeners.emit({ type: 'ttl', key: this.keyspace.keys[slot]!, expireAt: at });
+  }
+
+  /** Removes every key (after emitting `flush`), lease and prefix fence. */
+  flush(): void {
+    if (this.listeners.active) this.listeners.emit({ type: 'flush', key: '' });
+    this.keyspace.clear();
+    this.leases.clear();
+    this.prefixFences = [];
+  }
+
   /** Reads a string value as text (UTF-8-decoding raw bytes); null when absent; throws WRONGTYPE for hashes. */
   static asText(kind: number, value: unknown): string {
     if (kind === Kind.Text) return value as string;

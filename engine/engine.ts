@@ -219,7 +219,7 @@ export class Engine {
     const slot = core.keyspace.findLive(key, now);
     if (slot < 0) return false;
     if (ttlMs <= 0) core.deleteSlot(slot);
-    else core.keyspace.setExpire(slot, now + ttlMs);
+    else core.setExpire(slot, now + ttlMs);
     return true;
   }
 
@@ -228,7 +228,7 @@ export class Engine {
     const ks = this.core.keyspace;
     const slot = ks.findLive(key, this.core.clock.now());
     if (slot < 0 || ks.expires[slot] === 0) return false;
-    ks.setExpire(slot, 0);
+    this.core.setExpire(slot, 0);
     return true;
   }
 
@@ -265,9 +265,7 @@ export class Engine {
 
   /** Removes every key, lease and prefix fence. */
   flush(): void {
-    this.core.keyspace.clear();
-    this.core.leases.clear();
-    this.core.prefixFences = [];
+    this.core.flush();
   }
 
   /** Writes `value` only if `version` (byte-ordered string) is newer than the key's; see versioned-writes.ts. */
@@ -374,7 +372,7 @@ export class Engine {
     return this.#hooks.run(hook, { op: 'delete', key }, apply, apply);
   }
 
-  /** Registers a listener (write, invalidate, delete, expire, evict); returns a function that removes it. */
+  /** Registers a listener (write, invalidate, delete, expire, evict, ttl, flush); returns a function that removes it. */
   on(type: EngineEventType, listener: EngineListener): () => void {
     return this.core.listeners.on(type, listener);
   }

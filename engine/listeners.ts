@@ -1,6 +1,6 @@
 /**
- * Engine listeners: callbacks after a write, invalidation, delete, expiry or eviction, for metrics
- * and fan-out. Listeners run synchronously after the keyspace changed; a listener that throws is
+ * Engine listeners: callbacks after a write, invalidation, delete, expiry, eviction, TTL change or
+ * flush, for metrics, fan-out and WATCH. Listeners run synchronously after the keyspace changed; a listener that throws is
  * reported through `onListenerError` and never undoes or blocks the change. The engine checks
  * `active` before building an event, so an engine without listeners pays nothing.
  */
@@ -11,7 +11,11 @@ export type EngineEvent =
   | { type: 'invalidate'; key: string; version: string }
   | { type: 'delete'; key: string }
   | { type: 'expire'; key: string }
-  | { type: 'evict'; key: string };
+  | { type: 'evict'; key: string }
+  /** A live key's TTL was set (`expireAt` epoch ms) or removed (`expireAt` 0): EXPIRE, PERSIST, GETEX, lock extension. */
+  | { type: 'ttl'; key: string; expireAt: number }
+  /** Every key is about to go (FLUSHALL/FLUSHDB, `engine.flush()`); emitted before the keyspace is cleared. */
+  | { type: 'flush'; key: '' };
 
 /** The event type names. */
 export type EngineEventType = EngineEvent['type'];

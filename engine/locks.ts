@@ -57,7 +57,7 @@ export function extendLock(
 ): boolean {
   const slot = heldBy(core, key, token, now);
   if (slot < 0) return false;
-  core.keyspace.setExpire(slot, now + ttlMs);
+  core.setExpire(slot, now + ttlMs);
   return true;
 }
 

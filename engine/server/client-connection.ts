@@ -27,6 +27,7 @@ import type {
   ServerState,
 } from './command-context.ts';
 import { dispatch } from './command-table.ts';
+import type { PushMessage } from './push-message.ts';
 import { ReplyWriter } from './reply-writer.ts';
 import { ProtocolError, RespParser } from './resp-parser.ts';
 import { SocketWriter } from './socket-writer.ts';
@@ -49,6 +50,9 @@ export class ClientConnection implements ClientEntry {
   #pending = false;
   #backpressure = false;
   #closed = false;
+  /** Pushes for this client produced by its own running command: they follow its reply. */
+  #deferred: Buffer[] | null = null;
+  #pushFlushScheduled = false;
 
   /**
    * With `externalReads`, the caller delivers reads through {@link ClientConnection.onRead} (a
@@ -65,6 +69,7 @@ export class ClientConnection implements ClientEntry {
     this.#socket = socket;
     this.#server = server;
     this.#table = table;
+    const w = this.w;
     this.client = {
       id,
       name: '',
@@ -76,6 +81,12 @@ export class ClientConnection implements ClientEntry {
       closeAfterReply: false,
       authFailures: 0,
       user: server.users.get('default')!,
+      pubsub: null,
+      tracking: null,
+      get resp() {
+        return w.resp;
+      },
+      push: (message: PushMessage) => this.#push(message),
     };
     this.#parser = new RespParser(server.protoMaxBulkLen, server.clientQueryBufferLimit);
     this.#parser.unauthenticated = !this.client.authenticated;
@@ -173,7 +184,16 @@ export class ClientConnection implements ClientEntry {
       }
       if (args === null) break;
       this.#server.totalCommands++;
+      const server = this.#server;
+      server.current = this.client;
+      server.currentArgs = args;
       const pending = dispatch(this.#table, ctx, core, args);
+      server.current = null;
+      server.currentArgs = null;
+      if (this.#deferred !== null) this.#writeDeferred();
+      // CLIENT CACHING yes|no applies to the next command only (any CLIENT subcommand keeps it).
+      if (this.client.tracking?.caching && !this.client.lastCommand.startsWith('client'))
+        this.client.tracking.caching = false;
       parser.unauthenticated = !this.client.authenticated;
       if (pending !== undefined) {
         this.#pending = true;
@@ -212,6 +232,33 @@ export class ClientConnection implements ClientEntry {
     this.#flush();
   }
 
+  /** See ClientState.push: after the running command's reply when it is this client's, else this turn. */
+  #push(message: PushMessage): void {
+    if (this.#closed) return;
+    const bytes = message.bytes(this.w.resp);
+    if (this.#server.current === this.client) {
+      this.#deferred ??= [];
+      this.#deferred.push(bytes);
+      return;
+    }
+    this.w.raw(bytes);
+    if (this.#pushFlushScheduled) return;
+    this.#pushFlushScheduled = true;
+    queueMicrotask(() => {
+      this.#pushFlushScheduled = false;
+      if (this.#closed) return;
+      this.#flush();
+      // Pushes are not bounded by pausing the client: the pubsub class limit applies on every batch.
+      if (!this.#closed) this.#checkOutputLimit();
+    });
+  }
+
+  #writeDeferred(): void {
+    const list = this.#deferred!;
+    this.#deferred = null;
+    for (const bytes of list) this.w.raw(bytes);
+  }
+
   #flush(): void {
     if (this.w.length === 0 || this.#closed) return;
     if (!this.#out.write(this.w.take())) {
@@ -221,9 +268,13 @@ export class ClientConnection implements ClientEntry {
     if (this.#backpressure) this.#checkOutputLimit();
   }
 
-  /** Valkey's client-output-buffer-limit (normal class) and maxmemory-clients for this one client. */
+  /**
+   * Valkey's client-output-buffer-limit (the `pubsub` class while the client is subscribed, else
+   * `normal`) and maxmemory-clients for this one client.
+   */
   #checkOutputLimit(): void {
-    const limit = this.#server.clientOutputBufferLimit.normal;
+    const limits = this.#server.clientOutputBufferLimit;
+    const limit = this.client.pubsub !== null ? limits.pubsub : limits.normal;
     const bytes = this.outputBytes();
     if (limit.hard > 0 && bytes > limit.hard) {
       this.#server.outputBufferLimitDisconnections++;
@@ -245,6 +296,9 @@ export class ClientConnection implements ClientEntry {
 
   #release(): void {
     this.#closed = true;
+    this.#deferred = null;
+    this.#server.pubsub.removeClient(this.client);
+    this.#server.tracking.disable(this.client);
     this.#parser.reset();
     this.w.reset();
     this.#out.release();

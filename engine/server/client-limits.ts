@@ -5,8 +5,8 @@
  *
  * The connection enforces the hard limit on every flush (client-connection.ts); the server cron
  * here enforces what needs time to pass (soft limits, idle timeout) and the total over all clients.
- * The engine has no pub/sub yet, so the `pubsub` class is accepted and reported but applies to no
- * client; every client is `normal`.
+ * A client subscribed to any channel or pattern is in the `pubsub` class (as in Valkey), every
+ * other client in `normal`.
  */
 import { parseMemorySize } from '../memory.ts';
 import type { ClientEntry, OutputBufferLimit, ServerState } from './command-context.ts';
@@ -60,15 +60,16 @@ export function formatOutputBufferLimits(limits: ServerState['clientOutputBuffer
  * client holding the most. Returns how many clients it closed.
  */
 export function enforceClientLimits(state: ServerState, now: number): number {
-  const limit = state.clientOutputBufferLimit.normal;
+  const limits = state.clientOutputBufferLimit;
   const idleMs = state.timeout * 1000;
   const cap = state.maxmemoryClients;
-  if (limit.soft === 0 && idleMs === 0 && cap === 0) return 0;
+  if (limits.normal.soft === 0 && limits.pubsub.soft === 0 && idleMs === 0 && cap === 0) return 0;
   let closed = 0;
   let total = 0;
   for (const c of state.clients.values()) {
-    // Like Valkey, a client blocked in a command (CACHE.WAIT) is not idle.
-    if (idleMs > 0 && !c.blocked && now - c.lastInteraction > idleMs) {
+    const limit = c.client.pubsub !== null ? limits.pubsub : limits.normal;
+    // Like Valkey, a client blocked in a command (CACHE.WAIT) is not idle, nor is a subscriber.
+    if (idleMs > 0 && !c.blocked && c.client.pubsub === null && now - c.lastInteraction > idleMs) {
       c.kill();
       closed++;
       continue;

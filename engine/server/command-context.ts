@@ -8,7 +8,11 @@
 import type { Engine } from '../engine.ts';
 import type { EngineCore } from '../engine-core.ts';
 import type { AclUser } from './acl.ts';
+import type { KeyspaceEvents } from './keyspace-events.ts';
+import type { ClientPubSub, PubSub } from './pubsub.ts';
+import type { PushMessage } from './push-message.ts';
 import type { ReplyWriter } from './reply-writer.ts';
+import type { ClientTracking, Tracking } from './tracking.ts';
 
 /** Valkey's error texts, byte-identical. */
 export const Err = {
@@ -46,6 +50,17 @@ export interface ClientState {
   authFailures: number;
   /** The ACL user the connection runs as (`default` until AUTH names another). */
   user: AclUser;
+  /** Channel and pattern subscriptions (pubsub.ts); null when none (not in subscribed mode). */
+  pubsub: ClientPubSub | null;
+  /** Client tracking (tracking.ts); null while off. */
+  tracking: ClientTracking | null;
+  /** The protocol the client speaks (2 or 3). */
+  readonly resp: 2 | 3;
+  /**
+   * Sends a push (Pub/Sub message, invalidation). To the client running the current command it
+   * leaves after that command's reply, as in Valkey; to others at the end of the event-loop turn.
+   */
+  push(message: PushMessage): void;
 }
 
 /** One class of Valkey's `client-output-buffer-limit`: bytes (0 = no limit) and seconds. */
@@ -113,6 +128,16 @@ export interface ServerState {
   queryBufferLimitDisconnections: number;
   /** Clients closed by maxmemory-clients. */
   evictedClients: number;
+  /** Channels and patterns with their subscribers (pubsub.ts). */
+  readonly pubsub: PubSub;
+  /** Client tracking: the tracking table and BCAST prefixes (tracking.ts). */
+  readonly tracking: Tracking;
+  /** notify-keyspace-events (keyspace-events.ts). */
+  readonly keyspaceEvents: KeyspaceEvents;
+  /** The client whose command is running (null between commands): NOLOOP and push ordering use it. */
+  current: ClientState | null;
+  /** The arguments of the running command (keyspace events read its options). */
+  currentArgs: string[] | null;
 }
 
 /** The handler's view of one command execution. */

@@ -13,11 +13,12 @@ import { cacheCommands } from './commands/cache.ts';
 import { connectionCommands } from './commands/connection.ts';
 import { hashCommands } from './commands/hashes.ts';
 import { keyCommands } from './commands/keys.ts';
+import { pubsubCommands, subscribedModeError } from './commands/pubsub.ts';
 import { notHookAware } from './commands/string-helpers.ts';
 import { stringCommands } from './commands/strings.ts';
 
 /** Commands whose first argument names a subcommand (CLIENT INFO reports `client|info`). */
-const CONTAINERS = new Set(['client', 'config', 'memory', 'command', 'acl']);
+const CONTAINERS = new Set(['client', 'config', 'memory', 'command', 'acl', 'pubsub']);
 
 /** Builds the table: lower- and upper-case names map to the same spec. */
 export function buildCommandTable(): Map<string, CommandSpec> {
@@ -33,6 +34,7 @@ export function buildCommandTable(): Map<string, CommandSpec> {
     connectionCommands,
     adminCommands,
     cacheCommands,
+    pubsubCommands,
   ]) {
     for (const spec of list) add(spec);
   }
@@ -63,6 +65,11 @@ function keysOf(spec: CommandSpec, args: string[]): string[] {
   const out: string[] = [];
   for (let i = spec.firstKey; i <= last && i < args.length; i += spec.step) out.push(args[i]!);
   return out;
+}
+
+/** Client tracking: a read-only command's keys go into the tracking table (tracking.ts decides). */
+function rememberTracked(spec: CommandSpec, ctx: CommandContext, args: string[]): void {
+  if (spec.flags.includes('readonly')) ctx.server.tracking.remember(ctx.client, keysOf(spec, args));
 }
 
 /**
@@ -103,14 +110,23 @@ export function dispatch(
       return undefined;
     }
   }
+  if (ctx.client.pubsub !== null && w.resp === 2) {
+    const refused = subscribedModeError(spec.name, ctx.client.lastCommand);
+    if (refused !== null) {
+      w.error(refused);
+      return undefined;
+    }
+  }
   try {
     if (ctx.engine.hooks.active && spec.flags.includes('write') && !spec.flags.includes('hookaware')) {
       for (const key of keysOf(spec, args)) if (ctx.engine.hooks.match(key)) throw notHookAware(spec.name);
     }
     const result = spec.handler(ctx, args);
+    if (ctx.client.tracking !== null) rememberTracked(spec, ctx, args);
     if (result !== undefined) return result.catch((error: unknown) => w.error(errorReplyText(error)));
   } catch (error) {
     w.error(errorReplyText(error));
+    if (ctx.client.tracking !== null) rememberTracked(spec, ctx, args);
   }
   void core;
   return undefined;

@@ -125,6 +125,11 @@ export class ReplyWriter {
     this.#ascii(`*${n}${CRLF}`);
   }
 
+  /** Push header of `n` elements (`>` in RESP3, an array in RESP2: Pub/Sub messages, invalidations). */
+  push(n: number): void {
+    this.#ascii(this.resp === 3 ? `>${n}${CRLF}` : `*${n}${CRLF}`);
+  }
+
   /** Map header of `n` pairs (a flat array of 2n in RESP2). */
   map(n: number): void {
     this.#ascii(this.resp === 3 ? `%${n}${CRLF}` : `*${n * 2}${CRLF}`);

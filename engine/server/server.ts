@@ -22,6 +22,8 @@ import { ClientConnection } from './client-connection.ts';
 import { CLIENT_CRON_MS, DEFAULT_OUTPUT_BUFFER_LIMITS, enforceClientLimits } from './client-limits.ts';
 import type { ServerState } from './command-context.ts';
 import { buildCommandTable } from './command-table.ts';
+import { KeyspaceEvents } from './keyspace-events.ts';
+import { PubSub } from './pubsub.ts';
 import { rewrapWithOnread } from './read-path.ts';
 import {
   DEFAULT_PROTO_MAX_BULK_LEN,
@@ -29,6 +31,7 @@ import {
   QUERY_BUFFER_LIMIT,
   registerCommandNames,
 } from './resp-parser.ts';
+import { Tracking } from './tracking.ts';
 
 export { DEFAULT_PROTO_MAX_BULK_LEN, MAX_PROTO_MAX_BULK_LEN } from './resp-parser.ts';
 
@@ -131,6 +134,8 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
   registerCommandNames(table.keys());
   const sockets = new Set<net.Socket>();
   let nextId = 1;
+  const pubsub = new PubSub();
+  const current = (): ServerState['current'] => state.current;
   const state: ServerState = {
     startedAt: Date.now(),
     port: 0,
@@ -157,6 +162,14 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
     outputBufferLimitDisconnections: 0,
     queryBufferLimitDisconnections: 0,
     evictedClients: 0,
+    pubsub,
+    tracking: new Tracking(engine, (id) => state.clients.get(id)?.client, current),
+    keyspaceEvents: new KeyspaceEvents(engine, pubsub, () => ({
+      client: state.current,
+      args: state.currentArgs,
+    })),
+    current: null,
+    currentArgs: null,
   };
   const cron = setInterval(() => enforceClientLimits(state, Date.now()), CLIENT_CRON_MS);
   cron.unref();
@@ -218,6 +231,8 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
         (srv) => new Promise<void>((resolve) => srv.close(() => resolve())),
       );
       for (const s of sockets) s.destroy();
+      // An engine passed in outlives the server: leave no keyspace-event listener on it.
+      state.keyspaceEvents.configure(new Set());
       await Promise.all(closed);
       if (ownsEngine) engine.close();
     },

@@ -12,7 +12,15 @@ import { type EvictionPolicyValue, isEvictionPolicy } from '../../eviction.ts';
 import { globMatch } from '../../glob.ts';
 import { defaultMaxmemory, maxmemoryProblem, parseMemorySize } from '../../memory.ts';
 import { formatOutputBufferLimits, parseOutputBufferLimits } from '../client-limits.ts';
-import { type CommandContext, type CommandSpec, command, Err, ReplyError } from '../command-context.ts';
+import {
+  type CommandContext,
+  type CommandSpec,
+  command,
+  Err,
+  parseI64,
+  ReplyError,
+} from '../command-context.ts';
+import { formatKeyspaceEventFlags, parseKeyspaceEventFlags } from '../keyspace-events.ts';
 import { MAX_PROTO_MAX_BULK_LEN, QUERY_BUFFER_LIMIT } from '../resp-parser.ts';
 import { infoText } from './info-text.ts';
 
@@ -34,6 +42,8 @@ function configValues(ctx: CommandContext): [string, string][] {
     ['appendonly', 'no'],
     ['databases', '1'],
     ['timeout', String(s.timeout)],
+    ['notify-keyspace-events', formatKeyspaceEventFlags(s.keyspaceEvents.flags)],
+    ['tracking-table-max-keys', String(s.tracking.maxKeys)],
   ];
 }
 
@@ -111,6 +121,19 @@ function configChange(ctx: CommandContext, name: string, value: string, fail: Fa
       return () => {
         s.requirepass = value === '' ? null : value;
       };
+    case 'notify-keyspace-events': {
+      const flags = parseKeyspaceEventFlags(value);
+      if (flags === null) fail("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
+      return () => s.keyspaceEvents.configure(flags!);
+    }
+    case 'tracking-table-max-keys': {
+      const n = parseI64(value);
+      if (n === null) fail("argument couldn't be parsed into an integer");
+      if (n! < 0n) fail('argument must be between 0 and 9223372036854775807 inclusive');
+      return () => {
+        s.tracking.maxKeys = Number(n);
+      };
+    }
     default:
       return fail('Unknown option or number of arguments for CONFIG SET');
   }

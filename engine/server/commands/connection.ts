@@ -16,9 +16,17 @@ import {
   ReplyError,
 } from '../command-context.ts';
 import { clientInfoLine, SERVER_VERSION } from './info-text.ts';
+import { trackingSubcommand } from './tracking.ts';
 
 function ping(ctx: CommandContext, a: string[]): void {
   if (a.length > 2) throw new ReplyError(Err.arity('ping'));
+  if (ctx.client.pubsub !== null && ctx.w.resp === 2) {
+    // Subscribed mode in RESP2: Valkey answers like a message, ["pong", arg or ""].
+    ctx.w.array(2);
+    ctx.w.bulk('pong');
+    ctx.w.bulk(a.length === 2 ? a[1]! : '');
+    return;
+  }
   if (a.length === 2) ctx.w.bulk(a[1]!);
   else ctx.w.simple('PONG');
 }
@@ -113,6 +121,7 @@ function checkClientName(name: string): void {
 }
 
 function client(ctx: CommandContext, a: string[]): void {
+  if (trackingSubcommand(ctx, a)) return;
   const sub = a[1]!.toLowerCase();
   const argc = a.length;
   if (sub === 'setname' && argc === 3) {
@@ -156,6 +165,8 @@ function quit(ctx: CommandContext): void {
 }
 
 function reset(ctx: CommandContext): void {
+  ctx.server.pubsub.removeClient(ctx.client);
+  ctx.server.tracking.disable(ctx.client);
   ctx.w.resp = 2;
   ctx.client.name = '';
   ctx.client.user = ctx.server.users.get('default')!;

@@ -13,10 +13,16 @@ export const REDIS_COMPAT_VERSION = '7.2.4';
 /** One CLIENT INFO / CLIENT LIST line. */
 export function clientInfoLine(c: ClientState, resp: number): string {
   const age = Math.floor((Date.now() - c.createdAt) / 1000);
+  const t = c.tracking;
+  const flags =
+    `${c.pubsub ? 'P' : ''}${t ? 't' : ''}${t?.brokenRedirect ? 'R' : ''}${t?.bcast ? 'B' : ''}` || 'N';
+  const sub = c.pubsub?.channels.size ?? 0;
+  const psub = c.pubsub?.patterns.size ?? 0;
+  const redir = t === null ? -1 : t.redirect;
   return (
-    `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=0 name=${c.name} age=${age} idle=0 flags=N db=0 sub=0 psub=0 ` +
+    `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=0 name=${c.name} age=${age} idle=0 flags=${flags} db=0 sub=${sub} psub=${psub} ` +
     `ssub=0 multi=-1 watch=0 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 ` +
-    `tot-mem=0 events=r cmd=${c.lastCommand} user=${c.user.name} redir=-1 resp=${resp} lib-name= lib-ver=`
+    `tot-mem=0 events=r cmd=${c.lastCommand} user=${c.user.name} redir=${redir} resp=${resp} lib-name= lib-ver=`
   );
 }
 
@@ -53,7 +59,9 @@ export function infoText(ctx: CommandContext, requested: string[]): string {
   let clientsMemory = 0;
   let biggestOutput = 0;
   let biggestInput = 0;
+  let pubsubClients = 0;
   for (const c of s.clients.values()) {
+    if (c.client.pubsub !== null) pubsubClients++;
     clientsMemory += c.memory();
     biggestOutput = Math.max(biggestOutput, c.outputBytes());
     biggestInput = Math.max(biggestInput, c.queryBytes());
@@ -63,6 +71,8 @@ export function infoText(ctx: CommandContext, requested: string[]): string {
     ['client_recent_max_input_buffer', biggestInput],
     ['client_recent_max_output_buffer', biggestOutput],
     ['blocked_clients', 0],
+    ['tracking_clients', s.tracking.clients],
+    ['pubsub_clients', pubsubClients],
   ]);
   add('memory', 'Memory', [
     ['used_memory', ks.usedBytes],
@@ -95,6 +105,12 @@ export function infoText(ctx: CommandContext, requested: string[]): string {
     ['acl_access_denied_key', s.aclDeniedKeys],
     ['client_query_buffer_limit_disconnections', s.queryBufferLimitDisconnections],
     ['client_output_buffer_limit_disconnections', s.outputBufferLimitDisconnections],
+    ['pubsub_channels', s.pubsub.channels.size],
+    ['pubsub_patterns', s.pubsub.patterns.size],
+    ['pubsubshard_channels', 0],
+    ['tracking_total_keys', s.tracking.table.size],
+    ['tracking_total_items', s.tracking.totalItems()],
+    ['tracking_total_prefixes', s.tracking.prefixes.size],
   ]);
   const keyspaceFields: [string, string][] =
     ks.size > 0 ? [['db0', `keys=${ks.size},expires=${ks.volatileCount - ks.tombstoneCount},avg_ttl=0`]] : [];

@@ -230,7 +230,7 @@ function expireCommand(cmd: string, unitMs: number, absolute: boolean) {
       return;
     }
     if (when <= ctx.now) ctx.core.deleteSlot(slot);
-    else ks.setExpire(slot, when);
+    else ctx.core.setExpire(slot, when);
     ctx.w.int(1);
   };
 }
@@ -260,7 +260,7 @@ function persist(ctx: CommandContext, args: string[]): void {
     ctx.w.int(0);
     return;
   }
-  ks.setExpire(slot, 0);
+  ctx.core.setExpire(slot, 0);
   ctx.w.int(1);
 }
 

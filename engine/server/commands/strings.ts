@@ -230,11 +230,10 @@ function getex(ctx: CommandContext, args: string[]): void {
     return;
   }
   replySlot(ctx.w, ctx, slot);
-  const ks = ctx.core.keyspace;
-  if (o.expire.at === -2) ks.setExpire(slot, 0);
+  if (o.expire.at === -2) ctx.core.setExpire(slot, 0);
   else if (o.expire.at > 0) {
     if (o.expire.at <= ctx.now) ctx.core.deleteSlot(slot);
-    else ks.setExpire(slot, o.expire.at);
+    else ctx.core.setExpire(slot, o.expire.at);
   }
 }
 
