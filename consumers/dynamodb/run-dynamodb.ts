@@ -1,6 +1,7 @@
 /**
- * Wires `cdc-cache consume dynamodb`: config → SDK streams client → lease/checkpoint store (in the
- * target, scoped by the stream ARN, or files in `stateDir`) → poller, inside the service shell.
+ * Wires `cdc-cache consume dynamodb`: config → SDK streams client → lease/checkpoint store (a
+ * DynamoDB lease table, the cache target — both scoped by the stream ARN — or files in `stateDir`)
+ * → poller, inside the service shell.
  */
 import { hostname } from 'node:os';
 import type { CompiledConfig } from '../../core/rules/compile.ts';
@@ -13,6 +14,7 @@ import {
 import { createRuleReporter } from '../runtime/rule-reporter.ts';
 import type { ServiceContext, ServiceWorker } from '../runtime/service.ts';
 import { createAwsStreamsClient } from './aws-streams-client.ts';
+import { createDynamoDbLeaseTable } from './dynamodb-lease-store.ts';
 import { createDynamoDbPoller } from './dynamodb-poller.ts';
 import { createFileLeaseStore } from './file-lease-store.ts';
 import { createTargetLeaseStore } from './target-lease-store.ts';
@@ -28,16 +30,30 @@ export async function buildDynamoDbWorker(
   const streams = createAwsStreamsClient(
     d.endpoint === undefined ? { region: d.region } : { region: d.region, endpoint: d.endpoint },
   );
+  const leaseTable =
+    d.leaseStore === 'dynamodb'
+      ? createDynamoDbLeaseTable({
+          table: d.leaseTable,
+          region: d.region,
+          ...(d.endpoint === undefined ? {} : { endpoint: d.endpoint }),
+        })
+      : undefined;
   const leases =
     d.leaseStore === 'file'
       ? await createFileLeaseStore({ dir: d.stateDir })
-      : (streamArn: string) => createTargetLeaseStore(ctx.rawTarget, streamArn);
+      : leaseTable !== undefined
+        ? (streamArn: string) => leaseTable.storeFor(streamArn)
+        : (streamArn: string) => createTargetLeaseStore(ctx.rawTarget, streamArn);
   const sink =
     d.deadLetterFile === undefined ? logDeadLetterSink(ctx.logger) : fileDeadLetterSink(d.deadLetterFile);
   const workerId = d.workerId ?? `${hostname()}-${process.pid}`;
   ctx.logger.info('shard leases and checkpoints', {
     leaseStore: d.leaseStore,
-    ...(d.leaseStore === 'file' ? { stateDir: d.stateDir } : { target: ctx.rawTarget.kind }),
+    ...(d.leaseStore === 'file'
+      ? { stateDir: d.stateDir }
+      : d.leaseStore === 'dynamodb'
+        ? { leaseTable: d.leaseTable }
+        : { target: ctx.rawTarget.kind }),
   });
   const ruleReporter = createRuleReporter(rules, ctx.metrics.registry, ctx.logger);
   const poller = createDynamoDbPoller({
@@ -63,6 +79,7 @@ export async function buildDynamoDbWorker(
       await poller.stop();
       ruleReporter.final();
       streams.close();
+      leaseTable?.close();
     },
     health: {
       live: () => true,
