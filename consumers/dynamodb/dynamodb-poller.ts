@@ -46,6 +46,12 @@ export interface DynamoDbPollerOptions {
   limit?: number;
   /** How often to look for new shards, free leases and balance, ms. @default min(5000, leaseTtlMs / 2) */
   rescanMs?: number;
+  /**
+   * How often to log `stream progress` (shards held, live workers, the largest iterator age of this
+   * worker's shards): the line the Fargate construct's iterator-age metric filter reads. 0 = never.
+   * @default 60000
+   */
+  progressLogMs?: number;
   config: CompiledConfig;
   target: CacheTarget;
   deadLetter: DeadLetterSink;
@@ -98,6 +104,9 @@ export function createDynamoDbPoller(o: DynamoDbPollerOptions): DynamoDbPoller {
   // A heartbeat outlives two scans, so a slow scan never makes a live worker look gone.
   const heartbeatTtlMs = Math.max(leaseTtlMs, 2 * rescanMs);
   const readers = new Map<string, Promise<void>>();
+  /** Iterator age of each shard this worker reads, seconds. */
+  const ages = new Map<string, number>();
+  let lastProgressLog = Date.now();
   /** Shards whose reader stops to give the lease away (over the fair share). */
   const shedding = new Set<string>();
   let lastSteal = Number.NEGATIVE_INFINITY;
@@ -165,6 +174,9 @@ export function createDynamoDbPoller(o: DynamoDbPollerOptions): DynamoDbPoller {
         state.records += records;
         state.deadLetters += deadLetters;
       },
+      onIteratorAge(seconds) {
+        ages.set(id, seconds);
+      },
     })
       .then(async (end) => {
         o.logger.info('shard reader ended', { shard: id, end });
@@ -179,6 +191,7 @@ export function createDynamoDbPoller(o: DynamoDbPollerOptions): DynamoDbPoller {
       .finally(() => {
         readers.delete(id);
         shedding.delete(id);
+        ages.delete(id);
         state.leased = readers.size;
       });
     readers.set(id, reader);
@@ -242,6 +255,21 @@ export function createDynamoDbPoller(o: DynamoDbPollerOptions): DynamoDbPoller {
     }
   }
 
+  function logProgressIfDue(): void {
+    const every = o.progressLogMs ?? 60_000;
+    if (every <= 0 || Date.now() - lastProgressLog < every) return;
+    lastProgressLog = Date.now();
+    o.logger.info('stream progress', {
+      ...(o.table === undefined ? {} : { table: o.table }),
+      shards: state.leased,
+      workers: state.workers,
+      iteratorAgeSeconds: Math.max(0, ...ages.values()),
+      records: state.records,
+      stolen: state.stolen,
+      shed: state.shed,
+    });
+  }
+
   async function run(): Promise<void> {
     let arn: string | undefined;
     while (!stopping) {
@@ -250,6 +278,7 @@ export function createDynamoDbPoller(o: DynamoDbPollerOptions): DynamoDbPoller {
         state.streamArn = arn;
         await scan(arn);
         state.lastScanError = null;
+        logProgressIfDue();
       } catch (error) {
         state.lastScanError = error as Error;
         o.logger.warn('stream scan failed; retrying', { error });

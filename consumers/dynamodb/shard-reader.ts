@@ -65,6 +65,8 @@ export interface ShardReaderOptions {
   stopping(): boolean;
   /** Counts records done, for progress. */
   onDone(records: number, deadLetters: number): void;
+  /** The shard's iterator age after each page, seconds (0 when the page was empty: at the tip). */
+  onIteratorAge?(seconds: number): void;
 }
 
 /** How a shard reader ended. */
@@ -181,7 +183,9 @@ export async function readShard(o: ShardReaderOptions): Promise<ShardReaderEnd> 
             o.onDone(done, outcome.deadLetters);
             const created = creationMs(lastRaw);
             if (created > 0) {
-              o.metrics.iteratorAgeSeconds.set(Math.max(0, Date.now() - created) / 1000, [o.shardId]);
+              const age = Math.max(0, Date.now() - created) / 1000;
+              o.metrics.iteratorAgeSeconds.set(age, [o.shardId]);
+              o.onIteratorAge?.(age);
               observeEndToEnd(o.metrics, created);
             }
           }
@@ -198,6 +202,7 @@ export async function readShard(o: ShardReaderOptions): Promise<ShardReaderEnd> 
           pending = pending.slice(done);
         }
       }
+      if (page.records.length === 0) o.onIteratorAge?.(0);
       iterator = page.nextIterator;
       if (iterator === undefined) {
         if (!(await o.leases.setCheckpoint(o.shardId, o.owner, { finished: true }))) {

@@ -22,7 +22,7 @@ import {
 } from '../../../consumers/dynamodb/streams-port.ts';
 import { createTargetLeaseStore } from '../../../consumers/dynamodb/target-lease-store.ts';
 import { createConsumerMetrics } from '../../../consumers/runtime/consumer-metrics.ts';
-import { silentLogger } from '../../../consumers/runtime/logger.ts';
+import { type Logger, silentLogger } from '../../../consumers/runtime/logger.ts';
 import { compileConfig } from '../../../core/rules/compile.ts';
 import type { CacheTarget } from '../../../core/target/cache-target.ts';
 import { createEngineTarget, type EngineTarget } from '../../../core/target/engine-target.ts';
@@ -114,6 +114,8 @@ describe('balanced shard leases (3 workers, 18 shards, fake clock)', () => {
   let records: Map<string, unknown[]>;
   let history: HistoryEvent[];
   let written: string[];
+  /** `stream progress` lines logged by every worker. */
+  let progress: Record<string, unknown>[];
 
   beforeEach(() => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
@@ -131,6 +133,7 @@ describe('balanced shard leases (3 workers, 18 shards, fake clock)', () => {
     for (let i = 0; i < SHARDS; i++) records.set(`shard-${String(i).padStart(2, '0')}`, []);
     history = [];
     written = [];
+    progress = [];
   });
 
   afterEach(() => {
@@ -200,7 +203,8 @@ describe('balanced shard leases (3 workers, 18 shards, fake clock)', () => {
         throw new Error(`unexpected dead letter: ${d.reason}`);
       },
       metrics: createConsumerMetrics(),
-      logger: silentLogger,
+      logger: progressLogger(id),
+      progressLogMs: 2 * TTL,
       polling: { minIdleMs: 100, maxIdleMs: 200 },
     });
     void poller.start();
@@ -209,6 +213,15 @@ describe('balanced shard leases (3 workers, 18 shards, fake clock)', () => {
       poller,
       freeze: () => {
         frozen = true;
+      },
+    };
+  }
+
+  function progressLogger(worker: string): Logger {
+    return {
+      ...silentLogger,
+      info(msg, fields) {
+        if (msg === 'stream progress') progress.push({ worker, ...fields });
       },
     };
   }
@@ -281,6 +294,13 @@ describe('balanced shard leases (3 workers, 18 shards, fake clock)', () => {
     await run(2 * TTL);
     await assertAllApplied();
     assertNoOverlap();
+    // The progress line the Fargate construct's iterator-age metric filter reads.
+    expect(progress.filter((p) => p.worker === 'a').at(-1)).toMatchObject({
+      table: 't',
+      shards: 9,
+      workers: 2,
+      iteratorAgeSeconds: expect.any(Number),
+    });
 
     const stops = [a.poller.stop(), d.poller.stop()];
     await run(2 * TTL);
