@@ -1,15 +1,16 @@
 /**
- * A LeaseStore in a DynamoDB table, the Kinesis Client Library's convention: one item per shard,
- * every change a conditional write on `leaseOwner` / `leaseCounter`, the checkpoint in the item.
- * Unlike a cache, the table never evicts or loses a checkpoint, so it is the production default.
- * The only file that imports @aws-sdk/client-dynamodb for the poller.
+ * The items of the DynamoDB lease table (dynamodb-lease-table.ts makes and checks the table), the
+ * Kinesis Client Library's convention: one item per shard, every change a conditional write on
+ * `leaseOwner` / `leaseCounter`, the checkpoint in the item. Unlike a cache, the table never evicts
+ * or loses a checkpoint, so it is the production default.
  *
- * Table (`--lease-table`, created on first use with on-demand billing when missing):
- * - key: `streamArn` (HASH, S) + `leaseKey` (RANGE, S), so one table serves many streams.
+ * Items (key `streamArn` HASH + `leaseKey` RANGE, so one table serves many streams):
  * - shard items (`leaseKey` = shard id): `leaseOwner` (S; absent = free), `leaseCounter` (N, bumped
  *   by every acquire, renew, steal and release), `leaseTtlMs` (N), `checkpoint` (S, the sequence
- *   number), `finished` / `skipped` (BOOL).
- * - worker items (`leaseKey` = `worker#ID`): `heartbeatCounter` (N), `ttlMs` (N).
+ *   number), `finished` / `skipped` (BOOL), and once finished `expireAt` (N, epoch seconds, two days
+ *   on: the table's TTL removes it after the stream has trimmed the shard).
+ * - worker items (`leaseKey` = `worker#ID`): `heartbeatCounter` (N), `ttlMs` (N), `expireAt` (a day
+ *   after the last beat, so a killed worker's item goes away too).
  *
  * Expiry without comparing host clocks (as KCL): a lease (or heartbeat) is expired when this store
  * has seen its counter unchanged for `leaseTtlMs` of its own clock. A worker that renews bumps the
@@ -20,11 +21,8 @@ import {
   type AttributeValue,
   BatchGetItemCommand,
   type BatchGetItemCommandOutput,
-  CreateTableCommand,
   DeleteItemCommand,
-  DescribeTableCommand,
-  DynamoDBClient,
-  type DynamoDBClientConfig,
+  type DynamoDBClient,
   GetItemCommand,
   QueryCommand,
   UpdateItemCommand,
@@ -33,25 +31,10 @@ import {
 import { TargetError } from '../../core/errors.ts';
 import type { LeaseStore, ShardCheckpoint } from './lease-store.ts';
 
-/** Options of {@link createDynamoDbLeaseTable}. */
-export interface DynamoDbLeaseTableOptions {
-  /** Table name. */
-  table: string;
-  region: string;
-  /** Endpoint override (DynamoDB Local). */
-  endpoint?: string;
-  /** Create the table (on-demand) when it does not exist. @default true */
-  create?: boolean;
-  /** Local clock for expiry by observation. @default Date.now */
-  now?: () => number;
-}
-
-/** A lease table: a store per stream, and the client to close. */
-export interface DynamoDbLeaseTable {
-  /** Checks (and creates) the table; the store of `streamArn`'s shards. */
-  storeFor(streamArn: string): Promise<LeaseStore>;
-  close(): void;
-}
+/** How long a finished shard's item stays (the stream keeps a shard 24 h). */
+const FINISHED_ITEM_SECONDS = 2 * 24 * 3600;
+/** How long a worker item outlives its last heartbeat. */
+const WORKER_ITEM_SECONDS = 24 * 3600;
 
 type Item = Record<string, { S?: string; N?: string; BOOL?: boolean }>;
 
@@ -59,15 +42,17 @@ const WORKER = 'worker#';
 const THROTTLED =
   /Throttl|ProvisionedThroughputExceeded|RequestLimitExceeded|InternalServerError|ServiceUnavailable/;
 
-function nameOf(error: unknown): string {
+/** The SDK error's name (`ConditionalCheckFailedException`, …). */
+export function awsErrorName(error: unknown): string {
   return (error as { name?: string }).name ?? '';
 }
 
-const conditionFailed = (error: unknown) => nameOf(error) === 'ConditionalCheckFailedException';
+/** True for the error of a conditional write whose condition did not hold. */
+export const conditionFailed = (error: unknown) => awsErrorName(error) === 'ConditionalCheckFailedException';
 
 /** Sorts an SDK error: throttling, 5xx and network errors are retriable, the rest are not. */
-function toLeaseError(error: unknown, table: string, what: string): TargetError {
-  const name = nameOf(error);
+export function toLeaseError(error: unknown, table: string, what: string): TargetError {
+  const name = awsErrorName(error);
   const fault = (error as { $fault?: string }).$fault;
   const retriable =
     THROTTLED.test(name) || fault === 'server' || name === 'TimeoutError' || !name.endsWith('Exception');
@@ -83,81 +68,8 @@ function toLeaseError(error: unknown, table: string, what: string): TargetError 
   });
 }
 
-/** Opens the lease table `o.table` (one client for every stream). */
-export function createDynamoDbLeaseTable(o: DynamoDbLeaseTableOptions): DynamoDbLeaseTable {
-  const config: DynamoDBClientConfig = { region: o.region, maxAttempts: 3 };
-  if (o.endpoint !== undefined) {
-    config.endpoint = o.endpoint;
-    if (process.env.AWS_ACCESS_KEY_ID === undefined)
-      config.credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-  }
-  const client = new DynamoDBClient(config);
-  let ready: Promise<void> | undefined;
-  const send = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (error) {
-      if (conditionFailed(error)) throw error;
-      throw toLeaseError(error, o.table, what);
-    }
-  };
-
-  async function ensureTable(): Promise<void> {
-    for (let i = 0; i < 120; i++) {
-      let status: string | undefined;
-      try {
-        const d = await client.send(new DescribeTableCommand({ TableName: o.table }));
-        const keys = (d.Table?.KeySchema ?? []).map((k) => `${k.AttributeName}:${k.KeyType}`).join(',');
-        if (keys !== 'streamArn:HASH,leaseKey:RANGE')
-          throw new TargetError(
-            `lease table ${o.table}: key schema is ${keys}; it must be streamArn (HASH, S) + leaseKey (RANGE, S) — give --lease-table another name`,
-            { retriable: false },
-          );
-        status = d.Table?.TableStatus;
-      } catch (error) {
-        if (error instanceof TargetError) throw error;
-        if (nameOf(error) !== 'ResourceNotFoundException' || o.create === false)
-          throw toLeaseError(error, o.table, 'DescribeTable');
-        try {
-          await client.send(
-            new CreateTableCommand({
-              TableName: o.table,
-              KeySchema: [
-                { AttributeName: 'streamArn', KeyType: 'HASH' },
-                { AttributeName: 'leaseKey', KeyType: 'RANGE' },
-              ],
-              AttributeDefinitions: [
-                { AttributeName: 'streamArn', AttributeType: 'S' },
-                { AttributeName: 'leaseKey', AttributeType: 'S' },
-              ],
-              BillingMode: 'PAY_PER_REQUEST',
-            }),
-          );
-        } catch (e) {
-          // Another worker created it first.
-          if (nameOf(e) !== 'ResourceInUseException') throw toLeaseError(e, o.table, 'CreateTable');
-        }
-      }
-      if (status === 'ACTIVE' || status === 'UPDATING') return;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    throw new TargetError(`lease table ${o.table}: not ACTIVE after 60 s`, { retriable: true });
-  }
-
-  return {
-    async storeFor(streamArn) {
-      ready ??= ensureTable().catch((error: unknown) => {
-        ready = undefined;
-        throw error;
-      });
-      await ready;
-      return leaseStore(client, o.table, streamArn, send, o.now ?? Date.now);
-    },
-    close: () => client.destroy(),
-  };
-}
-
-function leaseStore(
+/** The store of `streamArn`'s leases in `table` (the table exists; `send` sorts SDK errors). */
+export function dynamoDbLeaseStore(
   client: DynamoDBClient,
   table: string,
   streamArn: string,
@@ -278,8 +190,9 @@ function leaseStore(
         values[':c'] = { S: c.sequenceNumber };
       }
       if (c.finished) {
-        sets.push('finished = :t');
+        sets.push('finished = :t', 'expireAt = :x');
         values[':t'] = { BOOL: true };
+        values[':x'] = { N: String(Math.floor(Date.now() / 1000) + FINISHED_ITEM_SECONDS) };
       }
       if (c.skipped) {
         sets.push('skipped = :t');
@@ -302,8 +215,14 @@ function leaseStore(
     async heartbeat(owner, ttlMs) {
       await update('UpdateItem (heartbeat)', {
         Key: key(`${WORKER}${owner}`),
-        UpdateExpression: 'SET heartbeatCounter = if_not_exists(heartbeatCounter, :zero) + :one, ttlMs = :t',
-        ExpressionAttributeValues: { ':zero': { N: '0' }, ':one': { N: '1' }, ':t': { N: String(ttlMs) } },
+        UpdateExpression:
+          'SET heartbeatCounter = if_not_exists(heartbeatCounter, :zero) + :one, ttlMs = :t, expireAt = :x',
+        ExpressionAttributeValues: {
+          ':zero': { N: '0' },
+          ':one': { N: '1' },
+          ':t': { N: String(ttlMs) },
+          ':x': { N: String(Math.floor(Date.now() / 1000) + WORKER_ITEM_SECONDS) },
+        },
       });
     },
     async leave(owner) {

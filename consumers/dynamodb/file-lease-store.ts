@@ -115,7 +115,7 @@ export async function createFileLeaseStore(o: FileLeaseStoreOptions): Promise<Le
         return true;
       }),
     async heartbeat(owner, ttlMs) {
-      const tmp = `${workerFile(owner)}.${process.pid}.tmp`;
+      const tmp = `${workerFile(owner)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
       await writeFile(tmp, JSON.stringify({ owner, expiresAt: now() + ttlMs }));
       await rename(tmp, workerFile(owner));
     },

@@ -14,7 +14,7 @@ import {
 import { createRuleReporter } from '../runtime/rule-reporter.ts';
 import type { ServiceContext, ServiceWorker } from '../runtime/service.ts';
 import { createAwsStreamsClient } from './aws-streams-client.ts';
-import { createDynamoDbLeaseTable } from './dynamodb-lease-store.ts';
+import { createDynamoDbLeaseTable } from './dynamodb-lease-table.ts';
 import { createDynamoDbPoller } from './dynamodb-poller.ts';
 import { createFileLeaseStore } from './file-lease-store.ts';
 import { createTargetLeaseStore } from './target-lease-store.ts';

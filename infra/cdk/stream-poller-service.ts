@@ -114,6 +114,8 @@ export class StreamPollerService extends Construct implements ec2.IConnectable {
           partitionKey: { name: 'streamArn', type: dynamodb.AttributeType.STRING },
           sortKey: { name: 'leaseKey', type: dynamodb.AttributeType.STRING },
           billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+          // Finished shards' and gone workers' items (consumers/dynamodb/dynamodb-lease-store.ts).
+          timeToLiveAttribute: 'expireAt',
           pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
           // The checkpoints: losing them restarts every shard at --start.
           removalPolicy: RemovalPolicy.RETAIN,

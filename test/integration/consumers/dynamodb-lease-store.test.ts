@@ -8,6 +8,7 @@
 import {
   CreateTableCommand,
   DescribeTableCommand,
+  DescribeTimeToLiveCommand,
   DynamoDBClient,
   GetItemCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -15,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createDynamoDbLeaseTable,
   type DynamoDbLeaseTable,
-} from '../../../consumers/dynamodb/dynamodb-lease-store.ts';
+} from '../../../consumers/dynamodb/dynamodb-lease-table.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
 import { leaseBalancingContract } from './lease-balancing-contract.ts';
 
@@ -61,6 +62,8 @@ describe('dynamodb lease table (DynamoDB Local)', () => {
       { AttributeName: 'leaseKey', KeyType: 'RANGE' },
     ]);
     expect(d.Table?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
+    const ttl = await ddb.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+    expect(ttl.TimeToLiveDescription?.AttributeName).toBe('expireAt');
   });
 
   it('keeps one item per shard: owner, counter and checkpoint; only the holder writes', async () => {
@@ -87,6 +90,15 @@ describe('dynamodb lease table (DynamoDB Local)', () => {
     expect(Number(item?.leaseCounter?.N)).toBeGreaterThanOrEqual(1);
     expect(await a.setCheckpoint('shardId-1', 'w1', { finished: true })).toBe(true);
     expect(await b.finished()).toEqual(new Set(['shardId-1']));
+    // A finished shard's item expires (table TTL) two days on, after the stream has trimmed it.
+    const done = await ddb.send(
+      new GetItemCommand({
+        TableName: tableName,
+        Key: { streamArn: { S: arn }, leaseKey: { S: 'shardId-1' } },
+        ConsistentRead: true,
+      }),
+    );
+    expect(Number(done.Item?.expireAt?.N) - Date.now() / 1000).toBeGreaterThan(24 * 3600);
     expect(await b.checkpoint('shardId-1')).toEqual({ sequenceNumber: '4200', finished: true });
   });
 

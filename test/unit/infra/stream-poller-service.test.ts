@@ -68,6 +68,7 @@ describe('StreamPollerService: the DynamoDB Streams poller on Fargate', () => {
           { AttributeName: 'leaseKey', KeyType: 'RANGE' },
         ],
         BillingMode: 'PAY_PER_REQUEST',
+        TimeToLiveSpecification: { AttributeName: 'expireAt', Enabled: true },
       },
       DeletionPolicy: 'Retain',
     });
