@@ -60,7 +60,7 @@ export function toLeaseError(error: unknown, table: string, what: string): Targe
     name === 'ResourceNotFoundException'
       ? ` (create it: see consumers/README.md, or let the poller create it)`
       : name === 'AccessDeniedException'
-        ? ' (grant dynamodb:GetItem, UpdateItem, DeleteItem, Query, BatchGetItem, DescribeTable, CreateTable on it)'
+        ? ' (grant dynamodb:GetItem, UpdateItem, DeleteItem, Query, BatchGetItem, DescribeTable on it; CreateTable and UpdateTimeToLive too if the poller is to create it)'
         : '';
   return new TargetError(`lease table ${table}: ${what}: ${(error as Error).message}${fix}`, {
     retriable,
