@@ -15,7 +15,7 @@
  * `Table`), alarmed above `iteratorAge` — and on missing data, which means no task is logging. A
  * second alarm watches the running task count (Container Insights) below `tasks`.
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -27,6 +27,7 @@ import { Construct } from 'constructs';
 import type { CdcCacheConfig } from '../../core/rules/config.ts';
 import { type CacheConnection, PASSWORD_FIELD } from './cache-connection.ts';
 import { asInterface } from './jsii-interop.ts';
+import { streamViewMismatch } from './stream-view-type.ts';
 
 /** Defaults of {@link StreamPollerService}. */
 export const STREAM_POLLER_DEFAULTS = {
@@ -59,6 +60,12 @@ export interface StreamPollerServiceProps {
   readonly rules: CdcCacheConfig;
   /** The source table, with its stream (`Table.fromTableAttributes({ tableName, tableStreamArn })` for one made elsewhere). */
   readonly table: dynamodb.ITable;
+  /** The table's name as the rules name it. @default `table.tableName` (a token for a table made in the stack: pass it) */
+  readonly tableName?: string;
+  /** What the stream captures: checked against the rules (a synth error when it is too little). @default not checked */
+  readonly streamViewType?: dynamodb.StreamViewType;
+  /** The table's key attribute names, for that check. @default none */
+  readonly keyAttributes?: readonly string[];
   /** Open shards the stream has (DynamoDB: roughly one per partition); `tasks` may not exceed it. */
   readonly shards: number;
   /** Tasks to run (1 ≤ tasks ≤ shards). @default min(2, shards) */
@@ -106,6 +113,16 @@ export class StreamPollerService extends Construct implements ec2.IConnectable {
         `${this.node.path}: tasks: need 1 <= tasks <= shards (${props.shards}); a task beyond the shard count holds no shard`,
       );
     const leaseTtlMs = props.leaseTtlMs ?? STREAM_POLLER_DEFAULTS.leaseTtlMs;
+    const tableName = props.tableName ?? props.table.tableName;
+    if (props.streamViewType !== undefined) {
+      const mismatch = streamViewMismatch(
+        props.rules,
+        tableName,
+        props.streamViewType,
+        props.keyAttributes ?? [],
+      );
+      if (mismatch !== undefined) Annotations.of(this).addError(mismatch);
+    }
 
     this.leaseTable =
       props.leaseTable ??
@@ -145,7 +162,7 @@ export class StreamPollerService extends Construct implements ec2.IConnectable {
     const environment: Record<string, string> = {
       CDC_CACHE_TARGET: props.cache.url,
       CDC_CACHE_DYNAMODB_STREAM_ARN: streamArn,
-      CDC_CACHE_DYNAMODB_TABLE: props.table.tableName,
+      CDC_CACHE_DYNAMODB_TABLE: tableName,
       CDC_CACHE_DYNAMODB_LEASE_STORE: 'dynamodb',
       CDC_CACHE_DYNAMODB_LEASE_TABLE: this.leaseTable.tableName,
       CDC_CACHE_HTTP_PORT: String(STREAM_POLLER_DEFAULTS.httpPort),
@@ -220,7 +237,7 @@ export class StreamPollerService extends Construct implements ec2.IConnectable {
     this.iteratorAgeMetric = new cloudwatch.Metric({
       namespace: STREAM_POLLER_DEFAULTS.metricsNamespace,
       metricName: STREAM_POLLER_DEFAULTS.iteratorAgeMetric,
-      dimensionsMap: { Table: props.table.tableName },
+      dimensionsMap: { Table: tableName },
       statistic: cloudwatch.Stats.MAXIMUM,
       period: Duration.minutes(5),
     });
@@ -232,7 +249,7 @@ export class StreamPollerService extends Construct implements ec2.IConnectable {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       // No `stream progress` line for a whole period: no task is reading the stream.
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-      alarmDescription: `cdc-cache poller: a shard of ${props.table.tableName}'s stream is more than ${threshold} s behind, or no task reports progress`,
+      alarmDescription: `cdc-cache poller: a shard of ${tableName}'s stream is more than ${threshold} s behind, or no task reports progress`,
     });
     this.addAlarm(
       'RunningTasks',
