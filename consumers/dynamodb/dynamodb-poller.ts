@@ -181,7 +181,7 @@ export function createDynamoDbPoller(o: DynamoDbPollerOptions): DynamoDbPoller {
       .then(async (end) => {
         o.logger.info('shard reader ended', { shard: id, end });
         if (end !== 'lease-lost') await leases.release(id, o.workerId).catch(() => {});
-        // A finished shard may unblock its children, a released one is for another worker: rescan.
+        // A finished shard may unblock its children: rescan now.
         if (end === 'finished') wake?.();
       })
       .catch((error: unknown) => {
