@@ -4,6 +4,7 @@
  * → poller, inside the service shell.
  */
 import { hostname } from 'node:os';
+import { loadOptional } from '../../core/optional-dependency.ts';
 import type { CompiledConfig } from '../../core/rules/compile.ts';
 import type { DynamoDbSection } from '../runtime/consumer-config.ts';
 import {
@@ -14,7 +15,6 @@ import {
 import { createRuleReporter } from '../runtime/rule-reporter.ts';
 import type { ServiceContext, ServiceWorker } from '../runtime/service.ts';
 import { createAwsStreamsClient } from './aws-streams-client.ts';
-import { createDynamoDbLeaseTable } from './dynamodb-lease-table.ts';
 import { createDynamoDbPoller } from './dynamodb-poller.ts';
 import { createFileLeaseStore } from './file-lease-store.ts';
 import { createTargetLeaseStore } from './target-lease-store.ts';
@@ -30,9 +30,15 @@ export async function buildDynamoDbWorker(
   const streams = createAwsStreamsClient(
     d.endpoint === undefined ? { region: d.region } : { region: d.region, endpoint: d.endpoint },
   );
+  // Loaded only for the lease table, so `--lease-store target|file` runs without @aws-sdk/client-dynamodb.
   const leaseTable =
     d.leaseStore === 'dynamodb'
-      ? createDynamoDbLeaseTable({
+      ? (
+          await loadOptional(
+            'consume dynamodb --lease-store dynamodb (the lease table)',
+            () => import('./dynamodb-lease-table.ts'),
+          )
+        ).createDynamoDbLeaseTable({
           table: d.leaseTable,
           region: d.region,
           ...(d.endpoint === undefined ? {} : { endpoint: d.endpoint }),
