@@ -18,7 +18,8 @@ export const OPTIONAL_PACKAGES = {
   'aws-msk-iam-sasl-signer-js': 'Kafka SASL mechanism aws-msk-iam',
   '@aws-sdk/client-dynamodb-streams':
     'consume dynamodb, record dynamodb, verify --dynamodb-stream, dead-letters redrive of on-failure records',
-  '@aws-sdk/client-dynamodb': 'verify --dynamodb-endpoint / --dynamodb-stream (DynamoDB as the truth)',
+  '@aws-sdk/client-dynamodb':
+    'verify --dynamodb-endpoint / --dynamodb-stream (DynamoDB as the truth), consume dynamodb --lease-store dynamodb (the default lease table)',
   '@aws-sdk/client-lambda': 'replay --target lambda:NAME, lambda kafka-source',
   '@aws-sdk/client-sqs':
     "the Lambda handlers' SQS dead-letter queue (the Lambda runtime ships it), dead-letters (SQS queue)",

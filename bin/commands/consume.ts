@@ -45,8 +45,11 @@ dynamodb:
   --stream-arn ARN | --table NAME                                              [CDC_CACHE_DYNAMODB_STREAM_ARN|_TABLE]
   --endpoint URL            DynamoDB endpoint override (DynamoDB Local)        [CDC_CACHE_DYNAMODB_ENDPOINT]
   --start TRIM_HORIZON|LATEST  where a shard without checkpoint starts        [CDC_CACHE_DYNAMODB_START]
-  --lease-store target|file shard leases + checkpoints in the cache target (default) or in files;
-                            default file when --target is the in-process engine [CDC_CACHE_DYNAMODB_LEASE_STORE]
+  --lease-store dynamodb|target|file  shard leases + checkpoints in a DynamoDB table (default), the
+                            cache target or files; default file when --target is the in-process
+                            engine                                             [CDC_CACHE_DYNAMODB_LEASE_STORE]
+  --lease-table NAME        lease table (default cdc-cache-leases, created on-demand if missing)
+                                                                               [CDC_CACHE_DYNAMODB_LEASE_TABLE]
   --state-dir DIR           file lease store directory (default ./.cdc-cache/dynamodb) [CDC_CACHE_DYNAMODB_STATE_DIR]
   --worker-id ID            lease owner name (default host-pid)               [CDC_CACHE_DYNAMODB_WORKER_ID]
   --lease-ttl-ms N          lease time to live (default 10000)
@@ -114,6 +117,7 @@ export async function runConsume(argv: string[]): Promise<number> {
       start: { type: 'string' },
       'state-dir': { type: 'string' },
       'lease-store': { type: 'string' },
+      'lease-table': { type: 'string' },
       'worker-id': { type: 'string' },
       'lease-ttl-ms': { type: 'string' },
       'dead-letter-file': { type: 'string' },
@@ -150,6 +154,7 @@ export async function runConsume(argv: string[]): Promise<number> {
     start: values.start,
     stateDir: values['state-dir'],
     leaseStore: values['lease-store'],
+    leaseTable: values['lease-table'],
     workerId: values['worker-id'],
     leaseTtlMs: values['lease-ttl-ms'],
     deadLetterFile: values['dead-letter-file'],

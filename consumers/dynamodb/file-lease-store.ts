@@ -3,9 +3,10 @@
  * `finished`), replaced atomically (write to a temp file, rename). Read-modify-write of a shard's
  * file is serialised across processes by a lock directory (`mkdir` is atomic); a lock older than
  * `staleLockMs` is from a dead process and is broken. Works for workers on one host or on a shared
- * POSIX file system; the clock is the host's (expiry compares wall-clock times).
+ * POSIX file system; the clock is the host's (expiry compares wall-clock times). Worker heartbeats
+ * are files `_workers/<worker>.json` holding `expiresAt`.
  */
-import { mkdir, readdir, readFile, rename, rmdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LeaseStore, ShardCheckpoint } from './lease-store.ts';
 
@@ -29,6 +30,8 @@ const safe = (shardId: string) => shardId.replace(/[^A-Za-z0-9._-]/g, '_');
 /** Creates a directory-backed lease store. */
 export async function createFileLeaseStore(o: FileLeaseStoreOptions): Promise<LeaseStore> {
   await mkdir(o.dir, { recursive: true });
+  const workersDir = join(o.dir, '_workers');
+  await mkdir(workersDir, { recursive: true });
   const now = o.now ?? Date.now;
   const staleLockMs = o.staleLockMs ?? 5000;
   const file = (id: string) => join(o.dir, `${safe(id)}.json`);
@@ -70,6 +73,9 @@ export async function createFileLeaseStore(o: FileLeaseStoreOptions): Promise<Le
   }
 
   const held = (s: ShardFile, owner: string) => s.owner === owner && (s.expiresAt ?? 0) > now();
+  const holderOf = (s: ShardFile) =>
+    s.owner !== undefined && (s.expiresAt ?? 0) > now() ? s.owner : undefined;
+  const workerFile = (owner: string) => join(workersDir, `${safe(owner)}.json`);
 
   return {
     acquire: (id, owner, ttlMs) =>
@@ -106,6 +112,49 @@ export async function createFileLeaseStore(o: FileLeaseStoreOptions): Promise<Le
         const s = await read(id);
         if (!held(s, owner)) return false;
         await write(id, { ...s, ...c });
+        return true;
+      }),
+    async heartbeat(owner, ttlMs) {
+      const tmp = `${workerFile(owner)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+      await writeFile(tmp, JSON.stringify({ owner, expiresAt: now() + ttlMs }));
+      await rename(tmp, workerFile(owner));
+    },
+    async leave(owner) {
+      await rm(workerFile(owner), { force: true });
+    },
+    async liveWorkers() {
+      const out: string[] = [];
+      for (const name of await readdir(workersDir)) {
+        if (!name.endsWith('.json')) continue;
+        try {
+          const w = JSON.parse(await readFile(join(workersDir, name), 'utf8')) as {
+            owner: string;
+            expiresAt: number;
+          };
+          if (w.expiresAt > now()) out.push(w.owner);
+        } catch {
+          // Being replaced or removed; the next scan sees it.
+        }
+      }
+      return out.sort();
+    },
+    async holders(ids) {
+      const out = new Map<string, string>();
+      await Promise.all(
+        ids.map(async (id) => {
+          const owner = holderOf(await read(id).catch(() => ({}) as ShardFile));
+          if (owner !== undefined) out.set(id, owner);
+        }),
+      );
+      return out;
+    },
+    steal: (id, from, owner, ttlMs) =>
+      locked(id, async () => {
+        const s = await read(id);
+        const holder = holderOf(s);
+        if (holder === owner) return true;
+        if (holder !== from) return false;
+        await write(id, { ...s, owner, expiresAt: now() + ttlMs });
         return true;
       }),
     async finished() {

@@ -4,7 +4,13 @@
  * are taken over once their leases expire. A checkpoint (the sequence number of the last record
  * whose ops the target acknowledged, or `finished`) is written only by the lease holder, so a worker
  * that lost its lease (paused too long) cannot move a checkpoint another worker now owns.
- * Implementations: file-lease-store.ts (a directory) and target-lease-store.ts (the cache target).
+ *
+ * Balancing (lease-balancer.ts) needs three more capabilities, which every store serves: worker
+ * heartbeats (who is alive, so each worker computes its fair share), the holders of a stream's
+ * leases, and a conditional steal (the lease moves only if the victim still holds it).
+ *
+ * Implementations: file-lease-store.ts (a directory), target-lease-store.ts (the cache target) and
+ * dynamodb-lease-store.ts (a DynamoDB table, the KCL convention).
  */
 
 /** The stored state of one shard. */
@@ -33,4 +39,17 @@ export interface LeaseStore {
   setCheckpoint(shardId: string, owner: string, checkpoint: ShardCheckpoint): Promise<boolean>;
   /** Shards marked finished. */
   finished(): Promise<Set<string>>;
+  /** Records that worker `owner` is alive for the next `ttlMs` (workers call it every scan). */
+  heartbeat(owner: string, ttlMs: number): Promise<void>;
+  /** Removes `owner`'s heartbeat at once (a worker stopping cleanly). */
+  leave(owner: string): Promise<void>;
+  /** Workers whose heartbeat has not expired, sorted. */
+  liveWorkers(): Promise<string[]>;
+  /** The holder of each of `shardIds` whose lease has not expired; free shards are absent. */
+  holders(shardIds: readonly string[]): Promise<Map<string, string>>;
+  /**
+   * Moves the lease of `shardId` from `from` to `owner` only while `from` still holds it; true when
+   * `owner` holds it now. `from` learns at its next renew (false) and stops reading.
+   */
+  steal(shardId: string, from: string, owner: string, ttlMs: number): Promise<boolean>;
 }

@@ -1,8 +1,10 @@
 /**
- * Wires `cdc-cache consume dynamodb`: config → SDK streams client → lease/checkpoint store (in the
- * target, scoped by the stream ARN, or files in `stateDir`) → poller, inside the service shell.
+ * Wires `cdc-cache consume dynamodb`: config → SDK streams client → lease/checkpoint store (a
+ * DynamoDB lease table, the cache target — both scoped by the stream ARN — or files in `stateDir`)
+ * → poller, inside the service shell.
  */
 import { hostname } from 'node:os';
+import { loadOptional } from '../../core/optional-dependency.ts';
 import type { CompiledConfig } from '../../core/rules/compile.ts';
 import type { DynamoDbSection } from '../runtime/consumer-config.ts';
 import {
@@ -28,16 +30,36 @@ export async function buildDynamoDbWorker(
   const streams = createAwsStreamsClient(
     d.endpoint === undefined ? { region: d.region } : { region: d.region, endpoint: d.endpoint },
   );
+  // Loaded only for the lease table, so `--lease-store target|file` runs without @aws-sdk/client-dynamodb.
+  const leaseTable =
+    d.leaseStore === 'dynamodb'
+      ? (
+          await loadOptional(
+            'consume dynamodb --lease-store dynamodb (the lease table)',
+            () => import('./dynamodb-lease-table.ts'),
+          )
+        ).createDynamoDbLeaseTable({
+          table: d.leaseTable,
+          region: d.region,
+          ...(d.endpoint === undefined ? {} : { endpoint: d.endpoint }),
+        })
+      : undefined;
   const leases =
     d.leaseStore === 'file'
       ? await createFileLeaseStore({ dir: d.stateDir })
-      : (streamArn: string) => createTargetLeaseStore(ctx.rawTarget, streamArn);
+      : leaseTable !== undefined
+        ? (streamArn: string) => leaseTable.storeFor(streamArn)
+        : (streamArn: string) => createTargetLeaseStore(ctx.rawTarget, streamArn);
   const sink =
     d.deadLetterFile === undefined ? logDeadLetterSink(ctx.logger) : fileDeadLetterSink(d.deadLetterFile);
   const workerId = d.workerId ?? `${hostname()}-${process.pid}`;
   ctx.logger.info('shard leases and checkpoints', {
     leaseStore: d.leaseStore,
-    ...(d.leaseStore === 'file' ? { stateDir: d.stateDir } : { target: ctx.rawTarget.kind }),
+    ...(d.leaseStore === 'file'
+      ? { stateDir: d.stateDir }
+      : d.leaseStore === 'dynamodb'
+        ? { leaseTable: d.leaseTable }
+        : { target: ctx.rawTarget.kind }),
   });
   const ruleReporter = createRuleReporter(rules, ctx.metrics.registry, ctx.logger);
   const poller = createDynamoDbPoller({
@@ -63,6 +85,7 @@ export async function buildDynamoDbWorker(
       await poller.stop();
       ruleReporter.final();
       streams.close();
+      leaseTable?.close();
     },
     health: {
       live: () => true,

@@ -46,6 +46,11 @@ export interface ShardReaderOptions {
   leases: LeaseStore;
   owner: string;
   leaseTtlMs: number;
+  /**
+   * Wait this long (renewing the lease) before reading: a stolen lease's former holder needs up to
+   * a renewal period to see the loss and stop. @default 0
+   */
+  startDelayMs?: number;
   limit: number;
   config: CompiledConfig;
   target: CacheTarget;
@@ -60,6 +65,8 @@ export interface ShardReaderOptions {
   stopping(): boolean;
   /** Counts records done, for progress. */
   onDone(records: number, deadLetters: number): void;
+  /** The shard's iterator age after each page, seconds (0 when the page was empty: at the tip). */
+  onIteratorAge?(seconds: number): void;
 }
 
 /** How a shard reader ended. */
@@ -104,6 +111,12 @@ export async function readShard(o: ShardReaderOptions): Promise<ShardReaderEnd> 
     }
   };
   const cancelled = () => o.stopping() || leaseLost;
+  const renewSlice = Math.max(10, Math.floor(o.leaseTtlMs / 6));
+
+  if ((o.startDelayMs ?? 0) > 0) {
+    await sleepWithKeepAlive(o.startDelayMs ?? 0, cancelled, renewIfDue, renewSlice);
+    if (cancelled()) return leaseLost ? 'lease-lost' : 'stopped';
+  }
 
   const initial = await o.leases.checkpoint(o.shardId);
   if (initial.sequenceNumber === undefined && o.startPosition === 'LATEST' && o.closed === true) {
@@ -130,6 +143,10 @@ export async function readShard(o: ShardReaderOptions): Promise<ShardReaderEnd> 
       if (iterator === undefined) break;
       const page = await o.streams.getRecords(iterator, o.limit);
       failures = 0;
+      // Confirm the lease before applying: a reader whose lease was stolen stops here, at most a
+      // renewal period after the steal, well before the thief starts (one lease period after it).
+      await renewIfDue();
+      if (cancelled()) break;
       if (page.records.length > 0) {
         o.metrics.events.inc(['dynamodb'], page.records.length);
         const oldest = creationMs(page.records[0]);
@@ -166,7 +183,9 @@ export async function readShard(o: ShardReaderOptions): Promise<ShardReaderEnd> 
             o.onDone(done, outcome.deadLetters);
             const created = creationMs(lastRaw);
             if (created > 0) {
-              o.metrics.iteratorAgeSeconds.set(Math.max(0, Date.now() - created) / 1000, [o.shardId]);
+              const age = Math.max(0, Date.now() - created) / 1000;
+              o.metrics.iteratorAgeSeconds.set(age, [o.shardId]);
+              o.onIteratorAge?.(age);
               observeEndToEnd(o.metrics, created);
             }
           }
@@ -178,11 +197,12 @@ export async function readShard(o: ShardReaderOptions): Promise<ShardReaderEnd> 
             delayMs: Math.round(delay),
             error: outcome.targetError,
           });
-          await sleepWithKeepAlive(delay, cancelled, renewIfDue);
+          await sleepWithKeepAlive(delay, cancelled, renewIfDue, renewSlice);
           if (cancelled()) return leaseLost ? 'lease-lost' : 'stopped';
           pending = pending.slice(done);
         }
       }
+      if (page.records.length === 0) o.onIteratorAge?.(0);
       iterator = page.nextIterator;
       if (iterator === undefined) {
         if (!(await o.leases.setCheckpoint(o.shardId, o.owner, { finished: true }))) {
@@ -196,7 +216,7 @@ export async function readShard(o: ShardReaderOptions): Promise<ShardReaderEnd> 
       await renewIfDue();
       if (page.records.length >= o.limit) idle = minIdle;
       else {
-        await sleepWithKeepAlive(idle, cancelled, renewIfDue, idle);
+        await sleepWithKeepAlive(idle, cancelled, renewIfDue, Math.min(idle, renewSlice));
         idle = page.records.length > 0 ? minIdle : Math.min(maxIdle, idle * 2);
       }
     } catch (error) {
@@ -228,7 +248,7 @@ export async function readShard(o: ShardReaderOptions): Promise<ShardReaderEnd> 
         },
       );
       iterator = undefined;
-      await sleepWithKeepAlive(delay, cancelled, renewIfDue);
+      await sleepWithKeepAlive(delay, cancelled, renewIfDue, renewSlice);
     }
   }
   return leaseLost ? 'lease-lost' : 'stopped';

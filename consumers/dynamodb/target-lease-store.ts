@@ -17,6 +17,8 @@
  *   reads with one HKEYS, in a cluster too; the in-process engine keeps a JSON array string). It is written after the checkpoint; should a worker die
  *   between the two, `checkpoint()` of a finished shard adds the field again (self-repair).
  * - `__cdc:epoch:{S:ID}` (engine over RESP only) — a counter bumped by every new lease (see below).
+ * - `__cdc:worker:{S}:W` and `__cdc:workers:{S}` — worker heartbeats for balancing
+ *   (target-lease-workers.ts; the in-process engine keeps the list as a JSON array string).
  *
  * The lease key and the checkpoint share the hash tag `{S:ID}`, so they live in one cluster slot and
  * one Lua script checks the holder and writes the checkpoint atomically.
@@ -39,6 +41,7 @@ import { versionSortKey } from '../../core/event/version.ts';
 import type { CacheTarget } from '../../core/target/cache-target.ts';
 import { toTargetError } from '../../core/target/valkey-runner.ts';
 import type { LeaseStore, ShardCheckpoint } from './lease-store.ts';
+import { valkeyWorkerCapabilities, workerKey } from './target-lease-workers.ts';
 
 /** The key names of one shard (see the module comment). */
 export interface ShardKeys {
@@ -65,6 +68,7 @@ export interface LeaseEngineLike {
   acquireLock(key: string, token: string, ttlMs: number): boolean;
   extendLock(key: string, token: string, ttlMs: number): boolean;
   releaseLock(key: string, token: string): boolean;
+  delete(key: string): boolean;
 }
 
 function parseCheckpoint(text: string | null | undefined, where: string): ShardCheckpoint {
@@ -110,6 +114,12 @@ end
 return 0`,
   release: `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`,
+  /** ARGV[1] = thief, ARGV[2] = ttl, ARGV[3] = victim. */
+  steal: `local cur = redis.call('GET', KEYS[1])
+if cur == ARGV[1] then return 1 end
+if cur ~= ARGV[3] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`,
   setCheckpoint: `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 local cur = redis.call('GET', KEYS[2])
 local t = {}
@@ -131,6 +141,13 @@ function valkeyStore(client: Valkey | Cluster, scope: string): LeaseStore {
   const evalLease = (lua: string, keys: string[], args: string[]) =>
     call('script', async () => Number(await client.eval(lua, keys.length, ...keys, ...args)));
   return {
+    ...valkeyWorkerCapabilities(client, scope, (id) => shardKeys(scope, id).lease),
+    async steal(id, from, owner, ttlMs) {
+      return (
+        (await evalLease(LEASE_SCRIPTS.steal, [shardKeys(scope, id).lease], [owner, String(ttlMs), from])) ===
+        1
+      );
+    },
     async acquire(id, owner, ttlMs) {
       return (
         (await evalLease(LEASE_SCRIPTS.acquire, [shardKeys(scope, id).lease], [owner, String(ttlMs)])) === 1
@@ -177,7 +194,43 @@ function engineStore(engine: LeaseEngineLike, scope: string): LeaseStore {
     const ids = finishedIds();
     if (!ids.includes(id)) engine.set(done, JSON.stringify([...ids, id]));
   };
+  const all = `__cdc:workers:{${scope}}`;
+  const workerIds = (): string[] => {
+    const v = engine.get(all);
+    return v === null ? [] : (JSON.parse(v) as string[]);
+  };
   return {
+    async heartbeat(owner, ttlMs) {
+      engine.set(workerKey(scope, owner), '1', { ttlMs });
+      const ids = workerIds();
+      if (!ids.includes(owner)) engine.set(all, JSON.stringify([...ids, owner]));
+    },
+    async leave(owner) {
+      engine.delete(workerKey(scope, owner));
+      engine.set(all, JSON.stringify(workerIds().filter((w) => w !== owner)));
+    },
+    async liveWorkers() {
+      const ids = workerIds();
+      const live = ids.filter((w) => engine.get(workerKey(scope, w)) !== null);
+      if (live.length !== ids.length) engine.set(all, JSON.stringify(live));
+      return live.sort();
+    },
+    async holders(ids) {
+      const out = new Map<string, string>();
+      for (const id of ids) {
+        const o = engine.get(shardKeys(scope, id).lease);
+        if (o !== null) out.set(id, o);
+      }
+      return out;
+    },
+    async steal(id, from, owner, ttlMs) {
+      const { lease } = shardKeys(scope, id);
+      const cur = engine.get(lease);
+      if (cur === owner) return true;
+      if (cur !== from) return false;
+      engine.releaseLock(lease, from);
+      return engine.acquireLock(lease, owner, ttlMs);
+    },
     async acquire(id, owner, ttlMs) {
       const { lease } = shardKeys(scope, id);
       return engine.acquireLock(lease, owner, ttlMs) || engine.extendLock(lease, owner, ttlMs);
@@ -223,17 +276,29 @@ function engineRemoteStore(client: Valkey, scope: string): LeaseStore {
     const epoch = await call('INCR', () => client.incr(shardKeys(scope, id).epoch));
     held.set(id, { epoch, n: 0 });
   };
-  return {
-    async acquire(id, owner, ttlMs) {
-      const { lease } = shardKeys(scope, id);
-      if ((await call('CACHE.LOCK', () => client.call('CACHE.LOCK', lease, owner, String(ttlMs)))) === 1) {
-        await newEpoch(id);
-        return true;
-      }
-      if ((await call('CACHE.EXTEND', () => client.call('CACHE.EXTEND', lease, owner, String(ttlMs)))) !== 1)
-        return false;
-      if (!held.has(id)) await newEpoch(id);
+  const acquire = async (id: string, owner: string, ttlMs: number): Promise<boolean> => {
+    const { lease } = shardKeys(scope, id);
+    if ((await call('CACHE.LOCK', () => client.call('CACHE.LOCK', lease, owner, String(ttlMs)))) === 1) {
+      await newEpoch(id);
       return true;
+    }
+    if ((await call('CACHE.EXTEND', () => client.call('CACHE.EXTEND', lease, owner, String(ttlMs)))) !== 1)
+      return false;
+    if (!held.has(id)) await newEpoch(id);
+    return true;
+  };
+  return {
+    ...valkeyWorkerCapabilities(client, scope, (id) => shardKeys(scope, id).lease),
+    acquire,
+    async steal(id, from, owner, ttlMs) {
+      // No EVAL on the engine: unlock the victim's token, then lock ours. Between the two anyone may
+      // take the free lease (then the steal fails); the victim's checkpoints are fenced either way.
+      const { lease } = shardKeys(scope, id);
+      const cur = await call('GET', () => client.get(lease));
+      if (cur === owner) return true;
+      if (cur !== from) return false;
+      await call('CACHE.UNLOCK', () => client.call('CACHE.UNLOCK', lease, from));
+      return acquire(id, owner, ttlMs);
     },
     async renew(id, owner, ttlMs) {
       const { lease } = shardKeys(scope, id);

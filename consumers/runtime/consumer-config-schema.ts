@@ -14,7 +14,7 @@ export const KAFKA_CLIENTS = ['kafkajs', 'platformatic'] as const;
 /** Where a shard without a checkpoint starts. */
 export const START_POSITIONS = ['TRIM_HORIZON', 'LATEST'] as const;
 /** Where shard leases and checkpoints live. */
-export const LEASE_STORES = ['target', 'file'] as const;
+export const LEASE_STORES = ['dynamodb', 'target', 'file'] as const;
 /** SASL mechanisms. */
 export const SASL_MECHANISMS = [
   'plain',
@@ -37,6 +37,13 @@ export const brokerList = () =>
         return `${JSON.stringify(bad)} is not "host:port"`;
       },
     ),
+  );
+
+/** A DynamoDB table name (3–255 of A-Z a-z 0-9 _ - .). */
+export const tableName = () =>
+  v.pipe(
+    text('a DynamoDB table name'),
+    v.regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name: 3 to 255 of A-Z a-z 0-9 _ - .'),
   );
 
 /** A regular expression's source text. */
@@ -119,6 +126,7 @@ export const dynamodbFileSchema = v.strictObject({
   region: v.optional(text('an AWS region')),
   startPosition: v.optional(oneOf(START_POSITIONS)),
   leaseStore: v.optional(oneOf(LEASE_STORES)),
+  leaseTable: v.optional(tableName()),
   stateDir: v.optional(text('a directory (relative to this file)')),
   workerId: v.optional(text()),
   leaseTtlMs: v.optional(integer(1000)),
@@ -172,6 +180,7 @@ export const consumerEnvSchema = v.object({
   CDC_CACHE_DYNAMODB_WORKER_ID: v.optional(v.string()),
   CDC_CACHE_DYNAMODB_START: v.optional(oneOf(START_POSITIONS)),
   CDC_CACHE_DYNAMODB_LEASE_STORE: v.optional(oneOf(LEASE_STORES)),
+  CDC_CACHE_DYNAMODB_LEASE_TABLE: v.optional(tableName()),
 });
 
 /** The flags of `cdc-cache consume` (parsed by node:util parseArgs: numbers arrive as text). */
@@ -197,6 +206,7 @@ export const consumerFlagsSchema = v.object({
   start: v.optional(oneOf(START_POSITIONS)),
   stateDir: v.optional(text()),
   leaseStore: v.optional(oneOf(LEASE_STORES)),
+  leaseTable: v.optional(tableName()),
   workerId: v.optional(text()),
   leaseTtlMs: v.optional(v.union([integer(1000), integerText(1000)], 'must be an integer >= 1000')),
   deadLetterFile: v.optional(text()),
@@ -225,6 +235,7 @@ export const FLAG_NAMES: Readonly<Record<keyof v.InferInput<typeof consumerFlags
   start: '--start',
   stateDir: '--state-dir',
   leaseStore: '--lease-store',
+  leaseTable: '--lease-table',
   workerId: '--worker-id',
   leaseTtlMs: '--lease-ttl-ms',
   deadLetterFile: '--dead-letter-file',

@@ -70,6 +70,9 @@ export interface KafkaSection {
 /** One of {@link KAFKA_CLIENTS}. */
 export type KafkaClientName = (typeof KAFKA_CLIENTS)[number];
 
+/** The lease table's name when none is given. */
+export const DEFAULT_LEASE_TABLE = 'cdc-cache-leases';
+
 /** DynamoDB Streams section. */
 export interface DynamoDbSection {
   /** Stream ARN; or `table` to look up its latest stream. */
@@ -83,13 +86,16 @@ export interface DynamoDbSection {
   /** Where a shard without a checkpoint starts. @default 'TRIM_HORIZON' */
   startPosition: 'TRIM_HORIZON' | 'LATEST';
   /**
-   * Where shard leases and checkpoints live: `target` (lock keys and checkpoint keys in the cache
-   * target, shared by workers on any host; see consumers/dynamodb/target-lease-store.ts) or `file`
-   * (JSON files in `stateDir`, for workers on one host). @default 'target', but 'file' when the
-   * target is the in-process `engine` (its keys die with the worker, so a checkpoint there would not
-   * survive a restart and no other worker could see the leases).
+   * Where shard leases and checkpoints live: `dynamodb` (a lease table, one item per shard, KCL
+   * convention; see consumers/dynamodb/dynamodb-lease-store.ts), `target` (lock keys and checkpoint
+   * keys in the cache target) or `file` (JSON files in `stateDir`, for workers on one host).
+   * @default 'dynamodb' (a table never evicts a checkpoint), but 'file' when the target is the
+   * in-process `engine` (local and dev runs: nothing to create, and the engine's keys die with the
+   * worker, so checkpoints there would not survive a restart).
    */
-  leaseStore: 'target' | 'file';
+  leaseStore: 'dynamodb' | 'target' | 'file';
+  /** The lease table of `leaseStore: 'dynamodb'` (created on-demand when missing). @default 'cdc-cache-leases' */
+  leaseTable: string;
   /** Directory of the file checkpoint/lease store. @default './.cdc-cache/dynamodb' */
   stateDir: string;
   /** Worker id for leases. @default hostname-pid */
@@ -263,7 +269,9 @@ export function resolveConsumerConfig(
     startPosition: pick(flags.start, e.CDC_CACHE_DYNAMODB_START, fd.startPosition) ?? 'TRIM_HORIZON',
     leaseStore:
       pick(flags.leaseStore, e.CDC_CACHE_DYNAMODB_LEASE_STORE, fd.leaseStore) ??
-      (target === 'engine' ? 'file' : 'target'),
+      (target === 'engine' ? 'file' : 'dynamodb'),
+    leaseTable:
+      pick(flags.leaseTable, e.CDC_CACHE_DYNAMODB_LEASE_TABLE, fd.leaseTable) ?? DEFAULT_LEASE_TABLE,
     stateDir:
       pick(
         flags.stateDir,

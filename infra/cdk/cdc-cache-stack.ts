@@ -28,6 +28,7 @@ import { asInterface } from './jsii-interop.ts';
 import { KafkaToHandler } from './kafka-to-handler.ts';
 import { REPO_ROOT } from './paths.ts';
 import { ServerlessValkey } from './serverless-valkey.ts';
+import { StreamPollerService } from './stream-poller-service.ts';
 import { StreamToHandler } from './stream-to-handler.ts';
 import { streamViewTypeFor } from './stream-view-type.ts';
 
@@ -147,15 +148,19 @@ export class CdcCacheStack extends Stack {
 
     const d = deploy.dynamodb;
     if (d !== undefined && d.tables.length > 0) {
-      const fn = new CacheFunction(this, 'DynamoDbHandler', fnProps('dynamodb'));
-      this.alarms.watchFunction('DynamoDbHandler', fn.function, {
-        source: 'dynamodb',
-        ...(deploy.alarms?.iteratorAgeSeconds !== undefined
-          ? { iteratorAge: Duration.seconds(deploy.alarms.iteratorAgeSeconds) }
-          : {}),
-      });
-      if (fn.deadLetterQueue !== undefined)
-        this.alarms.watchQueue('DynamoDbPoison', fn.deadLetterQueue, 'the DynamoDB poison-record queue');
+      // The Lambda handler serves the tables without a poller.
+      const lambdaTables = d.tables.some((t) => t.poller === undefined);
+      const fn = lambdaTables ? new CacheFunction(this, 'DynamoDbHandler', fnProps('dynamodb')) : undefined;
+      if (fn !== undefined) {
+        this.alarms.watchFunction('DynamoDbHandler', fn.function, {
+          source: 'dynamodb',
+          ...(deploy.alarms?.iteratorAgeSeconds !== undefined
+            ? { iteratorAge: Duration.seconds(deploy.alarms.iteratorAgeSeconds) }
+            : {}),
+        });
+        if (fn.deadLetterQueue !== undefined)
+          this.alarms.watchQueue('DynamoDbPoison', fn.deadLetterQueue, 'the DynamoDB poison-record queue');
+      }
       d.tables.forEach((t, i) => {
         let table: dynamodb.ITable;
         let viewType: dynamodb.StreamViewType;
@@ -186,9 +191,35 @@ export class CdcCacheStack extends Stack {
             tableStreamArn: t.streamArn!,
           });
         }
+        if (t.poller !== undefined) {
+          const p = t.poller;
+          new StreamPollerService(this, `Poller${i}`, {
+            vpc: this.vpc,
+            vpcSubnets,
+            image:
+              props.consumerImage ??
+              (p.image === undefined || p.image === 'asset'
+                ? consumerImageAsset()
+                : ecs.ContainerImage.fromRegistry(p.image)),
+            cache,
+            rules,
+            table,
+            tableName: t.name,
+            streamViewType: viewType,
+            keyAttributes,
+            shards: p.shards,
+            ...(p.tasks !== undefined ? { tasks: p.tasks } : {}),
+            ...(p.leaseTtlMs !== undefined ? { leaseTtlMs: p.leaseTtlMs } : {}),
+            ...(deploy.alarms?.iteratorAgeSeconds !== undefined
+              ? { iteratorAge: Duration.seconds(deploy.alarms.iteratorAgeSeconds) }
+              : {}),
+            ...(topic !== undefined ? { alarmTopic: topic } : {}),
+          });
+          return;
+        }
         const mapping = new StreamToHandler(this, `Stream${i}`, {
           table,
-          handler: fn.function,
+          handler: fn!.function,
           streamViewType: viewType,
           tableName: t.name,
           rules,

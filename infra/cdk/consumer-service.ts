@@ -9,9 +9,8 @@
  * `maxTasks` should not exceed the partition count of the busiest topic. A task stopping drains:
  * SIGTERM → finish the batch in flight, commit, leave the group (stopTimeout leaves room for it).
  *
- * The DynamoDB Streams poller is not run here; DynamoDB streams deploy through Lambda
- * (StreamToHandler). (The poller can share shards across tasks with `--lease-store target`, leases
- * in the cache; a construct for it is not written yet.)
+ * The DynamoDB Streams poller is not run here: DynamoDB streams deploy through Lambda
+ * (StreamToHandler), or the poller on Fargate with its lease table (StreamPollerService).
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { AdjustmentType } from 'aws-cdk-lib/aws-applicationautoscaling';

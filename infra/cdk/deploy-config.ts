@@ -24,6 +24,12 @@ export interface DeployTable {
   streamViewType?: 'KEYS_ONLY' | 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES';
   /** Existing table: its key attribute names (for the check). */
   keyAttributes?: string[];
+  /**
+   * Read the stream with the poller on Fargate (StreamPollerService: balanced shard leases in a
+   * lease table) instead of the Lambda handler. `shards`: the stream's open shard count; `tasks`
+   * (≤ shards, default min(2, shards)); `image`: "asset" (builds infra/container) or an image URI.
+   */
+  poller?: { shards: number; tasks?: number; image?: string; leaseTtlMs?: number };
 }
 
 /** The whole deployment config. */
@@ -139,6 +145,12 @@ function semanticChecks(config: DeployConfig, rules: CdcCacheConfig, path: strin
     if (!isStr(t.name)) fail(path, `${w}.name`, 'give the table name');
     if ((t.create === undefined) === (t.streamArn === undefined))
       fail(path, w, 'give either "create" (a table made here) or "streamArn" (an existing table)');
+    if (t.poller !== undefined && (t.poller.tasks ?? 1) > t.poller.shards)
+      fail(
+        path,
+        `${w}.poller.tasks`,
+        `at most poller.shards (${t.poller.shards}): a task beyond the shard count holds none`,
+      );
     if (t.streamArn !== undefined && t.streamViewType === undefined)
       fail(
         path,

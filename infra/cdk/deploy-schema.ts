@@ -23,6 +23,14 @@ const tableSchema = v.strictObject({
   streamArn: opt(arn('the table stream')),
   streamViewType: opt(oneOf(STREAM_VIEW_TYPES)),
   keyAttributes: opt(strings('attribute name')),
+  poller: opt(
+    v.strictObject({
+      shards: integer(1),
+      tasks: opt(integer(1)),
+      image: opt(text('"asset" or an image URI')),
+      leaseTtlMs: opt(integer(1000)),
+    }),
+  ),
 });
 
 const cacheSchema = v.variant(

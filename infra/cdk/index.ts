@@ -26,6 +26,11 @@ export {
   type ServerlessValkeyProps,
 } from './serverless-valkey.ts';
 export {
+  STREAM_POLLER_DEFAULTS,
+  StreamPollerService,
+  type StreamPollerServiceProps,
+} from './stream-poller-service.ts';
+export {
   STREAM_TO_HANDLER_DEFAULTS,
   StreamToHandler,
   type StreamToHandlerProps,

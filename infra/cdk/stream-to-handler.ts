@@ -20,7 +20,7 @@ import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources'
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { CdcCacheConfig } from '../../core/rules/config.ts';
-import { IMAGES_OF_VIEW_TYPE, imagesCover, imagesNeededFor } from './stream-view-type.ts';
+import { streamViewMismatch } from './stream-view-type.ts';
 
 /** Defaults of {@link StreamToHandler}. */
 export const STREAM_TO_HANDLER_DEFAULTS = {
@@ -82,13 +82,13 @@ export class StreamToHandler extends Construct {
         'the stream view type was not checked against the rules: the table name is a token; pass tableName',
       );
     if (props.rules !== undefined && props.streamViewType !== undefined && tableName !== undefined) {
-      const needed = imagesNeededFor(props.rules, tableName, props.keyAttributes ?? []);
-      const captured = IMAGES_OF_VIEW_TYPE[props.streamViewType];
-      if (!imagesCover(captured, needed))
-        Annotations.of(this).addError(
-          `the stream captures ${props.streamViewType} but the rules for this table need "${needed}" images: ` +
-            'enable NEW_AND_OLD_IMAGES (or the view the rules need) on the table, or change the rules',
-        );
+      const mismatch = streamViewMismatch(
+        props.rules,
+        tableName,
+        props.streamViewType,
+        props.keyAttributes ?? [],
+      );
+      if (mismatch !== undefined) Annotations.of(this).addError(mismatch);
     }
     this.onFailureQueue =
       props.onFailureQueue ??

@@ -101,3 +101,21 @@ export function imagesCover(captured: ImageMode, needed: ImageMode): boolean {
   const n = FROM_MODE[needed];
   return (c.newImage || !n.newImage) && (c.oldImage || !n.oldImage);
 }
+
+/**
+ * Why a stream capturing `viewType` cannot serve the rules of `tableName`, or undefined when it can
+ * (StreamToHandler and StreamPollerService report it as a synth error).
+ */
+export function streamViewMismatch(
+  rules: CdcCacheConfig,
+  tableName: string,
+  viewType: StreamViewType,
+  keyAttributes: readonly string[],
+): string | undefined {
+  const needed = imagesNeededFor(rules, tableName, [...keyAttributes]);
+  if (imagesCover(IMAGES_OF_VIEW_TYPE[viewType], needed)) return undefined;
+  return (
+    `the stream captures ${viewType} but the rules for this table need "${needed}" images: ` +
+    'enable NEW_AND_OLD_IMAGES (or the view the rules need) on the table, or change the rules'
+  );
+}

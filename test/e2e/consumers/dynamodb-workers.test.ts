@@ -1,7 +1,9 @@
 /**
  * E2E: DynamoDB Local writes → two `cdc-cache consume dynamodb` worker processes sharing the stream's
  * shards through leases kept in the cache target (lock keys `__cdc:lease:{ARN:shard}` with a
- * server-side TTL, checkpoints `__cdc:ckpt:{ARN:shard}`) → the engine served over RESP, and Valkey.
+ * server-side TTL, checkpoints `__cdc:ckpt:{ARN:shard}`) → the engine served over RESP, and Valkey;
+ * and through the DynamoDB lease table (`--lease-store dynamodb`: one item per shard, conditional
+ * writes, checkpoint in the item), with the engine over RESP as the cache.
  * The worker holding the shard lease is SIGKILLed mid-stream; the other takes the shard over when
  * the lease expires, resumes from the checkpoint, and the cache ends equal to the table (refresh
  * rule) with nothing lost.
@@ -13,7 +15,9 @@ import {
   BatchWriteItemCommand,
   CreateTableCommand,
   DeleteItemCommand,
+  DescribeTableCommand,
   DynamoDBClient,
+  QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { Valkey } from 'iovalkey';
@@ -48,13 +52,54 @@ afterAll(async () => {
   ddb?.destroy();
 });
 
-/** A cache target the workers write to and keep their leases in, seen from the test. */
+/** A cache target the workers write to, and where their leases live, seen from the test. */
 interface Backend {
   name: string;
   spec: () => string;
   get(key: string): Promise<string | null>;
-  /** Names of the lease / checkpoint keys of `table`'s stream. */
-  keys(kind: 'lease' | 'ckpt', table: string): Promise<string[]>;
+  /** The `--lease-store …` arguments. */
+  leaseArgs: string[];
+  /** The owner of the live lease on `table`'s unfinished shard (finished shards release theirs). */
+  leaseOwner(table: string): Promise<string | undefined>;
+  /** True once a checkpoint of `table`'s stream is stored. */
+  checkpointed(table: string): Promise<boolean>;
+}
+
+/** Leases as keys in a cache target (`keys` lists the lease / checkpoint keys of `table`). */
+function targetLeases(
+  get: (key: string) => Promise<string | null>,
+  keys: (kind: 'lease' | 'ckpt', table: string) => Promise<string[]>,
+): Pick<Backend, 'leaseArgs' | 'leaseOwner' | 'checkpointed'> {
+  return {
+    leaseArgs: ['--lease-store', 'target'],
+    async leaseOwner(table) {
+      for (const k of await keys('lease', table)) {
+        const owner = await get(k);
+        if (owner !== null) return owner;
+      }
+      return undefined;
+    },
+    checkpointed: async (table) => (await keys('ckpt', table)).length > 0,
+  };
+}
+
+const LEASE_TABLE = `e2e_leases_${Date.now()}_${process.pid}`;
+
+/** The lease table's shard items of `table`'s stream. */
+async function leaseItems(table: string) {
+  const arn = (await ddb.send(new DescribeTableCommand({ TableName: table }))).Table?.LatestStreamArn;
+  if (arn === undefined) return [];
+  const r = await ddb
+    .send(
+      new QueryCommand({
+        TableName: LEASE_TABLE,
+        KeyConditionExpression: 'streamArn = :s',
+        ExpressionAttributeValues: { ':s': { S: arn } },
+        ConsistentRead: true,
+      }),
+    )
+    .catch(() => ({ Items: [] }));
+  return (r.Items ?? []).filter((i) => !i.leaseKey?.S?.startsWith('worker#'));
 }
 
 const BACKENDS: Backend[] = [
@@ -62,25 +107,33 @@ const BACKENDS: Backend[] = [
     name: 'engine over RESP',
     spec: () => `engine://127.0.0.1:${server.port}`,
     get: async (key) => server.engine.get(key),
-    keys: async (kind, table) =>
-      server.engine.keys(`__cdc:${kind}:*`).filter((k) => k.includes(`table/${table}/stream/`)),
+    ...targetLeases(
+      async (key) => server.engine.get(key),
+      async (kind, table) =>
+        server.engine.keys(`__cdc:${kind}:*`).filter((k) => k.includes(`table/${table}/stream/`)),
+    ),
   },
   {
     name: 'Valkey',
     spec: () => serviceEnv('CDC_CACHE_VALKEY_URL'),
     get: (key) => valkey.get(key),
-    keys: (kind, table) => valkey.keys(`__cdc:${kind}:{*table/${table}/stream/*`),
+    ...targetLeases(
+      (key) => valkey.get(key),
+      (kind, table) => valkey.keys(`__cdc:${kind}:{*table/${table}/stream/*`),
+    ),
+  },
+  {
+    name: 'a DynamoDB lease table',
+    spec: () => `engine://127.0.0.1:${server.port}`,
+    get: async (key) => server.engine.get(key),
+    leaseArgs: ['--lease-store', 'dynamodb', '--lease-table', LEASE_TABLE],
+    async leaseOwner(table) {
+      return (await leaseItems(table)).find((i) => i.finished?.BOOL !== true && i.leaseOwner?.S)?.leaseOwner
+        ?.S;
+    },
+    checkpointed: async (table) => (await leaseItems(table)).some((i) => i.checkpoint?.S !== undefined),
   },
 ];
-
-/** The owner of the live lease on `table`'s unfinished shard (finished shards release theirs). */
-async function leaseOwner(b: Backend, table: string): Promise<string | undefined> {
-  for (const k of await b.keys('lease', table)) {
-    const owner = await b.get(k);
-    if (owner !== null) return owner;
-  }
-  return undefined;
-}
 
 for (const backend of BACKENDS) {
   describe(`consume dynamodb: two workers, one killed (leases in ${backend.name})`, () => {
@@ -123,8 +176,7 @@ async function runScenario(backend: Backend): Promise<void> {
     serviceEnv('CDC_CACHE_DYNAMODB_ENDPOINT'),
     '--target',
     backend.spec(),
-    '--lease-store',
-    'target',
+    ...backend.leaseArgs,
     '--worker-id',
     id,
     '--lease-ttl-ms',
@@ -177,17 +229,13 @@ async function runScenario(backend: Backend): Promise<void> {
   await put(0, half);
   await waitFor(
     'a worker leasing the shard',
-    async () => (await leaseOwner(backend, table)) !== undefined,
+    async () => (await backend.leaseOwner(table)) !== undefined,
     60_000,
   );
   await mutate(0, half);
   // Kill whoever reads the shard, mid-stream, once it has checkpointed (so the takeover must resume).
-  await waitFor(
-    'a checkpoint in the target',
-    async () => (await backend.keys('ckpt', table)).length > 0,
-    60_000,
-  );
-  const owner = await leaseOwner(backend, table);
+  await waitFor('a checkpoint', () => backend.checkpointed(table), 60_000);
+  const owner = await backend.leaseOwner(table);
   const victim = owner === 'worker-a' ? a : b;
   const survivor = victim === a ? b : a;
   victim.kill('SIGKILL');
@@ -205,7 +253,7 @@ async function runScenario(backend: Backend): Promise<void> {
   await waitFor('the cache equal to the table', matches, 120_000, 500);
   await waitFor(
     'the survivor owning the shard',
-    async () => (await leaseOwner(backend, table)) === (survivor === a ? 'worker-a' : 'worker-b'),
+    async () => (await backend.leaseOwner(table)) === (survivor === a ? 'worker-a' : 'worker-b'),
     30_000,
   );
   expect(survivor.logs.some((l) => l.message === 'shard leased')).toBe(true);
@@ -213,9 +261,11 @@ async function runScenario(backend: Backend): Promise<void> {
   expect(survivor.logs.some((l) => l.message === 'reading shard' && l.from === 'AFTER_SEQUENCE_NUMBER')).toBe(
     true,
   );
-  // The checkpoints are in the target.
-  expect((await backend.keys('ckpt', table)).length).toBeGreaterThan(0);
+  // The checkpoints are in the lease store.
+  expect(await backend.checkpointed(table)).toBe(true);
   expect(() => readFileSync(deadLetters, 'utf8')).toThrow(); // no dead letters: the file was never written
   survivor.kill('SIGTERM');
   expect(await survivor.exited).toBe(0);
+  // A clean stop hands the lease over at once: released after the last checkpoint, not left to expire.
+  expect(await backend.leaseOwner(table)).toBeUndefined();
 }

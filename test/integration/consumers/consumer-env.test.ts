@@ -3,7 +3,7 @@
  * use: the rules inline in CDC_CACHE_RULES, the TLS + ACL Valkey in CDC_CACHE_TARGET without
  * credentials in the URL, the ACL user and password in CDC_CACHE_TARGET_USERNAME/PASSWORD, the
  * private CA in CDC_CACHE_TLS_CA_FILE. DynamoDB Local writes reach that Valkey, and the shard's lease
- * and checkpoint are kept in it (--lease-store target is the default for a Valkey target). Without
+ * and checkpoint are kept in it (CDC_CACHE_DYNAMODB_LEASE_STORE=target). Without
  * the password the consumer stops at once with the server's refusal.
  */
 import { BatchWriteItemCommand, CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -70,6 +70,8 @@ describe('consume dynamodb with the shared environment names', () => {
       CDC_CACHE_DYNAMODB_TABLE: table,
       CDC_CACHE_DYNAMODB_ENDPOINT: serviceEnv('CDC_CACHE_DYNAMODB_ENDPOINT'),
       CDC_CACHE_DYNAMODB_WORKER_ID: 'env-worker',
+      // The default is a DynamoDB lease table; this test keeps the leases in the TLS Valkey.
+      CDC_CACHE_DYNAMODB_LEASE_STORE: 'target',
       CDC_CACHE_HTTP_PORT: '0',
     };
     const w = startWorker(['dynamodb', '--no-progress'], env);

@@ -3,7 +3,8 @@
  * kind of the conformance suite (engine in-process, engine over RESP, Valkey standalone, 3-master
  * cluster, TLS + ACL user): acquire is exclusive, an expired lease is taken over (server-side PX
  * TTL), renew / setCheckpoint / release by a non-holder change nothing, the finished set works in a
- * cluster, and a checkpoint outlives the lease that wrote it.
+ * cluster, a checkpoint outlives the lease that wrote it, and the balancing contract
+ * (lease-balancing-contract.ts: heartbeats, holders, steal).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LeaseStore } from '../../../consumers/dynamodb/lease-store.ts';
@@ -18,6 +19,7 @@ import { createEngineRemoteTarget } from '../../../core/target/engine-remote-tar
 import { keySlot } from '../../../core/target/slots.ts';
 import { startEngineServer } from '../../../engine/server/server.ts';
 import { CONFORMANCE_TARGETS, openSpec } from '../../conformance/targets.ts';
+import { leaseBalancingContract } from './lease-balancing-contract.ts';
 import { waitFor } from './support.ts';
 
 const SHORT_TTL_MS = 150;
@@ -103,6 +105,11 @@ for (const t of CONFORMANCE_TARGETS) {
       expect(await other.finished()).toEqual(new Set());
       expect(await other.checkpoint('shard-a')).toEqual({});
     });
+
+    leaseBalancingContract(async () => {
+      const sc = scope();
+      return { a: createTargetLeaseStore(target, sc), b: createTargetLeaseStore(target, sc) };
+    }, SHORT_TTL_MS);
 
     it('one worker of many wins each shard', async () => {
       const sc = scope();

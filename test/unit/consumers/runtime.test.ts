@@ -147,7 +147,7 @@ describe('consumer config', () => {
       /rules: must be the path of the rules config/,
     );
     expect(() => resolveConsumerConfig(t, { CDC_CACHE_DYNAMODB_LEASE_STORE: 'disk' })).toThrow(
-      'environment: CDC_CACHE_DYNAMODB_LEASE_STORE=disk: must be one of target, file',
+      'environment: CDC_CACHE_DYNAMODB_LEASE_STORE=disk: must be one of dynamodb, target, file',
     );
     expect(() => resolveConsumerConfig(t, { CDC_CACHE_TLS_REJECT_UNAUTHORIZED: 'no' })).toThrow(
       'environment: CDC_CACHE_TLS_REJECT_UNAUTHORIZED=no: must be true or false',
@@ -213,12 +213,28 @@ describe('consumer config', () => {
     expect(resolveConsumerConfig({ target: 'valkey://file:1' }, {}).target).toBe('valkey://file:1');
   });
 
-  it('keeps DynamoDB leases in the target, except beside an in-process engine', () => {
+  it('keeps DynamoDB leases in a lease table, except beside an in-process engine (files)', () => {
     expect(resolveConsumerConfig({ target: 'engine' }, {}).dynamodb.leaseStore).toBe('file');
     expect(resolveConsumerConfig({}, { CDC_CACHE_TARGET: 'engine://h:6380' }).dynamodb.leaseStore).toBe(
-      'target',
+      'dynamodb',
     );
-    expect(resolveConsumerConfig({ target: 'valkey://h:1' }, {}).dynamodb.leaseStore).toBe('target');
+    const d = resolveConsumerConfig({ target: 'valkey://h:1' }, {}).dynamodb;
+    expect(d.leaseStore).toBe('dynamodb');
+    expect(d.leaseTable).toBe('cdc-cache-leases');
+    expect(
+      resolveConsumerConfig(
+        { target: 'valkey://h:1' },
+        { CDC_CACHE_DYNAMODB_LEASE_TABLE: 'orders-leases' },
+        { leaseTable: 'x-leases' },
+      ).dynamodb.leaseTable,
+    ).toBe('x-leases');
+    expect(
+      resolveConsumerConfig({ target: 'valkey://h:1' }, { CDC_CACHE_DYNAMODB_LEASE_TABLE: 'orders-leases' })
+        .dynamodb.leaseTable,
+    ).toBe('orders-leases');
+    expect(() =>
+      resolveConsumerConfig({ target: 'valkey://h:1' }, { CDC_CACHE_DYNAMODB_LEASE_TABLE: 'a b' }),
+    ).toThrow(/CDC_CACHE_DYNAMODB_LEASE_TABLE.*must be a DynamoDB table name/);
     const c = resolveConsumerConfig(
       { target: 'valkey://h:1', dynamodb: { leaseStore: 'target' } },
       { CDC_CACHE_DYNAMODB_LEASE_STORE: 'file' },

@@ -138,6 +138,77 @@ describe('CdcCacheStack: the whole deployment from one config', () => {
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'SumOffsetLag', Threshold: 50_000 });
   });
 
+  it('a table with `poller` is read by the Fargate poller with its lease table, not the handler', () => {
+    const t = synth({
+      rules: DEPLOY.rules,
+      dynamodb: {
+        tables: [
+          {
+            name: 'Orders',
+            create: { partitionKey: 'pk' },
+            poller: { shards: 4, tasks: 3, image: 'ghcr.io/example/cdc-cache:1.0.0' },
+          },
+        ],
+      },
+      alarms: { email: 'ops@example.com', iteratorAgeSeconds: 120 },
+    });
+    t.resourceCountIs('AWS::Lambda::EventSourceMapping', 0);
+    t.resourceCountIs('AWS::Lambda::Function', 0);
+    t.hasResourceProperties('AWS::ECS::Service', { DesiredCount: 3 });
+    t.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: 'streamArn', KeyType: 'HASH' },
+        { AttributeName: 'leaseKey', KeyType: 'RANGE' },
+      ],
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'DynamoDbIteratorAgeSeconds',
+      Dimensions: [{ Name: 'Table', Value: 'Orders' }],
+      Threshold: 120,
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^AlarmTopic') }],
+    });
+    const container = Object.values(t.findResources('AWS::ECS::TaskDefinition'))[0]!.Properties
+      .ContainerDefinitions[0];
+    expect(container.Environment).toEqual(
+      expect.arrayContaining([{ Name: 'CDC_CACHE_DYNAMODB_TABLE', Value: 'Orders' }]),
+    );
+    // The view-type check runs for the poller too.
+    const weak = new CdcCacheStack(new App(), 'weak-poller', {
+      deploy: {
+        rules: 'r.json',
+        dynamodb: {
+          tables: [
+            {
+              name: 'Orders',
+              streamArn:
+                'arn:aws:dynamodb:eu-west-1:123456789012:table/Orders/stream/2026-01-01T00:00:00.000',
+              streamViewType: 'NEW_IMAGE',
+              keyAttributes: ['pk'],
+              poller: { shards: 2, image: 'ghcr.io/example/cdc-cache:1.0.0' },
+            },
+          ],
+        },
+      },
+      rules: RULES,
+      functionCode: stubCode,
+    });
+    expect(
+      Annotations.fromStack(weak).findError('*', Match.stringLikeRegexp('need "both" images')),
+    ).toHaveLength(1);
+    expect(() =>
+      checkDeployConfig(
+        {
+          rules: 'r.json',
+          dynamodb: {
+            tables: [{ name: 'Orders', create: { partitionKey: 'pk' }, poller: { shards: 2, tasks: 3 } }],
+          },
+        },
+        RULES,
+        'd.json',
+      ),
+    ).toThrow(/dynamodb.tables\[0\].poller.tasks: at most poller.shards \(2\)/);
+  });
+
   it('config mistakes name the field and the fix', () => {
     expect(() => checkDeployConfig({ rules: 'r.json' }, RULES, 'd.json')).toThrow(
       'd.json: dynamodb / kafka: give at least one source',
