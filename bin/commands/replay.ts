@@ -56,6 +56,9 @@ cdc-cache replay CHANGELOG... --target lambda:NAME [--endpoint URL] [--batch-siz
 /** Help text for `replay` (generated from {@link REPLAY_COMMAND}). */
 export const REPLAY_USAGE = helpText(REPLAY_COMMAND);
 
+/** Retries of `replay`: about a second of backoff, then the target failure is reported. */
+export const REPLAY_RETRY = { attempts: 5, baseDelayMs: 50, maxDelayMs: 1000 } as const;
+
 /** One planned op as printed by --dry-run. */
 export function opToJson(op: CacheOp): string {
   if (op.kind === 'refresh')
@@ -117,6 +120,8 @@ export async function runReplay(argv: string[]): Promise<number> {
       config,
       decode,
       batchSize,
+      // A CLI run reports an unreachable target within a few seconds rather than waiting it out.
+      retry: REPLAY_RETRY,
       onDeadLetter: (d) => {
         deadLetters.push(d);
         process.stderr.write(`dead letter: ${d.position}: [${d.code}] ${d.reason}\n`);

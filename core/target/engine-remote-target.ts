@@ -69,6 +69,23 @@ export function createEngineRemoteTarget(options: EngineRemoteTargetOptions = {}
   // every failed reconnect, breaking one-JSON-object-per-line logs; failures reach apply() anyway.
   if (owned) client.on('error', (e: Error) => options.onClientError?.(e));
   const tombstoneTtlMs = options.tombstoneTtlMs ?? TARGET_DEFAULTS.tombstoneTtlMs;
+  // iovalkey prints "[ioredis] Unhandled error event" with a stack for every failed reconnect unless
+  // someone listens. We do, and name the last connection error when a command fails for it.
+  let connectionError: Error | undefined;
+  if (owned) {
+    client.on('error', (e: Error) => {
+      connectionError = e;
+    });
+    client.on('ready', () => {
+      connectionError = undefined;
+    });
+  }
+  const failure = (error: unknown): string => {
+    const message = (error as Error).message;
+    if (connectionError !== undefined && /max retries per request|Connection is closed/i.test(message))
+      return `cannot reach the engine at ${client.options.host}:${client.options.port}: ${connectionError.message}`;
+    return message;
+  };
   return {
     kind: 'engine-remote',
     client,
@@ -100,7 +117,7 @@ export function createEngineRemoteTarget(options: EngineRemoteTargetOptions = {}
           for (const i of sent) {
             results[i] = {
               ok: false,
-              error: new TargetError(`engine-remote: ${(error as Error).message}`, { cause: error }),
+              error: new TargetError(`engine-remote: ${failure(error)}`, { cause: error }),
             };
           }
         }
@@ -111,7 +128,7 @@ export function createEngineRemoteTarget(options: EngineRemoteTargetOptions = {}
               const retriable = RETRIABLE_REPLY.test(err.message) || !('command' in err);
               results[i] = {
                 ok: false,
-                error: new TargetError(`engine-remote: ${err.message}`, { cause: err, retriable }),
+                error: new TargetError(`engine-remote: ${failure(err)}`, { cause: err, retriable }),
               };
             } else {
               results[i] = { ok: true, outcome: reply === 'fenced' ? 'fenced' : 'applied' };
@@ -125,7 +142,7 @@ export function createEngineRemoteTarget(options: EngineRemoteTargetOptions = {}
       try {
         return await client.get(key);
       } catch (error) {
-        throw new TargetError(`engine-remote: ${(error as Error).message}`, { cause: error });
+        throw new TargetError(`engine-remote: ${failure(error)}`, { cause: error });
       }
     },
     async dump() {
@@ -148,7 +165,10 @@ export function createEngineRemoteTarget(options: EngineRemoteTargetOptions = {}
       return out;
     },
     async close() {
-      if (owned) await client.quit().catch(() => client.disconnect());
+      if (!owned) return;
+      // QUIT on a client that is reconnecting would wait for a connection that may never come.
+      if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
+      else client.disconnect();
     },
   };
 }
