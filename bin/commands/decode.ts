@@ -14,6 +14,7 @@ import {
   splitDocument,
 } from '../../core/decode/document.ts';
 import type { ChangeEvent } from '../../core/event/change-event.ts';
+import { decodeUtf8 } from '../../core/json/utf8.ts';
 import { UsageError, writeOut } from '../cli-error.ts';
 import { type CommandSpec, helpText, type OptionTable, parseCommand } from '../option-table.ts';
 
@@ -37,16 +38,19 @@ export const DECODE_COMMAND = {
 export const DECODE_USAGE = helpText(DECODE_COMMAND);
 
 async function readInput(file: string): Promise<string> {
+  let bytes: Buffer;
   if (file !== '-') {
     try {
-      return await readFile(file, 'utf8');
+      bytes = await readFile(file);
     } catch (error) {
       throw new UsageError(`${file}: cannot read: ${(error as Error).message}`);
     }
+  } else {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    bytes = Buffer.concat(chunks);
   }
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return decodeUtf8(bytes, file === '-' ? 'stdin' : file); // drops a leading BOM
 }
 
 /** The JSON printed for one event (field order fixed, optional flags only when set). */

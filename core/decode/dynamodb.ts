@@ -81,6 +81,14 @@ function isTtlDelete(record: Obj): boolean {
 
 /** Decodes one DynamoDB stream record (Lambda, GetRecords or Kinesis format) into a ChangeEvent. */
 export function decodeDynamoDbRecord(record: Obj, context: DynamoDbContext = {}): ChangeEvent {
+  const eventSource = record.eventSource;
+  if (eventSource !== undefined && eventSource !== 'aws:dynamodb') {
+    // An SQS message or another service's record shaped like a change is not a DynamoDB change.
+    throw new DecodeError(
+      ErrorCode.BadShape,
+      `eventSource ${JSON.stringify(eventSource)} is not a DynamoDB stream record (expected "aws:dynamodb")`,
+    );
+  }
   const eventName = strField(record, 'eventName');
   const op = EVENT_NAMES[eventName];
   if (op === undefined) {
