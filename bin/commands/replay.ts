@@ -95,8 +95,17 @@ export async function runReplay(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length === 0) throw new UsageError('replay needs at least one CHANGELOG file');
-  if (values.target?.startsWith('lambda:'))
+  if (values.target?.startsWith('lambda:')) {
+    // The function applies its own rules to its own target: these flags would be silently ignored.
+    const notForLambda = (['config', 'dump', 'dry-run', 'allow-dead-letters'] as const).filter(
+      (f) => values[f] !== undefined && values[f] !== false,
+    );
+    if (notForLambda.length > 0)
+      throw new UsageError(
+        `--${notForLambda[0]} does not apply to --target ${values.target}: the function uses its own rules (CDC_CACHE_RULES / CDC_CACHE_CONFIG of "cdc-cache lambda serve" or the deployment) and its own target`,
+      );
     return (await import('./lambda.ts')).runReplayToLambda(positionals, values);
+  }
   if (values.endpoint !== undefined) throw new UsageError('--endpoint goes with --target lambda:NAME');
   if (values.config === undefined)
     throw new UsageError('replay needs --config FILE (a cdc-cache.config.json or .ts)');

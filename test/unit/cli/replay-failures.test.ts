@@ -27,3 +27,40 @@ describe('cdc-cache replay: target failures (item 7)', () => {
     );
   }, 20_000);
 });
+
+describe('cdc-cache replay --target lambda:NAME (item 10)', () => {
+  const DDB_LOG = join(ROOT, 'examples', 'changelogs', 'dynamodb.jsonl');
+
+  it.each([
+    [['--config', CONFIG], '--config'],
+    [['--dump'], '--dump'],
+    [['--dry-run'], '--dry-run'],
+  ])('refuses %j, which would be ignored, with exit 2', async (extra, flag) => {
+    const r = await cli(['replay', DDB_LOG, '--target', 'lambda:dynamodb', ...extra]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^cdc-cache replay: ${flag} does not apply to --target lambda:dynamodb: the function uses its own rules`,
+      ),
+    );
+  });
+
+  it('without --endpoint and without AWS credentials, says how to reach a local "lambda serve"', async () => {
+    const r = await cli(['replay', DDB_LOG, '--target', 'lambda:dynamodb'], undefined, {
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_SESSION_TOKEN: '',
+      AWS_PROFILE: '',
+      AWS_SHARED_CREDENTIALS_FILE: join(ROOT, 'no-such-aws-credentials'),
+      AWS_CONFIG_FILE: join(ROOT, 'no-such-aws-config'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: '',
+      AWS_CONTAINER_CREDENTIALS_FULL_URI: '',
+      AWS_WEB_IDENTITY_TOKEN_FILE: '',
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^cdc-cache replay: lambda:dynamodb: no AWS credentials to invoke a deployed function \(.*\); for the project's handlers run "cdc-cache lambda serve" and add --endpoint http:\/\/127\.0\.0\.1:9001\n$/,
+    );
+  }, 30_000);
+});
