@@ -64,3 +64,35 @@ describe('cdc-cache replay --target lambda:NAME (item 10)', () => {
     );
   }, 30_000);
 });
+
+describe('cdc-cache replay: a closed stdout (item 6)', () => {
+  it('| head ends the command quietly with exit 0, not "write EPIPE"', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { execFile } = await import('node:child_process');
+    // 3000 refreshes of ~2 KB: several MB of --dry-run output, far beyond a pipe's buffer.
+    const line = (i: number) =>
+      JSON.stringify({
+        topic: 'dbserver1.public.customers',
+        partition: 0,
+        offset: i,
+        key: { id: i },
+        value: {
+          before: null,
+          after: { id: i, first_name: 'x'.repeat(2000), last_name: 'y', email: `${i}@x.io` },
+          source: { connector: 'postgresql', schema: 'public', table: 'customers', lsn: 1000 + i },
+          op: 'c',
+          ts_ms: 1732262400000,
+        },
+      });
+    const log = join(mkdtempSync(join(tmpdir(), 'cdc-epipe-')), 'big.jsonl');
+    writeFileSync(log, Array.from({ length: 3000 }, (_, i) => line(i)).join('\n'));
+    const script = `"${process.execPath}" "${join(ROOT, 'bin', 'cdc-cache.ts')}" replay "${log}" --config "${CONFIG}" --dry-run | head -c 100 >/dev/null; echo "exit=\${PIPESTATUS[0]}"`;
+    const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve) =>
+      execFile('bash', ['-c', script], (_e, stdout, stderr) => resolve({ stdout, stderr })),
+    );
+    expect(stderr).not.toMatch(/EPIPE/);
+    expect(stderr).toBe('');
+    expect(stdout).toBe('exit=0\n');
+  }, 30_000);
+});
