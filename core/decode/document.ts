@@ -15,6 +15,7 @@ import { decodeUtf8, stripBom } from '../json/utf8.ts';
 import { decodeDebeziumValue, type KafkaContext } from './debezium.ts';
 import { decodeDebeziumText } from './debezium-text.ts';
 import { decodeDynamoDbRecord } from './dynamodb.ts';
+import { MissingVersionError } from './missing-version.ts';
 import { isObj, type Obj, optIntText, typeName } from './shape.ts';
 
 /** Which decoder to use; `auto` detects it per record. */
@@ -45,6 +46,8 @@ export interface SourceRecord {
 }
 
 function withLabel(error: unknown, label: string): DecodeError {
+  if (error instanceof MissingVersionError)
+    return new MissingVersionError(`${label}: ${error.message}`, error.event, { position: label });
   if (error instanceof DecodeError) {
     return new DecodeError(error.code, `${label}: ${error.message}`, { cause: error.cause, position: label });
   }

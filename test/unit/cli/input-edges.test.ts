@@ -106,3 +106,29 @@ describe('input accepted silently before is refused with its position (item 9)',
     );
   });
 });
+
+describe('decode shows a record without a source position (decode item)', () => {
+  it('a bare unwrapped document: version null and a warning, exit 0; replay still dead-letters it', async () => {
+    const doc = '{"id":5,"email":"e@x.io","__op":"c","__table":"customers","__schema":"public"}';
+    const d = await cli(['decode', '-'], doc);
+    expect(d.code).toBe(0);
+    expect(JSON.parse(d.stdout)).toMatchObject({ table: 'customers', op: 'create', version: null });
+    expect(d.stderr).toBe(
+      'warning: stdin: the record carries no source position (no version): shown with "version": null; replay and the consumers dead-letter it\n',
+    );
+    const log = file('unversioned.jsonl', `${doc}\n`);
+    const r = await cli(['replay', log, '--config', CONFIG]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^dead letter: .*unversioned\.jsonl:1: \[E_MISSING_FIELD\] .*no version/m);
+  });
+
+  it('a DynamoDB record without SequenceNumber or creation time: version null and a warning', async () => {
+    const record = JSON.parse(readFileSync(DDB_LOG, 'utf8').trim().split('\n')[0]!);
+    delete record.dynamodb.SequenceNumber;
+    delete record.dynamodb.ApproximateCreationDateTime;
+    const d = await cli(['decode', '-'], JSON.stringify(record));
+    expect(d.code).toBe(0);
+    expect(JSON.parse(d.stdout)).toMatchObject({ source: 'dynamodb', op: 'create', version: null });
+    expect(d.stderr).toMatch(/^warning: stdin: the record carries no source position/);
+  });
+});
