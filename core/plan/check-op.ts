@@ -23,9 +23,10 @@ export function checkOp(op: CacheOp): void {
       `key "${key.slice(0, 80)}" starts with the reserved prefix ${RESERVED_PREFIX} (names there hold cdc-cache's metadata): give the template a literal prefix such as "user:{id}" or a keyPrefix`,
     );
   const version = op.version;
+  const longest = longestComponent(version); // one pass, no regex: this runs for every op
+  if (longest >= 1 && longest <= MAX_VERSION_DIGITS) return;
   if (!isVersion(version))
     throw new RuleError(ErrorCode.BadVersion, `version ${JSON.stringify(version)} is not a version`);
-  if (longestComponent(version) <= MAX_VERSION_DIGITS) return; // the hot path allocates nothing
   try {
     versionSortKey(version); // leading zeros do not count
   } catch {
@@ -36,13 +37,18 @@ export function checkOp(op: CacheOp): void {
   }
 }
 
-/** Length of the longest `.`-separated component of a well-formed version. */
+/** Length of the longest `.`-separated component; 0 when a component is empty or a character is not a digit. */
 function longestComponent(version: string): number {
   let longest = 0;
   let run = 0;
   for (let i = 0; i < version.length; i++) {
-    if (version.charCodeAt(i) === 46) run = 0;
-    else if (++run > longest) longest = run;
+    const c = version.charCodeAt(i);
+    if (c === 46) {
+      if (run === 0) return 0;
+      run = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (++run > longest) longest = run;
+    } else return 0;
   }
-  return longest;
+  return run === 0 ? 0 : longest;
 }
