@@ -4,7 +4,9 @@
  * tombstones and outcomes, because the server runs the same engine code.
  *
  * One `apply` is one pipeline (one round trip). Error mapping: a connection failure fails every op
- * of the batch as retriable; a server error reply fails its op, retriable only for OOM/LOADING/BUSY.
+ * of the batch as retriable; a server error reply fails its op, retriable for server state
+ * (OOM/LOADING/BUSY/TRYAGAIN) and credentials (NOAUTH/WRONGPASS/NOPERM); any other reply is the
+ * op's own fault and not retriable, which dead-letters its records.
  */
 import { Valkey } from 'iovalkey';
 import { TargetError } from '../errors.ts';
@@ -32,7 +34,8 @@ export interface EngineRemoteTarget extends CacheTarget {
   readonly client: Valkey;
 }
 
-const RETRIABLE_REPLY = /^(OOM|LOADING|BUSY|TRYAGAIN)\b/;
+// Server state and credentials are not a record's fault: retry (a non-retriable failure is a dead letter).
+const RETRIABLE_REPLY = /^(OOM|LOADING|BUSY|TRYAGAIN|NOAUTH|WRONGPASS|NOPERM)\b|^ERR max number of clients/;
 
 function toArgs(op: CacheOp, tombstoneTtlMs: number): [string, string[]] {
   const version = versionSortKey(op.version);
