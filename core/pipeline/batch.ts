@@ -5,7 +5,8 @@
  * - Records are grouped by `group` (a shard or a topic-partition); order within a group is the
  *   order given. Groups are independent.
  * - Every record is decoded; one that cannot be decoded or planned is handed to the dead-letter sink
- *   with its position and reason, and counts as done only once the sink resolved.
+ *   with its position and reason, and counts as done only once the sink resolved. Only records
+ *   before their group's first undone record are sent (later ones are delivered again).
  * - Ops are planned across the batch (one per key, newest version wins), applied with retries, and a
  *   record counts as done only when every op it depends on was confirmed by the target. An op the
  *   target refuses permanently (`retriable: false`) makes its records dead letters (`E_REJECTED`):
@@ -163,10 +164,18 @@ export async function settleBatch(
     });
   }
 
-  // Dead letters go out in record order; a failed send leaves the record undone.
+  // Dead letters go out in record order; a failed send leaves the record undone. A group stops at
+  // its first undone record: dead letters after it are not sent now (the records are delivered
+  // again, so sending them would store them twice).
   const done = new Array<boolean>(records.length);
+  const stopped = new Set<string>();
   let deadLetters = 0;
   for (let i = 0; i < records.length; i++) {
+    const group = records[i]!.group;
+    if (stopped.has(group)) {
+      done[i] = false;
+      continue;
+    }
     const d = dead[i];
     if (d !== undefined) {
       try {
@@ -176,9 +185,8 @@ export async function settleBatch(
       } catch {
         done[i] = false;
       }
-      continue;
-    }
-    done[i] = plan.recordOps[i]!.every((op) => results[op]?.ok === true);
+    } else done[i] = plan.recordOps[i]!.every((op) => results[op]?.ok === true);
+    if (!done[i]) stopped.add(group);
   }
 
   const groups = new Map<string, BatchRecord[]>();

@@ -107,6 +107,27 @@ describe('processBatch', () => {
     ]);
   });
 
+  it("a dead letter after its group's first undone record is sent only once the group gets there (no duplicates)", async () => {
+    const sent: DeadLetter[] = [];
+    const records = [
+      kafka(0, 1, create(2, 10)),
+      kafka(0, 2, { op: 'zz', source: { lsn: 11, table: 'users' } }),
+      kafka(1, 5, { op: 'zz', source: { lsn: 12, table: 'users' } }),
+    ];
+    const options = {
+      config,
+      deadLetter: async (d: DeadLetter) => void sent.push(d),
+      retry: { attempts: 1 },
+    };
+    const down = await processBatch(records, { ...options, target: failingFor(new Set(['user:2']), true) });
+    expect(down.firstUnfinished.get('db.public.users-0')).toBe(0);
+    expect(down.firstUnfinished.get('db.public.users-1')).toBe(-1);
+    expect(sent.map((d) => d.position)).toEqual(['db.public.users/1@5']); // the other group goes on
+    const back = await processBatch(records.slice(0, 2), { ...options, target: createEngineTarget() });
+    expect(back.firstUnfinished.get('db.public.users-0')).toBe(-1);
+    expect(sent.map((d) => d.position)).toEqual(['db.public.users/1@5', 'db.public.users/0@2']);
+  });
+
   it('a key rendering into __cdc:, an over-long version and an object key field are dead letters before any target sees them', async () => {
     const sent: DeadLetter[] = [];
     const applied: CacheOp[] = [];
