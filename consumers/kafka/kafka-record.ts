@@ -93,10 +93,7 @@ class KafkaSourceRecord implements SourceRecord {
       const o = this.#options;
       if (o.table !== undefined) ctx.table = o.table;
       if (o.unavailablePlaceholder !== undefined) ctx.unavailablePlaceholder = o.unavailablePlaceholder;
-      const event = decodeDebeziumText(
-        m.value === null ? null : decodeUtf8(m.value, 'the Kafka value'),
-        ctx,
-      );
+      const event = decodeDebeziumText(m.value === null ? null : decodeUtf8(m.value, 'the Kafka value'), ctx);
       if (event !== null) this.#onCommitTime(event.ts);
       return event;
     } catch (error) {

@@ -7,8 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.ts';
-import { type CompiledConfig, compileConfig } from './compile.ts';
 import { stripBom } from '../json/utf8.ts';
+import { type CompiledConfig, compileConfig } from './compile.ts';
 
 /** Reads, validates and compiles the configuration at `path`. */
 export async function loadConfig(path: string): Promise<CompiledConfig> {

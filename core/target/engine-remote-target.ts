@@ -68,16 +68,15 @@ export function createEngineRemoteTarget(options: EngineRemoteTargetOptions = {}
   const client =
     options.client ??
     clientFromUrl(options.url ?? 'valkey://127.0.0.1:6380', options.commandTimeoutMs ?? 5000);
-  // Without a listener the client prints "[ioredis] Unhandled error event" with a stack to stderr on
-  // every failed reconnect, breaking one-JSON-object-per-line logs; failures reach apply() anyway.
-  if (owned) client.on('error', (e: Error) => options.onClientError?.(e));
   const tombstoneTtlMs = options.tombstoneTtlMs ?? TARGET_DEFAULTS.tombstoneTtlMs;
-  // iovalkey prints "[ioredis] Unhandled error event" with a stack for every failed reconnect unless
-  // someone listens. We do, and name the last connection error when a command fails for it.
+  // Without a listener the client prints "[ioredis] Unhandled error event" with a stack to stderr on
+  // every failed reconnect, breaking one-JSON-object-per-line logs; failures reach apply() anyway,
+  // which names the last connection error when a command fails for it.
   let connectionError: Error | undefined;
   if (owned) {
     client.on('error', (e: Error) => {
       connectionError = e;
+      options.onClientError?.(e);
     });
     client.on('ready', () => {
       connectionError = undefined;
