@@ -103,7 +103,7 @@ describe.each(['kafkajs', 'platformatic'])('permanent rejections on %s', (client
     expect(await valkey.get(`ok1-${run}`)).toBe(`{"id":1,"handle":"ok1-${run}"}`);
     expect(await valkey.get(`ok4-${run}`)).toBe(`{"id":4,"handle":"ok4-${run}"}`);
     expect(await valkey.get(`ok2-${run}`)).toBeNull();
-    const port = w.logs.find((l) => l.msg === 'http endpoint up')?.port;
+    const port = w.logs.find((l) => l.message === 'http endpoint up')?.port;
     const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
     expect(ready.status).toBe(200);
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();

@@ -266,7 +266,7 @@ describe('Kafka handler', () => {
       lambdaContext(),
     );
     expect(res.batchItemFailures).toEqual([]);
-    const dead = logs.lines().find((l) => l.message === 'dead letter');
+    const dead = logs.lines().find((l) => l.message === 'dead letter' && l.deadLetter !== undefined);
     expect(dead?.deadLetter).toMatchObject({ position: 'orders/0@2', code: 'E_BAD_VERSION' });
     expect(await target.get('order:3')).not.toBeNull();
   });
