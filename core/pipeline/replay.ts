@@ -64,6 +64,9 @@ export interface ReplayOptions {
   onPlan?: (ops: readonly CacheOp[], plan: Plan) => void;
 }
 
+/** What a dry run's settle sees for each planned op (nothing was applied; nothing is waited for). */
+const PLANNED: OpResult = Object.freeze({ ok: true, outcome: 'applied' });
+
 /** An unreadable line, carried through the batch so dead letters keep file order. */
 function lineErrorRecord(position: string, error: Error & { code?: string }): SourceRecord {
   return {
@@ -123,7 +126,8 @@ export async function replayChangeLogs(
     // A target that is down is not a bad record: the replay stops with that one error. Ops the
     // target refused permanently are the records' fault: settleBatch dead-letters them.
     if (outage !== undefined) throw new TargetUnavailableError(outage);
-    await settleBatch(prepared, results, deadLetter);
+    // A dry run applies nothing, yet every dead letter must be reported: its ops count as planned.
+    await settleBatch(prepared, target === undefined ? ops.map(() => PLANNED) : results, deadLetter);
   };
 
   const flush = async () => {
