@@ -11,7 +11,7 @@ import {
   missingOptionalPackage,
   unresolvable,
 } from '../core/optional-dependency.ts';
-import { reportError, UsageError, writeOut } from './cli-error.ts';
+import { endQuietlyWhenStdoutCloses, reportError, UsageError, writeOut } from './cli-error.ts';
 import { didYouMean } from './option-table.ts';
 
 // Running from a checkout (.ts, no build): a config that imports 'cdc-cache' resolves to the sources
@@ -112,4 +112,5 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+endQuietlyWhenStdoutCloses();
 process.exitCode = await main(process.argv.slice(2));

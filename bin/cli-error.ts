@@ -31,3 +31,14 @@ export function writeOut(text: string): Promise<void> {
     else process.stdout.once('drain', resolve).once('error', reject);
   });
 }
+
+/**
+ * A reader that closed our stdout early (`| head`) wants no more output: end quietly with exit 0
+ * instead of failing with `write EPIPE`.
+ */
+export function endQuietlyWhenStdoutCloses(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+}

@@ -44,6 +44,14 @@ export const ErrorCode = {
   AgedOut: 'E_AGED_OUT',
   /** A feature's optional package is not installed (the message names it and the install command). */
   MissingDependency: 'E_MISSING_DEPENDENCY',
+  /** A rendered key starts with the reserved `__cdc:` prefix. */
+  ReservedKey: 'E_RESERVED_KEY',
+  /** A version is malformed or has a component no target can order (over 99 digits). */
+  BadVersion: 'E_BAD_VERSION',
+  /** The target refused an op permanently (not retriable): its records are dead letters. */
+  Rejected: 'E_REJECTED',
+  /** Bytes that are not valid UTF-8 where text is expected. */
+  BadUtf8: 'E_BAD_UTF8',
 } as const;
 
 /** One of the {@link ErrorCode} values. */

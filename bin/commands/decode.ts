@@ -13,7 +13,9 @@ import {
   SourceHints,
   splitDocument,
 } from '../../core/decode/document.ts';
+import { MissingVersionError } from '../../core/decode/missing-version.ts';
 import type { ChangeEvent } from '../../core/event/change-event.ts';
+import { decodeUtf8 } from '../../core/json/utf8.ts';
 import { UsageError, writeOut } from '../cli-error.ts';
 import { type CommandSpec, helpText, type OptionTable, parseCommand } from '../option-table.ts';
 
@@ -37,20 +39,23 @@ export const DECODE_COMMAND = {
 export const DECODE_USAGE = helpText(DECODE_COMMAND);
 
 async function readInput(file: string): Promise<string> {
+  let bytes: Buffer;
   if (file !== '-') {
     try {
-      return await readFile(file, 'utf8');
+      bytes = await readFile(file);
     } catch (error) {
       throw new UsageError(`${file}: cannot read: ${(error as Error).message}`);
     }
+  } else {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    bytes = Buffer.concat(chunks);
   }
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return decodeUtf8(bytes, file === '-' ? 'stdin' : file); // drops a leading BOM
 }
 
-/** The JSON printed for one event (field order fixed, optional flags only when set). */
-export function eventToJson(e: ChangeEvent): string {
+/** The JSON printed for one event (field order fixed, optional flags only when set; `version` null when unknown). */
+export function eventToJson(e: Omit<ChangeEvent, 'version'> & { version: string | null }): string {
   const out: Record<string, unknown> = {
     source: e.source,
     table: e.table,
@@ -121,7 +126,19 @@ export async function runDecode(argv: string[]): Promise<number> {
       options,
       doc.label,
     )) {
-      const event = record.decode();
+      let event: ChangeEvent | null;
+      try {
+        event = record.decode();
+      } catch (error) {
+        // decode shows what a record means even without a source position; replay and the
+        // consumers still dead-letter it (nothing can be fenced without a version).
+        if (!(error instanceof MissingVersionError)) throw error;
+        process.stderr.write(
+          `warning: ${error.position ?? record.label}: the record carries no source position (no version): shown with "version": null; replay and the consumers dead-letter it\n`,
+        );
+        out += `${eventToJson({ ...error.event, version: null })}\n`;
+        continue;
+      }
       if (event !== null) out += `${eventToJson(event)}\n`;
     }
     if (out.length > 1 << 16) {

@@ -154,6 +154,12 @@ export async function runLambda(argv: string[]): Promise<number> {
   throw new UsageError(`unknown lambda subcommand "${sub}" (serve, kafka-source)`);
 }
 
+/** True for the AWS SDK's "no credentials found" failure. */
+function isCredentialsError(error: unknown): boolean {
+  const e = error as { name?: string; message?: string };
+  return e?.name === 'CredentialsProviderError' || /credentials/i.test(e?.message ?? '');
+}
+
 /** `replay … --target lambda:NAME [--endpoint URL]`: sends the change logs to a function. */
 export async function runReplayToLambda(
   files: string[],
@@ -174,6 +180,15 @@ export async function runReplayToLambda(
       decode,
       batchSize: positiveInt(values['batch-size'], 'batch-size', 100),
       onMessage: (line) => process.stderr.write(`${line}\n`),
+    }).catch((error: unknown) => {
+      // Without --endpoint the SDK calls AWS; its credentials error says nothing of the local way.
+      if (values.endpoint === undefined && isCredentialsError(error))
+        throw new Error(
+          `lambda:${name}: no AWS credentials to invoke a deployed function (${(error as Error).message}); ` +
+            `for the project's handlers run "cdc-cache lambda serve" and add --endpoint http://127.0.0.1:9001`,
+          { cause: error },
+        );
+      throw error;
     });
     await writeOut(
       `replayed ${s.records} records (${s.lines} lines) into lambda:${name} in ${s.invocations} invocations: ` +

@@ -11,7 +11,8 @@
  * Kafka: by default reads each topic from the beginning up to the high watermarks taken at start
  * (what the topic holds now) and stops; `--from now` records only new records; `--follow-ms MS`
  * keeps reading for MS in all, and `--max N` stops after N records. DynamoDB: every shard from TRIM_HORIZON
- * until no new record arrives for `--idle-ms`.
+ * until no new record arrives for `--idle-ms`. Each DynamoDB line carries the stream ARN as
+ * `eventSourceARN` (as a Lambda event record does), so it names its table and replays as is.
  */
 import { writeFile } from 'node:fs/promises';
 import { UsageError, writeOut } from '../cli-error.ts';
@@ -113,7 +114,14 @@ async function recordDynamoDb(
   const idleMs = positiveInt(values['idle-ms'] as string | undefined, '--idle-ms', 2000);
   const timeoutMs = positiveInt(values['timeout-ms'] as string | undefined, '--timeout-ms', 60_000);
   const { DynamoDBStreamsClient, ListStreamsCommand } = await import('@aws-sdk/client-dynamodb-streams');
-  const client = new DynamoDBStreamsClient({ region, ...(endpoint ? { endpoint } : {}) });
+  // DynamoDB Local accepts any signature: with --endpoint and no AWS credentials in the environment,
+  // sign with fixed local ones (as the consumers and `lambda` do) instead of failing to find any.
+  const local = endpoint !== undefined && process.env.AWS_ACCESS_KEY_ID === undefined;
+  const client = new DynamoDBStreamsClient({
+    region,
+    ...(endpoint ? { endpoint } : {}),
+    ...(local ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+  });
   let streamArn = values['stream-arn'] as string | undefined;
   const table = values.table as string | undefined;
   if (streamArn === undefined) {

@@ -2,7 +2,8 @@
  * `cdc-cache replay CHANGELOG... --config FILE [--target engine|valkey://…|valkeys://…] [--dump] [--dry-run]`
  *
  * Applies change logs through the rules. Prints a summary (stderr when stdout carries data);
- * `--dump` prints the resulting cache state as one JSON object; `--dry-run` prints the planned ops,
+ * `--dump` prints the state of the keys the run touched as one JSON object (`--dump-all`: the
+ * target's whole keyspace); `--dry-run` prints the planned ops,
  * one JSON object per line, and touches no target. Dead letters are printed to stderr with their
  * position and reason; they make the exit code 1 unless `--allow-dead-letters`. After the summary,
  * one line per rule finding (a rule that matched nothing, a table no rule names, refresh fallbacks,
@@ -34,7 +35,14 @@ cdc-cache replay CHANGELOG... --target lambda:NAME [--endpoint URL] [--batch-siz
       arg: 'SPEC',
       help: 'engine (default), engine://host:port, valkey[s]://…, or lambda:NAME',
     },
-    dump: { type: 'boolean', help: 'print the resulting cache as one JSON object { "key": "value", … }' },
+    dump: {
+      type: 'boolean',
+      help: 'print the keys this run touched, as one JSON object { "key": "value", … }',
+    },
+    'dump-all': {
+      type: 'boolean',
+      help: "print every key of the target (on a shared server: everyone's keys)",
+    },
     'dry-run': { type: 'boolean', help: 'print the planned cache operations (one JSON per line); no target' },
     source: {
       type: 'string',
@@ -55,6 +63,9 @@ cdc-cache replay CHANGELOG... --target lambda:NAME [--endpoint URL] [--batch-siz
 
 /** Help text for `replay` (generated from {@link REPLAY_COMMAND}). */
 export const REPLAY_USAGE = helpText(REPLAY_COMMAND);
+
+/** Retries of `replay`: about a second of backoff, then the target failure is reported. */
+export const REPLAY_RETRY = { attempts: 5, baseDelayMs: 50, maxDelayMs: 1000 } as const;
 
 /** One planned op as printed by --dry-run. */
 export function opToJson(op: CacheOp): string {
@@ -84,6 +95,21 @@ function formatRuleCounts(s: ReplaySummary, config: CompiledConfig): string {
   return `rules: ${parts.join(', ')}\n`;
 }
 
+/** The current values of `keys` on the target (absent keys left out), read 500 at a time. */
+async function dumpKeys(target: CacheTarget, keys: ReadonlySet<string>): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const list = [...keys];
+  for (let i = 0; i < list.length; i += 500) {
+    const slice = list.slice(i, i + 500);
+    const values = await Promise.all(slice.map((k) => target.get(k)));
+    slice.forEach((k, j) => {
+      const v = values[j];
+      if (v !== null && v !== undefined) out[k] = v;
+    });
+  }
+  return out;
+}
+
 /** Runs `replay`; returns the exit code. */
 export async function runReplay(argv: string[]): Promise<number> {
   const { values, positionals, help } = parseCommand(argv, REPLAY_COMMAND);
@@ -92,14 +118,24 @@ export async function runReplay(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length === 0) throw new UsageError('replay needs at least one CHANGELOG file');
-  if (values.target?.startsWith('lambda:'))
+  if (values.target?.startsWith('lambda:')) {
+    // The function applies its own rules to its own target: these flags would be silently ignored.
+    const notForLambda = (
+      ['config', 'dump', 'dump-all', 'dry-run', 'allow-dead-letters', 'strict'] as const
+    ).filter((f) => values[f] !== undefined && values[f] !== false);
+    if (notForLambda.length > 0)
+      throw new UsageError(
+        `--${notForLambda[0]} does not apply to --target ${values.target}: the function uses its own rules (CDC_CACHE_RULES / CDC_CACHE_CONFIG of "cdc-cache lambda serve" or the deployment) and its own target`,
+      );
     return (await import('./lambda.ts')).runReplayToLambda(positionals, values);
+  }
   if (values.endpoint !== undefined) throw new UsageError('--endpoint goes with --target lambda:NAME');
   if (values.config === undefined)
     throw new UsageError('replay needs --config FILE (a cdc-cache.config.json or .ts)');
-  if (values['dry-run'] && (values.dump || values.target !== undefined)) {
+  if (values['dry-run'] && (values.dump || values['dump-all'] || values.target !== undefined)) {
     throw new UsageError('--dry-run prints planned ops and touches no target: drop --dump / --target');
   }
+  if (values.dump && values['dump-all']) throw new UsageError('give --dump or --dump-all, not both');
   const batchSize = values['batch-size'] === undefined ? 1000 : Number(values['batch-size']);
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new UsageError('--batch-size must be a positive integer');
@@ -117,22 +153,30 @@ export async function runReplay(argv: string[]): Promise<number> {
       config,
       decode,
       batchSize,
+      // A CLI run reports an unreachable target within a few seconds rather than waiting it out.
+      retry: REPLAY_RETRY,
       onDeadLetter: (d) => {
         deadLetters.push(d);
         process.stderr.write(`dead letter: ${d.position}: [${d.code}] ${d.reason}\n`);
       },
     };
     if (target) options.target = target;
+    // --dump shows the keys this run touched (on a shared server the keyspace holds far more).
+    const touched = new Set<string>();
     if (values['dry-run']) {
       options.onPlan = (ops) => {
         for (const op of ops) planned += `${opToJson(op)}\n`;
       };
+    } else if (values.dump) {
+      options.onPlan = (ops) => {
+        for (const op of ops) if (op.kind !== 'invalidatePrefix') touched.add(op.key);
+      };
     }
     const summary = await replayChangeLogs(positionals, options);
-    const dataOnStdout = values['dry-run'] || values.dump;
+    const dataOnStdout = values['dry-run'] || values.dump || values['dump-all'];
     if (values['dry-run']) await writeOut(planned);
-    if (values.dump && target) {
-      const state = await target.dump();
+    if ((values.dump || values['dump-all']) && target) {
+      const state = values['dump-all'] ? await target.dump() : await dumpKeys(target, touched);
       const sorted: Record<string, string> = {};
       for (const k of Object.keys(state).sort()) sorted[k] = state[k]!;
       await writeOut(`${JSON.stringify(sorted)}\n`);

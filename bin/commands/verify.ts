@@ -204,7 +204,8 @@ export async function runVerify(argv: string[]): Promise<number> {
     let report: VerifyReport;
     let strictFailed = false;
     if (!live) {
-      const events = await readEvents(positionals, decode);
+      const poison: PoisonTally = { count: 0, positions: [] };
+      const events = await readEvents(positionals, decode, poison);
       // What each rule did with these changes, as replay reports it (--strict: an error).
       const stats = new PlanStats(config.rules.length);
       planBatch(config, events, stats);
@@ -220,6 +221,7 @@ export async function runVerify(argv: string[]): Promise<number> {
         ratePerSec: rate,
         maxInconsistencies,
       });
+      if (poison.count > 0) report.poison = poison;
     } else {
       const verifier = createVerifier({
         config,
@@ -282,14 +284,43 @@ function isSampledEvent(e: ChangeEvent, fraction: number): boolean {
   return id !== null && isSampled(id, fraction);
 }
 
-/** Reads change logs into events; a bad line fails with its file:line (change logs are evidence). */
-async function readEvents(files: string[], decode: DecodeOptions): Promise<ChangeEvent[]> {
+/** Poison records met while reading: counted, the first few positions kept for the report. */
+interface PoisonTally {
+  count: number;
+  positions: string[];
+}
+
+function notePoison(tally: PoisonTally, position: string, error: unknown): void {
+  tally.count++;
+  if (tally.positions.length < 10) tally.positions.push(position);
+  const e = error as { code?: string; message?: string };
+  process.stderr.write(`poison: ${position}: [${e.code ?? 'E_DECODE'}] ${e.message}\n`);
+}
+
+/**
+ * Reads change logs into events. A line or record that cannot be decoded (what the pipeline
+ * dead-letters; a topic captured with its poison records) is counted, named on stderr and skipped.
+ */
+async function readEvents(
+  files: string[],
+  decode: DecodeOptions,
+  poison: PoisonTally,
+): Promise<ChangeEvent[]> {
   const out: ChangeEvent[] = [];
   for (const file of files) {
     for await (const line of readChangeLog(file, decode)) {
-      if (line.error !== undefined) throw line.error;
+      if (line.error !== undefined) {
+        notePoison(poison, `${line.file}:${line.line}`, line.error);
+        continue;
+      }
       for (const r of line.records) {
-        const e = r.decode();
+        let e: ChangeEvent | null;
+        try {
+          e = r.decode();
+        } catch (error) {
+          notePoison(poison, r.label, error);
+          continue;
+        }
         if (e !== null) out.push(e);
       }
     }

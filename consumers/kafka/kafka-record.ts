@@ -9,6 +9,7 @@ import { decodeDebeziumText } from '../../core/decode/debezium-text.ts';
 import type { SourceRecord } from '../../core/decode/document.ts';
 import { DecodeError, ErrorCode } from '../../core/errors.ts';
 import { parseExactJson } from '../../core/json/exact-json.ts';
+import { decodeUtf8 } from '../../core/json/utf8.ts';
 import type { RawKafkaRecord } from './dead-letter-topic.ts';
 import type { KafkaMessage } from './kafka-port.ts';
 
@@ -22,7 +23,13 @@ export interface KafkaDecodeOptions {
 
 function parseKey(key: Buffer | null): unknown {
   if (key === null || key.length === 0) return null;
-  const text = key.toString('utf8');
+  // A key that is not UTF-8 text (a binary serializer) names no fields: opaque, never used in a key.
+  let text: string;
+  try {
+    text = decodeUtf8(key, 'the Kafka key');
+  } catch {
+    return null;
+  }
   try {
     return parseExactJson(text);
   } catch {
@@ -86,7 +93,7 @@ class KafkaSourceRecord implements SourceRecord {
       const o = this.#options;
       if (o.table !== undefined) ctx.table = o.table;
       if (o.unavailablePlaceholder !== undefined) ctx.unavailablePlaceholder = o.unavailablePlaceholder;
-      const event = decodeDebeziumText(m.value === null ? null : m.value.toString('utf8'), ctx);
+      const event = decodeDebeziumText(m.value === null ? null : decodeUtf8(m.value, 'the Kafka value'), ctx);
       if (event !== null) this.#onCommitTime(event.ts);
       return event;
     } catch (error) {

@@ -6,7 +6,7 @@
  * - Kafka / Debezium: `{ topic, partition, offset, key, value }`, key and value parsed JSON (null for
  *   a tombstone or an absent key), offset a decimal string.
  * - DynamoDB Streams: the GetRecords record as its wire JSON, `ApproximateCreationDateTime` as epoch
- *   seconds (a number), binary attributes as base64 strings.
+ *   seconds (a number), binary attributes as base64 strings, and the stream ARN as `eventSourceARN`.
  *
  * Invariant: numbers keep their exact digits. JSON is parsed with the source text of each number,
  * and integers beyond 2^53 (Debezium's ts_ns, for one) stay `JSON.rawJSON` values, which
@@ -20,6 +20,7 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import type { Admin, Kafka } from 'kafkajs';
 import { parseExactJson } from '../../core/json/exact-json.ts';
+import { patchKafkajsRequestQueue } from '../kafka/kafkajs-client.ts';
 
 /** One captured Kafka record. */
 export interface KafkaLine {
@@ -74,10 +75,13 @@ export interface ReadKafkaOptions {
 }
 
 /**
- * Reads `topics` from the beginning with a throw-away consumer group and returns the records as
- * {@link KafkaLine}s, in per-partition order. Topics may not exist yet: they are polled for.
+ * Reads `topics` from the beginning and returns the records as {@link KafkaLine}s, in per-partition
+ * order. Topics may not exist yet: they are polled for. Read-only: the throw-away consumer group
+ * commits nothing (autoCommit off) and is deleted at the end, so no `cdc-cache-capture-*` group is
+ * left behind on the cluster.
  */
 export async function readKafkaTopics(kafka: Kafka, options: ReadKafkaOptions): Promise<KafkaLine[]> {
+  patchKafkajsRequestQueue(); // no TimeoutNegativeWarning from kafkajs's request queue
   const timeoutMs = options.timeoutMs ?? 60_000;
   const deadline = Date.now() + timeoutMs;
   const admin = kafka.admin();
@@ -97,8 +101,9 @@ export async function readKafkaTopics(kafka: Kafka, options: ReadKafkaOptions): 
     await admin.disconnect();
   }
 
+  const groupId = `cdc-cache-capture-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
   const consumer = kafka.consumer({
-    groupId: `cdc-cache-capture-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`,
+    groupId,
     sessionTimeout: 10_000,
     heartbeatInterval: 1_000,
   });
@@ -108,6 +113,7 @@ export async function readKafkaTopics(kafka: Kafka, options: ReadKafkaOptions): 
   try {
     await consumer.subscribe({ topics: [...options.topics], fromBeginning: true });
     await consumer.run({
+      autoCommit: false,
       eachMessage: async ({ topic, partition, message }) => {
         const start = options.from?.[topic]?.[partition];
         if (start !== undefined && BigInt(message.offset) < BigInt(start)) return;
@@ -128,8 +134,22 @@ export async function readKafkaTopics(kafka: Kafka, options: ReadKafkaOptions): 
     }
   } finally {
     await consumer.disconnect();
+    await deleteGroup(kafka, groupId);
   }
   return lines;
+}
+
+/** Deletes the (empty, offset-less) capture group; a failure only leaves an empty group behind. */
+async function deleteGroup(kafka: Kafka, groupId: string): Promise<void> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    await admin.deleteGroups([groupId]);
+  } catch {
+    // The broker expires an empty group on its own (offsets.retention.minutes); nothing was committed.
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }
 
 /** A DynamoDB Streams record in its wire JSON form (what a Lambda event or GetRecords carries). */
@@ -152,8 +172,12 @@ function imageToJson(image: Record<string, AttributeValue>): Record<string, unkn
   return out;
 }
 
-/** Converts an SDK v3 GetRecords record into its wire JSON ({@link DynamoDbRecordJson}). */
-export function dynamoDbRecordToJson(record: _Record): DynamoDbRecordJson {
+/**
+ * Converts an SDK v3 GetRecords record into its wire JSON ({@link DynamoDbRecordJson}). With
+ * `streamArn`, the line carries it as `eventSourceARN` (as a Lambda event record does): the table
+ * is in the ARN, so the line decodes and replays without `--table`.
+ */
+export function dynamoDbRecordToJson(record: _Record, streamArn?: string): DynamoDbRecordJson {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(record)) if (v !== undefined && k !== 'dynamodb') out[k] = v;
   const d = record.dynamodb;
@@ -169,6 +193,7 @@ export function dynamoDbRecordToJson(record: _Record): DynamoDbRecordJson {
     }
     out.dynamodb = dyn;
   }
+  if (streamArn !== undefined && out.eventSourceARN === undefined) out.eventSourceARN = streamArn;
   return out;
 }
 
@@ -222,7 +247,7 @@ export async function readDynamoDbStream(
       const got = it
         ? await client.send(new GetRecordsCommand({ ShardIterator: it, Limit: 1000 }))
         : undefined;
-      for (const r of got?.Records ?? []) records.push(dynamoDbRecordToJson(r));
+      for (const r of got?.Records ?? []) records.push(dynamoDbRecordToJson(r, options.streamArn));
       iterators.set(id, got?.NextShardIterator);
     }
     if (options.until(records)) return records;

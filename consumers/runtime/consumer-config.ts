@@ -33,6 +33,8 @@ import {
 
 export { KAFKA_CLIENTS } from './consumer-config-schema.ts';
 
+import { stripBom } from '../../core/json/utf8.ts';
+
 /** Kafka section. */
 export interface KafkaSection {
   brokers: string[];
@@ -153,7 +155,7 @@ export function readConsumerConfigFile(path: string | undefined): ConsumerConfig
     });
   }
   try {
-    return { name: path, dir: dirname(resolve(path)), data: JSON.parse(text) };
+    return { name: path, dir: dirname(resolve(path)), data: JSON.parse(stripBom(text)) };
   } catch (cause) {
     throw new ConfigError(`${path}: not valid JSON: ${(cause as Error).message}`, {
       cause,

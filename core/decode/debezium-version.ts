@@ -7,9 +7,40 @@
  * - SQL Server: `commit_lsn`, `change_lsn` (hex parts → integers), `event_serial_no`.
  * - MongoDB: `ts_ms` and `ord` (cluster time).
  * - Oracle, Db2, others: `scn` / `commit_scn` / `lsn` when numeric.
+ *
+ * A position field that is present but malformed (`"lsn": "abc"`, a non-hex `commit_lsn`) is a
+ * DecodeError (a dead letter), never a silent fallback to the Kafka offset: an offset compared
+ * against LSNs of the same key would fence the wrong way.
  */
+import { DecodeError, ErrorCode } from '../errors.ts';
 import { hexToDecimal } from '../event/version.ts';
 import type { Obj } from './shape.ts';
+
+/** Fields that, when present and not null, must hold a well-formed position. */
+const INTEGER_FIELDS = ['lsn', 'pos', 'ord', 'scn', 'commit_scn', 'event_serial_no'] as const;
+const HEX_FIELDS = ['commit_lsn', 'change_lsn'] as const;
+
+function malformed(field: string, value: unknown): DecodeError {
+  const shown = JSON.stringify(value) ?? String(value);
+  return new DecodeError(
+    ErrorCode.BadVersion,
+    `field "source.${field}" is ${shown.length > 60 ? `${shown.slice(0, 60)}…` : shown}, not a source position (${
+      HEX_FIELDS.includes(field as never) ? 'hex digits, colon-separated' : 'a non-negative integer'
+    }); the record's version cannot be trusted`,
+  );
+}
+
+/** Throws a DecodeError when a position field is present but malformed. */
+function checkPositionFields(source: Obj): void {
+  for (const f of INTEGER_FIELDS) {
+    const v = source[f];
+    if (v !== undefined && v !== null && intText(v) === undefined) throw malformed(f, v);
+  }
+  for (const f of HEX_FIELDS) {
+    const v = source[f];
+    if (v !== undefined && v !== null && sqlServerLsn(v) === undefined) throw malformed(f, v);
+  }
+}
 
 function intText(v: unknown): string | undefined {
   if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return String(v);
@@ -30,8 +61,12 @@ function binlogIndex(file: string): string | undefined {
   return /(\d+)$/.exec(file)?.[1];
 }
 
-/** Derives the version from a Debezium `source` block, or undefined when it has no usable position. */
+/**
+ * Derives the version from a Debezium `source` block, or undefined when it has no position.
+ * Throws a DecodeError when a position field is present but malformed.
+ */
 export function versionFromSource(source: Obj): string | undefined {
+  checkPositionFields(source);
   const connector = source.connector;
   if (connector === 'sqlserver' || source.commit_lsn !== undefined) {
     const commit = sqlServerLsn(source.commit_lsn);

@@ -19,6 +19,7 @@ import { DecodeError, ErrorCode } from '../errors.ts';
 import type { ChangeEvent, Op, PartialImage, Row, SourcePosition } from '../event/change-event.ts';
 import { applyRowSchema, envelopeFieldSchema, isRawDecimal } from './debezium-schema.ts';
 import { versionFromSource } from './debezium-version.ts';
+import { requireVersion } from './missing-version.ts';
 import { mongoDocument, mongoKey } from './mongodb.ts';
 import { detectPartialImage, partialCause } from './partial-image.ts';
 import { isObj, type Obj, optStr, typeName } from './shape.ts';
@@ -161,16 +162,13 @@ function finish(event: ChangeEvent, ctx: KafkaContext): ChangeEvent {
   return event;
 }
 
-function requireVersion(version: string | undefined, ctx: KafkaContext): string {
-  const v = version ?? ctx.offset;
-  if (v === undefined) {
-    throw new DecodeError(
-      ErrorCode.MissingField,
-      'no version: the event has no source position (source.lsn, file/pos, commit_lsn, ord) and no Kafka offset; ' +
-        'keep the Debezium source block (for unwrapped records add.fields=lsn or source.ts_ms), or give the record as a change-log line {topic, partition, offset, value}',
-    );
-  }
-  return v;
+const NO_VERSION =
+  'no version: the event has no source position (source.lsn, file/pos, commit_lsn, ord) and no Kafka offset; ' +
+  'keep the Debezium source block (for unwrapped records add.fields=lsn or source.ts_ms), or give the record as a change-log line {topic, partition, offset, value}';
+
+/** The version (the source position, else the Kafka offset); undefined when there is none. */
+function versionOf(source: Obj, ctx: KafkaContext): string | undefined {
+  return versionFromSource(source) ?? ctx.offset;
 }
 
 function decodeEnvelope(payload: Obj, schema: unknown, ctx: KafkaContext): ChangeEvent {
@@ -242,6 +240,7 @@ function decodeEnvelope(payload: Obj, schema: unknown, ctx: KafkaContext): Chang
       : typeof payload.ts_ms === 'number'
         ? payload.ts_ms
         : 0;
+  const version = versionOf(source, ctx);
   const event: ChangeEvent = {
     source: 'debezium',
     table,
@@ -250,12 +249,13 @@ function decodeEnvelope(payload: Obj, schema: unknown, ctx: KafkaContext): Chang
     key: op === 'truncate' ? null : key,
     before,
     after,
-    version: requireVersion(versionFromSource(source), ctx),
+    version: version ?? '',
     ts,
   };
   if (unavailable.length > 0) event.unavailable = unavailable;
   if (raw.length > 0) event.raw = raw;
   if (partial !== undefined) event.partial = partial;
+  requireVersion(event, version, NO_VERSION);
   return finish(event, ctx);
 }
 
@@ -297,6 +297,7 @@ function decodeUnwrapped(row: Obj, ctx: KafkaContext): ChangeEvent {
   const ts = typeof source.ts_ms === 'number' ? source.ts_ms : 0;
   const unavailable: string[] = [];
   scanRow(image, ctx.unavailablePlaceholder ?? DEFAULT_UNAVAILABLE_PLACEHOLDER, unavailable, undefined);
+  const version = versionOf(source, ctx);
   const event: ChangeEvent = {
     source: 'debezium',
     table,
@@ -305,10 +306,11 @@ function decodeUnwrapped(row: Obj, ctx: KafkaContext): ChangeEvent {
     key: keyRow(ctx.key),
     before: deleted ? image : null,
     after: deleted ? null : image,
-    version: requireVersion(versionFromSource(source), ctx),
+    version: version ?? '',
     ts,
   };
   if (unavailable.length > 0) event.unavailable = unavailable;
+  requireVersion(event, version, NO_VERSION);
   return finish(event, ctx);
 }
 

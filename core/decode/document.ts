@@ -11,9 +11,11 @@
 import { DecodeError, ErrorCode } from '../errors.ts';
 import type { ChangeEvent } from '../event/change-event.ts';
 import { parseDocumentJson, parseExactJson } from '../json/exact-json.ts';
+import { decodeUtf8, stripBom } from '../json/utf8.ts';
 import { decodeDebeziumValue, type KafkaContext } from './debezium.ts';
 import { decodeDebeziumText } from './debezium-text.ts';
 import { decodeDynamoDbRecord } from './dynamodb.ts';
+import { MissingVersionError } from './missing-version.ts';
 import { isObj, type Obj, optIntText, typeName } from './shape.ts';
 
 /** Which decoder to use; `auto` detects it per record. */
@@ -44,6 +46,8 @@ export interface SourceRecord {
 }
 
 function withLabel(error: unknown, label: string): DecodeError {
+  if (error instanceof MissingVersionError)
+    return new MissingVersionError(`${label}: ${error.message}`, error.event, { position: label });
   if (error instanceof DecodeError) {
     return new DecodeError(error.code, `${label}: ${error.message}`, { cause: error.cause, position: label });
   }
@@ -95,13 +99,20 @@ function base64Text(v: unknown, what: 'key' | 'value'): string | null {
       `field "${what}" must be base64 text, got a ${typeName(v)}`,
     );
   }
-  const text = Buffer.from(v, 'base64').toString('utf8');
+  const text = decodeUtf8(Buffer.from(v, 'base64'), `the Kafka ${what}`);
   return text === '' ? null : text;
 }
 
 function parsedKey(v: unknown, base64: boolean): unknown {
   if (base64) {
-    const text = base64Text(v, 'key');
+    let text: string | null;
+    try {
+      text = base64Text(v, 'key');
+    } catch (error) {
+      // A key that is not UTF-8 text (a binary serializer) names no fields: opaque, never used in a key.
+      if ((error as DecodeError).code === ErrorCode.BadUtf8) return null;
+      throw error;
+    }
     return text === null ? null : parseKafkaText(text, 'key');
   }
   return typeof v === 'string' ? parseKafkaText(v, 'key') : (v ?? null);
@@ -133,10 +144,15 @@ function dynamoRecord(doc: Obj, label: string, options: DecodeOptions): SourceRe
 
 function kinesisRecord(doc: Obj, label: string, options: DecodeOptions): SourceRecord {
   return record('dynamodb', label, doc, () => {
+    if (doc.eventSource !== undefined && doc.eventSource !== 'aws:kinesis')
+      throw new DecodeError(
+        ErrorCode.BadShape,
+        `eventSource ${JSON.stringify(doc.eventSource)} is not a Kinesis record (expected "aws:kinesis")`,
+      );
     const kinesis = doc.kinesis as Obj;
     if (typeof kinesis.data !== 'string')
       throw new DecodeError(ErrorCode.MissingField, 'field "kinesis.data" must be base64 text');
-    const inner = parseExactJson(Buffer.from(kinesis.data, 'base64').toString('utf8'));
+    const inner = parseExactJson(decodeUtf8(Buffer.from(kinesis.data, 'base64'), 'field "kinesis.data"'));
     if (!isObj(inner))
       throw new DecodeError(ErrorCode.BadShape, 'kinesis.data does not hold a DynamoDB change record');
     const ctx: { table?: string; streamArn?: string; kinesisSequenceNumber?: string } = {};
@@ -145,6 +161,9 @@ function kinesisRecord(doc: Obj, label: string, options: DecodeOptions): SourceR
     return decodeDynamoDbRecord(inner, ctx);
   });
 }
+
+/** `eventSource` of Lambda Kafka events: MSK, self-managed (the AWS docs' and Powertools' spellings). */
+const KAFKA_EVENT_SOURCES: readonly string[] = ['aws:kafka', 'SelfManagedKafka', 'aws:SelfManagedKafka'];
 
 function isLambdaKafkaRecord(doc: Obj, hint: SourceHint): boolean {
   if (hint === 'lambda-kafka') return true;
@@ -181,6 +200,13 @@ function split(doc: unknown, label: string, options: DecodeOptions, out: SourceR
     return;
   }
   if (isObj(doc.records) && (hint === 'lambda-kafka' || hint === 'auto') && !('dynamodb' in doc)) {
+    const es = doc.eventSource;
+    if (es !== undefined && !KAFKA_EVENT_SOURCES.includes(es as string))
+      throw new DecodeError(
+        ErrorCode.BadShape,
+        `${label}: eventSource ${JSON.stringify(es)} is not a Kafka event (expected ${KAFKA_EVENT_SOURCES.map((s) => `"${s}"`).join(', ')})`,
+        { position: label },
+      );
     for (const [tp, list] of Object.entries(doc.records)) {
       if (!Array.isArray(list)) {
         throw new DecodeError(ErrorCode.MissingField, `${label}: field "records.${tp}" must be an array`, {
@@ -240,7 +266,7 @@ export function splitDocument(doc: unknown, options: DecodeOptions = {}, label =
 /** Parses JSON text exactly, with a DecodeError naming `label` on failure. */
 export function parseDocument(text: string, label = 'input'): unknown {
   try {
-    return parseDocumentJson(text);
+    return parseDocumentJson(stripBom(text)); // a leading UTF-8 BOM (.NET, Windows tools) is not JSON
   } catch (cause) {
     throw new DecodeError(ErrorCode.BadJson, `${label}: invalid JSON: ${(cause as Error).message}`, {
       cause,
@@ -259,7 +285,7 @@ export function decodeDocument(
 ): ChangeEvent[] {
   let doc = input;
   if (typeof input === 'string') doc = parseDocument(input);
-  else if (input instanceof Uint8Array) doc = parseDocument(Buffer.from(input).toString('utf8'));
+  else if (input instanceof Uint8Array) doc = parseDocument(decodeUtf8(input, 'the document'));
   const events: ChangeEvent[] = [];
   for (const r of splitDocument(doc, options)) {
     const e = r.decode();

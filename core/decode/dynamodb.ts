@@ -12,6 +12,7 @@
 import { DecodeError, ErrorCode } from '../errors.ts';
 import type { ChangeEvent, Op, Row, SourcePosition } from '../event/change-event.ts';
 import { attributeMapToRow } from './attribute-value.ts';
+import { MissingVersionError, type UnversionedEvent } from './missing-version.ts';
 import { isObj, type Obj, objField, optStr, strField } from './shape.ts';
 
 /** Context the envelope knows but a bare record may not. */
@@ -81,6 +82,14 @@ function isTtlDelete(record: Obj): boolean {
 
 /** Decodes one DynamoDB stream record (Lambda, GetRecords or Kinesis format) into a ChangeEvent. */
 export function decodeDynamoDbRecord(record: Obj, context: DynamoDbContext = {}): ChangeEvent {
+  const eventSource = record.eventSource;
+  if (eventSource !== undefined && eventSource !== 'aws:dynamodb') {
+    // An SQS message or another service's record shaped like a change is not a DynamoDB change.
+    throw new DecodeError(
+      ErrorCode.BadShape,
+      `eventSource ${JSON.stringify(eventSource)} is not a DynamoDB stream record (expected "aws:dynamodb")`,
+    );
+  }
   const eventName = strField(record, 'eventName');
   const op = EVENT_NAMES[eventName];
   if (op === undefined) {
@@ -103,7 +112,7 @@ export function decodeDynamoDbRecord(record: Obj, context: DynamoDbContext = {})
     optStr(dynamodb, 'SequenceNumber', 'dynamodb.SequenceNumber') ?? context.kinesisSequenceNumber;
   const ts = creationTimeMs(dynamodb.ApproximateCreationDateTime);
   const version = sequence ?? (ts > 0 ? String(ts) : undefined);
-  if (version === undefined || !/^\d+$/.test(version)) {
+  if (version !== undefined && !/^\d+$/.test(version)) {
     throw new DecodeError(
       ErrorCode.MissingField,
       'field "dynamodb.SequenceNumber" must be a string of digits',
@@ -112,6 +121,22 @@ export function decodeDynamoDbRecord(record: Obj, context: DynamoDbContext = {})
   const keys = image(dynamodb, 'Keys');
   const before = image(dynamodb, 'OldImage');
   const after = image(dynamodb, 'NewImage');
+  if (version === undefined) {
+    const unversioned: UnversionedEvent = {
+      source: 'dynamodb',
+      table,
+      namespace: null,
+      op,
+      key: keys,
+      before,
+      after,
+      ts,
+    };
+    throw new MissingVersionError(
+      'field "dynamodb.SequenceNumber" is missing (and no ApproximateCreationDateTime): the record has no version',
+      unversioned,
+    );
+  }
   const position: SourcePosition =
     context.kinesisSequenceNumber !== undefined
       ? { kind: 'kinesis', ...(arn ? { streamArn: arn } : {}), sequenceNumber: context.kinesisSequenceNumber }

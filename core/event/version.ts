@@ -13,6 +13,9 @@
 
 const VERSION_RE = /^\d+(?:\.\d+)*$/;
 
+/** The most significant digits a version component may have (targets store its length in two digits). */
+export const MAX_VERSION_DIGITS = 99;
+
 /** True when `v` is a well-formed version string. */
 export function isVersion(v: string): boolean {
   return VERSION_RE.test(v);
@@ -53,7 +56,8 @@ export function versionSortKey(v: string): string {
   let out = '';
   for (const part of v.split('.')) {
     const digits = stripZeros(part);
-    if (digits.length > 99) throw new RangeError(`version component longer than 99 digits: ${v}`);
+    if (digits.length > MAX_VERSION_DIGITS)
+      throw new RangeError(`version component longer than ${MAX_VERSION_DIGITS} digits: ${v}`);
     if (out !== '') out += '.';
     out += (digits.length < 10 ? '0' : '') + digits.length + digits;
   }

@@ -19,6 +19,8 @@ export interface RetryPolicy {
   maxDelayMs?: number;
   /** Sleep function (inject a fake in tests). */
   sleep?: (ms: number) => Promise<void>;
+  /** Checked before each retry: true stops retrying (a time budget ran out). */
+  giveUp?: () => boolean;
   /** Called before each retry with the attempt number and the first error. */
   onRetry?: (attempt: number, error: Error) => void;
 }
@@ -59,7 +61,7 @@ export async function applyWithRetry(
         firstError ??= r.error;
       }
     });
-    if (retry.length === 0 || attempt >= attempts) break;
+    if (retry.length === 0 || attempt >= attempts || policy.giveUp?.() === true) break;
     policy.onRetry?.(attempt, firstError!);
     await sleep(backoffDelay(attempt, { baseDelayMs: base, maxDelayMs: max }));
     pending = retry;

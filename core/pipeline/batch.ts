@@ -5,14 +5,18 @@
  * - Records are grouped by `group` (a shard or a topic-partition); order within a group is the
  *   order given. Groups are independent.
  * - Every record is decoded; one that cannot be decoded or planned is handed to the dead-letter sink
- *   with its position and reason, and counts as done only once the sink resolved.
+ *   with its position and reason, and counts as done only once the sink resolved. Only records
+ *   before their group's first undone record are sent (later ones are delivered again).
  * - Ops are planned across the batch (one per key, newest version wins), applied with retries, and a
- *   record counts as done only when every op it depends on was confirmed by the target.
+ *   record counts as done only when every op it depends on was confirmed by the target. An op the
+ *   target refuses permanently (`retriable: false`) makes its records dead letters (`E_REJECTED`):
+ *   only retriable failures hold the checkpoint.
  * - Per group, `firstUnfinished` is the index (into that group's records) of the first record not
  *   done: everything before it may be checkpointed; it and everything after it must be delivered
  *   again (Lambda: reported in batchItemFailures; Kafka: offset not resolved past it).
  */
 import type { SourceRecord } from '../decode/document.ts';
+import { ErrorCode, isRetriable } from '../errors.ts';
 import type { ChangeEvent } from '../event/change-event.ts';
 import type { PlanStats } from '../plan/plan-stats.ts';
 import { type Plan, planBatch } from '../plan/planner.ts';
@@ -64,7 +68,7 @@ export interface BatchOutcome {
   deadLetters: number;
   ops: readonly CacheOp[];
   results: readonly OpResult[];
-  /** The first target error, when some op was not applied. */
+  /** The first retriable target error, when some op was not applied and must be retried. */
   targetError: Error | undefined;
 }
 
@@ -134,12 +138,44 @@ export async function settleBatch(
 ): Promise<BatchOutcome> {
   const { records, dead, plan } = prepared;
   let targetError: Error | undefined;
-  for (const r of results) if (!r.ok) targetError ??= r.error;
+  let rejected = false;
+  for (const r of results) {
+    if (r.ok) continue;
+    if (isRetriable(r.error)) targetError ??= r.error;
+    else rejected = true;
+  }
+  // A permanent rejection is a dead letter, never a retry loop: every record whose ops include one
+  // the target refused for good goes to the dead-letter sink with the target's reason.
+  if (rejected) {
+    plan.recordOps.forEach((deps, i) => {
+      if (dead[i] !== undefined) return;
+      for (const d of deps) {
+        const r = results[d];
+        if (r === undefined || r.ok || isRetriable(r.error)) continue;
+        const rec = records[i]!.record;
+        dead[i] = {
+          position: rec.label,
+          code: ErrorCode.Rejected,
+          reason: `the target refused it permanently: ${r.error.message}`,
+          record: rec.raw,
+        };
+        return;
+      }
+    });
+  }
 
-  // Dead letters go out in record order; a failed send leaves the record undone.
+  // Dead letters go out in record order; a failed send leaves the record undone. A group stops at
+  // its first undone record: dead letters after it are not sent now (the records are delivered
+  // again, so sending them would store them twice).
   const done = new Array<boolean>(records.length);
+  const stopped = new Set<string>();
   let deadLetters = 0;
   for (let i = 0; i < records.length; i++) {
+    const group = records[i]!.group;
+    if (stopped.has(group)) {
+      done[i] = false;
+      continue;
+    }
     const d = dead[i];
     if (d !== undefined) {
       try {
@@ -149,9 +185,8 @@ export async function settleBatch(
       } catch {
         done[i] = false;
       }
-      continue;
-    }
-    done[i] = plan.recordOps[i]!.every((op) => results[op]?.ok === true);
+    } else done[i] = plan.recordOps[i]!.every((op) => results[op]?.ok === true);
+    if (!done[i]) stopped.add(group);
   }
 
   const groups = new Map<string, BatchRecord[]>();

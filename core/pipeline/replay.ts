@@ -1,12 +1,14 @@
 /**
  * Replay: change logs → decode → rules → coalesced ops → target, deterministically (files in the
  * order given, lines in order, fixed batch boundaries, jitter derived from key and version).
- * Bad lines and records that cannot be decoded or planned become dead letters with their position
- * and reason; the replay goes on. Without a target it is a dry run that hands each batch's planned
+ * Bad lines and records that cannot be decoded or planned (or whose ops the target refuses for good)
+ * become dead letters with their position and reason; the replay goes on. A target that stays down
+ * through the retries ends the replay with a TargetUnavailableError. Without a target it is a dry run that hands each batch's planned
  * ops to `onPlan`.
  */
 import { readChangeLog } from '../changelog/read.ts';
 import type { DecodeOptions, SourceRecord } from '../decode/document.ts';
+import { isRetriable, TargetError } from '../errors.ts';
 import { PlanStats } from '../plan/plan-stats.ts';
 import type { Plan } from '../plan/planner.ts';
 import type { CompiledConfig } from '../rules/compile.ts';
@@ -16,6 +18,16 @@ import { applyWithRetry, type RetryPolicy } from './apply.ts';
 import { type BatchRecord, type DeadLetter, prepareBatch, settleBatch } from './batch.ts';
 
 export type { DeadLetter } from './batch.ts';
+
+/**
+ * The target did not confirm ops after every retry (down, unreachable, timing out): the replay stops,
+ * and no record is blamed for it. `message` is the target's own error, on one line.
+ */
+export class TargetUnavailableError extends TargetError {
+  constructor(cause: Error) {
+    super(`the target failed: ${(cause.message.split('\n')[0] ?? '').trim()}`, { cause, retriable: true });
+  }
+}
 
 /** Counts from a replay. */
 export interface ReplaySummary {
@@ -51,6 +63,9 @@ export interface ReplayOptions {
   /** Receives every planned batch (dry run output, progress). */
   onPlan?: (ops: readonly CacheOp[], plan: Plan) => void;
 }
+
+/** What a dry run's settle sees for each planned op (nothing was applied; nothing is waited for). */
+const PLANNED: OpResult = Object.freeze({ ok: true, outcome: 'applied' });
 
 /** An unreadable line, carried through the batch so dead letters keep file order. */
 function lineErrorRecord(position: string, error: Error & { code?: string }): SourceRecord {
@@ -99,29 +114,20 @@ export async function replayChangeLogs(
     const results: OpResult[] =
       target !== undefined && ops.length > 0 ? await applyWithRetry(target, ops, options.retry) : [];
     let failed = 0;
+    let outage: Error | undefined;
     for (const r of results) {
       if (r.ok) summary[r.outcome === 'applied' ? 'applied' : 'fenced']++;
-      else failed++;
+      else {
+        failed++;
+        if (isRetriable(r.error)) outage ??= r.error;
+      }
     }
     summary.failed += failed;
-    if (failed > 0) {
-      // A replay does not redeliver: records whose ops the target did not confirm become dead letters.
-      prepared.plan.recordOps.forEach((deps, i) => {
-        if (prepared.dead[i] !== undefined) return;
-        const bad = deps.find((d) => results[d]?.ok === false);
-        if (bad === undefined) return;
-        const r = results[bad]!;
-        const error = r.ok ? undefined : r.error;
-        const rec = prepared.records[i]!.record;
-        prepared.dead[i] = {
-          position: rec.label,
-          code: (error as { code?: string } | undefined)?.code ?? 'E_TARGET',
-          reason: `not applied: ${error?.message}`,
-          record: rec.raw,
-        };
-      });
-    }
-    await settleBatch(prepared, results, deadLetter);
+    // A target that is down is not a bad record: the replay stops with that one error. Ops the
+    // target refused permanently are the records' fault: settleBatch dead-letters them.
+    if (outage !== undefined) throw new TargetUnavailableError(outage);
+    // A dry run applies nothing, yet every dead letter must be reported: its ops count as planned.
+    await settleBatch(prepared, target === undefined ? ops.map(() => PLANNED) : results, deadLetter);
   };
 
   const flush = async () => {
@@ -135,6 +141,7 @@ export async function replayChangeLogs(
     options.onPlan?.(prepared.plan.ops, prepared.plan);
     await applying;
     applying = settle(prepared);
+    applying.catch(() => {}); // marked handled: the next flush (or the end) awaits it and throws
   };
 
   for (const file of files) {

@@ -9,7 +9,8 @@
  *   so applying ops in array order reproduces the source order.
  * - `recordOps[i]` lists the op slots record i depends on. A record whose op was superseded depends on
  *   the slot that superseded it: once that newer op is acknowledged, the record is covered.
- * - A record that fails to plan is reported in `failures` (dead-letter it) and depends on nothing.
+ * - A record that fails to plan is reported in `failures` (dead-letter it) and depends on nothing;
+ *   so is one that renders an op no target could apply (reserved key, oversized version: check-op.ts).
  * - With a PlanStats, every planned event is counted per rule (see plan-stats.ts).
  */
 
@@ -20,6 +21,7 @@ import type { CompiledConfig } from '../rules/compile.ts';
 import { evaluateRule, ruleNamesTable, whenHolds } from '../rules/evaluate.ts';
 import { onPartialImage } from '../rules/partial-policy.ts';
 import type { CacheOp } from '../target/cache-op.ts';
+import { checkOp } from './check-op.ts';
 import type { PlanStats } from './plan-stats.ts';
 
 /** A record that could not be planned. */
@@ -108,6 +110,7 @@ export function planBatch(
     try {
       if (stats !== undefined) stats.events++;
       if (!opsForEvent(config, event, produced, stats).matched) unmatched++;
+      for (const op of produced) checkOp(op); // what no target could apply is a dead letter here
     } catch (error) {
       failures.push({ index: i, error: error as Error });
       continue;

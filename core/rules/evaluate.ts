@@ -63,7 +63,9 @@ function unresolvedError(rule: CompiledRule, t: Template, u: Unresolved, event: 
       ? 'is unavailable (unchanged TOAST value not sent)'
       : u.reason === 'null'
         ? 'is null'
-        : 'is missing';
+        : u.reason === 'not-scalar'
+          ? 'is an object or array, not a scalar (a key field must be a string, number or boolean)'
+          : 'is missing';
   return new RuleError(
     ErrorCode.TemplateField,
     `${rule.name}: key template "${t.source}": field "${u.ref.text}" ${why} in the ${u.image} image of this ${event.op}` +

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.ts';
+import { stripBom } from '../json/utf8.ts';
 import { type CompiledConfig, compileConfig } from './compile.ts';
 
 /** Reads, validates and compiles the configuration at `path`. */
@@ -21,7 +22,7 @@ export async function loadConfig(path: string): Promise<CompiledConfig> {
       throw new ConfigError(`${path}: cannot read the config file: ${(cause as Error).message}`, { cause });
     }
     try {
-      raw = JSON.parse(text);
+      raw = JSON.parse(stripBom(text));
     } catch (cause) {
       throw new ConfigError(`${path}: invalid JSON: ${(cause as Error).message}`, { cause });
     }

@@ -4,10 +4,10 @@
  * A field reference is `{path}` where path may start with `key.`, `before.` or `after.` to pick an
  * image; without one it is resolved from the record key, then the current image. Dotted paths reach
  * into nested objects. A missing, null or unavailable field is an error: a key must never be built
- * from a guess.
+ * from a guess. So is a field whose value is an object or array: a key field is a scalar.
  */
 import type { JsonValue, Row } from '../event/change-event.ts';
-import { scalarText } from '../json/exact-json.ts';
+import { isRawNumber, scalarText } from '../json/exact-json.ts';
 
 /** Where a field reference reads from. */
 export type ImageRef = 'auto' | 'key' | 'before' | 'after';
@@ -92,7 +92,11 @@ export interface TemplateImages {
 }
 
 /** Why a reference could not be resolved (null when it can). */
-export type Unresolved = { ref: FieldRef; reason: 'missing' | 'null' | 'unavailable'; image: string };
+export type Unresolved = {
+  ref: FieldRef;
+  reason: 'missing' | 'null' | 'unavailable' | 'not-scalar';
+  image: string;
+};
 
 function resolve(ref: FieldRef, images: TemplateImages): JsonValue | Unresolved {
   let row: Row | null;
@@ -101,7 +105,10 @@ function resolve(ref: FieldRef, images: TemplateImages): JsonValue | Unresolved 
   if (ref.image === 'auto') {
     const key = images.key;
     const fromKey = key === null ? undefined : field !== undefined ? key[field] : readPath(key, ref.path);
-    if (fromKey !== undefined && fromKey !== null) return fromKey;
+    if (fromKey !== undefined && fromKey !== null)
+      return typeof fromKey === 'object' && !isRawNumber(fromKey)
+        ? { ref, reason: 'not-scalar', image: 'key' }
+        : fromKey;
     row = images.current;
     name = images.current === images.before ? 'before' : 'after';
   } else {
@@ -116,6 +123,8 @@ function resolve(ref: FieldRef, images: TemplateImages): JsonValue | Unresolved 
   if (v === undefined)
     return { ref, reason: 'missing', image: row === null ? `${name} (no ${name} image)` : name };
   if (v === null) return { ref, reason: 'null', image: name };
+  // A key field is a scalar: an object or array would render as JSON text (`customer:{"x":1}`).
+  if (typeof v === 'object' && !isRawNumber(v)) return { ref, reason: 'not-scalar', image: name };
   return v;
 }
 

@@ -22,6 +22,7 @@ import * as v from 'valibot';
 import { targetSpec, targetSpecProblem } from '../config/target-spec.ts';
 import { booleanText, parseConfig } from '../config/validate.ts';
 import { ConfigError, ErrorCode } from '../errors.ts';
+import { stripBom } from '../json/utf8.ts';
 import { type CompiledConfig, compileConfig } from '../rules/compile.ts';
 import { loadConfig } from '../rules/load.ts';
 import type { CacheTarget } from '../target/cache-target.ts';
@@ -113,7 +114,7 @@ export type RulesSource =
 export function compileInlineRules(json: string, from: string): CompiledConfig {
   let raw: unknown;
   try {
-    raw = JSON.parse(json);
+    raw = JSON.parse(stripBom(json));
   } catch (cause) {
     throw new ConfigError(`${from}: invalid JSON: ${(cause as Error).message}`, { cause });
   }

@@ -4,7 +4,9 @@
  * tombstones and outcomes, because the server runs the same engine code.
  *
  * One `apply` is one pipeline (one round trip). Error mapping: a connection failure fails every op
- * of the batch as retriable; a server error reply fails its op, retriable only for OOM/LOADING/BUSY.
+ * of the batch as retriable; a server error reply fails its op, retriable for server state
+ * (OOM/LOADING/BUSY/TRYAGAIN) and credentials (NOAUTH/WRONGPASS/NOPERM); any other reply is the
+ * op's own fault and not retriable, which dead-letters its records.
  */
 import { Valkey } from 'iovalkey';
 import { TargetError } from '../errors.ts';
@@ -32,7 +34,8 @@ export interface EngineRemoteTarget extends CacheTarget {
   readonly client: Valkey;
 }
 
-const RETRIABLE_REPLY = /^(OOM|LOADING|BUSY|TRYAGAIN)\b/;
+// Server state and credentials are not a record's fault: retry (a non-retriable failure is a dead letter).
+const RETRIABLE_REPLY = /^(OOM|LOADING|BUSY|TRYAGAIN|NOAUTH|WRONGPASS|NOPERM)\b|^ERR max number of clients/;
 
 function toArgs(op: CacheOp, tombstoneTtlMs: number): [string, string[]] {
   const version = versionSortKey(op.version);
@@ -65,10 +68,26 @@ export function createEngineRemoteTarget(options: EngineRemoteTargetOptions = {}
   const client =
     options.client ??
     clientFromUrl(options.url ?? 'valkey://127.0.0.1:6380', options.commandTimeoutMs ?? 5000);
-  // Without a listener the client prints "[ioredis] Unhandled error event" with a stack to stderr on
-  // every failed reconnect, breaking one-JSON-object-per-line logs; failures reach apply() anyway.
-  if (owned) client.on('error', (e: Error) => options.onClientError?.(e));
   const tombstoneTtlMs = options.tombstoneTtlMs ?? TARGET_DEFAULTS.tombstoneTtlMs;
+  // Without a listener the client prints "[ioredis] Unhandled error event" with a stack to stderr on
+  // every failed reconnect, breaking one-JSON-object-per-line logs; failures reach apply() anyway,
+  // which names the last connection error when a command fails for it.
+  let connectionError: Error | undefined;
+  if (owned) {
+    client.on('error', (e: Error) => {
+      connectionError = e;
+      options.onClientError?.(e);
+    });
+    client.on('ready', () => {
+      connectionError = undefined;
+    });
+  }
+  const failure = (error: unknown): string => {
+    const message = (error as Error).message;
+    if (connectionError !== undefined && /max retries per request|Connection is closed/i.test(message))
+      return `cannot reach the engine at ${client.options.host}:${client.options.port}: ${connectionError.message}`;
+    return message;
+  };
   return {
     kind: 'engine-remote',
     client,
@@ -100,7 +119,7 @@ export function createEngineRemoteTarget(options: EngineRemoteTargetOptions = {}
           for (const i of sent) {
             results[i] = {
               ok: false,
-              error: new TargetError(`engine-remote: ${(error as Error).message}`, { cause: error }),
+              error: new TargetError(`engine-remote: ${failure(error)}`, { cause: error }),
             };
           }
         }
@@ -111,7 +130,7 @@ export function createEngineRemoteTarget(options: EngineRemoteTargetOptions = {}
               const retriable = RETRIABLE_REPLY.test(err.message) || !('command' in err);
               results[i] = {
                 ok: false,
-                error: new TargetError(`engine-remote: ${err.message}`, { cause: err, retriable }),
+                error: new TargetError(`engine-remote: ${failure(err)}`, { cause: err, retriable }),
               };
             } else {
               results[i] = { ok: true, outcome: reply === 'fenced' ? 'fenced' : 'applied' };
@@ -125,7 +144,7 @@ export function createEngineRemoteTarget(options: EngineRemoteTargetOptions = {}
       try {
         return await client.get(key);
       } catch (error) {
-        throw new TargetError(`engine-remote: ${(error as Error).message}`, { cause: error });
+        throw new TargetError(`engine-remote: ${failure(error)}`, { cause: error });
       }
     },
     async dump() {
@@ -148,7 +167,10 @@ export function createEngineRemoteTarget(options: EngineRemoteTargetOptions = {}
       return out;
     },
     async close() {
-      if (owned) await client.quit().catch(() => client.disconnect());
+      if (!owned) return;
+      // QUIT on a client that is reconnecting would wait for a connection that may never come.
+      if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
+      else client.disconnect();
     },
   };
 }

@@ -68,9 +68,12 @@ export function resolveLimits(limits: RunnerLimits): Required<RunnerLimits> {
 }
 
 // Replies that say "not now" rather than "never": retry them. A script's "non local key" error
-// comes from a slot that moved (resharding) while the script ran: retry too.
+// comes from a slot that moved (resharding) while the script ran: retry too. Replies about the
+// server's state or our credentials (AUTH/ACL, persistence failing, too many clients) are not the
+// record's fault either: a non-retriable failure dead-letters its records (core/pipeline/batch.ts),
+// so only what a record itself causes (WRONGTYPE, a value over proto-max-bulk-len, …) may be one.
 const RETRIABLE_REPLY =
-  /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN|LOADING|BUSY|OOM|MASTERDOWN|READONLY|NOSCRIPT)\b|^ERR Script attempted to access a non local key/;
+  /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN|LOADING|BUSY|OOM|MASTERDOWN|READONLY|NOSCRIPT|NOAUTH|WRONGPASS|NOPERM|MISCONF|NOREPLICAS)\b|^ERR Script attempted to access a non local key|^ERR max number of clients/;
 
 /** Maps a client error to a TargetError: connection trouble and transient replies are retriable. */
 export function toTargetError(error: unknown, what = 'valkey'): TargetError {

@@ -52,6 +52,12 @@ export function formatReport(r: VerifyReport): string {
         `p99 ${formatDuration(r.streamLag.p99Ms)}; checks ran late by p50 ${formatDuration(r.lateness.p50Ms)}, p99 ${formatDuration(r.lateness.p99Ms)}`,
     );
   }
+  if (r.poison !== undefined && r.poison.count > 0) {
+    lines.push('');
+    lines.push(
+      `${r.poison.count} poison record(s) skipped (not decodable, dead letters in the pipeline): ${r.poison.positions.join(', ')}${r.poison.count > r.poison.positions.length ? ', …' : ''}`,
+    );
+  }
   lines.push('');
   if (r.staleKeys === 0) lines.push('no inconsistent key at the last window');
   else {

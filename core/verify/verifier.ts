@@ -122,6 +122,11 @@ export interface VerifyReport {
   lateness: { p50Ms: number; p99Ms: number; maxMs: number };
   /** How long after its commit the verifier saw each sampled change (stream lag), ms. */
   streamLag: { p50Ms: number; p99Ms: number; maxMs: number };
+  /**
+   * Records that could not be decoded (poison: the pipeline dead-letters them), counted and skipped;
+   * `positions` lists the first few. Absent when the source had none.
+   */
+  poison?: { count: number; positions: string[] };
 }
 
 interface State {

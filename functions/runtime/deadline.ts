@@ -1,19 +1,25 @@
 /**
  * Time budgets: a handler must answer before Lambda kills it, or the whole batch is retried and
  * nothing it did is reported. `withDeadline` wraps a target so that an apply still running at the
- * deadline (or started after it) resolves with non-retriable failures: the retry loop stops, those
- * records are reported in batchItemFailures, and Lambda delivers them again. Ops that completed
+ * deadline (or started after it) resolves with retriable failures (an outage, not a bad record) and
+ * the retry loop stops there (`retry.giveUp`): those records are reported in batchItemFailures, and
+ * Lambda delivers them again. Ops that completed
  * late anyway are harmless: every op is idempotent and version-fenced.
  */
 import { TargetError } from '../../core/errors.ts';
 import type { CacheOp } from '../../core/target/cache-op.ts';
 import type { CacheTarget, OpResult } from '../../core/target/cache-target.ts';
 
-/** The time budget of one invocation ran out. */
+/** The time budget of one invocation ran out (retriable: the records are delivered again). */
 export class TimeBudgetError extends TargetError {
   constructor(message: string) {
-    super(message, { retriable: false });
+    super(message, { retriable: true });
   }
+}
+
+/** For `RetryPolicy.giveUp`: true once `deadline` has passed. */
+export function pastDeadline(deadline: number, now: () => number = Date.now): () => boolean {
+  return () => now() >= deadline;
 }
 
 function expired(ops: readonly CacheOp[], why: string): OpResult[] {

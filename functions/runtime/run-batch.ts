@@ -9,7 +9,7 @@ import type { SourceRecord } from '../../core/decode/document.ts';
 import { deadLetterLogFields } from '../../core/logging/log-contract.ts';
 import { SHARED_METRICS as M } from '../../core/metrics/metric-names.ts';
 import { processBatch } from '../../core/pipeline/batch.ts';
-import { sleepWithin, withDeadline } from './deadline.ts';
+import { pastDeadline, sleepWithin, withDeadline } from './deadline.ts';
 import type { FunctionRuntime } from './environment.ts';
 import type { BatchResponse, LambdaContext } from './lambda-types.ts';
 import { emitMetrics, LAMBDA_METRICS, type MetricPoint } from './metrics.ts';
@@ -54,6 +54,7 @@ export async function runBatch<Id>(
         attempts: rt.settings.retryAttempts,
         baseDelayMs: rt.settings.retryBaseMs,
         sleep: sleepWithin(deadline, now),
+        giveUp: pastDeadline(deadline, now),
         onRetry: (attempt, error) => log.warn('target failed, retrying', { attempt, error }),
       },
       deadLetter: async (d) => {

@@ -15,6 +15,7 @@ import { createFileLeaseStore } from '../../../consumers/dynamodb/file-lease-sto
 import type { StreamsPort } from '../../../consumers/dynamodb/streams-port.ts';
 import { createConsumerMetrics, instrumentTarget } from '../../../consumers/runtime/consumer-metrics.ts';
 import { silentLogger } from '../../../consumers/runtime/logger.ts';
+import type { DeadLetter } from '../../../core/pipeline/batch.ts';
 import { compileConfig } from '../../../core/rules/compile.ts';
 import { createEngineTarget, type EngineTarget } from '../../../core/target/engine-target.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
@@ -62,7 +63,13 @@ async function put(table: string, from: number, to: number): Promise<void> {
   }
 }
 
-async function poller(table: string, stateDir: string, target: EngineTarget, port: StreamsPort = streams) {
+async function poller(
+  table: string,
+  stateDir: string,
+  target: EngineTarget,
+  port: StreamsPort = streams,
+  opts: { keys?: string[]; deadLetters?: DeadLetter[] } = {},
+) {
   const metrics = createConsumerMetrics();
   const p = createDynamoDbPoller({
     streams: port,
@@ -72,10 +79,14 @@ async function poller(table: string, stateDir: string, target: EngineTarget, por
     workerId: 'w1',
     leaseTtlMs: 5000,
     rescanMs: 500,
-    config: compileConfig({ defaults: { ttl: 0 }, rules: [{ table, keys: ['item:{pk}'], refresh: {} }] }),
+    config: compileConfig({
+      defaults: { ttl: 0 },
+      rules: [{ table, keys: opts.keys ?? ['item:{pk}'], refresh: {} }],
+    }),
     target: instrumentTarget(target, metrics),
     deadLetter: async (d) => {
-      throw new Error(`unexpected dead letter: ${d.reason}`);
+      if (opts.deadLetters === undefined) throw new Error(`unexpected dead letter: ${d.reason}`);
+      opts.deadLetters.push(d);
     },
     metrics,
     logger: silentLogger,
@@ -112,6 +123,35 @@ describe('consume dynamodb (DynamoDB Local)', () => {
     await waitFor('the 10 new items', has(second, 40, 50), 60_000);
     expect(await second.get('item:p0')).toBeNull();
     expect(Object.keys(await second.dump())).toHaveLength(10);
+    await b.poller.stop();
+  });
+
+  it('a record no target could apply (a key rendering into __cdc:) is a dead letter; the shard moves on (issue 14, item 8)', async () => {
+    const table = await createTable();
+    const stateDir = mkdtempSync(join(tmpdir(), 'cdc-cache-poller-'));
+    await put(table, 0, 3);
+    await ddb.send(
+      new BatchWriteItemCommand({
+        RequestItems: { [table]: [{ PutRequest: { Item: { pk: { S: '__cdc:v:{p1}' }, n: { N: '9' } } } }] },
+      }),
+    );
+    await put(table, 3, 6);
+    const dead: DeadLetter[] = [];
+    const first = createEngineTarget();
+    const a = await poller(table, stateDir, first, streams, { keys: ['{pk}'], deadLetters: dead });
+    await waitFor('the items after the rejected one', async () => (await first.get('p5')) !== null, 60_000);
+    expect(dead).toHaveLength(1);
+    expect(dead[0]).toMatchObject({ code: 'E_RESERVED_KEY' });
+    expect(dead[0]!.reason).toMatch(/key "__cdc:v:\{p1\}" starts with the reserved prefix __cdc:/);
+    await a.poller.stop();
+
+    // The checkpoint passed the dead letter: a restart reads only what came after.
+    await put(table, 6, 7);
+    const second = createEngineTarget();
+    const b = await poller(table, stateDir, second, streams, { keys: ['{pk}'], deadLetters: dead });
+    await waitFor('the new item', async () => (await second.get('p6')) !== null, 60_000);
+    expect(Object.keys(await second.dump())).toEqual(['p6']);
+    expect(dead).toHaveLength(1);
     await b.poller.stop();
   });
 

@@ -3,7 +3,7 @@
  * Local stream is a change log that `decode` reads back into the same changes.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -74,6 +74,19 @@ describe('cdc-cache record kafka', () => {
       ['create', '100'],
       ['create', '101'],
     ]);
+    // Issue 14, item 10: read-only — no warning, and no capture group with offsets left behind.
+    expect(stderr).not.toMatch(/TimeoutNegativeWarning/);
+    const groupAdmin = kafka.admin();
+    await groupAdmin.connect();
+    try {
+      const { groups } = await groupAdmin.listGroups();
+      for (const { groupId } of groups.filter((g) => g.groupId.startsWith('cdc-cache-capture-'))) {
+        const [offsets] = await groupAdmin.fetchOffsets({ groupId, topics: [topic] });
+        expect(offsets?.partitions.filter((p) => p.offset !== '-1')).toEqual([]);
+      }
+    } finally {
+      await groupAdmin.disconnect();
+    }
   });
 });
 
@@ -109,7 +122,12 @@ describe('cdc-cache record dynamodb', () => {
     );
     await db.send(new PutItemCommand({ TableName: table, Item: { pk: { S: 'a' }, n: { N: '2' } } }));
     const out = join(dir, 'ddb.jsonl');
-    const env = { ...process.env, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
+    // Issue 14, item 5: no AWS credentials in the environment; a local --endpoint needs none.
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE'])
+      delete env[k];
+    env.AWS_SHARED_CREDENTIALS_FILE = join(dir, 'no-such-credentials');
+    env.AWS_CONFIG_FILE = join(dir, 'no-such-config');
     await run(
       process.execPath,
       [
@@ -130,8 +148,17 @@ describe('cdc-cache record dynamodb', () => {
     const events = readFileSync(out, 'utf8')
       .trim()
       .split('\n')
-      .flatMap((l) => decodeDocument(l, { table }));
-    expect(events.map((e) => e.op)).toEqual(['create', 'update']);
+      .flatMap((l) => decodeDocument(l));
+    expect(events.map((e) => [e.table, e.op])).toEqual([
+      [table, 'create'],
+      [table, 'update'],
+    ]);
     expect(JSON.stringify(events[0]!.after)).toBe('{"pk":"a","n":12345678901234567890}');
+    // The lines carry the table (eventSourceARN): they replay without --table.
+    const rules = join(dir, 'ddb-rules.json');
+    writeFileSync(rules, JSON.stringify({ rules: [{ table, keys: ['item:{pk}'], refresh: {} }] }));
+    const replay = await run(process.execPath, [CLI, 'replay', out, '--config', rules, '--dump']);
+    expect(JSON.parse(replay.stdout)).toEqual({ 'item:a': '{"pk":"a","n":2}' });
+    expect(replay.stderr).toMatch(/: 2 change events, .* 1 applied, 0 fenced, 0 failed; 0 dead letters/);
   });
 });

@@ -108,6 +108,44 @@ describe('DynamoDB handler', () => {
     );
   });
 
+  it('a 120-digit SequenceNumber goes to the dead-letter sink, not batchItemFailures (issue 14, item 8)', async () => {
+    const dlq = join(mkdtempSync(join(tmpdir(), 'cdc-dlq-')), 'dead.jsonl');
+    const target = createEngineTarget();
+    const handler = createDynamoDbHandler(env(target, { CDC_CACHE_DEAD_LETTER: dlq }).environment);
+    const huge = '9'.repeat(120);
+    const res = await handler({ Records: [ddbInsert(1, '101'), ddbInsert(2, huge)] }, lambdaContext());
+    expect(res.batchItemFailures).toEqual([]);
+    const letters = readFileSync(dlq, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({ position: `Records[1]@${huge}`, code: 'E_BAD_VERSION', group: ARN_A });
+    expect(letters[0].reason).toMatch(/component longer than 99 digits/);
+    expect(await target.get('message:1')).not.toBeNull();
+  });
+
+  it('an op the target refuses permanently dead-letters its record; the shard moves on (issue 14, item 8)', async () => {
+    const dlq = join(mkdtempSync(join(tmpdir(), 'cdc-dlq-')), 'dead.jsonl');
+    const target = failingFor(new Set(['message:2']), undefined, false);
+    const handler = createDynamoDbHandler(env(target, { CDC_CACHE_DEAD_LETTER: dlq }).environment);
+    const res = await handler(
+      { Records: [ddbInsert(1, '101'), ddbInsert(2, '102'), ddbInsert(3, '103')] },
+      lambdaContext(),
+    );
+    expect(res.batchItemFailures).toEqual([]);
+    const [letter] = readFileSync(dlq, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(letter).toMatchObject({
+      position: 'Records[1]@102',
+      code: 'E_REJECTED',
+      reason: 'the target refused it permanently: refused message:2',
+    });
+    expect(await target.get('message:3')).not.toBeNull();
+  });
+
   it('CDC_CACHE_DEAD_LETTER=fail reports the poison record and everything after it in its shard', async () => {
     const handler = createDynamoDbHandler(
       env(createEngineTarget(), { CDC_CACHE_DEAD_LETTER: 'fail' }).environment,
@@ -212,6 +250,25 @@ describe('Kafka handler', () => {
     expect(await target.get('order:3')).not.toBeNull();
     const dead = logs.lines().find((l) => l.message === 'dead letter' && l.deadLetter !== undefined);
     expect(dead?.deadLetter).toMatchObject({ position: 'orders/0@2', code: 'E_BAD_JSON', group: 'orders-0' });
+  });
+
+  it('a record whose version no target can order is dead-lettered, not retried (issue 14, item 8)', async () => {
+    const target = createEngineTarget();
+    const { environment, logs } = env(target);
+    const handler = createKafkaHandler(environment);
+    const big = kafkaRecord('orders', 0, 2, 2);
+    const value = Buffer.from(big.value, 'base64')
+      .toString()
+      .replace('"lsn":1002', `"lsn":${'7'.repeat(100)}`);
+    big.value = Buffer.from(value).toString('base64');
+    const res = await handler(
+      mskEvent([kafkaRecord('orders', 0, 1, 1), big, kafkaRecord('orders', 0, 3, 3)]) as never,
+      lambdaContext(),
+    );
+    expect(res.batchItemFailures).toEqual([]);
+    const dead = logs.lines().find((l) => l.message === 'dead letter' && l.deadLetter !== undefined);
+    expect(dead?.deadLetter).toMatchObject({ position: 'orders/0@2', code: 'E_BAD_VERSION' });
+    expect(await target.get('order:3')).not.toBeNull();
   });
 
   it('CDC_CACHE_DEAD_LETTER=fail: the poison record and the rest of its partition are reported', async () => {

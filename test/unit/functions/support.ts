@@ -32,10 +32,14 @@ export const RULES = {
 };
 export const config = compileConfig(RULES);
 
-/** A real engine target that refuses (retriably, like an outage on those keys) ops for chosen keys. */
+/**
+ * A real engine target that refuses ops for chosen keys: retriably (like an outage on those keys) by
+ * default, or permanently (`retriable: false`, like a server rejecting the op itself).
+ */
 export function failingFor(
   keys: ReadonlySet<string>,
   inner: EngineTarget = createEngineTarget(),
+  retriable = true,
 ): CacheTarget & { inner: EngineTarget } {
   return {
     kind: 'failing-engine',
@@ -46,7 +50,7 @@ export function failingFor(
       let j = 0;
       return ops.map((o) =>
         o.kind !== 'invalidatePrefix' && keys.has(o.key)
-          ? { ok: false, error: new TargetError(`refused ${o.key}`, { retriable: true }) }
+          ? { ok: false, error: new TargetError(`refused ${o.key}`, { retriable }) }
           : ok[j++]!,
       );
     },
