@@ -28,6 +28,7 @@ import type {
 } from './command-context.ts';
 import { dispatch } from './command-table.ts';
 import type { PushMessage } from './push-message.ts';
+import { endTransaction } from './commands/transactions.ts';
 import { ReplyWriter } from './reply-writer.ts';
 import { ProtocolError, RespParser } from './resp-parser.ts';
 import { SocketWriter } from './socket-writer.ts';
@@ -87,6 +88,7 @@ export class ClientConnection implements ClientEntry {
         return w.resp;
       },
       push: (message: PushMessage) => this.#push(message),
+      tx: null,
     };
     this.#parser = new RespParser(server.protoMaxBulkLen, server.clientQueryBufferLimit);
     this.#parser.unauthenticated = !this.client.authenticated;
@@ -108,7 +110,7 @@ export class ClientConnection implements ClientEntry {
   }
 
   memory(): number {
-    return this.#parser.buffered + this.w.length + this.#out.pending;
+    return this.#parser.buffered + this.w.length + this.#out.pending + (this.client.tx?.bytes ?? 0);
   }
 
   outputBytes(): number {
@@ -295,6 +297,7 @@ export class ClientConnection implements ClientEntry {
   }
 
   #release(): void {
+    endTransaction(this.client, this.#ctx.core);
     this.#closed = true;
     this.#deferred = null;
     this.#server.pubsub.removeClient(this.client);

@@ -16,6 +16,7 @@ import { keyCommands } from './commands/keys.ts';
 import { pubsubCommands, subscribedModeError } from './commands/pubsub.ts';
 import { notHookAware } from './commands/string-helpers.ts';
 import { stringCommands } from './commands/strings.ts';
+import { queueInMulti, transactionCommands } from './commands/transactions.ts';
 
 /** Commands whose first argument names a subcommand (CLIENT INFO reports `client|info`). */
 const CONTAINERS = new Set(['client', 'config', 'memory', 'command', 'acl', 'pubsub']);
@@ -38,6 +39,7 @@ export function buildCommandTable(): Map<string, CommandSpec> {
   ]) {
     for (const spec of list) add(spec);
   }
+  for (const spec of transactionCommands((ctx, args) => dispatch(table, ctx, ctx.core, args))) add(spec);
   add(commandCommand(() => table));
   add(aclCommand(() => table));
   return table;
@@ -59,7 +61,8 @@ export function errorReplyText(error: unknown): string {
   return `ERR ${message}`;
 }
 
-function keysOf(spec: CommandSpec, args: string[]): string[] {
+/** The key arguments of a command per its spec's first/last/step. */
+export function keysOf(spec: CommandSpec, args: string[]): string[] {
   if (spec.firstKey === 0) return [];
   const last = spec.lastKey < 0 ? args.length + spec.lastKey : spec.lastKey;
   const out: string[] = [];
@@ -82,6 +85,7 @@ export function dispatch(
   core: EngineCore,
   args: string[],
 ): Promise<void> | undefined {
+  if (ctx.client.tx !== null && queueInMulti(table, ctx, args, unknownCommandError, keysOf)) return undefined;
   const name = args[0]!;
   const spec = table.get(name) ?? table.get(name.toLowerCase());
   const w = ctx.w;

@@ -17,6 +17,7 @@ import {
 } from '../command-context.ts';
 import { clientInfoLine, SERVER_VERSION } from './info-text.ts';
 import { trackingSubcommand } from './tracking.ts';
+import { endTransaction } from './transactions.ts';
 
 function ping(ctx: CommandContext, a: string[]): void {
   if (a.length > 2) throw new ReplyError(Err.arity('ping'));
@@ -167,6 +168,7 @@ function quit(ctx: CommandContext): void {
 function reset(ctx: CommandContext): void {
   ctx.server.pubsub.removeClient(ctx.client);
   ctx.server.tracking.disable(ctx.client);
+  endTransaction(ctx.client, ctx.core);
   ctx.w.resp = 2;
   ctx.client.name = '';
   ctx.client.user = ctx.server.users.get('default')!;
