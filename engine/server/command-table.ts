@@ -10,13 +10,18 @@ import { type CommandContext, type CommandSpec, Err, ReplyError } from './comman
 import { aclCommand } from './commands/acl.ts';
 import { adminCommands, commandCommand } from './commands/admin.ts';
 import { cacheCommands } from './commands/cache.ts';
+import { compatCommands } from './commands/compat.ts';
 import { connectionCommands } from './commands/connection.ts';
 import { hashCommands } from './commands/hashes.ts';
 import { keyCommands } from './commands/keys.ts';
 import { pubsubCommands, subscribedModeError } from './commands/pubsub.ts';
+import { listCommands } from './commands/lists.ts';
+import { setCommands } from './commands/sets.ts';
 import { notHookAware } from './commands/string-helpers.ts';
 import { stringCommands } from './commands/strings.ts';
 import { queueInMulti, transactionCommands } from './commands/transactions.ts';
+import { zsetRangeCommands } from './commands/zset-ranges.ts';
+import { zsetCommands } from './commands/zsets.ts';
 
 /** Commands whose first argument names a subcommand (CLIENT INFO reports `client|info`). */
 const CONTAINERS = new Set(['client', 'config', 'memory', 'command', 'acl', 'pubsub']);
@@ -36,6 +41,11 @@ export function buildCommandTable(): Map<string, CommandSpec> {
     adminCommands,
     cacheCommands,
     pubsubCommands,
+    compatCommands,
+    setCommands,
+    listCommands,
+    zsetCommands,
+    zsetRangeCommands,
   ]) {
     for (const spec of list) add(spec);
   }

@@ -154,7 +154,15 @@ function client(ctx: CommandContext, a: string[]): void {
     ctx.w.simple('OK');
     return;
   }
-  if (['setname', 'getname', 'id', 'info', 'list', 'setinfo'].includes(sub)) {
+  // Accepted for tools that send them; the engine neither evicts clients by memory rank nor keeps
+  // per-client touch state, so both are no-ops (documented in engine/README.md).
+  if ((sub === 'no-evict' || sub === 'no-touch') && argc === 3) {
+    const v = a[2]!.toLowerCase();
+    if (v !== 'on' && v !== 'off') throw new ReplyError(Err.syntax);
+    ctx.w.simple('OK');
+    return;
+  }
+  if (['setname', 'getname', 'id', 'info', 'list', 'setinfo', 'no-evict', 'no-touch'].includes(sub)) {
     throw new ReplyError(Err.arity(`client|${sub}`));
   }
   throw new ReplyError(`ERR unknown subcommand '${a[1]!.slice(0, 128)}'. Try CLIENT HELP.`);
