@@ -97,7 +97,7 @@ function configChange(ctx: CommandContext, name: string, value: string, fail: Fa
       const p = value.toLowerCase();
       if (!isEvictionPolicy(p))
         fail(
-          'argument(s) must be one of the following: noeviction, allkeys-lru, volatile-lru, allkeys-lfu, volatile-lfu, allkeys-random, volatile-random, volatile-ttl',
+          'argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction',
         );
       return () => ctx.engine.configureMemory(ctx.core.maxmemory, p as EvictionPolicyValue);
     }
@@ -162,7 +162,8 @@ function configChange(ctx: CommandContext, name: string, value: string, fail: Fa
       return fail('the engine does not rebind at run time (restart it with the new address)');
     default: {
       const m = VALKEY_PARAMS.get(name);
-      if (m === undefined) return fail('Unknown option or number of arguments for CONFIG SET');
+      if (m === undefined)
+        throw new ReplyError(`ERR Unknown option or number of arguments for CONFIG SET - '${name}'`);
       if (m === 'i') fail("can't set immutable config");
       if (m === 'p' && !s.enableProtectedConfigs) fail("can't set protected config");
       return () => stored(ctx).set(name, value);

@@ -20,7 +20,7 @@ import { collectionEncoding, copyCollection, isCollection } from './collections.
 function fn(ctx: CommandContext, a: string[]): void {
   const sub = a[1]!.toLowerCase();
   if (sub === 'flush') {
-    if (a.length > 3) throw new ReplyError(Err.arity('function|flush'));
+    if (a.length > 3) throw subArity(a);
     if (a.length === 3 && !['async', 'sync'].includes(a[2]!.toLowerCase()))
       throw new ReplyError('ERR FUNCTION FLUSH only supports SYNC|ASYNC option');
     ctx.w.simple('OK');
@@ -208,9 +208,16 @@ function touch(ctx: CommandContext, a: string[]): void {
   ctx.w.int(n);
 }
 
+/** READONLY/READWRITE: Valkey 8 standalone accepts both (they matter only to cluster replicas). */
 function readonlyCommand(ctx: CommandContext): void {
-  void ctx;
-  throw new ReplyError('ERR This instance has cluster support disabled');
+  ctx.w.simple('OK');
+}
+
+/** Valkey's reply to a container subcommand with the wrong number of arguments. */
+function subArity(a: string[]): ReplyError {
+  return new ReplyError(
+    `ERR unknown subcommand or wrong number of arguments for '${a[1]!.slice(0, 128)}'. Try ${a[0]!.toUpperCase()} HELP.`,
+  );
 }
 
 const none = [0, 0, 0] as const;
