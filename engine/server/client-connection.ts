@@ -3,8 +3,9 @@
  * command parsed from one socket read with a single write.
  *
  * Invariants:
- * - Replies leave in request order. An asynchronous command (write-through hook, CACHE.WAIT) holds
- *   the commands behind it and pauses reading until it settles.
+ * - Replies leave in request order. An asynchronous command (write-through hook, CACHE.WAIT, a
+ *   blocking pop) holds the commands behind it until it settles; reading goes on, so a disconnect
+ *   is seen while blocked.
  * - Buffering is bounded on both sides. Output: once the replies not yet taken by the kernel pass the
  *   writer's high-water mark, the connection stops running commands (and reading) until the client
  *   reads; so a client that pipelines GETs of a 50 MB value and never reads holds about one reply,
@@ -28,6 +29,7 @@ import type {
 } from './command-context.ts';
 import { dispatch } from './command-table.ts';
 import type { PushMessage } from './push-message.ts';
+import { serveReadyClients, unblockClient } from './commands/blocking.ts';
 import { endTransaction } from './commands/transactions.ts';
 import { ReplyWriter } from './reply-writer.ts';
 import { ProtocolError, RespParser } from './resp-parser.ts';
@@ -196,10 +198,13 @@ export class ClientConnection implements ClientEntry {
       // CLIENT CACHING yes|no applies to the next command only (any CLIENT subcommand keeps it).
       if (this.client.tracking?.caching && !this.client.lastCommand.startsWith('client'))
         this.client.tracking.caching = false;
+      // Clients blocked on keys this command wrote are served now, before the next command (Valkey).
+      serveReadyClients();
       parser.unauthenticated = !this.client.authenticated;
       if (pending !== undefined) {
         this.#pending = true;
-        this.#socket.pause();
+        // Reading goes on (later commands wait in the parser, bounded by client-query-buffer-limit),
+        // so a client that disconnects while blocked is noticed at once, as Valkey does.
         this.#flush();
         void pending.then(() => {
           this.#pending = false;
@@ -298,6 +303,7 @@ export class ClientConnection implements ClientEntry {
 
   #release(): void {
     endTransaction(this.client, this.#ctx.core);
+    unblockClient(this.client, this.#ctx.core);
     this.#closed = true;
     this.#deferred = null;
     this.#server.pubsub.removeClient(this.client);

@@ -9,6 +9,7 @@ import { NoPerm, permissionError } from './acl.ts';
 import { type CommandContext, type CommandSpec, Err, ReplyError } from './command-context.ts';
 import { aclCommand } from './commands/acl.ts';
 import { adminCommands, commandCommand } from './commands/admin.ts';
+import { blockingCommands } from './commands/blocking.ts';
 import { cacheCommands } from './commands/cache.ts';
 import { compatCommands } from './commands/compat.ts';
 import { connectionCommands } from './commands/connection.ts';
@@ -46,6 +47,7 @@ export function buildCommandTable(): Map<string, CommandSpec> {
     listCommands,
     zsetCommands,
     zsetRangeCommands,
+    blockingCommands,
   ]) {
     for (const spec of list) add(spec);
   }

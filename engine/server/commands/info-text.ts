@@ -4,6 +4,7 @@
  */
 import { formatBytes, heapSizeLimit, oldGenerationLimit } from '../../memory.ts';
 import type { ClientState, CommandContext } from '../command-context.ts';
+import { blockedClients } from './blocking.ts';
 
 /** The Valkey version this engine's protocol surface mirrors. */
 export const SERVER_VERSION = '8.0.1';
@@ -83,7 +84,7 @@ export function infoText(ctx: CommandContext, requested: string[]): string {
     ['connected_clients', s.clients.size],
     ['client_recent_max_input_buffer', biggestInput],
     ['client_recent_max_output_buffer', biggestOutput],
-    ['blocked_clients', 0],
+    ['blocked_clients', blockedClients(ctx.core)],
     ['tracking_clients', s.tracking.clients],
     ['pubsub_clients', pubsubClients],
   ]);

@@ -241,6 +241,13 @@ function exec(run: RunCommand) {
   };
 }
 
+let executing = 0;
+
+/** True while EXEC runs queued commands (blocking commands then do not block). */
+export function isExecuting(): boolean {
+  return executing > 0;
+}
+
 /** Runs queued commands from `i`; waits for an asynchronous one before running the rest. */
 function runFrom(
   run: RunCommand,
@@ -249,7 +256,13 @@ function runFrom(
   i: number,
 ): Promise<void> | undefined {
   for (; i < queue.length; i++) {
-    const pending = run(ctx, queue[i]!);
+    executing++;
+    let pending: Promise<void> | undefined;
+    try {
+      pending = run(ctx, queue[i]!);
+    } finally {
+      executing--;
+    }
     if (pending !== undefined) {
       const next = i + 1;
       return pending.then(() => runFrom(run, ctx, queue, next));
