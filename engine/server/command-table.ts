@@ -19,6 +19,7 @@ import { pubsubCommands, subscribedModeError } from './commands/pubsub.ts';
 import { listCommands } from './commands/lists.ts';
 import { setCommands } from './commands/sets.ts';
 import { notHookAware } from './commands/string-helpers.ts';
+import { stringRangeCommands } from './commands/string-ranges.ts';
 import { stringCommands } from './commands/strings.ts';
 import { queueInMulti, transactionCommands } from './commands/transactions.ts';
 import { zsetRangeCommands } from './commands/zset-ranges.ts';
@@ -48,6 +49,7 @@ export function buildCommandTable(): Map<string, CommandSpec> {
     zsetCommands,
     zsetRangeCommands,
     blockingCommands,
+    stringRangeCommands,
   ]) {
     for (const spec of list) add(spec);
   }
