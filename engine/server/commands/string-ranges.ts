@@ -246,7 +246,7 @@ function lcs(ctx: CommandContext, a: string[]): void {
     else if (opt === 'withmatchlen') withLen = true;
     else if (opt === 'minmatchlen' && i + 1 < a.length) {
       const n = intArg(a[++i]!);
-      minLen = n < 0 ? 0 : n;
+      minLen = Math.max(0, n);
     } else throw new ReplyError(Err.syntax);
   }
   const read = (k: string): string => {
