@@ -15,7 +15,7 @@ import { EngineCore, KEEP_TTL } from './engine-core.ts';
 import { EngineError, EngineErrorCode, wrongTypeError } from './errors.ts';
 import { EvictionPolicy, type EvictionPolicyValue, isEvictionPolicy } from './eviction.ts';
 import { globMatch } from './glob.ts';
-import { isContainerKind, KIND_BITS, Kind, type KindValue } from './keyspace.ts';
+import { isContainerKind, KIND_BITS, KIND_MASK, Kind, type KindValue } from './keyspace.ts';
 import type { EngineEventType, EngineListener } from './listeners.ts';
 import * as locks from './locks.ts';
 import * as versioned from './versioned-writes.ts';
@@ -144,7 +144,7 @@ export class Engine {
       ks.remove(slot, 'expire');
       return null;
     }
-    const kind = packed & 7;
+    const kind = packed & KIND_MASK;
     if (ks.tracking !== 0) ks.touch(slot);
     if (kind === Kind.Text) return ks.values[slot] as string;
     if (kind === Kind.Tombstone) return null;

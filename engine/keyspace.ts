@@ -5,7 +5,7 @@
  * reused through a free list; slots never move while occupied (SCAN cursors rely on it).
  *
  * Invariants:
- * - `index.get(key) === slot * 8 + kinds[slot]` ⇔ `keys[slot] === key` and `kinds[slot] !== Kind.Free`:
+ * - `index.get(key) === slot * 16 + kinds[slot]` ⇔ `keys[slot] === key` and `kinds[slot] !== Kind.Free`:
  *   the Map value packs the kind beside the slot (see {@link KIND_BITS}), so the hot read path learns
  *   the kind without touching the `kinds` array (one cache miss fewer per GET on a large keyspace).
  * - `expires[slot]` is 0 (no TTL) or an absolute epoch-ms; a key is expired when `now > expires`
@@ -21,7 +21,9 @@ import type { Clock } from './clock.ts';
 import { ENTRY_OVERHEAD_BYTES, hashFieldBytes, SLOT_ARRAY_BYTES, stringBytes } from './memory.ts';
 
 /** Low bits of an `index` value holding the slot's kind; the slot is `value >>> KIND_BITS`. */
-export const KIND_BITS = 3;
+export const KIND_BITS = 4;
+/** Mask of the kind bits of an `index` value. */
+export const KIND_MASK = 15;
 
 /** What a slot holds. */
 export const Kind = {
@@ -40,6 +42,8 @@ export const Kind = {
   ZSet: 6,
   /** A list (`ListValue`). */
   List: 7,
+  /** A scaling bloom filter (`BloomValue`, see server/commands/bloom-filter.ts). */
+  Bloom: 8,
 } as const;
 
 /** True for kinds whose value is a container with its own accounted size (hash, set, sorted set, list). */
@@ -201,7 +205,7 @@ export class Keyspace {
       const slot = packed >>> KIND_BITS;
       const at = this.expires[slot]!;
       if (at === 0 || now <= at) {
-        if ((packed & 7) === kind) {
+        if ((packed & KIND_MASK) === kind) {
           this.usedBytes += stringBytes(value) - stringBytes(this.values[slot] as string);
           this.values[slot] = value;
         } else this.replace(slot, kind, value);

@@ -10,6 +10,7 @@ import { type CommandContext, type CommandSpec, Err, ReplyError } from './comman
 import { aclCommand } from './commands/acl.ts';
 import { adminCommands, commandCommand } from './commands/admin.ts';
 import { blockingCommands } from './commands/blocking.ts';
+import { bloomCommands } from './commands/bloom.ts';
 import { cacheCommands } from './commands/cache.ts';
 import { compatCommands } from './commands/compat.ts';
 import { connectionCommands } from './commands/connection.ts';
@@ -50,6 +51,7 @@ export function buildCommandTable(): Map<string, CommandSpec> {
     zsetRangeCommands,
     blockingCommands,
     stringRangeCommands,
+    bloomCommands,
   ]) {
     for (const spec of list) add(spec);
   }

@@ -11,6 +11,7 @@ import { wrongTypeError } from '../../errors.ts';
 import { Kind, type SizedValue } from '../../keyspace.ts';
 import { stringBytes } from '../../memory.ts';
 import type { CommandContext } from '../command-context.ts';
+import type { BloomValue } from './bloom-filter.ts';
 import type { ZSetValue } from './zset-value.ts';
 
 /** Fixed bytes of an empty collection object. */
@@ -104,7 +105,7 @@ export type CollectionOf<K> = K extends typeof Kind.Set
 
 /** True for set, sorted set and list kinds. */
 export function isCollection(kind: number): boolean {
-  return kind === Kind.Set || kind === Kind.ZSet || kind === Kind.List;
+  return kind === Kind.Set || kind === Kind.ZSet || kind === Kind.List || kind === Kind.Bloom;
 }
 
 /** A deep copy of a collection value (COPY). */
@@ -117,6 +118,7 @@ export function copyCollection(kind: number, v: unknown): SizedValue {
     return out;
   }
   if (kind === Kind.ZSet) return (v as ZSetValue).clone();
+  if (kind === Kind.Bloom) return (v as BloomValue).clone();
   const out = new ListValue();
   out.items = (v as ListValue).items.slice();
   out.bytes = (v as ListValue).bytes;
@@ -167,6 +169,7 @@ export function noteListSize(v: ListValue): void {
 export function collectionEncoding(kind: number, v: unknown): string {
   if (kind === Kind.Set) return (v as SetValue).enc;
   if (kind === Kind.ZSet) return (v as ZSetValue).big ? 'skiplist' : 'listpack';
+  if (kind === Kind.Bloom) return 'raw';
   return (v as ListValue).big ? 'quicklist' : 'listpack';
 }
 

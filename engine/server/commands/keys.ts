@@ -48,7 +48,7 @@ function exists(ctx: CommandContext, args: string[]): void {
   ctx.w.int(n);
 }
 
-const TYPE_NAMES = ['none', 'string', 'string', 'hash', 'none', 'set', 'zset', 'list'];
+const TYPE_NAMES = ['none', 'string', 'string', 'hash', 'none', 'set', 'zset', 'list', 'bloomfltr'];
 
 /** Valkey's TYPE name of a slot kind. */
 export function typeName(kind: number): string {
