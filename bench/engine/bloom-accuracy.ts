@@ -11,12 +11,13 @@ const items = Number(process.argv[2] ?? 100_000);
 const probes = Number(process.argv[3] ?? 1_000_000);
 
 const rows: string[] = [];
-for (const [rate, capacity, label] of [
-  [0.01, items, 'reserved for all items'],
-  [0.001, items, 'reserved for all items'],
-  [0.01, Math.max(1, Math.floor(items / 100)), 'scaling from 1% of the items (expansion 2)'],
+for (const [rate, capacity, expansion, label] of [
+  [0.01, items, 0, 'NONSCALING, reserved for all items'],
+  [0.01, items, 2, 'scaling, reserved for all items'],
+  [0.001, items, 2, 'scaling, reserved for all items'],
+  [0.01, Math.max(1, Math.floor(items / 100)), 2, 'scaling from 1% of the items (expansion 2)'],
 ] as const) {
-  const bf = new BloomValue(rate, capacity, 2);
+  const bf = new BloomValue(rate, capacity, expansion);
   for (let i = 0; i < items; i++) if (typeof bf.add(`ip:${i}`) === 'string') throw new Error('add failed');
   let fp = 0;
   for (let i = 0; i < probes; i++) if (bf.has(`probe:${i}`)) fp++;
