@@ -9,6 +9,7 @@ import { NoPerm, permissionError } from './acl.ts';
 import { type CommandContext, type CommandSpec, Err, ReplyError } from './command-context.ts';
 import { aclCommand } from './commands/acl.ts';
 import { adminCommands, commandCommand } from './commands/admin.ts';
+import { bitfieldCommands } from './commands/bitfield.ts';
 import { blockingCommands } from './commands/blocking.ts';
 import { bloomCommands } from './commands/bloom.ts';
 import { cacheCommands } from './commands/cache.ts';
@@ -52,6 +53,7 @@ export function buildCommandTable(): Map<string, CommandSpec> {
     blockingCommands,
     stringRangeCommands,
     bloomCommands,
+    bitfieldCommands,
   ]) {
     for (const spec of list) add(spec);
   }

@@ -128,6 +128,43 @@ describe('string ranges and bits match Valkey 8 byte for byte', () => {
     ]);
   });
 
+  it('BITFIELD and BITFIELD_RO', async () => {
+    await compareSteps(valkey.port, engine.port, [
+      'BITFIELD bf SET i8 0 100 GET i8 0',
+      'BITFIELD bf INCRBY i8 0 100',
+      'BITFIELD bf OVERFLOW SAT INCRBY i8 0 100',
+      'BITFIELD bf OVERFLOW FAIL INCRBY i8 0 100',
+      'BITFIELD bf OVERFLOW WRAP INCRBY u4 #1 20',
+      'BITFIELD bf GET u4 #1 GET i64 0 GET u63 3',
+      'BITFIELD bf SET u8 100 255 GET u8 100',
+      'STRLEN bf',
+      'BITFIELD bf SET i64 0 -9223372036854775808 INCRBY i64 0 -1',
+      'BITFIELD bf OVERFLOW SAT SET u2 0 7 GET u2 0',
+      'BITFIELD bf OVERFLOW FAIL SET i3 0 9 GET i3 0',
+      'BITFIELD bf GET u64 0',
+      'BITFIELD bf GET i65 0',
+      'BITFIELD bf GET x8 0',
+      'BITFIELD bf GET i8 -1',
+      'BITFIELD bf GET i8 4294967290',
+      'BITFIELD bf GET i8 #x',
+      'BITFIELD bf SET i8 0 x',
+      'BITFIELD bf OVERFLOW NOPE',
+      'BITFIELD bf GET i8',
+      'BITFIELD bf FOO',
+      'BITFIELD bf',
+      'BITFIELD nokey GET u8 0',
+      'EXISTS nokey',
+      'BITFIELD nokey2 OVERFLOW FAIL INCRBY u2 0 9',
+      'GET nokey2',
+      'BITFIELD_RO bf GET i8 0 GET u4 #1',
+      'BITFIELD_RO bf SET i8 0 1',
+      'BITFIELD_RO bf OVERFLOW SAT',
+      'HSET h f v',
+      'BITFIELD h GET i8 0',
+      'BITFIELD_RO h GET i8 0',
+    ]);
+  });
+
   it('LCS', async () => {
     await compareSteps(valkey.port, engine.port, [
       'MSET key1 ohmytext key2 mynewtext',
