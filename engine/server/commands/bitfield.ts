@@ -103,7 +103,7 @@ function write(buf: Buffer, offset: number, bits: number, value: bigint): void {
 }
 
 /** Applies the overflow policy; null when FAIL refuses. */
-function fit(v: bigint, bits: number, signed: boolean, overflow: Overflow): bigint | null {
+function applyOverflow(v: bigint, bits: number, signed: boolean, overflow: Overflow): bigint | null {
   const min = signed ? -(1n << BigInt(bits - 1)) : 0n;
   const max = signed ? (1n << BigInt(bits - 1)) - 1n : (1n << BigInt(bits)) - 1n;
   if (v >= min && v <= max) return v;
@@ -140,7 +140,7 @@ function bitfield(readOnly: boolean) {
         ctx.w.int(old);
         continue;
       }
-      const next = fit(o.kind === 'set' ? o.value : old + o.value, o.bits, o.signed, o.overflow);
+      const next = applyOverflow(o.kind === 'set' ? o.value : old + o.value, o.bits, o.signed, o.overflow);
       if (next === null) {
         ctx.w.nil();
         continue;
