@@ -60,9 +60,9 @@ function parseOps(a: string[], readOnly: boolean): Op[] {
       ops.push({ kind: 'get', ...t, offset: parseOffset(a[i + 2]!, t.bits), value: 0n, overflow });
       i += 2;
     } else if ((sub === 'set' || sub === 'incrby') && left >= 3) {
-      if (readOnly) throw new ReplyError('ERR BITFIELD_RO only supports the GET subcommand');
       const t = parseType(a[i + 1]!);
       const offset = parseOffset(a[i + 2]!, t.bits);
+      if (readOnly) throw new ReplyError('ERR BITFIELD_RO only supports the GET subcommand');
       const value = parseI64(a[i + 3]!);
       if (value === null) throw new ReplyError(Err.notInteger);
       ops.push({ kind: sub, ...t, offset, value, overflow });

@@ -112,12 +112,13 @@ function lrange(ctx: CommandContext, a: string[]): void {
 }
 
 function lindex(ctx: CommandContext, a: string[]): void {
-  let i = intArg(a[2]!);
+  // Valkey looks the key up before parsing the index.
   const v = read(ctx, a[1]!);
   if (!v) {
     ctx.w.nil();
     return;
   }
+  let i = intArg(a[2]!);
   if (i < 0) i += v.items.length;
   const s = v.items[i];
   if (i < 0 || s === undefined) ctx.w.nil();
@@ -125,10 +126,14 @@ function lindex(ctx: CommandContext, a: string[]): void {
 }
 
 function lset(ctx: CommandContext, a: string[]): void {
-  let i = intArg(a[2]!);
   const slot = findCollection(ctx, a[1]!, Kind.List);
   if (slot < 0) throw new ReplyError(Err.noSuchKey);
+  const raw = parseI64(a[2]!);
+  if (raw === null) throw new ReplyError(Err.notInteger);
   const v = valueAt<ListValue>(ctx, slot);
+  // Valkey 8 seeks a listpack-encoded list with a 32-bit index, so a huge index wraps (LSET l
+  // 9223372036854775807 x sets the last element); reproduced for byte-identical replies.
+  let i = Number(v.big ? raw : BigInt.asIntN(32, raw));
   if (i < 0) i += v.items.length;
   if (i < 0 || i >= v.items.length) throw new ReplyError('ERR index out of range');
   v.bytes += memberBytes(a[3]!) - memberBytes(v.items[i]!);
@@ -163,6 +168,10 @@ function linsert(ctx: CommandContext, a: string[]): void {
 
 function lrem(ctx: CommandContext, a: string[]): void {
   const count = intArg(a[2]!);
+  if (count === -(2 ** 63))
+    throw new ReplyError(
+      'ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807',
+    );
   const slot = findCollection(ctx, a[1]!, Kind.List);
   if (slot < 0) {
     ctx.w.int(0);
@@ -230,13 +239,11 @@ function lpos(ctx: CommandContext, a: string[]): void {
       rank = Number(n);
     } else if (opt === 'count') {
       const n = parseI64(a[++i]!);
-      if (n === null) throw new ReplyError(Err.notInteger);
-      if (n < 0n) throw new ReplyError("ERR COUNT can't be negative");
+      if (n === null || n < 0n) throw new ReplyError("ERR COUNT can't be negative");
       count = Number(n);
     } else if (opt === 'maxlen') {
       const n = parseI64(a[++i]!);
-      if (n === null) throw new ReplyError(Err.notInteger);
-      if (n < 0n) throw new ReplyError("ERR MAXLEN can't be negative");
+      if (n === null || n < 0n) throw new ReplyError("ERR MAXLEN can't be negative");
       maxlen = Number(n);
     } else throw new ReplyError(Err.syntax);
   }

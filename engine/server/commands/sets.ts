@@ -183,9 +183,16 @@ function smove(ctx: CommandContext, a: string[]): void {
 }
 
 function sscan(ctx: CommandContext, a: string[]): void {
+  // Valkey's order: cursor, then the key's type, then the options.
   parseCursor(a[2]!);
-  const o = parseScanOptions(a, 3, false);
   const v = read(ctx, a[1]!);
+  if (v === null) {
+    ctx.w.array(2);
+    ctx.w.bulk('0');
+    ctx.w.array(0);
+    return;
+  }
+  const o = parseScanOptions(a, 3, false);
   const out: string[] = [];
   if (v) for (const m of setMembers(v)) if (o.match === null || globMatch(o.match, m)) out.push(m);
   ctx.w.array(2);

@@ -119,15 +119,15 @@ function popcount(b: number): number {
 /** Parses `[start end [BYTE|BIT]]` from a[from]; returns null when absent. */
 function parseSpan(a: string[], from: number): { start: number; end: number; bit: boolean } | null {
   if (a.length === from) return null;
+  // Valkey's order: start, then the unit, then end; a missing end is -1 (to the end of the string).
   const start = intArg(a[from]!);
-  // Valkey 8 takes a missing end as -1 (to the end of the string).
-  const end = a.length > from + 1 ? intArg(a[from + 1]!) : -1;
   let bit = false;
   if (a.length === from + 3) {
     const unit = a[from + 2]!.toLowerCase();
     if (unit === 'bit') bit = true;
     else if (unit !== 'byte') throw new ReplyError(Err.syntax);
   }
+  const end = a.length > from + 1 ? intArg(a[from + 1]!) : -1;
   return { start, end, bit };
 }
 
@@ -159,11 +159,10 @@ function bitcount(ctx: CommandContext, a: string[]): void {
 }
 
 function bitpos(ctx: CommandContext, a: string[]): void {
-  if (a.length > 6) throw new ReplyError(Err.syntax);
-  const want = a[2];
-  const bitArg = parseI64(want!);
+  const bitArg = parseI64(a[2]!);
   if (bitArg === null) throw new ReplyError(Err.notInteger);
   if (bitArg !== 0n && bitArg !== 1n) throw new ReplyError('ERR The bit argument must be 1 or 0.');
+  if (a.length > 6) throw new ReplyError(Err.syntax);
   const target = Number(bitArg);
   let start = 0;
   let end = -1;
@@ -235,6 +234,15 @@ function bitop(ctx: CommandContext, a: string[]): void {
 }
 
 function lcs(ctx: CommandContext, a: string[]): void {
+  const read = (k: string): string => {
+    const slot = ctx.core.keyspace.findLive(k, ctx.now);
+    if (slot < 0) return '';
+    if (isContainerKind(ctx.core.keyspace.kinds[slot]!))
+      throw new ReplyError('ERR The specified keys must contain string values');
+    return slotBytes(ctx, slot);
+  };
+  const x = read(a[1]!);
+  const y = read(a[2]!);
   let getLen = false;
   let getIdx = false;
   let withLen = false;
@@ -249,15 +257,6 @@ function lcs(ctx: CommandContext, a: string[]): void {
       minLen = Math.max(0, n);
     } else throw new ReplyError(Err.syntax);
   }
-  const read = (k: string): string => {
-    const slot = ctx.core.keyspace.findLive(k, ctx.now);
-    if (slot < 0) return '';
-    if (isContainerKind(ctx.core.keyspace.kinds[slot]!))
-      throw new ReplyError('ERR The specified keys must contain string values');
-    return slotBytes(ctx, slot);
-  };
-  const x = read(a[1]!);
-  const y = read(a[2]!);
   if (getIdx && getLen)
     throw new ReplyError('ERR If you want both the length and indexes, please just use IDX.');
   const alen = x.length;

@@ -99,14 +99,28 @@ interface RangeRequest {
 }
 
 /** Parses ZRANGE/ZRANGESTORE options from a[from]. */
-function parseRangeOptions(a: string[], from: number, store: boolean): RangeRequest {
-  const r: RangeRequest = { by: 'rank', rev: false, withScores: false, offset: 0, count: -1, limited: false };
+function parseRangeOptions(
+  a: string[],
+  from: number,
+  store: boolean,
+  legacy: { by: By; rev: boolean } | null = null,
+): RangeRequest {
+  // The legacy commands (ZREVRANGE, ZRANGEBYSCORE, …) fix the range type and direction; they parse
+  // WITHSCORES and LIMIT like ZRANGE and refuse the same combinations (Valkey's zrangeGenericCommand).
+  const r: RangeRequest = {
+    by: legacy?.by ?? 'rank',
+    rev: legacy?.rev ?? false,
+    withScores: false,
+    offset: 0,
+    count: -1,
+    limited: false,
+  };
   for (let i = from; i < a.length; i++) {
     const opt = a[i]!.toLowerCase();
     if (opt === 'withscores' && !store) r.withScores = true;
-    else if (opt === 'byscore') r.by = 'score';
-    else if (opt === 'bylex') r.by = 'lex';
-    else if (opt === 'rev') r.rev = true;
+    else if (opt === 'byscore' && legacy === null) r.by = 'score';
+    else if (opt === 'bylex' && legacy === null) r.by = 'lex';
+    else if (opt === 'rev' && legacy === null) r.rev = true;
     else if (opt === 'limit' && i + 2 < a.length) {
       r.offset = intArg(a[i + 1]!);
       r.count = intArg(a[i + 2]!);
@@ -123,6 +137,11 @@ function parseRangeOptions(a: string[], from: number, store: boolean): RangeRequ
   return r;
 }
 
+/** Parses the bounds only (Valkey checks them before looking the key up). */
+function checkBounds(by: By, lo: string, hi: string, rev: boolean): void {
+  resolveRange(null, by, lo, hi, rev);
+}
+
 function runRange(
   ctx: CommandContext,
   key: string,
@@ -130,6 +149,7 @@ function runRange(
   hi: string,
   r: RangeRequest,
 ): { members: string[]; scores: number[] } {
+  checkBounds(r.by, lo, hi, r.rev);
   const z = readCollection<ZSetValue>(ctx, key, Kind.ZSet);
   const [from, to] = resolveRange(z, r.by, lo, hi, r.rev);
   const ranks = select(from, to, r.rev, r.offset, r.count);
@@ -160,16 +180,7 @@ function zrangestore(ctx: CommandContext, a: string[]): void {
 /** ZREVRANGE / ZRANGEBYSCORE / ZREVRANGEBYSCORE / ZRANGEBYLEX / ZREVRANGEBYLEX. */
 function legacyRange(by: By, rev: boolean) {
   return (ctx: CommandContext, a: string[]): void => {
-    const r: RangeRequest = { by, rev, withScores: false, offset: 0, count: -1, limited: false };
-    for (let i = 4; i < a.length; i++) {
-      const opt = a[i]!.toLowerCase();
-      if (opt === 'withscores' && by !== 'lex') r.withScores = true;
-      else if (opt === 'limit' && by !== 'rank' && i + 2 < a.length) {
-        r.offset = intArg(a[i + 1]!);
-        r.count = intArg(a[i + 2]!);
-        i += 2;
-      } else throw new ReplyError(Err.syntax);
-    }
+    const r = parseRangeOptions(a, 4, false, { by, rev });
     const { members, scores } = runRange(ctx, a[1]!, a[2]!, a[3]!, r);
     writeMembers(ctx.w, members, r.withScores ? scores : null);
   };
@@ -177,6 +188,7 @@ function legacyRange(by: By, rev: boolean) {
 
 function countIn(by: By) {
   return (ctx: CommandContext, a: string[]): void => {
+    checkBounds(by, a[2]!, a[3]!, false);
     const z = readCollection<ZSetValue>(ctx, a[1]!, Kind.ZSet);
     const [from, to] = resolveRange(z, by, a[2]!, a[3]!, false);
     ctx.w.int(to - from);
@@ -185,6 +197,7 @@ function countIn(by: By) {
 
 function removeRange(by: By) {
   return (ctx: CommandContext, a: string[]): void => {
+    checkBounds(by, a[2]!, a[3]!, false);
     const slot = findCollection(ctx, a[1]!, Kind.ZSet);
     const z = slot < 0 ? null : valueAt<ZSetValue>(ctx, slot);
     const [from, to] = resolveRange(z, by, a[2]!, a[3]!, false);

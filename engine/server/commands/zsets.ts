@@ -103,18 +103,9 @@ function zadd(ctx: CommandContext, a: string[]): void {
   } else ctx.w.int(ch ? added + updated : added);
 }
 
+/** ZINCRBY is ZADD INCR in Valkey (so an increment spelled like a ZADD flag is parsed as one). */
 function zincrby(ctx: CommandContext, a: string[]): void {
-  const by = scoreArg(a[2]!);
-  const slot = openCollection(ctx, a[1]!, Kind.ZSet, () => new ZSetValue());
-  const z = valueAt<ZSetValue>(ctx, slot);
-  const next = (z.dict.get(a[3]!) ?? 0) + by;
-  if (Number.isNaN(next)) {
-    finishWrite(ctx, slot, z.size, false);
-    throw new ReplyError(NAN_SCORE);
-  }
-  z.set(a[3]!, next);
-  finishWrite(ctx, slot, z.size, true);
-  writeScore(ctx.w, next);
+  zadd(ctx, ['zadd', a[1]!, 'INCR', a[2]!, a[3]!]);
 }
 
 function zscore(ctx: CommandContext, a: string[]): void {
@@ -135,8 +126,8 @@ function zmscore(ctx: CommandContext, a: string[]): void {
 
 function zrank(rev: boolean) {
   return (ctx: CommandContext, a: string[]): void => {
-    if (a.length > 4 || (a.length === 4 && a[3]!.toLowerCase() !== 'withscore'))
-      throw new ReplyError(Err.syntax);
+    if (a.length > 4) throw new ReplyError(Err.arity(rev ? 'zrevrank' : 'zrank'));
+    if (a.length === 4 && a[3]!.toLowerCase() !== 'withscore') throw new ReplyError(Err.syntax);
     const z = read(ctx, a[1]!);
     const r = z ? z.rank(a[2]!) : -1;
     if (r < 0) {
@@ -248,9 +239,16 @@ function zrandmember(ctx: CommandContext, a: string[]): void {
 }
 
 function zscan(ctx: CommandContext, a: string[]): void {
+  // Valkey's order: cursor, then the key's type, then the options.
   parseCursor(a[2]!);
-  const o = parseScanOptions(a, 3, false);
   const z = read(ctx, a[1]!);
+  if (z === null) {
+    ctx.w.array(2);
+    ctx.w.bulk('0');
+    ctx.w.array(0);
+    return;
+  }
+  const o = parseScanOptions(a, 3, false);
   const out: string[] = [];
   if (z) {
     for (let i = 0; i < z.size; i++) {
@@ -305,6 +303,8 @@ function algebra(
   if (n > BigInt(a.length - at - 1)) throw new ReplyError(Err.syntax);
   const numkeys = Number(n);
   const keys = a.slice(at + 1, at + 1 + numkeys);
+  // Valkey reads (and type-checks) the input keys before it parses WEIGHTS/AGGREGATE.
+  const inputs = keys.map((k) => readScored(ctx, k));
   const weights = keys.map(() => 1);
   let how = 'sum';
   let withScores = false;
@@ -328,7 +328,6 @@ function algebra(
     } else if (opt === 'withscores' && allowScores) withScores = true;
     else throw new ReplyError(Err.syntax);
   }
-  const inputs = keys.map((k) => readScored(ctx, k));
   const weighted = (s: number, k: number): number => {
     const v = s * weights[k]!;
     return Number.isNaN(v) ? 0 : v;
