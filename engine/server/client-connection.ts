@@ -28,9 +28,9 @@ import type {
   ServerState,
 } from './command-context.ts';
 import { dispatch } from './command-table.ts';
-import type { PushMessage } from './push-message.ts';
 import { serveReadyClients, unblockClient } from './commands/blocking.ts';
 import { endTransaction } from './commands/transactions.ts';
+import type { PushMessage } from './push-message.ts';
 import { ReplyWriter } from './reply-writer.ts';
 import { ProtocolError, RespParser } from './resp-parser.ts';
 import { SocketWriter } from './socket-writer.ts';
