@@ -15,7 +15,7 @@ import { EngineCore, KEEP_TTL } from './engine-core.ts';
 import { EngineError, EngineErrorCode, wrongTypeError } from './errors.ts';
 import { EvictionPolicy, type EvictionPolicyValue, isEvictionPolicy } from './eviction.ts';
 import { globMatch } from './glob.ts';
-import { KIND_BITS, Kind, type KindValue } from './keyspace.ts';
+import { isContainerKind, KIND_BITS, KIND_MASK, Kind, type KindValue } from './keyspace.ts';
 import type { EngineEventType, EngineListener } from './listeners.ts';
 import * as locks from './locks.ts';
 import * as versioned from './versioned-writes.ts';
@@ -144,11 +144,11 @@ export class Engine {
       ks.remove(slot, 'expire');
       return null;
     }
-    const kind = packed & 7;
+    const kind = packed & KIND_MASK;
     if (ks.tracking !== 0) ks.touch(slot);
     if (kind === Kind.Text) return ks.values[slot] as string;
     if (kind === Kind.Tombstone) return null;
-    if (kind === Kind.Hash) throw wrongTypeError();
+    if (isContainerKind(kind)) throw wrongTypeError();
     return EngineCore.asText(kind, ks.values[slot]);
   }
 
@@ -158,7 +158,7 @@ export class Engine {
     const slot = ks.findLive(key, this.core.clock.now());
     if (slot < 0) return null;
     const kind = ks.kinds[slot]!;
-    if (kind === Kind.Hash) throw wrongTypeError();
+    if (isContainerKind(kind)) throw wrongTypeError();
     if (ks.tracking !== 0) ks.touch(slot);
     return Buffer.from(ks.values[slot] as string, kind === Kind.Text ? 'utf8' : 'latin1');
   }

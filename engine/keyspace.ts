@@ -5,7 +5,7 @@
  * reused through a free list; slots never move while occupied (SCAN cursors rely on it).
  *
  * Invariants:
- * - `index.get(key) === slot * 8 + kinds[slot]` ⇔ `keys[slot] === key` and `kinds[slot] !== Kind.Free`:
+ * - `index.get(key) === slot * 16 + kinds[slot]` ⇔ `keys[slot] === key` and `kinds[slot] !== Kind.Free`:
  *   the Map value packs the kind beside the slot (see {@link KIND_BITS}), so the hot read path learns
  *   the kind without touching the `kinds` array (one cache miss fewer per GET on a large keyspace).
  * - `expires[slot]` is 0 (no TTL) or an absolute epoch-ms; a key is expired when `now > expires`
@@ -21,7 +21,9 @@ import type { Clock } from './clock.ts';
 import { ENTRY_OVERHEAD_BYTES, hashFieldBytes, SLOT_ARRAY_BYTES, stringBytes } from './memory.ts';
 
 /** Low bits of an `index` value holding the slot's kind; the slot is `value >>> KIND_BITS`. */
-export const KIND_BITS = 3;
+export const KIND_BITS = 4;
+/** Mask of the kind bits of an `index` value. */
+export const KIND_MASK = 15;
 
 /** What a slot holds. */
 export const Kind = {
@@ -34,13 +36,31 @@ export const Kind = {
   Hash: 3,
   /** An invalidation tombstone: no visible value, only a version until it expires. */
   Tombstone: 4,
+  /** A set (`SetValue`, see server/commands/collections.ts). */
+  Set: 5,
+  /** A sorted set (`ZSetValue`). */
+  ZSet: 6,
+  /** A list (`ListValue`). */
+  List: 7,
+  /** A scaling bloom filter (`BloomValue`, see server/commands/bloom-filter.ts). */
+  Bloom: 8,
 } as const;
+
+/** True for kinds whose value is a container with its own accounted size (hash, set, sorted set, list). */
+export function isContainerKind(kind: number): boolean {
+  return kind === Kind.Hash || kind >= Kind.Set;
+}
+
+/** A container value other than a hash; its `bytes` is its accounted heap size, kept by its editor. */
+export interface SizedValue {
+  bytes: number;
+}
 
 /** One of the {@link Kind} values. */
 export type KindValue = (typeof Kind)[keyof typeof Kind];
 
-/** A stored value: string for Text/Bytes/Tombstone, Map for Hash. */
-export type StoredValue = string | Map<string, string>;
+/** A stored value: string for Text/Bytes/Tombstone, Map for Hash, a {@link SizedValue} for Set/ZSet/List. */
+export type StoredValue = string | Map<string, string> | SizedValue;
 
 /** Why a key left the keyspace (listeners and stats see it). */
 export type RemoveReason = 'delete' | 'expire' | 'evict';
@@ -117,7 +137,7 @@ export class Keyspace {
   entryBytes(slot: number): number {
     const kind = this.kinds[slot]!;
     const value =
-      kind === Kind.Hash
+      kind === Kind.Hash || kind >= Kind.Set
         ? (this.hashBytes.get(slot) ?? 0)
         : kind === Kind.Tombstone
           ? 0
@@ -169,7 +189,7 @@ export class Keyspace {
     if (expireAt !== 0) this.volatileCount++;
     if (kind === Kind.Tombstone) this.tombstoneCount++;
     this.count++;
-    if (kind === Kind.Hash) this.hashBytes.set(slot, valueBytes(kind, value));
+    if (isContainerKind(kind)) this.hashBytes.set(slot, valueBytes(kind, value));
     this.usedBytes += this.entryBytes(slot);
     if (this.#tracking !== AccessTracking.None) this.touch(slot);
     return slot;
@@ -185,7 +205,7 @@ export class Keyspace {
       const slot = packed >>> KIND_BITS;
       const at = this.expires[slot]!;
       if (at === 0 || now <= at) {
-        if ((packed & 7) === kind) {
+        if ((packed & KIND_MASK) === kind) {
           this.usedBytes += stringBytes(value) - stringBytes(this.values[slot] as string);
           this.values[slot] = value;
         } else this.replace(slot, kind, value);
@@ -208,17 +228,17 @@ export class Keyspace {
     this.usedBytes -= this.entryBytes(slot);
     if (old === Kind.Tombstone) this.tombstoneCount--;
     if (kind === Kind.Tombstone) this.tombstoneCount++;
-    if (old === Kind.Hash) this.hashBytes.delete(slot);
+    if (isContainerKind(old)) this.hashBytes.delete(slot);
     if (old !== kind) this.index.set(this.keys[slot]!, (slot << KIND_BITS) | kind);
     this.kinds[slot] = kind;
     this.values[slot] = value;
-    if (kind === Kind.Hash) this.hashBytes.set(slot, valueBytes(kind, value));
+    if (isContainerKind(kind)) this.hashBytes.set(slot, valueBytes(kind, value));
     this.usedBytes += this.entryBytes(slot);
   }
 
-  /** Recomputes a hash slot's size from its contents after in-place edits. */
+  /** Recomputes a container slot's size from its contents after in-place edits. */
   recomputeSize(slot: number): void {
-    if (this.kinds[slot] !== Kind.Hash) return;
+    if (!isContainerKind(this.kinds[slot]!)) return;
     this.usedBytes -= this.entryBytes(slot);
     this.hashBytes.set(slot, valueBytes(Kind.Hash, this.values[slot]!));
     this.usedBytes += this.entryBytes(slot);
@@ -240,7 +260,7 @@ export class Keyspace {
     if (this.kinds[slot] === Kind.Tombstone) this.tombstoneCount--;
     if (this.versions.size !== 0) this.versions.delete(slot);
     this.usedBytes -= this.entryBytes(slot);
-    if (this.kinds[slot] === Kind.Hash) this.hashBytes.delete(slot);
+    if (isContainerKind(this.kinds[slot]!)) this.hashBytes.delete(slot);
     this.keys[slot] = '';
     this.values[slot] = undefined;
     this.kinds[slot] = Kind.Free;
@@ -368,6 +388,7 @@ export class Keyspace {
 /** Heap bytes of a value of the given kind. */
 export function valueBytes(kind: number, value: StoredValue): number {
   if (typeof value === 'string') return kind === Kind.Tombstone ? 0 : stringBytes(value);
+  if (!(value instanceof Map)) return value.bytes;
   let n = 0;
   for (const [f, v] of value) n += hashFieldBytes(f, v);
   return n + 96;

@@ -3,8 +3,9 @@
  * command parsed from one socket read with a single write.
  *
  * Invariants:
- * - Replies leave in request order. An asynchronous command (write-through hook, CACHE.WAIT) holds
- *   the commands behind it and pauses reading until it settles.
+ * - Replies leave in request order. An asynchronous command (write-through hook, CACHE.WAIT, a
+ *   blocking pop) holds the commands behind it until it settles; reading goes on, so a disconnect
+ *   is seen while blocked.
  * - Buffering is bounded on both sides. Output: once the replies not yet taken by the kernel pass the
  *   writer's high-water mark, the connection stops running commands (and reading) until the client
  *   reads; so a client that pipelines GETs of a 50 MB value and never reads holds about one reply,
@@ -27,6 +28,8 @@ import type {
   ServerState,
 } from './command-context.ts';
 import { dispatch } from './command-table.ts';
+import { serveReadyClients, unblockClient } from './commands/blocking.ts';
+import { endTransaction } from './commands/transactions.ts';
 import type { PushMessage } from './push-message.ts';
 import { ReplyWriter } from './reply-writer.ts';
 import { ProtocolError, RespParser } from './resp-parser.ts';
@@ -87,6 +90,7 @@ export class ClientConnection implements ClientEntry {
         return w.resp;
       },
       push: (message: PushMessage) => this.#push(message),
+      tx: null,
     };
     this.#parser = new RespParser(server.protoMaxBulkLen, server.clientQueryBufferLimit);
     this.#parser.unauthenticated = !this.client.authenticated;
@@ -108,7 +112,7 @@ export class ClientConnection implements ClientEntry {
   }
 
   memory(): number {
-    return this.#parser.buffered + this.w.length + this.#out.pending;
+    return this.#parser.buffered + this.w.length + this.#out.pending + (this.client.tx?.bytes ?? 0);
   }
 
   outputBytes(): number {
@@ -194,10 +198,13 @@ export class ClientConnection implements ClientEntry {
       // CLIENT CACHING yes|no applies to the next command only (any CLIENT subcommand keeps it).
       if (this.client.tracking?.caching && !this.client.lastCommand.startsWith('client'))
         this.client.tracking.caching = false;
+      // Clients blocked on keys this command wrote are served now, before the next command (Valkey).
+      serveReadyClients();
       parser.unauthenticated = !this.client.authenticated;
       if (pending !== undefined) {
         this.#pending = true;
-        this.#socket.pause();
+        // Reading goes on (later commands wait in the parser, bounded by client-query-buffer-limit),
+        // so a client that disconnects while blocked is noticed at once, as Valkey does.
         this.#flush();
         void pending.then(() => {
           this.#pending = false;
@@ -295,6 +302,8 @@ export class ClientConnection implements ClientEntry {
   }
 
   #release(): void {
+    endTransaction(this.client, this.#ctx.core);
+    unblockClient(this.client, this.#ctx.core);
     this.#closed = true;
     this.#deferred = null;
     this.#server.pubsub.removeClient(this.client);

@@ -61,6 +61,18 @@ export interface ClientState {
    * leaves after that command's reply, as in Valkey; to others at the end of the event-loop turn.
    */
   push(message: PushMessage): void;
+  /** The open MULTI transaction (commands queued for EXEC), or null outside MULTI (see commands/transactions.ts). */
+  tx: Transaction | null;
+}
+
+/** A MULTI block being queued. */
+export interface Transaction {
+  /** Queued commands (argument vectors), run in order by EXEC. */
+  readonly queue: string[][];
+  /** Bytes of the queued arguments (counted in the client's memory). */
+  bytes: number;
+  /** A command was refused while queuing (unknown, arity, ACL, OOM): EXEC replies EXECABORT. */
+  aborted: boolean;
 }
 
 /** One class of Valkey's `client-output-buffer-limit`: bytes (0 = no limit) and seconds. */

@@ -9,13 +9,23 @@ import { NoPerm, permissionError } from './acl.ts';
 import { type CommandContext, type CommandSpec, Err, ReplyError } from './command-context.ts';
 import { aclCommand } from './commands/acl.ts';
 import { adminCommands, commandCommand } from './commands/admin.ts';
+import { bitfieldCommands } from './commands/bitfield.ts';
+import { blockingCommands } from './commands/blocking.ts';
+import { bloomCommands } from './commands/bloom.ts';
 import { cacheCommands } from './commands/cache.ts';
+import { compatCommands } from './commands/compat.ts';
 import { connectionCommands } from './commands/connection.ts';
 import { hashCommands } from './commands/hashes.ts';
 import { keyCommands } from './commands/keys.ts';
+import { listCommands } from './commands/lists.ts';
 import { pubsubCommands, subscribedModeError } from './commands/pubsub.ts';
+import { setCommands } from './commands/sets.ts';
 import { notHookAware } from './commands/string-helpers.ts';
+import { stringRangeCommands } from './commands/string-ranges.ts';
 import { stringCommands } from './commands/strings.ts';
+import { queueInMulti, transactionCommands } from './commands/transactions.ts';
+import { zsetRangeCommands } from './commands/zset-ranges.ts';
+import { zsetCommands } from './commands/zsets.ts';
 
 /** Commands whose first argument names a subcommand (CLIENT INFO reports `client|info`). */
 const CONTAINERS = new Set(['client', 'config', 'memory', 'command', 'acl', 'pubsub']);
@@ -35,9 +45,19 @@ export function buildCommandTable(): Map<string, CommandSpec> {
     adminCommands,
     cacheCommands,
     pubsubCommands,
+    compatCommands,
+    setCommands,
+    listCommands,
+    zsetCommands,
+    zsetRangeCommands,
+    blockingCommands,
+    stringRangeCommands,
+    bloomCommands,
+    bitfieldCommands,
   ]) {
     for (const spec of list) add(spec);
   }
+  for (const spec of transactionCommands((ctx, args) => dispatch(table, ctx, ctx.core, args))) add(spec);
   add(commandCommand(() => table));
   add(aclCommand(() => table));
   return table;
@@ -59,7 +79,8 @@ export function errorReplyText(error: unknown): string {
   return `ERR ${message}`;
 }
 
-function keysOf(spec: CommandSpec, args: string[]): string[] {
+/** The key arguments of a command per its spec's first/last/step. */
+export function keysOf(spec: CommandSpec, args: string[]): string[] {
   if (spec.firstKey === 0) return [];
   const last = spec.lastKey < 0 ? args.length + spec.lastKey : spec.lastKey;
   const out: string[] = [];
@@ -82,6 +103,7 @@ export function dispatch(
   core: EngineCore,
   args: string[],
 ): Promise<void> | undefined {
+  if (ctx.client.tx !== null && queueInMulti(table, ctx, args, unknownCommandError, keysOf)) return undefined;
   const name = args[0]!;
   const spec = table.get(name) ?? table.get(name.toLowerCase());
   const w = ctx.w;

@@ -7,6 +7,9 @@
  * client-output-buffer-limit, timeout, requirepass (not removable on a non-loopback bind unless
  * enable-protected-configs), plus read-only maxmemory-samples/port/bind/save/appendonly/databases so
  * tools that probe them (valkey-benchmark reads `save` and `appendonly`) get sensible answers.
+ * Every other Valkey 8 parameter (valkey-config-defaults.ts) is accepted as Valkey accepts it:
+ * CONFIG SET stores the value as given (not validated, no effect on the engine) and CONFIG GET echoes
+ * it; immutable and protected ones are refused with Valkey's errors.
  */
 import { type EvictionPolicyValue, isEvictionPolicy } from '../../eviction.ts';
 import { globMatch } from '../../glob.ts';
@@ -22,14 +25,36 @@ import {
 } from '../command-context.ts';
 import { formatKeyspaceEventFlags, parseKeyspaceEventFlags } from '../keyspace-events.ts';
 import { MAX_PROTO_MAX_BULK_LEN, QUERY_BUFFER_LIMIT } from '../resp-parser.ts';
+import { VALKEY_CONFIG_DEFAULTS } from '../valkey-config-defaults.ts';
 import { infoText } from './info-text.ts';
 
+/** Mutability of each Valkey parameter the engine only stores. */
+const VALKEY_PARAMS = new Map(VALKEY_CONFIG_DEFAULTS.map(([name, , m]) => [name, m]));
+
+/** Stored values of the parameters the engine only echoes, per server. */
+const storedConfigs = new WeakMap<object, Map<string, string>>();
+
+function stored(ctx: CommandContext): Map<string, string> {
+  let m = storedConfigs.get(ctx.server);
+  if (m === undefined) {
+    m = new Map(VALKEY_CONFIG_DEFAULTS.map(([name, value]) => [name, value]));
+    m.set('dir', process.cwd());
+    storedConfigs.set(ctx.server, m);
+  }
+  return m;
+}
+
 function configValues(ctx: CommandContext): [string, string][] {
+  const out = new Map(stored(ctx));
+  for (const [k, v] of engineConfigValues(ctx)) out.set(k, v);
+  return [...out];
+}
+
+function engineConfigValues(ctx: CommandContext): [string, string][] {
   const s = ctx.server;
   return [
     ['maxmemory', String(ctx.core.maxmemory)],
     ['maxmemory-policy', ctx.core.policy],
-    ['maxmemory-samples', '5'],
     ['maxmemory-clients', String(s.maxmemoryClients)],
     ['proto-max-bulk-len', String(s.protoMaxBulkLen)],
     ['client-query-buffer-limit', String(s.clientQueryBufferLimit)],
@@ -38,8 +63,6 @@ function configValues(ctx: CommandContext): [string, string][] {
     ['enable-protected-configs', s.enableProtectedConfigs ? 'yes' : 'no'],
     ['port', String(s.port)],
     ['bind', s.tcpBind],
-    ['save', ''],
-    ['appendonly', 'no'],
     ['databases', '1'],
     ['timeout', String(s.timeout)],
     ['notify-keyspace-events', formatKeyspaceEventFlags(s.keyspaceEvents.flags)],
@@ -74,7 +97,7 @@ function configChange(ctx: CommandContext, name: string, value: string, fail: Fa
       const p = value.toLowerCase();
       if (!isEvictionPolicy(p))
         fail(
-          'argument(s) must be one of the following: noeviction, allkeys-lru, volatile-lru, allkeys-lfu, volatile-lfu, allkeys-random, volatile-random, volatile-ttl',
+          'argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction',
         );
       return () => ctx.engine.configureMemory(ctx.core.maxmemory, p as EvictionPolicyValue);
     }
@@ -134,8 +157,17 @@ function configChange(ctx: CommandContext, name: string, value: string, fail: Fa
         s.tracking.maxKeys = Number(n);
       };
     }
-    default:
-      return fail('Unknown option or number of arguments for CONFIG SET');
+    case 'port':
+    case 'bind':
+      return fail('the engine does not rebind at run time (restart it with the new address)');
+    default: {
+      const m = VALKEY_PARAMS.get(name);
+      if (m === undefined)
+        throw new ReplyError(`ERR Unknown option or number of arguments for CONFIG SET - '${name}'`);
+      if (m === 'i') fail("can't set immutable config");
+      if (m === 'p' && !s.enableProtectedConfigs) fail("can't set protected config");
+      return () => stored(ctx).set(name, value);
+    }
   }
 }
 

@@ -17,6 +17,7 @@ import {
 } from '../command-context.ts';
 import { clientInfoLine, SERVER_VERSION } from './info-text.ts';
 import { trackingSubcommand } from './tracking.ts';
+import { endTransaction } from './transactions.ts';
 
 function ping(ctx: CommandContext, a: string[]): void {
   if (a.length > 2) throw new ReplyError(Err.arity('ping'));
@@ -153,7 +154,15 @@ function client(ctx: CommandContext, a: string[]): void {
     ctx.w.simple('OK');
     return;
   }
-  if (['setname', 'getname', 'id', 'info', 'list', 'setinfo'].includes(sub)) {
+  // Accepted for tools that send them; the engine neither evicts clients by memory rank nor keeps
+  // per-client touch state, so both are no-ops (documented in engine/README.md).
+  if ((sub === 'no-evict' || sub === 'no-touch') && argc === 3) {
+    const v = a[2]!.toLowerCase();
+    if (v !== 'on' && v !== 'off') throw new ReplyError(Err.syntax);
+    ctx.w.simple('OK');
+    return;
+  }
+  if (['setname', 'getname', 'id', 'info', 'list', 'setinfo', 'no-evict', 'no-touch'].includes(sub)) {
     throw new ReplyError(Err.arity(`client|${sub}`));
   }
   throw new ReplyError(`ERR unknown subcommand '${a[1]!.slice(0, 128)}'. Try CLIENT HELP.`);
@@ -167,6 +176,7 @@ function quit(ctx: CommandContext): void {
 function reset(ctx: CommandContext): void {
   ctx.server.pubsub.removeClient(ctx.client);
   ctx.server.tracking.disable(ctx.client);
+  endTransaction(ctx.client, ctx.core);
   ctx.w.resp = 2;
   ctx.client.name = '';
   ctx.client.user = ctx.server.users.get('default')!;

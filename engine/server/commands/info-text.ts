@@ -4,6 +4,7 @@
  */
 import { formatBytes, heapSizeLimit, oldGenerationLimit } from '../../memory.ts';
 import type { ClientState, CommandContext } from '../command-context.ts';
+import { blockedClients } from './blocking.ts';
 
 /** The Valkey version this engine's protocol surface mirrors. */
 export const SERVER_VERSION = '8.0.1';
@@ -27,7 +28,19 @@ export function clientInfoLine(c: ClientState, resp: number): string {
 }
 
 /** The INFO sections this server reports. */
-export const INFO_SECTIONS = ['server', 'clients', 'memory', 'stats', 'persistence', 'keyspace'] as const;
+export const INFO_SECTIONS = [
+  'server',
+  'clients',
+  'memory',
+  'persistence',
+  'stats',
+  'replication',
+  'cpu',
+  'modules',
+  'errorstats',
+  'cluster',
+  'keyspace',
+] as const;
 
 /** Builds INFO text for the requested sections (default/all/everything = all). */
 export function infoText(ctx: CommandContext, requested: string[]): string {
@@ -40,7 +53,8 @@ export function infoText(ctx: CommandContext, requested: string[]): string {
   const uptime = Math.floor((Date.now() - s.startedAt) / 1000);
   const add = (name: string, title: string, fields: [string, string | number][]): void => {
     if (!all && !want.has(name)) return;
-    parts.push(`# ${title}\r\n${fields.map(([k, v]) => `${k}:${v}`).join('\r\n')}\r\n`);
+    if (fields.length === 0) parts.push(`# ${title}\r\n`);
+    else parts.push(`# ${title}\r\n${fields.map(([k, v]) => `${k}:${v}`).join('\r\n')}\r\n`);
   };
   add('server', 'Server', [
     ['redis_version', REDIS_COMPAT_VERSION],
@@ -70,7 +84,7 @@ export function infoText(ctx: CommandContext, requested: string[]): string {
     ['connected_clients', s.clients.size],
     ['client_recent_max_input_buffer', biggestInput],
     ['client_recent_max_output_buffer', biggestOutput],
-    ['blocked_clients', 0],
+    ['blocked_clients', blockedClients(ctx.core)],
     ['tracking_clients', s.tracking.clients],
     ['pubsub_clients', pubsubClients],
   ]);
@@ -112,6 +126,24 @@ export function infoText(ctx: CommandContext, requested: string[]): string {
     ['tracking_total_items', s.tracking.totalItems()],
     ['tracking_total_prefixes', s.tracking.prefixes.size],
   ]);
+  // Sections Valkey reports that have nothing to say for a standalone engine without replicas,
+  // modules or cluster; present so tools that parse them find them (names and order as Valkey's).
+  add('replication', 'Replication', [
+    ['role', 'master'],
+    ['connected_slaves', 0],
+    ['master_failover_state', 'no-failover'],
+    ['master_replid', '0000000000000000000000000000000000000000'],
+    ['master_repl_offset', 0],
+    ['repl_backlog_active', 0],
+  ]);
+  const cpu = process.cpuUsage();
+  add('cpu', 'CPU', [
+    ['used_cpu_sys', (cpu.system / 1e6).toFixed(6)],
+    ['used_cpu_user', (cpu.user / 1e6).toFixed(6)],
+  ]);
+  add('modules', 'Modules', []);
+  add('errorstats', 'Errorstats', []);
+  add('cluster', 'Cluster', [['cluster_enabled', 0]]);
   const keyspaceFields: [string, string][] =
     ks.size > 0 ? [['db0', `keys=${ks.size},expires=${ks.volatileCount - ks.tombstoneCount},avg_ttl=0`]] : [];
   if (all || want.has('keyspace'))

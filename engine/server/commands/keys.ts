@@ -48,8 +48,11 @@ function exists(ctx: CommandContext, args: string[]): void {
   ctx.w.int(n);
 }
 
-function typeName(kind: number): string {
-  return kind === Kind.Hash ? 'hash' : kind === Kind.Text || kind === Kind.Bytes ? 'string' : 'none';
+const TYPE_NAMES = ['none', 'string', 'string', 'hash', 'none', 'set', 'zset', 'list', 'bloomfltr'];
+
+/** Valkey's TYPE name of a slot kind. */
+export function typeName(kind: number): string {
+  return TYPE_NAMES[kind] ?? 'none';
 }
 
 function type(ctx: CommandContext, args: string[]): void {

@@ -5,7 +5,7 @@
  */
 import { EngineCore } from '../../engine-core.ts';
 import { EngineError, EngineErrorCode, wrongTypeError } from '../../errors.ts';
-import { Kind } from '../../keyspace.ts';
+import { isContainerKind, Kind } from '../../keyspace.ts';
 import type { HookChange } from '../../write-through.ts';
 import type { CommandContext } from '../command-context.ts';
 import type { ReplyWriter } from '../reply-writer.ts';
@@ -14,7 +14,7 @@ import type { ReplyWriter } from '../reply-writer.ts';
 export function stringSlot(ctx: CommandContext, key: string): number {
   const ks = ctx.core.keyspace;
   const slot = ks.findLive(key, ctx.now);
-  if (slot >= 0 && ks.kinds[slot] === Kind.Hash) throw wrongTypeError();
+  if (slot >= 0 && isContainerKind(ks.kinds[slot]!)) throw wrongTypeError();
   return slot;
 }
 

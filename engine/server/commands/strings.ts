@@ -6,7 +6,7 @@
  */
 import { KEEP_TTL } from '../../engine-core.ts';
 import { wrongTypeError } from '../../errors.ts';
-import { KIND_BITS, Kind } from '../../keyspace.ts';
+import { isContainerKind, KIND_BITS, KIND_MASK, Kind } from '../../keyspace.ts';
 import {
   type CommandContext,
   type CommandSpec,
@@ -90,7 +90,7 @@ function get(ctx: CommandContext, args: string[]): void {
     ctx.w.nil();
     return;
   }
-  const kind = packed & 7;
+  const kind = packed & KIND_MASK;
   if (ks.tracking !== 0) ks.touch(slot);
   if (kind === Kind.Bytes) ctx.w.bulk(ks.values[slot] as string);
   else if (kind === Kind.Text) ctx.w.bulkText(ks.values[slot] as string);
@@ -178,7 +178,7 @@ function mget(ctx: CommandContext, args: string[]): void {
   ctx.w.array(args.length - 1);
   for (let i = 1; i < args.length; i++) {
     const slot = ks.findLive(args[i]!, ctx.now);
-    if (slot < 0 || ks.kinds[slot] === Kind.Hash) ctx.w.nil();
+    if (slot < 0 || isContainerKind(ks.kinds[slot]!)) ctx.w.nil();
     else replySlot(ctx.w, ctx, slot);
   }
 }

@@ -1,0 +1,251 @@
+/**
+ * The values of sets, sorted sets and lists, and the slot helpers their commands share: find a
+ * collection of one kind (WRONGTYPE otherwise), create one on first write, delete it when emptied
+ * (Valkey never keeps an empty collection), keep its accounted size, and report the change to
+ * listeners (WATCH, keyspace notifications) through `core.touched`/`core.deleteSlot`.
+ *
+ * Each value keeps `bytes`, its heap estimate, updated by every edit (O(1) per member), so
+ * `MEMORY USAGE`, `INFO memory` and maxmemory see collections as they grow.
+ */
+import { wrongTypeError } from '../../errors.ts';
+import { Kind, type SizedValue } from '../../keyspace.ts';
+import { stringBytes } from '../../memory.ts';
+import type { CommandContext } from '../command-context.ts';
+import type { BloomValue } from './bloom-filter.ts';
+import type { ZSetValue } from './zset-value.ts';
+
+/** Fixed bytes of an empty collection object. */
+const BASE_BYTES = 96;
+
+/** Valkey's set encodings; conversions go one way (intset → listpack → hashtable). */
+export type SetEncoding = 'intset' | 'listpack' | 'hashtable';
+
+/** A set of latin1 byte strings. */
+export class SetValue implements SizedValue {
+  m = new Set<string>();
+  bytes = BASE_BYTES;
+  /** The encoding Valkey would have (decides reply order: intset replies ascending numbers). */
+  enc: SetEncoding;
+
+  /** `first` and `hint` choose the starting encoding as Valkey's setTypeCreate does. */
+  constructor(first = '', hint = 0) {
+    if (hint <= ENCODING_LIMITS.setMaxIntsetEntries && isIntMember(first)) this.enc = 'intset';
+    else if (
+      hint <= ENCODING_LIMITS.setMaxListpackEntries &&
+      first.length <= ENCODING_LIMITS.setMaxListpackValue
+    )
+      this.enc = 'listpack';
+    else this.enc = 'hashtable';
+  }
+
+  /** True when it is still compact but Valkey would convert it now (used by the big flag). */
+  get big(): boolean {
+    return this.enc === 'hashtable';
+  }
+
+  add(member: string): boolean {
+    if (this.m.has(member)) return false;
+    if (
+      this.enc === 'intset' &&
+      !(isIntMember(member) && this.m.size < ENCODING_LIMITS.setMaxIntsetEntries)
+    ) {
+      // intset → listpack keeps the ascending order the intset had, then appends.
+      const sorted = [...this.m].sort(compareInts);
+      this.m = new Set(sorted);
+      this.enc =
+        this.m.size < ENCODING_LIMITS.setMaxListpackEntries &&
+        member.length <= ENCODING_LIMITS.setMaxListpackValue
+          ? 'listpack'
+          : 'hashtable';
+    } else if (
+      this.enc === 'listpack' &&
+      (this.m.size >= ENCODING_LIMITS.setMaxListpackEntries ||
+        member.length > ENCODING_LIMITS.setMaxListpackValue)
+    ) {
+      this.enc = 'hashtable';
+    }
+    this.m.add(member);
+    this.bytes += memberBytes(member);
+    return true;
+  }
+
+  delete(member: string): boolean {
+    if (!this.m.delete(member)) return false;
+    this.bytes -= memberBytes(member);
+    return true;
+  }
+}
+
+/** A list of latin1 byte strings (index 0 = head). */
+export class ListValue implements SizedValue {
+  items: string[] = [];
+  bytes = BASE_BYTES;
+  /** Set once the list outgrew one listpack (Valkey's quicklist; it converts back only when small again). */
+  big = false;
+
+  /** Recomputes `bytes` after a bulk edit. */
+  resize(): void {
+    let n = BASE_BYTES;
+    for (const s of this.items) n += memberBytes(s);
+    this.bytes = n;
+  }
+}
+
+/** Bytes of one member in a collection (entry overhead plus the string). */
+export function memberBytes(s: string): number {
+  return 24 + stringBytes(s);
+}
+
+/** The value type of each collection kind. */
+export type CollectionOf<K> = K extends typeof Kind.Set
+  ? SetValue
+  : K extends typeof Kind.ZSet
+    ? ZSetValue
+    : ListValue;
+
+/** True for set, sorted set and list kinds. */
+export function isCollection(kind: number): boolean {
+  return kind === Kind.Set || kind === Kind.ZSet || kind === Kind.List || kind === Kind.Bloom;
+}
+
+/** A deep copy of a collection value (COPY). */
+export function copyCollection(kind: number, v: unknown): SizedValue {
+  if (kind === Kind.Set) {
+    const out = new SetValue();
+    out.m = new Set((v as SetValue).m);
+    out.enc = (v as SetValue).enc;
+    out.bytes = (v as SetValue).bytes;
+    return out;
+  }
+  if (kind === Kind.ZSet) return (v as ZSetValue).clone();
+  if (kind === Kind.Bloom) return (v as BloomValue).clone();
+  const out = new ListValue();
+  out.items = (v as ListValue).items.slice();
+  out.bytes = (v as ListValue).bytes;
+  out.big = (v as ListValue).big;
+  return out;
+}
+
+/** Valkey's defaults for the compact encodings. */
+export const ENCODING_LIMITS = {
+  setMaxIntsetEntries: 512,
+  setMaxListpackEntries: 128,
+  setMaxListpackValue: 64,
+  zsetMaxListpackEntries: 128,
+  zsetMaxListpackValue: 64,
+  /** list-max-listpack-size -2: one listpack of at most 8 KB. */
+  listMaxListpackBytes: 8192,
+} as const;
+
+/** True when Valkey would store `s` in an intset (a canonical signed 64-bit integer). */
+export function isIntMember(s: string): boolean {
+  if (s.length === 0 || s.length > 20 || !/^(?:0|-?[1-9]\d*)$/.test(s)) return false;
+  const n = BigInt(s);
+  return n <= 9223372036854775807n && n >= -9223372036854775808n;
+}
+
+/** Ascending numeric order of integer strings. */
+export function compareInts(a: string, b: string): number {
+  const x = BigInt(a);
+  const y = BigInt(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** Approximate listpack bytes of a list (header, per-entry header and backlen, payload). */
+function listpackBytes(items: string[]): number {
+  let n = 7;
+  for (const s of items) n += s.length + (s.length < 64 ? 2 : s.length < 4096 ? 4 : 10);
+  return n;
+}
+
+/** Updates the list's encoding flag after an edit (quicklist past one listpack; back under half). */
+export function noteListSize(v: ListValue): void {
+  const bytes = listpackBytes(v.items);
+  if (!v.big && bytes > ENCODING_LIMITS.listMaxListpackBytes) v.big = true;
+  else if (v.big && bytes <= ENCODING_LIMITS.listMaxListpackBytes / 2) v.big = false;
+}
+
+/** Valkey's OBJECT ENCODING name of a collection. */
+export function collectionEncoding(kind: number, v: unknown): string {
+  if (kind === Kind.Set) return (v as SetValue).enc;
+  if (kind === Kind.ZSet) return (v as ZSetValue).big ? 'skiplist' : 'listpack';
+  if (kind === Kind.Bloom) return 'raw';
+  return (v as ListValue).big ? 'quicklist' : 'listpack';
+}
+
+/** The slot of the live collection of `kind` at `key`, -1 when absent; WRONGTYPE for another type. */
+export function findCollection(ctx: CommandContext, key: string, kind: number): number {
+  const ks = ctx.core.keyspace;
+  const slot = ks.findLive(key, ctx.now);
+  if (slot < 0) return -1;
+  if (ks.kinds[slot] !== kind) throw wrongTypeError();
+  if (ks.tracking !== 0) ks.touch(slot);
+  return slot;
+}
+
+/** The collection value at `slot`. */
+export function valueAt<T>(ctx: CommandContext, slot: number): T {
+  return ctx.core.keyspace.values[slot] as T;
+}
+
+/** The collection of `kind` at `key`, or null; WRONGTYPE for another type. */
+export function readCollection<T>(ctx: CommandContext, key: string, kind: number): T | null {
+  const slot = findCollection(ctx, key, kind);
+  return slot < 0 ? null : (ctx.core.keyspace.values[slot] as T);
+}
+
+/**
+ * The slot of the collection at `key`, creating an empty one (after the memory check) when absent.
+ * The caller must call {@link finishWrite} after editing it.
+ */
+export function openCollection(
+  ctx: CommandContext,
+  key: string,
+  kind: number,
+  make: () => SizedValue,
+): number {
+  const slot = findCollection(ctx, key, kind);
+  if (slot >= 0) return slot;
+  ctx.core.ensureMemory();
+  const ks = ctx.core.keyspace;
+  const tomb = ks.find(key, ctx.now);
+  if (tomb >= 0) ks.remove(tomb, 'delete');
+  return ks.insert(key, kind as 5, make(), 0);
+}
+
+/**
+ * After an edit of the collection at `slot`: deletes it when empty, else refreshes its accounted
+ * size; reports a change (when `changed`) to waiters and listeners.
+ */
+export function finishWrite(ctx: CommandContext, slot: number, size: number, changed: boolean): void {
+  const ks = ctx.core.keyspace;
+  if (size === 0) {
+    ctx.core.deleteSlot(slot);
+    return;
+  }
+  ks.recomputeSize(slot);
+  if (changed) ctx.core.touched(ks.keys[slot]!);
+}
+
+/** Replaces whatever is at `key` with a new collection (the STORE commands); deletes when empty. */
+export function storeCollection(
+  ctx: CommandContext,
+  key: string,
+  kind: number,
+  value: SizedValue,
+  size: number,
+): void {
+  const ks = ctx.core.keyspace;
+  const existing = ks.find(key, ctx.now);
+  if (existing >= 0) {
+    if (size === 0) {
+      if (ks.kinds[existing] !== Kind.Tombstone) ctx.core.deleteSlot(existing);
+      return;
+    }
+    ks.remove(existing, 'delete');
+  }
+  if (size === 0) return;
+  ctx.core.ensureMemory();
+  ks.insert(key, kind as 5, value, 0);
+  ctx.core.touched(key);
+}

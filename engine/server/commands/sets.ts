@@ -1,0 +1,291 @@
+/**
+ * Set commands: SADD SREM SISMEMBER SMISMEMBER SMEMBERS SCARD SPOP SRANDMEMBER SMOVE SSCAN
+ * SINTER SUNION SDIFF (+STORE) SINTERCARD. Replies order members as Valkey does for its compact
+ * encodings (intset: ascending numbers; listpack: insertion order); SSCAN returns the whole set with
+ * cursor 0, as Valkey does for compact sets.
+ */
+import { globMatch } from '../../glob.ts';
+import { Kind } from '../../keyspace.ts';
+import {
+  type CommandContext,
+  type CommandSpec,
+  command,
+  Err,
+  parseI64,
+  ReplyError,
+} from '../command-context.ts';
+import {
+  compareInts,
+  findCollection,
+  finishWrite,
+  openCollection,
+  readCollection,
+  SetValue,
+  storeCollection,
+  valueAt,
+} from './collections.ts';
+import { parseCursor, parseScanOptions } from './keys.ts';
+
+const read = (ctx: CommandContext, key: string): SetValue | null =>
+  readCollection<SetValue>(ctx, key, Kind.Set);
+
+/** Members in Valkey's reply order. */
+export function setMembers(v: SetValue): string[] {
+  const out = [...v.m];
+  if (v.enc === 'intset') out.sort(compareInts);
+  return out;
+}
+
+function sadd(ctx: CommandContext, a: string[]): void {
+  const slot = openCollection(ctx, a[1]!, Kind.Set, () => new SetValue(a[2]!, a.length - 2));
+  const v = valueAt<SetValue>(ctx, slot);
+  let n = 0;
+  for (let i = 2; i < a.length; i++) if (v.add(a[i]!)) n++;
+  finishWrite(ctx, slot, v.m.size, n > 0);
+  ctx.w.int(n);
+}
+
+function srem(ctx: CommandContext, a: string[]): void {
+  const slot = findCollection(ctx, a[1]!, Kind.Set);
+  if (slot < 0) {
+    ctx.w.int(0);
+    return;
+  }
+  const v = valueAt<SetValue>(ctx, slot);
+  let n = 0;
+  for (let i = 2; i < a.length; i++) if (v.delete(a[i]!)) n++;
+  finishWrite(ctx, slot, v.m.size, n > 0);
+  ctx.w.int(n);
+}
+
+function sismember(ctx: CommandContext, a: string[]): void {
+  ctx.w.int(read(ctx, a[1]!)?.m.has(a[2]!) ? 1 : 0);
+}
+
+function smismember(ctx: CommandContext, a: string[]): void {
+  const v = read(ctx, a[1]!);
+  ctx.w.array(a.length - 2);
+  for (let i = 2; i < a.length; i++) ctx.w.int(v?.m.has(a[i]!) ? 1 : 0);
+}
+
+function writeSet(ctx: CommandContext, members: string[]): void {
+  ctx.w.set(members.length);
+  for (const m of members) ctx.w.bulk(m);
+}
+
+function smembers(ctx: CommandContext, a: string[]): void {
+  const v = read(ctx, a[1]!);
+  writeSet(ctx, v ? setMembers(v) : []);
+}
+
+function scard(ctx: CommandContext, a: string[]): void {
+  ctx.w.int(read(ctx, a[1]!)?.m.size ?? 0);
+}
+
+function randomPick(ctx: CommandContext, list: string[]): number {
+  return Math.floor(ctx.core.keyspace.random() * list.length);
+}
+
+function spop(ctx: CommandContext, a: string[]): void {
+  if (a.length > 3) throw new ReplyError(Err.syntax);
+  let count = -1;
+  if (a.length === 3) {
+    const n = parseI64(a[2]!);
+    if (n === null || n < 0n) throw new ReplyError('ERR value is out of range, must be positive');
+    count = Number(n);
+  }
+  const slot = findCollection(ctx, a[1]!, Kind.Set);
+  if (slot < 0) {
+    if (count < 0) ctx.w.nil();
+    else writeSet(ctx, []);
+    return;
+  }
+  const v = valueAt<SetValue>(ctx, slot);
+  const members = setMembers(v);
+  const out: string[] = [];
+  const want = count < 0 ? 1 : Math.min(count, members.length);
+  for (let i = 0; i < want; i++) {
+    const at = randomPick(ctx, members);
+    out.push(members[at]!);
+    members[at] = members[members.length - 1]!;
+    members.pop();
+  }
+  for (const m of out) v.delete(m);
+  finishWrite(ctx, slot, v.m.size, out.length > 0);
+  if (count < 0) ctx.w.bulk(out[0]!);
+  else writeSet(ctx, out);
+}
+
+function srandmember(ctx: CommandContext, a: string[]): void {
+  if (a.length > 3) throw new ReplyError(Err.syntax);
+  const v = read(ctx, a[1]!);
+  if (a.length === 2) {
+    if (!v) ctx.w.nil();
+    else {
+      const members = [...v.m];
+      ctx.w.bulk(members[randomPick(ctx, members)]!);
+    }
+    return;
+  }
+  const n = parseI64(a[2]!);
+  if (n === null) throw new ReplyError(Err.notInteger);
+  if (n < -(2n ** 62n)) throw new ReplyError('ERR value is out of range');
+  const members = v ? setMembers(v) : [];
+  if (members.length === 0 || n === 0n) {
+    ctx.w.array(0);
+    return;
+  }
+  if (n < 0n) {
+    const count = Number(-n);
+    ctx.w.array(count);
+    for (let i = 0; i < count; i++) ctx.w.bulk(members[randomPick(ctx, members)]!);
+    return;
+  }
+  if (n >= BigInt(members.length)) {
+    ctx.w.array(members.length);
+    for (const m of members) ctx.w.bulk(m);
+    return;
+  }
+  const out: string[] = [];
+  for (let i = 0; i < Number(n); i++) {
+    const at = randomPick(ctx, members);
+    out.push(members[at]!);
+    members[at] = members[members.length - 1]!;
+    members.pop();
+  }
+  ctx.w.array(out.length);
+  for (const m of out) ctx.w.bulk(m);
+}
+
+function smove(ctx: CommandContext, a: string[]): void {
+  const [, src, dst, member] = a as [string, string, string, string];
+  const from = findCollection(ctx, src, Kind.Set);
+  findCollection(ctx, dst, Kind.Set);
+  if (from < 0) {
+    ctx.w.int(0);
+    return;
+  }
+  const v = valueAt<SetValue>(ctx, from);
+  if (src === dst) {
+    ctx.w.int(v.m.has(member) ? 1 : 0);
+    return;
+  }
+  if (!v.delete(member)) {
+    ctx.w.int(0);
+    return;
+  }
+  finishWrite(ctx, from, v.m.size, true);
+  const to = openCollection(ctx, dst, Kind.Set, () => new SetValue(member, 1));
+  const d = valueAt<SetValue>(ctx, to);
+  d.add(member);
+  finishWrite(ctx, to, d.m.size, true);
+  ctx.w.int(1);
+}
+
+function sscan(ctx: CommandContext, a: string[]): void {
+  // Valkey's order: cursor, then the key's type, then the options.
+  parseCursor(a[2]!);
+  const v = read(ctx, a[1]!);
+  if (v === null) {
+    ctx.w.array(2);
+    ctx.w.bulk('0');
+    ctx.w.array(0);
+    return;
+  }
+  const o = parseScanOptions(a, 3, false);
+  const out: string[] = [];
+  if (v) for (const m of setMembers(v)) if (o.match === null || globMatch(o.match, m)) out.push(m);
+  ctx.w.array(2);
+  ctx.w.bulk('0');
+  ctx.w.array(out.length);
+  for (const s of out) ctx.w.bulk(s);
+}
+
+type SetOp = 'inter' | 'union' | 'diff';
+
+/** Computes an INTER/UNION/DIFF over the keys (WRONGTYPE checked on every key first). */
+function compute(ctx: CommandContext, op: SetOp, keys: string[], limit = 0): SetValue {
+  const sets = keys.map((k) => read(ctx, k));
+  const out = new SetValue('0', 1);
+  if (op === 'union') {
+    for (const s of sets) if (s) for (const m of setMembers(s)) out.add(m);
+  } else if (op === 'diff') {
+    const first = sets[0];
+    if (first) for (const m of setMembers(first)) if (!sets.slice(1).some((s) => s?.m.has(m))) out.add(m);
+  } else if (sets.every((s) => s !== null)) {
+    const sorted = [...(sets as SetValue[])].sort((x, y) => x.m.size - y.m.size);
+    for (const m of setMembers(sorted[0]!)) {
+      if (sorted.every((s) => s.m.has(m))) {
+        out.add(m);
+        if (limit > 0 && out.m.size >= limit) break;
+      }
+    }
+  }
+  return out;
+}
+
+function setOp(op: SetOp) {
+  return (ctx: CommandContext, a: string[]): void => writeSet(ctx, setMembers(compute(ctx, op, a.slice(1))));
+}
+
+function setOpStore(op: SetOp) {
+  return (ctx: CommandContext, a: string[]): void => {
+    const out = compute(ctx, op, a.slice(2));
+    storeCollection(ctx, a[1]!, Kind.Set, out, out.m.size);
+    ctx.w.int(out.m.size);
+  };
+}
+
+/** Parses `numkeys key… [LIMIT n]` (SINTERCARD, ZINTERCARD); returns keys and limit. */
+export function parseCardArgs(a: string[], zset = false): { keys: string[]; limit: number } {
+  const n = parseI64(a[1]!);
+  if (zset) {
+    if (n === null) throw new ReplyError(Err.notInteger);
+    if (n <= 0n) throw new ReplyError("ERR at least 1 input key is needed for 'zintercard' command");
+    if (n > BigInt(a.length - 2)) throw new ReplyError(Err.syntax);
+  } else {
+    if (n === null || n <= 0n) throw new ReplyError('ERR numkeys should be greater than 0');
+    if (n > BigInt(a.length - 2))
+      throw new ReplyError("ERR Number of keys can't be greater than number of args");
+  }
+  const numkeys = Number(n);
+  const keys = a.slice(2, 2 + numkeys);
+  let limit = 0;
+  for (let i = 2 + numkeys; i < a.length; i++) {
+    if (a[i]!.toLowerCase() === 'limit' && i + 1 < a.length) {
+      const l = parseI64(a[++i]!);
+      if (l === null || l < 0n) throw new ReplyError("ERR LIMIT can't be negative");
+      limit = Number(l);
+    } else throw new ReplyError(Err.syntax);
+  }
+  return { keys, limit };
+}
+
+function sintercard(ctx: CommandContext, a: string[]): void {
+  const { keys, limit } = parseCardArgs(a);
+  ctx.w.int(compute(ctx, 'inter', keys, limit).m.size);
+}
+
+const one = [1, 1, 1] as const;
+const all = [1, -1, 1] as const;
+
+/** The set command specs. */
+export const setCommands: CommandSpec[] = [
+  command('sadd', -3, ['write', 'denyoom', 'fast'], one, sadd),
+  command('srem', -3, ['write', 'fast'], one, srem),
+  command('sismember', 3, ['readonly', 'fast'], one, sismember),
+  command('smismember', -3, ['readonly', 'fast'], one, smismember),
+  command('smembers', 2, ['readonly'], one, smembers),
+  command('scard', 2, ['readonly', 'fast'], one, scard),
+  command('spop', -2, ['write', 'fast'], one, spop),
+  command('srandmember', -2, ['readonly'], one, srandmember),
+  command('smove', 4, ['write', 'fast'], [1, 2, 1], smove),
+  command('sscan', -3, ['readonly'], one, sscan),
+  command('sinter', -2, ['readonly'], all, setOp('inter')),
+  command('sunion', -2, ['readonly'], all, setOp('union')),
+  command('sdiff', -2, ['readonly'], all, setOp('diff')),
+  command('sinterstore', -3, ['write', 'denyoom'], all, setOpStore('inter')),
+  command('sunionstore', -3, ['write', 'denyoom'], all, setOpStore('union')),
+  command('sdiffstore', -3, ['write', 'denyoom'], all, setOpStore('diff')),
+  command('sintercard', -3, ['readonly'], [0, 0, 0], sintercard),
+];

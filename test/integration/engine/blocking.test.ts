@@ -1,0 +1,133 @@
+/**
+ * Blocking pops (BLPOP BRPOP BLMOVE BRPOPLPUSH BZPOPMIN BZPOPMAX): immediate and timed-out replies
+ * byte-identical to a real valkey-server, and the same concurrent scenarios run against both:
+ * woken by a push from another client, first come first served, a push inside MULTI seen only
+ * after EXEC, no blocking inside MULTI; a client that disconnects mid-wait leaves nothing behind.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
+import { blockedClients } from '../../../engine/server/commands/blocking.ts';
+import { compareSteps } from './parity-steps.ts';
+import { encodeCommand, RawClient, startValkey } from './resp-harness.ts';
+
+let valkey: { port: number; stop: () => Promise<void> };
+let engine: EngineServer;
+
+beforeAll(async () => {
+  valkey = await startValkey();
+  engine = await startEngineServer({ port: 0 });
+});
+afterAll(async () => {
+  await engine?.close();
+  await valkey?.stop();
+});
+
+describe('blocking pops match Valkey 8', () => {
+  it('immediate, timed-out and refused replies', async () => {
+    await compareSteps(valkey.port, engine.port, [
+      'BLPOP nol 0.05',
+      'BRPOP nol 0.05',
+      'BLMOVE nol d LEFT LEFT 0.05',
+      'BRPOPLPUSH nol d 0.05',
+      'BZPOPMIN noz 0.05',
+      'BZPOPMAX noz 0.05',
+      'BLPOP nol -1',
+      'BLPOP nol x',
+      'BLPOP nol 1e20',
+      'BLPOP nol',
+      'BLMOVE nol d UP LEFT 0.05',
+      'SET str x',
+      'BLPOP str 0.05',
+      'BZPOPMIN str 0.05',
+      'RPUSH l1 a b',
+      'BLPOP nol l1 0',
+      'BRPOP l1 str 0',
+      'BLPOP str l1 0',
+      'RPUSH l2 x',
+      'BLMOVE l2 d RIGHT LEFT 0',
+      'BRPOPLPUSH d l2 0',
+      'LRANGE l2 0 -1',
+      'ZADD z1 1 a 2.5 b',
+      'BZPOPMAX z1 0',
+      'BZPOPMIN noz z1 0',
+      'EXISTS z1',
+      'MULTI',
+      'BLPOP nol 0',
+      'BZPOPMIN noz 0',
+      'EXEC',
+      '!resp3',
+      'BLPOP nol 0.05',
+      'ZADD z2 1.5 a',
+      'BZPOPMAX z2 0',
+      'BLMOVE nol d LEFT LEFT 0.05',
+    ]);
+  });
+
+  for (const target of ['valkey', 'engine'] as const) {
+    it(`${target}: woken by pushes in arrival order, after EXEC, not by a transaction that pops back`, async () => {
+      const port = target === 'valkey' ? valkey.port : engine.port;
+      const a = await RawClient.connect(port);
+      const b = await RawClient.connect(port);
+      const w = await RawClient.connect(port);
+      try {
+        await w.call('DEL', 'bq', 'bz', 'bdst');
+        a.write(encodeCommand(['BLPOP', 'bq', '0']));
+        await new Promise((r) => setTimeout(r, 50));
+        b.write(encodeCommand(['BRPOP', 'bq', '0']));
+        await new Promise((r) => setTimeout(r, 50));
+        // A transaction that pushes and pops back leaves nothing to serve.
+        await w.call('MULTI');
+        await w.call('RPUSH', 'bq', 'x');
+        await w.call('LPOP', 'bq');
+        expect(await w.call('EXEC')).toBe('*2\r\n:1\r\n$1\r\nx\r\n');
+        expect(await w.call('RPUSH', 'bq', 'first', 'second')).toBe(':2\r\n');
+        expect(await a.read()).toBe('*2\r\n$2\r\nbq\r\n$5\r\nfirst\r\n');
+        expect(await b.read()).toBe('*2\r\n$2\r\nbq\r\n$6\r\nsecond\r\n');
+        a.write(encodeCommand(['BZPOPMIN', 'bz', '0']));
+        b.write(encodeCommand(['BLMOVE', 'bq', 'bdst', 'LEFT', 'RIGHT', '0']));
+        await new Promise((r) => setTimeout(r, 50));
+        await w.call('ZADD', 'bz', '3', 'm');
+        await w.call('LPUSH', 'bq', 'moved');
+        expect(await a.read()).toBe('*3\r\n$2\r\nbz\r\n$1\r\nm\r\n$1\r\n3\r\n');
+        expect(await b.read()).toBe('$5\r\nmoved\r\n');
+        expect(await w.call('LRANGE', 'bdst', '0', '-1')).toBe('*1\r\n$5\r\nmoved\r\n');
+        // The blocked client's later pipelined command runs after it was served.
+        a.write(Buffer.concat([encodeCommand(['BLPOP', 'bq', '0']), encodeCommand(['PING'])]));
+        await new Promise((r) => setTimeout(r, 50));
+        await w.call('RPUSH', 'bq', 'z');
+        expect(await a.read()).toBe('*2\r\n$2\r\nbq\r\n$1\r\nz\r\n');
+        expect(await a.read()).toBe('+PONG\r\n');
+      } finally {
+        a.close();
+        b.close();
+        w.close();
+      }
+    });
+  }
+
+  it('a client that disconnects mid-wait is forgotten; the next waiter gets the push', async () => {
+    const gone = await RawClient.connect(engine.port);
+    const stays = await RawClient.connect(engine.port);
+    const w = await RawClient.connect(engine.port);
+    try {
+      gone.write(encodeCommand(['BLPOP', 'dq', '0']));
+      await new Promise((r) => setTimeout(r, 30));
+      stays.write(encodeCommand(['BLPOP', 'dq', '0']));
+      for (let i = 0; i < 100 && blockedClients(engine.engine.core) < 2; i++)
+        await new Promise((r) => setTimeout(r, 10));
+      expect(blockedClients(engine.engine.core)).toBe(2);
+      gone.close();
+      for (let i = 0; i < 100 && blockedClients(engine.engine.core) > 1; i++)
+        await new Promise((r) => setTimeout(r, 10));
+      expect(blockedClients(engine.engine.core)).toBe(1);
+      await w.call('RPUSH', 'dq', 'v');
+      expect(await stays.read()).toBe('*2\r\n$2\r\ndq\r\n$1\r\nv\r\n');
+      expect(blockedClients(engine.engine.core)).toBe(0);
+      expect(await w.call('LLEN', 'dq')).toBe(':0\r\n');
+      expect(engine.engine.core.listeners.active).toBe(false);
+    } finally {
+      stays.close();
+      w.close();
+    }
+  });
+});
