@@ -7,7 +7,8 @@
  * it, then rename). Lines appended by a running sink after the read are kept: the file is read
  * again just before the rename and everything past what was read is carried over. A sink that
  * appends between that last read and the rename (microseconds) could still lose its line, so
- * redrive a file whose writer is stopped or has moved to a new file.
+ * redrive a file whose writer is stopped or has moved to a new file. A last line caught half
+ * written (no newline, not JSON yet) is left for the next read and carried over whole.
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -18,6 +19,15 @@ import {
   type ReadOptions,
   type StoredDeadLetter,
 } from './dead-letter-store.ts';
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Opens the file dead-letter store at `path`. */
 export function fileDeadLetterStore(path: string): DeadLetterStore {
@@ -42,7 +52,11 @@ export function fileDeadLetterStore(path: string): DeadLetterStore {
     kind: 'file',
     name: path,
     async read(options: ReadOptions = {}): Promise<StoredDeadLetter[]> {
-      const text = await load();
+      let text = await load();
+      // A last line without its newline that is not JSON yet is one the sink is still writing:
+      // not read now, so settle carries it over whole with the tail instead of splitting it.
+      const cut = text.lastIndexOf('\n') + 1;
+      if (cut < text.length && !isJson(text.slice(cut))) text = text.slice(0, cut);
       readBytes = Buffer.byteLength(text);
       lines = text.split('\n');
       if (lines[lines.length - 1] === '') lines.pop();

@@ -25,7 +25,8 @@ export function targetSpecProblem(spec: string): string | undefined {
 
 /** Credentials in a target URL (`valkey://user:secret@h`) replaced by `***`, for messages and logs. */
 export function redactTargetSpec(spec: string): string {
-  return spec.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/]*)@/i, (_m, scheme: string, userinfo: string) => {
+  // To the last "@" of the authority: an unescaped "@" in the password leaves nothing of it shown.
+  return spec.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)@/i, (_m, scheme: string, userinfo: string) => {
     const colon = userinfo.indexOf(':');
     return `${scheme}${colon < 0 ? '***' : `${userinfo.slice(0, colon)}:***`}@`;
   });

@@ -29,7 +29,8 @@ export const LAMBDA_CONTEXT_FIELDS = [
 ] as const;
 
 const SECRET_KEY = /^(sasl|authorization|pass)$|pass(word|wd)$|secret$|token$|credentials?$|api[-_]?key$/i;
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s@/:]*):([^\s@/]*)@/gi;
+// The password runs to the last "@" before the path, query or end of the URL (an unescaped "@" in it).
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s@/:]*):([^\s/?#"'<>]*)@/gi;
 const PAIR_SECRET = /\b(password|passwd|pwd|token|secret)=([^\s&;,]+)/gi;
 
 /** `text` with credentials replaced by `***` (URL user info passwords, `password=…` pairs). */

@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import type { Cluster, Valkey } from 'iovalkey';
+import { redactTargetSpec } from '../config/target-spec.ts';
 import { TargetError } from '../errors.ts';
 
 /** How to open the server. */
@@ -81,15 +82,20 @@ function parseHostPort(text: string, url: string): ValkeyNode {
 
 /** Parses a `valkey://` / `valkeys://` URL into connection options. */
 export function parseValkeyUrl(url: string): ValkeyConnectionOptions {
-  const m = /^(valkeys?|rediss?):\/\/(?:([^@/]*)@)?([^/?#]*)(?:\/(\d*))?(?:\?([^#]*))?$/.exec(url);
+  // User info runs to the LAST "@" of the authority (as WHATWG URL and ioredis read it), so a
+  // password with an unescaped "@" is not cut short. Errors name the URL without its password.
+  const m = /^(valkeys?|rediss?):\/\/(?:([^/?#]*)@)?([^/?#@]*)(?:\/(\d*))?(?:\?([^#]*))?$/.exec(url);
+  const shown = redactTargetSpec(url);
   if (!m) {
-    throw bad(`"${url}" is not a valkey URL; write valkey://[user:password@]host:port (valkeys:// for TLS)`);
+    throw bad(
+      `"${shown}" is not a valkey URL; write valkey://[user:password@]host:port (valkeys:// for TLS)`,
+    );
   }
   const [, scheme, userinfo, hosts, db, query] = m;
   if (db !== undefined && db !== '' && db !== '0')
     throw bad(`database ${db} is not supported; use /0 or omit it`);
   const out: ValkeyConnectionOptions = {
-    nodes: (hosts ?? '').split(',').map((h) => parseHostPort(h, url)),
+    nodes: (hosts ?? '').split(',').map((h) => parseHostPort(h, shown)),
   };
   if (userinfo !== undefined && userinfo !== '') {
     const colon = userinfo.indexOf(':');

@@ -4,7 +4,8 @@
  * function's environment (readable with lambda:GetFunctionConfiguration). Read again when the
  * target refuses it (a rotated password): `refresh()` drops the cached value.
  * The secret is either JSON with a `password` field (what the CDK constructs make) or the password
- * itself. `@aws-sdk/client-secrets-manager` is in the Lambda runtime, loaded only when used.
+ * itself (also one that starts with `{` but is not JSON); a secret's text never appears
+ * in an error. `@aws-sdk/client-secrets-manager` is in the Lambda runtime, loaded only when used.
  */
 import { ConfigError, ErrorCode } from '../../core/errors.ts';
 import { loadOptional } from '../../core/optional-dependency.ts';
@@ -32,7 +33,19 @@ function passwordOf(arn: string, text: string | undefined): string {
       path: 'CDC_CACHE_TARGET_PASSWORD_SECRET_ARN',
     });
   if (!text.trimStart().startsWith('{')) return text;
-  const v = (JSON.parse(text) as Record<string, unknown>)[SECRET_PASSWORD_FIELD];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // A password may itself start with `{` (generated ones do): not JSON, so the password itself,
+    // unless it names the field (JSON gone wrong). The parser's message quotes the secret: dropped.
+    if (!text.includes(`"${SECRET_PASSWORD_FIELD}"`)) return text;
+    throw new ConfigError(
+      `CDC_CACHE_TARGET_PASSWORD_SECRET_ARN=${arn}: the secret names "${SECRET_PASSWORD_FIELD}" but is not valid JSON (its text is not shown); fix the secret's value`,
+      { code: ErrorCode.ConfigValue, path: 'CDC_CACHE_TARGET_PASSWORD_SECRET_ARN' },
+    );
+  }
+  const v = (parsed as Record<string, unknown>)[SECRET_PASSWORD_FIELD];
   if (typeof v !== 'string' || v === '')
     throw new ConfigError(
       `CDC_CACHE_TARGET_PASSWORD_SECRET_ARN=${arn}: the secret's JSON has no "${SECRET_PASSWORD_FIELD}" string`,

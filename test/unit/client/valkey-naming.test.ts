@@ -69,4 +69,28 @@ describe('valkey URLs', () => {
     expect(() => parseValkeyUrl('valkey://h:1/3')).toThrow('database 3 is not supported');
     expect(() => parseValkeyUrl('valkey://h:99999')).toThrow('port out of range');
   });
+
+  it('never quotes the password of a URL it rejects, and splits user info at the last "@"', () => {
+    for (const url of [
+      'valkey://app:s3cretPW@h:99999',
+      'valkey://app:s3cretPW@h:x',
+      'valkey://app:s3cretPW@h/3',
+    ]) {
+      const error = (() => {
+        try {
+          parseValkeyUrl(url);
+        } catch (e) {
+          return e as Error;
+        }
+      })();
+      expect(error?.message).toMatch(/valkey target/);
+      expect(error?.message).not.toContain('s3cretPW');
+    }
+    // An unescaped "@" in a password: the host follows the last "@" (as WHATWG URL and ioredis read it).
+    expect(parseValkeyUrl('valkey://app:s3cret@PW@h:1')).toEqual({
+      nodes: [{ host: 'h', port: 1 }],
+      username: 'app',
+      password: 's3cret@PW',
+    });
+  });
 });

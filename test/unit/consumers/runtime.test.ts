@@ -301,6 +301,14 @@ describe('logger, backoff, progress', () => {
     expect(line.error.cause.message).toBe('password=***');
   });
 
+  it('redacts a URL password that holds an unescaped "@" whole', () => {
+    const lines: string[] = [];
+    const log = createJsonLogger({ write: (l) => lines.push(l) });
+    log.error('cannot open valkey://app:s3cret@PW@cache:6379 now', { target: 'valkey://app:s3cret@PW@h:1' });
+    expect(lines[0]).not.toContain('PW');
+    expect(JSON.parse(lines[0]!).message).toBe('cannot open valkey://app:***@cache:6379 now');
+  });
+
   it('backs off exponentially with jitter, capped', () => {
     expect(backoffDelay(1, { baseDelayMs: 100, maxDelayMs: 1000 }, () => 0)).toBe(50);
     expect(backoffDelay(3, { baseDelayMs: 100, maxDelayMs: 1000 }, () => 1)).toBe(400);

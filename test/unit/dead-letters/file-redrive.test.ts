@@ -5,7 +5,7 @@
  * rule is fixed, redrive applies them into a real engine target through the pipeline, fenced by
  * version, and rewrites the file without what was applied, and only that.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fileDeadLetterStore } from '../../../consumers/dead-letters/file-store.ts';
 import { redrive } from '../../../consumers/dead-letters/redrive.ts';
@@ -218,5 +218,19 @@ describe('dead letters in the file sink', () => {
     expect(report.entries[0]!.reason).toMatch(/line 1 is not JSON/);
     expect(await store.settle(report.done)).toBe(0);
     expect(readFileSync(file, 'utf8')).toBe('not json\n{"hello":1}\n');
+  });
+
+  it('a line the sink is still writing is neither listed nor split when the file is rewritten', async () => {
+    const file = tmpFile();
+    await writeLambdaDeadLetters(file);
+    const whole = readFileSync(file, 'utf8').split('\n');
+    // The sink is mid-append: the last line has no newline yet when redrive reads the file.
+    writeFileSync(file, `${whole[0]}\n${whole[1]}\n${whole[2]!.slice(0, 40)}`);
+    const store = fileDeadLetterStore(file);
+    const entries = await store.read({ forRedrive: true });
+    expect(entries.map((e) => e.id)).toEqual(['dead-letters.jsonl:1', 'dead-letters.jsonl:2']);
+    appendFileSync(file, `${whole[2]!.slice(40)}\n`);
+    expect(await store.settle(new Set(['dead-letters.jsonl:1']))).toBe(1);
+    expect(readFileSync(file, 'utf8')).toBe(`${whole[1]}\n${whole[2]}\n`);
   });
 });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EngineServer, startEngineServer } from '../../../engine/server/server.ts';
 import { createKafkaHandler } from '../../../functions/kafka-handler.ts';
 import { createEnvironment } from '../../../functions/runtime/environment.ts';
-import { isAuthFailure, type SecretsManagerLike } from '../../../functions/runtime/secret.ts';
+import { isAuthFailure, type SecretsManagerLike, secretPassword } from '../../../functions/runtime/secret.ts';
 import { readSettings } from '../../../functions/runtime/settings.ts';
 import { config, kafkaRecord, lambdaContext, lineCollector, mskEvent } from './support.ts';
 
@@ -92,6 +92,17 @@ describe('cache password from Secrets Manager', () => {
     expect(() => readSettings({ CDC_CACHE_TARGET_PASSWORD_SECRET_ARN: 'my-secret' })).toThrow(
       'environment: CDC_CACHE_TARGET_PASSWORD_SECRET_ARN=my-secret: must be a Secrets Manager secret ARN',
     );
+  });
+
+  it('takes a plain password that starts with "{" as it is, and never quotes a malformed JSON secret', async () => {
+    expect(await secretPassword(ARN, secrets('{Tr0ub4dor&3xyz')).get()).toBe('{Tr0ub4dor&3xyz');
+    const bad = secretPassword(ARN, secrets('{"password": Tr0ub4dor&3xyz}'));
+    const error = await bad.get().then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).toMatch(/names "password" but is not valid JSON/);
+    expect(JSON.stringify({ message: error?.message, stack: error?.stack })).not.toContain('Tr0ub4dor');
   });
 
   it('recognises refused credentials through the cause chain', () => {
