@@ -5,7 +5,11 @@
  * byte strings. Engine errors become TargetErrors: OOM stays retriable (memory may free up), a bad
  * version or a refused write is not.
  */
-import { createEngine, type Engine, EngineError, type EngineOptions } from '../../engine/index.ts';
+// The engine's modules directly, not engine/index.ts: the index also exports the RESP server and its
+// CLI (~95 KB), which a bundler cannot drop (their command tables run at load), and the Lambda
+// bundles reach this file.
+import { createEngine, type Engine, type EngineOptions } from '../../engine/engine.ts';
+import { EngineError } from '../../engine/errors.ts';
 import { TargetError } from '../errors.ts';
 import { versionSortKey } from '../event/version.ts';
 import type { CacheOp } from './cache-op.ts';

@@ -17,7 +17,7 @@
  */
 
 // The testing helper is part of the embedded-engine adapter layer: it drives the engine's clock.
-import { ManualClock } from '../../engine/index.ts';
+import { ManualClock } from '../../engine/clock.ts';
 import { type DecodeOptions, splitDocument } from '../decode/document.ts';
 import { type BatchOutcome, processBatch } from '../pipeline/batch.ts';
 import { type DeadLetter, type ReplaySummary, replayChangeLogs } from '../pipeline/replay.ts';

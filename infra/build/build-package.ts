@@ -2,7 +2,7 @@
  * Builds the published package into dist/ (run by `npm pack` / `npm publish` through `prepack`;
  * development runs the .ts sources directly and never needs it):
  *
- * 1. `tsc -p tsconfig.build.json`: ESM JavaScript + .d.ts for core, engine, functions, consumers,
+ * 1. `tsc -p tsconfig.build.json`, twice: ESM JavaScript without comments, then .d.ts with their doc comments, for core, engine, functions, consumers,
  *    bin and the CDK constructs, in the source layout (dist/core/index.js, …). tsc rather than a
  *    bundler: the sources already import with `.ts` extensions that `rewriteRelativeImportExtensions`
  *    turns into `.js`, one output file per module keeps every `exports` subpath and the lazy,
@@ -21,10 +21,20 @@ const ROOT = join(import.meta.dirname, '../..');
 const DIST = join(ROOT, 'dist');
 
 rmSync(DIST, { recursive: true, force: true });
-execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
-  cwd: ROOT,
-  stdio: 'inherit',
-});
+const tsc = (...args: string[]) =>
+  execFileSync(
+    process.execPath,
+    [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', ...args],
+    {
+      cwd: ROOT,
+      stdio: 'inherit',
+    },
+  );
+// Two passes: the JavaScript without comments (they are ~30% of its bytes and the core install has a
+// 5 MB budget; readers of the why-comments have the sources), the declarations with their doc
+// comments (editors show them).
+tsc('--declaration', 'false', '--removeComments');
+tsc('--emitDeclarationOnly');
 chmodSync(join(DIST, 'bin/cdc-cache.js'), 0o755);
 const reports = await buildFunctions({ outdir: join(DIST, 'functions') });
 let failed = false;
