@@ -3,7 +3,10 @@
  * reply's bytes) and a throwaway valkey-server on a free loopback port for side-by-side parity.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** End offset of the complete RESP reply starting at `pos`, or -1 when more bytes are needed. */
 export function replyEnd(buf: Buffer, pos: number): number {
@@ -149,9 +152,14 @@ export function freePort(): Promise<number> {
 /** A valkey-server child on a free port (no persistence); stop it with `stop()`. */
 export async function startValkey(): Promise<{ port: number; stop: () => Promise<void> }> {
   const port = await freePort();
+  // Its own working directory: a parity step sets `save` points, and the server then writes
+  // dump.rdb on shutdown into its working directory (it landed in the repository once).
+  const dir = mkdtempSync(join(tmpdir(), 'cdc-cache-valkey-'));
   const child: ChildProcess = spawn(
     'valkey-server',
     [
+      '--dir',
+      dir,
       '--port',
       String(port),
       '--bind',
@@ -186,8 +194,12 @@ export async function startValkey(): Promise<{ port: number; stop: () => Promise
     port,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
+        const done = () => {
+          rmSync(dir, { recursive: true, force: true });
+          resolve();
+        };
+        if (child.exitCode !== null) return done();
+        child.once('exit', done);
         child.kill('SIGTERM');
       }),
   };
