@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { registerHooks } from 'node:module';
+import { closestOption } from '../core/config/did-you-mean.ts';
 import {
   FEATURE_PACKAGES,
   MissingDependencyError,
@@ -12,7 +13,6 @@ import {
   unresolvable,
 } from '../core/optional-dependency.ts';
 import { endQuietlyWhenStdoutCloses, reportError, UsageError, writeOut } from './cli-error.ts';
-import { didYouMean } from './option-table.ts';
 
 // Running from a checkout (.ts, no build): a config that imports 'cdc-cache' resolves to the sources
 // through the package's `cdc-cache-source` export condition. The installed package runs dist/*.js.
@@ -61,20 +61,17 @@ const VERBS: Record<string, () => Promise<Verb>> = {
   'dead-letters': async () => (await import('./commands/dead-letters.ts')).runDeadLetters,
 };
 
-// Verbs whose flags are not yet in an option table (bin/option-table.ts): their help text lists the
-// flags, so an unknown one still gets a did-you-mean.
-const USAGE_OF: Record<string, () => Promise<string>> = {
-  consume: async () => (await import('./commands/consume.ts')).CONSUME_USAGE,
-  verify: async () => (await import('./commands/verify.ts')).VERIFY_USAGE,
-  engine: async () => (await import('../engine/cli.ts')).HELP,
-};
-
-async function unknownFlagMessage(verb: string, error: Error): Promise<string> {
-  const flag = /Unknown option '--([^']+)'/.exec(error.message)?.[1];
-  const usage = USAGE_OF[verb];
-  if (flag === undefined || usage === undefined) return error.message;
-  const near = didYouMean(flag, new Set((await usage()).match(/(?<=--)[a-z][a-z0-9-]*/g) ?? []));
-  return `unknown option --${flag}${near ? ` (did you mean --${near}?)` : ''}`;
+/**
+ * An unknown flag of `engine`, whose parser lives in engine/ (which cannot import bin/option-table.ts
+ * or core): the did-you-mean comes from the engine's own option table. The other verbs throw
+ * UsageErrors with theirs (bin/option-table.ts).
+ */
+async function engineFlagError(error: Error): Promise<UsageError> {
+  const flag = /Unknown option '(-{1,2}[^']+)'/.exec(error.message)?.[1];
+  if (flag === undefined) return new UsageError(error.message);
+  const { ENGINE_OPTIONS } = await import('../engine/cli.ts');
+  const near = closestOption(flag.replace(/^-+/, ''), [...Object.keys(ENGINE_OPTIONS), 'help']);
+  return new UsageError(`unknown option ${flag}${near ? ` (did you mean --${near}?)` : ''}`);
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -107,7 +104,7 @@ async function main(argv: string[]): Promise<number> {
       return 1;
     }
     if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
-      return reportError(verb, new UsageError(await unknownFlagMessage(verb, error as Error)));
+      return reportError(verb, await engineFlagError(error as Error));
     return reportError(verb, error);
   }
 }

@@ -1,10 +1,14 @@
 /**
  * One option table per verb, read by both the parser (node:util parseArgs) and `VERB --help`, so
  * the help can never list a flag the parser does not take, or miss one it does. Also: an unknown
- * flag gets a did-you-mean from the same table, and a deprecated spelling (`--topics`) is parsed as
- * its replacement with a warning on stderr.
+ * flag gets a did-you-mean from the same table (core/config/did-you-mean.ts), and a deprecated
+ * spelling (`--topics`) is parsed as its replacement with a warning on stderr.
+ *
+ * engine/cli-options.ts is a small copy of this for `cdc-cache engine` (engine/ imports nothing
+ * from the rest of the repository).
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { closestOption } from '../core/config/did-you-mean.ts';
 import { UsageError } from './cli-error.ts';
 
 /** One option of a verb. */
@@ -13,10 +17,14 @@ export interface OptionSpec {
   readonly short?: string;
   /** Repeatable (`--topic a --topic b`); values arrive as an array. */
   readonly multiple?: boolean;
+  /** A boolean that also takes `--no-NAME` (false); listed as `--[no-]NAME`. */
+  readonly negatable?: boolean;
   readonly default?: string | boolean;
   /** The value's placeholder in the help (`--port N`). @default 'VALUE' for strings */
   readonly arg?: string;
-  /** One line for `--help`. */
+  /** The environment variable the option overrides, shown as `[NAME]` in the help. */
+  readonly env?: string;
+  /** The help text; a `\n` starts an indented continuation line. */
   readonly help: string;
 }
 
@@ -30,63 +38,65 @@ export interface CommandSpec<T extends OptionTable> {
   readonly options: T;
   /** Deprecated long name → the option it stands for (`{ topics: 'topic' }`). */
   readonly deprecated?: Readonly<Record<string, keyof T & string>>;
+  /** Text printed after the options (settings that have no flag, environment variables). */
+  readonly notes?: string;
 }
 
-type Values<T extends OptionTable> = {
-  -readonly [K in keyof T]?: T[K]['type'] extends 'boolean'
-    ? boolean
-    : T[K]['multiple'] extends true
-      ? string[]
-      : string;
+type Value<O extends OptionSpec> = O['type'] extends 'boolean'
+  ? boolean
+  : O['multiple'] extends true
+    ? string[]
+    : string;
+
+/** Parsed values: an option with a default is always present, any other may be missing. */
+export type Values<T extends OptionTable> = {
+  -readonly [K in keyof T as T[K] extends { default: string | boolean } ? K : never]: Value<T[K]>;
+} & {
+  -readonly [K in keyof T as T[K] extends { default: string | boolean } ? never : K]?: Value<T[K]>;
 };
 
 const HELP: OptionSpec = { type: 'boolean', short: 'h', help: 'show this help' };
 
+/** What {@link acceptedFlags} reads of a command. */
+export interface FlagSource {
+  readonly options: OptionTable;
+  readonly deprecated?: Readonly<Record<string, string>>;
+}
+
+/** The flags the parser takes for `spec` (long names without `--`): options, negations, `help`, deprecated spellings. */
+export function acceptedFlags(spec: FlagSource): string[] {
+  return [
+    ...Object.keys(spec.options),
+    ...Object.entries(spec.options)
+      .filter(([, o]) => o.negatable)
+      .map(([n]) => `no-${n}`),
+    'help',
+    ...Object.keys(spec.deprecated ?? {}),
+  ];
+}
+
 /** The `--help` text of a command, generated from its table. */
 export function helpText(spec: CommandSpec<OptionTable>): string {
   const rows = Object.entries({ ...spec.options, help: HELP }).map(([name, o]) => {
-    const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ` ${o.arg ?? 'VALUE'}` : ''}`;
+    const long = `--${o.negatable ? '[no-]' : ''}${name}`;
+    const flag = `${o.short ? `-${o.short}, ` : '    '}${long}${o.type === 'string' ? ` ${o.arg ?? 'VALUE'}` : ''}`;
     const notes = [o.multiple ? 'repeatable' : '', o.default !== undefined ? `default ${o.default}` : '']
       .filter(Boolean)
       .join('; ');
-    return [flag, `${o.help}${notes ? ` (${notes})` : ''}`] as const;
+    return [flag, `${o.help}${notes ? ` (${notes})` : ''}${o.env ? ` [${o.env}]` : ''}`] as const;
   });
   const width = Math.max(...rows.map(([f]) => f.length)) + 2;
-  const lines = rows.map(([f, h]) => `  ${f.padEnd(width)}${h}`);
+  const lines = rows.map(([f, h]) => `  ${f.padEnd(width)}${h.split('\n').join(`\n  ${' '.repeat(width)}`)}`);
   const old = Object.entries(spec.deprecated ?? {}).map(
     ([o, n]) => `  --${o} is a deprecated spelling of --${n}`,
   );
-  return `${spec.usage}\n\nOptions:\n${[...lines, ...old].join('\n')}\n`;
+  const notes = spec.notes === undefined ? '' : `\n${spec.notes.trimEnd()}\n`;
+  return `${spec.usage}\n\nOptions:\n${[...lines, ...old].join('\n')}\n${notes}`;
 }
 
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const next = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = row[j]!;
-      row[j] = next;
-    }
-  }
-  return row[b.length]!;
-}
-
-/**
- * The known option nearest to `name`: the smallest edit distance within a third of its length (at
- * least 2), else the one it abbreviates (`--dump-a` → `dump-all`); undefined when nothing is near.
- */
-export function didYouMean(name: string, known: Iterable<string>): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  let abbreviates: string | undefined;
-  for (const k of known) {
-    const d = distance(name, k);
-    if (d < bestDistance) [best, bestDistance] = [k, d];
-    if (abbreviates === undefined && name.length >= 3 && k.startsWith(name)) abbreviates = k;
-  }
-  return best !== undefined && bestDistance <= Math.max(2, Math.ceil(name.length / 3)) ? best : abbreviates;
+function unknownOption(flag: string, spec: FlagSource): UsageError {
+  const near = closestOption(flag.replace(/^-+/, ''), acceptedFlags(spec));
+  return new UsageError(`unknown option ${flag}${near ? ` (did you mean --${near}?)` : ''}`);
 }
 
 /**
@@ -97,18 +107,27 @@ export function parseCommand<T extends OptionTable>(
   argv: readonly string[],
   spec: CommandSpec<T>,
 ): { values: Values<T>; positionals: string[]; help: boolean } {
-  const args = argv.map((a) => {
-    const m = /^--([^=]+)(=.*)?$/.exec(a);
-    const to = m === null ? undefined : spec.deprecated?.[m[1]!];
-    if (to === undefined) return a;
-    process.stderr.write(`warning: --${m![1]} is deprecated: use --${to}\n`);
-    return `--${to}${m![2] ?? ''}`;
-  });
   const options = { ...spec.options, help: HELP } as Record<string, OptionSpec>;
+  const args: string[] = [];
+  for (const [i, a] of argv.entries()) {
+    if (a === '--') {
+      args.push(...argv.slice(i));
+      break;
+    }
+    const m = /^--([^=]+)(=.*)?$/.exec(a);
+    // `--no-NAME` only for negatable options (parseArgs' allowNegative would take it for any boolean).
+    const negated = m?.[1]?.startsWith('no-') ? options[m[1].slice(3)] : undefined;
+    if (negated !== undefined && !negated.negatable && !(m![1]! in options))
+      throw unknownOption(`--${m![1]}`, spec);
+    const to = m === null ? undefined : spec.deprecated?.[m[1]!];
+    if (to !== undefined) process.stderr.write(`warning: --${m![1]} is deprecated: use --${to}\n`);
+    args.push(to === undefined ? a : `--${to}${m![2] ?? ''}`);
+  }
   try {
     const { values, positionals } = parseArgs({
       args,
       allowPositionals: true,
+      allowNegative: Object.values(options).some((o) => o.negatable),
       strict: true,
       options: options as ParseArgsConfig['options'],
     });
@@ -117,10 +136,7 @@ export function parseCommand<T extends OptionTable>(
   } catch (error) {
     const code = (error as { code?: string }).code;
     const unknown = /Unknown option '(-{1,2}[^']+)'/.exec((error as Error).message)?.[1];
-    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && unknown !== undefined) {
-      const near = didYouMean(unknown.replace(/^-+/, ''), Object.keys(options));
-      throw new UsageError(`unknown option ${unknown}${near ? ` (did you mean --${near}?)` : ''}`);
-    }
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && unknown !== undefined) throw unknownOption(unknown, spec);
     if (code?.startsWith('ERR_PARSE_ARGS')) throw new UsageError((error as Error).message);
     throw error;
   }

@@ -3,44 +3,20 @@
  *
  *   cdc-cache engine [--port 6380] [--bind 127.0.0.1] [--maxmemory SIZE] [--maxmemory-policy P]
  *                    [--requirepass PW] [--proto-max-bulk-len SIZE] [--tls-cert FILE --tls-key FILE]
- *                    [limits: see HELP]
+ *                    [limits: see `cdc-cache engine --help`, generated from engine/cli-options.ts]
  *
  * Loopback by default; a non-loopback bind without --requirepass is refused. maxmemory defaults to
  * half of V8's old-generation limit (printed at start). Exit codes: 0 after a clean shutdown, 1 when the
  * server cannot start, 2 for usage errors.
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { HELP, parseEngineArgs } from './cli-options.ts';
 import { isEvictionPolicy } from './eviction.ts';
 import { formatBytes, oldGenerationLimit, parseMemorySize } from './memory.ts';
 import { parseOutputBufferLimits } from './server/client-limits.ts';
-import { type EngineServer, SERVER_DEFAULT_POLICY, startEngineServer } from './server/server.ts';
+import { type EngineServer, startEngineServer } from './server/server.ts';
 
-/** Help text for `cdc-cache engine`. */
-export const HELP = `Usage: cdc-cache engine [options]
-
-Serve the cdc-cache engine over the Valkey protocol (valkey-cli, valkey-benchmark, iovalkey).
-
-Options:
-  --port N                   TCP port (default 6380; 0 = any free port)
-  --bind ADDR                address to listen on (default 127.0.0.1)
-  --maxmemory SIZE           memory limit, e.g. 100mb, 2gb (default, and 0: half of V8's
-                             old-generation limit; at most 80% of it; node --max-old-space-size
-                             sets that limit)
-  --maxmemory-policy P       noeviction | allkeys-lru | volatile-lru | allkeys-lfu | volatile-lfu |
-                             allkeys-random | volatile-random | volatile-ttl (default allkeys-lru)
-  --requirepass PW           require AUTH; mandatory for a non-loopback --bind
-  --enable-protected-configs yes|no   allow CONFIG SET requirepass "" on a non-loopback bind (default no)
-  --proto-max-bulk-len SIZE  longest accepted value (default and most: 536870888, V8's longest string)
-  --client-query-buffer-limit SIZE    most bytes one pending request may hold (default 1gb)
-  --client-output-buffer-limit "normal HARD SOFT SECONDS [pubsub HARD SOFT SECONDS]"
-                             close clients whose unread replies pass HARD, or stay above SOFT for
-                             SECONDS (default "normal 0 0 0 pubsub 32mb 8mb 60")
-  --maxmemory-clients SIZE   most bytes all clients together may buffer (default 0 = no limit)
-  --timeout SECONDS          close clients idle this long (default 0 = never)
-  --tls-cert FILE --tls-key FILE   serve TLS instead of plain TCP
-  --unixsocket PATH          also listen on a Unix socket (plain, mode 0700)
-`;
+export { ENGINE_OPTIONS, HELP } from './cli-options.ts';
 
 /** Hooks for tests: a signal that stops the server, and a callback once it listens. */
 export interface EngineCliHooks {
@@ -55,28 +31,7 @@ function usage(message: string): number {
 
 /** Runs the `engine` verb; resolves with the exit code once the server stops. */
 export async function runEngineCli(argv: string[], hooks: EngineCliHooks = {}): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      port: { type: 'string', default: '6380' },
-      bind: { type: 'string', default: '127.0.0.1' },
-      maxmemory: { type: 'string', default: '0' },
-      'maxmemory-policy': { type: 'string', default: SERVER_DEFAULT_POLICY },
-      requirepass: { type: 'string' },
-      'enable-protected-configs': { type: 'string', default: 'no' },
-      'proto-max-bulk-len': { type: 'string' },
-      'client-query-buffer-limit': { type: 'string' },
-      'client-output-buffer-limit': { type: 'string' },
-      'maxmemory-clients': { type: 'string', default: '0' },
-      timeout: { type: 'string', default: '0' },
-      unixsocket: { type: 'string' },
-      'tls-cert': { type: 'string' },
-      'tls-key': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
+  const values = parseEngineArgs(argv);
   if (values.help) {
     process.stdout.write(HELP);
     return 0;

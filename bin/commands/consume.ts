@@ -1,8 +1,8 @@
 /**
  * `cdc-cache consume kafka|dynamodb [options]`: the long-running consumers (see consumers/README.md).
- * Config comes from `--consumer-config FILE` (JSON), then the environment, then these flags.
+ * Config comes from `--consumer-config FILE` (JSON), then the environment, then these flags
+ * ({@link CONSUME_COMMAND}, read by both the parser and `consume --help`).
  */
-import { parseArgs } from 'node:util';
 import { readConsumerConfigFile, resolveConsumerConfig } from '../../consumers/runtime/consumer-config.ts';
 import { runService } from '../../consumers/runtime/service.ts';
 import { clientErrorLogger } from '../../core/logging/client-errors.ts';
@@ -11,54 +11,165 @@ import type { CompiledConfig } from '../../core/rules/compile.ts';
 import { checkReplicaIdentity } from '../../core/rules/replica-identity.ts';
 import { loadRules, openTargetWithSettings } from '../../core/settings/shared-settings.ts';
 import { UsageError, writeOut } from '../cli-error.ts';
+import { type CommandSpec, helpText, type OptionTable, parseCommand } from '../option-table.ts';
 
-/** Help text for `consume`. */
-export const CONSUME_USAGE = `cdc-cache consume kafka|dynamodb --config RULES [options]
+/** The command line of `consume`: the parser and `consume --help` both read it. */
+export const CONSUME_COMMAND = {
+  usage: `cdc-cache consume kafka|dynamodb --config RULES [options]
   Follows a change stream and keeps the cache target in step with it, until SIGTERM/SIGINT.
-Common:
-  --config FILE             rules config (cdc-cache.config.json or .ts)        [CDC_CACHE_CONFIG]
-                            or the rules as inline JSON in CDC_CACHE_RULES (wins over CDC_CACHE_CONFIG)
-  --consumer-config FILE    service config JSON (kafka, dynamodb, http, log)   [CDC_CACHE_CONSUMER_CONFIG]
-  --target SPEC             required: valkey://… | engine://host:port | engine (in-process) [CDC_CACHE_TARGET]
+  Config comes from --consumer-config FILE (JSON), then the environment, then these flags.`,
+  options: {
+    config: {
+      type: 'string',
+      short: 'c',
+      arg: 'FILE',
+      env: 'CDC_CACHE_CONFIG',
+      help: 'rules config (cdc-cache.config.json or .ts), or the rules as inline JSON in\nCDC_CACHE_RULES (wins over CDC_CACHE_CONFIG)',
+    },
+    'consumer-config': {
+      type: 'string',
+      arg: 'FILE',
+      env: 'CDC_CACHE_CONSUMER_CONFIG',
+      help: 'service config JSON (kafka, dynamodb, http, log)',
+    },
+    target: {
+      type: 'string',
+      arg: 'SPEC',
+      env: 'CDC_CACHE_TARGET',
+      help: 'required: valkey://… | engine://host:port | engine (in-process)',
+    },
+    'http-port': {
+      type: 'string',
+      arg: 'N',
+      env: 'CDC_CACHE_HTTP_PORT',
+      help: 'health + metrics port, 0 = any (default 9464)',
+    },
+    http: { type: 'boolean', negatable: true, help: 'serve health/metrics (--no-http: none)' },
+    'log-level': {
+      type: 'string',
+      arg: 'LEVEL',
+      env: 'CDC_CACHE_LOG_LEVEL',
+      help: 'debug|info|warn|error (default info)',
+    },
+    progress: {
+      type: 'boolean',
+      negatable: true,
+      help: 'progress line on a terminal (--no-progress: none)',
+    },
+    brokers: {
+      type: 'string',
+      arg: 'HOST:PORT[,…]',
+      env: 'CDC_CACHE_KAFKA_BROKERS',
+      help: 'kafka: bootstrap brokers',
+    },
+    group: {
+      type: 'string',
+      arg: 'ID',
+      env: 'CDC_CACHE_KAFKA_GROUP_ID',
+      help: 'kafka: consumer group (default cdc-cache)',
+    },
+    topic: {
+      type: 'string',
+      multiple: true,
+      arg: 'NAME',
+      env: 'CDC_CACHE_KAFKA_TOPICS',
+      help: 'kafka: a topic (or a comma list)',
+    },
+    'topic-pattern': {
+      type: 'string',
+      arg: 'REGEX',
+      env: 'CDC_CACHE_KAFKA_TOPIC_PATTERN',
+      help: 'kafka: topics matching a regular expression',
+    },
+    'dead-letter-topic': {
+      type: 'string',
+      arg: 'NAME',
+      env: 'CDC_CACHE_KAFKA_DLQ_TOPIC',
+      help: 'kafka: default cdc-cache.dead-letters; "" = log only',
+    },
+    'from-latest': {
+      type: 'boolean',
+      help: 'kafka: a new group starts at the end (default: the beginning)',
+    },
+    concurrency: { type: 'string', arg: 'N', help: 'kafka: partitions processed at once (default 4)' },
+    'chunk-size': { type: 'string', arg: 'N', help: 'kafka: records per pipeline batch (default 2000)' },
+    'kafka-client': {
+      type: 'string',
+      arg: 'NAME',
+      env: 'CDC_CACHE_KAFKA_CLIENT',
+      help: 'kafka: kafkajs (default) | platformatic (@platformatic/kafka: fetches ahead\nwhile processing, lower latency)',
+    },
+    'stream-arn': {
+      type: 'string',
+      arg: 'ARN',
+      env: 'CDC_CACHE_DYNAMODB_STREAM_ARN',
+      help: 'dynamodb: the stream to follow',
+    },
+    table: {
+      type: 'string',
+      arg: 'NAME',
+      env: 'CDC_CACHE_DYNAMODB_TABLE',
+      help: 'dynamodb: the table whose stream to follow (instead of --stream-arn)',
+    },
+    endpoint: {
+      type: 'string',
+      arg: 'URL',
+      env: 'CDC_CACHE_DYNAMODB_ENDPOINT',
+      help: 'dynamodb: endpoint override (DynamoDB Local)',
+    },
+    start: {
+      type: 'string',
+      arg: 'TRIM_HORIZON|LATEST',
+      env: 'CDC_CACHE_DYNAMODB_START',
+      help: 'dynamodb: where a shard without checkpoint starts',
+    },
+    'lease-store': {
+      type: 'string',
+      arg: 'dynamodb|target|file',
+      env: 'CDC_CACHE_DYNAMODB_LEASE_STORE',
+      help: 'dynamodb: shard leases + checkpoints in a DynamoDB table (default), the cache\ntarget or files; default file when --target is the in-process engine',
+    },
+    'lease-table': {
+      type: 'string',
+      arg: 'NAME',
+      env: 'CDC_CACHE_DYNAMODB_LEASE_TABLE',
+      help: 'dynamodb: lease table (default cdc-cache-leases, created on-demand if missing)',
+    },
+    'state-dir': {
+      type: 'string',
+      arg: 'DIR',
+      env: 'CDC_CACHE_DYNAMODB_STATE_DIR',
+      help: 'dynamodb: file lease store directory (default ./.cdc-cache/dynamodb)',
+    },
+    'worker-id': {
+      type: 'string',
+      arg: 'ID',
+      env: 'CDC_CACHE_DYNAMODB_WORKER_ID',
+      help: 'dynamodb: lease owner name (default host-pid)',
+    },
+    'lease-ttl-ms': { type: 'string', arg: 'N', help: 'dynamodb: lease time to live (default 10000)' },
+    'dead-letter-file': {
+      type: 'string',
+      arg: 'FILE',
+      help: 'dynamodb: dead letters as JSON lines (default: the log)',
+    },
+    pg: {
+      type: 'string',
+      arg: 'URL',
+      help: 'check at start (only): PostgreSQL to read each rule table\'s REPLICA IDENTITY from;\nrefuses to start when a rule reads non-key columns of old images that the table does\nnot capture and its onPartialImage is "dead-letter"; warns when a fallback is declared.\nThe fix is named: ALTER TABLE … REPLICA IDENTITY FULL',
+    },
+  },
+  notes: `Settings without a flag:
   target AUTH/TLS (as for the Lambda handlers): CDC_CACHE_TARGET_USERNAME, CDC_CACHE_TARGET_PASSWORD,
   CDC_CACHE_TLS_CA_FILE, CDC_CACHE_TLS_SERVERNAME, CDC_CACHE_TLS_REJECT_UNAUTHORIZED=false
-  --http-port N             health + metrics port, 0 = any (default 9464)      [CDC_CACHE_HTTP_PORT]
-  --no-http                 no health/metrics endpoint
-  --log-level LEVEL         debug|info|warn|error (default info)               [CDC_CACHE_LOG_LEVEL]
-  --no-progress             no progress line on a terminal
-kafka:
-  --brokers H:P,…           bootstrap brokers                                  [CDC_CACHE_KAFKA_BROKERS]
-  --group ID                consumer group (default cdc-cache)                 [CDC_CACHE_KAFKA_GROUP_ID]
-  --topic NAME              topic (repeatable, or comma-separated)             [CDC_CACHE_KAFKA_TOPICS]
-  --topic-pattern REGEX     topics matching a regular expression               [CDC_CACHE_KAFKA_TOPIC_PATTERN]
-  --dead-letter-topic NAME  default cdc-cache.dead-letters; "" = log only      [CDC_CACHE_KAFKA_DLQ_TOPIC]
-  --from-latest             a new group starts at the end (default: the beginning)
-  --concurrency N           partitions processed at once (default 4)
-  --chunk-size N            records per pipeline batch (default 2000)
-  --kafka-client NAME       kafkajs (default) | platformatic (@platformatic/kafka: fetches ahead
-                            while processing, lower latency)                   [CDC_CACHE_KAFKA_CLIENT]
-  kafka.maxBytesPerPartition / kafka.maxBytes / kafka.maxWaitTimeMs in the consumer config: fetch sizes
-  TLS/SASL: kafka.ssl / kafka.sasl in the consumer config, or CDC_CACHE_KAFKA_SSL=true,
+  kafka fetch sizes: kafka.maxBytesPerPartition / kafka.maxBytes / kafka.maxWaitTimeMs in the consumer config
+  kafka TLS/SASL: kafka.ssl / kafka.sasl in the consumer config, or CDC_CACHE_KAFKA_SSL=true,
   CDC_CACHE_KAFKA_SSL_CA_FILE, CDC_CACHE_KAFKA_SASL_MECHANISM (plain|scram-sha-256|scram-sha-512|
-  oauthbearer|aws-msk-iam), CDC_CACHE_KAFKA_SASL_USERNAME/PASSWORD/TOKEN, AWS_REGION.
-dynamodb:
-  --stream-arn ARN | --table NAME                                              [CDC_CACHE_DYNAMODB_STREAM_ARN|_TABLE]
-  --endpoint URL            DynamoDB endpoint override (DynamoDB Local)        [CDC_CACHE_DYNAMODB_ENDPOINT]
-  --start TRIM_HORIZON|LATEST  where a shard without checkpoint starts        [CDC_CACHE_DYNAMODB_START]
-  --lease-store dynamodb|target|file  shard leases + checkpoints in a DynamoDB table (default), the
-                            cache target or files; default file when --target is the in-process
-                            engine                                             [CDC_CACHE_DYNAMODB_LEASE_STORE]
-  --lease-table NAME        lease table (default cdc-cache-leases, created on-demand if missing)
-                                                                               [CDC_CACHE_DYNAMODB_LEASE_TABLE]
-  --state-dir DIR           file lease store directory (default ./.cdc-cache/dynamodb) [CDC_CACHE_DYNAMODB_STATE_DIR]
-  --worker-id ID            lease owner name (default host-pid)               [CDC_CACHE_DYNAMODB_WORKER_ID]
-  --lease-ttl-ms N          lease time to live (default 10000)
-  --dead-letter-file FILE   dead letters as JSON lines (default: the log)
-Checks:
-  --pg URL                  PostgreSQL to read each rule table's REPLICA IDENTITY from at start (checks
-                            only): refuses to start when a rule reads non-key columns of old images that
-                            the table does not capture and its onPartialImage is "dead-letter"; warns when
-                            a fallback is declared. The fix is named: ALTER TABLE … REPLICA IDENTITY FULL`;
+  oauthbearer|aws-msk-iam), CDC_CACHE_KAFKA_SASL_USERNAME/PASSWORD/TOKEN, AWS_REGION.`,
+} as const satisfies CommandSpec<OptionTable>;
+
+/** Help text for `consume` (generated from {@link CONSUME_COMMAND}). */
+export const CONSUME_USAGE = helpText(CONSUME_COMMAND);
 
 /**
  * `--pg URL` (checks only): reads each rule table's REPLICA IDENTITY before consuming. A rule whose
@@ -90,43 +201,9 @@ async function replicaIdentityAllows(url: string, rules: CompiledConfig): Promis
 
 /** Runs `consume`; returns the exit code. */
 export async function runConsume(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    allowNegative: true,
-    options: {
-      config: { type: 'string', short: 'c' },
-      'consumer-config': { type: 'string' },
-      target: { type: 'string' },
-      'http-port': { type: 'string' },
-      http: { type: 'boolean' },
-      'log-level': { type: 'string' },
-      progress: { type: 'boolean' },
-      brokers: { type: 'string' },
-      group: { type: 'string' },
-      topic: { type: 'string', multiple: true },
-      'topic-pattern': { type: 'string' },
-      'dead-letter-topic': { type: 'string' },
-      'from-latest': { type: 'boolean' },
-      concurrency: { type: 'string' },
-      'chunk-size': { type: 'string' },
-      'kafka-client': { type: 'string' },
-      'stream-arn': { type: 'string' },
-      table: { type: 'string' },
-      endpoint: { type: 'string' },
-      start: { type: 'string' },
-      'state-dir': { type: 'string' },
-      'lease-store': { type: 'string' },
-      'lease-table': { type: 'string' },
-      'worker-id': { type: 'string' },
-      'lease-ttl-ms': { type: 'string' },
-      'dead-letter-file': { type: 'string' },
-      pg: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    await writeOut(`${CONSUME_USAGE}\n`);
+  const { values, positionals, help } = parseCommand(argv, CONSUME_COMMAND);
+  if (help) {
+    await writeOut(CONSUME_USAGE);
     return 0;
   }
   const source = positionals[0];

@@ -11,13 +11,10 @@
  *
  * Exit codes: 0 when every entry was done (or, for list/show, was read); 1 when an entry failed
  * again or the target stopped the run; 2 on a usage error.
- *
- * The option table below is read by both the parser and `--help` (the shape of bin/option-table.ts
- * on the option-tables branch; switching to its `parseCommand`/`helpText` is mechanical).
  */
-import { parseArgs } from 'node:util';
 import type { CacheOp } from '../../core/target/cache-op.ts';
 import { UsageError, writeOut } from '../cli-error.ts';
+import { type CommandSpec, helpText, type OptionTable, parseCommand } from '../option-table.ts';
 import { opToJson } from './replay.ts';
 
 /** The command line of `dead-letters`: the parser and `dead-letters --help` both read it. */
@@ -66,20 +63,10 @@ cdc-cache dead-letters redrive DEST --config FILE [--target URL] [--dry-run] [op
     },
     json: { type: 'boolean', help: 'list/redrive: one JSON object per entry instead of text' },
   },
-} as const;
+} as const satisfies CommandSpec<OptionTable>;
 
 /** Help text for `dead-letters` (generated from {@link DEAD_LETTERS_COMMAND}). */
-export const DEAD_LETTERS_USAGE = (() => {
-  const rows = Object.entries({
-    ...DEAD_LETTERS_COMMAND.options,
-    help: { type: 'boolean', short: 'h', help: 'show this help' },
-  } as Record<string, { type: string; short?: string; arg?: string; help: string }>).map(([name, o]) => [
-    `${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ` ${o.arg ?? 'VALUE'}` : ''}`,
-    o.help,
-  ]);
-  const width = Math.max(...rows.map(([f]) => f!.length)) + 2;
-  return `${DEAD_LETTERS_COMMAND.usage}\n\nOptions:\n${rows.map(([f, h]) => `  ${f!.padEnd(width)}${h}`).join('\n')}\n`;
-})();
+export const DEAD_LETTERS_USAGE = helpText(DEAD_LETTERS_COMMAND);
 
 function count(value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -93,13 +80,8 @@ const line = (s: string) => s.replace(/\s+/g, ' ').slice(0, 300);
 
 /** Runs `dead-letters`; returns the exit code. */
 export async function runDeadLetters(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: { ...DEAD_LETTERS_COMMAND.options, help: { type: 'boolean', short: 'h' } },
-  });
-  if (values.help) {
+  const { values, positionals, help } = parseCommand(argv, DEAD_LETTERS_COMMAND);
+  if (help) {
     await writeOut(DEAD_LETTERS_USAGE);
     return 0;
   }

@@ -8,7 +8,6 @@
  * `pg`, `@aws-sdk/client-dynamodb` and `kafkajs` are imported only when the options need them, with
  * an error naming the package to install when one is missing.
  */
-import { parseArgs } from 'node:util';
 import { readChangeLog } from '../../core/changelog/read.ts';
 import {
   type DecodeOptions,
@@ -40,10 +39,12 @@ import {
 } from '../../core/verify/index.ts';
 import { isSampled, rowIdentity } from '../../core/verify/sampling.ts';
 import { UsageError, writeOut } from '../cli-error.ts';
+import { type CommandSpec, helpText, type OptionTable, parseCommand } from '../option-table.ts';
 import { openTarget } from '../targets.ts';
 
-/** Help text for `verify`. */
-export const VERIFY_USAGE = `cdc-cache verify CHANGELOG... --config FILE --target URL (--pg URL | --dynamodb-endpoint URL) [options]
+/** The command line of `verify`: the parser and `verify --help` both read it. */
+export const VERIFY_COMMAND = {
+  usage: `cdc-cache verify CHANGELOG... --config FILE --target URL (--pg URL | --dynamodb-endpoint URL) [options]
 cdc-cache verify --kafka BROKERS --topic TOPIC... --config FILE --target URL (--pg URL | …) [options]
 cdc-cache verify --dynamodb-stream TABLE --dynamodb-endpoint URL --config FILE --target URL [options]
   Checks that the cache follows the database: samples changes (by row-key hash, so every change of
@@ -51,66 +52,106 @@ cdc-cache verify --dynamodb-stream TABLE --dynamodb-endpoint URL --config FILE -
   share of changes the cache reflected within each window ("nines within N seconds") and every
   inconsistent key of the last window. Exit code 0: none inconsistent; 1: some (or a failure).
   Change logs are checked once, after reading them (full mode: every row they touch, newest change);
-  a live topic is sampled for --duration, then each change is checked at every window.
-  --config FILE          the rules the pipeline uses (cdc-cache.config.json / .ts)
-  --target URL           the cache: engine://host:port, valkey://…, valkeys://… (read-only)
-  --pg URL               PostgreSQL source of truth (needs the npm package "pg"); also checks each
-                         rule table's REPLICA IDENTITY and warns when old images cannot serve the rule
-  --strict               refuse to run (exit 1) when that check finds something; with change logs,
-                         also exit 1 when a rule matched nothing, a table matched no rule, a refresh
-                         fell back to invalidate or a partial image took a fallback (as replay --strict)
-  --dynamodb-endpoint URL, --region R   DynamoDB source of truth (needs "@aws-sdk/client-dynamodb";
-                         without --dynamodb-endpoint, --dynamodb uses the default AWS endpoint)
-  --kafka BROKERS        host:port[,host:port] of a live Debezium topic (needs "kafkajs"); the
-                         verifier reads with its own group (--group, default cdc-cache-verify-PID-TIME),
-                         from the newest offset, and never commits
-  --topic TOPIC          topic to follow (repeatable)
-  --dynamodb-stream TABLE  follow the table's DynamoDB stream live (from its newest records; needs
-                         "@aws-sdk/client-dynamodb-streams"; endpoint/region as for --dynamodb-endpoint)
-  --duration D           how long to sample a live topic (default 60s; Ctrl-C stops early)
-  --sample F             fraction of rows followed, 0..1 (default 0.01 live, 1 for change logs)
-  --windows LIST         check delays after each commit (default 1s,5s,30s)
-  --rate N               most reads per second, cache and database together (default 100)
-  --max-pending N        most changes awaiting checks; the oldest is dropped beyond it (default 100000)
-  --expect FIELDS|*      what the app's loader stores under invalidate keys: these fields of the row
-                         (comma-separated, in order) or the whole row (*); default: not checked
-  --full                 live topic: after --duration, check every sampled row once (like change logs)
-  --json                 print the report as one JSON object
-  --source, --table      decoding hints, as for decode`;
+  a live topic is sampled for --duration, then each change is checked at every window.`,
+  options: {
+    config: {
+      type: 'string',
+      short: 'c',
+      arg: 'FILE',
+      help: 'the rules the pipeline uses (cdc-cache.config.json / .ts)',
+    },
+    target: {
+      type: 'string',
+      arg: 'URL',
+      help: 'the cache: engine://host:port, valkey://…, valkeys://… (read-only)',
+    },
+    pg: {
+      type: 'string',
+      arg: 'URL',
+      help: 'PostgreSQL source of truth (needs the npm package "pg"); also checks each\nrule table\'s REPLICA IDENTITY and warns when old images cannot serve the rule',
+    },
+    strict: {
+      type: 'boolean',
+      default: false,
+      help: 'refuse to run (exit 1) when that check finds something; with change logs,\nalso exit 1 when a rule matched nothing, a table matched no rule, a refresh\nfell back to invalidate or a partial image took a fallback (as replay --strict)',
+    },
+    dynamodb: {
+      type: 'boolean',
+      default: false,
+      help: 'DynamoDB source of truth at the default AWS endpoint (needs "@aws-sdk/client-dynamodb")',
+    },
+    'dynamodb-endpoint': {
+      type: 'string',
+      arg: 'URL',
+      help: 'DynamoDB source of truth at this endpoint (DynamoDB Local)',
+    },
+    region: { type: 'string', arg: 'REGION', help: 'DynamoDB: AWS region' },
+    kafka: {
+      type: 'string',
+      arg: 'BROKERS',
+      help: 'host:port[,host:port] of a live Debezium topic (needs "kafkajs"); the verifier\nreads with its own group, from the newest offset, and never commits',
+    },
+    'dynamodb-stream': {
+      type: 'string',
+      arg: 'TABLE',
+      help: 'follow the table\'s DynamoDB stream live (from its newest records; needs\n"@aws-sdk/client-dynamodb-streams"; endpoint/region as for --dynamodb-endpoint)',
+    },
+    topic: { type: 'string', multiple: true, arg: 'TOPIC', help: '--kafka: a topic to follow' },
+    group: { type: 'string', arg: 'ID', help: '--kafka: the group (default cdc-cache-verify-PID-TIME)' },
+    duration: {
+      type: 'string',
+      default: '60s',
+      arg: 'D',
+      help: 'how long to sample a live source (Ctrl-C stops early)',
+    },
+    sample: {
+      type: 'string',
+      arg: 'F',
+      help: 'fraction of rows followed, 0..1 (default 0.01 live, 1 for change logs)',
+    },
+    windows: { type: 'string', default: '1s,5s,30s', arg: 'LIST', help: 'check delays after each commit' },
+    rate: {
+      type: 'string',
+      default: '100',
+      arg: 'N',
+      help: 'most reads per second, cache and database together',
+    },
+    'max-pending': {
+      type: 'string',
+      default: '100000',
+      arg: 'N',
+      help: 'most changes awaiting checks; the oldest is dropped beyond it',
+    },
+    'max-inconsistencies': {
+      type: 'string',
+      default: '100',
+      arg: 'N',
+      help: 'most inconsistent keys listed in the report',
+    },
+    expect: {
+      type: 'string',
+      arg: 'FIELDS|*',
+      help: "what the app's loader stores under invalidate keys: these fields of the row\n(comma-separated, in order) or the whole row (*); default: not checked",
+    },
+    full: {
+      type: 'boolean',
+      default: false,
+      help: 'live source: after --duration, check every sampled row once (like change logs)',
+    },
+    json: { type: 'boolean', default: false, help: 'print the report as one JSON object' },
+    source: { type: 'string', default: 'auto', arg: 'HINT', help: 'decoding hint, as for decode' },
+    table: { type: 'string', arg: 'NAME', help: 'decoding hint, as for decode' },
+  },
+} as const satisfies CommandSpec<OptionTable>;
+
+/** Help text for `verify` (generated from {@link VERIFY_COMMAND}). */
+export const VERIFY_USAGE = helpText(VERIFY_COMMAND);
 
 /** Runs `verify`; returns the exit code. */
 export async function runVerify(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      config: { type: 'string', short: 'c' },
-      target: { type: 'string' },
-      pg: { type: 'string' },
-      strict: { type: 'boolean', default: false },
-      dynamodb: { type: 'boolean', default: false },
-      'dynamodb-endpoint': { type: 'string' },
-      region: { type: 'string' },
-      kafka: { type: 'string' },
-      'dynamodb-stream': { type: 'string' },
-      topic: { type: 'string', multiple: true },
-      group: { type: 'string' },
-      duration: { type: 'string', default: '60s' },
-      sample: { type: 'string' },
-      windows: { type: 'string', default: '1s,5s,30s' },
-      rate: { type: 'string', default: '100' },
-      'max-pending': { type: 'string', default: '100000' },
-      'max-inconsistencies': { type: 'string', default: '100' },
-      expect: { type: 'string' },
-      full: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      source: { type: 'string', default: 'auto' },
-      table: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    await writeOut(`${VERIFY_USAGE}\n`);
+  const { values, positionals, help } = parseCommand(argv, VERIFY_COMMAND);
+  if (help) {
+    await writeOut(VERIFY_USAGE);
     return 0;
   }
   const stream = values['dynamodb-stream'];

@@ -1,10 +1,16 @@
 /**
- * "Did you mean" for misspelt option names: the closest known name by case-insensitive match, then
+ * "Did you mean" for misspelt names, the one implementation the repository uses (config validation,
+ * rules, environment names, table names, and the CLI's flags in bin/option-table.ts; engine/ may
+ * import nothing from here and needs none): the closest known name by case-insensitive match, then
  * by optimal-string-alignment distance (a swap of two letters counts once: `kyes` → `keys`), then
  * by shared letters (the rules compiler's original heuristic, kept so its messages do not regress).
  */
 
-function osaDistance(a: string, b: string): number {
+/**
+ * Edit distance between two short names: insertions, deletions, substitutions and swaps of two
+ * adjacent letters each count once (optimal string alignment).
+ */
+export function editDistance(a: string, b: string): number {
   const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
     Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
   );
@@ -29,7 +35,7 @@ export function closestName(name: string, known: Iterable<string>): string | und
   let best: string | undefined;
   let bestDistance = Math.max(1, Math.min(3, Math.floor(name.length / 3)));
   for (const k of names) {
-    const dist = osaDistance(lower, k.toLowerCase());
+    const dist = editDistance(lower, k.toLowerCase());
     if (dist <= bestDistance && (best === undefined || dist < bestDistance)) {
       best = k;
       bestDistance = dist;
@@ -60,11 +66,24 @@ export function closestByEdits(name: string, known: Iterable<string>, maxEdits =
   let best: string | undefined;
   let bestDistance = maxEdits + 1;
   for (const k of known) {
-    const dist = osaDistance(name.toLowerCase(), k.toLowerCase());
+    const dist = editDistance(name.toLowerCase(), k.toLowerCase());
     if (dist < bestDistance) {
       best = k;
       bestDistance = dist;
     }
   }
   return best;
+}
+
+/**
+ * The command-line option nearest to `name`: the smallest edit distance within a third of its
+ * length (at least 2), else the option it abbreviates (`--proto-max` → `proto-max-bulk-len`);
+ * undefined when nothing is near.
+ */
+export function closestOption(name: string, known: Iterable<string>): string | undefined {
+  const names = [...known];
+  return (
+    closestByEdits(name, names, Math.max(2, Math.ceil(name.length / 3))) ??
+    (name.length >= 3 ? names.find((k) => k.startsWith(name)) : undefined)
+  );
 }

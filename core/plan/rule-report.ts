@@ -4,8 +4,9 @@
  * invalidate (with the reason and the field), and events a rule's partial-image policy handled.
  * One line each; `replay --strict` makes any finding an error.
  */
+
+import { editDistance } from '../config/did-you-mean.ts';
 import type { CompiledConfig } from '../rules/compile.ts';
-import { editDistance } from '../rules/edit-distance.ts';
 import { FallbackReasons, type PlanStats } from './plan-stats.ts';
 
 /** Kinds of finding. */

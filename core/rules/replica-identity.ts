@@ -8,8 +8,9 @@
  *
  * No driver here: the caller passes a query function (verify and the consumers use `pg`).
  */
+
+import { editDistance } from '../config/did-you-mean.ts';
 import type { CompiledConfig, CompiledRule } from './compile.ts';
-import { editDistance } from './edit-distance.ts';
 import { imageFields } from './template.ts';
 
 /** Runs one SQL statement with positional parameters and returns its rows as objects. */

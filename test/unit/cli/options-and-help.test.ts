@@ -9,7 +9,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DECODE_COMMAND, DECODE_USAGE } from '../../../bin/commands/decode.ts';
 import { RECORD_COMMAND, RECORD_USAGE } from '../../../bin/commands/record.ts';
 import { REPLAY_COMMAND, REPLAY_USAGE } from '../../../bin/commands/replay.ts';
-import { didYouMean, helpText, parseCommand } from '../../../bin/option-table.ts';
+import { helpText, parseCommand } from '../../../bin/option-table.ts';
+import { closestOption } from '../../../core/config/did-you-mean.ts';
 import { runCli as cli, ROOT } from '../../support/cli.ts';
 
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -56,27 +57,13 @@ describe('unknown flags', () => {
     expect(stderr).toContain('cdc-cache decode: unknown option --sorce (did you mean --source?)');
   });
 
-  it('get a did-you-mean from the help text of verbs without a table yet (consume, verify, engine)', async () => {
-    for (const [args, expected] of [
-      [
-        ['consume', 'kafka', '--brokrs', 'x'],
-        'cdc-cache consume: unknown option --brokrs (did you mean --brokers?)',
-      ],
-      [['verify', '--pgg', 'x'], 'cdc-cache verify: unknown option --pgg (did you mean --pg?)'],
-      [['engine', '--prot', '1'], 'cdc-cache engine: unknown option --prot (did you mean --port?)'],
-    ] as const) {
-      const { code, stderr } = await cli([...args]);
-      expect(code).toBe(2);
-      expect(stderr).toContain(expected);
-    }
-  });
-
-  it('say nothing when no option is near', () => {
-    expect(didYouMean('zzzzzzzz', ['source', 'table'])).toBeUndefined();
-    expect(didYouMean('brokrs', ['brokers', 'topic'])).toBe('brokers');
-    expect(didYouMean('topics', ['topic', 'table'])).toBe('topic');
-    expect(didYouMean('dump-a', ['dump', 'dump-all-keys'])).toBe('dump');
-    expect(didYouMean('proto-max', ['port', 'proto-max-bulk-len'])).toBe('proto-max-bulk-len');
+  it('say nothing when no option is near; a swap of two letters is one edit', () => {
+    expect(closestOption('tpoic', ['topic', 'table'])).toBe('topic');
+    expect(closestOption('zzzzzzzz', ['source', 'table'])).toBeUndefined();
+    expect(closestOption('brokrs', ['brokers', 'topic'])).toBe('brokers');
+    expect(closestOption('topics', ['topic', 'table'])).toBe('topic');
+    expect(closestOption('dump-a', ['dump', 'dump-all-keys'])).toBe('dump');
+    expect(closestOption('proto-max', ['port', 'proto-max-bulk-len'])).toBe('proto-max-bulk-len');
   });
 });
 
