@@ -1,7 +1,7 @@
 /**
  * The in-process engine: the public API over the keyspace, versioned writes, lock keys, leases,
  * write-through hooks, listeners, TTLs and eviction. The protocol server drives the same
- * {@link EngineCore}, so both surfaces see one keyspace with one set of rules.
+ * {@link EngineState}, so both surfaces see one keyspace with one set of rules.
  *
  * Values are binary-safe: strings are stored as given and read back as given (UTF-8 on the wire);
  * Buffers are stored as raw bytes. TTLs follow Valkey: a key with expiry `at` is gone once
@@ -11,7 +11,7 @@
  * locks, leases, hooks, listeners); every method past `get`/`set` is a thin delegation to its module.
  */
 import { type Clock, systemClock } from './clock.ts';
-import { EngineCore, KEEP_TTL } from './engine-core.ts';
+import { EngineState, KEEP_TTL } from './engine-state.ts';
 import { EngineError, EngineErrorCode, wrongTypeError } from './errors.ts';
 import { EvictionPolicy, type EvictionPolicyValue, isEvictionPolicy } from './eviction.ts';
 import { globMatch } from './glob.ts';
@@ -75,7 +75,7 @@ function encode(value: EngineValue): { kind: KindValue; stored: string } {
 /** The cache engine. Create with {@link createEngine}. */
 export class Engine {
   /** Shared internals, for the protocol server and target adapters. */
-  readonly core: EngineCore;
+  readonly core: EngineState;
   /** Default tombstone lifetime (ms). */
   readonly tombstoneTtlMs: number;
   readonly #hooks: WriteThrough;
@@ -92,7 +92,7 @@ export class Engine {
     if (!Number.isFinite(maxmemory) || maxmemory < 0) {
       throw new EngineError(EngineErrorCode.Config, 'maxmemory must be a byte count >= 0 (0 = unlimited)');
     }
-    this.core = new EngineCore(clock, options.onListenerError ?? (() => {}));
+    this.core = new EngineState(clock, options.onListenerError ?? (() => {}));
     if (options.random !== undefined) this.core.keyspace.random = options.random;
     this.core.configureMemory(maxmemory, policy);
     this.tombstoneTtlMs = options.tombstoneTtlMs ?? ENGINE_DEFAULTS.tombstoneTtlMs;
@@ -149,7 +149,7 @@ export class Engine {
     if (kind === Kind.Text) return ks.values[slot] as string;
     if (kind === Kind.Tombstone) return null;
     if (isContainerKind(kind)) throw wrongTypeError();
-    return EngineCore.asText(kind, ks.values[slot]);
+    return EngineState.asText(kind, ks.values[slot]);
   }
 
   /** The value as bytes, or null. Throws WRONGTYPE on a hash. */
@@ -258,7 +258,7 @@ export class Engine {
       if (kind !== Kind.Text && kind !== Kind.Bytes) continue;
       const at = ks.expires[slot]!;
       if (at !== 0 && now > at) continue;
-      out[ks.keys[slot]!] = EngineCore.asText(kind, ks.values[slot]);
+      out[ks.keys[slot]!] = EngineState.asText(kind, ks.values[slot]);
     }
     return out;
   }
@@ -326,7 +326,7 @@ export class Engine {
     value: EngineValue,
     ttlMs: number,
     version?: string,
-  ): locks.FillOutcome {
+  ): locks.EngineFillOutcome {
     const { kind, stored } = encode(value);
     return locks.fillLease(this.core, key, token, kind, stored, ttlMs, version, this.core.clock.now());
   }

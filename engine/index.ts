@@ -17,7 +17,13 @@ export { EngineError, EngineErrorCode, type EngineErrorCodeValue } from './error
 export { EvictionPolicy, type EvictionPolicyValue, isEvictionPolicy } from './eviction.ts';
 export { globMatch } from './glob.ts';
 export type { EngineEvent, EngineEventType, EngineListener } from './listeners.ts';
-export type { FillOutcome } from './locks.ts';
+export type { EngineFillOutcome } from './locks.ts';
+
+import type { EngineFillOutcome } from './locks.ts';
+
+/** @deprecated Renamed {@link EngineFillOutcome} (the client's fill-lease store has its own `FillOutcome`). */
+export type FillOutcome = EngineFillOutcome;
+
 export {
   DEFAULT_MAXMEMORY_HEAP_SHARE,
   defaultMaxmemory,

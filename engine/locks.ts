@@ -9,16 +9,16 @@
  * Fill leases (see leases.ts) are filled here: the fill succeeds only under the live lease, and a
  * versioned fill is still fenced by the key's version.
  */
-import type { EngineCore } from './engine-core.ts';
+import type { EngineState } from './engine-state.ts';
 import { Kind, type KindValue } from './keyspace.ts';
 import type { WakeReason } from './waiters.ts';
 
-/** What a lease fill did. */
-export type FillOutcome = 'filled' | 'rejected' | 'fenced';
+/** What the engine's lease fill (`fillLease`, `CACHE.FILL`) did. */
+export type EngineFillOutcome = 'filled' | 'rejected' | 'fenced';
 
 /** Takes the lock key `key` with `token` for `ttlMs` if nobody holds it (SET NX PX). */
 export function acquireLock(
-  core: EngineCore,
+  core: EngineState,
   key: string,
   token: string,
   ttlMs: number,
@@ -30,7 +30,7 @@ export function acquireLock(
   return true;
 }
 
-function heldBy(core: EngineCore, key: string, token: string, now: number): number {
+function heldBy(core: EngineState, key: string, token: string, now: number): number {
   const slot = core.keyspace.findLive(key, now);
   if (slot < 0) return -1;
   const kind = core.keyspace.kinds[slot];
@@ -39,7 +39,7 @@ function heldBy(core: EngineCore, key: string, token: string, now: number): numb
 }
 
 /** Deletes the lock key only if `token` holds it. */
-export function releaseLock(core: EngineCore, key: string, token: string, now: number): boolean {
+export function releaseLock(core: EngineState, key: string, token: string, now: number): boolean {
   const slot = heldBy(core, key, token, now);
   if (slot < 0) return false;
   core.deleteSlot(slot);
@@ -49,7 +49,7 @@ export function releaseLock(core: EngineCore, key: string, token: string, now: n
 
 /** Resets the lock's TTL to `ttlMs` only if `token` holds it. */
 export function extendLock(
-  core: EngineCore,
+  core: EngineState,
   key: string,
   token: string,
   ttlMs: number,
@@ -62,7 +62,7 @@ export function extendLock(
 }
 
 /** Resolves true once the lock key is free (released, deleted or expired), false after `timeoutMs`. */
-export async function waitForUnlock(core: EngineCore, key: string, timeoutMs: number): Promise<boolean> {
+export async function waitForUnlock(core: EngineState, key: string, timeoutMs: number): Promise<boolean> {
   const deadline = core.clock.now() + timeoutMs;
   for (;;) {
     const now = core.clock.now();
@@ -82,7 +82,7 @@ export async function waitForUnlock(core: EngineCore, key: string, timeoutMs: nu
  * except on rejection.
  */
 export function fillLease(
-  core: EngineCore,
+  core: EngineState,
   key: string,
   token: string,
   kind: KindValue,
@@ -90,7 +90,7 @@ export function fillLease(
   ttlMs: number,
   version: string | undefined,
   now: number,
-): FillOutcome {
+): EngineFillOutcome {
   if (core.leases.holder(key, now) !== token) return 'rejected';
   const ks = core.keyspace;
   if (version !== undefined) {
@@ -110,13 +110,13 @@ export function fillLease(
 }
 
 /** Gives up a lease without filling; waiters wake with `'released'`. */
-export function releaseLease(core: EngineCore, key: string, token: string, now: number): boolean {
+export function releaseLease(core: EngineState, key: string, token: string, now: number): boolean {
   if (!core.leases.end(key, token, now)) return false;
   if (core.waiters.size !== 0) core.waiters.wake(key, 'released');
   return true;
 }
 
 /** Waits until the key is filled, written, or its lease released/cancelled; `'timeout'` after `timeoutMs`. */
-export function waitForFill(core: EngineCore, key: string, timeoutMs: number): Promise<WakeReason> {
+export function waitForFill(core: EngineState, key: string, timeoutMs: number): Promise<WakeReason> {
   return core.waiters.wait(key, timeoutMs);
 }

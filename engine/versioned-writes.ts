@@ -12,20 +12,20 @@
  *   `tombstoneTtlMs`, so an older refresh of a key that did not exist yet is fenced too.
  * - A plain write (SET) keeps the key's version, so fencing survives a cache-aside fill.
  */
-import type { EngineCore } from './engine-core.ts';
+import type { EngineState } from './engine-state.ts';
 import { Kind, type KindValue } from './keyspace.ts';
 
 /** What a versioned write did. */
 export type VersionedOutcome = 'applied' | 'fenced';
 
 /** The fencing version of `key` (value or tombstone), or null. */
-export function versionOf(core: EngineCore, key: string, now: number): string | null {
+export function versionOf(core: EngineState, key: string, now: number): string | null {
   const slot = core.keyspace.find(key, now);
   if (slot < 0) return null;
   return core.keyspace.versions.get(slot) ?? null;
 }
 
-function fencedByPrefix(core: EngineCore, key: string, version: string, now: number): boolean {
+function fencedByPrefix(core: EngineState, key: string, version: string, now: number): boolean {
   if (core.prefixFences.length === 0) return false;
   core.prefixFences = core.prefixFences.filter((f) => f.expiresAt >= now);
   return core.prefixFences.some((f) => key.startsWith(f.prefix) && f.version >= version);
@@ -33,7 +33,7 @@ function fencedByPrefix(core: EngineCore, key: string, version: string, now: num
 
 /** Writes `value` (TTL `ttlMs`, 0 = none) only if `version` is newer than the key's. */
 export function refreshIfNewer(
-  core: EngineCore,
+  core: EngineState,
   key: string,
   kind: KindValue,
   value: string,
@@ -58,7 +58,7 @@ export function refreshIfNewer(
 
 /** Replaces the key's value with a tombstone carrying `version` (unless it holds a newer version). */
 export function invalidate(
-  core: EngineCore,
+  core: EngineState,
   key: string,
   version: string,
   tombstoneTtlMs: number,
@@ -91,7 +91,7 @@ export function invalidate(
 
 /** Invalidates every key starting with `prefix`; returns how many keys were tombstoned. */
 export function invalidatePrefix(
-  core: EngineCore,
+  core: EngineState,
   prefix: string,
   version: string,
   tombstoneTtlMs: number,

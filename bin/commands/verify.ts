@@ -9,12 +9,7 @@
  * an error naming the package to install when one is missing.
  */
 import { readChangeLog } from '../../core/changelog/read.ts';
-import {
-  type DecodeOptions,
-  decodeDocument,
-  type SourceHint,
-  SourceHints,
-} from '../../core/decode/document.ts';
+import { type DecodeOptions, type SourceHint, SourceHints } from '../../core/decode/document.ts';
 import type { ChangeEvent } from '../../core/event/change-event.ts';
 import { loadOptional } from '../../core/optional-dependency.ts';
 import { PlanStats } from '../../core/plan/plan-stats.ts';
@@ -41,6 +36,8 @@ import { isSampled, rowIdentity } from '../../core/verify/sampling.ts';
 import { UsageError, writeOut } from '../cli-error.ts';
 import { type CommandSpec, helpText, type OptionTable, parseCommand } from '../option-table.ts';
 import { openTarget } from '../targets.ts';
+import { followDynamoDbStream } from './verify/dynamodb-stream-follower.ts';
+import { followKafka } from './verify/kafka-follower.ts';
 
 /** The command line of `verify`: the parser and `verify --help` both read it. */
 export const VERIFY_COMMAND = {
@@ -422,196 +419,4 @@ async function openDynamo(endpoint: string | undefined, region: string | undefin
       ).Item as Record<string, unknown> | undefined,
     async () => client.destroy(),
   );
-}
-
-/** Follows topics from their newest offsets with a group of its own, never committing. */
-async function followKafka(
-  brokers: string,
-  topics: string[],
-  group: string | undefined,
-  durationMs: number,
-  decode: DecodeOptions,
-  observe: (e: ChangeEvent) => void,
-  tick: () => Promise<void>,
-): Promise<void> {
-  const { Kafka, logLevel } = await lazy('kafkajs', () => import('kafkajs'), '--kafka');
-  // kafkajs schedules a negative timer after every response (TimeoutNegativeWarning); same fix as the consumers'.
-  const { patchKafkajsRequestQueue } = await import('../../consumers/kafka/kafkajs-client.ts');
-  patchKafkajsRequestQueue();
-  const kafka = new Kafka({
-    brokers: brokers.split(','),
-    clientId: 'cdc-cache-verify',
-    logLevel: logLevel.NOTHING,
-  });
-  const consumer = kafka.consumer({ groupId: group ?? `cdc-cache-verify-${process.pid}-${Date.now()}` });
-  let undecodable = 0;
-  await consumer.connect();
-  try {
-    for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: false });
-    await consumer.run({
-      autoCommit: false,
-      eachMessage: async ({ topic, partition, message }) => {
-        if (message.value === null) return;
-        const keyText = message.key?.toString('utf8');
-        let key = 'null';
-        if (keyText !== undefined) {
-          try {
-            JSON.parse(keyText);
-            key = keyText;
-          } catch {
-            key = JSON.stringify(keyText);
-          }
-        }
-        const line = `{"topic":${JSON.stringify(topic)},"partition":${partition},"offset":${message.offset},"key":${key},"value":${message.value.toString('utf8')}}`;
-        try {
-          for (const e of decodeDocument(line, decode)) observe(e);
-        } catch {
-          undecodable++; // not ours to dead-letter: the pipeline does; the verifier only samples
-        }
-      },
-    });
-    let stopped = false;
-    const stop = () => {
-      stopped = true;
-    };
-    process.once('SIGINT', stop).once('SIGTERM', stop);
-    const until = Date.now() + durationMs;
-    while (!stopped && Date.now() < until) {
-      await tick();
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    process.off('SIGINT', stop).off('SIGTERM', stop);
-  } finally {
-    await consumer.disconnect();
-  }
-  if (undecodable > 0)
-    process.stderr.write(`verify: ${undecodable} records could not be decoded (skipped)\n`);
-}
-
-/** Sleeps `ms`. */
-async function pause(ms: number): Promise<void> {
-  await new Promise((r) => setTimeout(r, ms));
-}
-
-/**
- * Follows a table's DynamoDB stream from its newest records (LATEST on the shards open at start,
- * TRIM_HORIZON on shards that appear later), read-only: no leases, no checkpoints.
- */
-async function followDynamoDbStream(
-  table: string,
-  endpoint: string | undefined,
-  region: string | undefined,
-  durationMs: number,
-  observe: (e: ChangeEvent) => void,
-  tick: () => Promise<void>,
-): Promise<void> {
-  const ddb = await lazy(
-    '@aws-sdk/client-dynamodb',
-    () => import('@aws-sdk/client-dynamodb'),
-    '--dynamodb-stream',
-  );
-  const sdk = await lazy(
-    '@aws-sdk/client-dynamodb-streams',
-    () => import('@aws-sdk/client-dynamodb-streams'),
-    '--dynamodb-stream',
-  );
-  const { dynamoDbRecordToJson } = await import('../../consumers/record/capture.ts');
-  const config = {
-    ...(endpoint === undefined ? {} : { endpoint }),
-    region: region ?? process.env.AWS_REGION ?? 'us-east-1',
-  };
-  const db = new ddb.DynamoDBClient(config);
-  const streams = new sdk.DynamoDBStreamsClient(config);
-  let undecodable = 0;
-  try {
-    const described = await db.send(new ddb.DescribeTableCommand({ TableName: table }));
-    const arn = described.Table?.LatestStreamArn;
-    if (arn === undefined)
-      throw new Error(
-        `--dynamodb-stream ${table}: the table has no stream (enable one with NEW_AND_OLD_IMAGES or NEW_IMAGE)`,
-      );
-    const iterators = new Map<string, string | undefined>();
-    const lastSeq = new Map<string, string>();
-    const closed = new Set<string>();
-    let first = true;
-    let lastScan = 0;
-    const iteratorFor = async (shard: string, latest: boolean) =>
-      (
-        await streams.send(
-          new sdk.GetShardIteratorCommand({
-            StreamArn: arn,
-            ShardId: shard,
-            ...(lastSeq.has(shard)
-              ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: lastSeq.get(shard)! }
-              : { ShardIteratorType: latest ? 'LATEST' : 'TRIM_HORIZON' }),
-          }),
-        )
-      ).ShardIterator;
-    let stopped = false;
-    const stop = () => {
-      stopped = true;
-    };
-    process.once('SIGINT', stop).once('SIGTERM', stop);
-    const until = Date.now() + durationMs;
-    while (!stopped && Date.now() < until) {
-      try {
-        if (Date.now() - lastScan > 5000) {
-          lastScan = Date.now();
-          let start: string | undefined;
-          do {
-            const d = await streams.send(
-              new sdk.DescribeStreamCommand({
-                StreamArn: arn,
-                ...(start === undefined ? {} : { ExclusiveStartShardId: start }),
-              }),
-            );
-            for (const shard of d.StreamDescription?.Shards ?? []) {
-              const id = shard.ShardId!;
-              if (iterators.has(id) || closed.has(id)) continue;
-              // Shards open at start: from now on. Closed ones at start: already history, skipped.
-              if (first && shard.SequenceNumberRange?.EndingSequenceNumber !== undefined) {
-                closed.add(id);
-                continue;
-              }
-              iterators.set(id, await iteratorFor(id, first));
-            }
-            start = d.StreamDescription?.LastEvaluatedShardId;
-          } while (start !== undefined);
-          first = false;
-        }
-        for (const [shard, iterator] of iterators) {
-          if (closed.has(shard)) continue;
-          const got = await streams.send(
-            new sdk.GetRecordsCommand({ ShardIterator: iterator ?? (await iteratorFor(shard, false)) }),
-          );
-          iterators.set(shard, got.NextShardIterator);
-          if (got.NextShardIterator === undefined) closed.add(shard);
-          for (const r of got.Records ?? []) {
-            lastSeq.set(shard, r.dynamodb?.SequenceNumber ?? '');
-            try {
-              for (const e of decodeDocument(JSON.stringify(dynamoDbRecordToJson(r)), {
-                source: 'dynamodb',
-                table,
-              }))
-                observe(e);
-            } catch {
-              undecodable++;
-            }
-          }
-        }
-      } catch (error) {
-        if (first) throw error; // cannot even start: report it
-        process.stderr.write(`verify: ${table} stream: ${(error as Error).message} (retrying)\n`);
-        for (const shard of iterators.keys()) iterators.set(shard, undefined);
-      }
-      await tick();
-      await pause(200);
-    }
-    process.off('SIGINT', stop).off('SIGTERM', stop);
-  } finally {
-    db.destroy();
-    streams.destroy();
-  }
-  if (undecodable > 0)
-    process.stderr.write(`verify: ${undecodable} records could not be decoded (skipped)\n`);
 }

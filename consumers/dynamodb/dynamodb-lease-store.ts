@@ -29,7 +29,7 @@ import {
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { TargetError } from '../../core/errors.ts';
-import type { LeaseStore, ShardCheckpoint } from './lease-store.ts';
+import type { ShardCheckpoint, ShardLeaseStore } from './shard-lease-store.ts';
 
 /** How long a finished shard's item stays (the stream keeps a shard 24 h). */
 const FINISHED_ITEM_SECONDS = 2 * 24 * 3600;
@@ -75,7 +75,7 @@ export function dynamoDbLeaseStore(
   streamArn: string,
   send: <T>(what: string, fn: () => Promise<T>) => Promise<T>,
   now: () => number,
-): LeaseStore {
+): ShardLeaseStore {
   const key = (leaseKey: string) => ({ streamArn: { S: streamArn }, leaseKey: { S: leaseKey } });
   /** What this store last saw of each lease / heartbeat, and since when (local clock). */
   const seen = new Map<string, { owner: string; counter: string; since: number }>();

@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { TargetError } from '../../core/errors.ts';
 import { awsErrorName, conditionFailed, dynamoDbLeaseStore, toLeaseError } from './dynamodb-lease-store.ts';
-import type { LeaseStore } from './lease-store.ts';
+import type { ShardLeaseStore } from './shard-lease-store.ts';
 
 /** Options of {@link createDynamoDbLeaseTable}. */
 export interface DynamoDbLeaseTableOptions {
@@ -31,7 +31,7 @@ export interface DynamoDbLeaseTableOptions {
 /** A lease table: a store per stream, and the client to close. */
 export interface DynamoDbLeaseTable {
   /** Checks (and creates) the table; the store of `streamArn`'s shards. */
-  storeFor(streamArn: string): Promise<LeaseStore>;
+  storeFor(streamArn: string): Promise<ShardLeaseStore>;
   close(): void;
 }
 

@@ -20,7 +20,7 @@ import type { DeadLetterSink } from '../runtime/dead-letter-sink.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { RuleReporter } from '../runtime/rule-reporter.ts';
 import { planBalance } from './lease-balancer.ts';
-import type { LeaseStore } from './lease-store.ts';
+import type { ShardLeaseStore } from './shard-lease-store.ts';
 import { readyShards } from './shard-lineage.ts';
 import { type PollingOptions, readShard } from './shard-reader.ts';
 import { describeAllShards, type StreamShard, type StreamsPort } from './streams-port.ts';
@@ -36,7 +36,7 @@ export interface DynamoDbPollerOptions {
    * The lease/checkpoint store, or a function building it once the stream ARN is known (a store in
    * the target scopes its keys by the ARN, which `table` alone only gives after a lookup).
    */
-  leases: LeaseStore | ((streamArn: string) => LeaseStore | Promise<LeaseStore>);
+  leases: ShardLeaseStore | ((streamArn: string) => ShardLeaseStore | Promise<ShardLeaseStore>);
   workerId: string;
   /** @default 10000 */
   leaseTtlMs?: number;
@@ -122,7 +122,7 @@ export function createDynamoDbPoller(o: DynamoDbPollerOptions): DynamoDbPoller {
     return arn;
   }
 
-  let store: LeaseStore | undefined = typeof o.leases === 'function' ? undefined : o.leases;
+  let store: ShardLeaseStore | undefined = typeof o.leases === 'function' ? undefined : o.leases;
 
   /**
    * Where a shard without a checkpoint starts: `--start` where this consumer first joins the lineage
@@ -133,7 +133,7 @@ export function createDynamoDbPoller(o: DynamoDbPollerOptions): DynamoDbPoller {
   async function startPositionOf(
     shard: StreamShard,
     finished: ReadonlySet<string>,
-    leases: LeaseStore,
+    leases: ShardLeaseStore,
   ): Promise<'TRIM_HORIZON' | 'LATEST'> {
     if (o.startPosition === 'TRIM_HORIZON') return 'TRIM_HORIZON';
     const parent = shard.parentShardId;
@@ -144,7 +144,7 @@ export function createDynamoDbPoller(o: DynamoDbPollerOptions): DynamoDbPoller {
   function startReader(
     arn: string,
     shard: StreamShard,
-    leases: LeaseStore,
+    leases: ShardLeaseStore,
     startPosition: 'TRIM_HORIZON' | 'LATEST',
     startDelayMs: number,
   ): void {
@@ -200,7 +200,7 @@ export function createDynamoDbPoller(o: DynamoDbPollerOptions): DynamoDbPoller {
 
   async function scan(arn: string): Promise<void> {
     if (store === undefined)
-      store = await (o.leases as (arn: string) => LeaseStore | Promise<LeaseStore>)(arn);
+      store = await (o.leases as (arn: string) => ShardLeaseStore | Promise<ShardLeaseStore>)(arn);
     const leases = store;
     await leases.heartbeat(o.workerId, heartbeatTtlMs);
     const shards = await describeAllShards(o.streams, arn);

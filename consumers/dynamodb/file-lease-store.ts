@@ -1,5 +1,5 @@
 /**
- * A LeaseStore in a directory: one JSON file per shard (`owner`, `expiresAt`, `sequenceNumber`,
+ * A ShardLeaseStore in a directory: one JSON file per shard (`owner`, `expiresAt`, `sequenceNumber`,
  * `finished`), replaced atomically (write to a temp file, rename). Read-modify-write of a shard's
  * file is serialised across processes by a lock directory (`mkdir` is atomic); a lock older than
  * `staleLockMs` is from a dead process and is broken. Works for workers on one host or on a shared
@@ -8,7 +8,7 @@
  */
 import { mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LeaseStore, ShardCheckpoint } from './lease-store.ts';
+import type { ShardCheckpoint, ShardLeaseStore } from './shard-lease-store.ts';
 
 interface ShardFile extends ShardCheckpoint {
   shardId?: string;
@@ -28,7 +28,7 @@ export interface FileLeaseStoreOptions {
 const safe = (shardId: string) => shardId.replace(/[^A-Za-z0-9._-]/g, '_');
 
 /** Creates a directory-backed lease store. */
-export async function createFileLeaseStore(o: FileLeaseStoreOptions): Promise<LeaseStore> {
+export async function createFileLeaseStore(o: FileLeaseStoreOptions): Promise<ShardLeaseStore> {
   await mkdir(o.dir, { recursive: true });
   const workersDir = join(o.dir, '_workers');
   await mkdir(workersDir, { recursive: true });

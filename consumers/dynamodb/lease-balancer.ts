@@ -1,6 +1,6 @@
 /**
  * Balanced shard leases, in the manner of the Kinesis Client Library, as one pure planning step the
- * poller runs every scan against any {@link LeaseStore}:
+ * poller runs every scan against any {@link ShardLeaseStore}:
  *
  * - **Fair share.** With `n` shards ready to read and `w` live workers (heartbeats in the lease
  *   store), every worker should hold `floor(n / w)` or `ceil(n / w)` leases.

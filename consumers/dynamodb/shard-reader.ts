@@ -19,7 +19,7 @@ import { type ConsumerMetrics, observeEndToEnd } from '../runtime/consumer-metri
 import type { DeadLetterSink } from '../runtime/dead-letter-sink.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { RuleReporter } from '../runtime/rule-reporter.ts';
-import type { LeaseStore } from './lease-store.ts';
+import type { ShardLeaseStore } from './shard-lease-store.ts';
 import { type IteratorStart, StreamsErrorKind, type StreamsPort } from './streams-port.ts';
 
 /** Polling settings. */
@@ -43,7 +43,7 @@ export interface ShardReaderOptions {
   startPosition: 'TRIM_HORIZON' | 'LATEST';
   /** The shard was closed when described: at LATEST without a checkpoint it is finished unread. */
   closed?: boolean;
-  leases: LeaseStore;
+  leases: ShardLeaseStore;
   owner: string;
   leaseTtlMs: number;
   /**

@@ -1,5 +1,5 @@
 /**
- * A LeaseStore in the cache target itself (engine in-process, engine over RESP, Valkey standalone or
+ * A ShardLeaseStore in the cache target itself (engine in-process, engine over RESP, Valkey standalone or
  * cluster), so several pollers on several hosts share a stream's shards without a shared disk.
  *
  * Keys (all under the reserved `__cdc:` prefix, scoped by the stream ARN — or the table name when
@@ -40,7 +40,7 @@ import { TargetError } from '../../core/errors.ts';
 import { versionSortKey } from '../../core/event/version.ts';
 import type { CacheTarget } from '../../core/target/cache-target.ts';
 import { toTargetError } from '../../core/target/valkey-runner.ts';
-import type { LeaseStore, ShardCheckpoint } from './lease-store.ts';
+import type { ShardCheckpoint, ShardLeaseStore } from './shard-lease-store.ts';
 import { valkeyWorkerCapabilities, workerKey } from './target-lease-workers.ts';
 
 /** The key names of one shard (see the module comment). */
@@ -129,7 +129,7 @@ redis.call('SET', KEYS[2], cjson.encode(t))
 return 1`,
 } as const;
 
-function valkeyStore(client: Valkey | Cluster, scope: string): LeaseStore {
+function valkeyStore(client: Valkey | Cluster, scope: string): ShardLeaseStore {
   const done = finishedKey(scope);
   const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     try {
@@ -184,7 +184,7 @@ function valkeyStore(client: Valkey | Cluster, scope: string): LeaseStore {
   };
 }
 
-function engineStore(engine: LeaseEngineLike, scope: string): LeaseStore {
+function engineStore(engine: LeaseEngineLike, scope: string): ShardLeaseStore {
   const done = finishedKey(scope);
   const finishedIds = (): string[] => {
     const v = engine.get(done);
@@ -261,7 +261,7 @@ function engineStore(engine: LeaseEngineLike, scope: string): LeaseStore {
   };
 }
 
-function engineRemoteStore(client: Valkey, scope: string): LeaseStore {
+function engineRemoteStore(client: Valkey, scope: string): ShardLeaseStore {
   const done = finishedKey(scope);
   /** Epoch of each lease this store holds and its write counter. */
   const held = new Map<string, { epoch: number; n: number }>();
@@ -350,11 +350,11 @@ function engineRemoteStore(client: Valkey, scope: string): LeaseStore {
 }
 
 /**
- * A LeaseStore in `target` for the shards of stream (or table) `scope`. Target kinds: `engine`,
+ * A ShardLeaseStore in `target` for the shards of stream (or table) `scope`. Target kinds: `engine`,
  * `engine-remote`, `valkey`, `valkey-cluster` (the same way core/client/stores/store-for-target.ts
  * reaches each target's engine or connection). The target's connection is shared, not owned.
  */
-export function createTargetLeaseStore(target: CacheTarget, scope: string): LeaseStore {
+export function createTargetLeaseStore(target: CacheTarget, scope: string): ShardLeaseStore {
   if (scope === '')
     throw new TargetError('lease store: empty scope (give the stream ARN or table)', { retriable: false });
   switch (target.kind) {

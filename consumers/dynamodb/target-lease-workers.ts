@@ -10,7 +10,7 @@
  */
 import type { Cluster, Valkey } from 'iovalkey';
 import { toTargetError } from '../../core/target/valkey-runner.ts';
-import type { LeaseStore } from './lease-store.ts';
+import type { ShardLeaseStore } from './shard-lease-store.ts';
 
 /** The heartbeat key of worker `owner` of stream (or table) `scope`. */
 export function workerKey(scope: string, owner: string): string {
@@ -22,8 +22,8 @@ export function workersKey(scope: string): string {
   return `__cdc:workers:{${scope}}`;
 }
 
-/** The part of a {@link LeaseStore} these functions serve. */
-export type WorkerCapabilities = Pick<LeaseStore, 'heartbeat' | 'leave' | 'liveWorkers' | 'holders'>;
+/** The part of a {@link ShardLeaseStore} these functions serve. */
+export type WorkerCapabilities = Pick<ShardLeaseStore, 'heartbeat' | 'leave' | 'liveWorkers' | 'holders'>;
 
 /** Heartbeats and holders over `client`; `leaseKey` names a shard's lease key. */
 export function valkeyWorkerCapabilities(

@@ -1,6 +1,6 @@
 /**
  * The app-side cache client: cache-aside reads (`getOrLoad`), write-through writes and
- * invalidations over any LeaseStore (embedded engine, engine over RESP, Valkey), cooperating with
+ * invalidations over any FillLeaseStore (embedded engine, engine over RESP, Valkey), cooperating with
  * the CDC pipeline through the store's leases and versions.
  *
  * getOrLoad, in order:
@@ -21,7 +21,7 @@
 import { TargetError } from '../errors.ts';
 import { type Codec, jsonCodec } from './codec.ts';
 import type { CacheClientListener } from './events.ts';
-import type { LeaseStore, StoredEntry } from './lease-store.ts';
+import type { FillLeaseStore, StoredEntry } from './fill-lease-store.ts';
 import { unguardedLeaseStore } from './stores/unguarded-store.ts';
 
 /** Per-call options of getOrLoad / writeThrough (defaults come from the client). */
@@ -49,7 +49,7 @@ export interface LoadOptions<T> {
 /** Options of {@link createCacheClient}. */
 export interface CacheClientOptions extends Omit<LoadOptions<unknown>, 'version' | 'codec'> {
   /** Where values live (see `leaseStoreFor(target)`). */
-  store: LeaseStore;
+  store: FillLeaseStore;
   /** @default jsonCodec */
   codec?: Codec<unknown>;
   /** Event listener (metrics, logs). @default no-op */

@@ -20,7 +20,13 @@ export {
   zstdAvailable,
 } from './codec.ts';
 export type { CacheClientEvent, CacheClientListener, StaleReason } from './events.ts';
-export type { FillOutcome, LeaseStore, StoredEntry } from './lease-store.ts';
+export type { FillLeaseStore, FillOutcome, StoredEntry } from './fill-lease-store.ts';
+
+import type { FillLeaseStore } from './fill-lease-store.ts';
+
+/** @deprecated Renamed {@link FillLeaseStore} (the fill-lease seam; shard leases are another concept). */
+export type LeaseStore = FillLeaseStore;
+
 export { engineRemoteLeaseStore } from './stores/engine-remote-store.ts';
 export { type EngineLike, engineLeaseStore } from './stores/engine-store.ts';
 export { leaseStoreFor } from './stores/store-for-target.ts';

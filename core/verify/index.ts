@@ -3,7 +3,13 @@
  * state, sources of truth, windows and nines. See verifier.ts for the semantics.
  */
 export { type Expectation, type ExpectSpec, expectationsFor, type Judgement, judge } from './expected.ts';
-export { formatReport, reportToJson } from './report.ts';
+export {
+  formatReport,
+  type Inconsistency,
+  reportToJson,
+  type VerifyReport,
+  type WindowReport,
+} from './report.ts';
 export { canonicalKey, isSampled, rowIdentity, unitHash } from './sampling.ts';
 export { TokenBucket, type TokenBucketOptions } from './token-bucket.ts';
 export {
@@ -16,12 +22,8 @@ export {
 } from './truth.ts';
 export {
   createVerifier,
-  type Inconsistency,
   type Verifier,
   type VerifierOptions,
-  type VerifyFullOptions,
-  type VerifyReport,
-  verifyFull,
-  type WindowReport,
 } from './verifier.ts';
+export { type VerifyFullOptions, verifyFull } from './verify-full.ts';
 export { formatDuration, nines, parseDuration, parseWindows, percentile } from './windows.ts';

@@ -29,11 +29,14 @@ import type { ChangeEvent } from '../event/change-event.ts';
 import { compareVersions } from '../event/version.ts';
 import type { CompiledConfig } from '../rules/compile.ts';
 import type { CacheTarget } from '../target/cache-target.ts';
-import { type Expectation, type ExpectSpec, expectationsFor, type Judgement, judge } from './expected.ts';
+import type { Expectation, ExpectSpec } from './expected.ts';
+import { checkContext, checkKey, expectedText, type State, stateOf } from './key-check.ts';
+import { type Inconsistency, latenessOf, stalenessOf, type VerifyReport, withFraction } from './report.ts';
 import { isSampled, rowIdentity } from './sampling.ts';
 import { TokenBucket } from './token-bucket.ts';
 import type { TruthSource } from './truth.ts';
-import { nines, percentile } from './windows.ts';
+
+export type { Inconsistency, VerifyReport, WindowReport } from './report.ts';
 
 /** Options of {@link createVerifier}. */
 export interface VerifierOptions {
@@ -60,80 +63,6 @@ export interface VerifierOptions {
   now?: () => number;
   /** Sleep. @default setTimeout */
   sleep?: (ms: number) => Promise<void>;
-}
-
-/** One inconsistency: a key that held neither the sampled change's state, a newer one, nor the truth's. */
-export interface Inconsistency {
-  key: string;
-  /** The row, e.g. `public.customers {"id":7}`. */
-  row: string;
-  /** Expected by the newest change seen: a value, or null = absent. */
-  expected: string | null;
-  actual: string;
-  /** Version and commit time (epoch ms) of the sampled change. */
-  version: string;
-  commitTs: number;
-  /** Time between the commit and the read, ms. */
-  ageMs: number;
-  /** The window of the check, ms (-1: a full check after drain). */
-  windowMs: number;
-}
-
-/** Counts of one window. */
-export interface WindowReport {
-  windowMs: number;
-  checked: number;
-  consistent: number;
-  inconsistent: number;
-  unverified: number;
-  /** consistent / (consistent + inconsistent); 1 when nothing was judged. */
-  fraction: number;
-  /** -log10(1 - fraction); Infinity when nothing was inconsistent. */
-  nines: number;
-}
-
-/** The verifier's report. */
-export interface VerifyReport {
-  mode: 'windows' | 'full';
-  sample: number;
-  /** Changes seen, sampled (followed), duplicates ignored, dropped for memory, still pending. */
-  changes: { seen: number; sampled: number; duplicates: number; dropped: number; pending: number };
-  /** Rows followed. */
-  rows: number;
-  reads: { cache: number; truth: number; rateLimitedMs: number };
-  /** Keys whose expected state is unknowable (expected.ts), per check. */
-  unchecked: number;
-  windows: WindowReport[];
-  /** Inconsistencies at the last window (or of the full check). */
-  inconsistencies: Inconsistency[];
-  /** Keys found inconsistent at the last window (or by the full check); the list may be capped. */
-  staleKeys: number;
-  /**
-   * Staleness of sampled changes: the age (since the change was visible) at the first check that
-   * found it consistent, ms — an upper bound, at window resolution and including check lateness
-   * (Infinity: stale at every window).
-   */
-  staleness: { p50Ms: number; p99Ms: number; maxMs: number; samples: number };
-  /**
-   * How late checks ran after their due time (rate limit, load), ms. A check that ran late measured
-   * "within window + lateness": when p99 is not small against the windows, lower `--sample` or raise
-   * `--rate`.
-   */
-  lateness: { p50Ms: number; p99Ms: number; maxMs: number };
-  /** How long after its commit the verifier saw each sampled change (stream lag), ms. */
-  streamLag: { p50Ms: number; p99Ms: number; maxMs: number };
-  /**
-   * Records that could not be decoded (poison: the pipeline dead-letters them), counted and skipped;
-   * `positions` lists the first few. Absent when the source had none.
-   */
-  poison?: { count: number; positions: string[] };
-}
-
-interface State {
-  version: string;
-  ts: number;
-  event: ChangeEvent;
-  expect: Map<string, Expectation>;
 }
 
 interface Row {
@@ -172,100 +101,6 @@ export interface Verifier {
 
 const DEFAULT_WINDOWS = [1000, 5000, 30_000];
 const MAX_STATES_PER_ROW = 64;
-
-function stateOf(config: CompiledConfig, event: ChangeEvent, expect: ExpectSpec | undefined): State {
-  return { version: event.version, ts: event.ts, event, expect: expectationsFor(config, event, expect) };
-}
-
-function sameExpectation(a: Expectation | undefined, b: Expectation | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  if (a.kind !== b.kind) return false;
-  return a.kind !== 'value' || a.value === (b as { value: string }).value;
-}
-
-/** What a key check reads through and counts into (one per verifier run). */
-interface CheckContext {
-  config: CompiledConfig;
-  target: Pick<CacheTarget, 'get'>;
-  truth: TruthSource | undefined;
-  expect: ExpectSpec | undefined;
-  bucket: TokenBucket;
-  counts: { cache: number; truth: number };
-}
-
-function checkContext(
-  options: VerifyFullOptions,
-  bucket: TokenBucket,
-  counts: { cache: number; truth: number },
-): CheckContext {
-  return {
-    config: options.config,
-    target: options.target,
-    truth: options.truth,
-    expect: options.expect,
-    bucket,
-    counts,
-  };
-}
-
-/** Shared by the live and the full mode: judges one key of a change against newer states and the truth. */
-async function checkKey(
-  o: CheckContext,
-  states: readonly State[],
-  key: string,
-  truthCache: { row?: Map<string, Expectation> | null },
-): Promise<{
-  judgement: Judgement | 'unverified';
-  actual: string | null;
-  expected: Expectation | undefined;
-}> {
-  await o.bucket.take();
-  o.counts.cache++;
-  const actual = await o.target.get(key);
-  const newest = states.at(-1)?.expect.get(key);
-  if (actual === null) return { judgement: 'consistent', actual, expected: newest };
-  let unchecked = false;
-  for (const s of states) {
-    const e = s.expect.get(key);
-    if (e === undefined) continue;
-    const j = judge(e, actual);
-    if (j === 'consistent') return { judgement: 'consistent', actual, expected: newest };
-    if (j === 'unchecked') unchecked = true;
-  }
-  if (o.truth === undefined)
-    return { judgement: unchecked ? 'unchecked' : 'unverified', actual, expected: newest };
-  if (truthCache.row === undefined) {
-    await o.bucket.take();
-    o.counts.truth++;
-    const last = states.at(-1)!.event;
-    const row = await o.truth.read(last);
-    // The current row as a change: its expectations are the planner's projection of it.
-    const synthetic: ChangeEvent =
-      row === null
-        ? { ...last, op: 'delete', before: last.after ?? last.before, after: null, unavailable: [] }
-        : {
-            ...last,
-            op: last.op === 'delete' ? 'update' : last.op,
-            before: null,
-            after: row,
-            unavailable: [],
-          };
-    truthCache.row = expectationsFor(o.config, synthetic, o.expect);
-  }
-  const truth = truthCache.row?.get(key);
-  if (truth !== undefined && truth.kind === 'value' && truth.value === actual)
-    return { judgement: 'consistent', actual, expected: newest };
-  if (truth?.kind === 'unchecked' || (unchecked && truth?.kind !== 'absent'))
-    return { judgement: 'unchecked', actual, expected: newest };
-  // The verifier knows the newest state when the truth expects what the newest change expects.
-  if (sameExpectation(truth ?? { kind: 'absent' }, newest ?? { kind: 'absent' }))
-    return { judgement: 'inconsistent', actual, expected: newest };
-  return { judgement: 'unverified', actual, expected: newest };
-}
-
-function expectedText(e: Expectation | undefined): string | null {
-  return e?.kind === 'value' ? e.value : null;
-}
 
 /** Creates a live verifier (see module comment). */
 export function createVerifier(options: VerifierOptions): Verifier {
@@ -447,111 +282,4 @@ export function createVerifier(options: VerifierOptions): Verifier {
     },
   };
   return verifier;
-}
-
-function withFraction(c: Omit<WindowReport, 'fraction' | 'nines'>): WindowReport {
-  const judged = c.consistent + c.inconsistent;
-  const fraction = judged === 0 ? 1 : c.consistent / judged;
-  return { ...c, fraction, nines: nines(fraction) };
-}
-
-function stalenessOf(values: number[]): VerifyReport['staleness'] {
-  return {
-    p50Ms: percentile(values, 50),
-    p99Ms: percentile(values, 99),
-    maxMs: values.length === 0 ? Number.NaN : maxOf(values),
-    samples: values.length,
-  };
-}
-
-function maxOf(values: readonly number[]): number {
-  let m = Number.NEGATIVE_INFINITY;
-  for (const v of values) if (v > m) m = v;
-  return m;
-}
-
-function latenessOf(values: number[]): VerifyReport['lateness'] {
-  if (values.length === 0) return { p50Ms: 0, p99Ms: 0, maxMs: 0 };
-  return { p50Ms: percentile(values, 50), p99Ms: percentile(values, 99), maxMs: maxOf(values) };
-}
-
-/** Options of {@link verifyFull}: the verifier's, without windows and sampling. */
-export type VerifyFullOptions = Omit<VerifierOptions, 'windowsMs' | 'maxPending' | 'sample' | 'sleep'>;
-
-/**
- * Full mode (tests, after a drain): every row a set of changes touched is checked once, against its
- * newest change (by version) and the source of truth. Inconsistent = a key that holds neither the
- * newest change's state nor the current row's, while the two agree; `unverified` = the source has a
- * newer state than any change given (the change log missed one).
- */
-export async function verifyFull(
-  events: Iterable<ChangeEvent>,
-  options: VerifyFullOptions,
-): Promise<VerifyReport> {
-  const now = options.now ?? Date.now;
-  const bucket = new TokenBucket({ ratePerSec: options.ratePerSec ?? 1000, now });
-  const counts = { cache: 0, truth: 0 };
-  const ctx = checkContext(options, bucket, counts);
-  const newest = new Map<string, ChangeEvent>();
-  let seen = 0;
-  for (const e of events) {
-    seen++;
-    if (e.op === 'truncate') continue;
-    const id = rowIdentity(e);
-    if (id === null) continue;
-    const prev = newest.get(id);
-    if (prev === undefined || compareVersions(e.version, prev.version) > 0) newest.set(id, e);
-  }
-  const c = { windowMs: -1, checked: 0, consistent: 0, inconsistent: 0, unverified: 0 };
-  const inconsistencies: Inconsistency[] = [];
-  let unchecked = 0;
-  let staleKeys = 0;
-  const maxInconsistencies = options.maxInconsistencies ?? 100;
-  for (const [id, event] of newest) {
-    const state = stateOf(options.config, event, options.expect);
-    if (state.expect.size === 0) continue;
-    const truthCache: { row?: Map<string, Expectation> | null } = {};
-    let verdict: 'consistent' | 'inconsistent' | 'unverified' | 'unchecked' = 'unchecked';
-    for (const key of state.expect.keys()) {
-      const r = await checkKey(ctx, [state], key, truthCache);
-      if (r.judgement === 'unchecked') {
-        unchecked++;
-        continue;
-      }
-      if (r.judgement === 'inconsistent') {
-        verdict = 'inconsistent';
-        staleKeys++;
-        if (inconsistencies.length < maxInconsistencies)
-          inconsistencies.push({
-            key,
-            row: id,
-            expected: expectedText(r.expected),
-            actual: r.actual!,
-            version: event.version,
-            commitTs: event.ts,
-            ageMs: now() - event.ts,
-            windowMs: -1,
-          });
-      } else if (r.judgement === 'unverified' && verdict !== 'inconsistent') verdict = 'unverified';
-      else if (r.judgement === 'consistent' && verdict === 'unchecked') verdict = 'consistent';
-    }
-    if (verdict !== 'unchecked') c.checked++;
-    if (verdict === 'consistent') c.consistent++;
-    else if (verdict === 'inconsistent') c.inconsistent++;
-    else if (verdict === 'unverified') c.unverified++;
-  }
-  return {
-    mode: 'full',
-    sample: 1,
-    changes: { seen, sampled: newest.size, duplicates: 0, dropped: 0, pending: 0 },
-    rows: newest.size,
-    reads: { ...counts, rateLimitedMs: bucket.waitedMs },
-    unchecked,
-    windows: [withFraction(c)],
-    inconsistencies,
-    staleKeys,
-    staleness: stalenessOf([]),
-    lateness: latenessOf([]),
-    streamLag: latenessOf([]),
-  };
 }

@@ -6,7 +6,7 @@
  * the connection then holds later pipelined commands until it settles, so replies stay in order.
  */
 import type { Engine } from '../engine.ts';
-import type { EngineCore } from '../engine-core.ts';
+import type { EngineState } from '../engine-state.ts';
 import type { AclUser } from './acl.ts';
 import type { KeyspaceEvents } from './keyspace-events.ts';
 import type { ClientPubSub, PubSub } from './pubsub.ts';
@@ -155,7 +155,7 @@ export interface ServerState {
 /** The handler's view of one command execution. */
 export interface CommandContext {
   readonly engine: Engine;
-  readonly core: EngineCore;
+  readonly core: EngineState;
   readonly w: ReplyWriter;
   readonly client: ClientState;
   readonly server: ServerState;

@@ -3,7 +3,7 @@
  * write-through guard for commands that cannot go through hooks, and error-reply mapping. Replies
  * and error texts are Valkey 8's.
  */
-import type { EngineCore } from '../engine-core.ts';
+import type { EngineState } from '../engine-state.ts';
 import { EngineError } from '../errors.ts';
 import { NoPerm, permissionError } from './acl.ts';
 import { type CommandContext, type CommandSpec, Err, ReplyError } from './command-context.ts';
@@ -100,7 +100,7 @@ function rememberTracked(spec: CommandSpec, ctx: CommandContext, args: string[])
 export function dispatch(
   table: Map<string, CommandSpec>,
   ctx: CommandContext,
-  core: EngineCore,
+  core: EngineState,
   args: string[],
 ): Promise<void> | undefined {
   if (ctx.client.tx !== null && queueInMulti(table, ctx, args, unknownCommandError, keysOf)) return undefined;

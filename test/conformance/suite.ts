@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CacheClientOptions, createCacheClient } from '../../core/client/cache-client.ts';
 import { compressedJsonCodec } from '../../core/client/codec.ts';
 import type { CacheClientEvent } from '../../core/client/events.ts';
-import type { LeaseStore } from '../../core/client/lease-store.ts';
+import type { FillLeaseStore } from '../../core/client/fill-lease-store.ts';
 import { leaseStoreFor } from '../../core/client/stores/store-for-target.ts';
 import type { CacheOp } from '../../core/target/cache-op.ts';
 import type { CacheTarget } from '../../core/target/cache-target.ts';
@@ -34,7 +34,7 @@ export function describeConformance(t: ConformanceTarget): void {
     let spec: TargetSpec;
     let target: CacheTarget; // tombstones live 60 s
     let shortTomb: CacheTarget; // tombstones live 300 ms
-    let store: LeaseStore;
+    let store: FillLeaseStore;
     const client = (options: Partial<CacheClientOptions> = {}) => createCacheClient({ store, ...options });
 
     beforeAll(async () => {

@@ -7,7 +7,7 @@
  */
 import { expect } from 'vitest';
 import { createDynamoDbPoller, type DynamoDbPoller } from '../../consumers/dynamodb/dynamodb-poller.ts';
-import type { LeaseStore } from '../../consumers/dynamodb/lease-store.ts';
+import type { ShardLeaseStore } from '../../consumers/dynamodb/shard-lease-store.ts';
 import {
   type IteratorStart,
   StreamsErrorKind,
@@ -104,7 +104,7 @@ export interface BalanceHarnessOptions {
   /** Where every record is applied. */
   target: CacheTarget;
   /** A lease store view for worker `id` (one per worker, as in separate processes). */
-  leasesFor(id: string): LeaseStore | Promise<LeaseStore>;
+  leasesFor(id: string): ShardLeaseStore | Promise<ShardLeaseStore>;
   /** @default HARNESS_ARN */
   streamArn?: string;
 }
@@ -141,7 +141,7 @@ export function createBalanceHarness(o: BalanceHarnessOptions) {
     async startWorker(id: string, soloView = false): Promise<HarnessWorker> {
       let frozen = false;
       const inner = await o.leasesFor(id);
-      const leases: LeaseStore = {
+      const leases: ShardLeaseStore = {
         ...inner,
         acquire: async (shard, owner, ttl) => {
           if (frozen) return never;
@@ -210,7 +210,7 @@ export function createBalanceHarness(o: BalanceHarnessOptions) {
     },
 
     /** Leases held per worker, as `view` sees them. */
-    async counts(view: LeaseStore): Promise<Record<string, number>> {
+    async counts(view: ShardLeaseStore): Promise<Record<string, number>> {
       const holders = await view.holders([...records.keys()]);
       const out: Record<string, number> = {};
       for (const owner of holders.values()) out[owner] = (out[owner] ?? 0) + 1;

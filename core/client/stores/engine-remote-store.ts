@@ -1,14 +1,14 @@
 /**
- * LeaseStore over an engine server, with the engine's CACHE.* commands (see engine/server/commands/
+ * FillLeaseStore over an engine server, with the engine's CACHE.* commands (see engine/server/commands/
  * cache.ts). CACHE.WAIT holds its connection until the wake-up, so waits run on a small pool of
  * duplicate connections and never stall the shared one.
  */
 import type { Valkey } from 'iovalkey';
 import { versionSortKey } from '../../event/version.ts';
-import type { FillOutcome, LeaseStore } from '../lease-store.ts';
+import type { FillLeaseStore, FillOutcome } from '../fill-lease-store.ts';
 
-/** A LeaseStore over the engine server `client` talks to (the remote engine target's client). */
-export function engineRemoteLeaseStore(client: Valkey): LeaseStore {
+/** A FillLeaseStore over the engine server `client` talks to (the remote engine target's client). */
+export function engineRemoteLeaseStore(client: Valkey): FillLeaseStore {
   const idle: Valkey[] = [];
   const all: Valkey[] = [];
   return {

@@ -1,9 +1,9 @@
 /**
- * LeaseStore over an in-process cache engine (the embedded target's `engine`). Typed structurally,
+ * FillLeaseStore over an in-process cache engine (the embedded target's `engine`). Typed structurally,
  * so core/client does not import engine/. Waits are woken by the engine itself (no polling).
  */
 import { versionSortKey } from '../../event/version.ts';
-import type { FillOutcome, LeaseStore } from '../lease-store.ts';
+import type { FillLeaseStore, FillOutcome } from '../fill-lease-store.ts';
 
 /** The engine methods the store uses (engine/engine.ts `Engine`). */
 export interface EngineLike {
@@ -19,8 +19,8 @@ export interface EngineLike {
   waitForFill(key: string, timeoutMs: number): Promise<unknown>;
 }
 
-/** A LeaseStore over `engine`. */
-export function engineLeaseStore(engine: EngineLike): LeaseStore {
+/** A FillLeaseStore over `engine`. */
+export function engineLeaseStore(engine: EngineLike): FillLeaseStore {
   return {
     kind: 'engine',
     wakes: true,

@@ -1,18 +1,18 @@
 /**
- * Picks the LeaseStore for a CacheTarget, so the app-side client and the CDC pipeline can share one
+ * Picks the FillLeaseStore for a CacheTarget, so the app-side client and the CDC pipeline can share one
  * target (and so cooperate: the pipeline's invalidations cancel the client's fill leases).
  */
 import type { Valkey } from 'iovalkey';
 import { TargetError } from '../../errors.ts';
 import type { CacheTarget } from '../../target/cache-target.ts';
 import type { ValkeyTarget } from '../../target/valkey-target.ts';
-import type { LeaseStore } from '../lease-store.ts';
+import type { FillLeaseStore } from '../fill-lease-store.ts';
 import { engineRemoteLeaseStore } from './engine-remote-store.ts';
 import { type EngineLike, engineLeaseStore } from './engine-store.ts';
 import { type ValkeyLeaseStoreOptions, valkeyLeaseStore } from './valkey-store.ts';
 
-/** The LeaseStore for `target` (kinds `engine`, `engine-remote`, `valkey`, `valkey-cluster`). */
-export function leaseStoreFor(target: CacheTarget, options: ValkeyLeaseStoreOptions = {}): LeaseStore {
+/** The FillLeaseStore for `target` (kinds `engine`, `engine-remote`, `valkey`, `valkey-cluster`). */
+export function leaseStoreFor(target: CacheTarget, options: ValkeyLeaseStoreOptions = {}): FillLeaseStore {
   switch (target.kind) {
     case 'engine':
       return engineLeaseStore((target as CacheTarget & { engine: EngineLike }).engine);

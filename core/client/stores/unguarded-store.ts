@@ -1,13 +1,13 @@
 /**
- * TEST/DIAGNOSTIC ONLY: a LeaseStore with leases switched off. Every `acquireLease` succeeds and a
+ * TEST/DIAGNOSTIC ONLY: a FillLeaseStore with leases switched off. Every `acquireLease` succeeds and a
  * fill is a plain write (no lease check, no version fence), so `getOrLoad` becomes plain
  * GET → load → SET. It exists so the consistency test can show that its check fails without leases
  * (a slow loader racing an invalidation then stores the old row). Never use it in production.
  */
-import type { LeaseStore } from '../lease-store.ts';
+import type { FillLeaseStore } from '../fill-lease-store.ts';
 
 /** Wraps `store` so that it takes no leases (see module comment). */
-export function unguardedLeaseStore(store: LeaseStore): LeaseStore {
+export function unguardedLeaseStore(store: FillLeaseStore): FillLeaseStore {
   return {
     kind: `${store.kind}-unguarded`,
     wakes: false,

@@ -1,5 +1,5 @@
 /**
- * LeaseStore over the Valkey target. The lease is the key's lock-key sibling (`SET … NX PX` with a
+ * FillLeaseStore over the Valkey target. The lease is the key's lock-key sibling (`SET … NX PX` with a
  * random token); fills, releases and writes are the adapter's Lua scripts, so an invalidation (which
  * deletes the lock key) and a fill can never interleave. Valkey cannot wake waiters here, so
  * `waitForFill` only sleeps and the client polls with bounded backoff.
@@ -11,7 +11,7 @@ import { leaseKey, versionKey } from '../../target/valkey-keys.ts';
 import { toTargetError } from '../../target/valkey-runner.ts';
 import { FILL, INVALIDATE, type LuaScript, REFRESH, RELEASE, WRITE } from '../../target/valkey-scripts.ts';
 import type { ValkeyTarget } from '../../target/valkey-target.ts';
-import type { FillOutcome, LeaseStore } from '../lease-store.ts';
+import type { FillLeaseStore, FillOutcome } from '../fill-lease-store.ts';
 
 /** Options of {@link valkeyLeaseStore}. */
 export interface ValkeyLeaseStoreOptions {
@@ -21,8 +21,11 @@ export interface ValkeyLeaseStoreOptions {
 
 const FILL_OUTCOMES: Record<number, FillOutcome> = { 0: 'rejected', 1: 'filled', 2: 'fenced' };
 
-/** A LeaseStore over a Valkey target (standalone or cluster). */
-export function valkeyLeaseStore(target: ValkeyTarget, options: ValkeyLeaseStoreOptions = {}): LeaseStore {
+/** A FillLeaseStore over a Valkey target (standalone or cluster). */
+export function valkeyLeaseStore(
+  target: ValkeyTarget,
+  options: ValkeyLeaseStoreOptions = {},
+): FillLeaseStore {
   const client = target.client;
   const tombstoneTtlMs = options.tombstoneTtlMs ?? TARGET_DEFAULTS.tombstoneTtlMs;
   async function run(script: LuaScript, keys: string[], args: (string | Buffer)[]): Promise<unknown> {

@@ -4,7 +4,7 @@
  * following SET/INCRBY, exactly as Valkey 8: replies in order, a failed operation replies null and
  * changes nothing, the key is created (zero-padded) only when a write operation is present.
  */
-import { KEEP_TTL } from '../../engine-core.ts';
+import { KEEP_TTL } from '../../engine-state.ts';
 import { Kind } from '../../keyspace.ts';
 import {
   type CommandContext,

@@ -10,7 +10,7 @@
  * timeout replies a null array; a client that disconnects is removed at once; inside MULTI the
  * commands do not block (null array when empty).
  */
-import type { EngineCore } from '../../engine-core.ts';
+import type { EngineState } from '../../engine-state.ts';
 import { Kind } from '../../keyspace.ts';
 import type { EngineEvent } from '../../listeners.ts';
 import type { ClientState, CommandContext, CommandSpec } from '../command-context.ts';
@@ -36,9 +36,9 @@ class BlockRegistry {
   readonly byClient = new Map<ClientState, Blocked>();
   readonly ready = new Set<string>();
   #off: (() => void) | null = null;
-  readonly #core: EngineCore;
+  readonly #core: EngineState;
 
-  constructor(core: EngineCore) {
+  constructor(core: EngineState) {
     this.#core = core;
   }
 
@@ -96,11 +96,11 @@ class BlockRegistry {
   }
 }
 
-const registries = new WeakMap<EngineCore, BlockRegistry>();
+const registries = new WeakMap<EngineState, BlockRegistry>();
 /** Registries with ready keys, drained by {@link serveReadyClients}. */
 const pending = new Set<BlockRegistry>();
 
-function registry(core: EngineCore): BlockRegistry {
+function registry(core: EngineState): BlockRegistry {
   let r = registries.get(core);
   if (r === undefined) {
     r = new BlockRegistry(core);
@@ -119,7 +119,7 @@ export function serveReadyClients(): void {
 }
 
 /** Removes a disconnected client from any wait. */
-export function unblockClient(client: ClientState, core: EngineCore): void {
+export function unblockClient(client: ClientState, core: EngineState): void {
   const r = registries.get(core);
   const b = r?.byClient.get(client);
   if (b === undefined) return;
@@ -128,7 +128,7 @@ export function unblockClient(client: ClientState, core: EngineCore): void {
 }
 
 /** Number of clients blocked on keys (INFO blocked_clients). */
-export function blockedClients(core: EngineCore): number {
+export function blockedClients(core: EngineState): number {
   return registries.get(core)?.byClient.size ?? 0;
 }
 

@@ -3,7 +3,7 @@
  * stored string (raw bytes as-is, in-process text as UTF-8), byte conversions, and the
  * write-through path protocol writes take when a hook covers the key.
  */
-import { EngineCore } from '../../engine-core.ts';
+import { EngineState } from '../../engine-state.ts';
 import { EngineError, EngineErrorCode, wrongTypeError } from '../../errors.ts';
 import { isContainerKind, Kind } from '../../keyspace.ts';
 import type { HookChange } from '../../write-through.ts';
@@ -35,7 +35,7 @@ export function slotBytes(ctx: CommandContext, slot: number): string {
 /** The text of the string in `slot` (for number parsing). */
 export function slotText(ctx: CommandContext, slot: number): string {
   const ks = ctx.core.keyspace;
-  return EngineCore.asText(ks.kinds[slot]!, ks.values[slot]);
+  return EngineState.asText(ks.kinds[slot]!, ks.values[slot]);
 }
 
 /**

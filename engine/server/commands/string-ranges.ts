@@ -4,7 +4,7 @@
  * 2^32, LCS whose transient table would exceed proto-max-bulk-len). A write that would grow a value
  * by more than the whole maxmemory is refused with OOM instead of exhausting the heap.
  */
-import { KEEP_TTL } from '../../engine-core.ts';
+import { KEEP_TTL } from '../../engine-state.ts';
 import { wrongTypeError } from '../../errors.ts';
 import { isContainerKind, Kind } from '../../keyspace.ts';
 import {

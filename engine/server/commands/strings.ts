@@ -4,7 +4,7 @@
  * GET and SET are the benchmark hot path: no option parsing or allocation beyond the reply when
  * called without options.
  */
-import { KEEP_TTL } from '../../engine-core.ts';
+import { KEEP_TTL } from '../../engine-state.ts';
 import { wrongTypeError } from '../../errors.ts';
 import { isContainerKind, KIND_BITS, KIND_MASK, Kind } from '../../keyspace.ts';
 import {

@@ -16,7 +16,7 @@
  *   interleaves (Valkey's atomicity). The exception is a write to a key under a write-through hook,
  *   whose hook is awaited: the commands after it run when it settled.
  */
-import type { EngineCore } from '../../engine-core.ts';
+import type { EngineState } from '../../engine-state.ts';
 import type { EngineEvent, EngineEventType } from '../../listeners.ts';
 import { NoPerm, permissionError } from '../acl.ts';
 import {
@@ -66,9 +66,9 @@ class WatchRegistry {
   readonly byKey = new Map<string, Set<Watch>>();
   readonly byClient = new WeakMap<ClientState, Watch>();
   #off: (() => void)[] = [];
-  readonly #core: EngineCore;
+  readonly #core: EngineState;
 
-  constructor(core: EngineCore) {
+  constructor(core: EngineState) {
     this.#core = core;
   }
 
@@ -134,9 +134,9 @@ class WatchRegistry {
   }
 }
 
-const registries = new WeakMap<EngineCore, WatchRegistry>();
+const registries = new WeakMap<EngineState, WatchRegistry>();
 
-function registry(core: EngineCore): WatchRegistry {
+function registry(core: EngineState): WatchRegistry {
   let r = registries.get(core);
   if (r === undefined) {
     r = new WatchRegistry(core);
@@ -146,7 +146,7 @@ function registry(core: EngineCore): WatchRegistry {
 }
 
 /** Drops the client's transaction and watches (connection closed, RESET). */
-export function endTransaction(client: ClientState, core: EngineCore): void {
+export function endTransaction(client: ClientState, core: EngineState): void {
   client.tx = null;
   registries.get(core)?.unwatch(client);
 }

@@ -3,11 +3,11 @@
  * steal), as one contract each store's test runs: file, the cache target (every kind), DynamoDB.
  */
 import { expect, it } from 'vitest';
-import type { LeaseStore } from '../../../consumers/dynamodb/lease-store.ts';
+import type { ShardLeaseStore } from '../../../consumers/dynamodb/shard-lease-store.ts';
 import { waitFor } from './support.ts';
 
 /** Two views of one stream's leases (two workers' stores). */
-export type OpenPair = () => Promise<{ a: LeaseStore; b: LeaseStore }>;
+export type OpenPair = () => Promise<{ a: ShardLeaseStore; b: ShardLeaseStore }>;
 
 /** Defines the contract's tests; `shortTtlMs` is a TTL the test waits out. */
 export function leaseBalancingContract(open: OpenPair, shortTtlMs = 150): void {

@@ -7,7 +7,7 @@
  * (lease-balancing-contract.ts: heartbeats, holders, steal).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LeaseStore } from '../../../consumers/dynamodb/lease-store.ts';
+import type { ShardLeaseStore } from '../../../consumers/dynamodb/shard-lease-store.ts';
 import {
   createTargetLeaseStore,
   finishedKey,
@@ -113,7 +113,7 @@ for (const t of CONFORMANCE_TARGETS) {
 
     it('one worker of many wins each shard', async () => {
       const sc = scope();
-      const stores: LeaseStore[] = [1, 2, 3, 4].map(() => createTargetLeaseStore(target, sc));
+      const stores: ShardLeaseStore[] = [1, 2, 3, 4].map(() => createTargetLeaseStore(target, sc));
       const wins = await Promise.all(stores.map((s, i) => s.acquire('contested', `w${i}`, 10_000)));
       expect(wins.filter(Boolean)).toHaveLength(1);
     });

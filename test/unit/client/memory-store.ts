@@ -1,11 +1,11 @@
 /**
- * An in-memory LeaseStore with an injectable clock, for unit tests of the cache client's policy
- * (it follows the LeaseStore contract: one live lease per key, fills rejected once cancelled).
+ * An in-memory FillLeaseStore with an injectable clock, for unit tests of the cache client's policy
+ * (it follows the FillLeaseStore contract: one live lease per key, fills rejected once cancelled).
  */
-import type { FillOutcome, LeaseStore } from '../../../core/client/lease-store.ts';
+import type { FillLeaseStore, FillOutcome } from '../../../core/client/fill-lease-store.ts';
 
 /** The store plus hooks to inspect and disturb it. */
-export interface MemoryStore extends LeaseStore {
+export interface MemoryStore extends FillLeaseStore {
   values: Map<string, { value: Buffer; expiresAt: number }>;
   leases: Map<string, { token: string; expiresAt: number }>;
   /** When set, every call rejects with it (a cache outage). */

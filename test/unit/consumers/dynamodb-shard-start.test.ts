@@ -14,7 +14,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createDynamoDbPoller } from '../../../consumers/dynamodb/dynamodb-poller.ts';
-import type { LeaseStore } from '../../../consumers/dynamodb/lease-store.ts';
+import type { ShardLeaseStore } from '../../../consumers/dynamodb/shard-lease-store.ts';
 import { readShard } from '../../../consumers/dynamodb/shard-reader.ts';
 import {
   type IteratorStart,
@@ -102,7 +102,7 @@ const config = compileConfig({
   rules: [{ table: 't', source: 'dynamodb', keys: ['item:{pk}'], refresh: {} }],
 });
 
-function startPoller(streams: StreamsPort, leases: LeaseStore, target: EngineTarget) {
+function startPoller(streams: StreamsPort, leases: ShardLeaseStore, target: EngineTarget) {
   const p = createDynamoDbPoller({
     streams,
     streamArn: ARN,
@@ -219,9 +219,9 @@ describe('shard reader: lease gone at the end of a closed shard', () => {
 
 describe('shard reader: lease store unreachable (target outage)', () => {
   /** The real lease store, with renewals failing (retriable, as a connection error is) on demand. */
-  function flakyRenew(inner: LeaseStore) {
+  function flakyRenew(inner: ShardLeaseStore) {
     const state = { failNext: 0, failed: 0, always: false };
-    const store: LeaseStore = {
+    const store: ShardLeaseStore = {
       ...inner,
       async renew(shardId, owner, ttlMs) {
         if (state.always || state.failNext > 0) {
@@ -237,7 +237,7 @@ describe('shard reader: lease store unreachable (target outage)', () => {
 
   function reader(
     streams: StreamsPort,
-    leases: LeaseStore,
+    leases: ShardLeaseStore,
     target: EngineTarget,
     ttl: number,
     stop: () => boolean,

@@ -28,7 +28,7 @@ export interface ShardCheckpoint {
 }
 
 /** Where leases and checkpoints live. */
-export interface LeaseStore {
+export interface ShardLeaseStore {
   /** Takes the lease when free, expired, or already ours; true when we hold it now. */
   acquire(shardId: string, owner: string, ttlMs: number): Promise<boolean>;
   /** Extends our lease; false when it is no longer ours (stop reading the shard). */

@@ -1,5 +1,5 @@
 /**
- * The LeaseStore seam: what the cache client needs from a cache, implemented once per backend
+ * The FillLeaseStore seam: what the cache client needs from a cache, implemented once per backend
  * (embedded engine, engine over RESP, Valkey). Small on purpose; the client holds all the policy
  * (single-flight, waiting, stale serving), stores only do atomic steps.
  *
@@ -21,7 +21,7 @@ export interface StoredEntry {
 }
 
 /** The atomic cache steps the client builds on. */
-export interface LeaseStore {
+export interface FillLeaseStore {
   /** Backend kind, e.g. `engine`, `engine-remote`, `valkey`, `valkey-cluster`. */
   readonly kind: string;
   /** True when `waitForFill` ends as soon as the key is filled or its lease ends; false: it only sleeps. */

@@ -3,7 +3,7 @@
  * (in-process API, versioned writes, leases, protocol commands), so eviction, waiter wake-ups and
  * listeners happen in one place whatever wrote the key.
  *
- * Invariants: every write calls {@link EngineCore.ensureMemory} before changing the keyspace (a
+ * Invariants: every write calls {@link EngineState.ensureMemory} before changing the keyspace (a
  * refused write changes nothing); every change of a key wakes its waiters and emits its event.
  */
 import type { Clock } from './clock.ts';
@@ -18,7 +18,7 @@ import { Waiters, type WakeReason } from './waiters.ts';
 export const KEEP_TTL = -1;
 
 /** Shared engine state. */
-export class EngineCore {
+export class EngineState {
   readonly clock: Clock;
   readonly keyspace: Keyspace;
   readonly waiters: Waiters;
