@@ -83,7 +83,10 @@ export interface RuleSpec {
   truncate?: { prefixes?: string[] };
   /**
    * Which images the source captures; used to warn up front. `new` or `keys` also means old images
-   * hold only key fields, for sources whose records cannot tell (e.g. no Kafka key). @default 'both'
+   * hold only key fields, for sources whose records cannot tell (e.g. no Kafka key). `both` (or
+   * `old`) written out declares the old images full: Debezium PostgreSQL/MySQL records without a
+   * schema are then trusted (left at the default, their non-key old-image fields follow
+   * `onPartialImage` unless `--pg` confirmed REPLICA IDENTITY FULL). @default 'both'
    */
   images?: ImageMode;
   /** What to do when a template needs a field a partial image lacks. @default 'dead-letter' */
