@@ -165,7 +165,9 @@ function compileWhen(
   });
   return (event) => {
     if (spec.ops !== undefined && !spec.ops.includes(event.op)) return false;
-    if (spec.changed !== undefined && event.before !== null && event.after !== null) {
+    // An old image the rule may not read (key-only, or unverified without a schema) cannot say
+    // what changed: the filter holds, as it does without both images.
+    if (spec.changed !== undefined && event.before !== null && event.after !== null && !oldKeysOnly(event)) {
       const b = event.before;
       const a = event.after;
       if (!spec.changed.some((f) => JSON.stringify(b[f]) !== JSON.stringify(a[f]))) return false;

@@ -27,7 +27,10 @@ export interface KeySpec {
 export interface WhenSpec {
   /** Only these operations. */
   ops?: Op[];
-  /** Only when one of these fields differs between before and after (updates); always true without both images. */
+  /**
+   * Only when one of these fields differs between before and after (updates); always true without
+   * both images, or with an old image the rule may not read (key-only, or unverified: no schema).
+   */
   changed?: string[];
   /** Field path (`status`, `after.status`, `before.kind`) → required scalar value. */
   equals?: Record<string, string | number | boolean | null>;

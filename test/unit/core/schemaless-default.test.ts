@@ -164,6 +164,23 @@ describe('a schemaless old image with a column DEFAULT (reviewer capture)', () =
     ]);
   });
 
+  it('when.changed does not compare against an unverified old image: the filter holds', () => {
+    // An old image filled with defaults would say "status did not change" and skip the rule.
+    const update = record({
+      before: { id: 1, status: 'active', active: true, email: null },
+      after: { id: 1, status: 'active', active: true, email: null },
+      op: 'u',
+    });
+    const changed: RuleSpec = {
+      table: 'public.accounts',
+      keys: ['account:{id}'],
+      when: { changed: ['status'] },
+    };
+    expect(plan(compileConfig({ rules: [changed] }), [update]).ops).toEqual(['invalidate account:1']);
+    // Declared full, the image is compared, and an unchanged status skips the rule.
+    expect(plan(compileConfig({ rules: [{ ...changed, images: 'both' }] }), [update]).ops).toEqual([]);
+  });
+
   it('an update without an old image stays partial whatever is declared about it', () => {
     const update = record({
       before: null,
