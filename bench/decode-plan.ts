@@ -81,6 +81,7 @@ const config = compileConfig({
       table: 'public.customers',
       keys: ['customer:{id}', { template: 'customer:email:{email}', action: 'invalidate' }],
       refresh: { fields: ['id', 'first_name', 'last_name', 'email'], ttl: 300, jitter: 0.1 },
+      images: 'both', // full old images (REPLICA IDENTITY FULL); the records carry no schema
     },
   ],
 });

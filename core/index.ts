@@ -62,6 +62,7 @@ export {
   type WhenSpec,
 } from './rules/config.ts';
 export { evaluateRule, ruleMatches } from './rules/evaluate.ts';
+export { FullTables } from './rules/full-tables.ts';
 export { loadConfig } from './rules/load.ts';
 export {
   checkReplicaIdentity,

@@ -16,6 +16,9 @@ export default defineConfig({
         // The cached shape the application reads: a display name instead of the two name columns.
         project: (row) => ({ id: row.id, name: `${row.first_name} ${row.last_name}`, email: row.email }),
       },
+      // Old images are full (ALTER TABLE public.customers REPLICA IDENTITY FULL): the change log
+      // carries no schema, so the rule says so for the old email key to be invalidated.
+      images: 'both',
     },
     {
       table: 'ExampleTableWithStream',

@@ -95,6 +95,7 @@ const config = compileConfig({
       table: 'public.customers',
       keys: ['customer:{id}', { template: 'customer:email:{email}', action: 'invalidate' }],
       refresh: { fields: ['id', 'email', 'name', 'tier', 'balance'] },
+      images: 'both', // REPLICA IDENTITY FULL on the harness; the records carry no schema
     },
   ],
 });

@@ -52,6 +52,7 @@ const RULES = {
       source: 'debezium',
       keys: ['customer:{id}', 'customer:email:{email}'],
       action: 'invalidate',
+      images: 'both', // full old images (REPLICA IDENTITY FULL); the records carry no schema
     },
     { table: 'ExampleTableWithStream', source: 'dynamodb', keys: ['message:{Id}'], action: 'invalidate' },
   ],

@@ -12,11 +12,19 @@
  * `unavailable`; decimals with a schema become exact strings; int64 digits survive (the caller parsed
  * with core/json); the version is the source position, the Kafka offset only as a fallback;
  * partial old images (PostgreSQL REPLICA IDENTITY DEFAULT, MySQL MINIMAL row images) lose their
- * stand-in values and are marked in `partial` (see partial-image.ts).
+ * stand-in values and are marked in `partial` (see partial-image.ts); a schemaless old image that
+ * looks whole is marked `beforeUnverified`, since a column's default cannot be told from a value.
  */
 
 import { DecodeError, ErrorCode } from '../errors.ts';
-import type { ChangeEvent, Op, PartialImage, Row, SourcePosition } from '../event/change-event.ts';
+import type {
+  ChangeEvent,
+  Op,
+  PartialCause,
+  PartialImage,
+  Row,
+  SourcePosition,
+} from '../event/change-event.ts';
 import { applyRowSchema, envelopeFieldSchema, isRawDecimal } from './debezium-schema.ts';
 import { versionFromSource } from './debezium-version.ts';
 import { requireVersion } from './missing-version.ts';
@@ -205,6 +213,7 @@ function decodeEnvelope(payload: Obj, schema: unknown, ctx: KafkaContext): Chang
   let after: Row | null;
   let key = keyRow(ctx.key);
   let partial: PartialImage | undefined;
+  let unverified: PartialCause | undefined;
   const unavailable: string[] = [];
   const raw: string[] = [];
   if (isMongo) {
@@ -232,6 +241,8 @@ function decodeEnvelope(payload: Obj, schema: unknown, ctx: KafkaContext): Chang
         ? undefined
         : detectPartialImage(cause, op, before, after, key, beforeSchema, afterSchema);
     if (found !== undefined) ({ partial, before, after } = found);
+    // Without a schema a default-filled column reads as captured: rules decide whether to trust it.
+    else if (cause !== undefined && before !== null && !isObj(schema)) unverified = cause;
   }
   // MySQL snapshots send source.ts_ms = 0: fall back to the envelope's processing time.
   const ts =
@@ -255,6 +266,7 @@ function decodeEnvelope(payload: Obj, schema: unknown, ctx: KafkaContext): Chang
   if (unavailable.length > 0) event.unavailable = unavailable;
   if (raw.length > 0) event.raw = raw;
   if (partial !== undefined) event.partial = partial;
+  if (unverified !== undefined) event.beforeUnverified = unverified;
   requireVersion(event, version, NO_VERSION);
   return finish(event, ctx);
 }

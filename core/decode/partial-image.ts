@@ -14,9 +14,12 @@
  * a stand-in. A real row can look like that (all of its non-key columns null or zero); it is then
  * treated as partial too, which costs a dead letter or the rule's declared fallback, never a wrong
  * key. With a schema (JsonConverter `schemas.enable=true`) stand-ins are checked per column type
- * and optionality; without one by value, and then a NOT NULL column with a DEFAULT defeats the
- * check: Debezium writes the column's default (`'active'`, `true`), not a type stand-in, so the
- * image reads as full (README "Partial images"; `--pg` catches the table at start).
+ * and optionality, defaults included. Without one they are checked by value, and a NOT NULL column
+ * with a DEFAULT defeats that: Debezium writes the column's default (`'active'`, `true`), not a
+ * type stand-in, so the image reads as full. Such an image is therefore never trusted by value
+ * alone: the decoder marks every schemaless relational old image it does not find partial
+ * `beforeUnverified`, and rules read its non-key fields only for tables declared full
+ * (`images: "both"` written out) or confirmed FULL by `--pg` (rules/partial-policy.ts).
  *
  * Invariant: the event's images lose the stand-ins (copies; the record as it arrived is untouched,
  * for dead letters) and `partial` lists what remains, so nothing downstream can read them.

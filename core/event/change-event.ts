@@ -95,6 +95,14 @@ export interface ChangeEvent {
    * removed the source's stand-in values from that image, so it holds only what was really captured.
    */
   partial?: PartialImage;
+  /**
+   * Set on a relational update or delete whose record carried no schema and whose old image looks
+   * whole: without a schema a column's default cannot be told from a captured value (a NOT NULL
+   * column with a DEFAULT reads as captured in a key-only image), so rules read its non-key fields
+   * only for tables declared or verified full (core/rules/partial-policy.ts). Names the source
+   * setting that decides it.
+   */
+  beforeUnverified?: PartialCause;
   /** Where the record came from. */
   position?: SourcePosition;
 }

@@ -19,7 +19,9 @@ import {
   type RefreshSpec,
   type WhenSpec,
 } from './config.ts';
+import { FullTables } from './full-tables.ts';
 import { compileTableMatcher, type TableMatcher } from './match.ts';
+import { oldImageKeysOnly } from './partial-policy.ts';
 import { compileTemplate, imageFields, type Template, TemplateSyntaxError } from './template.ts';
 
 /** A key template with its resolved action for create/update/read. */
@@ -53,6 +55,13 @@ export interface CompiledRule {
   images: ImageMode;
   /** True when the rule declares old images that hold key fields only (`images` is `new` or `keys`). */
   oldKeysOnly: boolean;
+  /**
+   * True when the rule declares, in so many words, that old images are full (`images: "both"` or
+   * `"old"` written out, not defaulted): schemaless old images are then trusted (partial-policy.ts).
+   */
+  oldImagesDeclared: boolean;
+  /** The config's tables confirmed full at start (shared by every rule; see full-tables.ts). */
+  fullTables: FullTables;
   /** The compiled `onPartialImage` policy. */
   partialPolicy: CompiledPartialPolicy;
 }
@@ -69,6 +78,11 @@ export interface CompiledConfig {
   keyPrefix: string;
   target: string;
   warnings: string[];
+  /**
+   * Tables a start-up check confirmed capture full old images (`consume --pg`, `verify --pg` add
+   * them: replica-identity.ts); rules trust their schemaless old images.
+   */
+  fullTables: FullTables;
 }
 
 const RULE_KEYS = new Set([
@@ -116,12 +130,12 @@ function isStrArray(v: unknown): v is string[] {
 }
 
 /** True when a JSON filter reading `side` of the event must not guess (see rules/partial-policy.ts). */
-function sidePartial(event: ChangeEvent, side: 'before' | 'after', oldKeysOnly: boolean): boolean {
+function sidePartial(event: ChangeEvent, side: 'before' | 'after', keysOnly: boolean): boolean {
   const op = event.op;
   if (side === 'before')
     return (
       (op === 'update' || op === 'delete') &&
-      (event.before === null || oldKeysOnly || event.partial?.before !== undefined)
+      (event.before === null || keysOnly || event.partial?.before !== undefined)
     );
   return op !== 'delete' && (event.after === null || event.partial?.after !== undefined);
 }
@@ -130,7 +144,7 @@ function compileWhen(
   when: unknown,
   where: string,
   path: string,
-  oldKeysOnly: boolean,
+  oldKeysOnly: (event: ChangeEvent) => boolean,
 ): ((event: ChangeEvent) => boolean) | undefined {
   if (when === undefined) return undefined;
   if (typeof when === 'function') return when as (event: ChangeEvent) => boolean;
@@ -151,17 +165,20 @@ function compileWhen(
   });
   return (event) => {
     if (spec.ops !== undefined && !spec.ops.includes(event.op)) return false;
-    if (spec.changed !== undefined && event.before !== null && event.after !== null) {
+    // An old image the rule may not read (key-only, or unverified without a schema) cannot say
+    // what changed: the filter holds, as it does without both images.
+    if (spec.changed !== undefined && event.before !== null && event.after !== null && !oldKeysOnly(event)) {
       const b = event.before;
       const a = event.after;
       if (!spec.changed.some((f) => JSON.stringify(b[f]) !== JSON.stringify(a[f]))) return false;
     }
     for (const { image, parts, value, field } of equals) {
       const side = image ?? (event.after !== null ? 'after' : 'before');
-      let v: unknown = side === 'before' && oldKeysOnly ? event.key : event[side];
+      const keysOnly = side === 'before' && oldKeysOnly(event);
+      let v: unknown = keysOnly ? event.key : event[side];
       for (const p of parts)
         v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[p] : undefined;
-      if (v === undefined && sidePartial(event, side, oldKeysOnly))
+      if (v === undefined && sidePartial(event, side, keysOnly))
         throw new PartialImageError(`filter when.equals.${field}`, parts.join('.'), side);
       if (v !== value) return false;
     }
@@ -245,6 +262,7 @@ export function compileConfig(config: unknown, where = 'config'): CompiledConfig
   if (typeof target !== 'string')
     fail(where, 'target', 'must be a string such as "engine" or "valkey://127.0.0.1:6379"');
   const warnings: string[] = [];
+  const fullTables = new FullTables();
   const rules = c.rules.map((r, index): CompiledRule => {
     const p = `rules[${index}]`;
     if (typeof r !== 'object' || r === null) fail(where, p, 'must be an object');
@@ -258,7 +276,12 @@ export function compileConfig(config: unknown, where = 'config'): CompiledConfig
       fail(where, `${p}.keyFields`, 'must be a non-empty list of field names');
     }
     const images = r.images ?? CONFIG_DEFAULTS.images;
-    if (!ImageModes.includes(images)) fail(where, `${p}.images`, `must be one of ${ImageModes.join(', ')}`);
+    if (!ImageModes.includes(images))
+      fail(
+        where,
+        `${p}.images`,
+        `must be one of ${ImageModes.join(', ')}${didYouMean(String(images), ImageModes)}`,
+      );
     const base =
       r.action === undefined
         ? r.refresh === undefined
@@ -359,7 +382,7 @@ export function compileConfig(config: unknown, where = 'config'): CompiledConfig
         `${where}: ${name}: templates read non-key fields (${[...new Set(nonKey)].join(', ')}) but images is "${images}": the old image cannot build them, so ${outcome}; capture full old images (NEW_AND_OLD_IMAGES / REPLICA IDENTITY FULL / binlog_row_image=FULL) to build them`,
       );
     }
-    return {
+    const rule: CompiledRule = {
       index,
       name,
       table: compileTableMatcher(r.table),
@@ -370,12 +393,16 @@ export function compileConfig(config: unknown, where = 'config'): CompiledConfig
       actions,
       refresh,
       dependents,
-      when: compileWhen(r.when, where, `${p}.when`, images === 'new' || images === 'keys'),
+      when: undefined,
       truncatePrefixes,
       images,
       oldKeysOnly: images === 'new' || images === 'keys',
+      oldImagesDeclared: r.images === 'both' || r.images === 'old',
+      fullTables,
       partialPolicy: policy,
     };
+    rule.when = compileWhen(r.when, where, `${p}.when`, (event) => oldImageKeysOnly(rule, event));
+    return rule;
   });
-  return { rules, keyPrefix, target, warnings };
+  return { rules, keyPrefix, target, warnings, fullTables };
 }

@@ -27,7 +27,10 @@ export interface KeySpec {
 export interface WhenSpec {
   /** Only these operations. */
   ops?: Op[];
-  /** Only when one of these fields differs between before and after (updates); always true without both images. */
+  /**
+   * Only when one of these fields differs between before and after (updates); always true without
+   * both images, or with an old image the rule may not read (key-only, or unverified: no schema).
+   */
   changed?: string[];
   /** Field path (`status`, `after.status`, `before.kind`) → required scalar value. */
   equals?: Record<string, string | number | boolean | null>;
@@ -83,7 +86,10 @@ export interface RuleSpec {
   truncate?: { prefixes?: string[] };
   /**
    * Which images the source captures; used to warn up front. `new` or `keys` also means old images
-   * hold only key fields, for sources whose records cannot tell (e.g. no Kafka key). @default 'both'
+   * hold only key fields, for sources whose records cannot tell (e.g. no Kafka key). `both` (or
+   * `old`) written out declares the old images full: Debezium PostgreSQL/MySQL records without a
+   * schema are then trusted (left at the default, their non-key old-image fields follow
+   * `onPartialImage` unless `--pg` confirmed REPLICA IDENTITY FULL). @default 'both'
    */
   images?: ImageMode;
   /** What to do when a template needs a field a partial image lacks. @default 'dead-letter' */

@@ -15,12 +15,27 @@ import type { PlanStats } from '../plan/plan-stats.ts';
 import type { CacheOp } from '../target/cache-op.ts';
 import type { CompiledRule } from './compile.ts';
 
+/**
+ * True when the rule may read only key fields from the event's old image: it declares so
+ * (`images: "new" | "keys"`), or the decoder could not verify the image (`beforeUnverified`: no
+ * schema) and neither the rule (`images: "both"` written out) nor a start-up check (`--pg` found
+ * REPLICA IDENTITY FULL: full-tables.ts) vouches for the table. No allocation: runs per event.
+ */
+export function oldImageKeysOnly(rule: CompiledRule, event: ChangeEvent): boolean {
+  return (
+    rule.oldKeysOnly ||
+    (event.beforeUnverified !== undefined &&
+      !rule.oldImagesDeclared &&
+      !rule.fullTables.has(event.namespace, event.table))
+  );
+}
+
 /** True when the `image` side of the event is partial for this rule. */
 export function imageIsPartial(rule: CompiledRule, event: ChangeEvent, image: 'before' | 'after'): boolean {
   const op = event.op;
   if (image === 'before') {
     if (op !== 'update' && op !== 'delete') return false;
-    return event.before === null || rule.oldKeysOnly || event.partial?.before !== undefined;
+    return event.before === null || event.partial?.before !== undefined || oldImageKeysOnly(rule, event);
   }
   if (op === 'delete' || op === 'truncate') return false;
   return event.after === null || event.partial?.after !== undefined;
@@ -28,7 +43,7 @@ export function imageIsPartial(rule: CompiledRule, event: ChangeEvent, image: 'b
 
 /** The old image a rule may read: none when the rule declares old images hold key fields only. */
 export function readableBefore(rule: CompiledRule, event: ChangeEvent): ChangeEvent['before'] {
-  return rule.oldKeysOnly ? null : event.before;
+  return oldImageKeysOnly(rule, event) ? null : event.before;
 }
 
 /** The source setting that would make the image whole, as the user types it. */
@@ -36,6 +51,14 @@ function fixFor(rule: CompiledRule, event: ChangeEvent, image: 'before' | 'after
   if (image === 'before' && rule.oldKeysOnly && event.before !== null && event.partial === undefined)
     return `this rule declares images: "${rule.images}" (old images hold key fields only): capture full old images and set images: "both"`;
   const table = event.namespace === null ? event.table : `${event.namespace}.${event.table}`;
+  if (image === 'before' && event.partial === undefined && event.beforeUnverified !== undefined) {
+    const full =
+      event.beforeUnverified === 'replica-identity'
+        ? `ALTER TABLE ${table} REPLICA IDENTITY FULL`
+        : `SET GLOBAL binlog_row_image = 'FULL'`;
+    const check = event.beforeUnverified === 'replica-identity' ? ', or run with --pg to confirm it' : '';
+    return `without a schema a column default cannot be told from a captured value: enable schemas on the converter (value.converter.schemas.enable=true), or declare images: "both" on the rule after ${full}${check}`;
+  }
   switch (event.partial?.cause) {
     case 'replica-identity':
       return `ALTER TABLE ${table} REPLICA IDENTITY FULL`;
@@ -52,6 +75,8 @@ function capturedText(event: ChangeEvent, image: 'before' | 'after'): string {
   const fields = event.partial?.[image];
   if (row === null) return `no ${image === 'before' ? 'old' : 'new'} image`;
   if (fields !== undefined) return `only ${fields.length === 0 ? 'no fields' : fields.join(', ')}`;
+  if (image === 'before' && event.beforeUnverified !== undefined && event.partial === undefined)
+    return 'an old image without a schema, which may hold column defaults in place of values';
   return 'key fields only';
 }
 

@@ -6,6 +6,9 @@
  * fix (`ALTER TABLE public.orders REPLICA IDENTITY FULL`). A rule pattern that names no table is
  * one too, with a did-you-mean.
  *
+ * Every table found FULL is added to `config.fullTables`: rules then trust its old images even
+ * when records carry no schema (a schemaless image cannot be told from a key-only one by its values).
+ *
  * No driver here: the caller passes a query function (verify and the consumers use `pg`).
  */
 
@@ -40,7 +43,10 @@ function oldImageColumns(rule: CompiledRule): string[] {
   return [...new Set(fields)].filter((f) => !keyFields.has(f));
 }
 
-/** Reads every PostgreSQL rule table's replica identity and reports rules it cannot serve. */
+/**
+ * Reads every PostgreSQL rule table's replica identity and reports rules it cannot serve; records
+ * the FULL tables in `config.fullTables`.
+ */
 export async function checkReplicaIdentity(
   config: CompiledConfig,
   query: SqlQuery,
@@ -77,7 +83,10 @@ export async function checkReplicaIdentity(
     const needed = oldImageColumns(rule);
     for (const row of rows) {
       const identity = String(row.identity);
-      if (identity === 'f') continue;
+      if (identity === 'f') {
+        config.fullTables.add(String(row.schema), String(row.table));
+        continue;
+      }
       const name = `${String(row.schema)}.${String(row.table)}`;
       const pk = new Set((row.pk as string[] | null) ?? []);
       const missing = needed.filter((f) => !pk.has(f));

@@ -61,7 +61,12 @@ const ruleSchema = v.strictObject({
   ),
   truncate: opt(v.strictObject({ prefixes: opt(v.array(v.string())) })),
   images: opt(
-    v.pipe(v.picklist(ImageModes), v.description('What the source captures: keys, new, old or both.')),
+    v.pipe(
+      v.picklist(ImageModes),
+      v.description(
+        'What the source captures: keys, new, old or both. Written out, "both" (or "old") declares the table\'s old images full (REPLICA IDENTITY FULL, binlog_row_image=FULL): Debezium records without schemas are then trusted.',
+      ),
+    ),
   ),
   onPartialImage: opt(
     v.pipe(

@@ -113,6 +113,7 @@ describe('consume kafka under faults', () => {
             table: 'public.customers',
             keys: ['customer:{id}', { template: 'customer:email:{email}', action: 'invalidate' }],
             refresh: { fields: ['id', 'email', 'name', 'tier'] },
+            images: 'both', // REPLICA IDENTITY FULL on the harness; the records carry no schema
           },
           { table: 'public.orders', keys: ['order:{id}'] },
         ],

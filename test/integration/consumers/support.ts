@@ -139,6 +139,9 @@ export const DEBEZIUM_RULES = {
       source: 'debezium',
       keys: ['customer:{id}', { template: 'customer:email:{email}', action: 'invalidate' }],
       refresh: { fields: ['id', 'email', 'name', 'tier'] },
+      // public.customers is at REPLICA IDENTITY FULL (infra/local/conf/postgres-init.sql): declared,
+      // since schemaless old images cannot show it and the old email key is built from them.
+      images: 'both',
     },
     {
       table: 'public.orders',

@@ -21,6 +21,8 @@ const RULES = {
       table: 'public.customers',
       keys: ['customer:{id}', { template: 'customer:email:{email}', action: 'invalidate' }],
       refresh: { fields: ['id', 'email', 'name', 'tier'] },
+      // REPLICA IDENTITY FULL on the harness: declared, since schemaless old images cannot show it.
+      images: 'both',
     },
     {
       table: 'public.orders',

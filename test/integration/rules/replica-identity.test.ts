@@ -4,11 +4,14 @@
  * at FULL; infra/local/conf/postgres-init.sql). `consume kafka --pg` refuses a rule that would
  * dead-letter every update and delete, and `verify --pg` warns (`--strict`: refuses), naming the fix.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeDocument } from '../../../core/decode/document.ts';
+import { parseExactJson } from '../../../core/json/exact-json.ts';
+import { planBatch } from '../../../core/plan/planner.ts';
 import { compileConfig } from '../../../core/rules/compile.ts';
 import { checkReplicaIdentity } from '../../../core/rules/replica-identity.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
@@ -68,6 +71,31 @@ describe('replica identity check', () => {
         false,
         'rules[4] (public.order): no PostgreSQL table matches "public.order" (did you mean "public.orders"?)',
       ],
+    ]);
+  });
+
+  it('a table found FULL is trusted for schemaless old images; a DEFAULT one is not', async () => {
+    // Real capture from the harness (JsonConverter schemas.enable=false): the delete of customers
+    // 1001, whose full old image holds email "ada@example.com" (test/fixtures/captured/README.md).
+    const del = readFileSync(join(FIXTURES, 'captured/debezium-postgres-plain.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => decodeDocument(parseExactJson(l))[0])
+      .find((e) => e?.op === 'delete' && e.table === 'customers')!;
+    expect(del.beforeUnverified).toBe('replica-identity');
+    const config = compileConfig({
+      rules: [{ table: 'customers', keys: ['customer:{id}', 'customer:email:{email}'] }, orders],
+    });
+    const before = planBatch(config, [del]);
+    expect(before.failures[0]!.error.message).toMatch(/or run with --pg to confirm it/);
+    await checkReplicaIdentity(config, async (text, params) => (await client.query(text, [...params])).rows);
+    expect(config.fullTables.has('public', 'customers')).toBe(true);
+    expect(config.fullTables.has('public', 'orders')).toBe(false);
+    const after = planBatch(config, [del]);
+    expect(after.failures).toEqual([]);
+    expect(after.ops.map((o) => (o.kind === 'invalidatePrefix' ? o.prefix : o.key))).toEqual([
+      'customer:1001',
+      'customer:email:ada@example.com',
     ]);
   });
 
