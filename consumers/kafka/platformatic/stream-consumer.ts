@@ -163,6 +163,14 @@ export function createStreamConsumer(
     }
   }
 
+  // The library emits 'error' on the consumer itself when a rejoin after a failed heartbeat fails
+  // (e.g. "Connection closed" while the group rebalances). An EventEmitter 'error' without a
+  // listener is thrown: it crashed a test process in CI. It is reported here (logged, not fatal);
+  // a rejoin that never completes surfaces later as a heartbeat stall on the stream, whose 'error'
+  // restarts the stream above.
+  consumer.on('error', (error: Error) => {
+    for (const l of crashListeners) l(error, true);
+  });
   consumer.on('consumer:group:rebalance', () => {
     // Before the rejoin: commit what is done while the old generation is still accepted.
     if (running) commits.background();
