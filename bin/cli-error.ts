@@ -3,6 +3,7 @@
  * Exit codes: 0 ok, 1 bad input or failed work, 2 usage error.
  */
 import { CdcCacheError, ErrorCode } from '../core/errors.ts';
+import { redactText } from '../core/logging/log-contract.ts';
 
 /** A command-line usage error (exit code 2). */
 export class UsageError extends CdcCacheError {
@@ -11,16 +12,19 @@ export class UsageError extends CdcCacheError {
   }
 }
 
-/** Prints an error as one line on stderr and returns the exit code for it. */
+/**
+ * Prints an error as one line on stderr and returns the exit code for it. Credentials in the
+ * message (a URL's password, `password=…`) are replaced by `***`, as in every log line.
+ */
 export function reportError(verb: string, error: unknown): number {
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`cdc-cache ${verb}: ${message.split('\n')[0]}\n`);
+  process.stderr.write(`cdc-cache ${verb}: ${redactText(message.split('\n')[0] ?? '')}\n`);
   if (error instanceof UsageError) {
     process.stderr.write(`Run "cdc-cache help" for usage.\n`);
     return 2;
   }
   if (!(error instanceof CdcCacheError) && process.env.CDC_CACHE_DEBUG)
-    process.stderr.write(`${(error as Error).stack}\n`);
+    process.stderr.write(`${redactText(String((error as Error).stack))}\n`);
   return 1;
 }
 

@@ -71,6 +71,7 @@ export function eventToJson(e: Omit<ChangeEvent, 'version'> & { version: string 
   if (e.unavailable) out.unavailable = e.unavailable;
   if (e.raw) out.raw = e.raw;
   if (e.partial) out.partial = e.partial;
+  if (e.beforeUnverified) out.beforeUnverified = e.beforeUnverified;
   return JSON.stringify(out);
 }
 

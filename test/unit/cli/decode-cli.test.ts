@@ -110,6 +110,23 @@ describe('cdc-cache decode', () => {
     expect(stderr).toBe('');
   });
 
+  it('marks an old image it cannot vouch for (schemaless Debezium) with beforeUnverified', async () => {
+    const { code, stdout } = await cli(['decode', join(FIXTURES, 'captured/debezium-postgres-plain.jsonl')]);
+    expect(code).toBe(0);
+    const events = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { op: string; beforeUnverified?: string; partial?: unknown });
+    const withBefore = events.filter((e) => e.op === 'update' || e.op === 'delete');
+    // Each old image is either visibly partial or, looking whole, marked as unverified.
+    for (const e of withBefore) {
+      if (e.partial === undefined) expect(e.beforeUnverified).toBe('replica-identity');
+      else expect(e.beforeUnverified).toBeUndefined();
+    }
+    expect(withBefore.filter((e) => e.beforeUnverified !== undefined).length).toBeGreaterThanOrEqual(2);
+    for (const e of events.filter((x) => x.op === 'create')) expect(e.beforeUnverified).toBeUndefined();
+  });
+
   it('exits 2 with usage for bad flags and missing files', async () => {
     expect((await cli(['decode', '--source', 'kafka'])).code).toBe(2);
     const missing = await cli(['decode', 'no-such-file.json']);
