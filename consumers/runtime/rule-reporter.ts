@@ -1,10 +1,10 @@
 /**
  * Says, in metrics and logs, when a rule does nothing in a long-running consumer (issue 14): the
- * planner counts into one PlanStats per process; after each batch `flush` turns the new counts into
- * Prometheus counters and logs each new finding once; `final` (at shutdown) logs rules that matched
- * no event.
+ * planner counts into one {@link RuleTally} per process; after each batch `flush` turns the new
+ * counts into Prometheus counters and logs each new finding once; `final` (at shutdown) logs rules
+ * that matched no event. Lambda reports the same counts as EMF (functions/runtime/run-batch.ts).
  *
- * Metrics (add, never rename):
+ * Metrics (core/metrics/metric-names.ts RULE_METRICS; add, never rename):
  * - `cdc_cache_rule_events_total{rule}`: change events each rule matched
  * - `cdc_cache_unmatched_events_total{table}`: change events of a table no rule names
  * - `cdc_cache_refresh_fallbacks_total{rule,reason}`: refreshes that became invalidates
@@ -12,11 +12,12 @@
  * - `cdc_cache_partial_images_total{rule}`: events whose partial image a rule's declared
  *   onPartialImage fallback handled (dead-lettered ones count in cdc_cache_dead_letters_total)
  */
-import { FallbackReasons, PlanStats } from '../../core/plan/plan-stats.ts';
-import { ruleFindings } from '../../core/plan/rule-report.ts';
+import { RULE_METRICS } from '../../core/metrics/metric-names.ts';
+import type { PlanStats } from '../../core/plan/plan-stats.ts';
+import { RuleTally } from '../../core/plan/rule-tally.ts';
 import type { CompiledConfig } from '../../core/rules/compile.ts';
 import type { Logger } from './logger.ts';
-import type { MetricsRegistry } from './metrics.ts';
+import type { Counter, MetricsRegistry } from './metrics.ts';
 
 /** The per-process rule counters of a consumer. */
 export interface RuleReporter {
@@ -34,65 +35,19 @@ export function createRuleReporter(
   registry: MetricsRegistry,
   logger: Logger,
 ): RuleReporter {
-  const stats = new PlanStats(config.rules.length);
-  const ruleEvents = registry.counter('cdc_cache_rule_events_total', 'Change events each rule matched.', [
-    'rule',
-  ]);
-  const unmatched = registry.counter(
-    'cdc_cache_unmatched_events_total',
-    'Change events of a table no rule names.',
-    ['table'],
-  );
-  const fallbacks = registry.counter(
-    'cdc_cache_refresh_fallbacks_total',
-    'Refreshes that fell back to invalidate, by reason.',
-    ['rule', 'reason'],
-  );
-  const partial = registry.counter(
-    'cdc_cache_partial_images_total',
-    "Events whose partial image a rule's onPartialImage fallback handled.",
-    ['rule'],
-  );
-  const seenMatched = new Array<number>(config.rules.length).fill(0);
-  const seenFallbacks = new Array<number>(stats.fallbacks.length).fill(0);
-  const seenPartial = new Array<number>(config.rules.length).fill(0);
-  const seenTables = new Map<string, number>();
-  const logged = new Set<string>();
+  const tally = new RuleTally(config);
+  const counters = new Map<string, Counter>();
+  for (const m of Object.values(RULE_METRICS))
+    counters.set(m.name, registry.counter(m.name, m.help, m.labels));
   return {
-    stats,
+    stats: tally.stats,
     flush() {
-      for (const rule of config.rules) {
-        const i = rule.index;
-        const m = stats.matched[i]!;
-        if (m !== seenMatched[i]) ruleEvents.inc([rule.name], m - seenMatched[i]!);
-        seenMatched[i] = m;
-        const p = stats.partialImages[i]!;
-        if (p !== seenPartial[i]) partial.inc([rule.name], p - seenPartial[i]!);
-        seenPartial[i] = p;
-        for (let r = 0; r < FallbackReasons.length; r++) {
-          const slot = i * FallbackReasons.length + r;
-          const n = stats.fallbacks[slot]!;
-          if (n !== seenFallbacks[slot])
-            fallbacks.inc([rule.name, FallbackReasons[r]!], n - seenFallbacks[slot]!);
-          seenFallbacks[slot] = n;
-        }
-      }
-      for (const [table, n] of stats.unmatchedTables) {
-        const before = seenTables.get(table) ?? 0;
-        if (n !== before) unmatched.inc([table], n - before);
-        seenTables.set(table, n);
-      }
-      for (const f of ruleFindings(config, stats)) {
-        if (f.kind === 'unused-rule') continue; // judged at shutdown: early batches prove nothing
-        const id = `${f.kind} ${f.subject}`; // one log line per table, or rule and reason
-        if (logged.has(id)) continue;
-        logged.add(id);
-        logger.warn('rule finding', { kind: f.kind, finding: f.message });
-      }
+      const { deltas, findings } = tally.drain();
+      for (const d of deltas) counters.get(d.metric.name)!.inc(d.labels, d.value);
+      for (const f of findings) logger.warn('rule finding', { kind: f.kind, finding: f.message });
     },
     final() {
-      for (const f of ruleFindings(config, stats))
-        if (f.kind === 'unused-rule') logger.warn('rule finding', { kind: f.kind, finding: f.message });
+      for (const f of tally.unusedRules()) logger.warn('rule finding', { kind: f.kind, finding: f.message });
     },
   };
 }

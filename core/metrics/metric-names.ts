@@ -78,3 +78,42 @@ export const SHARED_METRICS = {
     help: 'Checkpoints written: offsets resolved, shard positions stored; Lambda: records reported done.',
   },
 } as const satisfies Record<string, MetricSpec>;
+
+/**
+ * What each rule did (issue 14), exported by both kinds of process from the same counts
+ * (core/plan/rule-tally.ts), so "a rule that matches nothing" shows on any dashboard.
+ */
+export const RULE_METRICS = {
+  /** Change events each rule matched. */
+  ruleEvents: {
+    name: 'cdc_cache_rule_events_total',
+    type: 'counter',
+    unit: 'Count',
+    labels: ['rule'],
+    help: 'Change events each rule matched.',
+  },
+  /** Change events of a table no rule names. */
+  unmatchedEvents: {
+    name: 'cdc_cache_unmatched_events_total',
+    type: 'counter',
+    unit: 'Count',
+    labels: ['table'],
+    help: 'Change events of a table no rule names.',
+  },
+  /** Refreshes that fell back to invalidate, by reason. */
+  refreshFallbacks: {
+    name: 'cdc_cache_refresh_fallbacks_total',
+    type: 'counter',
+    unit: 'Count',
+    labels: ['rule', 'reason'],
+    help: 'Refreshes that fell back to invalidate, by reason.',
+  },
+  /** Events whose partial image a rule's declared onPartialImage fallback handled. */
+  partialImages: {
+    name: 'cdc_cache_partial_images_total',
+    type: 'counter',
+    unit: 'Count',
+    labels: ['rule'],
+    help: "Events whose partial image a rule's onPartialImage fallback handled.",
+  },
+} as const satisfies Record<string, MetricSpec>;

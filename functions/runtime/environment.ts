@@ -5,6 +5,7 @@
  * initialisation is not cached: the next invocation tries again.
  */
 import { ConfigError } from '../../core/errors.ts';
+import { RuleTally } from '../../core/plan/rule-tally.ts';
 import { type CompiledConfig, compileConfig } from '../../core/rules/compile.ts';
 import { compileInlineRules, loadRules } from '../../core/settings/shared-settings.ts';
 import type { CacheTarget } from '../../core/target/cache-target.ts';
@@ -18,6 +19,8 @@ import { type FunctionSettings, readSettings } from './settings.ts';
 export interface FunctionRuntime {
   settings: FunctionSettings;
   config: CompiledConfig;
+  /** What each rule did in this environment (metrics and findings; core/plan/rule-tally.ts). */
+  rules: RuleTally;
   target: CacheTarget;
   deadLetter: DeadLetterDestination;
   log: Logger;
@@ -118,6 +121,7 @@ export function createEnvironment(options: EnvironmentOptions = {}): Environment
     return {
       settings,
       config,
+      rules: new RuleTally(config),
       target,
       deadLetter,
       log,

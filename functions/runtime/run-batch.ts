@@ -26,6 +26,12 @@ export interface InvocationRecord<Id> {
   arrivedAt: number | undefined;
 }
 
+/**
+ * Change events a warm environment must have planned before rules that matched none of them are
+ * reported (Lambda has no shutdown hook to judge at, as the consumers do).
+ */
+export const UNUSED_RULE_AFTER_EVENTS = 1000;
+
 /** A batch that cannot be answered record by record: the whole invocation fails (and is retried). */
 export class BatchError extends Error {
   override readonly name = 'BatchError';
@@ -49,6 +55,7 @@ export async function runBatch<Id>(
     items.map((i) => ({ group: i.group, record: i.record })),
     {
       config: rt.config,
+      stats: rt.rules.stats,
       target: withDeadline(rt.target, deadline, now),
       retry: {
         attempts: rt.settings.retryAttempts,
@@ -129,6 +136,10 @@ export async function runBatch<Id>(
       error: outcome.targetError,
     });
   else log.info('batch done', summary);
+  // What the rules did: each finding logged once per environment, counts as metrics below.
+  const rules = rt.rules.drain();
+  for (const f of [...rules.findings, ...rt.rules.unusedRulesOnceAfter(UNUSED_RULE_AFTER_EVENTS)])
+    log.warn('rule finding', { kind: f.kind, finding: f.message });
   if (rt.settings.metricsNamespace !== undefined) {
     // A group (shard, topic-partition) whose first record is done moves its checkpoint.
     let checkpoints = 0;
@@ -146,6 +157,7 @@ export async function runBatch<Id>(
     for (const [code, value] of deadLetterCodes)
       points.push({ metric: M.deadLetters, labels: [code], value });
     for (const [code, value] of errorCodes) points.push({ metric: M.targetErrors, labels: [code], value });
+    points.push(...rules.deltas);
     emitMetrics(
       rt.metricsSink,
       rt.settings.metricsNamespace,
