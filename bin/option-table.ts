@@ -94,8 +94,23 @@ export function helpText(spec: CommandSpec<OptionTable>): string {
   return `${spec.usage}\n\nOptions:\n${[...lines, ...old].join('\n')}\n${notes}`;
 }
 
+/**
+ * Words users reach for that name another option (the Lambda variable is CDC_CACHE_RULES, the
+ * file is a rules file): suggested when the verb has that option and nothing is nearer by spelling.
+ */
+const SYNONYMS: Readonly<Record<string, string>> = {
+  rules: 'config',
+  'rules-file': 'config',
+  file: 'config',
+};
+
 function unknownOption(flag: string, spec: FlagSource): UsageError {
-  const near = closestOption(flag.replace(/^-+/, ''), acceptedFlags(spec));
+  const name = flag.replace(/^-+/, '').replace(/=.*$/, '');
+  const accepted = [...acceptedFlags(spec)];
+  const synonym = SYNONYMS[name];
+  const near =
+    closestOption(name, accepted) ??
+    (synonym !== undefined && accepted.includes(synonym) ? synonym : undefined);
   return new UsageError(`unknown option ${flag}${near ? ` (did you mean --${near}?)` : ''}`);
 }
 

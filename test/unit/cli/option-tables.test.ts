@@ -112,6 +112,18 @@ describe.each(VERBS.map((v) => [v.argv.join(' '), v] as const))('%s', (_, verb) 
   });
 });
 
+describe('options users reach for by another name', () => {
+  it('--rules points at --config (the rules file), where the verb has --config', () => {
+    expect(() => parseCommand(['--rules', 'r.json', 'log.jsonl'], REPLAY_COMMAND)).toThrow(
+      'unknown option --rules (did you mean --config?)',
+    );
+    expect(() => parseCommand(['--rules=r.json', 'log.jsonl'], REPLAY_COMMAND)).toThrow(
+      'unknown option --rules (did you mean --config?)',
+    );
+    expect(() => parseCommand(['--rules', 'x'], DECODE_COMMAND)).toThrow(/^unknown option --rules$/);
+  });
+});
+
 describe('negatable and non-negatable booleans', () => {
   it('consume takes --no-http and --no-progress as false', () => {
     const { values } = parseCommand(['kafka', '--no-http', '--no-progress'], CONSUME_COMMAND);
