@@ -1,29 +1,25 @@
 /**
  * Picks the Kafka client adapter behind {@link KafkaClientPort}: `kafkajs` (kafkajs-client.ts) or
  * `platformatic` (`@platformatic/kafka`, platformatic-client.ts). Each is loaded only when chosen,
- * so only the chosen library need be installed; a missing one is a one-line install hint.
+ * so only the chosen library need be installed. The default is {@link DEFAULT_KAFKA_CLIENT}.
  */
 import { ConfigError } from '../../core/errors.ts';
-import { loadOptional } from '../../core/optional-dependency.ts';
 import type { KafkaClientName } from '../runtime/consumer-config.ts';
-import { KAFKA_CLIENTS } from '../runtime/consumer-config-schema.ts';
+import { DEFAULT_KAFKA_CLIENT, KAFKA_CLIENTS } from '../runtime/consumer-config-schema.ts';
 import type { KafkaConnectionOptions } from './connection-options.ts';
 import type { KafkaClientPort } from './kafka-port.ts';
 
-/** The client used when none is named (`kafka.client`, `--kafka-client`, `CDC_CACHE_KAFKA_CLIENT`). */
-export const DEFAULT_KAFKA_CLIENT: KafkaClientName = 'kafkajs';
+export { DEFAULT_KAFKA_CLIENT } from '../runtime/consumer-config-schema.ts';
 
 /** Creates the Kafka client `kind` names (default {@link DEFAULT_KAFKA_CLIENT}) on `connection`. */
 export async function createKafkaClient(
   connection: KafkaConnectionOptions,
   kind: KafkaClientName = DEFAULT_KAFKA_CLIENT,
 ): Promise<KafkaClientPort> {
-  if (kind === 'kafkajs') {
-    const m = await loadOptional('kafka.client "kafkajs"', () => import('./kafkajs-client.ts'));
-    return m.createKafkajsClient(connection);
-  }
-  const m = await loadOptional('kafka.client "platformatic"', () => import('./platformatic-client.ts'));
-  return m.createPlatformaticClient(connection);
+  // Plain imports: a missing library surfaces as the import error, which the CLI turns into its
+  // one-line install hint naming every package the command lacks (bin/cdc-cache.ts).
+  if (kind === 'kafkajs') return (await import('./kafkajs-client.ts')).createKafkajsClient(connection);
+  return (await import('./platformatic-client.ts')).createPlatformaticClient(connection);
 }
 
 /**
