@@ -3,8 +3,8 @@
  * engine and verify-from-changelog, the cache client, the testing helper and the Valkey target
  * (iovalkey is the one runtime dependency). Every other library is an optional peer dependency,
  * loaded only by the feature that needs it; using a feature without its library fails at once with
- * one line naming the packages to install (`cdc-cache consume kafka needs kafkajs, pino, prom-client:
- * npm install kafkajs pino prom-client`).
+ * one line naming the packages to install (`cdc-cache consume kafka needs @platformatic/kafka, pino,
+ * prom-client: npm install @platformatic/kafka pino prom-client`).
  *
  * Invariant: every package here is in package.json `peerDependencies` (optional) and
  * `devDependencies`, and every optional peer is here (test/unit/package/exports.test.ts checks it).
@@ -13,8 +13,9 @@ import { CdcCacheError, ErrorCode } from './errors.ts';
 
 /** The optional packages and the features that load them (README "Installing" has the same table). */
 export const OPTIONAL_PACKAGES = {
-  kafkajs: 'consume kafka, record kafka, verify --kafka, lambda kafka-source, dead-letters (Kafka topic)',
-  '@platformatic/kafka': 'consume kafka with kafka.client "platformatic"',
+  '@platformatic/kafka':
+    'consume kafka, record kafka, verify --kafka, lambda kafka-source, dead-letters (Kafka topic): the default Kafka client',
+  kafkajs: 'the same, with kafka.client "kafkajs" (CDC_CACHE_KAFKA_CLIENT=kafkajs)',
   'aws-msk-iam-sasl-signer-js': 'Kafka SASL mechanism aws-msk-iam',
   '@aws-sdk/client-dynamodb-streams':
     'consume dynamodb, record dynamodb, verify --dynamodb-stream, dead-letters redrive of on-failure records',
@@ -39,12 +40,12 @@ export type OptionalPackage = keyof typeof OPTIONAL_PACKAGES;
 
 /** What each CLI feature loads, so a missing library is reported with the others it will need. */
 export const FEATURE_PACKAGES: Readonly<Record<string, readonly OptionalPackage[]>> = {
-  'consume kafka': ['kafkajs', 'pino', 'prom-client'],
+  'consume kafka': ['@platformatic/kafka', 'pino', 'prom-client'],
   'consume dynamodb': ['@aws-sdk/client-dynamodb-streams', 'pino', 'prom-client'],
-  'record kafka': ['kafkajs'],
+  'record kafka': ['@platformatic/kafka'],
   'record dynamodb': ['@aws-sdk/client-dynamodb-streams'],
   'lambda serve': ['@aws-lambda-powertools/logger'],
-  'lambda kafka-source': ['kafkajs', '@aws-sdk/client-lambda'],
+  'lambda kafka-source': ['@platformatic/kafka', '@aws-sdk/client-lambda'],
 };
 
 /** The packages of `names` that do not resolve from this module (i.e. are not installed). */

@@ -97,7 +97,7 @@ export const CONSUME_COMMAND = {
       type: 'string',
       arg: 'NAME',
       env: 'CDC_CACHE_KAFKA_CLIENT',
-      help: 'kafka: kafkajs (default) | platformatic (@platformatic/kafka: fetches ahead\nwhile processing, lower latency)',
+      help: 'kafka: platformatic (default; @platformatic/kafka: fetches ahead while\nprocessing, lower latency) | kafkajs',
     },
     'stream-arn': {
       type: 'string',

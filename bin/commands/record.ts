@@ -15,6 +15,7 @@
  * `eventSourceARN` (as a Lambda event record does), so it names its table and replays as is.
  */
 import { writeFile } from 'node:fs/promises';
+import { loadOptional } from '../../core/optional-dependency.ts';
 import { UsageError, writeOut } from '../cli-error.ts';
 import { type CommandSpec, helpText, type OptionTable, parseCommand } from '../option-table.ts';
 
@@ -78,12 +79,11 @@ async function recordKafka(values: Record<string, string | string[] | boolean | 
   const max = positiveInt(values.max as string | undefined, '--max', 0);
   const followMs = positiveInt(values['follow-ms'] as string | undefined, '--follow-ms', 0);
   const timeoutMs = positiveInt(values['timeout-ms'] as string | undefined, '--timeout-ms', 60_000);
-  const { Kafka, logLevel } = await import('kafkajs');
+  const { createKafkaClient, toolKafkaClientName } = await import('../../consumers/kafka/kafka-client.ts');
   const { highWatermarks, readKafkaTopics } = await import('../../consumers/record/capture.ts');
-  const kafka = new Kafka({ clientId: 'cdc-cache-record', brokers, logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  const high = await highWatermarks(admin, topics).finally(() => admin.disconnect());
+  const client = await createKafkaClient({ brokers, clientId: 'cdc-cache-record' }, toolKafkaClientName());
+  const admin = client.admin();
+  const high = await highWatermarks(admin, topics).finally(() => admin.close());
   const caughtUp = (lines: readonly { topic: string; partition: number; offset: string }[]) => {
     if (max > 0 && lines.length >= max) return true;
     if (from === 'now' || followMs > 0) return false;
@@ -95,7 +95,7 @@ async function recordKafka(values: Record<string, string | string[] | boolean | 
     }
     return true;
   };
-  const lines = await readKafkaTopics(kafka, {
+  const lines = await readKafkaTopics(client, {
     topics,
     ...(from === 'now' ? { from: high } : {}),
     until: caughtUp,
@@ -113,21 +113,18 @@ async function recordDynamoDb(
   const max = positiveInt(values.max as string | undefined, '--max', 0);
   const idleMs = positiveInt(values['idle-ms'] as string | undefined, '--idle-ms', 2000);
   const timeoutMs = positiveInt(values['timeout-ms'] as string | undefined, '--timeout-ms', 60_000);
-  const { DynamoDBStreamsClient, ListStreamsCommand } = await import('@aws-sdk/client-dynamodb-streams');
+  const { createAwsStreamsClient } = await loadOptional(
+    'record dynamodb',
+    () => import('../../consumers/dynamodb/aws-streams-client.ts'),
+  );
   // DynamoDB Local accepts any signature: with --endpoint and no AWS credentials in the environment,
-  // sign with fixed local ones (as the consumers and `lambda` do) instead of failing to find any.
-  const local = endpoint !== undefined && process.env.AWS_ACCESS_KEY_ID === undefined;
-  const client = new DynamoDBStreamsClient({
-    region,
-    ...(endpoint ? { endpoint } : {}),
-    ...(local ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
-  });
+  // the adapter signs with fixed local ones (as the consumers and `lambda` do).
+  const client = createAwsStreamsClient({ region, ...(endpoint ? { endpoint } : {}), maxAttempts: 3 });
   let streamArn = values['stream-arn'] as string | undefined;
   const table = values.table as string | undefined;
   if (streamArn === undefined) {
     if (table === undefined) throw new UsageError('record dynamodb needs --stream-arn ARN or --table NAME');
-    const listed = await client.send(new ListStreamsCommand({ TableName: table }));
-    streamArn = listed.Streams?.[0]?.StreamArn;
+    streamArn = await client.latestStreamArn(table);
     if (streamArn === undefined)
       throw new UsageError(`table "${table}" has no stream: enable a StreamSpecification first`);
   }
@@ -147,7 +144,7 @@ async function recordDynamoDb(
       return Date.now() - lastChange >= idleMs;
     },
   });
-  client.destroy();
+  client.close();
   await emit(max > 0 ? records.slice(0, max) : records, values.out as string | undefined);
   return 0;
 }

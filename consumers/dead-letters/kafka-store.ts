@@ -11,13 +11,17 @@
  * Nothing else ever joins that group, so its offsets are set with the admin API.
  *
  * TLS and SASL come from the consumers' environment variables (CDC_CACHE_KAFKA_SSL*,
- * CDC_CACHE_KAFKA_SASL_*), read by consumer-config.ts. kafkajs is loaded on first use. Like `record` and `verify --kafka`, this tail talks to kafkajs
- * directly: the consumers' port (kafka-port.ts) has no headers and always joins a real group.
+ * CDC_CACHE_KAFKA_SASL_*), read by consumer-config.ts. It reads through the consumers' Kafka port:
+ * the read is the port's read-only tail (consumers/kafka/kafka-tail.ts), offsets and the redrive
+ * group's bookmark go through the port's admin client; the client library (`CDC_CACHE_KAFKA_CLIENT`,
+ * default the consumers' default) is loaded on first use.
  */
-import type { Admin, Kafka } from 'kafkajs';
-import { loadOptional } from '../../core/optional-dependency.ts';
+
 import type { KafkaConnectionOptions } from '../kafka/connection-options.ts';
 import { DeadLetterHeaders } from '../kafka/dead-letter-topic.ts';
+import { createKafkaClient, toolKafkaClientName } from '../kafka/kafka-client.ts';
+import type { KafkaAdminPort, KafkaClientPort, KafkaHeaders, KafkaMessage } from '../kafka/kafka-port.ts';
+import { tailKafka } from '../kafka/kafka-tail.ts';
 import {
   type DeadLetterStore,
   DeadLetterStoreError,
@@ -45,31 +49,29 @@ interface ReadMessage {
 }
 
 const text = (v: unknown): string =>
-  v === undefined || v === null ? '' : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+  v === undefined || v === null
+    ? ''
+    : Buffer.isBuffer(v)
+      ? v.toString('utf8')
+      : Array.isArray(v)
+        ? text(v[0])
+        : String(v);
 
 /** Opens the Kafka dead-letter store. */
 export function kafkaDeadLetterStore(o: KafkaStoreOptions): DeadLetterStore {
   const group = o.group ?? `cdc-cache-redrive.${o.topic}`;
-  let kafka: Promise<Kafka> | undefined;
+  let kafka: Promise<KafkaClientPort> | undefined;
   let read: ReadMessage[] = [];
   const client = () => {
-    kafka ??= (async () => {
-      const { Kafka, logLevel } = await loadOptional('dead-letters (Kafka topic)', () => import('kafkajs'));
-      const { kafkajsConfig, patchKafkajsRequestQueue } = await import('../kafka/kafkajs-client.ts');
-      patchKafkajsRequestQueue();
-      const config = kafkajsConfig({
-        brokers: o.brokers,
-        clientId: 'cdc-cache-dead-letters',
-        ...o.connection,
-      });
-      return new Kafka({ ...config, logLevel: logLevel.NOTHING });
-    })();
+    kafka ??= createKafkaClient(
+      { brokers: o.brokers, clientId: 'cdc-cache-dead-letters', ...o.connection },
+      toolKafkaClientName(),
+    );
     return kafka;
   };
-  const withAdmin = async <T>(fn: (admin: Admin) => Promise<T>): Promise<T> => {
+  const withAdmin = async <T>(fn: (admin: KafkaAdminPort) => Promise<T>): Promise<T> => {
     const admin = (await client()).admin();
     try {
-      await admin.connect();
       return await fn(admin);
     } catch (error) {
       if (error instanceof DeadLetterStoreError) throw error;
@@ -78,7 +80,7 @@ export function kafkaDeadLetterStore(o: KafkaStoreOptions): DeadLetterStore {
         retriable: true,
       });
     } finally {
-      await admin.disconnect();
+      await admin.close().catch(() => undefined);
     }
   };
 
@@ -93,16 +95,15 @@ export function kafkaDeadLetterStore(o: KafkaStoreOptions): DeadLetterStore {
           throw new DeadLetterStoreError(
             `kafka topic "${o.topic}" does not exist (check --dead-letter-topic of the consumer)`,
           );
-        const offsets = await admin.fetchTopicOffsets(o.topic);
-        const committed = o.fromBeginning
-          ? []
-          : await admin.fetchOffsets({ groupId: group, topics: [o.topic] });
-        const done = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+        const offsets = await admin.topicOffsets(o.topic);
+        const done = o.fromBeginning
+          ? new Map<number, string>()
+          : await admin.committedOffsets(group, o.topic);
         const starts = new Map<number, bigint>();
         const highs = new Map<number, bigint>();
         for (const p of offsets) {
           const low = BigInt(p.low);
-          const c = done.get(p.partition) ?? -1n;
+          const c = BigInt(done.get(p.partition) ?? -1);
           starts.set(p.partition, c > low ? c : low);
           highs.set(p.partition, BigInt(p.high));
         }
@@ -113,40 +114,38 @@ export function kafkaDeadLetterStore(o: KafkaStoreOptions): DeadLetterStore {
 
       const out: StoredDeadLetter[] = [];
       const next = new Map(starts);
-      const consumer = (await client()).consumer({
-        groupId: `cdc-cache-dead-letters-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`,
-        sessionTimeout: 10_000,
-        heartbeatInterval: 1_000,
-      });
       const caughtUp = () => out.length >= max || pending.every(([p, h]) => next.get(p)! >= h);
-      await consumer.connect();
-      try {
-        await consumer.subscribe({ topics: [o.topic], fromBeginning: true });
-        await consumer.run({
-          autoCommit: false,
-          eachMessage: async ({ partition, message }) => {
-            const offset = BigInt(message.offset);
-            if (offset < next.get(partition)! || offset >= highs.get(partition)! || out.length >= max) return;
-            next.set(partition, offset + 1n);
-            read.push({ partition, offset });
-            out.push(toEntry(o.topic, partition, message));
-          },
+      const from: Record<number, string> = {};
+      for (const [partition, offset] of starts) from[partition] = String(offset);
+      const tail = await tailKafka(await client(), {
+        topics: [o.topic],
+        from: { [o.topic]: from },
+        groupPrefix: 'cdc-cache-dead-letters',
+        onMessage: (_topic, partition, message) => {
+          const offset = BigInt(message.offset);
+          if (offset >= highs.get(partition)! || out.length >= max) return;
+          next.set(partition, offset + 1n);
+          read.push({ partition, offset });
+          out.push(toEntry(o.topic, partition, message));
+        },
+      }).catch((error: unknown) => {
+        throw new DeadLetterStoreError(`kafka ${o.topic}: ${(error as Error).message}`, {
+          cause: error,
+          retriable: true,
         });
-        for (const [partition] of pending)
-          consumer.seek({ topic: o.topic, partition, offset: String(starts.get(partition)) });
+      });
+      try {
         const deadline = Date.now() + (o.timeoutMs ?? 30_000);
         while (!caughtUp()) {
           if (Date.now() > deadline)
             throw new DeadLetterStoreError(
               `kafka topic "${o.topic}": not read to its end within ${o.timeoutMs ?? 30_000} ms`,
-              {
-                retriable: true,
-              },
+              { retriable: true },
             );
           await new Promise((r) => setTimeout(r, 50));
         }
       } finally {
-        await consumer.disconnect();
+        await tail.stop();
       }
       // Per partition in offset order, then partitions in turn: the order each source group needs.
       return out.sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
@@ -171,7 +170,7 @@ export function kafkaDeadLetterStore(o: KafkaStoreOptions): DeadLetterStore {
         if (upTo !== undefined) partitions.push({ partition, offset: String(upTo) });
       }
       if (partitions.length > 0)
-        await withAdmin((admin) => admin.setOffsets({ groupId: group, topic: o.topic, partitions }));
+        await withAdmin((admin) => admin.setCommittedOffsets(group, o.topic, partitions));
       read = [];
       return committed;
     },
@@ -179,12 +178,8 @@ export function kafkaDeadLetterStore(o: KafkaStoreOptions): DeadLetterStore {
   };
 }
 
-function toEntry(
-  dlq: string,
-  partition: number,
-  message: { key: Buffer | null; value: Buffer | null; offset: string; headers?: Record<string, unknown> },
-): StoredDeadLetter {
-  const h = message.headers ?? {};
+function toEntry(dlq: string, partition: number, message: KafkaMessage): StoredDeadLetter {
+  const h: KafkaHeaders = message.headers ?? {};
   const header = (name: string) => text(h[name]);
   const topic = header(DeadLetterHeaders.topic);
   const srcPartition = header(DeadLetterHeaders.partition);

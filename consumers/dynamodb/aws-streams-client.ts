@@ -17,6 +17,11 @@ import { StreamsErrorKind, type StreamsErrorKindValue, type StreamsPort } from '
 export interface AwsStreamsOptions {
   region: string;
   endpoint?: string;
+  /**
+   * SDK attempts per call. The poller retries on its own (its backoff, its throttle handling), so it
+   * keeps 1; a tool reading the stream once may let the SDK retry. @default 1
+   */
+  maxAttempts?: number;
 }
 
 const THROTTLED = new Set([
@@ -28,7 +33,7 @@ const THROTTLED = new Set([
 
 /** Creates the SDK-backed streams client. */
 export function createAwsStreamsClient(o: AwsStreamsOptions): StreamsPort & { close(): void } {
-  const config: DynamoDBStreamsClientConfig = { region: o.region, maxAttempts: 1 };
+  const config: DynamoDBStreamsClientConfig = { region: o.region, maxAttempts: o.maxAttempts ?? 1 };
   if (o.endpoint !== undefined) {
     config.endpoint = o.endpoint;
     if (process.env.AWS_ACCESS_KEY_ID === undefined)

@@ -6,6 +6,9 @@
  * Semantics taken from kafkajs's `eachBatch`: offsets are resolved explicitly after the work they
  * stand for is done, `heartbeat()` keeps the group membership through long batches, `isStale()` says
  * the partition was revoked by a rebalance (stop touching it), `isRunning()` says the consumer is stopping.
+ *
+ * Every reader of a topic goes through this port: the consumers, and (read-only, `readOnly: true`,
+ * through kafka-tail.ts) record, verify, the fixture capture and the dead-letter store.
  */
 
 /** One message as our consumer sees it. */
@@ -16,7 +19,15 @@ export interface KafkaMessage {
   offset: string;
   /** Append (or create) time, epoch ms as text. */
   timestamp: string;
+  /** Record headers (kafkajs's shape); absent or empty when the record has none. */
+  headers?: KafkaHeaders;
 }
+
+/** Record headers: name → value (a repeated name holds an array). */
+export type KafkaHeaders = Readonly<Record<string, Buffer | string | (Buffer | string)[] | undefined>>;
+
+/** Per topic, per partition: an offset as decimal text. */
+export type KafkaOffsets = Record<string, Record<number, string>>;
 
 /** Messages of one topic-partition, in offset order. */
 export interface KafkaBatch {
@@ -52,7 +63,15 @@ export interface KafkaRunOptions {
 /** A group consumer. */
 export interface KafkaConsumerPort {
   connect(): Promise<void>;
-  subscribe(topics: readonly (string | RegExp)[], fromBeginning: boolean): Promise<void>;
+  /**
+   * `fromBeginning` applies to partitions the group has no committed offset for. `startAt`
+   * overrides both for the partitions it names: they start at that offset (a tail's start).
+   */
+  subscribe(
+    topics: readonly (string | RegExp)[],
+    fromBeginning: boolean,
+    startAt?: KafkaOffsets,
+  ): Promise<void>;
   run(options: KafkaRunOptions): Promise<void>;
   /** Stops fetching, waits for in-flight batches, commits resolved offsets. */
   stop(): Promise<void>;
@@ -90,10 +109,43 @@ export interface KafkaConsumerPortOptions {
   maxBytes?: number;
   /** Longest time the broker holds a fetch waiting for data (it answers at once when there is some). @default 5000 */
   maxWaitTimeMs?: number;
+  /**
+   * Read-only ("tail, never commit"): the consumer never commits an offset, whatever its handler
+   * resolves; `stop()` commits nothing either. For tools that read a topic (record, verify, the
+   * dead-letter store), see kafka-tail.ts. @default false
+   */
+  readOnly?: boolean;
 }
 
-/** A Kafka client: makes consumers and producers on one connection config. */
+/** One partition's offsets: `low` is the oldest offset kept, `high` the next to be written. */
+export interface KafkaPartitionOffsets {
+  partition: number;
+  low: string;
+  high: string;
+}
+
+/** The cluster operations tools need beside a consumer (topic offsets, a group's committed offsets). */
+export interface KafkaAdminPort {
+  listTopics(): Promise<string[]>;
+  /** Low and high offsets of each partition of `topic`. */
+  topicOffsets(topic: string): Promise<KafkaPartitionOffsets[]>;
+  /** The offsets `groupId` committed on `topic`'s partitions (partitions without one are absent). */
+  committedOffsets(groupId: string, topic: string): Promise<Map<number, string>>;
+  /** Sets `groupId`'s committed offsets (the group must have no active member). */
+  setCommittedOffsets(
+    groupId: string,
+    topic: string,
+    partitions: readonly { partition: number; offset: string }[],
+  ): Promise<void>;
+  /** Deletes empty groups (a tail's throw-away group). */
+  deleteGroups(groupIds: readonly string[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A Kafka client: makes consumers, producers and admin clients on one connection config. */
 export interface KafkaClientPort {
   consumer(options: KafkaConsumerPortOptions): KafkaConsumerPort;
   producer(): KafkaProducerPort;
+  /** An admin client; connects on first use, `close()` it when done. */
+  admin(): KafkaAdminPort;
 }

@@ -3,20 +3,22 @@
  *
  * - `eachBatchAutoResolve: false` and `autoCommit: true`: kafkajs commits only offsets we resolved
  *   (after the target acknowledged), on its interval, on rebalance and on stop.
- * - MSK IAM: OAUTHBEARER with tokens from `aws-msk-iam-sasl-signer-js` (`generateAuthToken`), loaded
- *   lazily so the package is needed only where IAM is used.
+ * - MSK IAM: OAUTHBEARER with tokens from msk-iam-token.ts.
+ * - `readOnly` consumers (tails) run with `autoCommit: false`: kafkajs then never commits.
  */
 import { createRequire } from 'node:module';
 import { type ConsumerConfig, Kafka, type KafkaConfig, logLevel, type SASLOptions } from 'kafkajs';
-import { loadOptional } from '../../core/optional-dependency.ts';
 import type { KafkaConnectionOptions, KafkaSaslOptions } from './connection-options.ts';
 import { tlsFromFiles, validateConnectionOptions } from './connection-options.ts';
 import type {
+  KafkaAdminPort,
   KafkaClientPort,
   KafkaConsumerPort,
   KafkaConsumerPortOptions,
+  KafkaOffsets,
   KafkaProducerPort,
 } from './kafka-port.ts';
+import { mskIamToken } from './msk-iam-token.ts';
 
 /** The part of kafkajs's internal RequestQueue that {@link patchKafkajsRequestQueue} replaces. */
 interface RequestQueueInternals {
@@ -63,14 +65,6 @@ export function patchKafkajsRequestQueue(): boolean {
 }
 patchKafkajsRequestQueue();
 
-async function mskIamToken(region: string): Promise<{ value: string }> {
-  const name = 'aws-msk-iam-sasl-signer-js';
-  type Signer = { generateAuthToken(o: { region: string }): Promise<{ token: string }> };
-  const signer = (await loadOptional('kafka.sasl aws-msk-iam', () => import(name))) as Signer;
-  const { token } = await signer.generateAuthToken({ region });
-  return { value: token };
-}
-
 function saslFor(sasl: KafkaSaslOptions | undefined): SASLOptions | undefined {
   if (sasl === undefined) return undefined;
   switch (sasl.mechanism) {
@@ -79,7 +73,10 @@ function saslFor(sasl: KafkaSaslOptions | undefined): SASLOptions | undefined {
     case 'scram-sha-512':
       return { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password } as SASLOptions;
     case 'aws-msk-iam':
-      return { mechanism: 'oauthbearer', oauthBearerProvider: () => mskIamToken(sasl.region) };
+      return {
+        mechanism: 'oauthbearer',
+        oauthBearerProvider: async () => ({ value: await mskIamToken(sasl.region) }),
+      };
     case 'oauthbearer': {
       const provider = sasl.provider ?? (async () => ({ value: sasl.token ?? '' }));
       return { mechanism: 'oauthbearer', oauthBearerProvider: provider };
@@ -106,6 +103,39 @@ export function kafkajsConfig(options: KafkaConnectionOptions): KafkaConfig {
   return config;
 }
 
+/** Our admin port over a kafkajs admin client (connected on first use). */
+function kafkajsAdmin(kafka: Kafka): KafkaAdminPort {
+  const admin = kafka.admin();
+  let connected: Promise<void> | undefined;
+  const ready = async () => {
+    connected ??= admin.connect();
+    await connected;
+    return admin;
+  };
+  return {
+    listTopics: async () => (await ready()).listTopics(),
+    async topicOffsets(topic) {
+      const list = await (await ready()).fetchTopicOffsets(topic);
+      return list.map((p) => ({ partition: p.partition, low: p.low, high: p.high }));
+    },
+    async committedOffsets(groupId, topic) {
+      const got = await (await ready()).fetchOffsets({ groupId, topics: [topic] });
+      const out = new Map<number, string>();
+      for (const p of got[0]?.partitions ?? []) if (BigInt(p.offset) >= 0n) out.set(p.partition, p.offset);
+      return out;
+    },
+    async setCommittedOffsets(groupId, topic, partitions) {
+      await (await ready()).setOffsets({ groupId, topic, partitions: [...partitions] });
+    },
+    async deleteGroups(groupIds) {
+      await (await ready()).deleteGroups([...groupIds]);
+    },
+    async close() {
+      if (connected !== undefined) await admin.disconnect();
+    },
+  };
+}
+
 /** Creates our Kafka client over kafkajs. */
 export function createKafkajsClient(options: KafkaConnectionOptions): KafkaClientPort {
   const kafka = new Kafka(kafkajsConfig(options));
@@ -121,12 +151,17 @@ export function createKafkajsClient(options: KafkaConnectionOptions): KafkaClien
       if (o.maxBytes !== undefined) cfg.maxBytes = o.maxBytes;
       if (o.maxWaitTimeMs !== undefined) cfg.maxWaitTimeInMs = o.maxWaitTimeMs;
       const consumer = kafka.consumer(cfg);
+      const readOnly = o.readOnly === true;
+      let startAt: KafkaOffsets = {};
       return {
         connect: () => consumer.connect(),
-        subscribe: (topics, fromBeginning) => consumer.subscribe({ topics: [...topics], fromBeginning }),
-        run: (run) =>
-          consumer.run({
-            autoCommit: true,
+        async subscribe(topics, fromBeginning, start) {
+          startAt = start ?? {};
+          await consumer.subscribe({ topics: [...topics], fromBeginning });
+        },
+        async run(run) {
+          await consumer.run({
+            autoCommit: !readOnly,
             autoCommitInterval: 1000,
             eachBatchAutoResolve: false,
             partitionsConsumedConcurrently: run.partitionsConsumedConcurrently,
@@ -141,13 +176,18 @@ export function createKafkajsClient(options: KafkaConnectionOptions): KafkaClien
                 {
                   resolveOffset: p.resolveOffset,
                   heartbeat: p.heartbeat,
-                  commitIfNecessary: () => p.commitOffsetsIfNecessary(),
+                  commitIfNecessary: readOnly ? async () => {} : () => p.commitOffsetsIfNecessary(),
                   isRunning: p.isRunning,
                   isStale: p.isStale,
                   pause: p.pause,
                 },
               ),
-          }),
+          });
+          // kafkajs takes seeks only once run() started; they apply on the partitions' next fetch.
+          for (const [topic, partitions] of Object.entries(startAt))
+            for (const [partition, offset] of Object.entries(partitions))
+              consumer.seek({ topic, partition: Number(partition), offset });
+        },
         stop: () => consumer.stop(),
         disconnect: () => consumer.disconnect(),
         onGroupJoin(listener) {
@@ -168,5 +208,6 @@ export function createKafkajsClient(options: KafkaConnectionOptions): KafkaClien
         disconnect: () => producer.disconnect(),
       };
     },
+    admin: () => kafkajsAdmin(kafka),
   };
 }

@@ -6,7 +6,8 @@
  * - `platformatic/partition-buffer.ts`: per-partition queues, the message and byte bounds, backpressure;
  * - `platformatic/batch-dispatcher.ts`: batches handed to `eachBatch`, resolved offsets, handler errors;
  * - `platformatic/commit-scheduler.ts`: when and what is committed;
- * - `platformatic/stream-consumer.ts`: the messages stream — run, rebalance, restart, stop.
+ * - `platformatic/stream-consumer.ts`: the messages stream — run, rebalance, restart, stop;
+ * - `platformatic/admin.ts`: topic offsets and group offsets for the tools (kafka-tail.ts).
  *
  * Why: kafkajs fetches, waits until the whole batch is processed, then fetches again, so every batch
  * pays a fetch round trip. Here the library's `MessagesStream` keeps fetching while we process
@@ -46,6 +47,7 @@ import type {
   KafkaConsumerPortOptions,
   KafkaProducerPort,
 } from './kafka-port.ts';
+import { createPlatformaticAdmin } from './platformatic/admin.ts';
 import { platformaticConnection } from './platformatic/connection.ts';
 import { createStreamConsumer } from './platformatic/stream-consumer.ts';
 
@@ -115,5 +117,6 @@ export function createPlatformaticClient(
         },
       };
     },
+    admin: () => createPlatformaticAdmin(connection),
   };
 }

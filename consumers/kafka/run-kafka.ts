@@ -14,8 +14,8 @@ import type { ServiceContext, ServiceWorker } from '../runtime/service.ts';
 import type { KafkaConnectionOptions } from './connection-options.ts';
 import { kafkaDeadLetterSink } from './dead-letter-topic.ts';
 import { createKafkaCdcConsumer } from './kafka-cdc-consumer.ts';
+import { createKafkaClient } from './kafka-client.ts';
 import type { KafkaClientPort, KafkaProducerPort } from './kafka-port.ts';
-import { createKafkajsClient } from './kafkajs-client.ts';
 
 /** The connection options of a Kafka config section. */
 export function connectionOf(k: KafkaSection): KafkaConnectionOptions {
@@ -27,13 +27,12 @@ export function connectionOf(k: KafkaSection): KafkaConnectionOptions {
 }
 
 /**
- * The Kafka client `kafka.client` names, on the section's connection options. `@platformatic/kafka`
- * is loaded only when chosen (it needs Node >= 22.22 or >= 24.6; kafkajs runs on any supported Node).
+ * The Kafka client `kafka.client` names, on the section's connection options. Each library is
+ * loaded only when chosen (`@platformatic/kafka` needs Node >= 22.22 or >= 24.6; kafkajs runs on any
+ * supported Node).
  */
 export async function kafkaClientOf(k: KafkaSection): Promise<KafkaClientPort> {
-  if (k.client !== 'platformatic') return createKafkajsClient(connectionOf(k));
-  const { createPlatformaticClient } = await import('./platformatic-client.ts');
-  return createPlatformaticClient(connectionOf(k));
+  return createKafkaClient(connectionOf(k), k.client);
 }
 
 /** Builds the Kafka worker for the service shell. */

@@ -11,6 +11,12 @@ import { booleanText, integer, integerText, oneOf, stringList, text } from '../.
 
 /** The Kafka client libraries `kafka.client` selects. */
 export const KAFKA_CLIENTS = ['kafkajs', 'platformatic'] as const;
+/**
+ * The Kafka client when none is named: `@platformatic/kafka` (lower latency and higher throughput
+ * than kafkajs in bench/results/consumers.md; its stream-error restart is tested against a broker
+ * killed mid-consumption, test/e2e/consumers/kafka-broker-restart.test.ts).
+ */
+export const DEFAULT_KAFKA_CLIENT: (typeof KAFKA_CLIENTS)[number] = 'platformatic';
 /** Where a shard without a checkpoint starts. */
 export const START_POSITIONS = ['TRIM_HORIZON', 'LATEST'] as const;
 /** Where shard leases and checkpoints live. */

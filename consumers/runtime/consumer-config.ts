@@ -27,11 +27,12 @@ import {
   consumerEnvSchema,
   consumerFileSchema,
   consumerFlagsSchema,
+  DEFAULT_KAFKA_CLIENT,
   FLAG_NAMES,
   type KAFKA_CLIENTS,
 } from './consumer-config-schema.ts';
 
-export { KAFKA_CLIENTS } from './consumer-config-schema.ts';
+export { DEFAULT_KAFKA_CLIENT, KAFKA_CLIENTS } from './consumer-config-schema.ts';
 
 import { stripBom } from '../../core/json/utf8.ts';
 
@@ -57,8 +58,9 @@ export interface KafkaSection {
   /** @default 30000 */
   sessionTimeoutMs?: number;
   /**
-   * The Kafka client library: `kafkajs` (default) or `platformatic` (`@platformatic/kafka`, fetches
-   * ahead while batches are processed; see consumers/kafka/platformatic-client.ts).
+   * The Kafka client library: `platformatic` (`@platformatic/kafka`, fetches ahead while batches
+   * are processed; see consumers/kafka/platformatic-client.ts) or `kafkajs`.
+   * @default 'platformatic' (DEFAULT_KAFKA_CLIENT)
    */
   client: KafkaClientName;
   /** Bytes fetched per partition per request. @default 1048576 */
@@ -244,7 +246,7 @@ export function resolveConsumerConfig(
     fromBeginning: pick(flags.fromBeginning, fk.fromBeginning) ?? true,
     partitionsConsumedConcurrently: pick(flags.concurrency, fk.partitionsConsumedConcurrently) ?? 4,
     chunkSize: pick(flags.chunkSize, fk.chunkSize) ?? 2000,
-    client: pick(flags.kafkaClient, e.CDC_CACHE_KAFKA_CLIENT, fk.client) ?? 'kafkajs',
+    client: pick(flags.kafkaClient, e.CDC_CACHE_KAFKA_CLIENT, fk.client) ?? DEFAULT_KAFKA_CLIENT,
     // "" is a value here (log dead letters instead of producing them), so `env` is read raw.
     deadLetterTopic:
       pick(flags.deadLetterTopic, env.CDC_CACHE_KAFKA_DLQ_TOPIC, fk.deadLetterTopic) ??

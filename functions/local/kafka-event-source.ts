@@ -9,8 +9,12 @@
  * record; a partial batch response (`{ partition, offset }`) resumes that partition from the lowest
  * reported offset; a function error retries the whole batch. Retries back off and never skip a
  * record (the AWS default, MaximumRetryAttempts -1).
+ *
+ * It reads through the consumers' Kafka port (consumers/kafka/kafka-port.ts), with the client
+ * `CDC_CACHE_KAFKA_CLIENT` names (default: the consumers' default); resolved offsets are committed
+ * on the port's interval (1 s) and on stop.
  */
-import { Kafka, logLevel } from 'kafkajs';
+import { createKafkaClient, toolKafkaClientName } from '../../consumers/kafka/kafka-client.ts';
 import { invokeFunction, type LambdaLike } from './lambda-client.ts';
 import { kafkaEvent, lambdaKafkaRecord } from './lambda-events.ts';
 
@@ -57,28 +61,26 @@ export async function startKafkaEventSource(options: KafkaEventSourceOptions): P
   const baseDelay = options.retryDelayMs ?? 200;
   const maxDelay = options.maxRetryDelayMs ?? 5000;
   const stats: KafkaEventSourceStats = { invocations: 0, acknowledged: 0, reported: 0, functionErrors: 0 };
-  const kafka = new Kafka({
-    clientId: 'cdc-cache-lambda-source',
-    brokers: options.brokers,
-    logLevel: logLevel.ERROR,
-  });
-  const consumer = kafka.consumer({ groupId: options.groupId ?? 'cdc-cache-lambda' });
+  const client = await createKafkaClient(
+    { clientId: 'cdc-cache-lambda-source', brokers: options.brokers },
+    toolKafkaClientName(),
+  );
+  const consumer = client.consumer({ groupId: options.groupId ?? 'cdc-cache-lambda' });
   const envelope = {
     eventSource: 'aws:kafka',
     eventSourceArn: `arn:aws:kafka:local:000000000000:cluster/cdc-cache-local/${options.groupId ?? 'cdc-cache-lambda'}`,
     bootstrapServers: options.brokers.join(','),
   };
+  consumer.onCrash((error, restart) =>
+    log(JSON.stringify({ level: 'warn', message: 'kafka consumer error', restart, error: String(error) })),
+  );
   await consumer.connect();
-  await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true });
+  await consumer.subscribe(options.topics, options.fromBeginning ?? true);
   await consumer.run({
-    autoCommit: true,
-    // Commit as soon as a record is acknowledged (commitOffsetsIfNecessary commits nothing otherwise).
-    autoCommitThreshold: 1,
     // Partitions are independent, as under the event source mapping: one stuck partition retrying
     // must not hold the others back.
     partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 16,
-    eachBatchAutoResolve: false,
-    eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
+    eachBatch: async (batch, { resolveOffset, heartbeat, commitIfNecessary, isRunning, isStale }) => {
       const tp = `${batch.topic}-${batch.partition}`;
       let messages = batch.messages;
       let delay = baseDelay;
@@ -132,7 +134,7 @@ export async function startKafkaEventSource(options: KafkaEventSourceOptions): P
         const done = resumeAt === undefined ? slice : slice.filter((m) => Number(m.offset) < resumeAt!);
         for (const m of done) resolveOffset(m.offset);
         stats.acknowledged += done.length;
-        await commitOffsetsIfNecessary();
+        await commitIfNecessary();
         await heartbeat();
         if (resumeAt === undefined) {
           messages = messages.slice(slice.length);
@@ -157,6 +159,7 @@ export async function startKafkaEventSource(options: KafkaEventSourceOptions): P
   return {
     stats,
     async stop() {
+      await consumer.stop();
       await consumer.disconnect();
     },
   };

@@ -13,7 +13,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Kafka, logLevel } from 'kafkajs';
+import { createKafkaClient, toolKafkaClientName } from '../../consumers/kafka/kafka-client.ts';
 import { toJsonl } from '../../consumers/record/capture.ts';
 import { capturePgScenario } from './capture-fixtures.ts';
 
@@ -32,11 +32,10 @@ async function main(): Promise<void> {
   const out =
     process.argv[2] ??
     path.join(here, '../../test/fixtures/captured/debezium-postgres-default-identity.jsonl');
-  const kafka = new Kafka({
-    clientId: 'cdc-cache-capture-default-identity',
-    brokers: env('CDC_CACHE_KAFKA_BROKERS').split(','),
-    logLevel: logLevel.NOTHING,
-  });
+  const kafka = await createKafkaClient(
+    { clientId: 'cdc-cache-capture-default-identity', brokers: env('CDC_CACHE_KAFKA_BROKERS').split(',') },
+    toolKafkaClientName(),
+  );
   const prefixes = [env('CDC_CACHE_DEBEZIUM_SCHEMA_PREFIX'), env('CDC_CACHE_DEBEZIUM_PLAIN_PREFIX')];
   const captured = await capturePgScenario(kafka, {
     pgUrl: env('CDC_CACHE_PG_URL'),

@@ -21,9 +21,10 @@ import {
   ResourceNotFoundException,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
+import { createAwsStreamsClient } from '../../consumers/dynamodb/aws-streams-client.ts';
+import { createKafkaClient, toolKafkaClientName } from '../../consumers/kafka/kafka-client.ts';
+import type { KafkaClientPort } from '../../consumers/kafka/kafka-port.ts';
 import {
   type DynamoDbRecordJson,
   highWatermarks,
@@ -143,12 +144,14 @@ export interface CapturePgOptions {
  * Runs the PostgreSQL scenario and returns, per connector prefix, the records it wrote for it in
  * commit order (other rows' records, from concurrent tests, are left out).
  */
-export async function capturePgScenario(kafka: Kafka, options: CapturePgOptions): Promise<KafkaLine[][]> {
+export async function capturePgScenario(
+  kafka: KafkaClientPort,
+  options: CapturePgOptions,
+): Promise<KafkaLine[][]> {
   const ids = options.ids ?? FIXTURE_IDS;
   const topics = options.prefixes.flatMap(pgTopics);
   const admin = kafka.admin();
-  await admin.connect();
-  const from = await highWatermarks(admin, topics).finally(() => admin.disconnect());
+  const from = await highWatermarks(admin, topics).finally(() => admin.close());
   await runPgScenario(options.pgUrl, ids, options.truncate ?? false);
   const mine = (lines: readonly KafkaLine[]) => lines.filter((l) => isScenarioLine(l, ids));
   const lines = await readKafkaTopics(kafka, {
@@ -244,7 +247,7 @@ export async function captureDynamoDbScenario(
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   };
   const db = new DynamoDBClient(config);
-  const streams = new DynamoDBStreamsClient(config);
+  const streams = createAwsStreamsClient({ endpoint, region: 'us-east-1', maxAttempts: 3 });
   try {
     const streamArn = await runDynamoDbScenario(db, table);
     return await readDynamoDbStream(streams, {
@@ -254,7 +257,7 @@ export async function captureDynamoDbScenario(
     });
   } finally {
     db.destroy();
-    streams.destroy();
+    streams.close();
   }
 }
 
@@ -274,11 +277,10 @@ async function main(): Promise<void> {
     throw new Error(`expected ${DDB_SCENARIO_RECORDS} DynamoDB records, got ${records.length}`);
   writeFileSync(path.join(out, 'dynamodb-streams.jsonl'), toJsonl(records));
 
-  const kafka = new Kafka({
-    clientId: 'cdc-cache-capture',
-    brokers: env('CDC_CACHE_KAFKA_BROKERS').split(','),
-    logLevel: logLevel.NOTHING,
-  });
+  const kafka = await createKafkaClient(
+    { clientId: 'cdc-cache-capture', brokers: env('CDC_CACHE_KAFKA_BROKERS').split(',') },
+    toolKafkaClientName(),
+  );
   const prefixes = [env('CDC_CACHE_DEBEZIUM_SCHEMA_PREFIX'), env('CDC_CACHE_DEBEZIUM_PLAIN_PREFIX')];
   const [schema, plain] = await capturePgScenario(kafka, {
     pgUrl: env('CDC_CACHE_PG_URL'),

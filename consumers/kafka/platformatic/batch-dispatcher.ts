@@ -14,7 +14,7 @@
  */
 
 import type { Message } from '@platformatic/kafka';
-import type { KafkaBatchControls, KafkaMessage, KafkaRunOptions } from '../kafka-port.ts';
+import type { KafkaBatchControls, KafkaHeaders, KafkaMessage, KafkaRunOptions } from '../kafka-port.ts';
 import type { CommitScheduler } from './commit-scheduler.ts';
 import type { PartitionBuffer, PartitionState } from './partition-buffer.ts';
 
@@ -22,12 +22,27 @@ import type { PartitionBuffer, PartitionState } from './partition-buffer.ts';
 const HANDLER_ERROR_PAUSE_MS = 1000;
 
 function toPortMessage(m: Message): KafkaMessage {
-  return {
+  const out: KafkaMessage = {
     key: m.key ?? null,
     value: m.value ?? null,
     offset: String(m.offset),
     timestamp: String(m.timestamp),
   };
+  // Debezium records carry none by default: the common case costs one size check.
+  if (m.headers !== undefined && m.headers.size > 0) out.headers = headersOf(m.headers);
+  return out;
+}
+
+/** The library's header map (Buffer names and values) in the port's shape. */
+function headersOf(map: Map<unknown, unknown>): KafkaHeaders {
+  const out: Record<string, Buffer | Buffer[]> = {};
+  for (const [k, v] of map) {
+    const name = Buffer.isBuffer(k) ? k.toString('utf8') : String(k);
+    const value = Buffer.isBuffer(v) ? v : Buffer.from(String(v ?? ''));
+    const prev = out[name];
+    out[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+  }
+  return out;
 }
 
 /** What a {@link BatchDispatcher} works with. */

@@ -9,9 +9,9 @@
  */
 
 import type { Consumer } from '@platformatic/kafka';
-import { loadOptional } from '../../../core/optional-dependency.ts';
 import type { KafkaConnectionOptions, KafkaSaslOptions } from '../connection-options.ts';
 import { tlsFromFiles, validateConnectionOptions } from '../connection-options.ts';
+import { mskIamToken } from '../msk-iam-token.ts';
 
 type SaslConfig = NonNullable<ConstructorParameters<typeof Consumer>[0]['sasl']>;
 type TlsConfig = NonNullable<ConstructorParameters<typeof Consumer>[0]['tls']>;
@@ -23,13 +23,6 @@ export interface PlatformaticConnection {
   connectTimeout: number;
   tls?: TlsConfig;
   sasl?: SaslConfig;
-}
-
-async function mskIamToken(region: string): Promise<string> {
-  const name = 'aws-msk-iam-sasl-signer-js';
-  type Signer = { generateAuthToken(o: { region: string }): Promise<{ token: string }> };
-  const signer = (await loadOptional('kafka.sasl aws-msk-iam', () => import(name))) as Signer;
-  return (await signer.generateAuthToken({ region })).token;
 }
 
 function saslFor(sasl: KafkaSaslOptions | undefined): SaslConfig | undefined {

@@ -72,13 +72,16 @@ export function createStreamConsumer(
   const crashListeners: ((error: Error, restart: boolean) => void)[] = [];
   let topics: string[] = [];
   let fromBeginning = true;
+  /** A tail's start offsets (`subscribe`'s `startAt`), used for the first stream only. */
+  let startAt: { topic: string; partition: number; offset: bigint }[] = [];
   let running = false;
   let stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | null = null;
   let highTimer: ReturnType<typeof setInterval> | null = null;
   const buffer = new PartitionBuffer(settings);
   const commits = new CommitScheduler({
     states: buffer.states,
-    commit: (request) => consumer.commit(request),
+    // Read-only (a tail): resolved offsets are tracked as usual but never sent.
+    commit: o.readOnly === true ? async () => {} : (request) => consumer.commit(request),
     intervalMs: settings.commitIntervalMs,
     now: settings.now,
   });
@@ -120,9 +123,13 @@ export function createStreamConsumer(
   }
 
   async function openStream(): Promise<void> {
+    // Start offsets apply once: a restarted stream goes on from the committed offsets (a read-only
+    // tail has none, so it starts over from its `fromBeginning` side; kafka-tail.ts drops re-reads).
+    const offsets = startAt;
+    startAt = [];
     const s = await consumer.consume({
       topics,
-      mode: 'committed',
+      ...(offsets.length > 0 ? { mode: 'manual' as const, offsets } : { mode: 'committed' as const }),
       fallbackMode: fromBeginning ? 'earliest' : 'latest',
       autocommit: false,
       sessionTimeout: o.sessionTimeoutMs ?? 30_000,
@@ -188,8 +195,11 @@ export function createStreamConsumer(
     async connect() {
       await consumer.metadata({ topics: [] });
     },
-    async subscribe(list, beginning) {
+    async subscribe(list, beginning, start) {
       fromBeginning = beginning;
+      startAt = Object.entries(start ?? {}).flatMap(([topic, ps]) =>
+        Object.entries(ps).map(([p, offset]) => ({ topic, partition: Number(p), offset: BigInt(offset) })),
+      );
       const names = list.filter((t): t is string => typeof t === 'string');
       const patterns = list.filter((t): t is RegExp => t instanceof RegExp);
       if (patterns.length > 0) {

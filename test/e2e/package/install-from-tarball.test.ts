@@ -159,7 +159,7 @@ describe('installed alone', () => {
       (e: Error) => e.message,
     );
     expect(failed).toContain(
-      'cdc-cache consume kafka needs kafkajs, pino, prom-client: npm install kafkajs pino prom-client',
+      'cdc-cache consume kafka needs @platformatic/kafka, pino, prom-client: npm install @platformatic/kafka pino prom-client',
     );
   });
 

@@ -2,8 +2,8 @@
  * Smoke: INSERT/UPDATE/DELETE in PostgreSQL arrive in Kafka through both Debezium connectors (JSON
  * with schemas and without) and decode with the core decoders into the same ChangeEvents.
  */
-import { Kafka, logLevel } from 'kafkajs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createKafkaClient } from '../../../consumers/kafka/kafka-client.ts';
 import type { KafkaLine } from '../../../consumers/record/capture.ts';
 import { type ChangeEvent, decodeDocument } from '../../../core/index.ts';
 import {
@@ -42,10 +42,9 @@ describe('debezium postgres → kafka → decoder', () => {
 
   beforeAll(async () => {
     requireServices('postgres', 'kafka', 'connect');
-    const kafka = new Kafka({
+    const kafka = await createKafkaClient({
       clientId: 'cdc-cache-e2e-smoke',
       brokers: serviceEnv('CDC_CACHE_KAFKA_BROKERS').split(','),
-      logLevel: logLevel.NOTHING,
     });
     const prefixes = [
       serviceEnv('CDC_CACHE_DEBEZIUM_SCHEMA_PREFIX'),

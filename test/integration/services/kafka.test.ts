@@ -1,9 +1,10 @@
 /**
  * The harness's Kafka 4 (KRaft) broker works with kafkajs: a topic is created, a record produced
- * and the same record consumed back.
+ * and the same record consumed back (through the port's read-only tail, with the default client).
  */
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKafkaClient } from '../../../consumers/kafka/kafka-client.ts';
 import { readKafkaTopics } from '../../../consumers/record/capture.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
 
@@ -37,11 +38,14 @@ describe('kafka', () => {
     await producer.send({ topic, messages: [{ key: '{"id":1}', value: '{"hello":"kafka"}' }] });
     await producer.disconnect();
 
-    const lines = await readKafkaTopics(kafka, {
-      topics: [topic],
-      until: (l) => l.length >= 1,
-      timeoutMs: 30_000,
-    });
+    const lines = await readKafkaTopics(
+      await createKafkaClient({ brokers: serviceEnv('CDC_CACHE_KAFKA_BROKERS').split(',') }),
+      {
+        topics: [topic],
+        until: (l) => l.length >= 1,
+        timeoutMs: 30_000,
+      },
+    );
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ topic, key: { id: 1 }, value: { hello: 'kafka' } });
   });
