@@ -1,0 +1,207 @@
+/**
+ * EVAL EVALSHA EVAL_RO EVALSHA_RO and SCRIPT LOAD|EXISTS|FLUSH|KILL|HELP, with Valkey 8's replies.
+ *
+ * - The Lua VM (lua-runtime.ts) is loaded on the first command that needs it; that first command
+ *   completes asynchronously (the connection holds its later commands meanwhile), every later one
+ *   runs synchronously. Nothing else in the server touches the VM.
+ * - Scripts are cached by SHA1 (EVAL caches what it runs, as Valkey 8.0 does; SCRIPT FLUSH empties
+ *   the cache and starts a new Lua state). SHAs are matched case-insensitively.
+ * - A script runs to its end inside one command: no other client's command interleaves, as in
+ *   Valkey. There is no busy-script timeout: the engine is single-threaded and cannot answer
+ *   anything while a script runs, so SCRIPT KILL always answers NOTBUSY (nothing can be running
+ *   when it is read) and a script that never ends stops the server (Valkey would answer BUSY and
+ *   accept SCRIPT KILL).
+ * - Errors: compile errors as `ERR Error compiling script (new function): user_script:N: …`,
+ *   runtime errors with Valkey's ` script: <sha>, on @user_script:N.` suffix.
+ */
+import { createHash } from 'node:crypto';
+import {
+  type CommandContext,
+  type CommandSpec,
+  command,
+  Err,
+  parseI64,
+  ReplyError,
+  type ServerState,
+} from '../command-context.ts';
+import { loadedLua, loadLua } from './lua-runtime.ts';
+import { LuaVm } from './lua-vm.ts';
+import { type ScriptDispatch, scriptHost } from './script-host.ts';
+
+/** SHA1 of latin1 bytes, lower-case hex (what EVALSHA names). */
+export function sha1hex(bytes: string): string {
+  return createHash('sha1').update(bytes, 'latin1').digest('hex');
+}
+
+/** One cached script. */
+interface CachedScript {
+  readonly source: string;
+  /** The compiled function in the current VM's registry. */
+  readonly ref: number;
+}
+
+/** A server's scripts and its VM (created on first use). */
+class ScriptCache {
+  readonly scripts = new Map<string, CachedScript>();
+  vm: LuaVm | null = null;
+
+  ensureVm(): LuaVm {
+    if (this.vm === null) this.vm = new LuaVm(loadedLua()!, sha1hex);
+    return this.vm;
+  }
+
+  /** Compiles and caches; throws the compile error reply. */
+  load(source: string): string {
+    const sha = sha1hex(source);
+    const cached = this.scripts.get(sha);
+    if (cached !== undefined) return sha;
+    const ref = this.ensureVm().compile(source);
+    if (typeof ref === 'string') throw new ReplyError(`ERR Error compiling script (new function): ${ref}`);
+    this.scripts.set(sha, { source, ref });
+    return sha;
+  }
+
+  flush(): void {
+    this.scripts.clear();
+    this.vm?.close();
+    this.vm = null;
+  }
+}
+
+const caches = new WeakMap<ServerState, ScriptCache>();
+
+function cacheOf(server: ServerState): ScriptCache {
+  let c = caches.get(server);
+  if (c === undefined) {
+    c = new ScriptCache();
+    caches.set(server, c);
+  }
+  return c;
+}
+
+/** Runs `fn` now when the VM is loaded, else once it is (the first script command). */
+function withVm(fn: () => void): void | Promise<void> {
+  if (loadedLua() !== null) return fn();
+  return loadLua().then(fn, (error: unknown) => {
+    throw new ReplyError(error instanceof Error ? error.message : String(error));
+  });
+}
+
+/** Parses numkeys as Valkey does; returns the keys and the arguments. */
+function splitKeys(a: string[]): { keys: string[]; argv: string[] } {
+  const n = parseI64(a[2]!);
+  if (n === null) throw new ReplyError(Err.notInteger);
+  if (n > BigInt(a.length - 3))
+    throw new ReplyError("ERR Number of keys can't be greater than number of args");
+  if (n < 0n) throw new ReplyError("ERR Number of keys can't be negative");
+  const k = Number(n);
+  return { keys: a.slice(3, 3 + k), argv: a.slice(3 + k) };
+}
+
+/** The error reply of a failed script: Valkey adds where it failed. */
+function scriptErrorReply(
+  e: { error: string; source: string | null; line: number | null },
+  name: string,
+): string {
+  if (e.source === null || e.line === null) return e.error;
+  return `${e.error} script: ${name}, on ${e.source}:${e.line}.`;
+}
+
+function runCached(
+  ctx: CommandContext,
+  d: ScriptDispatch,
+  cache: ScriptCache,
+  sha: string,
+  keys: string[],
+  argv: string[],
+  readOnly: boolean,
+): void {
+  const script = cache.scripts.get(sha)!;
+  const vm = cache.ensureVm();
+  const lastCommand = ctx.client.lastCommand;
+  const failed = vm.run(script.ref, keys, argv, scriptHost(ctx, d, readOnly), ctx.w);
+  ctx.client.lastCommand = lastCommand;
+  if (failed !== null) ctx.w.error(scriptErrorReply(failed, sha));
+}
+
+function evalCommand(d: ScriptDispatch, readOnly: boolean) {
+  return (ctx: CommandContext, a: string[]): void | Promise<void> => {
+    const { keys, argv } = splitKeys(a);
+    return withVm(() => {
+      const cache = cacheOf(ctx.server);
+      const sha = cache.load(a[1]!);
+      runCached(ctx, d, cache, sha, keys, argv, readOnly);
+    });
+  };
+}
+
+function evalshaCommand(d: ScriptDispatch, readOnly: boolean) {
+  return (ctx: CommandContext, a: string[]): void | Promise<void> => {
+    const { keys, argv } = splitKeys(a);
+    const sha = a[1]!.toLowerCase();
+    const cache = cacheOf(ctx.server);
+    if (sha.length !== 40 || !cache.scripts.has(sha)) throw new ReplyError('NOSCRIPT No matching script.');
+    return withVm(() => runCached(ctx, d, cache, sha, keys, argv, readOnly));
+  };
+}
+
+const SCRIPT_HELP = [
+  'SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'EXISTS <sha1> [<sha1> ...]',
+  '    Return information about the existence of the scripts in the script cache.',
+  'FLUSH [ASYNC|SYNC]',
+  '    Flush the Lua scripts cache. Very dangerous on replicas.',
+  '    When called without the optional mode argument, the behavior is determined by the',
+  '    lazyfree-lazy-user-flush configuration directive. Valid modes are:',
+  '    * ASYNC: Asynchronously flush the scripts cache.',
+  '    * SYNC: Synchronously flush the scripts cache.',
+  'KILL',
+  '    Kill the currently executing Lua script.',
+  'LOAD <script>',
+  '    Load a script into the scripts cache without executing it.',
+  'HELP',
+  '    Print this help.',
+];
+
+function script(ctx: CommandContext, a: string[]): void | Promise<void> {
+  const sub = a[1]!.toLowerCase();
+  const cache = cacheOf(ctx.server);
+  if (sub === 'load' && a.length === 3) {
+    return withVm(() => {
+      ctx.w.bulk(cache.load(a[2]!));
+    });
+  }
+  if (sub === 'exists' && a.length >= 3) {
+    ctx.w.array(a.length - 2);
+    for (let i = 2; i < a.length; i++) ctx.w.int(cache.scripts.has(a[i]!.toLowerCase()) ? 1 : 0);
+    return;
+  }
+  if (sub === 'flush' && a.length <= 3) {
+    if (a.length === 3 && !['async', 'sync'].includes(a[2]!.toLowerCase()))
+      throw new ReplyError('ERR SCRIPT FLUSH only support SYNC|ASYNC option');
+    cache.flush();
+    ctx.w.simple('OK');
+    return;
+  }
+  if (sub === 'kill' && a.length === 2) throw new ReplyError('NOTBUSY No scripts in execution right now.');
+  if (sub === 'help' && a.length === 2) {
+    ctx.w.array(SCRIPT_HELP.length);
+    for (const line of SCRIPT_HELP) ctx.w.simple(line);
+    return;
+  }
+  if (['load', 'exists', 'flush', 'kill', 'help'].includes(sub))
+    throw new ReplyError(Err.arity(`script|${sub}`));
+  throw new ReplyError(`ERR unknown subcommand '${a[1]!.slice(0, 128)}'. Try SCRIPT HELP.`);
+}
+
+/** The EVAL family and SCRIPT; `d` runs the commands scripts call. */
+export function evalCommands(d: ScriptDispatch): CommandSpec[] {
+  const none = [0, 0, 0] as const;
+  return [
+    command('eval', -3, [], none, evalCommand(d, false)),
+    command('evalsha', -3, [], none, evalshaCommand(d, false)),
+    command('eval_ro', -3, ['readonly'], none, evalCommand(d, true)),
+    command('evalsha_ro', -3, ['readonly'], none, evalshaCommand(d, true)),
+    command('script', -2, [], none, script),
+  ];
+}

@@ -1,0 +1,172 @@
+/**
+ * The Lua source run once in every new script VM, before any user script: the Lua 5.1 names Valkey
+ * scripts use that Lua 5.4 dropped (`unpack`, `loadstring`, `math.pow`, `table.getn`, …), the `bit`
+ * library (LuaBitOp's 32-bit semantics), the `redis`/`server` table's pure-Lua helpers, Valkey's
+ * error handler, and the global protection (reading an unknown global or assigning any global is an
+ * error, with Valkey's messages). The JS side provides `__call`, `__pcall`, `__sha1hex`, `__log`,
+ * `__setresp` and `__acl_check` as globals before this runs; the prelude moves them into `redis`.
+ *
+ * It returns two values the runner keeps: the error handler (pcall's message handler) and the
+ * script environment (the read-only proxy every user chunk gets as its `_ENV`).
+ */
+export const PRELUDE = `
+local G = _G
+local dbg = debug
+local tointeger = math.tointeger
+local floor = math.floor
+
+-- Lua 5.1 names.
+_VERSION = 'Lua 5.1'
+unpack = table.unpack
+loadstring = function(s, name) return load(s, name, 't') end
+math.pow = function(x, y) return x ^ y end
+math.mod = math.fmod
+math.atan2 = function(y, x) return math.atan(y, x) end
+math.ldexp = function(m, e) return m * 2.0 ^ e end
+math.frexp = function(x)
+  if x == 0 or x ~= x or x == math.huge or x == -math.huge then return x, 0 end
+  local e = floor(math.log(math.abs(x), 2)) + 1
+  local m = x / 2.0 ^ e
+  if math.abs(m) >= 1 then m = m / 2; e = e + 1 elseif math.abs(m) < 0.5 then m = m * 2; e = e - 1 end
+  return m, e
+end
+math.log10 = function(x) return math.log(x, 10) end
+math.cosh = function(x) return (math.exp(x) + math.exp(-x)) / 2 end
+math.sinh = function(x) return (math.exp(x) - math.exp(-x)) / 2 end
+math.tanh = function(x) local a, b = math.exp(x), math.exp(-x) return (a - b) / (a + b) end
+table.getn = function(t) return #t end
+table.setn = function() error("'setn' is obsolete", 2) end
+table.maxn = function(t)
+  local n = 0
+  for k in pairs(t) do if type(k) == 'number' and k > n then n = k end end
+  return n
+end
+table.foreach = function(t, f)
+  for k, v in pairs(t) do local r = f(k, v) if r ~= nil then return r end end
+end
+table.foreachi = function(t, f)
+  for i = 1, #t do local r = f(i, t[i]) if r ~= nil then return r end end
+end
+string.gfind = string.gmatch
+gcinfo = function() return floor(collectgarbage('count')) end
+
+-- LuaBitOp: operands wrap to signed 32-bit integers.
+local function tobit(x)
+  local n = tointeger(x) or floor(x)
+  n = n & 0xffffffff
+  if n >= 0x80000000 then n = n - 0x100000000 end
+  return n
+end
+local function u32(x) return tobit(x) & 0xffffffff end
+bit = {
+  tobit = tobit,
+  bnot = function(x) return tobit(~u32(x)) end,
+  band = function(x, ...) local r = u32(x) for _, v in ipairs({...}) do r = r & u32(v) end return tobit(r) end,
+  bor = function(x, ...) local r = u32(x) for _, v in ipairs({...}) do r = r | u32(v) end return tobit(r) end,
+  bxor = function(x, ...) local r = u32(x) for _, v in ipairs({...}) do r = r ~ u32(v) end return tobit(r) end,
+  lshift = function(x, n) return tobit(u32(x) << (u32(n) & 31)) end,
+  rshift = function(x, n) return tobit(u32(x) >> (u32(n) & 31)) end,
+  arshift = function(x, n) return tobit(tobit(x) >> (u32(n) & 31) | (tobit(x) < 0 and ~(0xffffffff >> (u32(n) & 31)) or 0)) end,
+  rol = function(x, n) n = u32(n) & 31 local v = u32(x) return tobit((v << n) | (v >> (32 - n))) end,
+  ror = function(x, n) n = u32(n) & 31 local v = u32(x) return tobit((v >> n) | (v << (32 - n))) end,
+  bswap = function(x)
+    local v = u32(x)
+    return tobit(((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >> 8) & 0xff00) | (v >> 24))
+  end,
+  tohex = function(x, n)
+    n = n or 8
+    local up = n < 0
+    if up then n = -n end
+    local s = string.format(up and '%08X' or '%08x', u32(x))
+    return s:sub(-n)
+  end,
+}
+
+-- The redis / server table.
+local call, pcall_, sha1hex, log, setresp, acl = __call, __pcall, __sha1hex, __log, __setresp, __acl_check
+__call, __pcall, __sha1hex, __log, __setresp, __acl_check = nil, nil, nil, nil, nil, nil
+local function push_error(e)
+  if e:sub(1, 1) ~= '-' then e = '-' .. e end
+  local sp = e:find(' ', 1, true)
+  if sp == nil then return { err = 'ERR ' .. e:sub(2) } end
+  return { err = e:sub(2, sp - 1) .. ' ' .. e:sub(sp + 1) }
+end
+redis = {
+  call = call,
+  pcall = pcall_,
+  sha1hex = sha1hex,
+  setresp = setresp,
+  acl_check_cmd = acl,
+  error_reply = function(e)
+    if type(e) ~= 'string' then return push_error('wrong number or type of arguments') end
+    return push_error(e)
+  end,
+  status_reply = function(s)
+    if type(s) ~= 'string' then return push_error('wrong number or type of arguments') end
+    return { ok = s }
+  end,
+  log = function(level, ...)
+    if select('#', ...) == 0 then error({ err = 'ERR redis.log() requires two arguments or more.' }) end
+    if type(level) ~= 'number' then error({ err = 'ERR First argument must be a number (log level).' }) end
+    if level < 0 or level > 3 then error({ err = 'ERR Invalid debug level.' }) end
+    local parts = {}
+    for i = 1, select('#', ...) do parts[i] = tostring((select(i, ...))) end
+    log(level, table.concat(parts, ' '))
+  end,
+  set_repl = function() end,
+  replicate_commands = function() return true end,
+  breakpoint = function() return false end,
+  debug = function() end,
+  LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
+  REPL_NONE = 0, REPL_AOF = 1, REPL_SLAVE = 2, REPL_REPLICA = 2, REPL_ALL = 3,
+  REDIS_VERSION = '7.2.4', REDIS_VERSION_NUM = 0x070204,
+  VALKEY_VERSION = '8.0.1', VALKEY_VERSION_NUM = 0x080001,
+  SERVER_NAME = 'valkey',
+}
+server = redis
+
+-- What Valkey's sandbox does not offer.
+io, dofile, loadfile, require, package, print, debug, utf8, warn, rawlen = nil, nil, nil, nil, nil, nil, nil, nil, nil, nil
+os = { clock = os.clock }
+
+-- Lua 5.1's error() adds the position to numbers too.
+local raise = error
+error = function(m, level)
+  level = level or 1
+  if type(m) == 'number' then m = tostring(m) end
+  if level > 0 then level = level + 1 end
+  return raise(m, level)
+end
+
+-- Valkey's message handler: a string error becomes {err='ERR ' .. msg}; the position is added.
+-- It reports the first frame that is neither C nor this prelude (Valkey's helpers are C).
+local function handler(err)
+  local level = 2
+  local i = dbg.getinfo(level, 'nSl')
+  while i and (i.what == 'C' or i.source == '=prelude') do
+    level = level + 1
+    i = dbg.getinfo(level, 'nSl')
+  end
+  if type(err) ~= 'table' then err = { err = 'ERR ' .. tostring(err) } end
+  if i then
+    err.source = i.source
+    err.line = i.currentline
+  end
+  return err
+end
+
+-- Global protection: user chunks see G through a read-only proxy.
+setmetatable(G, {
+  __index = function(_, k)
+    error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+  end,
+})
+local env = setmetatable({}, {
+  __index = G,
+  __newindex = function() error('Attempt to modify a readonly table', 2) end,
+  __pairs = function() return next, G, nil end,
+  __metatable = false,
+})
+G._G = env
+return handler, env
+`;
