@@ -38,6 +38,41 @@ interface CachedScript {
   readonly source: string;
   /** The compiled function in the current VM's registry. */
   readonly ref: number;
+  /** Declared `#!lua flags=no-writes`: runs as EVAL_RO. */
+  readonly noWrites: boolean;
+}
+
+const SHEBANG_FLAGS = new Set([
+  'no-writes',
+  'allow-oom',
+  'allow-stale',
+  'no-cluster',
+  'allow-cross-slot-keys',
+]);
+
+/**
+ * Valkey's `#!lua [flags=a,b]` first line: returns the length of the line (without its newline, so
+ * line numbers stay as written) and whether it declares no-writes; throws Valkey's errors.
+ */
+function shebang(source: string): { length: number; noWrites: boolean } {
+  if (!source.startsWith('#!')) return { length: 0, noWrites: false };
+  const end = source.indexOf('\n');
+  if (end < 0) throw new ReplyError('ERR Invalid script shebang');
+  const parts = source
+    .slice(0, end)
+    .split(' ')
+    .filter((p) => p !== '');
+  if (parts[0] !== '#!lua') throw new ReplyError(`ERR Unexpected engine in script shebang: ${parts[0]}`);
+  let noWrites = false;
+  for (const part of parts.slice(1)) {
+    if (!part.startsWith('flags=')) throw new ReplyError(`ERR Unknown lua shebang option: ${part}`);
+    for (const flag of part.slice(6).split(',')) {
+      if (flag === '') continue;
+      if (!SHEBANG_FLAGS.has(flag)) throw new ReplyError(`ERR Unexpected flag in script shebang: ${flag}`);
+      if (flag === 'no-writes') noWrites = true;
+    }
+  }
+  return { length: end, noWrites };
 }
 
 /** A server's scripts and its VM (created on first use). */
@@ -55,9 +90,10 @@ class ScriptCache {
     const sha = sha1hex(source);
     const cached = this.scripts.get(sha);
     if (cached !== undefined) return sha;
-    const ref = this.ensureVm().compile(source);
+    const { length, noWrites } = shebang(source);
+    const ref = this.ensureVm().compile(length === 0 ? source : source.slice(length));
     if (typeof ref === 'string') throw new ReplyError(`ERR Error compiling script (new function): ${ref}`);
-    this.scripts.set(sha, { source, ref });
+    this.scripts.set(sha, { source, ref, noWrites });
     return sha;
   }
 
@@ -119,7 +155,8 @@ function runCached(
   const script = cache.scripts.get(sha)!;
   const vm = cache.ensureVm();
   const lastCommand = ctx.client.lastCommand;
-  const failed = vm.run(script.ref, keys, argv, scriptHost(ctx, d, readOnly), ctx.w);
+  const host = scriptHost(ctx, d, readOnly || script.noWrites);
+  const failed = vm.run(script.ref, keys, argv, host, ctx.w);
   ctx.client.lastCommand = lastCommand;
   if (failed !== null) ctx.w.error(scriptErrorReply(failed, sha));
 }
@@ -147,18 +184,22 @@ function evalshaCommand(d: ScriptDispatch, readOnly: boolean) {
 
 const SCRIPT_HELP = [
   'SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'DEBUG (YES|SYNC|NO)',
+  '    Set the debug mode for subsequent scripts executed.',
   'EXISTS <sha1> [<sha1> ...]',
   '    Return information about the existence of the scripts in the script cache.',
   'FLUSH [ASYNC|SYNC]',
   '    Flush the Lua scripts cache. Very dangerous on replicas.',
-  '    When called without the optional mode argument, the behavior is determined by the',
-  '    lazyfree-lazy-user-flush configuration directive. Valid modes are:',
+  '    When called without the optional mode argument, the behavior is determined',
+  '     by the lazyfree-lazy-user-flush configuration directive. Valid modes are:',
   '    * ASYNC: Asynchronously flush the scripts cache.',
   '    * SYNC: Synchronously flush the scripts cache.',
   'KILL',
   '    Kill the currently executing Lua script.',
   'LOAD <script>',
   '    Load a script into the scripts cache without executing it.',
+  'SHOW <sha1>',
+  '    Show a script from the scripts cache.',
   'HELP',
   '    Print this help.',
 ];
@@ -176,8 +217,8 @@ function script(ctx: CommandContext, a: string[]): void | Promise<void> {
     for (let i = 2; i < a.length; i++) ctx.w.int(cache.scripts.has(a[i]!.toLowerCase()) ? 1 : 0);
     return;
   }
-  if (sub === 'flush' && a.length <= 3) {
-    if (a.length === 3 && !['async', 'sync'].includes(a[2]!.toLowerCase()))
+  if (sub === 'flush') {
+    if (a.length > 3 || (a.length === 3 && !['async', 'sync'].includes(a[2]!.toLowerCase())))
       throw new ReplyError('ERR SCRIPT FLUSH only support SYNC|ASYNC option');
     cache.flush();
     ctx.w.simple('OK');

@@ -138,6 +138,16 @@ error = function(m, level)
   return raise(m, level)
 end
 
+-- Valkey's pcall: an error table raised by redis.call is caught as its err string.
+local lua_pcall, pack = pcall, table.pack
+pcall = function(...)
+  local r = pack(lua_pcall(...))
+  if r[1] then return table.unpack(r, 1, r.n) end
+  local e = r[2]
+  if type(e) == 'table' and type(e.err) == 'string' then e = e.err end
+  return false, e
+end
+
 -- Valkey's message handler: a string error becomes {err='ERR ' .. msg}; the position is added.
 -- It reports the first frame that is neither C nor this prelude (Valkey's helpers are C).
 local function handler(err)

@@ -4,8 +4,8 @@
  *
  * - Command reply → Lua (what `redis.call` returns; RESP2 unless the script called
  *   `redis.setresp(3)`): integer → number, bulk → string, null → false, status → `{ok=…}`, error →
- *   `{err=…}` (raised by `redis.call`, returned by `redis.pcall`), array → table. RESP3: map → table,
- *   set → `{member=true}`, null → nil, boolean, double → `{double=n}`, big number → `{big_number=s}`.
+ *   `{err=…}` (raised by `redis.call`, returned by `redis.pcall`), array → table. RESP3: map → `{map={…}}`,
+ *   set → `{set={member=true}}`, null → nil, boolean, double → `{double=n}`, big number → `{big_number=s}`.
  * - Lua → script reply: number → integer (truncated toward zero; out of range, NaN and ±inf give
  *   −2^63 as Valkey's cast does on x86), string → bulk, true → 1, false and nil → null, table with a
  *   string `err` → error, with a string `ok` → status, else an array of t[1], t[2], … up to the first
@@ -324,7 +324,8 @@ export class LuaVm {
     const status = m._luaL_loadbufferx(L, p, len, this.#name(chunkName), this.#name('t'));
     m._free(p);
     if (status === 0) return null;
-    const message = this.#readString(-1);
+    // Lua 5.1 quotes the end-of-input token ("near '<eof>'"); 5.4 does not.
+    const message = this.#readString(-1).replace(/ near <eof>$/, " near '<eof>'");
     m._lua_settop(L, -2);
     return message;
   }
@@ -397,6 +398,7 @@ export class LuaVm {
       case 126 /* ~ */:
         {
           const n = Number(head);
+          m._lua_createtable(L, 0, 1);
           m._lua_createtable(L, 0, n);
           for (let i = 0; i < n; i++) {
             at = this.#pushReply(buf, at);
@@ -404,6 +406,7 @@ export class LuaVm {
             else m._lua_pushboolean(L, 1);
             m._lua_rawset(L, -3);
           }
+          m._lua_setfield(L, -2, this.#name(type === 37 ? 'map' : 'set'));
           return at;
         }
       case 95 /* _ */:
