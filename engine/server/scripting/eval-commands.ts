@@ -115,6 +115,12 @@ function cacheOf(server: ServerState): ScriptCache {
   return c;
 }
 
+/** Frees a server's Lua state and scripts (the server closed). */
+export function closeScripts(server: ServerState): void {
+  caches.get(server)?.flush();
+  caches.delete(server);
+}
+
 /** Runs `fn` now when the VM is loaded, else once it is (the first script command). */
 function withVm(fn: () => void): void | Promise<void> {
   if (loadedLua() !== null) return fn();
