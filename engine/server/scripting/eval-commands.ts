@@ -24,6 +24,7 @@ import {
   ReplyError,
   type ServerState,
 } from '../command-context.ts';
+import { closeFunctions } from './function-commands.ts';
 import { loadedLua, loadLua } from './lua-runtime.ts';
 import { LuaVm } from './lua-vm.ts';
 import { type ScriptDispatch, scriptHost } from './script-host.ts';
@@ -115,10 +116,11 @@ function cacheOf(server: ServerState): ScriptCache {
   return c;
 }
 
-/** Frees a server's Lua state and scripts (the server closed). */
+/** Frees a server's Lua states, scripts and function libraries (the server closed). */
 export function closeScripts(server: ServerState): void {
   caches.get(server)?.flush();
   caches.delete(server);
+  closeFunctions(server);
 }
 
 /** Runs `fn` now when the VM is loaded, else once it is (the first script command). */

@@ -6,8 +6,10 @@
  * error, with Valkey's messages). The JS side provides `__call`, `__pcall`, `__sha1hex`, `__log`,
  * `__setresp` and `__acl_check` as globals before this runs; the prelude moves them into `redis`.
  *
- * It returns two values the runner keeps: the error handler (pcall's message handler) and the
- * script environment (the read-only proxy every user chunk gets as its `_ENV`).
+ * It returns four values the runner keeps: the error handler (pcall's message handler), the EVAL
+ * script environment (the read-only proxy every EVAL chunk gets as its `_ENV`), the function
+ * library environment, and `load_library(chunk)` (runs a library's code; returns what it
+ * registered, or nil and the error).
  */
 export const PRELUDE = `
 local G = _G
@@ -178,5 +180,78 @@ local env = setmetatable({}, {
   __metatable = false,
 })
 G._G = env
-return handler, env
+
+-- Functions (FUNCTION LOAD / FCALL). A library's code runs once, at load, in a restricted
+-- environment whose redis table only registers functions; the functions it registers later run
+-- with the full globals (but no KEYS/ARGV: they get keys and args as parameters).
+local function nonexistent(_, k)
+  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+end
+local FLAGS = { ['no-writes'] = true, ['allow-oom'] = true, ['allow-stale'] = true, ['no-cluster'] = true, ['allow-cross-slot-keys'] = true }
+local registering = nil
+local function register_function(a, b)
+  local name, cb, flags, desc
+  if type(a) == 'table' then
+    for k in pairs(a) do
+      if k ~= 'function_name' and k ~= 'callback' and k ~= 'flags' and k ~= 'description' then
+        error({ err = 'ERR unknown argument given to server.register_function' })
+      end
+    end
+    name, cb, flags, desc = a.function_name, a.callback, a.flags, a.description
+    if type(name) ~= 'string' then error({ err = 'ERR function_name argument given to server.register_function must be a string' }) end
+    if type(cb) ~= 'function' then error({ err = 'ERR callback argument given to server.register_function must be a function' }) end
+    if desc ~= nil and type(desc) ~= 'string' then error({ err = 'ERR description argument given to server.register_function must be a string' }) end
+  else
+    name, cb = a, b
+    if type(name) ~= 'string' then error({ err = 'ERR first argument to server.register_function must be a string' }) end
+    if type(cb) ~= 'function' then error({ err = 'ERR second argument to server.register_function must be a function' }) end
+  end
+  local list = {}
+  if flags ~= nil then
+    if type(flags) ~= 'table' then error({ err = 'ERR flags argument to server.register_function must be a table representing function flags' }) end
+    for _, f in ipairs(flags) do
+      if type(f) ~= 'string' or not FLAGS[f] then error({ err = 'ERR unknown flag given' }) end
+      list[#list + 1] = f
+    end
+  end
+  if not name:match('^[%w_]+$') then
+    error({ err = 'ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long' })
+  end
+  for _, r in ipairs(registering) do
+    if r.name == name then error({ err = 'ERR Function already exists in the library' }) end
+  end
+  registering[#registering + 1] = { name = name, callback = cb, flags = list, description = desc }
+end
+local load_redis = setmetatable({
+  register_function = register_function,
+  log = redis.log,
+  LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
+  REDIS_VERSION = redis.REDIS_VERSION, REDIS_VERSION_NUM = redis.REDIS_VERSION_NUM,
+  VALKEY_VERSION = redis.VALKEY_VERSION, VALKEY_VERSION_NUM = redis.VALKEY_VERSION_NUM,
+  SERVER_NAME = redis.SERVER_NAME,
+}, { __index = nonexistent })
+local load_G = setmetatable({
+  redis = load_redis, server = load_redis, string = string, math = math, table = table, bit = bit, os = os,
+}, { __index = nonexistent })
+local current = G
+local fenv = setmetatable({}, {
+  __index = function(_, k)
+    local v = rawget(current, k)
+    if v == nil then error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2) end
+    return v
+  end,
+  __newindex = function() error('Attempt to modify a readonly table', 2) end,
+  __metatable = false,
+})
+local function load_library(chunk)
+  registering = {}
+  current = load_G
+  local ok, err = xpcall(chunk, handler)
+  current = G
+  local list = registering
+  registering = nil
+  if not ok then return nil, err end
+  return list
+end
+return handler, env, fenv, load_library
 `;

@@ -33,8 +33,21 @@ export interface ScriptHost {
   log(level: number, message: string): void;
 }
 
-/** A script's outcome: written to the writer, or an error text to reply. */
-export type RunResult = { error: string } | null;
+/** A failed script: the error reply text and where it failed (null when unknown). */
+export interface ScriptFailure {
+  readonly error: string;
+  readonly source: string | null;
+  readonly line: number | null;
+}
+
+/** A function a library registered (FUNCTION LOAD). */
+export interface LibraryFunction {
+  readonly name: string;
+  readonly description: string | null;
+  readonly flags: readonly string[];
+  /** The callback in the VM's registry. */
+  readonly ref: number;
+}
 
 const MIN_I64 = -(2n ** 63n);
 const TWO_63 = 2 ** 63;
@@ -56,6 +69,8 @@ export class LuaVm {
   readonly #names = new Map<string, number>();
   #handlerRef = 0;
   #envRef = 0;
+  #fenvRef = 0;
+  #loadLibraryRef = 0;
   #host: ScriptHost | null = null;
   /** The protocol `redis.call` replies are read in (`redis.setresp`). */
   #resp: 2 | 3 = 2;
@@ -95,7 +110,9 @@ export class LuaVm {
     });
     const status = this.#load(PRELUDE, '=prelude');
     if (status !== null) throw new Error(`script VM prelude: ${status}`);
-    if (m._lua_pcallk(L, 0, 2, 0, 0, 0) !== 0) throw new Error(`script VM prelude: ${this.#readString(-1)}`);
+    if (m._lua_pcallk(L, 0, 4, 0, 0, 0) !== 0) throw new Error(`script VM prelude: ${this.#readString(-1)}`);
+    this.#loadLibraryRef = m._luaL_ref(L, REGISTRY);
+    this.#fenvRef = m._luaL_ref(L, REGISTRY);
     this.#envRef = m._luaL_ref(L, REGISTRY);
     this.#handlerRef = m._luaL_ref(L, REGISTRY);
   }
@@ -124,6 +141,52 @@ export class LuaVm {
     return m._luaL_ref(L, REGISTRY);
   }
 
+  /**
+   * Compiles and runs a function library's code (chunk `@user_function`); returns the functions it
+   * registered (callbacks kept in the registry), or an error reply text.
+   */
+  loadLibrary(source: string): LibraryFunction[] | string {
+    const m = this.#m;
+    const L = this.#L;
+    m._lua_settop(L, 0);
+    m._lua_rawgeti(L, REGISTRY, BigInt(this.#loadLibraryRef));
+    const error = this.#load(source, '@user_function');
+    if (error !== null) {
+      m._lua_settop(L, 0);
+      return `ERR Error compiling function: ${error}`;
+    }
+    this.#setEnv(this.#fenvRef);
+    if (m._lua_pcallk(L, 1, 2, 0, 0, 0) !== 0 || m._lua_type(L, 1) !== LuaType.table) {
+      const failed = m._lua_type(L, 1) === LuaType.table ? null : this.#errorOf(m._lua_gettop(L));
+      m._lua_settop(L, 0);
+      return `ERR Error registering functions: ${failed?.error ?? 'ERR unknown error'}`;
+    }
+    const out: LibraryFunction[] = [];
+    const n = m._lua_rawlen(L, 1);
+    for (let i = 1; i <= n; i++) {
+      m._lua_rawgeti(L, 1, BigInt(i));
+      const e = m._lua_gettop(L);
+      m._lua_getfield(L, e, this.#name('name'));
+      const name = this.#readString(-1);
+      m._lua_getfield(L, e, this.#name('description'));
+      const description = m._lua_type(L, -1) === LuaType.string ? this.#readString(-1) : null;
+      m._lua_getfield(L, e, this.#name('flags'));
+      const flags: string[] = [];
+      const nf = m._lua_rawlen(L, -1);
+      for (let j = 1; j <= nf; j++) {
+        m._lua_rawgeti(L, -1, BigInt(j));
+        flags.push(this.#readString(-1));
+        m._lua_settop(L, -2);
+      }
+      m._lua_getfield(L, e, this.#name('callback'));
+      const ref = m._luaL_ref(L, REGISTRY);
+      out.push({ name, description, flags, ref });
+      m._lua_settop(L, e - 1);
+    }
+    m._lua_settop(L, 0);
+    return out;
+  }
+
   /** Forgets a compiled function. */
   release(ref: number): void {
     this.#m._luaL_unref(this.#L, REGISTRY, ref);
@@ -139,17 +202,26 @@ export class LuaVm {
     argv: readonly string[],
     host: ScriptHost,
     w: ReplyWriter,
-  ): { error: string; source: string | null; line: number | null } | null {
+    asFunction = false,
+  ): ScriptFailure | null {
     const m = this.#m;
     const L = this.#L;
     this.#host = host;
     this.#resp = 2;
     m._lua_settop(L, 0);
-    this.#setArray('KEYS', keys);
-    this.#setArray('ARGV', argv);
+    if (!asFunction) {
+      this.#pushArray(keys);
+      m._lua_setglobal(L, this.#name('KEYS'));
+      this.#pushArray(argv);
+      m._lua_setglobal(L, this.#name('ARGV'));
+    }
     m._lua_rawgeti(L, REGISTRY, BigInt(this.#handlerRef));
     m._lua_rawgeti(L, REGISTRY, BigInt(ref));
-    const status = m._lua_pcallk(L, 0, 1, 1, 0, 0);
+    if (asFunction) {
+      this.#pushArray(keys);
+      this.#pushArray(argv);
+    }
+    const status = m._lua_pcallk(L, asFunction ? 2 : 0, 1, 1, 0, 0);
     this.#host = null;
     try {
       if (status !== 0) return this.#errorOf(-1);
@@ -165,7 +237,7 @@ export class LuaVm {
   }
 
   /** The error object at `idx` (the handler's `{err, source, line}` table, or anything else). */
-  #errorOf(idx: number): { error: string; source: string | null; line: number | null } {
+  #errorOf(idx: number): ScriptFailure {
     const m = this.#m;
     const L = this.#L;
     if (m._lua_type(L, idx) !== LuaType.table)
@@ -330,14 +402,14 @@ export class LuaVm {
     return message;
   }
 
-  /** Sets the function on top's first upvalue (_ENV) to the read-only script environment. */
-  #setEnv(): void {
+  /** Sets the function on top's first upvalue (_ENV) to a read-only environment. */
+  #setEnv(envRef = this.#envRef): void {
     const m = this.#m;
-    m._lua_rawgeti(this.#L, REGISTRY, BigInt(this.#envRef));
+    m._lua_rawgeti(this.#L, REGISTRY, BigInt(envRef));
     m._lua_setupvalue(this.#L, -2, 1);
   }
 
-  #setArray(name: string, values: readonly string[]): void {
+  #pushArray(values: readonly string[]): void {
     const m = this.#m;
     const L = this.#L;
     m._lua_createtable(L, values.length, 0);
@@ -345,7 +417,6 @@ export class LuaVm {
       this.#pushString(values[i]!);
       m._lua_rawseti(L, -2, BigInt(i + 1));
     }
-    m._lua_setglobal(L, this.#name(name));
   }
 
   /** Parses one RESP value at `pos` of `buf` and pushes it; returns the position after it. */
