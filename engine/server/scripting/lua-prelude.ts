@@ -11,7 +11,7 @@
  * library environment, and `load_library(chunk)` (runs a library's code; returns what it
  * registered, or nil and the error).
  */
-export const PRELUDE = `
+export const PRELUDE = String.raw`
 local G = _G
 local dbg = debug
 local tointeger = math.tointeger
@@ -83,6 +83,174 @@ bit = {
     return s:sub(-n)
   end,
 }
+
+-- cjson (Valkey's lua-cjson 2.1, the parts scripts use): encode, decode, null.
+do
+  local null = __cjson_null
+  __cjson_null = nil
+  local utf8char = utf8.char
+  local fmt, byte, sub, find, concat = string.format, string.byte, string.sub, string.find, table.concat
+  local ESC = { ['"'] = '\\"', ['\\'] = '\\\\', ['/'] = '\\/', ['\b'] = '\\b', ['\f'] = '\\f', ['\n'] = '\\n', ['\r'] = '\\r', ['\t'] = '\\t' }
+  local function esc(c) return ESC[c] or fmt('\\u%04x', byte(c)) end
+  local encode
+  local function encode_table(t, depth, out)
+    if depth > 1000 then error('Cannot serialise, excessive nesting (1001)', 0) end
+    local n, max, keys = 0, 0, true
+    for k in pairs(t) do
+      if math.type(k) == 'integer' and k > 0 or (type(k) == 'number' and k > 0 and k == floor(k)) then
+        n = n + 1
+        if k > max then max = k end
+      else
+        keys = false
+        break
+      end
+    end
+    if keys and n > 0 then
+      if max > n * 2 and max > 10 then error('Cannot serialise table: excessively sparse array', 0) end
+      out[#out + 1] = '['
+      for i = 1, max do
+        if i > 1 then out[#out + 1] = ',' end
+        encode(t[i], depth + 1, out)
+      end
+      out[#out + 1] = ']'
+      return
+    end
+    out[#out + 1] = '{'
+    local first = true
+    for k, v in pairs(t) do
+      local tk = type(k)
+      if tk ~= 'string' and tk ~= 'number' then error('Cannot serialise table: table key must be a number or string', 0) end
+      if not first then out[#out + 1] = ',' end
+      first = false
+      encode(tk == 'number' and fmt('%.14g', k) or k, depth + 1, out)
+      out[#out + 1] = ':'
+      encode(v, depth + 1, out)
+    end
+    out[#out + 1] = '}'
+  end
+  encode = function(v, depth, out)
+    local t = type(v)
+    if t == 'string' then out[#out + 1] = '"' .. v:gsub('[%c"\\/]', esc) .. '"'
+    elseif t == 'number' then
+      if v ~= v or v == math.huge or v == -math.huge then error('Cannot serialise number: must not be NaN or Inf', 0) end
+      out[#out + 1] = fmt('%.14g', v)
+    elseif t == 'boolean' then out[#out + 1] = v and 'true' or 'false'
+    elseif t == 'nil' or v == null then out[#out + 1] = 'null'
+    elseif t == 'table' then encode_table(v, depth, out)
+    else error('Cannot serialise ' .. t .. ': type not supported', 0) end
+  end
+  local decode_value
+  local function ws(s, i) local _, e = find(s, '^[ \n\r\t]*', i) return e + 1 end
+  local TOKENS = { ['{'] = 'T_OBJ_BEGIN', ['}'] = 'T_OBJ_END', ['['] = 'T_ARR_BEGIN', [']'] = 'T_ARR_END', [','] = 'T_COMMA', [':'] = 'T_COLON', ['"'] = 'T_STRING' }
+  local function token(s, i)
+    local c = sub(s, i, i)
+    if c == '' then return 'T_END' end
+    if TOKENS[c] then return TOKENS[c] end
+    if find(c, '^[-%d]') then return 'T_NUMBER' end
+    if sub(s, i, i + 3) == 'true' or sub(s, i, i + 4) == 'false' then return 'T_BOOLEAN' end
+    if sub(s, i, i + 3) == 'null' then return 'T_NULL' end
+    return 'invalid token'
+  end
+  local function bad(what, i, s) error(fmt('Expected %s but found %s at character %d', what, s and token(s, i) or 'invalid token', i), 0) end
+  local function decode_string(s, i)
+    local out, j = {}, i + 1
+    while true do
+      local a, b = find(s, '^[^"\\]+', j)
+      if a then out[#out + 1] = sub(s, a, b) j = b + 1 end
+      local c = sub(s, j, j)
+      if c == '"' then return concat(out), j + 1 end
+      if c == '' then bad('value', i) end
+      local e = sub(s, j + 1, j + 1)
+      if e == 'u' then
+        local cp = tonumber(sub(s, j + 2, j + 5), 16)
+        if not cp then bad('value', i) end
+        j = j + 6
+        if cp >= 0xD800 and cp <= 0xDBFF and sub(s, j, j + 1) == '\\u' then
+          local lo = tonumber(sub(s, j + 2, j + 5), 16)
+          if lo and lo >= 0xDC00 and lo <= 0xDFFF then cp = 0x10000 + (cp - 0xD800) * 0x400 + (lo - 0xDC00) j = j + 6 end
+        end
+        out[#out + 1] = utf8char(cp)
+      else
+        local m = ({ b = '\b', f = '\f', n = '\n', r = '\r', t = '\t', ['"'] = '"', ['\\'] = '\\', ['/'] = '/' })[e]
+        if not m then bad('value', i) end
+        out[#out + 1] = m
+        j = j + 2
+      end
+    end
+  end
+  decode_value = function(s, i, depth)
+    if depth > 1000 then error('Found too many nested data structures (1001) at character ' .. i, 0) end
+    i = ws(s, i)
+    local c = sub(s, i, i)
+    if c == '{' then
+      local t = {}
+      i = ws(s, i + 1)
+      if sub(s, i, i) == '}' then return t, i + 1 end
+      while true do
+        if sub(s, i, i) ~= '"' then bad('object key string', i, s) end
+        local k
+        k, i = decode_string(s, i)
+        i = ws(s, i)
+        if sub(s, i, i) ~= ':' then bad('colon', i, s) end
+        t[k], i = decode_value(s, i + 1, depth + 1)
+        i = ws(s, i)
+        local d = sub(s, i, i)
+        if d == '}' then return t, i + 1 end
+        if d ~= ',' then bad('comma or object end', i, s) end
+        i = ws(s, i + 1)
+      end
+    elseif c == '[' then
+      local t, n = {}, 0
+      i = ws(s, i + 1)
+      if sub(s, i, i) == ']' then return t, i + 1 end
+      while true do
+        n = n + 1
+        t[n], i = decode_value(s, i, depth + 1)
+        i = ws(s, i)
+        local d = sub(s, i, i)
+        if d == ']' then return t, i + 1 end
+        if d ~= ',' then bad('comma or array end', i, s) end
+        i = i + 1
+      end
+    elseif c == '"' then return decode_string(s, i)
+    elseif sub(s, i, i + 3) == 'true' then return true, i + 4
+    elseif sub(s, i, i + 4) == 'false' then return false, i + 5
+    elseif sub(s, i, i + 3) == 'null' then return null, i + 4
+    end
+    local a, b = find(s, '^-?%d+%.?%d*[eE]?[-+]?%d*', i)
+    if not a then bad('value', i) end
+    return tonumber(sub(s, a, b)), b + 1
+  end
+  -- Errors are re-raised at the caller's position, as lua-cjson's C functions raise them.
+  local raise, try = error, pcall
+  local function encode_top(v)
+    local out = {}
+    encode(v, 0, out)
+    return concat(out)
+  end
+  local function decode_top(s)
+    local v, i = decode_value(s, 1, 0)
+    i = ws(s, i)
+    if i <= #s then bad('the end', i, s) end
+    return v
+  end
+  -- Level 3: the wrapper, the C trampoline (__wrapc), then the script.
+  cjson = {
+    null = null,
+    encode = __wrapc(function(v)
+      local ok, r = try(encode_top, v)
+      if not ok then raise(r, 3) end
+      return r
+    end),
+    decode = __wrapc(function(s)
+      if type(s) ~= 'string' then raise("bad argument #1 to 'decode' (string expected, got " .. type(s) .. ')', 3) end
+      local ok, r = try(decode_top, s)
+      if not ok then raise(r, 3) end
+      return r
+    end),
+  }
+  __wrapc = nil
+end
 
 -- The redis / server table.
 local call, pcall_, sha1hex, log, setresp, acl = __call, __pcall, __sha1hex, __log, __setresp, __acl_check

@@ -42,6 +42,7 @@ export interface LuaModule {
   _lua_pushinteger(L: number, n: bigint): void;
   _lua_pushnumber(L: number, n: number): void;
   _lua_pushboolean(L: number, b: number): void;
+  _lua_pushlightuserdata(L: number, p: number): void;
   _lua_pushlstring(L: number, s: number, len: number): number;
   _lua_pushvalue(L: number, idx: number): void;
   _lua_pushcclosure(L: number, fn: number, n: number): void;
@@ -55,6 +56,8 @@ export interface LuaModule {
   _lua_setglobal(L: number, name: number): void;
   _lua_next(L: number, idx: number): number;
   _lua_error(L: number): number;
+  _lua_callk(L: number, nargs: number, nresults: number, ctx: number, k: number): void;
+  _lua_rotate(L: number, idx: number, n: number): void;
   _lua_setupvalue(L: number, funcindex: number, n: number): number;
   _luaL_ref(L: number, t: number): number;
   _luaL_unref(L: number, t: number, ref: number): void;

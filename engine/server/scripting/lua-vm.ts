@@ -108,6 +108,23 @@ export class LuaVm {
       }
       return 1;
     });
+    // __wrapc(f): a C closure calling f, so a library function's errors can name the script's
+    // line even when the script tail-calls it (Lua drops a tail-calling Lua frame, not for C).
+    const trampoline = m.addFunction(() => {
+      const n = m._lua_gettop(L);
+      m._lua_pushvalue(L, REGISTRY - 1);
+      m._lua_rotate(L, 1, 1);
+      m._lua_callk(L, n, -1, 0, 0);
+      return m._lua_gettop(L);
+    }, 'ii');
+    this.#fnPointers.push(trampoline);
+    this.#global('__wrapc', () => {
+      m._lua_settop(L, 1);
+      m._lua_pushcclosure(L, trampoline, 1);
+      return 1;
+    });
+    m._lua_pushlightuserdata(L, 0);
+    m._lua_setglobal(L, this.#name('__cjson_null'));
     const status = this.#load(PRELUDE, '=prelude');
     if (status !== null) throw new Error(`script VM prelude: ${status}`);
     if (m._lua_pcallk(L, 0, 4, 0, 0, 0) !== 0) throw new Error(`script VM prelude: ${this.#readString(-1)}`);

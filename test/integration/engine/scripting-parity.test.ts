@@ -240,6 +240,33 @@ describe('scripts match Valkey 8 byte for byte', () => {
     expect(mismatches).toBe('');
   });
 
+  it('cjson: encode, decode, null and their errors', async () => {
+    const mismatches = await compare([
+      evalOf("return cjson.encode({1,2,'a/b\"c\\n',{x=1}})", '0'),
+      evalOf('return cjson.encode({})', '0'),
+      evalOf('return cjson.encode({a={b={1.5,true,false}}})', '0'),
+      evalOf('return cjson.encode(cjson.null)', '0'),
+      evalOf('return cjson.encode({[1]=1,[20]=2})', '0'),
+      evalOf('return cjson.encode(0/0)', '0'),
+      evalOf('return cjson.encode(function() end)', '0'),
+      evalOf('return cjson.encode(123456789012345678)', '0'),
+      evalOf("return cjson.encode('\\1\\31\u00e9')", '0'),
+      evalOf(
+        'local t = cjson.decode(\'{"a":[1,2.5,"x",null,true],"b":{"c":"\\\\u00e9\\\\n"}}\') return {t.a[1], t.a[2], t.a[3], t.a[4] == cjson.null, t.a[5], t.b.c}',
+        '0',
+      ),
+      evalOf("return cjson.decode('[1,2')", '0'),
+      evalOf('return cjson.decode(\'{"a" 1}\')', '0'),
+      evalOf("return cjson.decode('x')", '0'),
+      evalOf("return cjson.decode('[] x')", '0'),
+      evalOf('return type(cjson.null)', '0'),
+      evalOf('return cjson.decode(\'"\\\\ud83d\\\\ude00"\')', '0'),
+      evalOf("return cjson.decode('-1.5e3')", '0'),
+      evalOf('return cjson.encode(cjson.decode(\'{"k":[1,{"z":null}]}\'))', '0'),
+    ]);
+    expect(mismatches).toBe('');
+  });
+
   it('huge replies and huge arguments', async () => {
     const big = 'x'.repeat(200_000);
     const mismatches = await compare([
