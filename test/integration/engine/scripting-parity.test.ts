@@ -155,6 +155,14 @@ describe('scripts match Valkey 8 byte for byte', () => {
       evalOf("redis.setresp(3) return redis.call('get','nokey') == nil", '0'),
       evalOf('return redis.setresp(4)', '0'),
       evalOf("return redis.call('get', 'a', 'b')", '0'),
+      ['MULTI'],
+      evalOf("return redis.call('incr', KEYS[1])", '1', 'tx:n'),
+      ['EVAL', 'return +', '0'],
+      evalOf("return redis.call('incrby', KEYS[1], 5)", '1', 'tx:n'),
+      ['EXEC'],
+      ['MULTI'],
+      ['EVAL', 'return 1'],
+      ['EXEC'],
     ]);
     expect(mismatches).toBe('');
   });
