@@ -50,6 +50,7 @@ export interface LuaModule {
   _lua_rawgeti(L: number, idx: number, n: bigint): number;
   _lua_rawseti(L: number, idx: number, n: bigint): void;
   _lua_rawset(L: number, idx: number): void;
+  _lua_rawget(L: number, idx: number): number;
   _lua_getfield(L: number, idx: number, k: number): number;
   _lua_setfield(L: number, idx: number, k: number): void;
   _lua_getglobal(L: number, name: number): number;

@@ -260,11 +260,11 @@ export class LuaVm {
     if (m._lua_type(L, idx) !== LuaType.table)
       return { error: `ERR ${this.#readString(idx)}`, source: null, line: null };
     const t = m._lua_gettop(L);
-    const errType = m._lua_getfield(L, t, this.#name('err'));
+    const errType = this.#rawField(t, 'err');
     const error = errType === LuaType.string ? this.#readString(-1) : null;
-    const srcType = m._lua_getfield(L, t, this.#name('source'));
+    const srcType = this.#rawField(t, 'source');
     const source = srcType === LuaType.string ? this.#readString(-1) : null;
-    const lineType = m._lua_getfield(L, t, this.#name('line'));
+    const lineType = this.#rawField(t, 'line');
     const line = lineType === LuaType.number ? Number(m._lua_tonumberx(L, -1, 0)) : null;
     m._lua_settop(L, t);
     return { error: error ?? 'ERR Script raised an error object without an err field', source, line };
@@ -288,7 +288,14 @@ export class LuaVm {
       const text = reply.toString('latin1', 1, reply.length - 2);
       return this.#fail(text, protectedCall);
     }
-    this.#pushReply(reply, 0);
+    const top = this.#m._lua_gettop(this.#L);
+    try {
+      this.#pushReply(reply, 0);
+    } catch (error) {
+      // A JS exception must not unwind through the VM's C frames: raise it as a Lua error.
+      this.#m._lua_settop(this.#L, top);
+      return this.#fail(`ERR ${error instanceof Error ? error.message : String(error)}`, protectedCall);
+    }
     return 1;
   }
 
@@ -381,6 +388,15 @@ export class LuaVm {
     const p = this.#reserve(len);
     m.HEAPU8.set(buf.subarray(start, end), p);
     m._lua_pushlstring(this.#L, p, len);
+  }
+
+  /**
+   * Pushes `t[name]` without metamethods and returns its type. Used on values a script returned or
+   * raised, read outside any protected call: a metamethod that raised there would abort the VM.
+   */
+  #rawField(t: number, name: string): number {
+    this.#pushString(name);
+    return this.#m._lua_rawget(this.#L, t);
   }
 
   /** A NUL-terminated C string for a field name, allocated once. */
@@ -555,13 +571,13 @@ export class LuaVm {
           w.error('ERR reached lua stack limit');
           return;
         }
-        if (m._lua_getfield(L, t, this.#name('err')) === LuaType.string) {
+        if (this.#rawField(t, 'err') === LuaType.string) {
           w.error(this.#readString(-1));
           m._lua_settop(L, t);
           return;
         }
         m._lua_settop(L, t);
-        if (m._lua_getfield(L, t, this.#name('ok')) === LuaType.string) {
+        if (this.#rawField(t, 'ok') === LuaType.string) {
           w.simple(this.#readString(-1).replace(/[\r\n]/g, ' '));
           m._lua_settop(L, t);
           return;

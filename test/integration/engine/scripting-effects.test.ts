@@ -160,6 +160,26 @@ describe('engine only', () => {
     }
   });
 
+  it('hostile scripts: metamethods on returned or raised tables, deep nesting, runaway recursion', async () => {
+    const c = await RawClient.connect(engine.port);
+    try {
+      const trap = "setmetatable({}, {__index = function() error('trap') end})";
+      expect(await c.call('EVAL', `return ${trap}`, '0')).toBe('*0\r\n');
+      expect(await c.call('EVAL', `error(${trap})`, '0')).toMatch(
+        /^-ERR Script raised an error object without an err field script: [0-9a-f]{40}, on @user_script:1\.\r\n$/,
+      );
+      expect(await c.call('EVAL', 'local t = {} for i = 1, 2000 do t = {t} end return t', '0')).toMatch(
+        /ERR reached lua stack limit/,
+      );
+      expect(await c.call('EVAL', 'local function f() return 1 + f() end return f()', '0')).toMatch(
+        /^-ERR user_script:1: stack overflow/,
+      );
+      expect(await c.call('PING')).toBe('+PONG\r\n');
+    } finally {
+      c.close();
+    }
+  });
+
   it("iovalkey's defineCommand (EVALSHA, NOSCRIPT, then EVAL) works after SCRIPT FLUSH", async () => {
     const client = new Valkey({ port: engine.port, host: '127.0.0.1', lazyConnect: true });
     await client.connect();
