@@ -27,7 +27,7 @@ import {
 import { closeFunctions } from './function-commands.ts';
 import { loadedLua, loadLua } from './lua-runtime.ts';
 import { LuaVm } from './lua-vm.ts';
-import { type ScriptDispatch, scriptHost } from './script-host.ts';
+import { checkDeclaredKeys, type ScriptDispatch, scriptHost } from './script-host.ts';
 
 /** SHA1 of latin1 bytes, lower-case hex (what EVALSHA names). */
 export function sha1hex(bytes: string): string {
@@ -172,6 +172,7 @@ function runCached(
 function evalCommand(d: ScriptDispatch, readOnly: boolean) {
   return (ctx: CommandContext, a: string[]): void | Promise<void> => {
     const { keys, argv } = splitKeys(a);
+    checkDeclaredKeys(ctx, d, a[0]!, keys);
     return withVm(() => {
       const cache = cacheOf(ctx.server);
       const sha = cache.load(a[1]!);
@@ -186,6 +187,7 @@ function evalshaCommand(d: ScriptDispatch, readOnly: boolean) {
     const sha = a[1]!.toLowerCase();
     const cache = cacheOf(ctx.server);
     if (sha.length !== 40 || !cache.scripts.has(sha)) throw new ReplyError('NOSCRIPT No matching script.');
+    checkDeclaredKeys(ctx, d, a[0]!, keys);
     return withVm(() => runCached(ctx, d, cache, sha, keys, argv, readOnly));
   };
 }
@@ -243,14 +245,18 @@ function script(ctx: CommandContext, a: string[]): void | Promise<void> {
   throw new ReplyError(`ERR unknown subcommand '${a[1]!.slice(0, 128)}'. Try SCRIPT HELP.`);
 }
 
-/** The EVAL family and SCRIPT; `d` runs the commands scripts call. */
+/**
+ * The EVAL family and SCRIPT; `d` runs the commands scripts call. No spec carries `readonly` or
+ * `write`: ACL's @read/@write (derived from those flags) do not include scripts, as in Valkey, and
+ * each command a script calls is checked on its own.
+ */
 export function evalCommands(d: ScriptDispatch): CommandSpec[] {
   const none = [0, 0, 0] as const;
   return [
     command('eval', -3, [], none, evalCommand(d, false)),
     command('evalsha', -3, [], none, evalshaCommand(d, false)),
-    command('eval_ro', -3, ['readonly'], none, evalCommand(d, true)),
-    command('evalsha_ro', -3, ['readonly'], none, evalshaCommand(d, true)),
+    command('eval_ro', -3, [], none, evalCommand(d, true)),
+    command('evalsha_ro', -3, [], none, evalshaCommand(d, true)),
     command('script', -2, [], none, script),
   ];
 }

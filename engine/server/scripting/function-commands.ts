@@ -23,7 +23,7 @@ import {
 import { sha1hex } from './eval-commands.ts';
 import { loadedLua, loadLua } from './lua-runtime.ts';
 import { type LibraryFunction, LuaVm } from './lua-vm.ts';
-import { type ScriptDispatch, scriptHost } from './script-host.ts';
+import { checkDeclaredKeys, type ScriptDispatch, scriptHost } from './script-host.ts';
 
 /** A loaded library. */
 interface Library {
@@ -301,6 +301,7 @@ function fcall(d: ScriptDispatch, readOnly: boolean) {
     if (readOnly && !noWrites)
       throw new ReplyError('ERR Can not execute a script with write flag using *_ro command.');
     const k = Number(n);
+    checkDeclaredKeys(ctx, d, a[0]!, a.slice(3, 3 + k));
     const vm = storeOf(ctx.server).vm!;
     const lastCommand = ctx.client.lastCommand;
     const host = scriptHost(ctx, d, noWrites);
@@ -320,6 +321,6 @@ export function functionCommands(d: ScriptDispatch): CommandSpec[] {
   return [
     command('function', -2, [], none, fn),
     command('fcall', -3, [], none, fcall(d, false)),
-    command('fcall_ro', -3, ['readonly'], none, fcall(d, true)),
+    command('fcall_ro', -3, [], none, fcall(d, true)),
   ];
 }

@@ -5,13 +5,14 @@
  * keyspace notifications and tracking invalidations exactly as the same commands sent directly.
  *
  * Refused from scripts, with Valkey's messages: unknown commands, wrong arity, Valkey's `noscript`
- * commands (MULTI, SUBSCRIBE, EVAL, CLIENT, CONFIG, …), writes from EVAL_RO/EVALSHA_RO/FCALL_RO.
+ * commands (MULTI, SUBSCRIBE, EVAL, CLIENT, CONFIG, …), writes from EVAL_RO/EVALSHA_RO/FCALL_RO,
+ * commands or keys the caller's ACL user may not use (`ERR ACL failure in script: …`).
  * Blocking commands answer at once as if their timeout expired (as in Valkey). Engine-only: a
  * write to a key under a write-through hook, and CACHE.WAIT/CACHE.WAITUNLOCK, are refused, because
  * they complete asynchronously and a script runs to its end without yielding.
  */
-import { permissionError } from '../acl.ts';
-import type { CommandContext, CommandSpec } from '../command-context.ts';
+import { NoPerm, permissionError } from '../acl.ts';
+import { type CommandContext, type CommandSpec, ReplyError } from '../command-context.ts';
 import { runWithoutBlocking } from '../commands/transactions.ts';
 import { ReplyWriter } from '../reply-writer.ts';
 import { ScriptCallError, type ScriptHost } from './lua-vm.ts';
@@ -65,6 +66,25 @@ const NOSCRIPT = new Set([
 /** One writer for every script call (a script runs to its end before another starts). */
 const capture = new ReplyWriter();
 
+/**
+ * Valkey checks the keys a script declares (KEYS, FCALL's keys) against the caller's ACL key
+ * patterns before it runs; throws `NOPERM No permissions to access a key`.
+ */
+export function checkDeclaredKeys(
+  ctx: CommandContext,
+  d: ScriptDispatch,
+  name: string,
+  keys: string[],
+): void {
+  const user = ctx.client.user;
+  if (user.unrestricted || user.allKeys || keys.length === 0) return;
+  const spec = d.table().get(name.toLowerCase())!;
+  if (permissionError(user, spec, spec.name, keys) === NoPerm.key) {
+    ctx.server.aclDeniedKeys++;
+    throw new ReplyError(NoPerm.key);
+  }
+}
+
 /** Builds the host the VM calls back into while a script of `ctx`'s client runs. */
 export function scriptHost(ctx: CommandContext, d: ScriptDispatch, readOnly: boolean): ScriptHost {
   const inner: CommandContext = {
@@ -96,6 +116,15 @@ export function scriptHost(ctx: CommandContext, d: ScriptDispatch, readOnly: boo
           throw new ScriptCallError(
             `ERR ${spec.name} on a key with a write-through hook cannot run from a script (the hook is asynchronous)`,
           );
+      }
+      const user = ctx.client.user;
+      if (!user.unrestricted) {
+        const denied = permissionError(user, spec, spec.name, d.keysOf(spec, args));
+        if (denied !== null) {
+          if (denied === NoPerm.key) ctx.server.aclDeniedKeys++;
+          else ctx.server.aclDeniedCommands++;
+          throw new ScriptCallError(`ERR ACL failure in script: ${denied.replace(/^NOPERM /, '')}`);
+        }
       }
       capture.resp = resp;
       const server = ctx.server;

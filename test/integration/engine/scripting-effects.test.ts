@@ -109,6 +109,30 @@ describe('script writes act like direct commands (same bytes as Valkey)', () => 
     });
   });
 
+  it('ACL: scripts are not in @read; each command a script calls is checked for the caller', async () => {
+    await both(async (port) => {
+      const admin = await RawClient.connect(port);
+      const u = await RawClient.connect(port);
+      const out = [
+        await admin.call('ACL', 'SETUSER', 'sreader', 'on', '>pw', '+@read', '~*'),
+        await admin.call('ACL', 'SETUSER', 'sapp', 'on', '>pw', '+eval', '+get', '~app:*'),
+        await u.call('AUTH', 'sreader', 'pw'),
+        await u.call('EVAL_RO', "return redis.call('get', 'x')", '0'),
+        await u.call('AUTH', 'sapp', 'pw'),
+        await u.call('EVAL', "return redis.call('get', KEYS[1])", '1', 'app:1'),
+        await u.call('EVAL', "return redis.call('get', KEYS[1])", '1', 'other:1'),
+        await u.call('EVAL', "return redis.call('set', KEYS[1], 'v')", '1', 'app:1'),
+        await u.call('EVAL', "return redis.pcall('set', KEYS[1], 'v')", '1', 'app:1'),
+        await u.call('EVAL', "return redis.acl_check_cmd('set', 'app:1')", '0'),
+        await u.call('EVAL', "return redis.acl_check_cmd('get', 'app:1')", '0'),
+        await admin.call('ACL', 'DELUSER', 'sreader', 'sapp'),
+      ];
+      admin.close();
+      u.close();
+      return out;
+    });
+  });
+
   it('blocking commands answer at once; a script is atomic against other clients', async () => {
     await both(async (port) => {
       const a = await RawClient.connect(port);
