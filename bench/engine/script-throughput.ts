@@ -3,7 +3,8 @@
  * pipelining) sending EVALSHA of a trivial script, EVAL of the same script (the engine hashes the
  * body per call, as Valkey does), and EVALSHA of a sliding-window rate limiter
  * (ZREMRANGEBYSCORE/ZCARD/ZADD/PEXPIRE) over 100k random keys; GET as the non-script reference.
- * Prints requests/second and engine/Valkey ratios; `--write` replaces the "Scripts" section of
+ * Prints requests/second, engine/Valkey ratios and each server's CPU time per command (from /proc,
+ * which other load on the machine disturbs less than throughput); `--write` replaces the "Scripts" section of
  * bench/results/engine.md.
  *
  *   node bench/engine/script-throughput.ts [requests=200000] [rounds=3] [--write]
@@ -40,6 +41,15 @@ export interface ScriptRow {
   valkey: number;
   engine: number;
   ratio: number;
+  /** Server CPU (user + system) per command in µs, from /proc: less sensitive to other load. */
+  valkeyCpuUs: number;
+  engineCpuUs: number;
+}
+
+/** CPU seconds (user + system) a process has used, from /proc/PID/stat. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 async function cli(port: number, ...args: string[]): Promise<string> {
@@ -47,13 +57,20 @@ async function cli(port: number, ...args: string[]): Promise<string> {
   return stdout.trim();
 }
 
-async function bench(port: number, requests: number, random: boolean, command: string[]): Promise<number> {
-  const args = ['-h', '127.0.0.1', '-p', String(port), '-c', '50', '-n', String(requests), '-q'];
+async function bench(
+  server: BenchServer,
+  requests: number,
+  random: boolean,
+  command: string[],
+): Promise<{ rps: number; cpuUs: number }> {
+  const args = ['-h', '127.0.0.1', '-p', String(server.port), '-c', '50', '-n', String(requests), '-q'];
   if (random) args.push('-r', '100000');
+  const cpu0 = cpuSeconds(server.child.pid!);
   const { stdout } = await run('valkey-benchmark', [...args, ...command], { maxBuffer: 16 * 1024 * 1024 });
+  const cpuUs = ((cpuSeconds(server.child.pid!) - cpu0) * 1e6) / requests;
   const m = /([\d.]+) requests per second/.exec(stdout);
   if (m === null) throw new Error(`valkey-benchmark printed no rate: ${stdout.slice(0, 300)}`);
-  return Number(m[1]);
+  return { rps: Number(m[1]), cpuUs };
 }
 
 /** Runs the comparison: per test, `rounds` rounds of Valkey then the engine; medians. */
@@ -81,13 +98,21 @@ export async function runScriptThroughput(requests: number, rounds = 3): Promise
     ];
     const rows: ScriptRow[] = [];
     for (const t of tests) {
-      const acc = { valkey: [] as number[], engine: [] as number[], ratio: [] as number[] };
+      const acc = {
+        valkey: [] as number[],
+        engine: [] as number[],
+        ratio: [] as number[],
+        vc: [] as number[],
+        ec: [] as number[],
+      };
       for (let round = 0; round < rounds; round++) {
-        const v = await bench(servers[0]!.port, requests, t.random, t.command(0));
-        const e = await bench(servers[1]!.port, requests, t.random, t.command(1));
-        acc.valkey.push(v);
-        acc.engine.push(e);
-        acc.ratio.push(e / (v || 1));
+        const v = await bench(servers[0]!, requests, t.random, t.command(0));
+        const e = await bench(servers[1]!, requests, t.random, t.command(1));
+        acc.valkey.push(v.rps);
+        acc.engine.push(e.rps);
+        acc.ratio.push(e.rps / (v.rps || 1));
+        acc.vc.push(v.cpuUs);
+        acc.ec.push(e.cpuUs);
       }
       const shown = t.command(0).map((a) => (a.length === 40 ? 'SHA' : a.includes('\n') ? '…' : a));
       rows.push({
@@ -96,6 +121,8 @@ export async function runScriptThroughput(requests: number, rounds = 3): Promise
         valkey: Math.round(median(acc.valkey)),
         engine: Math.round(median(acc.engine)),
         ratio: Number(median(acc.ratio).toFixed(2)),
+        valkeyCpuUs: Number(median(acc.vc).toFixed(1)),
+        engineCpuUs: Number(median(acc.ec).toFixed(1)),
       });
     }
     return rows;
@@ -114,9 +141,14 @@ export function scriptSection(rows: ScriptRow[], requests: number, rounds: numbe
       .map((x) => x.toFixed(2))
       .join(' ')} (other processes on this shared machine add noise).`,
     '',
-    '| test | command | Valkey rps | engine rps | engine/Valkey |',
-    '|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.test} | \`${r.command}\` | ${r.valkey} | ${r.engine} | ${r.ratio} |`),
+    "Server CPU per command: the server process's user + system CPU time (from /proc) over the run, divided by the requests (it includes the socket work, which dominates at 50 clients without pipelining).",
+    '',
+    '| test | command | Valkey rps | engine rps | engine/Valkey | Valkey CPU µs/cmd | engine CPU µs/cmd |',
+    '|---|---|---|---|---|---|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.test} | \`${r.command}\` | ${r.valkey} | ${r.engine} | ${r.ratio} | ${r.valkeyCpuUs} | ${r.engineCpuUs} |`,
+    ),
     '',
   ].join('\n');
 }
