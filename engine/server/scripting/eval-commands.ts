@@ -1,5 +1,5 @@
 /**
- * EVAL EVALSHA EVAL_RO EVALSHA_RO and SCRIPT LOAD|EXISTS|FLUSH|KILL|HELP, with Valkey 8's replies.
+ * EVAL EVALSHA EVAL_RO EVALSHA_RO and SCRIPT LOAD|EXISTS|SHOW|FLUSH|KILL|HELP, with Valkey 8's replies.
  *
  * - The Lua VM (lua-runtime.ts) is loaded on the first command that needs it; that first command
  *   completes asynchronously (the connection holds its later commands meanwhile), every later one
@@ -234,13 +234,19 @@ function script(ctx: CommandContext, a: string[]): void | Promise<void> {
     ctx.w.simple('OK');
     return;
   }
+  if (sub === 'show' && a.length === 3) {
+    const found = cache.scripts.get(a[2]!.toLowerCase());
+    if (found === undefined) throw new ReplyError('NOSCRIPT No matching script.');
+    ctx.w.bulk(found.source);
+    return;
+  }
   if (sub === 'kill' && a.length === 2) throw new ReplyError('NOTBUSY No scripts in execution right now.');
   if (sub === 'help' && a.length === 2) {
     ctx.w.array(SCRIPT_HELP.length);
     for (const line of SCRIPT_HELP) ctx.w.simple(line);
     return;
   }
-  if (['load', 'exists', 'flush', 'kill', 'help'].includes(sub))
+  if (['load', 'exists', 'flush', 'kill', 'help', 'show'].includes(sub))
     throw new ReplyError(Err.arity(`script|${sub}`));
   throw new ReplyError(`ERR unknown subcommand '${a[1]!.slice(0, 128)}'. Try SCRIPT HELP.`);
 }
