@@ -33,6 +33,7 @@ export const OPTIONAL_PACKAGES = {
     "the Lambda handlers' target password secret (the Lambda runtime ships it)",
   'aws-cdk-lib': 'cdc-cache/cdk (the CDK constructs)',
   constructs: 'cdc-cache/cdk (the CDK constructs)',
+  wasmoon: 'EVAL, EVALSHA and SCRIPT LOAD on the engine server (its Lua VM, loaded on the first script)',
 } as const;
 
 /** One of the {@link OPTIONAL_PACKAGES}. */

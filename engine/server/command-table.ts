@@ -26,9 +26,11 @@ import { stringCommands } from './commands/strings.ts';
 import { queueInMulti, transactionCommands } from './commands/transactions.ts';
 import { zsetRangeCommands } from './commands/zset-ranges.ts';
 import { zsetCommands } from './commands/zsets.ts';
+import { evalCommands } from './scripting/eval-commands.ts';
+import { functionCommands } from './scripting/function-commands.ts';
 
 /** Commands whose first argument names a subcommand (CLIENT INFO reports `client|info`). */
-const CONTAINERS = new Set(['client', 'config', 'memory', 'command', 'acl', 'pubsub']);
+const CONTAINERS = new Set(['client', 'config', 'memory', 'command', 'acl', 'pubsub', 'script', 'function']);
 
 /** Builds the table: lower- and upper-case names map to the same spec. */
 export function buildCommandTable(): Map<string, CommandSpec> {
@@ -58,6 +60,9 @@ export function buildCommandTable(): Map<string, CommandSpec> {
     for (const spec of list) add(spec);
   }
   for (const spec of transactionCommands((ctx, args) => dispatch(table, ctx, ctx.core, args))) add(spec);
+  const run = (ctx: CommandContext, args: string[]) => dispatch(table, ctx, ctx.core, args);
+  const scripts = { run, table: () => table, keysOf };
+  for (const spec of [...evalCommands(scripts), ...functionCommands(scripts)]) add(spec);
   add(commandCommand(() => table));
   add(aclCommand(() => table));
   return table;

@@ -31,6 +31,7 @@ import {
   QUERY_BUFFER_LIMIT,
   registerCommandNames,
 } from './resp-parser.ts';
+import { closeScripts } from './scripting/eval-commands.ts';
 import { Tracking } from './tracking.ts';
 
 export { DEFAULT_PROTO_MAX_BULK_LEN, MAX_PROTO_MAX_BULK_LEN } from './resp-parser.ts';
@@ -233,6 +234,7 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
       for (const s of sockets) s.destroy();
       // An engine passed in outlives the server: leave no keyspace-event listener on it.
       state.keyspaceEvents.configure(new Set());
+      closeScripts(state);
       await Promise.all(closed);
       if (ownsEngine) engine.close();
     },

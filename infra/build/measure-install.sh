@@ -38,3 +38,4 @@ measure lambda-local @aws-sdk/client-lambda
 measure consume-logs-metrics pino prom-client
 measure lambda-handlers @aws-lambda-powertools/logger
 measure cdk aws-cdk-lib constructs
+measure engine-scripts wasmoon

@@ -1,6 +1,6 @@
 /**
  * What tools and test harnesses send before anything else, answered as a standalone Valkey 8 without
- * replicas, functions or cluster answers: FUNCTION FLUSH/LIST/DELETE/STATS, READONLY/READWRITE,
+ * replicas or cluster answers (FUNCTION is in scripting/function-commands.ts): READONLY/READWRITE,
  * WAIT/WAITAOF (no replicas: 0), OBJECT ENCODING|FREQ|IDLETIME|REFCOUNT|HELP (Valkey's encoding
  * names), COPY and TOUCH.
  */
@@ -16,49 +16,6 @@ import {
   ReplyError,
 } from '../command-context.ts';
 import { collectionEncoding, copyCollection, isCollection } from './collections.ts';
-
-function fn(ctx: CommandContext, a: string[]): void {
-  const sub = a[1]!.toLowerCase();
-  if (sub === 'flush') {
-    if (a.length > 3) throw subArity(a);
-    if (a.length === 3 && !['async', 'sync'].includes(a[2]!.toLowerCase()))
-      throw new ReplyError('ERR FUNCTION FLUSH only supports SYNC|ASYNC option');
-    ctx.w.simple('OK');
-    return;
-  }
-  if (sub === 'list') {
-    for (let i = 2; i < a.length; i++) {
-      const opt = a[i]!.toLowerCase();
-      if (opt === 'withcode') continue;
-      if (opt === 'libraryname' && i + 1 < a.length) {
-        i++;
-        continue;
-      }
-      throw new ReplyError(`ERR Unknown argument ${a[i]}`);
-    }
-    ctx.w.array(0);
-    return;
-  }
-  if (sub === 'delete') {
-    if (a.length !== 3) throw new ReplyError(Err.arity('function|delete'));
-    throw new ReplyError('ERR Library not found');
-  }
-  if (sub === 'stats' && a.length === 2) {
-    ctx.w.map(2);
-    ctx.w.bulk('running_script');
-    ctx.w.nil();
-    ctx.w.bulk('engines');
-    ctx.w.map(1);
-    ctx.w.bulk('LUA');
-    ctx.w.map(2);
-    ctx.w.bulk('libraries_count');
-    ctx.w.int(0);
-    ctx.w.bulk('functions_count');
-    ctx.w.int(0);
-    return;
-  }
-  throw new ReplyError(`ERR unknown subcommand '${a[1]!.slice(0, 128)}'. Try FUNCTION HELP.`);
-}
 
 function wait(ctx: CommandContext, a: string[]): void {
   for (const i of [1, 2]) {
@@ -213,18 +170,10 @@ function readonlyCommand(ctx: CommandContext): void {
   ctx.w.simple('OK');
 }
 
-/** Valkey's reply to a container subcommand with the wrong number of arguments. */
-function subArity(a: string[]): ReplyError {
-  return new ReplyError(
-    `ERR unknown subcommand or wrong number of arguments for '${a[1]!.slice(0, 128)}'. Try ${a[0]!.toUpperCase()} HELP.`,
-  );
-}
-
 const none = [0, 0, 0] as const;
 
 /** The compatibility command specs. */
 export const compatCommands: CommandSpec[] = [
-  command('function', -2, [], none, fn),
   command('readonly', 1, ['fast', 'loading', 'stale'], none, readonlyCommand),
   command('readwrite', 1, ['fast', 'loading', 'stale'], none, readonlyCommand),
   command('wait', 3, [], none, wait),

@@ -248,6 +248,19 @@ export function isExecuting(): boolean {
   return executing > 0;
 }
 
+/**
+ * Runs `fn` as EXEC runs a queued command: blocking commands answer at once instead of waiting
+ * (scripts use it for `redis.call`).
+ */
+export function runWithoutBlocking<T>(fn: () => T): T {
+  executing++;
+  try {
+    return fn();
+  } finally {
+    executing--;
+  }
+}
+
 /** Runs queued commands from `i`; waits for an asynchronous one before running the rest. */
 function runFrom(
   run: RunCommand,

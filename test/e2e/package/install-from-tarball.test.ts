@@ -163,7 +163,7 @@ describe('installed alone', () => {
     );
   });
 
-  it('cdc-cache engine answers PING with PONG', async () => {
+  it('cdc-cache engine answers PING with PONG, and EVAL without wasmoon with one line naming it', async () => {
     const port = 20_000 + Math.floor(Math.random() * 20_000);
     const engine = spawn(join(app, 'node_modules/.bin/cdc-cache'), ['engine', '--port', String(port)], {
       cwd: app,
@@ -173,11 +173,14 @@ describe('installed alone', () => {
         const deadline = Date.now() + 20_000;
         const attempt = () => {
           const socket = createConnection({ host: '127.0.0.1', port }, () =>
-            socket.write('*1\r\n$4\r\nPING\r\n'),
+            socket.write('*1\r\n$4\r\nPING\r\n*3\r\n$4\r\nEVAL\r\n$8\r\nreturn 1\r\n$1\r\n0\r\n'),
           );
-          socket.once('data', (d) => {
+          let got = '';
+          socket.on('data', (d) => {
+            got += d.toString();
+            if (got.split('\r\n').length < 3) return;
             socket.destroy();
-            resolve(d.toString());
+            resolve(got);
           });
           socket.once('error', (e) => {
             if (Date.now() > deadline) reject(e);
@@ -186,7 +189,9 @@ describe('installed alone', () => {
         };
         attempt();
       });
-      expect(reply).toBe('+PONG\r\n');
+      expect(reply).toBe(
+        '+PONG\r\n-ERR scripting needs the optional package wasmoon: npm install wasmoon\r\n',
+      );
     } finally {
       engine.kill('SIGTERM');
     }
