@@ -50,18 +50,18 @@ import {
   type VerifyReport,
   verifyFull,
 } from '../../../core/verify/index.ts';
-import { waitFor } from '../../integration/consumers/support.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
-import { appendResults, prng, startChild, stopChild } from './harness.ts';
-import { ITEM_FIELDS, itemProjection, itemRules } from './scenario.ts';
+import { appendResults, prng, startChild, stopChild } from '../../support/consistency/harness.ts';
+import { ITEM_FIELDS, itemProjection, itemRules } from '../../support/consistency/scenario.ts';
+import { waitFor } from '../../support/consumers.ts';
 
 const DURATION_MS = Number(process.env.CDC_CACHE_CONSISTENCY_MS ?? 8000);
 const ROWS = 5;
 const WRITERS = 3;
 const APPS = 3;
 const WINDOWS_MS = [100, 500, 1000, 2000, 5000];
-const CHILD = join(import.meta.dirname, 'ddb-cdc-child.ts');
-const WORKER = join(import.meta.dirname, 'app-worker.ts');
+const CHILD = join(import.meta.dirname, '../../support/consistency/ddb-cdc-child.ts');
+const WORKER = join(import.meta.dirname, '../../support/consistency/app-worker.ts');
 
 interface DdbRun {
   name: string;

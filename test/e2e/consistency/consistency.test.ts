@@ -47,6 +47,15 @@ import {
   type VerifyReport,
   verifyFull,
 } from '../../../core/verify/index.ts';
+import { requireServices, serviceEnv } from '../../setup/require-services.ts';
+import { type CliResult, runCli } from '../../support/cli.ts';
+import { appendResults, prng, startChild, stopChild } from '../../support/consistency/harness.ts';
+import {
+  CUSTOMER_FIELDS,
+  CUSTOMER_ORDERS_SQL,
+  customerProjection,
+  scenarioRules,
+} from '../../support/consistency/scenario.ts';
 import {
   committedOffsets,
   createTopic,
@@ -57,11 +66,7 @@ import {
   testKafka,
   topicExists,
   waitFor,
-} from '../../integration/consumers/support.ts';
-import { requireServices, serviceEnv } from '../../setup/require-services.ts';
-import { type CliResult, runCli } from '../../support/cli.ts';
-import { appendResults, prng, startChild, stopChild } from './harness.ts';
-import { CUSTOMER_FIELDS, CUSTOMER_ORDERS_SQL, customerProjection, scenarioRules } from './scenario.ts';
+} from '../../support/consumers.ts';
 
 const DURATION_MS = Number(process.env.CDC_CACHE_CONSISTENCY_MS ?? 8000);
 const ROWS = 5;
@@ -71,8 +76,8 @@ const APPS = 3;
 const PARTITIONS = 3;
 const DUPLICATE_SHARE = 0.15;
 const WINDOWS_MS = [100, 500, 1000, 2000, 5000];
-const CHILD = join(import.meta.dirname, 'cdc-child.ts');
-const WORKER = join(import.meta.dirname, 'app-worker.ts');
+const CHILD = join(import.meta.dirname, '../../support/consistency/cdc-child.ts');
+const WORKER = join(import.meta.dirname, '../../support/consistency/app-worker.ts');
 
 interface RunResult {
   name: string;

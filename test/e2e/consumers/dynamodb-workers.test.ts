@@ -23,9 +23,9 @@ import {
 import { Valkey } from 'iovalkey';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EngineServer, startEngineServer } from '../../../engine/server/server.ts';
-import { waitFor } from '../../integration/consumers/support.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
-import { startWorker, type Worker } from './workers.ts';
+import { waitFor } from '../../support/consumers.ts';
+import { startWorker, type Worker } from '../../support/workers.ts';
 
 const ITEMS = Number(process.env.CDC_CACHE_E2E_DDB_ITEMS ?? 600);
 let server: EngineServer;

@@ -10,9 +10,9 @@ import { BatchWriteItemCommand, CreateTableCommand, DynamoDBClient } from '@aws-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ValkeyTarget } from '../../../core/target/valkey-target.ts';
 import { createValkeyTarget } from '../../../core/target/valkey-target.ts';
-import { startWorker, type Worker } from '../../e2e/consumers/workers.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
-import { waitFor } from './support.ts';
+import { waitFor } from '../../support/consumers.ts';
+import { startWorker, type Worker } from '../../support/workers.ts';
 
 let ddb: DynamoDBClient;
 let valkey: ValkeyTarget;

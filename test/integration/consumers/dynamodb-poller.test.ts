@@ -19,7 +19,7 @@ import type { DeadLetter } from '../../../core/pipeline/batch.ts';
 import { compileConfig } from '../../../core/rules/compile.ts';
 import { createEngineTarget, type EngineTarget } from '../../../core/target/engine-target.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
-import { waitFor } from './support.ts';
+import { waitFor } from '../../support/consumers.ts';
 
 let ddb: DynamoDBClient;
 let streams: ReturnType<typeof createAwsStreamsClient>;

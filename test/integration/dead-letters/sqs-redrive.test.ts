@@ -28,7 +28,7 @@ import { createEnvironment } from '../../../functions/runtime/environment.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
 import { runCli } from '../../support/cli.ts';
 import { fixture } from '../../support/fixtures.ts';
-import { ddbInsert, lambdaContext, RULES } from '../../unit/functions/support.ts';
+import { ddbInsert, lambdaContext, RULES } from '../../support/lambda.ts';
 
 const run = randomUUID().slice(0, 8);
 const prefix = `dlq-${run}:`;

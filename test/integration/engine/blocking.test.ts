@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
 import { blockedClients } from '../../../engine/server/commands/blocking.ts';
-import { compareSteps } from './parity-steps.ts';
-import { encodeCommand, RawClient, startValkey } from './resp-harness.ts';
+import { compareSteps } from '../../support/parity-steps.ts';
+import { encodeCommand, RawClient, startValkey } from '../../support/resp-harness.ts';
 
 let valkey: { port: number; stop: () => Promise<void> };
 let engine: EngineServer;

@@ -7,8 +7,8 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
-import { rng } from './fuzz-frames.ts';
-import { RawClient, startValkey } from './resp-harness.ts';
+import { rng } from '../../support/fuzz-frames.ts';
+import { RawClient, startValkey } from '../../support/resp-harness.ts';
 
 let valkey: { port: number; stop: () => Promise<void> };
 let engine: EngineServer;

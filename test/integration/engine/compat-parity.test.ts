@@ -7,8 +7,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
-import { compareSteps } from './parity-steps.ts';
-import { RawClient, startValkey } from './resp-harness.ts';
+import { compareSteps } from '../../support/parity-steps.ts';
+import { RawClient, startValkey } from '../../support/resp-harness.ts';
 
 const run = promisify(execFile);
 

@@ -10,7 +10,7 @@ import { block, createBlocklist, isBlocked } from '../../../examples/patterns/bl
 import { addPoints, placeOf, top } from '../../../examples/patterns/leaderboard.ts';
 import { hit } from '../../../examples/patterns/rate-limiter.ts';
 import { loadSession, saveSession } from '../../../examples/patterns/session-store.ts';
-import { startValkey } from './resp-harness.ts';
+import { startValkey } from '../../support/resp-harness.ts';
 
 let valkey: { port: number; stop: () => Promise<void> };
 let engine: EngineServer;

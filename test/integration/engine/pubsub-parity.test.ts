@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
-import { comparePushes, st } from './push-harness.ts';
-import { startValkey } from './resp-harness.ts';
+import { comparePushes, st } from '../../support/push-harness.ts';
+import { startValkey } from '../../support/resp-harness.ts';
 
 let valkey: { port: number; stop: () => Promise<void> };
 let engine: EngineServer;

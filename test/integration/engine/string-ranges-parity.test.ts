@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
-import { compareSteps } from './parity-steps.ts';
-import { startValkey } from './resp-harness.ts';
+import { compareSteps } from '../../support/parity-steps.ts';
+import { startValkey } from '../../support/resp-harness.ts';
 
 let valkey: { port: number; stop: () => Promise<void> };
 let engine: EngineServer;
