@@ -7,7 +7,8 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort, RawClient } from './resp-harness.ts';
+import { freePort } from './own-valkey.ts';
+import { RawClient } from './resp-harness.ts';
 
 const CLI = resolve(import.meta.dirname, '../../bin/cdc-cache.ts');
 

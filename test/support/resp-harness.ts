@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './own-valkey.ts';
 
 /** End offset of the complete RESP reply starting at `pos`, or -1 when more bytes are needed. */
 export function replyEnd(buf: Buffer, pos: number): number {
@@ -135,18 +136,6 @@ export class RawClient {
   close(): void {
     this.#socket.destroy();
   }
-}
-
-/** A free loopback TCP port. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-    srv.once('error', reject);
-  });
 }
 
 /** A valkey-server child on a free port (no persistence); stop it with `stop()`. */
