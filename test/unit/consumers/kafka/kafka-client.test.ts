@@ -3,9 +3,9 @@
  * mapping (consumers/kafka/change-log-line.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { kafkaLine } from '../../../consumers/kafka/change-log-line.ts';
-import { DEFAULT_KAFKA_CLIENT, toolKafkaClientName } from '../../../consumers/kafka/kafka-client.ts';
-import { resolveConsumerConfig } from '../../../consumers/runtime/consumer-config.ts';
+import { kafkaLine } from '../../../../consumers/kafka/change-log-line.ts';
+import { DEFAULT_KAFKA_CLIENT, toolKafkaClientName } from '../../../../consumers/kafka/kafka-client.ts';
+import { resolveConsumerConfig } from '../../../../consumers/runtime/consumer-config.ts';
 
 describe('Kafka client choice', () => {
   it("defaults to @platformatic/kafka; CDC_CACHE_KAFKA_CLIENT picks the tools' client", () => {

@@ -8,13 +8,13 @@
  * - an expired iterator resumes after the last record handed over: nothing twice, nothing skipped.
  */
 import { describe, expect, it } from 'vitest';
-import { tailDynamoDbStream } from '../../../consumers/dynamodb/stream-tail.ts';
+import { tailDynamoDbStream } from '../../../../consumers/dynamodb/stream-tail.ts';
 import {
   type IteratorStart,
   type StreamShard,
   StreamsErrorKind,
   type StreamsPort,
-} from '../../../consumers/dynamodb/streams-port.ts';
+} from '../../../../consumers/dynamodb/streams-port.ts';
 
 const ARN = 'arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/2026-01-01T00:00:00.000';
 let seq = 1000;

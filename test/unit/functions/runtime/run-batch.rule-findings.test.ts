@@ -4,13 +4,13 @@
  * matched nothing once the environment has planned UNUSED_RULE_AFTER_EVENTS change events.
  */
 import { describe, expect, it } from 'vitest';
-import { RULE_METRICS } from '../../../core/metrics/metric-names.ts';
-import { compileConfig } from '../../../core/rules/compile.ts';
-import { createEngineTarget } from '../../../core/target/engine-target.ts';
-import { createKafkaHandler } from '../../../functions/kafka-handler.ts';
-import { createEnvironment } from '../../../functions/runtime/environment.ts';
-import { UNUSED_RULE_AFTER_EVENTS } from '../../../functions/runtime/run-batch.ts';
-import { kafkaRecord, lambdaContext, lineCollector, mskEvent } from './support.ts';
+import { RULE_METRICS } from '../../../../core/metrics/metric-names.ts';
+import { compileConfig } from '../../../../core/rules/compile.ts';
+import { createEngineTarget } from '../../../../core/target/engine-target.ts';
+import { createKafkaHandler } from '../../../../functions/kafka-handler.ts';
+import { createEnvironment } from '../../../../functions/runtime/environment.ts';
+import { UNUSED_RULE_AFTER_EVENTS } from '../../../../functions/runtime/run-batch.ts';
+import { kafkaRecord, lambdaContext, lineCollector, mskEvent } from '../../../support/lambda.ts';
 
 // A typo in the table name ("public.order"): no orders event matches, and none becomes a key.
 const config = compileConfig({
