@@ -3,7 +3,7 @@
  * Lua 5.1 number printing patch applied to the installed wasmoon build.
  */
 import { describe, expect, it } from 'vitest';
-import { loadedLua, loadLua, MISSING_LUA } from '../../../engine/server/scripting/lua-runtime.ts';
+import { loadedLua, loadLua, MISSING_LUA } from '../../../../../engine/server/scripting/lua-runtime.ts';
 
 describe('the script VM loader', () => {
   it('is not loaded before the first script command', () => {
