@@ -17,8 +17,8 @@ import { appendFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { startEngineServer } from '../engine/index.ts';
-import { runStampede } from '../test/conformance/stampede.ts';
-import { startOwnValkey } from '../test/integration/valkey/own-valkey.ts';
+import { runStampede } from '../test/support/conformance/stampede.ts';
+import { startOwnValkey } from '../test/support/own-valkey.ts';
 import { emitResult, formatNumber, median, percentile } from './suite.ts';
 
 const { values } = parseArgs({

@@ -1,7 +1,7 @@
 /**
  * Generates the JSON Schemas of the three config files from the schemas the code validates with
  * (one definition each, on valibot): `node schemas/generate.ts` writes them here; the test
- * test/unit/config/json-schemas.test.ts fails when a file is stale. Reference them with `$schema`
+ * test/unit/schemas/generate.test.ts fails when a file is stale. Reference them with `$schema`
  * (`"$schema": "./node_modules/cdc-cache/schemas/cdc-cache.consumer.schema.json"`) so editors
  * complete and check the files.
  */

@@ -4,13 +4,12 @@
  * stop everything. Ports are free loopback ports picked at start; fix them with BENCH_VALKEY_PORT /
  * BENCH_ENGINE_PORT.
  */
-import { type ChildProcess, execFile, execFileSync, fork, spawn } from 'node:child_process';
-import { createReadStream, mkdtempSync } from 'node:fs';
+import { type ChildProcess, execFile, fork, spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { makeTestCert } from '../../test/support/engine-process.ts';
 
 const run = promisify(execFile);
 
@@ -68,23 +67,9 @@ export interface BenchTls {
   keyFile: string;
 }
 
-/** A throwaway self-signed certificate for 127.0.0.1 (openssl), for the TLS rows. */
+/** A throwaway self-signed certificate for 127.0.0.1 (openssl; test/support), for the TLS rows. */
 export function makeBenchCert(): BenchTls {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-tls-'));
-  const certFile = join(dir, 'cert.pem');
-  const keyFile = join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1'].concat([
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-    ]),
-    { stdio: 'ignore' },
-  );
+  const { certFile, keyFile } = makeTestCert();
   return { certFile, keyFile };
 }
 

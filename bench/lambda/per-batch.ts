@@ -24,7 +24,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startOwnValkey } from '../../test/integration/valkey/own-valkey.ts';
+import { startOwnValkey } from '../../test/support/own-valkey.ts';
 import { startEngineChild } from '../engine/harness.ts';
 import { emitResult, formatNumber, median, percentile } from '../suite.ts';
 

@@ -1,7 +1,7 @@
 /**
  * The stampede benchmark's peer, one process of it: plain cache-aside without single-flight or
  * leases (GET; on a miss call the loader and SET the value with a TTL), the way an application
- * without a stampede guard reads. Same protocol as test/conformance/stampede-child.ts: prints
+ * without a stampede guard reads. Same protocol as test/support/conformance/stampede-child.ts: prints
  * `ready`, waits for `go` on stdin, fires N concurrent reads of one cold key, prints one JSON line
  * `{ loaderCalls, latencies }`.
  *

@@ -22,7 +22,7 @@ import { compileConfig } from '../../core/rules/compile.ts';
 import type { CacheOp } from '../../core/target/cache-op.ts';
 import { RUNNER_DEFAULTS } from '../../core/target/valkey-runner.ts';
 import { createValkeyTarget } from '../../core/target/valkey-target.ts';
-import { startOwnValkey } from '../../test/integration/valkey/own-valkey.ts';
+import { startOwnValkey } from '../../test/support/own-valkey.ts';
 import { emitResult, median } from '../suite.ts';
 
 const { values } = parseArgs({

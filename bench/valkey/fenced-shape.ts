@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { Redis as Valkey } from 'iovalkey';
 import { versionSortKey } from '../../core/event/version.ts';
 import { APPLY, APPLY_V1 } from '../../core/target/valkey-scripts.ts';
-import { startOwnValkey } from '../../test/integration/valkey/own-valkey.ts';
+import { startOwnValkey } from '../../test/support/own-valkey.ts';
 import { median } from '../suite.ts';
 
 const { values } = parseArgs({

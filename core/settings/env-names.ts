@@ -3,7 +3,7 @@
  * CDK app), so a misspelt one is caught: a variable that is not one of them but within two edits of
  * one (`CDC_CACHE_TARGT`, `CDC_CACHE_KAFKA_GROUPID`) is refused with a did-you-mean instead of being
  * silently ignored. Names further from every known one (other tools' variables, the test harness's)
- * are left alone. test/unit/config/env-names.test.ts checks this list covers every env schema.
+ * are left alone. test/unit/core/settings/env-names.test.ts checks this list covers every env schema.
  */
 import { closestByEdits } from '../config/did-you-mean.ts';
 import { ConfigError, ErrorCode } from '../errors.ts';

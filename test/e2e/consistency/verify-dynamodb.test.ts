@@ -12,7 +12,6 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  CreateTableCommand,
   DeleteItemCommand,
   DynamoDBClient,
   PutItemCommand,
@@ -22,6 +21,7 @@ import { Valkey } from 'iovalkey';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
 import { CLI, runCli } from '../../support/cli.ts';
+import { createStreamTable } from '../../support/dynamodb.ts';
 
 const table = `cons_verify_${process.pid}_${Date.now()}`;
 const prefix = `vddb${Date.now()}:`;
@@ -43,15 +43,7 @@ beforeAll(async () => {
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   valkey = new Valkey(serviceEnv('CDC_CACHE_VALKEY_URL'));
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: table,
-      AttributeDefinitions: [{ AttributeName: 'Id', AttributeType: 'N' }],
-      KeySchema: [{ AttributeName: 'Id', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-      StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
-    }),
-  );
+  await createStreamTable(ddb, table, { name: 'Id', type: 'N' });
   for (const id of ['1', '2', '3']) {
     await ddb.send(
       new PutItemCommand({

@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Valkey } from 'iovalkey';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { committedOffsets, idBase, plainTopic, sql, testKafka } from '../../integration/consumers/support.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
 import { CLI } from '../../support/cli.ts';
+import { committedOffsets, idBase, plainTopic, sql, testKafka } from '../../support/consumers.ts';
 
 let valkey: Valkey;
 

@@ -13,7 +13,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   BatchWriteItemCommand,
-  CreateTableCommand,
   DeleteItemCommand,
   DescribeTableCommand,
   DynamoDBClient,
@@ -23,9 +22,10 @@ import {
 import { Valkey } from 'iovalkey';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EngineServer, startEngineServer } from '../../../engine/server/server.ts';
-import { waitFor } from '../../integration/consumers/support.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
-import { startWorker, type Worker } from './workers.ts';
+import { waitFor } from '../../support/consumers.ts';
+import { createStreamTable } from '../../support/dynamodb.ts';
+import { startWorker, type Worker } from '../../support/workers.ts';
 
 const ITEMS = Number(process.env.CDC_CACHE_E2E_DDB_ITEMS ?? 600);
 let server: EngineServer;
@@ -145,15 +145,7 @@ for (const backend of BACKENDS) {
 
 async function runScenario(backend: Backend): Promise<void> {
   const table = `e2e_msgs_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: table,
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-      StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
-    }),
-  );
+  await createStreamTable(ddb, table);
   const dir = mkdtempSync(join(tmpdir(), 'cdc-cache-ddb-e2e-'));
   const rules = join(dir, 'rules.json');
   writeFileSync(

@@ -20,7 +20,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KafkaConsumerPort } from '../../../consumers/kafka/kafka-port.ts';
 import { createPlatformaticClient } from '../../../consumers/kafka/platformatic-client.ts';
-import { waitFor } from '../../integration/consumers/support.ts';
+import { waitFor } from '../../support/consumers.ts';
 import { type PrivateKafka, startPrivateKafka } from '../../support/private-kafka.ts';
 
 const TOTAL = Number(process.env.CDC_CACHE_E2E_RESTART_EVENTS ?? 6000);

@@ -17,14 +17,14 @@ import { createConsumerMetrics } from '../../../consumers/runtime/consumer-metri
 import { silentLogger } from '../../../consumers/runtime/logger.ts';
 import { compileConfig } from '../../../core/rules/compile.ts';
 import { createValkeyTarget, type ValkeyTarget } from '../../../core/target/valkey-target.ts';
+import { requireServices, serviceEnv } from '../../setup/require-services.ts';
 import {
   committedOffsets,
   createTopic,
   highWatermarks,
   testKafka,
   waitFor,
-} from '../../integration/consumers/support.ts';
-import { requireServices, serviceEnv } from '../../setup/require-services.ts';
+} from '../../support/consumers.ts';
 
 const suffix = `${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
 const topic = `e2e-burst-${suffix}`;
@@ -58,7 +58,7 @@ beforeAll(async () => {
   execFileSync(
     process.execPath,
     [
-      new URL('./burst-producer.ts', import.meta.url).pathname,
+      new URL('../../support/burst-producer.ts', import.meta.url).pathname,
       serviceEnv('CDC_CACHE_KAFKA_BROKERS'),
       topic,
       String(N),

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { Valkey } from 'iovalkey';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeadLetterHeaders } from '../../../consumers/kafka/dead-letter-topic.ts';
+import { requireServices, serviceEnv } from '../../setup/require-services.ts';
 import {
   createTopic,
   idBase,
@@ -25,10 +26,9 @@ import {
   testKafka,
   topicExists,
   waitFor,
-} from '../../integration/consumers/support.ts';
-import { requireServices, serviceEnv } from '../../setup/require-services.ts';
-import { type PrivateValkey, startPrivateValkey } from './private-valkey.ts';
-import { startWorker, type Worker } from './workers.ts';
+} from '../../support/consumers.ts';
+import { type PrivateValkey, startPrivateValkey } from '../../support/private-valkey.ts';
+import { startWorker, type Worker } from '../../support/workers.ts';
 
 const EVENTS = Number(process.env.CDC_CACHE_E2E_EVENTS ?? 10_000);
 const KILLS = Number(process.env.CDC_CACHE_E2E_KILLS ?? 10);

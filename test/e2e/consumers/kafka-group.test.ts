@@ -21,15 +21,15 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EngineServer, startEngineServer } from '../../../engine/server/server.ts';
+import { requireServices, serviceEnv } from '../../setup/require-services.ts';
 import {
   committedOffsets,
   createTopic,
   highWatermarks,
   testKafka,
   waitFor,
-} from '../../integration/consumers/support.ts';
-import { requireServices, serviceEnv } from '../../setup/require-services.ts';
-import { startWorker, type Worker } from './workers.ts';
+} from '../../support/consumers.ts';
+import { startWorker, type Worker } from '../../support/workers.ts';
 
 const PARTITIONS = 4;
 const KEYS = 200;

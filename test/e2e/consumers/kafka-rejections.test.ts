@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeadLetterHeaders } from '../../../consumers/kafka/dead-letter-topic.ts';
 import { createValkeyTarget, type ValkeyTarget } from '../../../core/target/valkey-target.ts';
+import { requireServices, serviceEnv } from '../../setup/require-services.ts';
 import {
   committedOffsets,
   createTopic,
@@ -17,9 +18,8 @@ import {
   readTopic,
   testKafka,
   waitFor,
-} from '../../integration/consumers/support.ts';
-import { requireServices, serviceEnv } from '../../setup/require-services.ts';
-import { startWorker, type Worker } from './workers.ts';
+} from '../../support/consumers.ts';
+import { startWorker, type Worker } from '../../support/workers.ts';
 
 const workers: Worker[] = [];
 let valkey: ValkeyTarget;

@@ -6,13 +6,14 @@
  * and checkpoint are kept in it (CDC_CACHE_DYNAMODB_LEASE_STORE=target). Without
  * the password the consumer stops at once with the server's refusal.
  */
-import { BatchWriteItemCommand, CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ValkeyTarget } from '../../../core/target/valkey-target.ts';
 import { createValkeyTarget } from '../../../core/target/valkey-target.ts';
-import { startWorker, type Worker } from '../../e2e/consumers/workers.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
-import { waitFor } from './support.ts';
+import { waitFor } from '../../support/consumers.ts';
+import { createStreamTable } from '../../support/dynamodb.ts';
+import { startWorker, type Worker } from '../../support/workers.ts';
 
 let ddb: DynamoDBClient;
 let valkey: ValkeyTarget;
@@ -43,15 +44,7 @@ const bareTlsUrl = () => serviceEnv('CDC_CACHE_VALKEY_TLS_URL').replace(/\/\/[^@
 describe('consume dynamodb with the shared environment names', () => {
   it('reads CDC_CACHE_RULES inline and target AUTH/TLS from CDC_CACHE_TARGET_USERNAME/PASSWORD/TLS_CA_FILE', async () => {
     const table = `it_env_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
-    await ddb.send(
-      new CreateTableCommand({
-        TableName: table,
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-        BillingMode: 'PAY_PER_REQUEST',
-        StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
-      }),
-    );
+    await createStreamTable(ddb, table);
     const items = [0, 1, 2, 3, 4].map((j) => ({
       PutRequest: { Item: { pk: { S: `p${j}` }, n: { N: String(j) } } },
     }));

@@ -14,8 +14,8 @@ import {
 } from '../../../consumers/dynamodb/dynamodb-lease-table.ts';
 import { createEngineTarget } from '../../../core/target/engine-target.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
+import { waitFor } from '../../support/consumers.ts';
 import { createBalanceHarness, HARNESS_ARN } from '../../support/shard-balance-harness.ts';
-import { waitFor } from './support.ts';
 
 const TTL = 2000;
 const tables: DynamoDbLeaseTable[] = [];

@@ -18,7 +18,7 @@ import {
   type DynamoDbLeaseTable,
 } from '../../../consumers/dynamodb/dynamodb-lease-table.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
-import { leaseBalancingContract } from './lease-balancing-contract.ts';
+import { leaseBalancingContract } from '../../support/lease-balancing-contract.ts';
 
 let ddb: DynamoDBClient;
 let endpoint: string;

@@ -7,7 +7,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BatchWriteItemCommand, CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsStreamsClient } from '../../../consumers/dynamodb/aws-streams-client.ts';
 import { createDynamoDbPoller } from '../../../consumers/dynamodb/dynamodb-poller.ts';
@@ -19,7 +19,8 @@ import type { DeadLetter } from '../../../core/pipeline/batch.ts';
 import { compileConfig } from '../../../core/rules/compile.ts';
 import { createEngineTarget, type EngineTarget } from '../../../core/target/engine-target.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
-import { waitFor } from './support.ts';
+import { waitFor } from '../../support/consumers.ts';
+import { createStreamTable } from '../../support/dynamodb.ts';
 
 let ddb: DynamoDBClient;
 let streams: ReturnType<typeof createAwsStreamsClient>;
@@ -42,15 +43,7 @@ afterAll(() => {
 
 async function createTable(): Promise<string> {
   const table = `it_poller_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: table,
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-      StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
-    }),
-  );
+  await createStreamTable(ddb, table);
   return table;
 }
 

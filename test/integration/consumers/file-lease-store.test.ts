@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe } from 'vitest';
 import { createFileLeaseStore } from '../../../consumers/dynamodb/file-lease-store.ts';
-import { leaseBalancingContract } from './lease-balancing-contract.ts';
+import { leaseBalancingContract } from '../../support/lease-balancing-contract.ts';
 
 describe('file lease store: balancing capabilities', () => {
   leaseBalancingContract(async () => {

@@ -34,7 +34,7 @@ import {
   testKafka,
   topicExists,
   waitFor,
-} from './support.ts';
+} from '../../support/consumers.ts';
 
 const config = compileConfig(DEBEZIUM_RULES as never);
 const running: KafkaCdcConsumer[] = [];

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KafkaBatchControls, KafkaConsumerPort } from '../../../consumers/kafka/kafka-port.ts';
 import { createPlatformaticClient } from '../../../consumers/kafka/platformatic-client.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
-import { committedOffsets, createTopic, testKafka, waitFor } from './support.ts';
+import { committedOffsets, createTopic, testKafka, waitFor } from '../../support/consumers.ts';
 
 const suffix = `${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
 const topic = `it-pk-rebalance-${suffix}`;

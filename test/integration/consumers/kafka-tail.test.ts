@@ -9,7 +9,7 @@ import { createKafkaClient } from '../../../consumers/kafka/kafka-client.ts';
 import type { KafkaClientPort, KafkaMessage } from '../../../consumers/kafka/kafka-port.ts';
 import { highWatermarks, tailKafka } from '../../../consumers/kafka/kafka-tail.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
-import { createTopic, testKafka, waitFor } from './support.ts';
+import { createTopic, testKafka, waitFor } from '../../support/consumers.ts';
 
 const suffix = `${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
 const topics: string[] = [];

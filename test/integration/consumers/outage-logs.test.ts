@@ -9,9 +9,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Valkey } from 'iovalkey';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PrivateValkey, startPrivateValkey } from '../../e2e/consumers/private-valkey.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
-import { createTopic, idBase, testKafka, waitFor, writeRulesFile } from './support.ts';
+import { createTopic, idBase, testKafka, waitFor, writeRulesFile } from '../../support/consumers.ts';
+import { type PrivateValkey, startPrivateValkey } from '../../support/private-valkey.ts';
 
 const CLI = join(import.meta.dirname, '../../../bin/cdc-cache.ts');
 let cache: PrivateValkey;

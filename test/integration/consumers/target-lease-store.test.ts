@@ -18,9 +18,9 @@ import type { CacheTarget } from '../../../core/target/cache-target.ts';
 import { createEngineRemoteTarget } from '../../../core/target/engine-remote-target.ts';
 import { keySlot } from '../../../core/target/slots.ts';
 import { startEngineServer } from '../../../engine/server/server.ts';
-import { CONFORMANCE_TARGETS, openSpec } from '../../conformance/targets.ts';
-import { leaseBalancingContract } from './lease-balancing-contract.ts';
-import { waitFor } from './support.ts';
+import { CONFORMANCE_TARGETS, openSpec } from '../../support/conformance/targets.ts';
+import { waitFor } from '../../support/consumers.ts';
+import { leaseBalancingContract } from '../../support/lease-balancing-contract.ts';
 
 const SHORT_TTL_MS = 150;
 

@@ -25,7 +25,7 @@ import type { CacheTarget } from '../../../core/target/cache-target.ts';
 import { createEngineTarget } from '../../../core/target/engine-target.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
 import { runCli } from '../../support/cli.ts';
-import { committedOffsets, createTopic, testKafka } from '../consumers/support.ts';
+import { committedOffsets, createTopic, testKafka } from '../../support/consumers.ts';
 
 const run = randomUUID().slice(0, 8);
 const prefix = `dlqk-${run}:`;

@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTarget } from '../../../bin/targets.ts';
@@ -27,8 +27,9 @@ import { createDynamoDbHandler } from '../../../functions/dynamodb-handler.ts';
 import { createEnvironment } from '../../../functions/runtime/environment.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
 import { runCli } from '../../support/cli.ts';
+import { createStreamTable } from '../../support/dynamodb.ts';
 import { fixture } from '../../support/fixtures.ts';
-import { ddbInsert, lambdaContext, RULES } from '../../unit/functions/support.ts';
+import { ddbInsert, lambdaContext, RULES } from '../../support/lambda.ts';
 
 const run = randomUUID().slice(0, 8);
 const prefix = `dlq-${run}:`;
@@ -172,16 +173,7 @@ describe('dead-letters on SQS (ElasticMQ)', () => {
     const streams = createAwsStreamsClient({ region: 'us-east-1', endpoint });
     try {
       const table = `dlq_onfailure_${run}`;
-      const created = await ddb.send(
-        new CreateTableCommand({
-          TableName: table,
-          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-          BillingMode: 'PAY_PER_REQUEST',
-          StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
-        }),
-      );
-      const streamArn = created.TableDescription!.LatestStreamArn!;
+      const streamArn = await createStreamTable(ddb, table);
       for (const pk of ['a', 'b', 'c'])
         await ddb.send(
           new PutItemCommand({

@@ -5,21 +5,12 @@
  * passwordless user is refused like removing requirepass, and deleting a user closes its connections.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
-import { RawClient, startValkey } from './resp-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { startEngineServer } from '../../../engine/index.ts';
+import { RawClient } from '../../support/resp-harness.ts';
+import { withValkeyAndEngine } from '../../support/valkey-and-engine.ts';
 
-let valkey: { port: number; stop: () => Promise<void> };
-let engine: EngineServer;
-
-beforeAll(async () => {
-  valkey = await startValkey();
-  engine = await startEngineServer({ port: 0 });
-});
-afterAll(async () => {
-  await engine?.close();
-  await valkey?.stop();
-});
+const servers = withValkeyAndEngine();
 
 const SCRIPT = [
   'ACL SETUSER x +@foo',
@@ -68,8 +59,8 @@ const SCRIPT = [
 
 describe('ACL users match Valkey 8 byte for byte', () => {
   it('rules, NOPERM, WRONGPASS and the ACL subcommands', async () => {
-    const a = await RawClient.connect(valkey.port);
-    const b = await RawClient.connect(engine.port);
+    const a = await RawClient.connect(servers.valkey.port);
+    const b = await RawClient.connect(servers.engine.port);
     try {
       const mismatches: string[] = [];
       for (const cmd of SCRIPT) {
@@ -106,20 +97,20 @@ describe('ACL users beyond Valkey', () => {
   });
 
   it('an application user reads, a writer user writes, and deleting a user closes its connections', async () => {
-    const admin = await RawClient.connect(engine.port);
+    const admin = await RawClient.connect(servers.engine.port);
     expect(await admin.call('ACL', 'SETUSER', 'app', 'on', '>app-pw', '+@read', '~customer:*')).toBe(
       '+OK\r\n',
     );
     expect(
       await admin.call('ACL', 'SETUSER', 'cdc', 'on', '>cdc-pw', '+@write', '+cache.version', '~customer:*'),
     ).toBe('+OK\r\n');
-    const cdc = await RawClient.connect(engine.port);
+    const cdc = await RawClient.connect(servers.engine.port);
     expect(await cdc.call('AUTH', 'cdc', 'cdc-pw')).toBe('+OK\r\n');
     expect(await cdc.call('CACHE.REFRESH', 'customer:1', 'v1', '0', '01')).toBe('+applied\r\n');
     expect(await cdc.call('GET', 'customer:1')).toBe(
       "-NOPERM User cdc has no permissions to run the 'get' command\r\n",
     );
-    const app = await RawClient.connect(engine.port);
+    const app = await RawClient.connect(servers.engine.port);
     expect(await app.call('AUTH', 'app', 'app-pw')).toBe('+OK\r\n');
     expect(await app.call('GET', 'customer:1')).toBe('$2\r\nv1\r\n');
     expect(await app.call('DEL', 'customer:1')).toBe(

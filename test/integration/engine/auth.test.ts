@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runEngineCli } from '../../../engine/cli.ts';
 import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
-import { RawClient } from './resp-harness.ts';
+import { RawClient } from '../../support/resp-harness.ts';
 
 let server: EngineServer | undefined;
 afterEach(async () => {

@@ -4,27 +4,17 @@
  * woken by a push from another client, first come first served, a push inside MULTI seen only
  * after EXEC, no blocking inside MULTI; a client that disconnects mid-wait leaves nothing behind.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
+import { describe, expect, it } from 'vitest';
 import { blockedClients } from '../../../engine/server/commands/blocking.ts';
-import { compareSteps } from './parity-steps.ts';
-import { encodeCommand, RawClient, startValkey } from './resp-harness.ts';
+import { compareSteps } from '../../support/parity-steps.ts';
+import { encodeCommand, RawClient } from '../../support/resp-harness.ts';
+import { withValkeyAndEngine } from '../../support/valkey-and-engine.ts';
 
-let valkey: { port: number; stop: () => Promise<void> };
-let engine: EngineServer;
-
-beforeAll(async () => {
-  valkey = await startValkey();
-  engine = await startEngineServer({ port: 0 });
-});
-afterAll(async () => {
-  await engine?.close();
-  await valkey?.stop();
-});
+const servers = withValkeyAndEngine();
 
 describe('blocking pops match Valkey 8', () => {
   it('immediate, timed-out and refused replies', async () => {
-    await compareSteps(valkey.port, engine.port, [
+    await compareSteps(servers.valkey.port, servers.engine.port, [
       'BLPOP nol 0.05',
       'BRPOP nol 0.05',
       'BLMOVE nol d LEFT LEFT 0.05',
@@ -65,7 +55,7 @@ describe('blocking pops match Valkey 8', () => {
 
   for (const target of ['valkey', 'engine'] as const) {
     it(`${target}: woken by pushes in arrival order, after EXEC, not by a transaction that pops back`, async () => {
-      const port = target === 'valkey' ? valkey.port : engine.port;
+      const port = target === 'valkey' ? servers.valkey.port : servers.engine.port;
       const a = await RawClient.connect(port);
       const b = await RawClient.connect(port);
       const w = await RawClient.connect(port);
@@ -106,25 +96,25 @@ describe('blocking pops match Valkey 8', () => {
   }
 
   it('a client that disconnects mid-wait is forgotten; the next waiter gets the push', async () => {
-    const gone = await RawClient.connect(engine.port);
-    const stays = await RawClient.connect(engine.port);
-    const w = await RawClient.connect(engine.port);
+    const gone = await RawClient.connect(servers.engine.port);
+    const stays = await RawClient.connect(servers.engine.port);
+    const w = await RawClient.connect(servers.engine.port);
     try {
       gone.write(encodeCommand(['BLPOP', 'dq', '0']));
       await new Promise((r) => setTimeout(r, 30));
       stays.write(encodeCommand(['BLPOP', 'dq', '0']));
-      for (let i = 0; i < 100 && blockedClients(engine.engine.core) < 2; i++)
+      for (let i = 0; i < 100 && blockedClients(servers.engine.engine.core) < 2; i++)
         await new Promise((r) => setTimeout(r, 10));
-      expect(blockedClients(engine.engine.core)).toBe(2);
+      expect(blockedClients(servers.engine.engine.core)).toBe(2);
       gone.close();
-      for (let i = 0; i < 100 && blockedClients(engine.engine.core) > 1; i++)
+      for (let i = 0; i < 100 && blockedClients(servers.engine.engine.core) > 1; i++)
         await new Promise((r) => setTimeout(r, 10));
-      expect(blockedClients(engine.engine.core)).toBe(1);
+      expect(blockedClients(servers.engine.engine.core)).toBe(1);
       await w.call('RPUSH', 'dq', 'v');
       expect(await stays.read()).toBe('*2\r\n$2\r\ndq\r\n$1\r\nv\r\n');
-      expect(blockedClients(engine.engine.core)).toBe(0);
+      expect(blockedClients(servers.engine.engine.core)).toBe(0);
       expect(await w.call('LLEN', 'dq')).toBe(':0\r\n');
-      expect(engine.engine.core.listeners.active).toBe(false);
+      expect(servers.engine.engine.core.listeners.active).toBe(false);
     } finally {
       stays.close();
       w.close();

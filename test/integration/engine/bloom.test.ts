@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
 import { BloomValue } from '../../../engine/server/commands/bloom-filter.ts';
-import { RawClient } from './resp-harness.ts';
+import { RawClient } from '../../support/resp-harness.ts';
 
 let engine: EngineServer;
 let c: RawClient;

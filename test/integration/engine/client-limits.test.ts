@@ -7,7 +7,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
-import { encodeCommand, RawClient } from './resp-harness.ts';
+import { encodeCommand, RawClient } from '../../support/resp-harness.ts';
 
 let server: EngineServer;
 const BIG = 8 * 1024 * 1024;

@@ -5,21 +5,12 @@
  * byte-identical. Random-output commands (SPOP, SRANDMEMBER, ZRANDMEMBER) and hash-ordered replies
  * (SMEMBERS, SUNION, …) are left to collections-parity.test.ts.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
-import { rng } from './fuzz-frames.ts';
-import { RawClient, startValkey } from './resp-harness.ts';
+import { expect, it } from 'vitest';
+import { rng } from '../../support/fuzz-frames.ts';
+import { RawClient } from '../../support/resp-harness.ts';
+import { withValkeyAndEngine } from '../../support/valkey-and-engine.ts';
 
-let valkey: { port: number; stop: () => Promise<void> };
-let engine: EngineServer;
-beforeAll(async () => {
-  valkey = await startValkey();
-  engine = await startEngineServer({ port: 0 });
-});
-afterAll(async () => {
-  await engine?.close();
-  await valkey?.stop();
-});
+const servers = withValkeyAndEngine();
 const COMMANDS = (
   'SADD SREM SISMEMBER SMISMEMBER SCARD SMOVE SINTERCARD ' +
   'ZADD ZINCRBY ZSCORE ZMSCORE ZRANK ZREVRANK ZRANGE ZRANGESTORE ZREVRANGE ZRANGEBYSCORE ZREVRANGEBYSCORE ' +
@@ -43,8 +34,8 @@ const VALUES = [
   ...'GET SET INCRBY OVERFLOW WRAP SAT FAIL REPLACE DB'.split(' '),
 ];
 it.each([5, 6, 7])('seed %i: 1500 random commands reply as Valkey does', async (seed) => {
-  const a = await RawClient.connect(valkey.port);
-  const b = await RawClient.connect(engine.port);
+  const a = await RawClient.connect(servers.valkey.port);
+  const b = await RawClient.connect(servers.engine.port);
   for (const c of [a, b]) {
     await c.call('FLUSHALL');
     await c.call('CONFIG', 'SET', 'maxmemory', '100mb');

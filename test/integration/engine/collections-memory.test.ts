@@ -4,35 +4,26 @@
  * (noeviction) like strings; TTLs expire them. Plus encodings past Valkey's compact limits, compared
  * with a real valkey-server.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
-import { compareSteps } from './parity-steps.ts';
-import { RawClient, startValkey } from './resp-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { startEngineServer } from '../../../engine/index.ts';
+import { compareSteps } from '../../support/parity-steps.ts';
+import { RawClient } from '../../support/resp-harness.ts';
+import { withValkeyAndEngine } from '../../support/valkey-and-engine.ts';
 
-let valkey: { port: number; stop: () => Promise<void> };
-let engine: EngineServer;
-
-beforeAll(async () => {
-  valkey = await startValkey();
-  engine = await startEngineServer({ port: 0 });
-});
-afterAll(async () => {
-  await engine?.close();
-  await valkey?.stop();
-});
+const servers = withValkeyAndEngine();
 
 const int = (reply: string | null): number => Number(/^:(-?\d+)/.exec(reply ?? '')?.[1] ?? Number.NaN);
 
 describe('collections in the memory model', () => {
   it('MEMORY USAGE and used_memory grow and shrink with members', async () => {
-    const c = await RawClient.connect(engine.port);
+    const c = await RawClient.connect(servers.engine.port);
     try {
       for (const [key, add, del] of [
         ['mem:set', 'SADD', 'SREM'],
         ['mem:zset', 'ZADD', 'ZREM'],
         ['mem:list', 'RPUSH', 'LREM'],
       ] as const) {
-        const base = engine.engine.usedMemory;
+        const base = servers.engine.engine.usedMemory;
         const args: string[] = [];
         for (let i = 0; i < 1000; i++) {
           if (add === 'ZADD') args.push(String(i));
@@ -41,7 +32,7 @@ describe('collections in the memory model', () => {
         await c.call(add, key, ...args);
         const usage = int(await c.call('MEMORY', 'USAGE', key));
         expect(usage).toBeGreaterThan(1000 * 60);
-        expect(engine.engine.usedMemory - base).toBeGreaterThan(1000 * 60);
+        expect(servers.engine.engine.usedMemory - base).toBeGreaterThan(1000 * 60);
         const half = args.filter((_, i) => (add === 'ZADD' ? i % 2 === 1 && i < 1000 : i < 500));
         for (const m of half) {
           if (del === 'LREM') await c.call('LREM', key, '0', m);
@@ -50,7 +41,7 @@ describe('collections in the memory model', () => {
         const after = int(await c.call('MEMORY', 'USAGE', key));
         expect(after).toBeLessThan(usage * 0.75);
         await c.call('DEL', key);
-        expect(Math.abs(engine.engine.usedMemory - base)).toBeLessThan(64);
+        expect(Math.abs(servers.engine.engine.usedMemory - base)).toBeLessThan(64);
       }
     } finally {
       c.close();
@@ -79,7 +70,7 @@ describe('collections in the memory model', () => {
   });
 
   it('a TTL expires a list, a set and a sorted set', async () => {
-    const c = await RawClient.connect(engine.port);
+    const c = await RawClient.connect(servers.engine.port);
     try {
       await c.call('RPUSH', 'ttl:l', 'a');
       await c.call('SADD', 'ttl:s', 'a');
@@ -100,7 +91,7 @@ describe('encodings past the compact limits match Valkey', () => {
     const words = Array.from({ length: 130 }, (_, i) => `w${i}`).join(' ');
     const scored = Array.from({ length: 130 }, (_, i) => `${i} w${i}`).join(' ');
     const long = 'z'.repeat(70);
-    await compareSteps(valkey.port, engine.port, [
+    await compareSteps(servers.valkey.port, servers.engine.port, [
       `SADD i ${ints.split(' ').slice(0, 500).join(' ')}`,
       'OBJECT ENCODING i',
       `SADD i ${ints}`,

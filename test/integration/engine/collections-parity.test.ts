@@ -3,24 +3,13 @@
  * WRONGTYPE, out-of-range, RESP3 shapes), plus TYPE, SCAN TYPE, OBJECT ENCODING, TTL and COPY for
  * each type. Replies whose order Valkey leaves to its hash table are compared as sorted multisets.
  */
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
-import { compareSteps } from './parity-steps.ts';
-import { startValkey } from './resp-harness.ts';
+import { describe, it } from 'vitest';
+import { compareSteps } from '../../support/parity-steps.ts';
+import { withValkeyAndEngine } from '../../support/valkey-and-engine.ts';
 
-let valkey: { port: number; stop: () => Promise<void> };
-let engine: EngineServer;
+const servers = withValkeyAndEngine();
 
-beforeAll(async () => {
-  valkey = await startValkey();
-  engine = await startEngineServer({ port: 0 });
-});
-afterAll(async () => {
-  await engine?.close();
-  await valkey?.stop();
-});
-
-const compare = (steps: string[]) => compareSteps(valkey.port, engine.port, steps);
+const compare = (steps: string[]) => compareSteps(servers.valkey.port, servers.engine.port, steps);
 
 describe('collections match Valkey 8 byte for byte', () => {
   it('sets', async () => {

@@ -7,8 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
-import { rng } from './fuzz-frames.ts';
-import { encodeCommand, RawClient } from './resp-harness.ts';
+import { rng } from '../../support/fuzz-frames.ts';
+import { encodeCommand, RawClient } from '../../support/resp-harness.ts';
 
 let engine: EngineServer;
 

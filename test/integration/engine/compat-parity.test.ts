@@ -5,26 +5,16 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
-import { compareSteps } from './parity-steps.ts';
-import { RawClient, startValkey } from './resp-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { compareSteps } from '../../support/parity-steps.ts';
+import { RawClient } from '../../support/resp-harness.ts';
+import { withValkeyAndEngine } from '../../support/valkey-and-engine.ts';
 
 const run = promisify(execFile);
 
-let valkey: { port: number; stop: () => Promise<void> };
-let engine: EngineServer;
+const servers = withValkeyAndEngine();
 
-beforeAll(async () => {
-  valkey = await startValkey();
-  engine = await startEngineServer({ port: 0 });
-});
-afterAll(async () => {
-  await engine?.close();
-  await valkey?.stop();
-});
-
-const compare = (steps: string[]) => compareSteps(valkey.port, engine.port, steps);
+const compare = (steps: string[]) => compareSteps(servers.valkey.port, servers.engine.port, steps);
 
 describe('harness and tool commands match Valkey 8 byte for byte', () => {
   it('FUNCTION, CONFIG, READONLY, WAIT, CLIENT NO-EVICT/NO-TOUCH', async () => {
@@ -120,8 +110,8 @@ describe('harness and tool commands match Valkey 8 byte for byte', () => {
   });
 
   it('INFO names its sections as Valkey does', async () => {
-    const c = await RawClient.connect(engine.port);
-    const v = await RawClient.connect(valkey.port);
+    const c = await RawClient.connect(servers.engine.port);
+    const v = await RawClient.connect(servers.valkey.port);
     try {
       const sections = (text: string | null) => [...(text ?? '').matchAll(/^# (\w+)\r$/gm)].map((m) => m[1]);
       const got = sections(await c.call('INFO'));
@@ -146,8 +136,8 @@ describe('harness and tool commands match Valkey 8 byte for byte', () => {
     ];
     const biggest: Record<string, string[]> = {};
     for (const [name, port] of [
-      ['valkey', valkey.port],
-      ['engine', engine.port],
+      ['valkey', servers.valkey.port],
+      ['engine', servers.engine.port],
     ] as const) {
       const c = await RawClient.connect(port);
       await c.call('FLUSHALL');

@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
-import { mutate, rng, VALID } from './fuzz-frames.ts';
-import { encodeCommand, RawClient } from './resp-harness.ts';
+import { mutate, rng, VALID } from '../../support/fuzz-frames.ts';
+import { encodeCommand, RawClient } from '../../support/resp-harness.ts';
 
 let server: EngineServer;
 beforeAll(async () => {

@@ -5,8 +5,13 @@
  * runs as its own process with a small heap so the limit is reached in seconds.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { answersPing, type EngineProcess, spawnEngine, valkeyBenchmark } from './engine-process.ts';
-import { RawClient } from './resp-harness.ts';
+import {
+  answersPing,
+  type EngineProcess,
+  spawnEngine,
+  valkeyBenchmark,
+} from '../../support/engine-process.ts';
+import { RawClient } from '../../support/resp-harness.ts';
 
 const HEAP_MB = 192;
 let engine: EngineProcess | undefined;

@@ -8,8 +8,8 @@
  */
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { answersPing, type EngineProcess, spawnEngine } from './engine-process.ts';
-import { encodeCommand, RawClient } from './resp-harness.ts';
+import { answersPing, type EngineProcess, spawnEngine } from '../../support/engine-process.ts';
+import { encodeCommand, RawClient } from '../../support/resp-harness.ts';
 
 const MB = 1024 * 1024;
 let engine: EngineProcess;

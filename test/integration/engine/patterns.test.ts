@@ -4,25 +4,14 @@
  * module), through iovalkey.
  */
 import { Valkey } from 'iovalkey';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
+import { describe, expect, it } from 'vitest';
 import { block, createBlocklist, isBlocked } from '../../../examples/patterns/blocklist.ts';
 import { addPoints, placeOf, top } from '../../../examples/patterns/leaderboard.ts';
 import { hit } from '../../../examples/patterns/rate-limiter.ts';
 import { loadSession, saveSession } from '../../../examples/patterns/session-store.ts';
-import { startValkey } from './resp-harness.ts';
+import { withValkeyAndEngine } from '../../support/valkey-and-engine.ts';
 
-let valkey: { port: number; stop: () => Promise<void> };
-let engine: EngineServer;
-
-beforeAll(async () => {
-  valkey = await startValkey();
-  engine = await startEngineServer({ port: 0 });
-});
-afterAll(async () => {
-  await engine?.close();
-  await valkey?.stop();
-});
+const servers = withValkeyAndEngine();
 
 async function withClient<T>(port: number, fn: (c: Valkey) => Promise<T>): Promise<T> {
   const c = new Valkey({ port, lazyConnect: true, maxRetriesPerRequest: 0 });
@@ -35,7 +24,7 @@ async function withClient<T>(port: number, fn: (c: Valkey) => Promise<T>): Promi
 }
 
 describe.each(['valkey', 'engine'] as const)('patterns on %s', (target) => {
-  const port = () => (target === 'valkey' ? valkey.port : engine.port);
+  const port = () => (target === 'valkey' ? servers.valkey.port : servers.engine.port);
 
   it('sliding-window rate limiter: 3 per second, the window slides', async () => {
     await withClient(port(), async (c) => {
@@ -86,7 +75,7 @@ describe.each(['valkey', 'engine'] as const)('patterns on %s', (target) => {
 
 describe('blocklist on the engine (bloom filter + exact set)', () => {
   it('blocks listed addresses, passes others, confirms filter hits', async () => {
-    await withClient(engine.port, async (c) => {
+    await withClient(servers.engine.port, async (c) => {
       await c.del('deny:bf', 'deny:exact');
       await createBlocklist(c, 'deny', 10_000, 0.001);
       const bad = Array.from({ length: 1000 }, (_, i) => `10.0.${i >> 8}.${i & 255}`);

@@ -5,26 +5,22 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
-import { encodeCommand, RawClient, startValkey } from './resp-harness.ts';
+import { encodeCommand, RawClient } from '../../support/resp-harness.ts';
+import { withValkeyAndEngine } from '../../support/valkey-and-engine.ts';
 
-let valkey: { port: number; stop: () => Promise<void> };
-let engine: EngineServer;
+const servers = withValkeyAndEngine();
 let small: EngineServer;
 
 beforeAll(async () => {
-  valkey = await startValkey();
-  engine = await startEngineServer({ port: 0 });
   small = await startEngineServer({ port: 0, protoMaxBulkLen: 1024 * 1024 });
 });
 afterAll(async () => {
-  await engine?.close();
   await small?.close();
-  await valkey?.stop();
 });
 
 describe('framing', () => {
   it('parses commands split at every byte boundary', async () => {
-    const c = await RawClient.connect(engine.port);
+    const c = await RawClient.connect(servers.engine.port);
     const bytes = Buffer.concat([
       encodeCommand(['SET', 'split', Buffer.from([0, 13, 10, 255, 36, 42])]),
       encodeCommand(['GET', 'split']),
@@ -41,7 +37,7 @@ describe('framing', () => {
   });
 
   it('answers a deep pipeline in order', async () => {
-    const c = await RawClient.connect(engine.port);
+    const c = await RawClient.connect(servers.engine.port);
     const n = 5000;
     const parts: Buffer[] = [];
     for (let i = 0; i < n; i++) parts.push(encodeCommand(['INCR', 'ctr']));
@@ -51,7 +47,9 @@ describe('framing', () => {
   });
 
   it('serves many concurrent clients', async () => {
-    const clients = await Promise.all(Array.from({ length: 100 }, () => RawClient.connect(engine.port)));
+    const clients = await Promise.all(
+      Array.from({ length: 100 }, () => RawClient.connect(servers.engine.port)),
+    );
     await Promise.all(clients.map((c, i) => c.call('SET', `c:${i}`, String(i))));
     const got = await Promise.all(clients.map((c, i) => c.call('GET', `c:${i}`)));
     got.forEach((g, i) => {
@@ -71,13 +69,13 @@ describe('framing', () => {
   });
 
   it('a 20 MB value arriving in small writes is stored intact', async () => {
-    const c = await RawClient.connect(engine.port);
+    const c = await RawClient.connect(servers.engine.port);
     const value = Buffer.alloc(20 * 1024 * 1024);
     for (let i = 0; i < value.length; i++) value[i] = i % 251;
     const frame = encodeCommand(['SET', 'huge', value]);
     for (let i = 0; i < frame.length; i += 16 * 1024) c.write(frame.subarray(i, i + 16 * 1024));
     expect(await c.read(30_000)).toBe('+OK\r\n');
-    expect(engine.engine.getBuffer('huge')?.equals(value)).toBe(true);
+    expect(servers.engine.engine.getBuffer('huge')?.equals(value)).toBe(true);
     c.close();
   });
 });
@@ -99,7 +97,7 @@ describe('malformed input: same error as Valkey, then the connection closes', ()
     it(name, async () => {
       const replies: (string | null)[] = [];
       const closed: boolean[] = [];
-      for (const port of [valkey.port, engine.port]) {
+      for (const port of [servers.valkey.port, servers.engine.port]) {
         const c = await RawClient.connect(port);
         c.write(input);
         replies.push(await c.read());
@@ -112,17 +110,17 @@ describe('malformed input: same error as Valkey, then the connection closes', ()
   }
 
   it('empty lines and non-positive multibulk counts are skipped, as in Valkey', async () => {
-    const c = await RawClient.connect(engine.port);
+    const c = await RawClient.connect(servers.engine.port);
     c.write('\r\n*-10\r\n*0\r\nPING\r\n');
     expect(await c.read()).toBe('+PONG\r\n');
     c.close();
   });
 
   it('the server keeps serving other clients after protocol errors', async () => {
-    const bad = await RawClient.connect(engine.port);
+    const bad = await RawClient.connect(servers.engine.port);
     bad.write('*1\r\n$x\r\n');
     await bad.waitClosed();
-    const good = await RawClient.connect(engine.port);
+    const good = await RawClient.connect(servers.engine.port);
     expect(await good.call('PING')).toBe('+PONG\r\n');
     good.close();
   });

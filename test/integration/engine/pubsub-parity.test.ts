@@ -2,24 +2,14 @@
  * Pub/Sub, client tracking and keyspace notifications side by side with a real valkey-server:
  * replies and pushes byte-identical, RESP2 and RESP3 (see push-harness.ts).
  */
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
-import { comparePushes, st } from './push-harness.ts';
-import { startValkey } from './resp-harness.ts';
+import { describe, it } from 'vitest';
+import { comparePushes, st } from '../../support/push-harness.ts';
+import { withValkeyAndEngine } from '../../support/valkey-and-engine.ts';
 
-let valkey: { port: number; stop: () => Promise<void> };
-let engine: EngineServer;
+const servers = withValkeyAndEngine();
 
-beforeAll(async () => {
-  valkey = await startValkey();
-  engine = await startEngineServer({ port: 0 });
-});
-afterAll(async () => {
-  await engine?.close();
-  await valkey?.stop();
-});
-
-const run = (lines: string[]): Promise<void> => comparePushes([valkey.port, engine.port], lines.map(st));
+const run = (lines: string[]): Promise<void> =>
+  comparePushes([servers.valkey.port, servers.engine.port], lines.map(st));
 
 describe('Pub/Sub matches Valkey 8', () => {
   it('RESP2: subscribe, publish, patterns, PUBSUB introspection, subscribed-mode restrictions', async () => {

@@ -8,7 +8,7 @@ import net from 'node:net';
 import { Valkey } from 'iovalkey';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type EngineServer, startEngineServer } from '../../../engine/index.ts';
-import { RawClient } from './resp-harness.ts';
+import { RawClient } from '../../support/resp-harness.ts';
 
 let server: EngineServer;
 

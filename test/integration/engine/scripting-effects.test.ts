@@ -7,7 +7,7 @@
 import { Valkey } from 'iovalkey';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine, type EngineServer, startEngineServer } from '../../../engine/index.ts';
-import { encodeCommand, RawClient, startValkey } from './resp-harness.ts';
+import { encodeCommand, RawClient, startValkey } from '../../support/resp-harness.ts';
 
 let valkey: { port: number; stop: () => Promise<void> };
 let engine: EngineServer;

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
 import { loadedLua } from '../../../engine/server/scripting/lua-runtime.ts';
-import { encodeCommand, RawClient } from './resp-harness.ts';
+import { encodeCommand, RawClient } from '../../support/resp-harness.ts';
 
 let engine: EngineServer;
 

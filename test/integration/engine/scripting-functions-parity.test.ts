@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
-import { RawClient, startValkey } from './resp-harness.ts';
+import { RawClient, startValkey } from '../../support/resp-harness.ts';
 
 let valkey: { port: number; stop: () => Promise<void> };
 let engine: EngineServer;

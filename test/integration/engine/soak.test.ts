@@ -6,9 +6,9 @@
  */
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EngineProcess, spawnEngine, valkeyBenchmark } from './engine-process.ts';
-import { mutate, rng, VALID } from './fuzz-frames.ts';
-import { encodeCommand, RawClient } from './resp-harness.ts';
+import { type EngineProcess, spawnEngine, valkeyBenchmark } from '../../support/engine-process.ts';
+import { mutate, rng, VALID } from '../../support/fuzz-frames.ts';
+import { encodeCommand, RawClient } from '../../support/resp-harness.ts';
 
 const MB = 1024 * 1024;
 const PASSWORD = 'soak-pw';

@@ -8,8 +8,13 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { answersPing, type EngineProcess, spawnEngine, valkeyBenchmark } from './engine-process.ts';
-import { encodeCommand } from './resp-harness.ts';
+import {
+  answersPing,
+  type EngineProcess,
+  spawnEngine,
+  valkeyBenchmark,
+} from '../../support/engine-process.ts';
+import { encodeCommand } from '../../support/resp-harness.ts';
 
 let engine: EngineProcess;
 const unixPath = join(mkdtempSync(join(tmpdir(), 'engine-unix-')), 'engine.sock');

@@ -3,26 +3,15 @@
  * replies and errors byte-identical, including Valkey's limits (SETRANGE past 512 MB, SETBIT at
  * 2^32) and wrong types.
  */
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
-import { compareSteps } from './parity-steps.ts';
-import { startValkey } from './resp-harness.ts';
+import { describe, it } from 'vitest';
+import { compareSteps } from '../../support/parity-steps.ts';
+import { withValkeyAndEngine } from '../../support/valkey-and-engine.ts';
 
-let valkey: { port: number; stop: () => Promise<void> };
-let engine: EngineServer;
-
-beforeAll(async () => {
-  valkey = await startValkey();
-  engine = await startEngineServer({ port: 0 });
-});
-afterAll(async () => {
-  await engine?.close();
-  await valkey?.stop();
-});
+const servers = withValkeyAndEngine();
 
 describe('string ranges and bits match Valkey 8 byte for byte', () => {
   it('SETRANGE GETRANGE SUBSTR', async () => {
-    await compareSteps(valkey.port, engine.port, [
+    await compareSteps(servers.valkey.port, servers.engine.port, [
       'SETRANGE k 0 hello',
       'SETRANGE k 6 world',
       'GET k',
@@ -58,7 +47,7 @@ describe('string ranges and bits match Valkey 8 byte for byte', () => {
   });
 
   it('SETBIT GETBIT BITCOUNT BITPOS BITOP', async () => {
-    await compareSteps(valkey.port, engine.port, [
+    await compareSteps(servers.valkey.port, servers.engine.port, [
       'SETBIT b 7 1',
       'SETBIT b 7 0',
       'SETBIT b 7 1',
@@ -129,7 +118,7 @@ describe('string ranges and bits match Valkey 8 byte for byte', () => {
   });
 
   it('BITFIELD and BITFIELD_RO', async () => {
-    await compareSteps(valkey.port, engine.port, [
+    await compareSteps(servers.valkey.port, servers.engine.port, [
       'BITFIELD bf SET i8 0 100 GET i8 0',
       'BITFIELD bf INCRBY i8 0 100',
       'BITFIELD bf OVERFLOW SAT INCRBY i8 0 100',
@@ -166,7 +155,7 @@ describe('string ranges and bits match Valkey 8 byte for byte', () => {
   });
 
   it('LCS', async () => {
-    await compareSteps(valkey.port, engine.port, [
+    await compareSteps(servers.valkey.port, servers.engine.port, [
       'MSET key1 ohmytext key2 mynewtext',
       'LCS key1 key2',
       'LCS key1 key2 LEN',

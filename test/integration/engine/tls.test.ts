@@ -16,8 +16,8 @@ import {
   spawnEngine,
   type TestCert,
   valkeyBenchmark,
-} from './engine-process.ts';
-import { encodeCommand } from './resp-harness.ts';
+} from '../../support/engine-process.ts';
+import { encodeCommand } from '../../support/resp-harness.ts';
 
 let server: EngineServer;
 let material: TestCert;

@@ -5,24 +5,15 @@
  * and iovalkey's multi()/watch() against both.
  */
 import { Valkey } from 'iovalkey';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
-import { compareSteps } from './parity-steps.ts';
-import { RawClient, startValkey } from './resp-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { startEngineServer } from '../../../engine/index.ts';
+import { compareSteps } from '../../support/parity-steps.ts';
+import { RawClient } from '../../support/resp-harness.ts';
+import { withValkeyAndEngine } from '../../support/valkey-and-engine.ts';
 
-let valkey: { port: number; stop: () => Promise<void> };
-let engine: EngineServer;
+const servers = withValkeyAndEngine();
 
-beforeAll(async () => {
-  valkey = await startValkey();
-  engine = await startEngineServer({ port: 0 });
-});
-afterAll(async () => {
-  await engine?.close();
-  await valkey?.stop();
-});
-
-const compare = (steps: string[]) => compareSteps(valkey.port, engine.port, steps);
+const compare = (steps: string[]) => compareSteps(servers.valkey.port, servers.engine.port, steps);
 
 describe('transactions match Valkey 8 byte for byte', () => {
   it('queues, runs, discards; queued errors abort; runtime errors are per command', async () => {
@@ -179,7 +170,7 @@ describe('transactions match Valkey 8 byte for byte', () => {
 
 describe('WATCH sees every engine write path', () => {
   async function watchedExec(key: string, change: () => Promise<unknown> | unknown): Promise<string | null> {
-    const c = await RawClient.connect(engine.port);
+    const c = await RawClient.connect(servers.engine.port);
     try {
       await c.call('WATCH', key);
       await change();
@@ -192,7 +183,7 @@ describe('WATCH sees every engine write path', () => {
   }
 
   it('in-process API writes, deletes and TTL changes', async () => {
-    const e = engine.engine;
+    const e = servers.engine.engine;
     e.set('api:k', 'v');
     expect(await watchedExec('api:k', () => e.set('api:k', 'w'))).toBe('*-1\r\n');
     expect(await watchedExec('api:k', () => e.expire('api:k', 60_000))).toBe('*-1\r\n');
@@ -202,7 +193,7 @@ describe('WATCH sees every engine write path', () => {
   });
 
   it('CACHE.* invalidations and refreshes', async () => {
-    const other = await RawClient.connect(engine.port);
+    const other = await RawClient.connect(servers.engine.port);
     try {
       await other.call('SET', 'cdc:k', 'v');
       expect(await watchedExec('cdc:k', () => other.call('CACHE.INVALIDATE', 'cdc:k', '0002', '1000'))).toBe(
@@ -239,16 +230,17 @@ describe('WATCH sees every engine write path', () => {
   });
 
   it('a client that disconnects before EXEC applies nothing and leaves no watch behind', async () => {
-    const a = await RawClient.connect(engine.port);
+    const a = await RawClient.connect(servers.engine.port);
     await a.call('WATCH', 'gone:k');
     await a.call('MULTI');
     expect(await a.call('SET', 'gone:k', '1')).toBe('+QUEUED\r\n');
     a.close();
-    const b = await RawClient.connect(engine.port);
+    const b = await RawClient.connect(servers.engine.port);
     try {
-      for (let i = 0; i < 100 && engine.connections > 1; i++) await new Promise((r) => setTimeout(r, 10));
+      for (let i = 0; i < 100 && servers.engine.connections > 1; i++)
+        await new Promise((r) => setTimeout(r, 10));
       expect(await b.call('GET', 'gone:k')).toBe('$-1\r\n');
-      expect(engine.engine.core.listeners.active).toBe(false);
+      expect(servers.engine.engine.core.listeners.active).toBe(false);
     } finally {
       b.close();
     }
@@ -258,7 +250,7 @@ describe('WATCH sees every engine write path', () => {
 describe('iovalkey multi() and watch() on the engine and on Valkey', () => {
   for (const target of ['valkey', 'engine'] as const) {
     it(`${target}: multi().incr().expire().exec() applies at EXEC; a queued error applies nothing`, async () => {
-      const port = target === 'valkey' ? valkey.port : engine.port;
+      const port = target === 'valkey' ? servers.valkey.port : servers.engine.port;
       const c = new Valkey({ port, lazyConnect: true, maxRetriesPerRequest: 0 });
       const d = new Valkey({ port, lazyConnect: true, maxRetriesPerRequest: 0 });
       try {

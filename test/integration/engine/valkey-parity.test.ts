@@ -3,25 +3,15 @@
  * server, and every reply must be byte-identical (errors included). Commands whose replies differ
  * by nature (INFO, TIME, CLIENT INFO, ordering of KEYS/SCAN over several keys) are left out.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
-import { RawClient, startValkey } from './resp-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { RawClient } from '../../support/resp-harness.ts';
+import { withValkeyAndEngine } from '../../support/valkey-and-engine.ts';
 
-let valkey: { port: number; stop: () => Promise<void> };
-let engine: EngineServer;
-
-beforeAll(async () => {
-  valkey = await startValkey();
-  engine = await startEngineServer({ port: 0 });
-});
-afterAll(async () => {
-  await engine?.close();
-  await valkey?.stop();
-});
+const servers = withValkeyAndEngine();
 
 async function compare(script: string[][]): Promise<void> {
-  const a = await RawClient.connect(valkey.port);
-  const b = await RawClient.connect(engine.port);
+  const a = await RawClient.connect(servers.valkey.port);
+  const b = await RawClient.connect(servers.engine.port);
   try {
     // The same maxmemory on both: a served engine never runs unlimited (its default is a share of
     // the V8 heap), Valkey's default is 0.
@@ -271,8 +261,8 @@ describe('engine server replies match Valkey 8 byte for byte', () => {
   });
 
   it('RESP3 after HELLO 3', async () => {
-    const a = await RawClient.connect(valkey.port);
-    const b = await RawClient.connect(engine.port);
+    const a = await RawClient.connect(servers.valkey.port);
+    const b = await RawClient.connect(servers.engine.port);
     try {
       for (const c of [a, b]) {
         await c.call('FLUSHALL');
@@ -316,7 +306,7 @@ describe('engine server replies match Valkey 8 byte for byte', () => {
     ];
     for (const frame of frames) {
       const replies: (string | null)[] = [];
-      for (const port of [valkey.port, engine.port]) {
+      for (const port of [servers.valkey.port, servers.engine.port]) {
         const c = await RawClient.connect(port);
         try {
           c.write(frame);
@@ -331,8 +321,8 @@ describe('engine server replies match Valkey 8 byte for byte', () => {
   });
 
   it('APPEND past proto-max-bulk-len is refused alike (it could pass the longest V8 string)', async () => {
-    const a = await RawClient.connect(valkey.port);
-    const b = await RawClient.connect(engine.port);
+    const a = await RawClient.connect(servers.valkey.port);
+    const b = await RawClient.connect(servers.engine.port);
     try {
       for (const c of [a, b])
         expect(await c.call('CONFIG', 'SET', 'proto-max-bulk-len', '1mb')).toBe('+OK\r\n');

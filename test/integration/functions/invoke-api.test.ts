@@ -25,7 +25,7 @@ import {
   mskDebeziumEvent,
   mskEvent,
   RULES,
-} from '../../unit/functions/support.ts';
+} from '../../support/lambda.ts';
 
 const quiet = () => {};
 // biome-ignore lint/suspicious/noExplicitAny: JSON payloads, checked field by field with toEqual/toMatchObject

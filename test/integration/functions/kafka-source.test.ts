@@ -14,7 +14,7 @@ import { startKafkaEventSource } from '../../../functions/local/kafka-event-sour
 import { lambdaClient } from '../../../functions/local/lambda-client.ts';
 import { type ServedFunctions, serveFunctions } from '../../../functions/local/serve.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
-import { failingFor, RULES } from '../../unit/functions/support.ts';
+import { failingFor, RULES } from '../../support/lambda.ts';
 
 const run = promisify(execFile);
 const quiet = () => {};

@@ -2,12 +2,7 @@
  * DynamoDB Local serves tables with Streams: a PutItem on a NEW_AND_OLD_IMAGES table comes back
  * from DescribeStream / GetShardIterator / GetRecords with its new image.
  */
-import {
-  CreateTableCommand,
-  DeleteTableCommand,
-  DynamoDBClient,
-  PutItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   DescribeStreamCommand,
   DynamoDBStreamsClient,
@@ -16,6 +11,7 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
+import { createStreamTable } from '../../support/dynamodb.ts';
 
 // DynamoDB Local accepts any credentials; fixed ones keep the SDK from searching for real ones.
 const local = () => ({
@@ -40,16 +36,7 @@ describe('dynamodb local with streams', () => {
   });
 
   it('streams a PutItem as an INSERT record with its new image', async () => {
-    const created = await db.send(
-      new CreateTableCommand({
-        TableName: table,
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-        BillingMode: 'PAY_PER_REQUEST',
-        StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
-      }),
-    );
-    const streamArn = created.TableDescription?.LatestStreamArn;
+    const streamArn = await createStreamTable(db, table);
     expect(streamArn).toBeTruthy();
     await db.send(new PutItemCommand({ TableName: table, Item: { pk: { S: 'item-1' }, qty: { N: '3' } } }));
 

@@ -7,16 +7,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import {
-  CreateTableCommand,
-  DeleteTableCommand,
-  DynamoDBClient,
-  PutItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeDocument } from '../../../core/decode/document.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
+import { createStreamTable } from '../../support/dynamodb.ts';
 
 const run = promisify(execFile);
 const CLI = join(import.meta.dirname, '..', '..', '..', 'bin', 'cdc-cache.ts');
@@ -108,15 +104,7 @@ describe('cdc-cache record dynamodb', () => {
   });
 
   it('captures a stream by table name; decode reads the records back with exact numbers', async () => {
-    await db.send(
-      new CreateTableCommand({
-        TableName: table,
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-        BillingMode: 'PAY_PER_REQUEST',
-        StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
-      }),
-    );
+    await createStreamTable(db, table);
     await db.send(
       new PutItemCommand({ TableName: table, Item: { pk: { S: 'a' }, n: { N: '12345678901234567890' } } }),
     );

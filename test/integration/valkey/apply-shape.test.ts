@@ -10,7 +10,7 @@ import type { OpResult } from '../../../core/target/cache-target.ts';
 import { leaseKey, versionKey } from '../../../core/target/valkey-keys.ts';
 import { APPLY_V1 } from '../../../core/target/valkey-scripts.ts';
 import { createValkeyTarget, type ValkeyTarget } from '../../../core/target/valkey-target.ts';
-import { type OwnValkey, startOwnValkey } from './own-valkey.ts';
+import { type OwnValkey, startOwnValkey } from '../../support/own-valkey.ts';
 
 const APPLIED: OpResult = { ok: true, outcome: 'applied' };
 const FENCED: OpResult = { ok: true, outcome: 'fenced' };

@@ -10,9 +10,9 @@ import type { CacheOp } from '../../../core/target/cache-op.ts';
 import type { OpResult } from '../../../core/target/cache-target.ts';
 import { leaseKey, versionKey } from '../../../core/target/valkey-keys.ts';
 import { createValkeyTarget, type ValkeyTarget } from '../../../core/target/valkey-target.ts';
-import { valkeyServices } from '../../conformance/services.ts';
 import { requireServices } from '../../setup/require-services.ts';
-import { type OwnValkey, startOwnValkey } from './own-valkey.ts';
+import { valkeyServices } from '../../support/conformance/services.ts';
+import { type OwnValkey, startOwnValkey } from '../../support/own-valkey.ts';
 
 const LIMITS = { maxOpsPerScript: 4, maxOpsPerPipeline: 10, maxInFlight: 2, maxBytesPerScript: 200 };
 const APPLIED: OpResult = { ok: true, outcome: 'applied' };

@@ -11,9 +11,9 @@ import { applyWithRetry } from '../../../core/pipeline/apply.ts';
 import { keySlot } from '../../../core/target/slots.ts';
 import { leaseKey, versionKey } from '../../../core/target/valkey-keys.ts';
 import { createValkeyTarget, type ValkeyTarget } from '../../../core/target/valkey-target.ts';
-import { valkeyServices } from '../../conformance/services.ts';
 import { requireServices } from '../../setup/require-services.ts';
-import { type OwnValkey, startOwnValkey } from './own-valkey.ts';
+import { valkeyServices } from '../../support/conformance/services.ts';
+import { type OwnValkey, startOwnValkey } from '../../support/own-valkey.ts';
 
 const ns = `vt:${process.pid}-${randomBytes(3).toString('hex')}:`;
 

@@ -1,0 +1,68 @@
+/** `cdc-cache verify` argument handling: usage errors exit 2 and name the flag and the fix (no services needed). */
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../../support/cli.ts';
+
+describe('cdc-cache verify usage', () => {
+  it('prints its help and is listed by cdc-cache help', async () => {
+    const help = await runCli(['verify', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('--windows LIST');
+    expect(help.stdout).toContain('Exit code 0: none inconsistent; 1: some');
+    expect((await runCli(['help'])).stdout).toContain('verify CHANGELOG...');
+  });
+
+  it.each([
+    [
+      [],
+      /verify needs change log files, or a live source: --kafka BROKERS --topic TOPIC, or --dynamodb-stream TABLE/,
+    ],
+    [['x.jsonl', '--target', 'engine', '--pg', 'postgres://x'], /verify needs --config FILE/],
+    [['x.jsonl', '--config', 'c.json', '--pg', 'postgres://x'], /verify needs --target URL/],
+    [
+      ['x.jsonl', '--config', 'c.json', '--target', 'engine'],
+      /one source of truth: --pg URL or --dynamodb-endpoint/,
+    ],
+    [
+      ['--kafka', '127.0.0.1:1', '--config', 'c.json', '--target', 'engine', '--pg', 'p'],
+      /--kafka needs at least one --topic/,
+    ],
+    [
+      [
+        '--kafka',
+        'b:1',
+        '--topic',
+        't',
+        '--dynamodb-stream',
+        'T',
+        '--config',
+        'c',
+        '--target',
+        'engine',
+        '--pg',
+        'p',
+      ],
+      /give one live source/,
+    ],
+    [
+      ['x.jsonl', '--config', 'c', '--target', 'engine', '--pg', 'p', '--sample', '2'],
+      /--sample must be a fraction in \[0, 1\], got "2"/,
+    ],
+    [
+      ['x.jsonl', '--config', 'c', '--target', 'engine', '--pg', 'p', '--windows', 'soon'],
+      /"soon" is not a duration/,
+    ],
+    [
+      ['x.jsonl', '--config', 'c', '--target', 'engine', '--pg', 'p', '--rate', '0'],
+      /--rate must be a positive number/,
+    ],
+    [
+      ['x.jsonl', '--config', 'c', '--target', 'engine', '--pg', 'p', '--expect', ','],
+      /--expect needs field names/,
+    ],
+  ])('rejects %j with exit 2', async (args, message) => {
+    const r = await runCli(['verify', ...args]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^cdc-cache verify: /);
+    expect(r.stderr).toMatch(message);
+  });
+});

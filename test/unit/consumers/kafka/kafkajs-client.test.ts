@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { kafkajsConfig } from '../../../../consumers/kafka/kafkajs-client.ts';
+
+describe('Kafka connection options → kafkajs', () => {
+  it('passes SASL/SCRAM and TLS through unchanged', () => {
+    const c = kafkajsConfig({
+      brokers: ['b1:9096'],
+      ssl: true,
+      sasl: { mechanism: 'scram-sha-512', username: 'u', password: 'p' },
+    });
+    expect(c.ssl).toBe(true);
+    expect(c.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'u', password: 'p' });
+    expect(c.clientId).toBe('cdc-cache');
+  });
+
+  it('maps MSK IAM to OAUTHBEARER over TLS', () => {
+    const c = kafkajsConfig({
+      brokers: ['b-1.msk:9098'],
+      sasl: { mechanism: 'aws-msk-iam', region: 'eu-west-1' },
+    });
+    expect(c.ssl).toBe(true);
+    expect(c.sasl?.mechanism).toBe('oauthbearer');
+    expect(typeof (c.sasl as { oauthBearerProvider?: unknown }).oauthBearerProvider).toBe('function');
+  });
+
+  it('leaves plaintext without ssl or sasl', () => {
+    const c = kafkajsConfig({ brokers: ['127.0.0.1:19092'] });
+    expect(c.ssl).toBeUndefined();
+    expect(c.sasl).toBeUndefined();
+  });
+
+  it('rejects incomplete settings with the fix', () => {
+    expect(() => kafkajsConfig({ brokers: [] })).toThrow(/kafka.brokers: give at least one/);
+    expect(() => kafkajsConfig({ brokers: ['nohost'] })).toThrow(/"nohost" is not "host:port"/);
+    expect(() =>
+      kafkajsConfig({ brokers: ['b:1'], sasl: { mechanism: 'plain', username: 'u', password: '' } }),
+    ).toThrow(/plain needs username and password/);
+    expect(() => kafkajsConfig({ brokers: ['b:1'], sasl: { mechanism: 'aws-msk-iam', region: '' } })).toThrow(
+      /aws-msk-iam needs region/,
+    );
+  });
+});
