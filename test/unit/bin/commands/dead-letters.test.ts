@@ -89,25 +89,28 @@ describe('cdc-cache dead-letters', () => {
     expect(readFileSync(file, 'utf8')).toBe('');
   });
 
-  it('usage errors are exit 2 with the fix', async () => {
+  // Five CLI processes, started together: one after another they passed vitest's 5 s under load.
+  it('usage errors are exit 2 with the fix', { timeout: 30_000 }, async () => {
     const { file } = await setup();
-    const noConfig = await runCli(['dead-letters', 'redrive', file]);
+    const [noConfig, noAction, badDest, missing, help] = await Promise.all([
+      runCli(['dead-letters', 'redrive', file]),
+      runCli(['dead-letters', 'purge', file]),
+      runCli(['dead-letters', 'list', 'somewhere']),
+      runCli(['dead-letters', 'list', `${file}.nope`]),
+      runCli(['dead-letters', '--help']),
+    ]);
     expect(noConfig.code).toBe(2);
     expect(noConfig.stderr).toMatch(/^cdc-cache dead-letters: dead-letters redrive needs --config FILE/);
-    const noAction = await runCli(['dead-letters', 'purge', file]);
     expect(noAction.code).toBe(2);
     expect(noAction.stderr).toMatch(/needs an action: list, show or redrive/);
-    const badDest = await runCli(['dead-letters', 'list', 'somewhere']);
     expect(badDest.code).toBe(1);
     expect(badDest.stderr).toMatch(
       /dead-letter destination "somewhere": use kafka:\/\/HOST:PORT\/TOPIC, an SQS queue URL/,
     );
-    const missing = await runCli(['dead-letters', 'list', `${file}.nope`]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(
       /\.nope: cannot read the dead-letter file: no such file \(the sink creates it with the first dead letter: check the path\)\n$/,
     );
-    const help = await runCli(['dead-letters', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/--dry-run\s+redrive: print the planned ops/);
   });
