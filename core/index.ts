@@ -3,6 +3,28 @@
  * contract and the replay pipeline. Imports no Kafka or AWS client (Lambda bundles stay small).
  */
 
+export type {
+  CacheOp,
+  InvalidateOp,
+  InvalidatePrefixOp,
+  RefreshOp,
+} from './backends/cache-op.ts';
+export { type CacheTarget, type OpOutcome, type OpResult, TARGET_DEFAULTS } from './backends/cache-target.ts';
+export { hashTag, keySlot, SLOT_COUNT } from './backends/valkey/slots.ts';
+export {
+  parseValkeyUrl,
+  VALKEY_CONNECTION_DEFAULTS,
+  type ValkeyConnectionOptions,
+  type ValkeyMode,
+  type ValkeyNode,
+} from './backends/valkey/valkey-connection.ts';
+export { isReserved, leaseKey, RESERVED_PREFIX, versionKey } from './backends/valkey/valkey-keys.ts';
+export { RUNNER_DEFAULTS, type RunnerLimits } from './backends/valkey/valkey-runner.ts';
+export {
+  createValkeyTarget,
+  type ValkeyTarget,
+  type ValkeyTargetOptions,
+} from './backends/valkey/valkey-target.ts';
 export { type ChangeLogLine, readChangeLog } from './changelog/read.ts';
 export * from './client/index.ts';
 export * from './decode/index.ts';
@@ -70,21 +92,3 @@ export {
   type SqlQuery,
 } from './rules/replica-identity.ts';
 export { compileTemplate, renderTemplate, type Template } from './rules/template.ts';
-export type {
-  CacheOp,
-  InvalidateOp,
-  InvalidatePrefixOp,
-  RefreshOp,
-} from './target/cache-op.ts';
-export { type CacheTarget, type OpOutcome, type OpResult, TARGET_DEFAULTS } from './target/cache-target.ts';
-export { hashTag, keySlot, SLOT_COUNT } from './target/slots.ts';
-export {
-  parseValkeyUrl,
-  VALKEY_CONNECTION_DEFAULTS,
-  type ValkeyConnectionOptions,
-  type ValkeyMode,
-  type ValkeyNode,
-} from './target/valkey-connection.ts';
-export { isReserved, leaseKey, RESERVED_PREFIX, versionKey } from './target/valkey-keys.ts';
-export { RUNNER_DEFAULTS, type RunnerLimits } from './target/valkey-runner.ts';
-export { createValkeyTarget, type ValkeyTarget, type ValkeyTargetOptions } from './target/valkey-target.ts';

@@ -11,9 +11,9 @@ import {
   type DynamoDBClientConfig,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
+import type { ShardLeaseStore } from '../../core/backends/shard-lease-store.ts';
 import { TargetError } from '../../core/errors.ts';
 import { awsErrorName, conditionFailed, dynamoDbLeaseStore, toLeaseError } from './dynamodb-lease-store.ts';
-import type { ShardLeaseStore } from './shard-lease-store.ts';
 
 /** Options of {@link createDynamoDbLeaseTable}. */
 export interface DynamoDbLeaseTableOptions {

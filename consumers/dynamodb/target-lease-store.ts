@@ -18,7 +18,7 @@
  *   between the two, `checkpoint()` of a finished shard adds the field again (self-repair).
  * - `__cdc:epoch:{S:ID}` (engine over RESP only) — a counter bumped by every new lease (see below).
  * - `__cdc:worker:{S}:W` and `__cdc:workers:{S}` — worker heartbeats for balancing
- *   (target-lease-workers.ts; the in-process engine keeps the list as a JSON array string).
+ *   (core/backends/resp/resp-worker-leases.ts; the in-process engine keeps the list as a JSON array string).
  *
  * The lease key and the checkpoint share the hash tag `{S:ID}`, so they live in one cluster slot and
  * one Lua script checks the holder and writes the checkpoint atomically.
@@ -36,12 +36,12 @@
  *   past its lease) is fenced by the engine instead of moving the checkpoint.
  */
 import type { Cluster, Valkey } from 'iovalkey';
+import type { CacheTarget } from '../../core/backends/cache-target.ts';
+import { valkeyWorkerCapabilities, workerKey } from '../../core/backends/resp/resp-worker-leases.ts';
+import type { ShardCheckpoint, ShardLeaseStore } from '../../core/backends/shard-lease-store.ts';
+import { toTargetError } from '../../core/backends/valkey/valkey-runner.ts';
 import { TargetError } from '../../core/errors.ts';
 import { versionSortKey } from '../../core/event/version.ts';
-import type { CacheTarget } from '../../core/target/cache-target.ts';
-import { toTargetError } from '../../core/target/valkey-runner.ts';
-import type { ShardCheckpoint, ShardLeaseStore } from './shard-lease-store.ts';
-import { valkeyWorkerCapabilities, workerKey } from './target-lease-workers.ts';
 
 /** The key names of one shard (see the module comment). */
 export interface ShardKeys {
@@ -351,7 +351,7 @@ function engineRemoteStore(client: Valkey, scope: string): ShardLeaseStore {
 
 /**
  * A ShardLeaseStore in `target` for the shards of stream (or table) `scope`. Target kinds: `engine`,
- * `engine-remote`, `valkey`, `valkey-cluster` (the same way core/client/stores/store-for-target.ts
+ * `engine-remote`, `valkey`, `valkey-cluster` (the same way core/client/store-for-target.ts
  * reaches each target's engine or connection). The target's connection is shared, not owned.
  */
 export function createTargetLeaseStore(target: CacheTarget, scope: string): ShardLeaseStore {

@@ -27,7 +27,10 @@ import type { FillLeaseStore } from './fill-lease-store.ts';
 /** @deprecated Renamed {@link FillLeaseStore} (the fill-lease seam; shard leases are another concept). */
 export type LeaseStore = FillLeaseStore;
 
-export { engineRemoteLeaseStore } from './stores/engine-remote-store.ts';
-export { type EngineLike, engineLeaseStore } from './stores/engine-store.ts';
-export { leaseStoreFor } from './stores/store-for-target.ts';
-export { type ValkeyLeaseStoreOptions, valkeyLeaseStore } from './stores/valkey-store.ts';
+export { type EngineLike, engineLeaseStore } from '../backends/engine/engine-fill-lease-store.ts';
+export { engineRemoteLeaseStore } from '../backends/engine-remote/engine-remote-fill-lease-store.ts';
+export {
+  type ValkeyLeaseStoreOptions,
+  valkeyLeaseStore,
+} from '../backends/valkey/valkey-fill-lease-store.ts';
+export { leaseStoreFor } from './store-for-target.ts';

@@ -6,9 +6,10 @@
  * Lambda delivers them again. Ops that completed
  * late anyway are harmless: every op is idempotent and version-fenced.
  */
+
+import type { CacheOp } from '../../core/backends/cache-op.ts';
+import type { CacheTarget, OpResult } from '../../core/backends/cache-target.ts';
 import { TargetError } from '../../core/errors.ts';
-import type { CacheOp } from '../../core/target/cache-op.ts';
-import type { CacheTarget, OpResult } from '../../core/target/cache-target.ts';
 
 /** The time budget of one invocation ran out (retriable: the records are delivered again). */
 export class TimeBudgetError extends TargetError {

@@ -7,16 +7,16 @@
  * (lease-balancing-contract.ts: heartbeats, holders, steal).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ShardLeaseStore } from '../../../consumers/dynamodb/shard-lease-store.ts';
 import {
   createTargetLeaseStore,
   finishedKey,
   shardKeys,
 } from '../../../consumers/dynamodb/target-lease-store.ts';
+import type { CacheTarget } from '../../../core/backends/cache-target.ts';
+import { createEngineRemoteTarget } from '../../../core/backends/engine-remote/engine-remote-target.ts';
+import type { ShardLeaseStore } from '../../../core/backends/shard-lease-store.ts';
+import { keySlot } from '../../../core/backends/valkey/slots.ts';
 import { versionSortKey } from '../../../core/event/version.ts';
-import type { CacheTarget } from '../../../core/target/cache-target.ts';
-import { createEngineRemoteTarget } from '../../../core/target/engine-remote-target.ts';
-import { keySlot } from '../../../core/target/slots.ts';
 import { startEngineServer } from '../../../engine/server/server.ts';
 import { CONFORMANCE_TARGETS, openSpec } from '../../conformance/targets.ts';
 import { leaseBalancingContract } from './lease-balancing-contract.ts';

@@ -9,10 +9,10 @@
  * op's own fault and not retriable, which dead-letters its records.
  */
 import { Valkey } from 'iovalkey';
-import { TargetError } from '../errors.ts';
-import { versionSortKey } from '../event/version.ts';
-import type { CacheOp } from './cache-op.ts';
-import { type CacheTarget, type OpResult, TARGET_DEFAULTS } from './cache-target.ts';
+import { TargetError } from '../../errors.ts';
+import { versionSortKey } from '../../event/version.ts';
+import type { CacheOp } from '../cache-op.ts';
+import { type CacheTarget, type OpResult, TARGET_DEFAULTS } from '../cache-target.ts';
 
 /** Options of {@link createEngineRemoteTarget}. */
 export interface EngineRemoteTargetOptions {

@@ -10,7 +10,7 @@
  * command itself (script error, wrong type, no permission).
  */
 import type { Valkey } from 'iovalkey';
-import { TargetError } from '../errors.ts';
+import { TargetError } from '../../errors.ts';
 import { keySlot } from './slots.ts';
 import type { ValkeyClient } from './valkey-connection.ts';
 import { type LuaScript, SCRIPTS } from './valkey-scripts.ts';

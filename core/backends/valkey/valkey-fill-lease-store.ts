@@ -5,13 +5,13 @@
  * `waitForFill` only sleeps and the client polls with bounded backoff.
  */
 import { randomBytes } from 'node:crypto';
+import type { FillLeaseStore, FillOutcome } from '../../client/fill-lease-store.ts';
 import { versionSortKey } from '../../event/version.ts';
-import { TARGET_DEFAULTS } from '../../target/cache-target.ts';
-import { leaseKey, versionKey } from '../../target/valkey-keys.ts';
-import { toTargetError } from '../../target/valkey-runner.ts';
-import { FILL, INVALIDATE, type LuaScript, REFRESH, RELEASE, WRITE } from '../../target/valkey-scripts.ts';
-import type { ValkeyTarget } from '../../target/valkey-target.ts';
-import type { FillLeaseStore, FillOutcome } from '../fill-lease-store.ts';
+import { TARGET_DEFAULTS } from '../cache-target.ts';
+import { leaseKey, versionKey } from './valkey-keys.ts';
+import { toTargetError } from './valkey-runner.ts';
+import { FILL, INVALIDATE, type LuaScript, REFRESH, RELEASE, WRITE } from './valkey-scripts.ts';
+import type { ValkeyTarget } from './valkey-target.ts';
 
 /** Options of {@link valkeyLeaseStore}. */
 export interface ValkeyLeaseStoreOptions {

@@ -17,10 +17,10 @@
  * - Order per key: a key's ops stay in one slot's chunks, in order, on one connection.
  * - NOSCRIPT (restart, failover, SCRIPT FLUSH): scripts are reloaded and the chunk is resent once.
  */
-import { TargetError } from '../errors.ts';
-import { versionSortKey } from '../event/version.ts';
-import type { InvalidateOp, RefreshOp } from './cache-op.ts';
-import type { OpResult } from './cache-target.ts';
+import { TargetError } from '../../errors.ts';
+import { versionSortKey } from '../../event/version.ts';
+import type { InvalidateOp, RefreshOp } from '../cache-op.ts';
+import type { OpResult } from '../cache-target.ts';
 import { keySlot } from './slots.ts';
 import type { ValkeyClient } from './valkey-connection.ts';
 import { isReserved, RESERVED_PREFIX, siblingTag } from './valkey-keys.ts';

@@ -3,13 +3,16 @@
  * target (and so cooperate: the pipeline's invalidations cancel the client's fill leases).
  */
 import type { Valkey } from 'iovalkey';
-import { TargetError } from '../../errors.ts';
-import type { CacheTarget } from '../../target/cache-target.ts';
-import type { ValkeyTarget } from '../../target/valkey-target.ts';
-import type { FillLeaseStore } from '../fill-lease-store.ts';
-import { engineRemoteLeaseStore } from './engine-remote-store.ts';
-import { type EngineLike, engineLeaseStore } from './engine-store.ts';
-import { type ValkeyLeaseStoreOptions, valkeyLeaseStore } from './valkey-store.ts';
+import type { CacheTarget } from '../backends/cache-target.ts';
+import { type EngineLike, engineLeaseStore } from '../backends/engine/engine-fill-lease-store.ts';
+import { engineRemoteLeaseStore } from '../backends/engine-remote/engine-remote-fill-lease-store.ts';
+import {
+  type ValkeyLeaseStoreOptions,
+  valkeyLeaseStore,
+} from '../backends/valkey/valkey-fill-lease-store.ts';
+import type { ValkeyTarget } from '../backends/valkey/valkey-target.ts';
+import { TargetError } from '../errors.ts';
+import type { FillLeaseStore } from './fill-lease-store.ts';
 
 /** The FillLeaseStore for `target` (kinds `engine`, `engine-remote`, `valkey`, `valkey-cluster`). */
 export function leaseStoreFor(target: CacheTarget, options: ValkeyLeaseStoreOptions = {}): FillLeaseStore {

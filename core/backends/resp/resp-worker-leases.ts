@@ -2,15 +2,15 @@
  * The balancing capabilities of the target lease store over a Valkey-protocol connection (Valkey
  * standalone or cluster, and the engine over RESP): worker heartbeats and lease holders.
  *
- * Keys (scope `S` = stream ARN, see target-lease-store.ts):
+ * Keys (scope `S` = stream ARN, see consumers/dynamodb/target-lease-store.ts):
  * - `__cdc:worker:{S}:W` — worker `W` is alive: `SET … PX ttl`, so expiry is the server's clock.
  * - `__cdc:workers:{S}` — a hash whose fields are the workers that ever beat; a field whose worker
  *   key has expired is removed when `liveWorkers()` sees it.
  * Both share the hash tag `{S}` (one cluster slot). Holders are plain GETs of the lease keys.
  */
 import type { Cluster, Valkey } from 'iovalkey';
-import { toTargetError } from '../../core/target/valkey-runner.ts';
-import type { ShardLeaseStore } from './shard-lease-store.ts';
+import type { ShardLeaseStore } from '../shard-lease-store.ts';
+import { toTargetError } from '../valkey/valkey-runner.ts';
 
 /** The heartbeat key of worker `owner` of stream (or table) `scope`. */
 export function workerKey(scope: string, owner: string): string {

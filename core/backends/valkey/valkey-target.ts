@@ -14,10 +14,10 @@
  *   not exist when the prefix was invalidated can still take an older refresh later.
  */
 import type { Cluster, Valkey } from 'iovalkey';
-import { TargetError } from '../errors.ts';
-import { versionSortKey } from '../event/version.ts';
-import type { InvalidatePrefixOp } from './cache-op.ts';
-import { type CacheTarget, type OpResult, TARGET_DEFAULTS } from './cache-target.ts';
+import { TargetError } from '../../errors.ts';
+import { versionSortKey } from '../../event/version.ts';
+import type { InvalidatePrefixOp } from '../cache-op.ts';
+import { type CacheTarget, type OpResult, TARGET_DEFAULTS } from '../cache-target.ts';
 import { type KeyOp, KeyOpApplier } from './valkey-batch.ts';
 import { openValkeyClient, resolveConnection, type ValkeyConnectionOptions } from './valkey-connection.ts';
 import { globEscape, isReserved, parseSibling, RESERVED_PREFIX } from './valkey-keys.ts';

@@ -8,12 +8,12 @@
 // The engine's modules directly, not engine/index.ts: the index also exports the RESP server and its
 // CLI (~95 KB), which a bundler cannot drop (their command tables run at load), and the Lambda
 // bundles reach this file.
-import { createEngine, type Engine, type EngineOptions } from '../../engine/engine.ts';
-import { EngineError } from '../../engine/errors.ts';
-import { TargetError } from '../errors.ts';
-import { versionSortKey } from '../event/version.ts';
-import type { CacheOp } from './cache-op.ts';
-import { type CacheTarget, type OpResult, TARGET_DEFAULTS } from './cache-target.ts';
+import { createEngine, type Engine, type EngineOptions } from '../../../engine/engine.ts';
+import { EngineError } from '../../../engine/errors.ts';
+import { TargetError } from '../../errors.ts';
+import { versionSortKey } from '../../event/version.ts';
+import type { CacheOp } from '../cache-op.ts';
+import { type CacheTarget, type OpResult, TARGET_DEFAULTS } from '../cache-target.ts';
 
 /** Options of {@link createEngineTarget}. */
 export interface EngineTargetOptions {
