@@ -9,7 +9,15 @@ export type {
   InvalidatePrefixOp,
   RefreshOp,
 } from './backends/cache-op.ts';
-export { type CacheTarget, type OpOutcome, type OpResult, TARGET_DEFAULTS } from './backends/cache-target.ts';
+export {
+  type CacheTarget,
+  type CapableCacheTarget,
+  type OpOutcome,
+  type OpResult,
+  TARGET_DEFAULTS,
+  targetCapabilities,
+} from './backends/cache-target.ts';
+export type { ShardCheckpoint, ShardLeaseStore } from './backends/shard-lease-store.ts';
 export { hashTag, keySlot, SLOT_COUNT } from './backends/valkey/slots.ts';
 export {
   parseValkeyUrl,

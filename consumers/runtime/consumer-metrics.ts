@@ -5,7 +5,7 @@
  * the registry. Listed in consumers/README.md "Metrics".
  */
 
-import type { CacheTarget } from '../../core/backends/cache-target.ts';
+import { type CacheTarget, targetCapabilities } from '../../core/backends/cache-target.ts';
 import { SHARED_METRICS as M, type MetricSpec } from '../../core/metrics/metric-names.ts';
 import { type Counter, type Gauge, type Histogram, MetricsRegistry } from './metrics.ts';
 
@@ -83,7 +83,10 @@ export function createConsumerMetrics(registry = new MetricsRegistry()): Consume
   };
 }
 
-/** Wraps a target so every `apply` is timed and every confirmed op / failure is counted. */
+/**
+ * Wraps a target so every `apply` is timed and every confirmed op / failure is counted; its
+ * capabilities (fill leases, shard leases) pass through uninstrumented.
+ */
 export function instrumentTarget(target: CacheTarget, metrics: ConsumerMetrics): CacheTarget {
   return {
     kind: target.kind,
@@ -110,6 +113,7 @@ export function instrumentTarget(target: CacheTarget, metrics: ConsumerMetrics):
     get: (key) => target.get(key),
     dump: () => target.dump(),
     close: () => target.close(),
+    ...targetCapabilities(target),
   };
 }
 

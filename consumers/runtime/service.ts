@@ -25,10 +25,8 @@ export interface ServiceWorker {
 export interface ServiceContext {
   logger: Logger;
   metrics: ConsumerMetrics;
-  /** The target, instrumented (apply latency, ops, errors). */
+  /** The target, instrumented (apply latency, ops, errors); its capabilities (shard leases) pass through. */
   target: CacheTarget;
-  /** The same target uninstrumented: its `engine` / `client` (for leases kept in the target). */
-  rawTarget: CacheTarget;
 }
 
 /**
@@ -67,8 +65,7 @@ export async function runService(
   const logger = createJsonLogger({ level: config.log.level }, { service: name, pid: process.pid });
   const metrics = createConsumerMetrics();
   for (const warning of config.warnings) logger.warn('config warning', { warning });
-  const rawTarget = await openUntilReachable(openTarget, logger);
-  const target = instrumentTarget(rawTarget, metrics);
+  const target = instrumentTarget(await openUntilReachable(openTarget, logger), metrics);
   let worker: ServiceWorker | undefined;
   let http: RunningHttpServer | undefined;
   let stopping = false;
@@ -88,7 +85,7 @@ export async function runService(
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   try {
-    worker = await build({ logger, metrics, target, rawTarget });
+    worker = await build({ logger, metrics, target });
     const w = worker;
     if (config.http.enabled) {
       http = await startHttpServer({
@@ -105,7 +102,7 @@ export async function runService(
     const progress =
       config.progress && process.stderr.isTTY ? startProgress(process.stderr, () => w.progress()) : undefined;
     await w.start();
-    logger.info('consuming', { target: rawTarget.kind });
+    logger.info('consuming', { target: target.kind });
     await stopped;
     progress?.stop();
     await w.stop();
@@ -119,6 +116,6 @@ export async function runService(
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
     await http?.close();
-    await rawTarget.close().catch(() => {});
+    await target.close().catch(() => {});
   }
 }

@@ -20,13 +20,14 @@ export {
   zstdAvailable,
 } from './codec.ts';
 export type { CacheClientEvent, CacheClientListener, StaleReason } from './events.ts';
-export type { FillLeaseStore, FillOutcome, StoredEntry } from './fill-lease-store.ts';
+export type { FillLeaseStore, FillLeaseStoreOptions, FillOutcome, StoredEntry } from './fill-lease-store.ts';
 
 import type { FillLeaseStore } from './fill-lease-store.ts';
 
 /** @deprecated Renamed {@link FillLeaseStore} (the fill-lease seam; shard leases are another concept). */
 export type LeaseStore = FillLeaseStore;
 
+// Each backend's fill-lease store, also reachable as its target's `fillLeases()` (leaseStoreFor).
 export { type EngineLike, engineLeaseStore } from '../backends/engine/engine-fill-lease-store.ts';
 export { engineRemoteLeaseStore } from '../backends/engine-remote/engine-remote-fill-lease-store.ts';
 export {

@@ -8,7 +8,7 @@
  */
 
 import type { CacheOp } from '../../core/backends/cache-op.ts';
-import type { CacheTarget, OpResult } from '../../core/backends/cache-target.ts';
+import { type CacheTarget, type OpResult, targetCapabilities } from '../../core/backends/cache-target.ts';
 import { TargetError } from '../../core/errors.ts';
 
 /** The time budget of one invocation ran out (retriable: the records are delivered again). */
@@ -28,7 +28,7 @@ function expired(ops: readonly CacheOp[], why: string): OpResult[] {
   return ops.map(() => ({ ok: false, error }));
 }
 
-/** A target whose applies give up at `deadline` (epoch ms). */
+/** A target whose applies give up at `deadline` (epoch ms); its capabilities pass through. */
 export function withDeadline(
   target: CacheTarget,
   deadline: number,
@@ -52,6 +52,7 @@ export function withDeadline(
     get: (key) => target.get(key),
     dump: () => target.dump(),
     close: () => target.close(),
+    ...targetCapabilities(target),
   };
 }
 

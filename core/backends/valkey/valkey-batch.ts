@@ -21,10 +21,11 @@ import { TargetError } from '../../errors.ts';
 import { versionSortKey } from '../../event/version.ts';
 import type { InvalidateOp, RefreshOp } from '../cache-op.ts';
 import type { OpResult } from '../cache-target.ts';
+import { toTargetError } from '../resp/reply-errors.ts';
 import { keySlot } from './slots.ts';
 import type { ValkeyClient } from './valkey-connection.ts';
 import { isReserved, RESERVED_PREFIX, siblingTag } from './valkey-keys.ts';
-import { loadScripts, type RunnerLimits, resolveLimits, runPool, toTargetError } from './valkey-runner.ts';
+import { loadScripts, type RunnerLimits, resolveLimits, runPool } from './valkey-runner.ts';
 import { APPLY } from './valkey-scripts.ts';
 
 /** An op the batch path applies. */

@@ -7,13 +7,10 @@
  * (lease-balancing-contract.ts: heartbeats, holders, steal).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createTargetLeaseStore,
-  finishedKey,
-  shardKeys,
-} from '../../../consumers/dynamodb/target-lease-store.ts';
+import { createTargetLeaseStore } from '../../../consumers/dynamodb/target-lease-store.ts';
 import type { CacheTarget } from '../../../core/backends/cache-target.ts';
 import { createEngineRemoteTarget } from '../../../core/backends/engine-remote/engine-remote-target.ts';
+import { finishedKey, shardKeys } from '../../../core/backends/shard-lease-keys.ts';
 import type { ShardLeaseStore } from '../../../core/backends/shard-lease-store.ts';
 import { keySlot } from '../../../core/backends/valkey/slots.ts';
 import { versionSortKey } from '../../../core/event/version.ts';

@@ -3,7 +3,7 @@
  * which are the server's state or our credentials (retriable: the checkpoint waits). Issue 14, item 8.
  */
 import { describe, expect, it } from 'vitest';
-import { toTargetError } from '../../../core/backends/valkey/valkey-runner.ts';
+import { toTargetError } from '../../../core/backends/resp/reply-errors.ts';
 
 const reply = (message: string) => Object.assign(new Error(message), { name: 'ReplyError' });
 
