@@ -14,31 +14,32 @@
 import { TargetError } from '../../errors.ts';
 
 /**
- * Reply prefixes that are retriable, with why. An error code matches as a whole word (`OOM …`);
- * an `ERR …` entry matches the start of the message.
+ * Reply prefixes that are retriable (why in the comments: kept out of the strings, which Lambda
+ * bundles carry). An error code matches as a whole word (`OOM …`); an `ERR …` entry matches the
+ * start of the message.
  */
-export const RETRIABLE_REPLIES: Readonly<Record<string, string>> = {
-  MOVED: 'cluster: the slot moved (iovalkey follows it; what still fails is resharding)',
-  ASK: 'cluster: the slot is migrating',
-  TRYAGAIN: 'cluster: multi-key request during a slot migration',
-  CLUSTERDOWN: 'cluster: not serving (failover in progress)',
-  MASTERDOWN: 'replica lost its master',
-  READONLY: 'wrote to a replica during a failover',
-  NOREPLICAS: 'min-replicas-to-write not met',
-  LOADING: 'the server is loading its dataset',
-  BUSY: 'a script or module command is running',
-  OOM: 'maxmemory reached (memory may free up)',
-  MISCONF: 'persistence is failing on the server',
-  NOSCRIPT: 'the script cache was flushed (restart, failover)',
-  NOAUTH: 'credentials: authentication required',
-  WRONGPASS: 'credentials: wrong user or password',
-  NOPERM: 'credentials: the ACL user lacks a permission',
-  'ERR max number of clients': 'the server is at maxclients',
-  'ERR Script attempted to access a non local key': 'cluster: a slot moved while the script ran',
-};
+export const RETRIABLE_REPLIES: readonly string[] = [
+  'MOVED', // cluster: the slot moved (iovalkey follows it; what still fails is resharding)
+  'ASK', // cluster: the slot is migrating
+  'TRYAGAIN', // cluster: multi-key request during a slot migration
+  'CLUSTERDOWN', // cluster: not serving (failover in progress)
+  'MASTERDOWN', // a replica lost its master
+  'READONLY', // wrote to a replica during a failover
+  'NOREPLICAS', // min-replicas-to-write not met
+  'LOADING', // the server is loading its dataset
+  'BUSY', // a script or module command is running
+  'OOM', // maxmemory reached (memory may free up)
+  'MISCONF', // persistence is failing on the server
+  'NOSCRIPT', // the script cache was flushed (restart, failover)
+  'NOAUTH', // credentials: authentication required
+  'WRONGPASS', // credentials: wrong user or password
+  'NOPERM', // credentials: the ACL user lacks a permission
+  'ERR max number of clients', // the server is at maxclients
+  'ERR Script attempted to access a non local key', // cluster: a slot moved while the script ran
+];
 
-const ERR_PREFIXES = Object.keys(RETRIABLE_REPLIES).filter((p) => p.startsWith('ERR '));
-const CODES = new Set(Object.keys(RETRIABLE_REPLIES).filter((p) => !p.startsWith('ERR ')));
+const ERR_PREFIXES = RETRIABLE_REPLIES.filter((p) => p.startsWith('ERR '));
+const CODES = new Set(RETRIABLE_REPLIES.filter((p) => !p.startsWith('ERR ')));
 
 /** True when `message`, a server error reply, is in {@link RETRIABLE_REPLIES}. */
 export function isRetriableReply(message: string): boolean {
