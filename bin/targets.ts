@@ -5,10 +5,9 @@
  * CDC_CACHE_TARGET_USERNAME/PASSWORD, CDC_CACHE_TLS_*). Adapters are imported lazily so a command
  * only loads the client it uses.
  */
-
-import type { CacheTarget } from '../core/backends/cache-target.ts';
 import { redactTargetSpec, targetSpecProblem } from '../core/config/target-spec.ts';
 import { openTargetWithSettings, readSharedSettings } from '../core/settings/shared-settings.ts';
+import type { CacheTarget } from '../core/targets/cache-target.ts';
 import { UsageError } from './cli-error.ts';
 
 /** Creates the CacheTarget named by `spec` (`--target`), with AUTH/TLS from `env` (a user:password in `spec` wins). */

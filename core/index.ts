@@ -3,36 +3,6 @@
  * contract and the replay pipeline. Imports no Kafka or AWS client (Lambda bundles stay small).
  */
 
-export type {
-  CacheOp,
-  InvalidateOp,
-  InvalidatePrefixOp,
-  RefreshOp,
-} from './backends/cache-op.ts';
-export {
-  type CacheTarget,
-  type CapableCacheTarget,
-  type OpOutcome,
-  type OpResult,
-  TARGET_DEFAULTS,
-  targetCapabilities,
-} from './backends/cache-target.ts';
-export type { ShardCheckpoint, ShardLeaseStore } from './backends/shard-lease-store.ts';
-export { hashTag, keySlot, SLOT_COUNT } from './backends/valkey/slots.ts';
-export {
-  parseValkeyUrl,
-  VALKEY_CONNECTION_DEFAULTS,
-  type ValkeyConnectionOptions,
-  type ValkeyMode,
-  type ValkeyNode,
-} from './backends/valkey/valkey-connection.ts';
-export { isReserved, leaseKey, RESERVED_PREFIX, versionKey } from './backends/valkey/valkey-keys.ts';
-export { RUNNER_DEFAULTS, type RunnerLimits } from './backends/valkey/valkey-runner.ts';
-export {
-  createValkeyTarget,
-  type ValkeyTarget,
-  type ValkeyTargetOptions,
-} from './backends/valkey/valkey-target.ts';
 export { type ChangeLogLine, readChangeLog } from './changelog/read.ts';
 export * from './client/index.ts';
 export * from './decode/index.ts';
@@ -100,3 +70,33 @@ export {
   type SqlQuery,
 } from './rules/replica-identity.ts';
 export { compileTemplate, renderTemplate, type Template } from './rules/template.ts';
+export type {
+  CacheOp,
+  InvalidateOp,
+  InvalidatePrefixOp,
+  RefreshOp,
+} from './targets/cache-op.ts';
+export {
+  type CacheTarget,
+  type CapableCacheTarget,
+  type OpOutcome,
+  type OpResult,
+  TARGET_DEFAULTS,
+  targetCapabilities,
+} from './targets/cache-target.ts';
+export type { ShardCheckpoint, ShardLeaseStore } from './targets/shard-lease-store.ts';
+export { hashTag, keySlot, SLOT_COUNT } from './targets/valkey/slots.ts';
+export {
+  parseValkeyUrl,
+  VALKEY_CONNECTION_DEFAULTS,
+  type ValkeyConnectionOptions,
+  type ValkeyMode,
+  type ValkeyNode,
+} from './targets/valkey/valkey-connection.ts';
+export { isReserved, leaseKey, RESERVED_PREFIX, versionKey } from './targets/valkey/valkey-keys.ts';
+export { RUNNER_DEFAULTS, type RunnerLimits } from './targets/valkey/valkey-runner.ts';
+export {
+  createValkeyTarget,
+  type ValkeyTarget,
+  type ValkeyTargetOptions,
+} from './targets/valkey/valkey-target.ts';

@@ -28,11 +28,11 @@ export const HANDLERS = {
 
 /**
  * The handlers only apply ops: they never take fill leases (the app-side client's) or shard leases
- * (the DynamoDB poller's), which every target serves as capabilities (core/backends/cache-target.ts).
+ * (the DynamoDB poller's), which every target serves as capabilities (core/targets/cache-target.ts).
  * The bundles get those stores as stubs that throw, so the ~10 KB of lease code stays out of every
  * bundle (and out of the package's install-size budget).
  */
-const LEASE_STORE_MODULE = /[\\/]core[\\/]backends[\\/][^\\/]+[\\/][^\\/]+-(fill|shard)-lease-store\.ts$/;
+const LEASE_STORE_MODULE = /[\\/]core[\\/]targets[\\/][^\\/]+[\\/][^\\/]+-(fill|shard)-lease-store\.ts$/;
 
 /** Replaces each lease-store module with one whose exported functions throw (see LEASE_STORE_MODULE). */
 export const leaseStoreStubs: Plugin = {

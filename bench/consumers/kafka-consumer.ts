@@ -41,8 +41,8 @@ import { createKafkajsClient } from '../../consumers/kafka/kafkajs-client.ts';
 import { createPlatformaticClient } from '../../consumers/kafka/platformatic-client.ts';
 import { createConsumerMetrics } from '../../consumers/runtime/consumer-metrics.ts';
 import { silentLogger } from '../../consumers/runtime/logger.ts';
-import type { CacheTarget } from '../../core/backends/cache-target.ts';
 import { compileConfig } from '../../core/rules/compile.ts';
+import type { CacheTarget } from '../../core/targets/cache-target.ts';
 import { type BenchResult, emitResult } from '../suite.ts';
 import { PHASES, startCpuBreakdown } from './cpu-breakdown.ts';
 

@@ -17,11 +17,11 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { CacheOp } from '../../core/backends/cache-op.ts';
-import { RUNNER_DEFAULTS } from '../../core/backends/valkey/valkey-runner.ts';
-import { createValkeyTarget } from '../../core/backends/valkey/valkey-target.ts';
 import { replayChangeLogs } from '../../core/pipeline/replay.ts';
 import { compileConfig } from '../../core/rules/compile.ts';
+import type { CacheOp } from '../../core/targets/cache-op.ts';
+import { RUNNER_DEFAULTS } from '../../core/targets/valkey/valkey-runner.ts';
+import { createValkeyTarget } from '../../core/targets/valkey/valkey-target.ts';
 import { startOwnValkey } from '../../test/integration/valkey/own-valkey.ts';
 import { emitResult, median } from '../suite.ts';
 

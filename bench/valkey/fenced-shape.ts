@@ -19,8 +19,8 @@ import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Redis as Valkey } from 'iovalkey';
-import { APPLY, APPLY_V1 } from '../../core/backends/valkey/valkey-scripts.ts';
 import { versionSortKey } from '../../core/event/version.ts';
+import { APPLY, APPLY_V1 } from '../../core/targets/valkey/valkey-scripts.ts';
 import { startOwnValkey } from '../../test/integration/valkey/own-valkey.ts';
 import { median } from '../suite.ts';
 

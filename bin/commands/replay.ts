@@ -9,15 +9,14 @@
  * one line per rule finding (a rule that matched nothing, a table no rule names, refresh fallbacks,
  * partial images): warnings, or errors with exit 1 under `--strict`.
  */
-
-import type { CacheOp } from '../../core/backends/cache-op.ts';
-import type { CacheTarget } from '../../core/backends/cache-target.ts';
 import type { DecodeOptions, SourceHint } from '../../core/decode/document.ts';
 import type { DeadLetter, ReplayOptions, ReplaySummary } from '../../core/pipeline/replay.ts';
 import { replayChangeLogs } from '../../core/pipeline/replay.ts';
 import { ruleFindings } from '../../core/plan/rule-report.ts';
 import type { CompiledConfig } from '../../core/rules/compile.ts';
 import { loadConfig } from '../../core/rules/load.ts';
+import type { CacheOp } from '../../core/targets/cache-op.ts';
+import type { CacheTarget } from '../../core/targets/cache-target.ts';
 import { UsageError, writeOut } from '../cli-error.ts';
 import { type CommandSpec, helpText, type OptionTable, parseCommand } from '../option-table.ts';
 import { openTarget, redactTarget } from '../targets.ts';

@@ -8,8 +8,6 @@
  * `pg`, `@aws-sdk/client-dynamodb` and `kafkajs` are imported only when the options need them, with
  * an error naming the package to install when one is missing.
  */
-
-import type { CacheTarget } from '../../core/backends/cache-target.ts';
 import { readChangeLog } from '../../core/changelog/read.ts';
 import { type DecodeOptions, type SourceHint, SourceHints } from '../../core/decode/document.ts';
 import type { ChangeEvent } from '../../core/event/change-event.ts';
@@ -20,6 +18,7 @@ import { ruleFindings } from '../../core/plan/rule-report.ts';
 import type { CompiledConfig } from '../../core/rules/compile.ts';
 import { loadConfig } from '../../core/rules/load.ts';
 import { checkReplicaIdentity, type SqlQuery } from '../../core/rules/replica-identity.ts';
+import type { CacheTarget } from '../../core/targets/cache-target.ts';
 import {
   createVerifier,
   dynamodbTruth,

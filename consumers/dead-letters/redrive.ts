@@ -15,13 +15,12 @@
  * Only `applied` and `fenced` entries are "done" (the caller removes / commits only those). A target
  * outage is never a failure of the record: it stops the run, and its entries stay where they are.
  */
-
-import type { CacheOp } from '../../core/backends/cache-op.ts';
-import type { CacheTarget, OpResult } from '../../core/backends/cache-target.ts';
 import { isRetriable } from '../../core/errors.ts';
 import { applyWithRetry, type RetryPolicy } from '../../core/pipeline/apply.ts';
 import { type BatchRecord, prepareBatch, settleBatch } from '../../core/pipeline/batch.ts';
 import type { CompiledConfig } from '../../core/rules/compile.ts';
+import type { CacheOp } from '../../core/targets/cache-op.ts';
+import type { CacheTarget, OpResult } from '../../core/targets/cache-target.ts';
 import type { StoredDeadLetter } from './dead-letter-store.ts';
 import { type ResolveOptions, resolveRecords } from './stored-records.ts';
 

@@ -11,8 +11,8 @@ import {
   type DynamoDBClientConfig,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { ShardLeaseStore } from '../../core/backends/shard-lease-store.ts';
 import { TargetError } from '../../core/errors.ts';
+import type { ShardLeaseStore } from '../../core/targets/shard-lease-store.ts';
 import { awsErrorName, conditionFailed, dynamoDbLeaseStore, toLeaseError } from './dynamodb-lease-store.ts';
 
 /** Options of {@link createDynamoDbLeaseTable}. */

@@ -12,10 +12,9 @@
  * seen the loss and stopped, and the thief starts from the victim's last checkpoint. On stop the
  * readers end (checkpointed), their leases are released and the heartbeat removed at once.
  */
-
-import type { CacheTarget } from '../../core/backends/cache-target.ts';
-import type { ShardLeaseStore } from '../../core/backends/shard-lease-store.ts';
 import type { CompiledConfig } from '../../core/rules/compile.ts';
+import type { CacheTarget } from '../../core/targets/cache-target.ts';
+import type { ShardLeaseStore } from '../../core/targets/shard-lease-store.ts';
 import type { BackoffOptions } from '../runtime/backoff.ts';
 import type { ConsumerMetrics } from '../runtime/consumer-metrics.ts';
 import type { DeadLetterSink } from '../runtime/dead-letter-sink.ts';

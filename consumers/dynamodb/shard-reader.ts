@@ -9,13 +9,12 @@
  * TRIM_HORIZON (logged: records were lost to retention); throttling and target outages back off
  * without moving the checkpoint. A closed shard (no next iterator) is marked finished.
  */
-
-import type { CacheTarget } from '../../core/backends/cache-target.ts';
-import type { ShardLeaseStore } from '../../core/backends/shard-lease-store.ts';
 import { splitDocument } from '../../core/decode/document.ts';
 import { isRetriable } from '../../core/errors.ts';
 import { processBatch } from '../../core/pipeline/batch.ts';
 import type { CompiledConfig } from '../../core/rules/compile.ts';
+import type { CacheTarget } from '../../core/targets/cache-target.ts';
+import type { ShardLeaseStore } from '../../core/targets/shard-lease-store.ts';
 import { type BackoffOptions, backoffDelay, sleepWithKeepAlive } from '../runtime/backoff.ts';
 import { type ConsumerMetrics, observeEndToEnd } from '../runtime/consumer-metrics.ts';
 import type { DeadLetterSink } from '../runtime/dead-letter-sink.ts';

@@ -1,12 +1,12 @@
 /**
  * `--lease-store target`: shard leases and checkpoints kept in the cache target itself, so several
  * pollers on several hosts share a stream's shards without a shared disk. Each backend serves the
- * store as its `shardLeases(scope)` capability (core/backends/<backend>/*-shard-lease-store.ts, keys in
- * core/backends/shard-lease-keys.ts); a target without it is refused with the flag to use instead.
+ * store as its `shardLeases(scope)` capability (core/targets/<backend>/*-shard-lease-store.ts, keys in
+ * core/targets/shard-lease-keys.ts); a target without it is refused with the flag to use instead.
  */
-import type { CacheTarget } from '../../core/backends/cache-target.ts';
-import type { ShardLeaseStore } from '../../core/backends/shard-lease-store.ts';
 import { TargetError } from '../../core/errors.ts';
+import type { CacheTarget } from '../../core/targets/cache-target.ts';
+import type { ShardLeaseStore } from '../../core/targets/shard-lease-store.ts';
 
 /**
  * A ShardLeaseStore in `target` for the shards of stream (or table) `scope`. The target's connection

@@ -11,11 +11,10 @@
  *   rest until the target is back; stop early when the consumer stops or the partition is revoked.
  * - Large batches are cut into chunks; each chunk ends with a heartbeat and a commit check.
  */
-
-import type { CacheTarget } from '../../core/backends/cache-target.ts';
 import type { BatchRecord } from '../../core/pipeline/batch.ts';
 import { processBatch } from '../../core/pipeline/batch.ts';
 import type { CompiledConfig } from '../../core/rules/compile.ts';
+import type { CacheTarget } from '../../core/targets/cache-target.ts';
 import { type BackoffOptions, backoffDelay, sleepWithKeepAlive } from '../runtime/backoff.ts';
 import { type ConsumerMetrics, observeEndToEnd } from '../runtime/consumer-metrics.ts';
 import type { DeadLetterSink } from '../runtime/dead-letter-sink.ts';

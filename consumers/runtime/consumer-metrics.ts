@@ -4,9 +4,8 @@
  * a contract for dashboards (add, never rename). prom-client's default process metrics come with
  * the registry. Listed in consumers/README.md "Metrics".
  */
-
-import { type CacheTarget, targetCapabilities } from '../../core/backends/cache-target.ts';
 import { SHARED_METRICS as M, type MetricSpec } from '../../core/metrics/metric-names.ts';
+import { type CacheTarget, targetCapabilities } from '../../core/targets/cache-target.ts';
 import { type Counter, type Gauge, type Histogram, MetricsRegistry } from './metrics.ts';
 
 /** The consumers' metrics. */

@@ -3,9 +3,8 @@
  * line on a TTY, and shutdown. SIGTERM/SIGINT → `stop()` (drain in-flight work, commit, close); a
  * second signal exits at once (nothing is lost: only acknowledged work was ever checkpointed).
  */
-
-import type { CacheTarget } from '../../core/backends/cache-target.ts';
 import { isRetriable } from '../../core/errors.ts';
+import type { CacheTarget } from '../../core/targets/cache-target.ts';
 import { backoffDelay } from './backoff.ts';
 import type { ConsumerConfig } from './consumer-config.ts';
 import { type ConsumerMetrics, createConsumerMetrics, instrumentTarget } from './consumer-metrics.ts';

@@ -1,6 +1,6 @@
 /**
  * The FillLeaseStore seam: what the cache client needs from a cache, implemented once per backend
- * (core/backends/<backend>/*-fill-lease-store.ts: embedded engine, engine over RESP, Valkey) and
+ * (core/targets/<backend>/*-fill-lease-store.ts: embedded engine, engine over RESP, Valkey) and
  * served by each target as its `fillLeases()` capability. Small on purpose; the client holds all the policy
  * (single-flight, waiting, stale serving), stores only do atomic steps.
  *

@@ -28,10 +28,10 @@ import type { FillLeaseStore } from './fill-lease-store.ts';
 export type LeaseStore = FillLeaseStore;
 
 // Each backend's fill-lease store, also reachable as its target's `fillLeases()` (leaseStoreFor).
-export { type EngineLike, engineLeaseStore } from '../backends/engine/engine-fill-lease-store.ts';
-export { engineRemoteLeaseStore } from '../backends/engine-remote/engine-remote-fill-lease-store.ts';
+export { type EngineLike, engineLeaseStore } from '../targets/engine/engine-fill-lease-store.ts';
+export { engineRemoteLeaseStore } from '../targets/engine-remote/engine-remote-fill-lease-store.ts';
 export {
   type ValkeyLeaseStoreOptions,
   valkeyLeaseStore,
-} from '../backends/valkey/valkey-fill-lease-store.ts';
+} from '../targets/valkey/valkey-fill-lease-store.ts';
 export { leaseStoreFor } from './store-for-target.ts';

@@ -3,8 +3,9 @@
  * target (and so cooperate: the pipeline's invalidations cancel the client's fill leases). Each
  * backend serves its store as the target's `fillLeases()` capability; wrapped targets pass it on.
  */
-import type { CacheTarget } from '../backends/cache-target.ts';
+
 import { TargetError } from '../errors.ts';
+import type { CacheTarget } from '../targets/cache-target.ts';
 import type { FillLeaseStore, FillLeaseStoreOptions } from './fill-lease-store.ts';
 
 /** The FillLeaseStore for `target` (every backend of this package: engine, engine-remote, valkey, valkey-cluster). */

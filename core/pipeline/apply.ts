@@ -4,10 +4,9 @@
  * target marks non-retriable are returned at once. The caller decides what an unapplied op means
  * (consumers stop and do not advance; replay reports it). Nothing here advances a checkpoint.
  */
-
-import type { CacheOp } from '../backends/cache-op.ts';
-import type { CacheTarget, OpResult } from '../backends/cache-target.ts';
 import { isRetriable } from '../errors.ts';
+import type { CacheOp } from '../targets/cache-op.ts';
+import type { CacheTarget, OpResult } from '../targets/cache-target.ts';
 import { backoffDelay } from './backoff.ts';
 
 /** Retry policy. */

@@ -15,15 +15,14 @@
  *   done: everything before it may be checkpointed; it and everything after it must be delivered
  *   again (Lambda: reported in batchItemFailures; Kafka: offset not resolved past it).
  */
-
-import type { CacheOp } from '../backends/cache-op.ts';
-import type { CacheTarget, OpResult } from '../backends/cache-target.ts';
 import type { SourceRecord } from '../decode/document.ts';
 import { ErrorCode, isRetriable } from '../errors.ts';
 import type { ChangeEvent } from '../event/change-event.ts';
 import type { PlanStats } from '../plan/plan-stats.ts';
 import { type Plan, planBatch } from '../plan/planner.ts';
 import type { CompiledConfig } from '../rules/compile.ts';
+import type { CacheOp } from '../targets/cache-op.ts';
+import type { CacheTarget, OpResult } from '../targets/cache-target.ts';
 import { applyWithRetry, type RetryPolicy } from './apply.ts';
 import type { DeadLetterSink } from './dead-letter-sink.ts';
 

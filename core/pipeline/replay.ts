@@ -6,15 +6,14 @@
  * through the retries ends the replay with a TargetUnavailableError. Without a target it is a dry run that hands each batch's planned
  * ops to `onPlan`.
  */
-
-import type { CacheOp } from '../backends/cache-op.ts';
-import type { CacheTarget, OpResult } from '../backends/cache-target.ts';
 import { readChangeLog } from '../changelog/read.ts';
 import type { DecodeOptions, SourceRecord } from '../decode/document.ts';
 import { isRetriable, TargetError } from '../errors.ts';
 import { PlanStats } from '../plan/plan-stats.ts';
 import type { Plan } from '../plan/planner.ts';
 import type { CompiledConfig } from '../rules/compile.ts';
+import type { CacheOp } from '../targets/cache-op.ts';
+import type { CacheTarget, OpResult } from '../targets/cache-target.ts';
 import { applyWithRetry, type RetryPolicy } from './apply.ts';
 import { type BatchRecord, type DeadLetter, prepareBatch, settleBatch } from './batch.ts';
 

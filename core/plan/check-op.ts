@@ -9,11 +9,10 @@
  * - A version must be well-formed and every component at most 99 digits: targets store
  *   `versionSortKey(version)`, which encodes a component's length in two digits.
  */
-
-import type { CacheOp } from '../backends/cache-op.ts';
-import { RESERVED_PREFIX } from '../backends/valkey/valkey-keys.ts';
 import { ErrorCode, RuleError } from '../errors.ts';
 import { isVersion, MAX_VERSION_DIGITS, versionSortKey } from '../event/version.ts';
+import type { CacheOp } from '../targets/cache-op.ts';
+import { RESERVED_PREFIX } from '../targets/valkey/valkey-keys.ts';
 
 /** Throws a RuleError (never retriable) when no target could apply `op`. */
 export function checkOp(op: CacheOp): void {

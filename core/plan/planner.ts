@@ -14,13 +14,13 @@
  * - With a PlanStats, every planned event is counted per rule (see plan-stats.ts).
  */
 
-import type { CacheOp } from '../backends/cache-op.ts';
 import { PartialImageError } from '../errors.ts';
 import type { ChangeEvent } from '../event/change-event.ts';
 import { compareVersions } from '../event/version.ts';
 import type { CompiledConfig } from '../rules/compile.ts';
 import { evaluateRule, ruleNamesTable, whenHolds } from '../rules/evaluate.ts';
 import { onPartialImage } from '../rules/partial-policy.ts';
+import type { CacheOp } from '../targets/cache-op.ts';
 import { checkOp } from './check-op.ts';
 import type { PlanStats } from './plan-stats.ts';
 

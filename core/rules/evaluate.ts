@@ -15,10 +15,10 @@
  * dead letter.
  */
 
-import type { CacheOp } from '../backends/cache-op.ts';
 import { ErrorCode, PartialImageError, RuleError } from '../errors.ts';
 import type { ChangeEvent, JsonValue, Row } from '../event/change-event.ts';
 import type { FallbackReason, PlanStats } from '../plan/plan-stats.ts';
+import type { CacheOp } from '../targets/cache-op.ts';
 import type { CompiledRule } from './compile.ts';
 import { imageIsPartial, onPartialImage, type PartialState, readableBefore } from './partial-policy.ts';
 import {

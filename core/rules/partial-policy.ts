@@ -9,11 +9,10 @@
  * letter naming the source setting to fix (the default), or the rule's declared prefixes are
  * invalidated instead, or (declared `ignore`) only the keys that can be built are kept.
  */
-
-import type { CacheOp } from '../backends/cache-op.ts';
 import { PartialImageError } from '../errors.ts';
 import type { ChangeEvent } from '../event/change-event.ts';
 import type { PlanStats } from '../plan/plan-stats.ts';
+import type { CacheOp } from '../targets/cache-op.ts';
 import type { CompiledRule } from './compile.ts';
 
 /**

@@ -18,7 +18,6 @@
 
 // The testing helper is part of the embedded-engine adapter layer: it drives the engine's clock.
 import { ManualClock } from '../../engine/clock.ts';
-import { createEngineTarget, type EngineTarget } from '../backends/engine/engine-target.ts';
 import { type DecodeOptions, splitDocument } from '../decode/document.ts';
 import { type BatchOutcome, processBatch } from '../pipeline/batch.ts';
 import { type DeadLetter, type ReplaySummary, replayChangeLogs } from '../pipeline/replay.ts';
@@ -27,6 +26,7 @@ import { type Finding, ruleFindings } from '../plan/rule-report.ts';
 import { type CompiledConfig, compileConfig } from '../rules/compile.ts';
 import type { CdcCacheConfig } from '../rules/config.ts';
 import { loadConfig } from '../rules/load.ts';
+import { createEngineTarget, type EngineTarget } from '../targets/engine/engine-target.ts';
 
 /** Options of {@link createTestCache}. */
 export interface TestCacheOptions {

@@ -16,11 +16,10 @@
  * - `dependents` (keys of other entities, e.g. `team:{team_id}:members`) are not checked: their value
  *   depends on rows the event does not carry.
  */
-
-import type { CacheOp } from '../backends/cache-op.ts';
 import type { ChangeEvent } from '../event/change-event.ts';
 import type { CompiledConfig, CompiledRule } from '../rules/compile.ts';
 import { evaluateRule, ruleMatches } from '../rules/evaluate.ts';
+import type { CacheOp } from '../targets/cache-op.ts';
 
 /** What the app's loader stores under `invalidate` keys: the listed fields (in order) or the whole row. */
 export type ExpectSpec = { fields: readonly string[] } | { row: true };

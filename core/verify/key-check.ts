@@ -4,10 +4,9 @@
  * consistent; else inconsistent when the truth agrees with the newest change seen, unverified when
  * it does not). Every read takes a token from the rate limiter and is counted.
  */
-
-import type { CacheTarget } from '../backends/cache-target.ts';
 import type { ChangeEvent } from '../event/change-event.ts';
 import type { CompiledConfig } from '../rules/compile.ts';
+import type { CacheTarget } from '../targets/cache-target.ts';
 import { type Expectation, type ExpectSpec, expectationsFor, type Judgement, judge } from './expected.ts';
 import type { TokenBucket } from './token-bucket.ts';
 import type { TruthSource } from './truth.ts';

@@ -25,11 +25,10 @@
  * Read-only (only `target.get` and `truth.read`), rate-limited (one token per read), bounded memory
  * (`maxPending` changes awaiting checks; beyond it the oldest is dropped and counted).
  */
-
-import type { CacheTarget } from '../backends/cache-target.ts';
 import type { ChangeEvent } from '../event/change-event.ts';
 import { compareVersions } from '../event/version.ts';
 import type { CompiledConfig } from '../rules/compile.ts';
+import type { CacheTarget } from '../targets/cache-target.ts';
 import type { Expectation, ExpectSpec } from './expected.ts';
 import { checkContext, checkKey, expectedText, type State, stateOf } from './key-check.ts';
 import { type Inconsistency, latenessOf, stalenessOf, type VerifyReport, withFraction } from './report.ts';

@@ -6,10 +6,9 @@
  * Lambda delivers them again. Ops that completed
  * late anyway are harmless: every op is idempotent and version-fenced.
  */
-
-import type { CacheOp } from '../../core/backends/cache-op.ts';
-import { type CacheTarget, type OpResult, targetCapabilities } from '../../core/backends/cache-target.ts';
 import { TargetError } from '../../core/errors.ts';
+import type { CacheOp } from '../../core/targets/cache-op.ts';
+import { type CacheTarget, type OpResult, targetCapabilities } from '../../core/targets/cache-target.ts';
 
 /** The time budget of one invocation ran out (retriable: the records are delivered again). */
 export class TimeBudgetError extends TargetError {

@@ -4,12 +4,11 @@
  * later one (Lambda keeps module state between invocations of a warm environment). A failed
  * initialisation is not cached: the next invocation tries again.
  */
-
-import type { CacheTarget } from '../../core/backends/cache-target.ts';
 import { ConfigError } from '../../core/errors.ts';
 import { RuleTally } from '../../core/plan/rule-tally.ts';
 import { type CompiledConfig, compileConfig } from '../../core/rules/compile.ts';
 import { compileInlineRules, loadRules } from '../../core/settings/shared-settings.ts';
+import type { CacheTarget } from '../../core/targets/cache-target.ts';
 import { createDeadLetterSink, type DeadLetterDestination, type SqsLike } from './dead-letter.ts';
 import { createLogger, type Logger, type LogSink, stdoutSink } from './logger.ts';
 import { openFunctionTarget } from './open-target.ts';

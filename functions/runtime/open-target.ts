@@ -9,10 +9,9 @@
  *
  * AUTH (username/password) and TLS come from the settings, never from code.
  */
-
-import type { CacheTarget } from '../../core/backends/cache-target.ts';
 import { clientErrorLogger, type WarnLogger } from '../../core/logging/client-errors.ts';
 import { openTargetWithSettings } from '../../core/settings/shared-settings.ts';
+import type { CacheTarget } from '../../core/targets/cache-target.ts';
 import type { FunctionSettings } from './settings.ts';
 
 export { engineUrl, valkeyAuthAndTls } from '../../core/settings/shared-settings.ts';

@@ -9,9 +9,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import pg from 'pg';
-import { createValkeyTarget } from '../../../core/backends/valkey/valkey-target.ts';
 import { createCacheClient, textCodec } from '../../../core/client/index.ts';
 import { leaseStoreFor } from '../../../core/client/store-for-target.ts';
+import { createValkeyTarget } from '../../../core/targets/valkey/valkey-target.ts';
 import { CUSTOMER_ORDERS_SQL, customerProjection, itemProjection } from './scenario.ts';
 
 const d = workerData as {

@@ -35,13 +35,13 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoDbRecordToJson } from '../../../consumers/record/capture.ts';
-import { createValkeyTarget } from '../../../core/backends/valkey/valkey-target.ts';
 import { createCacheClient, textCodec } from '../../../core/client/index.ts';
 import { leaseStoreFor } from '../../../core/client/store-for-target.ts';
 import { decodeDocument } from '../../../core/decode/document.ts';
 import type { ChangeEvent } from '../../../core/event/change-event.ts';
 import { planBatch } from '../../../core/plan/planner.ts';
 import { compileConfig } from '../../../core/rules/compile.ts';
+import { createValkeyTarget } from '../../../core/targets/valkey/valkey-target.ts';
 import {
   createVerifier,
   dynamodbTruth,

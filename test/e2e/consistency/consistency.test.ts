@@ -33,12 +33,12 @@ import { Worker } from 'node:worker_threads';
 import type { Kafka, Producer } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createValkeyTarget, type ValkeyTarget } from '../../../core/backends/valkey/valkey-target.ts';
 import { createCacheClient, textCodec } from '../../../core/client/index.ts';
 import { leaseStoreFor } from '../../../core/client/store-for-target.ts';
 import { decodeDocument } from '../../../core/decode/document.ts';
 import type { ChangeEvent } from '../../../core/event/change-event.ts';
 import { compileConfig } from '../../../core/rules/compile.ts';
+import { createValkeyTarget, type ValkeyTarget } from '../../../core/targets/valkey/valkey-target.ts';
 import {
   createVerifier,
   formatDuration,

@@ -10,8 +10,8 @@ import { createDynamoDbPoller } from '../../../consumers/dynamodb/dynamodb-polle
 import { createFileLeaseStore } from '../../../consumers/dynamodb/file-lease-store.ts';
 import { createConsumerMetrics } from '../../../consumers/runtime/consumer-metrics.ts';
 import { silentLogger } from '../../../consumers/runtime/logger.ts';
-import { createValkeyTarget } from '../../../core/backends/valkey/valkey-target.ts';
 import { compileConfig } from '../../../core/rules/compile.ts';
+import { createValkeyTarget } from '../../../core/targets/valkey/valkey-target.ts';
 
 const env = (name: string): string => {
   const v = process.env[name];

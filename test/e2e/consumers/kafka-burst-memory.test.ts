@@ -15,8 +15,8 @@ import { createKafkaCdcConsumer } from '../../../consumers/kafka/kafka-cdc-consu
 import { createPlatformaticClient } from '../../../consumers/kafka/platformatic-client.ts';
 import { createConsumerMetrics } from '../../../consumers/runtime/consumer-metrics.ts';
 import { silentLogger } from '../../../consumers/runtime/logger.ts';
-import { createValkeyTarget, type ValkeyTarget } from '../../../core/backends/valkey/valkey-target.ts';
 import { compileConfig } from '../../../core/rules/compile.ts';
+import { createValkeyTarget, type ValkeyTarget } from '../../../core/targets/valkey/valkey-target.ts';
 import {
   committedOffsets,
   createTopic,

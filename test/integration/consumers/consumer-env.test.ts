@@ -8,8 +8,8 @@
  */
 import { BatchWriteItemCommand, CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ValkeyTarget } from '../../../core/backends/valkey/valkey-target.ts';
-import { createValkeyTarget } from '../../../core/backends/valkey/valkey-target.ts';
+import type { ValkeyTarget } from '../../../core/targets/valkey/valkey-target.ts';
+import { createValkeyTarget } from '../../../core/targets/valkey/valkey-target.ts';
 import { startWorker, type Worker } from '../../e2e/consumers/workers.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
 import { waitFor } from './support.ts';

@@ -15,9 +15,9 @@ import { createFileLeaseStore } from '../../../consumers/dynamodb/file-lease-sto
 import type { StreamsPort } from '../../../consumers/dynamodb/streams-port.ts';
 import { createConsumerMetrics, instrumentTarget } from '../../../consumers/runtime/consumer-metrics.ts';
 import { silentLogger } from '../../../consumers/runtime/logger.ts';
-import { createEngineTarget, type EngineTarget } from '../../../core/backends/engine/engine-target.ts';
 import type { DeadLetter } from '../../../core/pipeline/batch.ts';
 import { compileConfig } from '../../../core/rules/compile.ts';
+import { createEngineTarget, type EngineTarget } from '../../../core/targets/engine/engine-target.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
 import { waitFor } from './support.ts';
 

@@ -17,10 +17,10 @@ import { createPlatformaticClient } from '../../../consumers/kafka/platformatic-
 import { createConsumerMetrics, instrumentTarget } from '../../../consumers/runtime/consumer-metrics.ts';
 import type { DeadLetterSink } from '../../../consumers/runtime/dead-letter-sink.ts';
 import { silentLogger } from '../../../consumers/runtime/logger.ts';
-import type { CacheTarget } from '../../../core/backends/cache-target.ts';
-import { createEngineTarget } from '../../../core/backends/engine/engine-target.ts';
 import { TargetError } from '../../../core/errors.ts';
 import { compileConfig } from '../../../core/rules/compile.ts';
+import type { CacheTarget } from '../../../core/targets/cache-target.ts';
+import { createEngineTarget } from '../../../core/targets/engine/engine-target.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
 import {
   committedOffsets,

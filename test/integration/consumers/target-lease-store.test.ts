@@ -8,12 +8,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTargetLeaseStore } from '../../../consumers/dynamodb/target-lease-store.ts';
-import type { CacheTarget } from '../../../core/backends/cache-target.ts';
-import { createEngineRemoteTarget } from '../../../core/backends/engine-remote/engine-remote-target.ts';
-import { finishedKey, shardKeys } from '../../../core/backends/shard-lease-keys.ts';
-import type { ShardLeaseStore } from '../../../core/backends/shard-lease-store.ts';
-import { keySlot } from '../../../core/backends/valkey/slots.ts';
 import { versionSortKey } from '../../../core/event/version.ts';
+import type { CacheTarget } from '../../../core/targets/cache-target.ts';
+import { createEngineRemoteTarget } from '../../../core/targets/engine-remote/engine-remote-target.ts';
+import { finishedKey, shardKeys } from '../../../core/targets/shard-lease-keys.ts';
+import type { ShardLeaseStore } from '../../../core/targets/shard-lease-store.ts';
+import { keySlot } from '../../../core/targets/valkey/slots.ts';
 import { startEngineServer } from '../../../engine/server/server.ts';
 import { CONFORMANCE_TARGETS, openSpec } from '../../conformance/targets.ts';
 import { leaseBalancingContract } from './lease-balancing-contract.ts';

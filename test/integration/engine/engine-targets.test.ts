@@ -4,9 +4,9 @@
  * against a real engine server).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CacheTarget } from '../../../core/backends/cache-target.ts';
-import { createEngineTarget } from '../../../core/backends/engine/engine-target.ts';
-import { createEngineRemoteTarget } from '../../../core/backends/engine-remote/engine-remote-target.ts';
+import type { CacheTarget } from '../../../core/targets/cache-target.ts';
+import { createEngineTarget } from '../../../core/targets/engine/engine-target.ts';
+import { createEngineRemoteTarget } from '../../../core/targets/engine-remote/engine-remote-target.ts';
 import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
 
 let server: EngineServer;

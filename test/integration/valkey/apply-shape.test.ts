@@ -5,11 +5,11 @@
  * by the previous shape (APPLY_V1, what a deployed cluster holds) works unchanged with this one.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OpResult } from '../../../core/backends/cache-target.ts';
-import { leaseKey, versionKey } from '../../../core/backends/valkey/valkey-keys.ts';
-import { APPLY_V1 } from '../../../core/backends/valkey/valkey-scripts.ts';
-import { createValkeyTarget, type ValkeyTarget } from '../../../core/backends/valkey/valkey-target.ts';
 import { versionSortKey } from '../../../core/event/version.ts';
+import type { OpResult } from '../../../core/targets/cache-target.ts';
+import { leaseKey, versionKey } from '../../../core/targets/valkey/valkey-keys.ts';
+import { APPLY_V1 } from '../../../core/targets/valkey/valkey-scripts.ts';
+import { createValkeyTarget, type ValkeyTarget } from '../../../core/targets/valkey/valkey-target.ts';
 import { type OwnValkey, startOwnValkey } from './own-valkey.ts';
 
 const APPLIED: OpResult = { ok: true, outcome: 'applied' };

@@ -4,12 +4,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CacheOp } from '../../../core/backends/cache-op.ts';
-import type { OpResult } from '../../../core/backends/cache-target.ts';
-import { leaseKey, versionKey } from '../../../core/backends/valkey/valkey-keys.ts';
-import { createValkeyTarget, type ValkeyTarget } from '../../../core/backends/valkey/valkey-target.ts';
 import { isRetriable } from '../../../core/errors.ts';
 import { versionSortKey } from '../../../core/event/version.ts';
+import type { CacheOp } from '../../../core/targets/cache-op.ts';
+import type { OpResult } from '../../../core/targets/cache-target.ts';
+import { leaseKey, versionKey } from '../../../core/targets/valkey/valkey-keys.ts';
+import { createValkeyTarget, type ValkeyTarget } from '../../../core/targets/valkey/valkey-target.ts';
 import { valkeyServices } from '../../conformance/services.ts';
 import { requireServices } from '../../setup/require-services.ts';
 import { type OwnValkey, startOwnValkey } from './own-valkey.ts';

@@ -6,11 +6,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keySlot } from '../../../core/backends/valkey/slots.ts';
-import { leaseKey, versionKey } from '../../../core/backends/valkey/valkey-keys.ts';
-import { createValkeyTarget, type ValkeyTarget } from '../../../core/backends/valkey/valkey-target.ts';
 import { isRetriable } from '../../../core/errors.ts';
 import { applyWithRetry } from '../../../core/pipeline/apply.ts';
+import { keySlot } from '../../../core/targets/valkey/slots.ts';
+import { leaseKey, versionKey } from '../../../core/targets/valkey/valkey-keys.ts';
+import { createValkeyTarget, type ValkeyTarget } from '../../../core/targets/valkey/valkey-target.ts';
 import { valkeyServices } from '../../conformance/services.ts';
 import { requireServices } from '../../setup/require-services.ts';
 import { type OwnValkey, startOwnValkey } from './own-valkey.ts';

@@ -24,10 +24,10 @@ import {
 import { createTargetLeaseStore } from '../../../consumers/dynamodb/target-lease-store.ts';
 import { createConsumerMetrics } from '../../../consumers/runtime/consumer-metrics.ts';
 import { silentLogger } from '../../../consumers/runtime/logger.ts';
-import { createEngineTarget, type EngineTarget } from '../../../core/backends/engine/engine-target.ts';
-import type { ShardLeaseStore } from '../../../core/backends/shard-lease-store.ts';
 import { TargetError } from '../../../core/errors.ts';
 import { compileConfig } from '../../../core/rules/compile.ts';
+import { createEngineTarget, type EngineTarget } from '../../../core/targets/engine/engine-target.ts';
+import type { ShardLeaseStore } from '../../../core/targets/shard-lease-store.ts';
 import { waitFor } from '../../integration/consumers/support.ts';
 
 const ARN = 'arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/2026-01-01T00:00:00.000';

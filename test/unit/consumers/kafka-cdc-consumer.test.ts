@@ -14,11 +14,11 @@ import type {
 } from '../../../consumers/kafka/kafka-port.ts';
 import { createConsumerMetrics } from '../../../consumers/runtime/consumer-metrics.ts';
 import { silentLogger } from '../../../consumers/runtime/logger.ts';
-import type { CacheTarget } from '../../../core/backends/cache-target.ts';
-import { createEngineTarget } from '../../../core/backends/engine/engine-target.ts';
 import { TargetError } from '../../../core/errors.ts';
 import type { DeadLetter } from '../../../core/pipeline/replay.ts';
 import { compileConfig } from '../../../core/rules/compile.ts';
+import type { CacheTarget } from '../../../core/targets/cache-target.ts';
+import { createEngineTarget } from '../../../core/targets/engine/engine-target.ts';
 
 const config = compileConfig({
   defaults: { ttl: 0 },

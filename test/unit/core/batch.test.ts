@@ -3,15 +3,15 @@
  * done only once sent; groups are independent.
  */
 import { describe, expect, it } from 'vitest';
-import type { CacheOp } from '../../../core/backends/cache-op.ts';
-import type { CacheTarget, OpResult } from '../../../core/backends/cache-target.ts';
-import { createEngineTarget } from '../../../core/backends/engine/engine-target.ts';
 import { splitDocument } from '../../../core/decode/document.ts';
 import { TargetError } from '../../../core/errors.ts';
 import { parseExactJson } from '../../../core/json/exact-json.ts';
 import { type BatchRecord, processBatch } from '../../../core/pipeline/batch.ts';
 import type { DeadLetter } from '../../../core/pipeline/replay.ts';
 import { compileConfig } from '../../../core/rules/compile.ts';
+import type { CacheOp } from '../../../core/targets/cache-op.ts';
+import type { CacheTarget, OpResult } from '../../../core/targets/cache-target.ts';
+import { createEngineTarget } from '../../../core/targets/engine/engine-target.ts';
 
 const config = compileConfig({ rules: [{ table: 'users', keys: ['user:{id}'], refresh: {} }] });
 

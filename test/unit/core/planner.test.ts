@@ -3,14 +3,14 @@
  * exactly which ops each record needs acknowledged before its position may be checkpointed.
  */
 import { describe, expect, it } from 'vitest';
-import type { CacheOp } from '../../../core/backends/cache-op.ts';
-import type { CacheTarget } from '../../../core/backends/cache-target.ts';
-import { createEngineTarget } from '../../../core/backends/engine/engine-target.ts';
 import { TargetError } from '../../../core/errors.ts';
 import type { ChangeEvent } from '../../../core/event/change-event.ts';
 import { applyWithRetry } from '../../../core/pipeline/apply.ts';
 import { planBatch } from '../../../core/plan/planner.ts';
 import { compileConfig } from '../../../core/rules/compile.ts';
+import type { CacheOp } from '../../../core/targets/cache-op.ts';
+import type { CacheTarget } from '../../../core/targets/cache-target.ts';
+import { createEngineTarget } from '../../../core/targets/engine/engine-target.ts';
 
 const config = compileConfig({
   rules: [

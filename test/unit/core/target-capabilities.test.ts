@@ -6,9 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { createTargetLeaseStore } from '../../../consumers/dynamodb/target-lease-store.ts';
 import { createConsumerMetrics, instrumentTarget } from '../../../consumers/runtime/consumer-metrics.ts';
-import { type CacheTarget, targetCapabilities } from '../../../core/backends/cache-target.ts';
-import { createEngineTarget } from '../../../core/backends/engine/engine-target.ts';
 import { leaseStoreFor } from '../../../core/client/store-for-target.ts';
+import { type CacheTarget, targetCapabilities } from '../../../core/targets/cache-target.ts';
+import { createEngineTarget } from '../../../core/targets/engine/engine-target.ts';
 import { withDeadline } from '../../../functions/runtime/deadline.ts';
 
 describe('target capabilities', () => {

@@ -7,7 +7,7 @@ import {
   isRetriableClientError,
   isRetriableReply,
   toTargetError,
-} from '../../../core/backends/resp/reply-errors.ts';
+} from '../../../core/targets/resp/reply-errors.ts';
 
 const reply = (message: string) => Object.assign(new Error(message), { name: 'ReplyError' });
 

@@ -11,10 +11,10 @@ import { fileDeadLetterStore } from '../../../consumers/dead-letters/file-store.
 import { redrive } from '../../../consumers/dead-letters/redrive.ts';
 import { kafkaSourceRecord } from '../../../consumers/kafka/kafka-record.ts';
 import { fileDeadLetterSink } from '../../../consumers/runtime/dead-letter-sink.ts';
-import { createEngineTarget } from '../../../core/backends/engine/engine-target.ts';
 import { splitDocument } from '../../../core/decode/document.ts';
 import { processBatch } from '../../../core/pipeline/batch.ts';
 import { compileConfig } from '../../../core/rules/compile.ts';
+import { createEngineTarget } from '../../../core/targets/engine/engine-target.ts';
 import { createDynamoDbHandler } from '../../../functions/dynamodb-handler.ts';
 import { createEnvironment } from '../../../functions/runtime/environment.ts';
 import { fixture } from '../../support/fixtures.ts';

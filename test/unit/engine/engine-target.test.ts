@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createEngineTarget } from '../../../core/backends/engine/engine-target.ts';
+import { createEngineTarget } from '../../../core/targets/engine/engine-target.ts';
 import { createEngine, ManualClock } from '../../../engine/index.ts';
 
 describe('engine target (embedded)', () => {

@@ -4,12 +4,11 @@
  * test/fixtures/lambda-kafka). Derived events change only keys, sequence numbers, ARNs and
  * offsets of the fixture records, and say so where they are built.
  */
-
-import type { CacheOp } from '../../../core/backends/cache-op.ts';
-import type { CacheTarget, OpResult } from '../../../core/backends/cache-target.ts';
-import { createEngineTarget, type EngineTarget } from '../../../core/backends/engine/engine-target.ts';
 import { TargetError } from '../../../core/errors.ts';
 import { compileConfig } from '../../../core/rules/compile.ts';
+import type { CacheOp } from '../../../core/targets/cache-op.ts';
+import type { CacheTarget, OpResult } from '../../../core/targets/cache-target.ts';
+import { createEngineTarget, type EngineTarget } from '../../../core/targets/engine/engine-target.ts';
 import type { LambdaContext } from '../../../functions/runtime/lambda-types.ts';
 import { fixture, fixtureText } from '../../support/fixtures.ts';
 

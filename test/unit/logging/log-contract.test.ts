@@ -7,12 +7,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createConsumerMetrics } from '../../../consumers/runtime/consumer-metrics.ts';
 import { countingDeadLetterSink } from '../../../consumers/runtime/dead-letter-sink.ts';
 import { createJsonLogger } from '../../../consumers/runtime/logger.ts';
-import { createEngineTarget } from '../../../core/backends/engine/engine-target.ts';
 import {
   CONTAINER_CONTEXT_FIELDS,
   LAMBDA_CONTEXT_FIELDS,
   LOG_FIELDS,
 } from '../../../core/logging/log-contract.ts';
+import { createEngineTarget } from '../../../core/targets/engine/engine-target.ts';
 import { createKafkaHandler } from '../../../functions/kafka-handler.ts';
 import { createEnvironment } from '../../../functions/runtime/environment.ts';
 import { createLogger } from '../../../functions/runtime/logger.ts';

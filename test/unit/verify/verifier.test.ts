@@ -4,10 +4,10 @@
  * bounded memory, rate limiting and the full (after-drain) mode.
  */
 import { describe, expect, it } from 'vitest';
-import { createEngineTarget } from '../../../core/backends/engine/engine-target.ts';
 import type { ChangeEvent, Row } from '../../../core/event/change-event.ts';
 import { planBatch } from '../../../core/plan/planner.ts';
 import { compileConfig } from '../../../core/rules/compile.ts';
+import { createEngineTarget } from '../../../core/targets/engine/engine-target.ts';
 import {
   createVerifier,
   expectationsFor,

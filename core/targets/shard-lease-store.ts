@@ -10,7 +10,7 @@
  * leases, and a conditional steal (the lease moves only if the victim still holds it).
  *
  * Implementations: in the cache target, one per backend (the `shardLeases(scope)` capability of
- * CacheTarget: core/backends/<backend>/*-shard-lease-store.ts), and in consumers/dynamodb/:
+ * CacheTarget: core/targets/<backend>/*-shard-lease-store.ts), and in consumers/dynamodb/:
  * file-lease-store.ts (a directory) and dynamodb-lease-store.ts (a DynamoDB table, the KCL
  * convention). The seam lives here, beside CacheTarget, because the backends implement it.
  */

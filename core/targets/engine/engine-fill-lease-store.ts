@@ -2,7 +2,6 @@
  * FillLeaseStore over an in-process cache engine (the embedded target's `engine`). Typed structurally,
  * so core/client does not import engine/. Waits are woken by the engine itself (no polling).
  */
-
 import type { FillLeaseStore, FillOutcome } from '../../client/fill-lease-store.ts';
 import { versionSortKey } from '../../event/version.ts';
 

@@ -12,7 +12,9 @@ import { checkpointPatch, checkShardScope, shardKeys } from '../shard-lease-keys
 import type { ShardLeaseStore } from '../shard-lease-store.ts';
 
 /** Lua sources of the Valkey store (KEYS[1] = lease, KEYS[2] = checkpoint; ARGV[1] = owner). */
-export const LEASE_SCRIPTS = {
+export const LEASE_SCRIPTS: Readonly<
+  Record<'acquire' | 'renew' | 'release' | 'steal' | 'setCheckpoint', string>
+> = {
   acquire: `if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
@@ -39,7 +41,7 @@ if cur then t = cjson.decode(cur) end
 for k, v in pairs(cjson.decode(ARGV[2])) do t[k] = v end
 redis.call('SET', KEYS[2], cjson.encode(t))
 return 1`,
-} as const;
+};
 
 /** A ShardLeaseStore in Valkey for the shards of stream (or table) `scope`; `client` is shared, not owned. */
 export function valkeyShardLeaseStore(client: Valkey | Cluster, scope: string): ShardLeaseStore {

@@ -1,7 +1,7 @@
 /**
  * The CacheTarget seam: the one interface every cache backend implements (embedded engine, engine
  * over RESP, Valkey standalone or cluster). Small on purpose; each backend lives in its own folder
- * (core/backends/<backend>/) with its target, its fill-lease store and its shard-lease store.
+ * (core/targets/<backend>/) with its target, its fill-lease store and its shard-lease store.
  *
  * Contract:
  * - `apply(ops)` returns one result per op, in order. An op counts as applied only when the backend
