@@ -7,7 +7,7 @@
  */
 import { redactTargetSpec, targetSpecProblem } from '../core/config/target-spec.ts';
 import { openTargetWithSettings, readSharedSettings } from '../core/settings/shared-settings.ts';
-import type { CacheTarget } from '../core/target/cache-target.ts';
+import type { CacheTarget } from '../core/targets/cache-target.ts';
 import { UsageError } from './cli-error.ts';
 
 /** Creates the CacheTarget named by `spec` (`--target`), with AUTH/TLS from `env` (a user:password in `spec` wins). */

@@ -75,16 +75,28 @@ export type {
   InvalidateOp,
   InvalidatePrefixOp,
   RefreshOp,
-} from './target/cache-op.ts';
-export { type CacheTarget, type OpOutcome, type OpResult, TARGET_DEFAULTS } from './target/cache-target.ts';
-export { hashTag, keySlot, SLOT_COUNT } from './target/slots.ts';
+} from './targets/cache-op.ts';
+export {
+  type CacheTarget,
+  type CapableCacheTarget,
+  type OpOutcome,
+  type OpResult,
+  TARGET_DEFAULTS,
+  targetCapabilities,
+} from './targets/cache-target.ts';
+export type { ShardCheckpoint, ShardLeaseStore } from './targets/shard-lease-store.ts';
+export { hashTag, keySlot, SLOT_COUNT } from './targets/valkey/slots.ts';
 export {
   parseValkeyUrl,
   VALKEY_CONNECTION_DEFAULTS,
   type ValkeyConnectionOptions,
   type ValkeyMode,
   type ValkeyNode,
-} from './target/valkey-connection.ts';
-export { isReserved, leaseKey, RESERVED_PREFIX, versionKey } from './target/valkey-keys.ts';
-export { RUNNER_DEFAULTS, type RunnerLimits } from './target/valkey-runner.ts';
-export { createValkeyTarget, type ValkeyTarget, type ValkeyTargetOptions } from './target/valkey-target.ts';
+} from './targets/valkey/valkey-connection.ts';
+export { isReserved, leaseKey, RESERVED_PREFIX, versionKey } from './targets/valkey/valkey-keys.ts';
+export { RUNNER_DEFAULTS, type RunnerLimits } from './targets/valkey/valkey-runner.ts';
+export {
+  createValkeyTarget,
+  type ValkeyTarget,
+  type ValkeyTargetOptions,
+} from './targets/valkey/valkey-target.ts';

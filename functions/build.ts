@@ -16,7 +16,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { build, type Metafile } from 'esbuild';
+import { build, type Metafile, type Plugin } from 'esbuild';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -25,6 +25,28 @@ export const HANDLERS = {
   dynamodb: { entry: 'functions/dynamodb-handler.ts', forbidden: ['node_modules/kafkajs/'] },
   kafka: { entry: 'functions/kafka-handler.ts', forbidden: ['node_modules/kafkajs/'] },
 } as const;
+
+/**
+ * The handlers only apply ops: they never take fill leases (the app-side client's) or shard leases
+ * (the DynamoDB poller's), which every target serves as capabilities (core/targets/cache-target.ts).
+ * The bundles get those stores as stubs that throw, so the ~10 KB of lease code stays out of every
+ * bundle (and out of the package's install-size budget).
+ */
+const LEASE_STORE_MODULE = /[\\/]core[\\/]targets[\\/][^\\/]+[\\/][^\\/]+-(fill|shard)-lease-store\.ts$/;
+
+/** Replaces each lease-store module with one whose exported functions throw (see LEASE_STORE_MODULE). */
+export const leaseStoreStubs: Plugin = {
+  name: 'lease-store-stubs',
+  setup(b) {
+    b.onLoad({ filter: LEASE_STORE_MODULE }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const names = [...source.matchAll(/^export (?:async )?(?:function|const) (\w+)/gm)].map((m) => m[1]!);
+      const stub = (n: string) =>
+        `export const ${n} = () => { throw new Error('${n}: lease stores are not in the Lambda bundles'); };`;
+      return { contents: names.map(stub).join('\n'), loader: 'js' };
+    });
+  },
+};
 
 /** Size budget per minified bundle, bytes. */
 export const MAX_BUNDLE_BYTES = 300 * 1024;
@@ -71,6 +93,7 @@ export async function buildFunctions(
       legalComments: 'none',
       external: ['@aws-sdk/client-*'],
       banner: { js: banner },
+      plugins: [leaseStoreStubs],
       metafile: true,
       logLevel: 'warning',
     });

@@ -42,7 +42,7 @@ import { createPlatformaticClient } from '../../consumers/kafka/platformatic-cli
 import { createConsumerMetrics } from '../../consumers/runtime/consumer-metrics.ts';
 import { silentLogger } from '../../consumers/runtime/logger.ts';
 import { compileConfig } from '../../core/rules/compile.ts';
-import type { CacheTarget } from '../../core/target/cache-target.ts';
+import type { CacheTarget } from '../../core/targets/cache-target.ts';
 import { type BenchResult, emitResult } from '../suite.ts';
 import { PHASES, startCpuBreakdown } from './cpu-breakdown.ts';
 

@@ -19,9 +19,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { replayChangeLogs } from '../../core/pipeline/replay.ts';
 import { compileConfig } from '../../core/rules/compile.ts';
-import type { CacheOp } from '../../core/target/cache-op.ts';
-import { RUNNER_DEFAULTS } from '../../core/target/valkey-runner.ts';
-import { createValkeyTarget } from '../../core/target/valkey-target.ts';
+import type { CacheOp } from '../../core/targets/cache-op.ts';
+import { RUNNER_DEFAULTS } from '../../core/targets/valkey/valkey-runner.ts';
+import { createValkeyTarget } from '../../core/targets/valkey/valkey-target.ts';
 import { startOwnValkey } from '../../test/support/own-valkey.ts';
 import { emitResult, median } from '../suite.ts';
 

@@ -20,7 +20,7 @@ import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Redis as Valkey } from 'iovalkey';
 import { versionSortKey } from '../../core/event/version.ts';
-import { APPLY, APPLY_V1 } from '../../core/target/valkey-scripts.ts';
+import { APPLY, APPLY_V1 } from '../../core/targets/valkey/valkey-scripts.ts';
 import { startOwnValkey } from '../../test/support/own-valkey.ts';
 import { median } from '../suite.ts';
 

@@ -12,7 +12,7 @@
  * Exit codes: 0 when every entry was done (or, for list/show, was read); 1 when an entry failed
  * again or the target stopped the run; 2 on a usage error.
  */
-import type { CacheOp } from '../../core/target/cache-op.ts';
+import type { CacheOp } from '../../core/targets/cache-op.ts';
 import { UsageError, writeOut } from '../cli-error.ts';
 import { type CommandSpec, helpText, type OptionTable, parseCommand } from '../option-table.ts';
 import { opToJson } from './replay.ts';

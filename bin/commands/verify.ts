@@ -18,7 +18,7 @@ import { ruleFindings } from '../../core/plan/rule-report.ts';
 import type { CompiledConfig } from '../../core/rules/compile.ts';
 import { loadConfig } from '../../core/rules/load.ts';
 import { checkReplicaIdentity, type SqlQuery } from '../../core/rules/replica-identity.ts';
-import type { CacheTarget } from '../../core/target/cache-target.ts';
+import type { CacheTarget } from '../../core/targets/cache-target.ts';
 import {
   createVerifier,
   dynamodbTruth,

@@ -19,8 +19,8 @@ import { isRetriable } from '../../core/errors.ts';
 import { applyWithRetry, type RetryPolicy } from '../../core/pipeline/apply.ts';
 import { type BatchRecord, prepareBatch, settleBatch } from '../../core/pipeline/batch.ts';
 import type { CompiledConfig } from '../../core/rules/compile.ts';
-import type { CacheOp } from '../../core/target/cache-op.ts';
-import type { CacheTarget, OpResult } from '../../core/target/cache-target.ts';
+import type { CacheOp } from '../../core/targets/cache-op.ts';
+import type { CacheTarget, OpResult } from '../../core/targets/cache-target.ts';
 import type { StoredDeadLetter } from './dead-letter-store.ts';
 import { type ResolveOptions, resolveRecords } from './stored-records.ts';
 

@@ -29,7 +29,7 @@ import {
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { TargetError } from '../../core/errors.ts';
-import type { ShardCheckpoint, ShardLeaseStore } from './shard-lease-store.ts';
+import type { ShardCheckpoint, ShardLeaseStore } from '../../core/targets/shard-lease-store.ts';
 
 /** How long a finished shard's item stays (the stream keeps a shard 24 h). */
 const FINISHED_ITEM_SECONDS = 2 * 24 * 3600;

@@ -12,8 +12,8 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { TargetError } from '../../core/errors.ts';
+import type { ShardLeaseStore } from '../../core/targets/shard-lease-store.ts';
 import { awsErrorName, conditionFailed, dynamoDbLeaseStore, toLeaseError } from './dynamodb-lease-store.ts';
-import type { ShardLeaseStore } from './shard-lease-store.ts';
 
 /** Options of {@link createDynamoDbLeaseTable}. */
 export interface DynamoDbLeaseTableOptions {

@@ -13,14 +13,14 @@
  * readers end (checkpointed), their leases are released and the heartbeat removed at once.
  */
 import type { CompiledConfig } from '../../core/rules/compile.ts';
-import type { CacheTarget } from '../../core/target/cache-target.ts';
+import type { CacheTarget } from '../../core/targets/cache-target.ts';
+import type { ShardLeaseStore } from '../../core/targets/shard-lease-store.ts';
 import type { BackoffOptions } from '../runtime/backoff.ts';
 import type { ConsumerMetrics } from '../runtime/consumer-metrics.ts';
 import type { DeadLetterSink } from '../runtime/dead-letter-sink.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { RuleReporter } from '../runtime/rule-reporter.ts';
 import { planBalance } from './lease-balancer.ts';
-import type { ShardLeaseStore } from './shard-lease-store.ts';
 import { readyShards } from './shard-lineage.ts';
 import { type PollingOptions, readShard } from './shard-reader.ts';
 import { describeAllShards, type StreamShard, type StreamsPort } from './streams-port.ts';

@@ -8,7 +8,7 @@
  */
 import { mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ShardCheckpoint, ShardLeaseStore } from './shard-lease-store.ts';
+import type { ShardCheckpoint, ShardLeaseStore } from '../../core/targets/shard-lease-store.ts';
 
 interface ShardFile extends ShardCheckpoint {
   shardId?: string;

@@ -49,7 +49,7 @@ export async function buildDynamoDbWorker(
       ? await createFileLeaseStore({ dir: d.stateDir })
       : leaseTable !== undefined
         ? (streamArn: string) => leaseTable.storeFor(streamArn)
-        : (streamArn: string) => createTargetLeaseStore(ctx.rawTarget, streamArn);
+        : (streamArn: string) => createTargetLeaseStore(ctx.target, streamArn);
   const sink =
     d.deadLetterFile === undefined ? logDeadLetterSink(ctx.logger) : fileDeadLetterSink(d.deadLetterFile);
   const workerId = d.workerId ?? `${hostname()}-${process.pid}`;
@@ -59,7 +59,7 @@ export async function buildDynamoDbWorker(
       ? { stateDir: d.stateDir }
       : d.leaseStore === 'dynamodb'
         ? { leaseTable: d.leaseTable }
-        : { target: ctx.rawTarget.kind }),
+        : { target: ctx.target.kind }),
   });
   const ruleReporter = createRuleReporter(rules, ctx.metrics.registry, ctx.logger);
   const poller = createDynamoDbPoller({

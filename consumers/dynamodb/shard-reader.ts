@@ -13,13 +13,13 @@ import { splitDocument } from '../../core/decode/document.ts';
 import { isRetriable } from '../../core/errors.ts';
 import { processBatch } from '../../core/pipeline/batch.ts';
 import type { CompiledConfig } from '../../core/rules/compile.ts';
-import type { CacheTarget } from '../../core/target/cache-target.ts';
+import type { CacheTarget } from '../../core/targets/cache-target.ts';
+import type { ShardLeaseStore } from '../../core/targets/shard-lease-store.ts';
 import { type BackoffOptions, backoffDelay, sleepWithKeepAlive } from '../runtime/backoff.ts';
 import { type ConsumerMetrics, observeEndToEnd } from '../runtime/consumer-metrics.ts';
 import type { DeadLetterSink } from '../runtime/dead-letter-sink.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { RuleReporter } from '../runtime/rule-reporter.ts';
-import type { ShardLeaseStore } from './shard-lease-store.ts';
 import { type IteratorStart, StreamsErrorKind, type StreamsPort } from './streams-port.ts';
 
 /** Polling settings. */

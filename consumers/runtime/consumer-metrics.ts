@@ -5,7 +5,7 @@
  * the registry. Listed in consumers/README.md "Metrics".
  */
 import { SHARED_METRICS as M, type MetricSpec } from '../../core/metrics/metric-names.ts';
-import type { CacheTarget } from '../../core/target/cache-target.ts';
+import { type CacheTarget, targetCapabilities } from '../../core/targets/cache-target.ts';
 import { type Counter, type Gauge, type Histogram, MetricsRegistry } from './metrics.ts';
 
 /** The consumers' metrics. */
@@ -82,7 +82,10 @@ export function createConsumerMetrics(registry = new MetricsRegistry()): Consume
   };
 }
 
-/** Wraps a target so every `apply` is timed and every confirmed op / failure is counted. */
+/**
+ * Wraps a target so every `apply` is timed and every confirmed op / failure is counted; its
+ * capabilities (fill leases, shard leases) pass through uninstrumented.
+ */
 export function instrumentTarget(target: CacheTarget, metrics: ConsumerMetrics): CacheTarget {
   return {
     kind: target.kind,
@@ -109,6 +112,7 @@ export function instrumentTarget(target: CacheTarget, metrics: ConsumerMetrics):
     get: (key) => target.get(key),
     dump: () => target.dump(),
     close: () => target.close(),
+    ...targetCapabilities(target),
   };
 }
 

@@ -4,7 +4,7 @@
  * second signal exits at once (nothing is lost: only acknowledged work was ever checkpointed).
  */
 import { isRetriable } from '../../core/errors.ts';
-import type { CacheTarget } from '../../core/target/cache-target.ts';
+import type { CacheTarget } from '../../core/targets/cache-target.ts';
 import { backoffDelay } from './backoff.ts';
 import type { ConsumerConfig } from './consumer-config.ts';
 import { type ConsumerMetrics, createConsumerMetrics, instrumentTarget } from './consumer-metrics.ts';
@@ -24,10 +24,8 @@ export interface ServiceWorker {
 export interface ServiceContext {
   logger: Logger;
   metrics: ConsumerMetrics;
-  /** The target, instrumented (apply latency, ops, errors). */
+  /** The target, instrumented (apply latency, ops, errors); its capabilities (shard leases) pass through. */
   target: CacheTarget;
-  /** The same target uninstrumented: its `engine` / `client` (for leases kept in the target). */
-  rawTarget: CacheTarget;
 }
 
 /**
@@ -66,8 +64,7 @@ export async function runService(
   const logger = createJsonLogger({ level: config.log.level }, { service: name, pid: process.pid });
   const metrics = createConsumerMetrics();
   for (const warning of config.warnings) logger.warn('config warning', { warning });
-  const rawTarget = await openUntilReachable(openTarget, logger);
-  const target = instrumentTarget(rawTarget, metrics);
+  const target = instrumentTarget(await openUntilReachable(openTarget, logger), metrics);
   let worker: ServiceWorker | undefined;
   let http: RunningHttpServer | undefined;
   let stopping = false;
@@ -87,7 +84,7 @@ export async function runService(
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   try {
-    worker = await build({ logger, metrics, target, rawTarget });
+    worker = await build({ logger, metrics, target });
     const w = worker;
     if (config.http.enabled) {
       http = await startHttpServer({
@@ -104,7 +101,7 @@ export async function runService(
     const progress =
       config.progress && process.stderr.isTTY ? startProgress(process.stderr, () => w.progress()) : undefined;
     await w.start();
-    logger.info('consuming', { target: rawTarget.kind });
+    logger.info('consuming', { target: target.kind });
     await stopped;
     progress?.stop();
     await w.stop();
@@ -118,6 +115,6 @@ export async function runService(
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
     await http?.close();
-    await rawTarget.close().catch(() => {});
+    await target.close().catch(() => {});
   }
 }

@@ -22,7 +22,7 @@ import { TargetError } from '../errors.ts';
 import { type Codec, jsonCodec } from './codec.ts';
 import type { CacheClientListener } from './events.ts';
 import type { FillLeaseStore, StoredEntry } from './fill-lease-store.ts';
-import { unguardedLeaseStore } from './stores/unguarded-store.ts';
+import { unguardedLeaseStore } from './unguarded-store.ts';
 
 /** Per-call options of getOrLoad / writeThrough (defaults come from the client). */
 export interface LoadOptions<T> {
@@ -64,7 +64,7 @@ export interface CacheClientOptions extends Omit<LoadOptions<unknown>, 'version'
   pollBackoffMs?: [number, number];
   /**
    * TEST/DIAGNOSTIC ONLY: `false` switches leases off (plain GET → load → SET, fills never rejected;
-   * stores/unguarded-store.ts), to show what leases prevent. @default true
+   * unguarded-store.ts), to show what leases prevent. @default true
    */
   leases?: boolean;
 }

@@ -1,6 +1,7 @@
 /**
  * The FillLeaseStore seam: what the cache client needs from a cache, implemented once per backend
- * (embedded engine, engine over RESP, Valkey). Small on purpose; the client holds all the policy
+ * (core/targets/<backend>/*-fill-lease-store.ts: embedded engine, engine over RESP, Valkey) and
+ * served by each target as its `fillLeases()` capability. Small on purpose; the client holds all the policy
  * (single-flight, waiting, stale serving), stores only do atomic steps.
  *
  * Contract:
@@ -10,6 +11,15 @@
  *   also fenced by the key's version (a tombstone included).
  * - Versions are source versions (decimal components); stores encode them with `versionSortKey`.
  */
+
+/** Options of a backend's fill-lease store (CacheTarget `fillLeases(options)`). */
+export interface FillLeaseStoreOptions {
+  /**
+   * Tombstone lifetime of versioned invalidations, ms (Valkey; the engine keeps its own tombstones).
+   * @default TARGET_DEFAULTS.tombstoneTtlMs
+   */
+  tombstoneTtlMs?: number;
+}
 
 /** What a fill under lease did. */
 export type FillOutcome = 'filled' | 'rejected' | 'fenced';

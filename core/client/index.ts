@@ -20,14 +20,18 @@ export {
   zstdAvailable,
 } from './codec.ts';
 export type { CacheClientEvent, CacheClientListener, StaleReason } from './events.ts';
-export type { FillLeaseStore, FillOutcome, StoredEntry } from './fill-lease-store.ts';
+export type { FillLeaseStore, FillLeaseStoreOptions, FillOutcome, StoredEntry } from './fill-lease-store.ts';
 
 import type { FillLeaseStore } from './fill-lease-store.ts';
 
 /** @deprecated Renamed {@link FillLeaseStore} (the fill-lease seam; shard leases are another concept). */
 export type LeaseStore = FillLeaseStore;
 
-export { engineRemoteLeaseStore } from './stores/engine-remote-store.ts';
-export { type EngineLike, engineLeaseStore } from './stores/engine-store.ts';
-export { leaseStoreFor } from './stores/store-for-target.ts';
-export { type ValkeyLeaseStoreOptions, valkeyLeaseStore } from './stores/valkey-store.ts';
+// Each backend's fill-lease store, also reachable as its target's `fillLeases()` (leaseStoreFor).
+export { type EngineLike, engineLeaseStore } from '../targets/engine/engine-fill-lease-store.ts';
+export { engineRemoteLeaseStore } from '../targets/engine-remote/engine-remote-fill-lease-store.ts';
+export {
+  type ValkeyLeaseStoreOptions,
+  valkeyLeaseStore,
+} from '../targets/valkey/valkey-fill-lease-store.ts';
+export { leaseStoreFor } from './store-for-target.ts';

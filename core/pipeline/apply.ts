@@ -5,8 +5,8 @@
  * (consumers stop and do not advance; replay reports it). Nothing here advances a checkpoint.
  */
 import { isRetriable } from '../errors.ts';
-import type { CacheOp } from '../target/cache-op.ts';
-import type { CacheTarget, OpResult } from '../target/cache-target.ts';
+import type { CacheOp } from '../targets/cache-op.ts';
+import type { CacheTarget, OpResult } from '../targets/cache-target.ts';
 import { backoffDelay } from './backoff.ts';
 
 /** Retry policy. */

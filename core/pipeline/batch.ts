@@ -21,8 +21,8 @@ import type { ChangeEvent } from '../event/change-event.ts';
 import type { PlanStats } from '../plan/plan-stats.ts';
 import { type Plan, planBatch } from '../plan/planner.ts';
 import type { CompiledConfig } from '../rules/compile.ts';
-import type { CacheOp } from '../target/cache-op.ts';
-import type { CacheTarget, OpResult } from '../target/cache-target.ts';
+import type { CacheOp } from '../targets/cache-op.ts';
+import type { CacheTarget, OpResult } from '../targets/cache-target.ts';
 import { applyWithRetry, type RetryPolicy } from './apply.ts';
 import type { DeadLetterSink } from './dead-letter-sink.ts';
 

@@ -12,8 +12,8 @@ import { isRetriable, TargetError } from '../errors.ts';
 import { PlanStats } from '../plan/plan-stats.ts';
 import type { Plan } from '../plan/planner.ts';
 import type { CompiledConfig } from '../rules/compile.ts';
-import type { CacheOp } from '../target/cache-op.ts';
-import type { CacheTarget, OpResult } from '../target/cache-target.ts';
+import type { CacheOp } from '../targets/cache-op.ts';
+import type { CacheTarget, OpResult } from '../targets/cache-target.ts';
 import { applyWithRetry, type RetryPolicy } from './apply.ts';
 import { type BatchRecord, type DeadLetter, prepareBatch, settleBatch } from './batch.ts';
 

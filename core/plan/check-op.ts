@@ -11,8 +11,8 @@
  */
 import { ErrorCode, RuleError } from '../errors.ts';
 import { isVersion, MAX_VERSION_DIGITS, versionSortKey } from '../event/version.ts';
-import type { CacheOp } from '../target/cache-op.ts';
-import { RESERVED_PREFIX } from '../target/valkey-keys.ts';
+import type { CacheOp } from '../targets/cache-op.ts';
+import { RESERVED_PREFIX } from '../targets/valkey/valkey-keys.ts';
 
 /** Throws a RuleError (never retriable) when no target could apply `op`. */
 export function checkOp(op: CacheOp): void {

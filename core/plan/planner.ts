@@ -20,7 +20,7 @@ import { compareVersions } from '../event/version.ts';
 import type { CompiledConfig } from '../rules/compile.ts';
 import { evaluateRule, ruleNamesTable, whenHolds } from '../rules/evaluate.ts';
 import { onPartialImage } from '../rules/partial-policy.ts';
-import type { CacheOp } from '../target/cache-op.ts';
+import type { CacheOp } from '../targets/cache-op.ts';
 import { checkOp } from './check-op.ts';
 import type { PlanStats } from './plan-stats.ts';
 

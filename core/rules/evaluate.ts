@@ -18,7 +18,7 @@
 import { ErrorCode, PartialImageError, RuleError } from '../errors.ts';
 import type { ChangeEvent, JsonValue, Row } from '../event/change-event.ts';
 import type { FallbackReason, PlanStats } from '../plan/plan-stats.ts';
-import type { CacheOp } from '../target/cache-op.ts';
+import type { CacheOp } from '../targets/cache-op.ts';
 import type { CompiledRule } from './compile.ts';
 import { imageIsPartial, onPartialImage, type PartialState, readableBefore } from './partial-policy.ts';
 import {

@@ -12,7 +12,7 @@
 import { PartialImageError } from '../errors.ts';
 import type { ChangeEvent } from '../event/change-event.ts';
 import type { PlanStats } from '../plan/plan-stats.ts';
-import type { CacheOp } from '../target/cache-op.ts';
+import type { CacheOp } from '../targets/cache-op.ts';
 import type { CompiledRule } from './compile.ts';
 
 /**

@@ -25,7 +25,7 @@ import { ConfigError, ErrorCode } from '../errors.ts';
 import { stripBom } from '../json/utf8.ts';
 import { type CompiledConfig, compileConfig } from '../rules/compile.ts';
 import { loadConfig } from '../rules/load.ts';
-import type { CacheTarget } from '../target/cache-target.ts';
+import type { CacheTarget } from '../targets/cache-target.ts';
 import { checkEnvNames } from './env-names.ts';
 
 /** Settings shared by the handlers and the consumers. */
@@ -184,15 +184,15 @@ export async function openTargetWithSettings(
 ): Promise<CacheTarget> {
   const onClientError = hooks.onClientError === undefined ? {} : { onClientError: hooks.onClientError };
   if (spec === 'engine') {
-    const { createEngineTarget } = await import('../target/engine-target.ts');
+    const { createEngineTarget } = await import('../targets/engine/engine-target.ts');
     return createEngineTarget();
   }
   if (/^engines?:\/\//.test(spec)) {
-    const { createEngineRemoteTarget } = await import('../target/engine-remote-target.ts');
+    const { createEngineRemoteTarget } = await import('../targets/engine-remote/engine-remote-target.ts');
     return createEngineRemoteTarget({ url: engineUrl(spec, settings), ...onClientError });
   }
   if (/^(valkeys?|rediss?):\/\//.test(spec)) {
-    const { createValkeyTarget } = await import('../target/valkey-target.ts');
+    const { createValkeyTarget } = await import('../targets/valkey/valkey-target.ts');
     return createValkeyTarget({ url: spec, ...valkeyAuthAndTls(spec, settings), ...onClientError });
   }
   throw new ConfigError(`${from}=${spec}: ${targetSpecProblem(spec) ?? 'unknown target'}`, {

@@ -26,7 +26,7 @@ import { type Finding, ruleFindings } from '../plan/rule-report.ts';
 import { type CompiledConfig, compileConfig } from '../rules/compile.ts';
 import type { CdcCacheConfig } from '../rules/config.ts';
 import { loadConfig } from '../rules/load.ts';
-import { createEngineTarget, type EngineTarget } from '../target/engine-target.ts';
+import { createEngineTarget, type EngineTarget } from '../targets/engine/engine-target.ts';
 
 /** Options of {@link createTestCache}. */
 export interface TestCacheOptions {

@@ -19,7 +19,7 @@
 import type { ChangeEvent } from '../event/change-event.ts';
 import type { CompiledConfig, CompiledRule } from '../rules/compile.ts';
 import { evaluateRule, ruleMatches } from '../rules/evaluate.ts';
-import type { CacheOp } from '../target/cache-op.ts';
+import type { CacheOp } from '../targets/cache-op.ts';
 
 /** What the app's loader stores under `invalidate` keys: the listed fields (in order) or the whole row. */
 export type ExpectSpec = { fields: readonly string[] } | { row: true };

@@ -6,7 +6,7 @@
  */
 import type { ChangeEvent } from '../event/change-event.ts';
 import type { CompiledConfig } from '../rules/compile.ts';
-import type { CacheTarget } from '../target/cache-target.ts';
+import type { CacheTarget } from '../targets/cache-target.ts';
 import { type Expectation, type ExpectSpec, expectationsFor, type Judgement, judge } from './expected.ts';
 import type { TokenBucket } from './token-bucket.ts';
 import type { TruthSource } from './truth.ts';

@@ -28,7 +28,7 @@
 import type { ChangeEvent } from '../event/change-event.ts';
 import { compareVersions } from '../event/version.ts';
 import type { CompiledConfig } from '../rules/compile.ts';
-import type { CacheTarget } from '../target/cache-target.ts';
+import type { CacheTarget } from '../targets/cache-target.ts';
 import type { Expectation, ExpectSpec } from './expected.ts';
 import { checkContext, checkKey, expectedText, type State, stateOf } from './key-check.ts';
 import { type Inconsistency, latenessOf, stalenessOf, type VerifyReport, withFraction } from './report.ts';

@@ -7,8 +7,8 @@
  * late anyway are harmless: every op is idempotent and version-fenced.
  */
 import { TargetError } from '../../core/errors.ts';
-import type { CacheOp } from '../../core/target/cache-op.ts';
-import type { CacheTarget, OpResult } from '../../core/target/cache-target.ts';
+import type { CacheOp } from '../../core/targets/cache-op.ts';
+import { type CacheTarget, type OpResult, targetCapabilities } from '../../core/targets/cache-target.ts';
 
 /** The time budget of one invocation ran out (retriable: the records are delivered again). */
 export class TimeBudgetError extends TargetError {
@@ -27,7 +27,7 @@ function expired(ops: readonly CacheOp[], why: string): OpResult[] {
   return ops.map(() => ({ ok: false, error }));
 }
 
-/** A target whose applies give up at `deadline` (epoch ms). */
+/** A target whose applies give up at `deadline` (epoch ms); its capabilities pass through. */
 export function withDeadline(
   target: CacheTarget,
   deadline: number,
@@ -51,6 +51,7 @@ export function withDeadline(
     get: (key) => target.get(key),
     dump: () => target.dump(),
     close: () => target.close(),
+    ...targetCapabilities(target),
   };
 }
 

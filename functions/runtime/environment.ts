@@ -8,7 +8,7 @@ import { ConfigError } from '../../core/errors.ts';
 import { RuleTally } from '../../core/plan/rule-tally.ts';
 import { type CompiledConfig, compileConfig } from '../../core/rules/compile.ts';
 import { compileInlineRules, loadRules } from '../../core/settings/shared-settings.ts';
-import type { CacheTarget } from '../../core/target/cache-target.ts';
+import type { CacheTarget } from '../../core/targets/cache-target.ts';
 import { createDeadLetterSink, type DeadLetterDestination, type SqsLike } from './dead-letter.ts';
 import { createLogger, type Logger, type LogSink, stdoutSink } from './logger.ts';
 import { openFunctionTarget } from './open-target.ts';

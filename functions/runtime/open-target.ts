@@ -11,7 +11,7 @@
  */
 import { clientErrorLogger, type WarnLogger } from '../../core/logging/client-errors.ts';
 import { openTargetWithSettings } from '../../core/settings/shared-settings.ts';
-import type { CacheTarget } from '../../core/target/cache-target.ts';
+import type { CacheTarget } from '../../core/targets/cache-target.ts';
 import type { FunctionSettings } from './settings.ts';
 
 export { engineUrl, valkeyAuthAndTls } from '../../core/settings/shared-settings.ts';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { compileConfig } from '../../core/rules/compile.ts';
-import { createEngineTarget } from '../../core/target/engine-target.ts';
+import { createEngineTarget } from '../../core/targets/engine/engine-target.ts';
 import { createDynamoDbHandler } from '../../functions/dynamodb-handler.ts';
 import { createKafkaHandler } from '../../functions/kafka-handler.ts';
 import { createEnvironment } from '../../functions/runtime/environment.ts';

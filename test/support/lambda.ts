@@ -6,9 +6,9 @@
  */
 import { TargetError } from '../../core/errors.ts';
 import { compileConfig } from '../../core/rules/compile.ts';
-import type { CacheOp } from '../../core/target/cache-op.ts';
-import type { CacheTarget, OpResult } from '../../core/target/cache-target.ts';
-import { createEngineTarget, type EngineTarget } from '../../core/target/engine-target.ts';
+import type { CacheOp } from '../../core/targets/cache-op.ts';
+import type { CacheTarget, OpResult } from '../../core/targets/cache-target.ts';
+import { createEngineTarget, type EngineTarget } from '../../core/targets/engine/engine-target.ts';
 import type { LambdaContext } from '../../functions/runtime/lambda-types.ts';
 import { fixture, fixtureText } from './fixtures.ts';
 

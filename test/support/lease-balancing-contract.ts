@@ -3,7 +3,7 @@
  * steal), as one contract each store's test runs: file, the cache target (every kind), DynamoDB.
  */
 import { expect, it } from 'vitest';
-import type { ShardLeaseStore } from '../../consumers/dynamodb/shard-lease-store.ts';
+import type { ShardLeaseStore } from '../../core/targets/shard-lease-store.ts';
 import { waitFor } from './consumers.ts';
 
 /** Two views of one stream's leases (two workers' stores). */

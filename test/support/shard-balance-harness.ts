@@ -7,7 +7,6 @@
  */
 import { expect } from 'vitest';
 import { createDynamoDbPoller, type DynamoDbPoller } from '../../consumers/dynamodb/dynamodb-poller.ts';
-import type { ShardLeaseStore } from '../../consumers/dynamodb/shard-lease-store.ts';
 import {
   type IteratorStart,
   StreamsErrorKind,
@@ -16,7 +15,8 @@ import {
 import { createConsumerMetrics } from '../../consumers/runtime/consumer-metrics.ts';
 import { type Logger, silentLogger } from '../../consumers/runtime/logger.ts';
 import { compileConfig } from '../../core/rules/compile.ts';
-import type { CacheTarget } from '../../core/target/cache-target.ts';
+import type { CacheTarget } from '../../core/targets/cache-target.ts';
+import type { ShardLeaseStore } from '../../core/targets/shard-lease-store.ts';
 
 /** The stream ARN the harness's shards belong to. */
 export const HARNESS_ARN = 'arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/2026-01-01T00:00:00.000';

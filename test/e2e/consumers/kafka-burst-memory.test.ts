@@ -16,7 +16,7 @@ import { createPlatformaticClient } from '../../../consumers/kafka/platformatic-
 import { createConsumerMetrics } from '../../../consumers/runtime/consumer-metrics.ts';
 import { silentLogger } from '../../../consumers/runtime/logger.ts';
 import { compileConfig } from '../../../core/rules/compile.ts';
-import { createValkeyTarget, type ValkeyTarget } from '../../../core/target/valkey-target.ts';
+import { createValkeyTarget, type ValkeyTarget } from '../../../core/targets/valkey/valkey-target.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
 import {
   committedOffsets,

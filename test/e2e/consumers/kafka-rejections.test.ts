@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeadLetterHeaders } from '../../../consumers/kafka/dead-letter-topic.ts';
-import { createValkeyTarget, type ValkeyTarget } from '../../../core/target/valkey-target.ts';
+import { createValkeyTarget, type ValkeyTarget } from '../../../core/targets/valkey/valkey-target.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
 import {
   committedOffsets,

@@ -8,8 +8,8 @@
  */
 import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ValkeyTarget } from '../../../core/target/valkey-target.ts';
-import { createValkeyTarget } from '../../../core/target/valkey-target.ts';
+import type { ValkeyTarget } from '../../../core/targets/valkey/valkey-target.ts';
+import { createValkeyTarget } from '../../../core/targets/valkey/valkey-target.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
 import { waitFor } from '../../support/consumers.ts';
 import { createStreamTable } from '../../support/dynamodb.ts';

@@ -12,7 +12,7 @@ import {
   createDynamoDbLeaseTable,
   type DynamoDbLeaseTable,
 } from '../../../consumers/dynamodb/dynamodb-lease-table.ts';
-import { createEngineTarget } from '../../../core/target/engine-target.ts';
+import { createEngineTarget } from '../../../core/targets/engine/engine-target.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
 import { waitFor } from '../../support/consumers.ts';
 import { createBalanceHarness, HARNESS_ARN } from '../../support/shard-balance-harness.ts';

@@ -17,7 +17,7 @@ import { createConsumerMetrics, instrumentTarget } from '../../../consumers/runt
 import { silentLogger } from '../../../consumers/runtime/logger.ts';
 import type { DeadLetter } from '../../../core/pipeline/batch.ts';
 import { compileConfig } from '../../../core/rules/compile.ts';
-import { createEngineTarget, type EngineTarget } from '../../../core/target/engine-target.ts';
+import { createEngineTarget, type EngineTarget } from '../../../core/targets/engine/engine-target.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
 import { waitFor } from '../../support/consumers.ts';
 import { createStreamTable } from '../../support/dynamodb.ts';

@@ -19,8 +19,8 @@ import type { DeadLetterSink } from '../../../consumers/runtime/dead-letter-sink
 import { silentLogger } from '../../../consumers/runtime/logger.ts';
 import { TargetError } from '../../../core/errors.ts';
 import { compileConfig } from '../../../core/rules/compile.ts';
-import type { CacheTarget } from '../../../core/target/cache-target.ts';
-import { createEngineTarget } from '../../../core/target/engine-target.ts';
+import type { CacheTarget } from '../../../core/targets/cache-target.ts';
+import { createEngineTarget } from '../../../core/targets/engine/engine-target.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
 import {
   committedOffsets,

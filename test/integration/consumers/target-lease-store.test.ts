@@ -7,16 +7,13 @@
  * (lease-balancing-contract.ts: heartbeats, holders, steal).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ShardLeaseStore } from '../../../consumers/dynamodb/shard-lease-store.ts';
-import {
-  createTargetLeaseStore,
-  finishedKey,
-  shardKeys,
-} from '../../../consumers/dynamodb/target-lease-store.ts';
+import { createTargetLeaseStore } from '../../../consumers/dynamodb/target-lease-store.ts';
 import { versionSortKey } from '../../../core/event/version.ts';
-import type { CacheTarget } from '../../../core/target/cache-target.ts';
-import { createEngineRemoteTarget } from '../../../core/target/engine-remote-target.ts';
-import { keySlot } from '../../../core/target/slots.ts';
+import type { CacheTarget } from '../../../core/targets/cache-target.ts';
+import { createEngineRemoteTarget } from '../../../core/targets/engine-remote/engine-remote-target.ts';
+import { finishedKey, shardKeys } from '../../../core/targets/shard-lease-keys.ts';
+import type { ShardLeaseStore } from '../../../core/targets/shard-lease-store.ts';
+import { keySlot } from '../../../core/targets/valkey/slots.ts';
 import { startEngineServer } from '../../../engine/server/server.ts';
 import { CONFORMANCE_TARGETS, openSpec } from '../../support/conformance/targets.ts';
 import { waitFor } from '../../support/consumers.ts';

@@ -4,9 +4,9 @@
  * against a real engine server).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CacheTarget } from '../../../core/target/cache-target.ts';
-import { createEngineRemoteTarget } from '../../../core/target/engine-remote-target.ts';
-import { createEngineTarget } from '../../../core/target/engine-target.ts';
+import type { CacheTarget } from '../../../core/targets/cache-target.ts';
+import { createEngineTarget } from '../../../core/targets/engine/engine-target.ts';
+import { createEngineRemoteTarget } from '../../../core/targets/engine-remote/engine-remote-target.ts';
 import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
 
 let server: EngineServer;

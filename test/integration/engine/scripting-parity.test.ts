@@ -5,7 +5,7 @@
  * leave the same data.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SCRIPTS } from '../../../core/target/valkey-scripts.ts';
+import { SCRIPTS } from '../../../core/targets/valkey/valkey-scripts.ts';
 import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
 import { RawClient, startValkey } from '../../support/resp-harness.ts';
 

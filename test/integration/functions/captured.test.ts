@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { replayChangeLogs } from '../../../core/pipeline/replay.ts';
 import { compileConfig } from '../../../core/rules/compile.ts';
-import { createEngineTarget } from '../../../core/target/engine-target.ts';
+import { createEngineTarget } from '../../../core/targets/engine/engine-target.ts';
 import { lambdaClient } from '../../../functions/local/lambda-client.ts';
 import { replayToLambda } from '../../../functions/local/replay-to-lambda.ts';
 import { serveFunctions } from '../../../functions/local/serve.ts';

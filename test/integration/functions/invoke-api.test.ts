@@ -14,7 +14,7 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CacheTarget } from '../../../core/target/cache-target.ts';
+import type { CacheTarget } from '../../../core/targets/cache-target.ts';
 import { type ServedFunctions, serveFunctions } from '../../../functions/local/serve.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
 import {

@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CacheTarget } from '../../../core/target/cache-target.ts';
+import type { CacheTarget } from '../../../core/targets/cache-target.ts';
 import { startKafkaEventSource } from '../../../functions/local/kafka-event-source.ts';
 import { lambdaClient } from '../../../functions/local/lambda-client.ts';
 import { type ServedFunctions, serveFunctions } from '../../../functions/local/serve.ts';

@@ -6,10 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { versionSortKey } from '../../../core/event/version.ts';
-import type { OpResult } from '../../../core/target/cache-target.ts';
-import { leaseKey, versionKey } from '../../../core/target/valkey-keys.ts';
-import { APPLY_V1 } from '../../../core/target/valkey-scripts.ts';
-import { createValkeyTarget, type ValkeyTarget } from '../../../core/target/valkey-target.ts';
+import type { OpResult } from '../../../core/targets/cache-target.ts';
+import { leaseKey, versionKey } from '../../../core/targets/valkey/valkey-keys.ts';
+import { APPLY_V1 } from '../../../core/targets/valkey/valkey-scripts.ts';
+import { createValkeyTarget, type ValkeyTarget } from '../../../core/targets/valkey/valkey-target.ts';
 import { type OwnValkey, startOwnValkey } from '../../support/own-valkey.ts';
 
 const APPLIED: OpResult = { ok: true, outcome: 'applied' };

@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createValkeyTarget, type ValkeyTarget } from '../../../core/target/valkey-target.ts';
+import { createValkeyTarget, type ValkeyTarget } from '../../../core/targets/valkey/valkey-target.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
 import { ROOT, runCli } from '../../support/cli.ts';
 

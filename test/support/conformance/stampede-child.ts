@@ -7,7 +7,7 @@
  */
 import { createInterface } from 'node:readline';
 import { createCacheClient } from '../../../core/client/cache-client.ts';
-import { leaseStoreFor } from '../../../core/client/stores/store-for-target.ts';
+import { leaseStoreFor } from '../../../core/client/store-for-target.ts';
 import { openSpec, type TargetSpec } from './targets.ts';
 
 interface Job {

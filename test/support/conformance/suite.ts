@@ -9,10 +9,10 @@ import { type CacheClientOptions, createCacheClient } from '../../../core/client
 import { compressedJsonCodec } from '../../../core/client/codec.ts';
 import type { CacheClientEvent } from '../../../core/client/events.ts';
 import type { FillLeaseStore } from '../../../core/client/fill-lease-store.ts';
-import { leaseStoreFor } from '../../../core/client/stores/store-for-target.ts';
-import type { CacheOp } from '../../../core/target/cache-op.ts';
-import type { CacheTarget } from '../../../core/target/cache-target.ts';
-import { SLOT_COUNT, slotTag } from '../../../core/target/slots.ts';
+import { leaseStoreFor } from '../../../core/client/store-for-target.ts';
+import type { CacheOp } from '../../../core/targets/cache-op.ts';
+import type { CacheTarget } from '../../../core/targets/cache-target.ts';
+import { SLOT_COUNT, slotTag } from '../../../core/targets/valkey/slots.ts';
 import { runStampede } from './stampede.ts';
 import { type ConformanceTarget, openSpec, type TargetSpec } from './targets.ts';
 
@@ -44,7 +44,7 @@ export function describeConformance(t: ConformanceTarget): void {
       shortTomb =
         spec.kind === 'engine'
           ? await (async () => {
-              const { createEngineTarget } = await import('../../../core/target/engine-target.ts');
+              const { createEngineTarget } = await import('../../../core/targets/engine/engine-target.ts');
               return createEngineTarget({
                 engine: (target as CacheTarget & { engine: never }).engine,
                 tombstoneTtlMs: 300,

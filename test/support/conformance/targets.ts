@@ -3,10 +3,10 @@
  * child processes (the cross-process stampede) can open the same target.
  */
 
-import type { CacheTarget } from '../../../core/target/cache-target.ts';
-import { createEngineRemoteTarget } from '../../../core/target/engine-remote-target.ts';
-import { createEngineTarget } from '../../../core/target/engine-target.ts';
-import { createValkeyTarget } from '../../../core/target/valkey-target.ts';
+import type { CacheTarget } from '../../../core/targets/cache-target.ts';
+import { createEngineRemoteTarget } from '../../../core/targets/engine-remote/engine-remote-target.ts';
+import { createEngineTarget } from '../../../core/targets/engine/engine-target.ts';
+import { createValkeyTarget } from '../../../core/targets/valkey/valkey-target.ts';
 import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
 import { requireServices, type ServiceName } from '../../setup/require-services.ts';
 import { valkeyServices } from './services.ts';

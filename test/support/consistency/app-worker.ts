@@ -10,8 +10,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import pg from 'pg';
 import { createCacheClient, textCodec } from '../../../core/client/index.ts';
-import { leaseStoreFor } from '../../../core/client/stores/store-for-target.ts';
-import { createValkeyTarget } from '../../../core/target/valkey-target.ts';
+import { leaseStoreFor } from '../../../core/client/store-for-target.ts';
+import { createValkeyTarget } from '../../../core/targets/valkey/valkey-target.ts';
 import { CUSTOMER_ORDERS_SQL, customerProjection, itemProjection } from './scenario.ts';
 
 const d = workerData as {

@@ -16,7 +16,7 @@ import { createKafkajsClient } from '../../../consumers/kafka/kafkajs-client.ts'
 import { createConsumerMetrics } from '../../../consumers/runtime/consumer-metrics.ts';
 import { silentLogger } from '../../../consumers/runtime/logger.ts';
 import { compileConfig } from '../../../core/rules/compile.ts';
-import { createValkeyTarget } from '../../../core/target/valkey-target.ts';
+import { createValkeyTarget } from '../../../core/targets/valkey/valkey-target.ts';
 
 const env = (name: string): string => {
   const v = process.env[name];

@@ -29,7 +29,7 @@ import { decodeDocument } from '../../../core/decode/document.ts';
 import type { ChangeEvent } from '../../../core/event/change-event.ts';
 import { planBatch } from '../../../core/plan/planner.ts';
 import { compileConfig } from '../../../core/rules/compile.ts';
-import { createValkeyTarget } from '../../../core/target/valkey-target.ts';
+import { createValkeyTarget } from '../../../core/targets/valkey/valkey-target.ts';
 import { dynamodbTruth, formatDuration } from '../../../core/verify/index.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
 import { waitFor } from '../consumers.ts';

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { Kafka, Producer } from 'kafkajs';
 import pg from 'pg';
 import { createCacheClient, textCodec } from '../../../core/client/index.ts';
-import { leaseStoreFor } from '../../../core/client/stores/store-for-target.ts';
+import { leaseStoreFor } from '../../../core/client/store-for-target.ts';
 import { decodeDocument } from '../../../core/decode/document.ts';
 import { compileConfig } from '../../../core/rules/compile.ts';
 import { formatDuration, postgresTruth } from '../../../core/verify/index.ts';

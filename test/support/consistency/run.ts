@@ -15,10 +15,10 @@ import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { createCacheClient, textCodec } from '../../../core/client/index.ts';
-import { leaseStoreFor } from '../../../core/client/stores/store-for-target.ts';
+import { leaseStoreFor } from '../../../core/client/store-for-target.ts';
 import type { ChangeEvent } from '../../../core/event/change-event.ts';
 import type { CompiledConfig } from '../../../core/rules/compile.ts';
-import { createValkeyTarget, type ValkeyTarget } from '../../../core/target/valkey-target.ts';
+import { createValkeyTarget, type ValkeyTarget } from '../../../core/targets/valkey/valkey-target.ts';
 import {
   createVerifier,
   formatReport,

@@ -14,7 +14,7 @@ import { fileDeadLetterSink } from '../../../../consumers/runtime/dead-letter-si
 import { splitDocument } from '../../../../core/decode/document.ts';
 import { processBatch } from '../../../../core/pipeline/batch.ts';
 import { compileConfig } from '../../../../core/rules/compile.ts';
-import { createEngineTarget } from '../../../../core/target/engine-target.ts';
+import { createEngineTarget } from '../../../../core/targets/engine/engine-target.ts';
 import { createDynamoDbHandler } from '../../../../functions/dynamodb-handler.ts';
 import { createEnvironment } from '../../../../functions/runtime/environment.ts';
 import { ARN, BAD, quiet, tmpFile, writeLambdaDeadLetters } from '../../../support/dead-letters.ts';

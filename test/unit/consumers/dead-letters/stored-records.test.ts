@@ -10,7 +10,7 @@ import { redrive } from '../../../../consumers/dead-letters/redrive.ts';
 import { AgedOutError, resolveRecords } from '../../../../consumers/dead-letters/stored-records.ts';
 import { StreamsErrorKind, type StreamsPort } from '../../../../consumers/dynamodb/streams-port.ts';
 import { compileConfig } from '../../../../core/rules/compile.ts';
-import { createEngineTarget } from '../../../../core/target/engine-target.ts';
+import { createEngineTarget } from '../../../../core/targets/engine/engine-target.ts';
 import { fixture } from '../../../support/fixtures.ts';
 
 const onFailure = () => fixture('dead-letters/lambda-dynamodb-on-failure.json') as Record<string, unknown>;

@@ -14,7 +14,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fairShare, planBalance } from '../../../../consumers/dynamodb/lease-balancer.ts';
 import { createTargetLeaseStore } from '../../../../consumers/dynamodb/target-lease-store.ts';
-import { createEngineTarget, type EngineTarget } from '../../../../core/target/engine-target.ts';
+import { createEngineTarget, type EngineTarget } from '../../../../core/targets/engine/engine-target.ts';
 import { createEngine } from '../../../../engine/engine.ts';
 import { createBalanceHarness, HARNESS_ARN } from '../../../support/shard-balance-harness.ts';
 

@@ -14,7 +14,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createDynamoDbPoller } from '../../../../consumers/dynamodb/dynamodb-poller.ts';
-import type { ShardLeaseStore } from '../../../../consumers/dynamodb/shard-lease-store.ts';
+import type { ShardLeaseStore } from '../../../../core/targets/shard-lease-store.ts';
 import { readShard } from '../../../../consumers/dynamodb/shard-reader.ts';
 import {
   type IteratorStart,
@@ -27,7 +27,7 @@ import { createConsumerMetrics } from '../../../../consumers/runtime/consumer-me
 import { silentLogger } from '../../../../consumers/runtime/logger.ts';
 import { TargetError } from '../../../../core/errors.ts';
 import { compileConfig } from '../../../../core/rules/compile.ts';
-import { createEngineTarget, type EngineTarget } from '../../../../core/target/engine-target.ts';
+import { createEngineTarget, type EngineTarget } from '../../../../core/targets/engine/engine-target.ts';
 import { waitFor } from '../../../support/consumers.ts';
 
 const ARN = 'arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/2026-01-01T00:00:00.000';

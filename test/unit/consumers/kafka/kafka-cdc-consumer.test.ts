@@ -17,8 +17,8 @@ import { silentLogger } from '../../../../consumers/runtime/logger.ts';
 import { TargetError } from '../../../../core/errors.ts';
 import type { DeadLetter } from '../../../../core/pipeline/replay.ts';
 import { compileConfig } from '../../../../core/rules/compile.ts';
-import type { CacheTarget } from '../../../../core/target/cache-target.ts';
-import { createEngineTarget } from '../../../../core/target/engine-target.ts';
+import type { CacheTarget } from '../../../../core/targets/cache-target.ts';
+import { createEngineTarget } from '../../../../core/targets/engine/engine-target.ts';
 
 const config = compileConfig({
   defaults: { ttl: 0 },

@@ -12,7 +12,7 @@ import {
   LAMBDA_CONTEXT_FIELDS,
   LOG_FIELDS,
 } from '../../../../core/logging/log-contract.ts';
-import { createEngineTarget } from '../../../../core/target/engine-target.ts';
+import { createEngineTarget } from '../../../../core/targets/engine/engine-target.ts';
 import { createKafkaHandler } from '../../../../functions/kafka-handler.ts';
 import { createEnvironment } from '../../../../functions/runtime/environment.ts';
 import { createLogger } from '../../../../functions/runtime/logger.ts';

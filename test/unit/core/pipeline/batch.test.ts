@@ -9,9 +9,9 @@ import { parseExactJson } from '../../../../core/json/exact-json.ts';
 import { type BatchRecord, processBatch } from '../../../../core/pipeline/batch.ts';
 import type { DeadLetter } from '../../../../core/pipeline/replay.ts';
 import { compileConfig } from '../../../../core/rules/compile.ts';
-import type { CacheOp } from '../../../../core/target/cache-op.ts';
-import type { CacheTarget, OpResult } from '../../../../core/target/cache-target.ts';
-import { createEngineTarget } from '../../../../core/target/engine-target.ts';
+import type { CacheOp } from '../../../../core/targets/cache-op.ts';
+import type { CacheTarget, OpResult } from '../../../../core/targets/cache-target.ts';
+import { createEngineTarget } from '../../../../core/targets/engine/engine-target.ts';
 
 const config = compileConfig({ rules: [{ table: 'users', keys: ['user:{id}'], refresh: {} }] });
 

@@ -8,9 +8,9 @@ import type { ChangeEvent } from '../../../../core/event/change-event.ts';
 import { applyWithRetry } from '../../../../core/pipeline/apply.ts';
 import { planBatch } from '../../../../core/plan/planner.ts';
 import { compileConfig } from '../../../../core/rules/compile.ts';
-import type { CacheOp } from '../../../../core/target/cache-op.ts';
-import type { CacheTarget } from '../../../../core/target/cache-target.ts';
-import { createEngineTarget } from '../../../../core/target/engine-target.ts';
+import type { CacheOp } from '../../../../core/targets/cache-op.ts';
+import type { CacheTarget } from '../../../../core/targets/cache-target.ts';
+import { createEngineTarget } from '../../../../core/targets/engine/engine-target.ts';
 
 const config = compileConfig({
   rules: [

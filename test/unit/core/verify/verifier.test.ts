@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { ChangeEvent, Row } from '../../../../core/event/change-event.ts';
 import { planBatch } from '../../../../core/plan/planner.ts';
 import { compileConfig } from '../../../../core/rules/compile.ts';
-import { createEngineTarget } from '../../../../core/target/engine-target.ts';
+import { createEngineTarget } from '../../../../core/targets/engine/engine-target.ts';
 import {
   createVerifier,
   expectationsFor,

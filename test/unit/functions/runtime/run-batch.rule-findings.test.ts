@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { RULE_METRICS } from '../../../../core/metrics/metric-names.ts';
 import { compileConfig } from '../../../../core/rules/compile.ts';
-import { createEngineTarget } from '../../../../core/target/engine-target.ts';
+import { createEngineTarget } from '../../../../core/targets/engine/engine-target.ts';
 import { createKafkaHandler } from '../../../../functions/kafka-handler.ts';
 import { createEnvironment } from '../../../../functions/runtime/environment.ts';
 import { UNUSED_RULE_AFTER_EVENTS } from '../../../../functions/runtime/run-batch.ts';

@@ -1,16 +1,18 @@
 /**
- * Shard leases and checkpoints. A worker reads a shard only while it holds the shard's lease; a
+ * The ShardLeaseStore seam: shard leases and checkpoints of the DynamoDB Streams poller. A worker reads a shard only while it holds the shard's lease; a
  * lease has a time to live and is renewed while the worker reads, so when a worker dies its shards
  * are taken over once their leases expire. A checkpoint (the sequence number of the last record
  * whose ops the target acknowledged, or `finished`) is written only by the lease holder, so a worker
  * that lost its lease (paused too long) cannot move a checkpoint another worker now owns.
  *
- * Balancing (lease-balancer.ts) needs three more capabilities, which every store serves: worker
+ * Balancing (consumers/dynamodb/lease-balancer.ts) needs three more capabilities, which every store serves: worker
  * heartbeats (who is alive, so each worker computes its fair share), the holders of a stream's
  * leases, and a conditional steal (the lease moves only if the victim still holds it).
  *
- * Implementations: file-lease-store.ts (a directory), target-lease-store.ts (the cache target) and
- * dynamodb-lease-store.ts (a DynamoDB table, the KCL convention).
+ * Implementations: in the cache target, one per backend (the `shardLeases(scope)` capability of
+ * CacheTarget: core/targets/<backend>/*-shard-lease-store.ts), and in consumers/dynamodb/:
+ * file-lease-store.ts (a directory) and dynamodb-lease-store.ts (a DynamoDB table, the KCL
+ * convention). The seam lives here, beside CacheTarget, because the backends implement it.
  */
 
 /** The stored state of one shard. */

@@ -10,8 +10,8 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import type { Cluster, Valkey } from 'iovalkey';
-import { redactTargetSpec } from '../config/target-spec.ts';
-import { TargetError } from '../errors.ts';
+import { redactTargetSpec } from '../../config/target-spec.ts';
+import { TargetError } from '../../errors.ts';
 
 /** How to open the server. */
 export type ValkeyMode = 'auto' | 'standalone' | 'cluster';

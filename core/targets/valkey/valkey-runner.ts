@@ -6,11 +6,11 @@
  *
  * Scripts are loaded on every master up front; a NOSCRIPT reply (restart, failover, SCRIPT FLUSH)
  * reloads them and resends the affected calls once. MOVED/ASK are followed by iovalkey; what still
- * fails comes back per call, and `toTargetError` marks it retriable unless the server refused the
- * command itself (script error, wrong type, no permission).
+ * fails comes back per call, and `toTargetError` (resp/reply-errors.ts) marks it retriable unless the
+ * reply is the record's own fault.
  */
 import type { Valkey } from 'iovalkey';
-import { TargetError } from '../errors.ts';
+import { TargetError } from '../../errors.ts';
 import { keySlot } from './slots.ts';
 import type { ValkeyClient } from './valkey-connection.ts';
 import { type LuaScript, SCRIPTS } from './valkey-scripts.ts';
@@ -65,23 +65,6 @@ export function resolveLimits(limits: RunnerLimits): Required<RunnerLimits> {
     }
   }
   return out;
-}
-
-// Replies that say "not now" rather than "never": retry them. A script's "non local key" error
-// comes from a slot that moved (resharding) while the script ran: retry too. Replies about the
-// server's state or our credentials (AUTH/ACL, persistence failing, too many clients) are not the
-// record's fault either: a non-retriable failure dead-letters its records (core/pipeline/batch.ts),
-// so only what a record itself causes (WRONGTYPE, a value over proto-max-bulk-len, …) may be one.
-const RETRIABLE_REPLY =
-  /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN|LOADING|BUSY|OOM|MASTERDOWN|READONLY|NOSCRIPT|NOAUTH|WRONGPASS|NOPERM|MISCONF|NOREPLICAS)\b|^ERR Script attempted to access a non local key|^ERR max number of clients/;
-
-/** Maps a client error to a TargetError: connection trouble and transient replies are retriable. */
-export function toTargetError(error: unknown, what = 'valkey'): TargetError {
-  if (error instanceof TargetError) return error;
-  const e = error instanceof Error ? error : new Error(String(error));
-  const isReply = e.name === 'ReplyError';
-  const retriable = !isReply || RETRIABLE_REPLY.test(e.message);
-  return new TargetError(`${what}: ${e.message}`, { cause: e, retriable });
 }
 
 /** Every master of the connection (one client for a standalone server). */

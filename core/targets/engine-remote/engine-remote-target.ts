@@ -5,14 +5,18 @@
  *
  * One `apply` is one pipeline (one round trip). Error mapping: a connection failure fails every op
  * of the batch as retriable; a server error reply fails its op, retriable for server state
- * (OOM/LOADING/BUSY/TRYAGAIN) and credentials (NOAUTH/WRONGPASS/NOPERM); any other reply is the
- * op's own fault and not retriable, which dead-letters its records.
+ * (OOM/LOADING/BUSY/…) and credentials (NOAUTH/WRONGPASS/NOPERM) per the one table of
+ * ../resp/reply-errors.ts; any other reply is the op's own fault and not retriable, which
+ * dead-letters its records.
  */
 import { Valkey } from 'iovalkey';
-import { TargetError } from '../errors.ts';
-import { versionSortKey } from '../event/version.ts';
-import type { CacheOp } from './cache-op.ts';
-import { type CacheTarget, type OpResult, TARGET_DEFAULTS } from './cache-target.ts';
+import { TargetError } from '../../errors.ts';
+import { versionSortKey } from '../../event/version.ts';
+import type { CacheOp } from '../cache-op.ts';
+import { type CapableCacheTarget, type OpResult, TARGET_DEFAULTS } from '../cache-target.ts';
+import { isRetriableClientError } from '../resp/reply-errors.ts';
+import { engineRemoteLeaseStore } from './engine-remote-fill-lease-store.ts';
+import { engineRemoteShardLeaseStore } from './engine-remote-shard-lease-store.ts';
 
 /** Options of {@link createEngineRemoteTarget}. */
 export interface EngineRemoteTargetOptions {
@@ -29,13 +33,10 @@ export interface EngineRemoteTargetOptions {
 }
 
 /** A CacheTarget over an engine server. */
-export interface EngineRemoteTarget extends CacheTarget {
+export interface EngineRemoteTarget extends CapableCacheTarget {
   readonly kind: 'engine-remote';
   readonly client: Valkey;
 }
-
-// Server state and credentials are not a record's fault: retry (a non-retriable failure is a dead letter).
-const RETRIABLE_REPLY = /^(OOM|LOADING|BUSY|TRYAGAIN|NOAUTH|WRONGPASS|NOPERM)\b|^ERR max number of clients/;
 
 function toArgs(op: CacheOp, tombstoneTtlMs: number): [string, string[]] {
   const version = versionSortKey(op.version);
@@ -127,7 +128,7 @@ export function createEngineRemoteTarget(options: EngineRemoteTargetOptions = {}
           sent.forEach((i, n) => {
             const [err, reply] = replies[n] ?? [new Error('no reply'), null];
             if (err) {
-              const retriable = RETRIABLE_REPLY.test(err.message) || !('command' in err);
+              const retriable = isRetriableClientError(err);
               results[i] = {
                 ok: false,
                 error: new TargetError(`engine-remote: ${failure(err)}`, { cause: err, retriable }),
@@ -172,5 +173,7 @@ export function createEngineRemoteTarget(options: EngineRemoteTargetOptions = {}
       if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
       else client.disconnect();
     },
+    fillLeases: () => engineRemoteLeaseStore(client),
+    shardLeases: (scope) => engineRemoteShardLeaseStore(client, scope),
   };
 }

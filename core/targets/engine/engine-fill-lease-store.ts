@@ -2,8 +2,8 @@
  * FillLeaseStore over an in-process cache engine (the embedded target's `engine`). Typed structurally,
  * so core/client does not import engine/. Waits are woken by the engine itself (no polling).
  */
+import type { FillLeaseStore, FillOutcome } from '../../client/fill-lease-store.ts';
 import { versionSortKey } from '../../event/version.ts';
-import type { FillLeaseStore, FillOutcome } from '../fill-lease-store.ts';
 
 /** The engine methods the store uses (engine/engine.ts `Engine`). */
 export interface EngineLike {

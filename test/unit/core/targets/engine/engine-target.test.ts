@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createEngineTarget } from '../../../../core/target/engine-target.ts';
-import { createEngine, ManualClock } from '../../../../engine/index.ts';
+import { createEngineTarget } from '../../../../../core/targets/engine/engine-target.ts';
+import { createEngine, ManualClock } from '../../../../../engine/index.ts';
 
 describe('engine target (embedded)', () => {
   it('applies refresh/invalidate/prefix ops with version fencing and dumps visible values', async () => {

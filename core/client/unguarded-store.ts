@@ -4,7 +4,7 @@
  * GET → load → SET. It exists so the consistency test can show that its check fails without leases
  * (a slow loader racing an invalidation then stores the old row). Never use it in production.
  */
-import type { FillLeaseStore } from '../fill-lease-store.ts';
+import type { FillLeaseStore } from './fill-lease-store.ts';
 
 /** Wraps `store` so that it takes no leases (see module comment). */
 export function unguardedLeaseStore(store: FillLeaseStore): FillLeaseStore {

@@ -17,14 +17,15 @@
  * - Order per key: a key's ops stay in one slot's chunks, in order, on one connection.
  * - NOSCRIPT (restart, failover, SCRIPT FLUSH): scripts are reloaded and the chunk is resent once.
  */
-import { TargetError } from '../errors.ts';
-import { versionSortKey } from '../event/version.ts';
-import type { InvalidateOp, RefreshOp } from './cache-op.ts';
-import type { OpResult } from './cache-target.ts';
+import { TargetError } from '../../errors.ts';
+import { versionSortKey } from '../../event/version.ts';
+import type { InvalidateOp, RefreshOp } from '../cache-op.ts';
+import type { OpResult } from '../cache-target.ts';
+import { toTargetError } from '../resp/reply-errors.ts';
 import { keySlot } from './slots.ts';
 import type { ValkeyClient } from './valkey-connection.ts';
 import { isReserved, RESERVED_PREFIX, siblingTag } from './valkey-keys.ts';
-import { loadScripts, type RunnerLimits, resolveLimits, runPool, toTargetError } from './valkey-runner.ts';
+import { loadScripts, type RunnerLimits, resolveLimits, runPool } from './valkey-runner.ts';
 import { APPLY } from './valkey-scripts.ts';
 
 /** An op the batch path applies. */

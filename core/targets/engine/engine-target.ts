@@ -8,12 +8,14 @@
 // The engine's modules directly, not engine/index.ts: the index also exports the RESP server and its
 // CLI (~95 KB), which a bundler cannot drop (their command tables run at load), and the Lambda
 // bundles reach this file.
-import { createEngine, type Engine, type EngineOptions } from '../../engine/engine.ts';
-import { EngineError } from '../../engine/errors.ts';
-import { TargetError } from '../errors.ts';
-import { versionSortKey } from '../event/version.ts';
-import type { CacheOp } from './cache-op.ts';
-import { type CacheTarget, type OpResult, TARGET_DEFAULTS } from './cache-target.ts';
+import { createEngine, type Engine, type EngineOptions } from '../../../engine/engine.ts';
+import { EngineError } from '../../../engine/errors.ts';
+import { TargetError } from '../../errors.ts';
+import { versionSortKey } from '../../event/version.ts';
+import type { CacheOp } from '../cache-op.ts';
+import { type CapableCacheTarget, type OpResult, TARGET_DEFAULTS } from '../cache-target.ts';
+import { engineLeaseStore } from './engine-fill-lease-store.ts';
+import { engineShardLeaseStore } from './engine-shard-lease-store.ts';
 
 /** Options of {@link createEngineTarget}. */
 export interface EngineTargetOptions {
@@ -26,7 +28,7 @@ export interface EngineTargetOptions {
 }
 
 /** A CacheTarget over an in-process engine; `engine` is exposed for tests and the app side. */
-export interface EngineTarget extends CacheTarget {
+export interface EngineTarget extends CapableCacheTarget {
   readonly kind: 'engine';
   readonly engine: Engine;
 }
@@ -78,5 +80,7 @@ export function createEngineTarget(options: EngineTargetOptions = {}): EngineTar
     async close() {
       if (owned) engine.close();
     },
+    fillLeases: () => engineLeaseStore(engine),
+    shardLeases: (scope) => engineShardLeaseStore(engine, scope),
   };
 }

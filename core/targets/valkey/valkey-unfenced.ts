@@ -5,9 +5,9 @@
  * fencing (a late or reordered change then overwrites newer data). Never use it in production.
  */
 import type { Cluster, Valkey } from 'iovalkey';
-import type { CacheOp } from './cache-op.ts';
-import type { OpResult } from './cache-target.ts';
-import { toTargetError } from './valkey-runner.ts';
+import type { CacheOp } from '../cache-op.ts';
+import type { OpResult } from '../cache-target.ts';
+import { toTargetError } from '../resp/reply-errors.ts';
 
 /** Applies ops unfenced, one command each, in order per key (see module comment). */
 export async function applyUnfenced(client: Valkey | Cluster, ops: readonly CacheOp[]): Promise<OpResult[]> {

@@ -5,25 +5,22 @@
  * `waitForFill` only sleeps and the client polls with bounded backoff.
  */
 import { randomBytes } from 'node:crypto';
+import type { FillLeaseStore, FillLeaseStoreOptions, FillOutcome } from '../../client/fill-lease-store.ts';
 import { versionSortKey } from '../../event/version.ts';
-import { TARGET_DEFAULTS } from '../../target/cache-target.ts';
-import { leaseKey, versionKey } from '../../target/valkey-keys.ts';
-import { toTargetError } from '../../target/valkey-runner.ts';
-import { FILL, INVALIDATE, type LuaScript, REFRESH, RELEASE, WRITE } from '../../target/valkey-scripts.ts';
-import type { ValkeyTarget } from '../../target/valkey-target.ts';
-import type { FillLeaseStore, FillOutcome } from '../fill-lease-store.ts';
+import { TARGET_DEFAULTS } from '../cache-target.ts';
+import { toTargetError } from '../resp/reply-errors.ts';
+import { leaseKey, versionKey } from './valkey-keys.ts';
+import { FILL, INVALIDATE, type LuaScript, REFRESH, RELEASE, WRITE } from './valkey-scripts.ts';
+import type { ValkeyTarget } from './valkey-target.ts';
 
-/** Options of {@link valkeyLeaseStore}. */
-export interface ValkeyLeaseStoreOptions {
-  /** Tombstone lifetime of versioned invalidations, ms. @default TARGET_DEFAULTS.tombstoneTtlMs */
-  tombstoneTtlMs?: number;
-}
+/** Options of {@link valkeyLeaseStore} (the fill-lease store options every backend takes). */
+export type ValkeyLeaseStoreOptions = FillLeaseStoreOptions;
 
 const FILL_OUTCOMES: Record<number, FillOutcome> = { 0: 'rejected', 1: 'filled', 2: 'fenced' };
 
 /** A FillLeaseStore over a Valkey target (standalone or cluster). */
 export function valkeyLeaseStore(
-  target: ValkeyTarget,
+  target: Pick<ValkeyTarget, 'kind' | 'client' | 'run'>,
   options: ValkeyLeaseStoreOptions = {},
 ): FillLeaseStore {
   const client = target.client;

@@ -4,8 +4,8 @@
  * duplicate connections and never stall the shared one.
  */
 import type { Valkey } from 'iovalkey';
+import type { FillLeaseStore, FillOutcome } from '../../client/fill-lease-store.ts';
 import { versionSortKey } from '../../event/version.ts';
-import type { FillLeaseStore, FillOutcome } from '../fill-lease-store.ts';
 
 /** A FillLeaseStore over the engine server `client` talks to (the remote engine target's client). */
 export function engineRemoteLeaseStore(client: Valkey): FillLeaseStore {

@@ -8,18 +8,22 @@
  * - Every fenced op runs atomically in Lua over key + siblings (valkey-scripts.ts). A batch's key ops
  *   go out as chunks, many ops per EVALSHA of the APPLY script, one slot per chunk in a cluster
  *   (valkey-batch.ts); each op's result is the server's code for it. Connection loss and transient
- *   replies → retriable TargetError. App-side calls (fill, lease, write) use ScriptRunner.
+ *   replies → retriable TargetError (the table in ../resp/reply-errors.ts). App-side calls (fill,
+ *   lease, write) use ScriptRunner; `fillLeases()` and `shardLeases()` serve the app-side client and
+ *   the DynamoDB poller's leases over the same connection.
  * - `invalidatePrefix` SCANs every master for the prefix's values, tombstones and leases, then
  *   invalidates each key fenced. Unlike the engine it leaves no prefix-wide fence: a key that did
  *   not exist when the prefix was invalidated can still take an older refresh later.
  */
 import type { Cluster, Valkey } from 'iovalkey';
-import { TargetError } from '../errors.ts';
-import { versionSortKey } from '../event/version.ts';
-import type { InvalidatePrefixOp } from './cache-op.ts';
-import { type CacheTarget, type OpResult, TARGET_DEFAULTS } from './cache-target.ts';
+import { TargetError } from '../../errors.ts';
+import { versionSortKey } from '../../event/version.ts';
+import type { InvalidatePrefixOp } from '../cache-op.ts';
+import { type CapableCacheTarget, type OpResult, TARGET_DEFAULTS } from '../cache-target.ts';
+import { toTargetError } from '../resp/reply-errors.ts';
 import { type KeyOp, KeyOpApplier } from './valkey-batch.ts';
 import { openValkeyClient, resolveConnection, type ValkeyConnectionOptions } from './valkey-connection.ts';
+import { valkeyLeaseStore } from './valkey-fill-lease-store.ts';
 import { globEscape, isReserved, parseSibling, RESERVED_PREFIX } from './valkey-keys.ts';
 import {
   type CallResult,
@@ -29,8 +33,8 @@ import {
   resolveLimits,
   type ScriptCall,
   ScriptRunner,
-  toTargetError,
 } from './valkey-runner.ts';
+import { valkeyShardLeaseStore } from './valkey-shard-lease-store.ts';
 import { applyUnfenced } from './valkey-unfenced.ts';
 
 /** Options of {@link createValkeyTarget}. */
@@ -47,7 +51,7 @@ export interface ValkeyTargetOptions extends ValkeyConnectionOptions, RunnerLimi
 }
 
 /** A CacheTarget over Valkey; `run` and `client` serve the app-side cache client. */
-export interface ValkeyTarget extends CacheTarget {
+export interface ValkeyTarget extends CapableCacheTarget {
   readonly kind: 'valkey' | 'valkey-cluster';
   /** The iovalkey client (a Cluster for `valkey-cluster`). */
   readonly client: Valkey | Cluster;
@@ -122,10 +126,12 @@ export async function createValkeyTarget(options: ValkeyTargetOptions): Promise<
     return { ok: true, outcome: 'applied' };
   }
 
-  return {
+  const target: ValkeyTarget = {
     kind: conn.cluster ? 'valkey-cluster' : 'valkey',
     client: conn.client,
     run: (calls) => runner.run(calls),
+    fillLeases: (leaseOptions) => valkeyLeaseStore(target, leaseOptions),
+    shardLeases: (scope) => valkeyShardLeaseStore(conn.client, scope),
     async apply(ops) {
       if (options.fencing === false) return applyUnfenced(conn.client, ops);
       const results: OpResult[] = new Array(ops.length);
@@ -183,4 +189,5 @@ export async function createValkeyTarget(options: ValkeyTargetOptions): Promise<
       await conn.client.quit().catch(() => conn.client.disconnect());
     },
   };
+  return target;
 }
