@@ -13,6 +13,10 @@
  * - Arguments to `redis.call`: strings as bytes, numbers as the shortest round-trip decimal of the
  *   double (Valkey's Lua numbers are doubles: 2^53+1 becomes 9007199254740992); anything else is
  *   `ERR Command arguments must be strings or integers`.
+ *
+ * Over 450 lines on purpose: the conversions and the `redis.call` bridge all work on the Lua stack
+ * of one state through the private WebAssembly pointers (`#L`, scratch buffers, interned names);
+ * splitting them into files would expose those pointers to code that must not touch the stack.
  */
 import type { ReplyWriter } from '../reply-writer.ts';
 import { PRELUDE } from './lua-prelude.ts';
