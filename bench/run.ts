@@ -120,7 +120,7 @@ const STEPS: Step[] = [
       '--rounds',
       String(R),
       '--requests',
-      q('1000000', '50000'),
+      q('200000', '20000'),
       '--keys',
       q('1000000', '50000'),
       '--inproc-keys',
