@@ -1,13 +1,15 @@
 /**
  * The keyspace: every key the engine holds, its value, kind, expiry, fencing version and access
- * stamp. This is the measured hot path, so it is one file and avoids per-entry objects: a `Map` from
- * key to slot index, and parallel arrays indexed by slot (typed arrays for numbers). Freed slots are
+ * stamp. This is the measured hot path, so it is one file and avoids per-entry objects: a hash index
+ * from key to slot (key-index.ts), and parallel arrays indexed by slot (typed arrays for numbers). Freed slots are
  * reused through a free list; slots never move while occupied (SCAN cursors rely on it).
  *
  * Invariants:
  * - `index.get(key) === slot * 16 + kinds[slot]` ⇔ `keys[slot] === key` and `kinds[slot] !== Kind.Free`:
- *   the Map value packs the kind beside the slot (see {@link KIND_BITS}), so the hot read path learns
+ *   the index value packs the kind beside the slot (see {@link KIND_BITS}), so the hot read path learns
  *   the kind without touching the `kinds` array (one cache miss fewer per GET on a large keyspace).
+ *   The index is an open-addressing table over `keys` (key-index.ts), not a `Map`: ~8 bytes per key
+ *   instead of ~29.
  * - `expires[slot]` is 0 (no TTL) or an absolute epoch-ms; a key is expired when `now > expires`
  *   (Valkey's rule), and an expired key is removed the first time anything looks at it (lazy expiry)
  *   or when the active expiry cycle samples it.
@@ -18,6 +20,7 @@
  *   (`Kind.Text`, UTF-8 on the wire), `Map`s for hashes, or `''` for tombstones.
  */
 import type { Clock } from './clock.ts';
+import { KeyIndex } from './key-index.ts';
 import { ENTRY_OVERHEAD_BYTES, hashFieldBytes, SLOT_ARRAY_BYTES, stringBytes } from './memory.ts';
 
 /** Low bits of an `index` value holding the slot's kind; the slot is `value >>> KIND_BITS`. */
@@ -73,8 +76,8 @@ const SAMPLE_PER_ROUND = 20;
 
 /** The slot store. Callers pass `now` so one clock read serves a whole command. */
 export class Keyspace {
-  /** key → slot. */
-  readonly index = new Map<string, number>();
+  /** key → packed slot value (`slot << KIND_BITS | kind`); see key-index.ts. */
+  readonly index = new KeyIndex(() => this.keys);
   /** slot → key (`''` when free). */
   keys: string[];
   /** slot → value. */
@@ -181,8 +184,9 @@ export class Keyspace {
       if (this.#top === this.#capacity) this.#grow();
       slot = this.#top++;
     }
-    this.index.set(key, (slot << KIND_BITS) | kind);
+    // keys[slot] first: the index compares (and, growing, rehashes) through it.
     this.keys[slot] = key;
+    this.index.set(key, (slot << KIND_BITS) | kind);
     this.values[slot] = value;
     this.kinds[slot] = kind;
     this.expires[slot] = expireAt;

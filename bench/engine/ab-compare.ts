@@ -53,6 +53,11 @@ async function startEngineAt(checkout: string): Promise<BenchServer> {
 const requests = Number(values.requests);
 const servers = [await startValkeyServer(), ...(await Promise.all(values.checkout.map(startEngineAt)))];
 const names = ['valkey', ...values.checkout];
+// Stopped early: stop the servers too (the engines also exit when this process disconnects).
+process.once('SIGTERM', () => {
+  for (const s of servers) s.child.kill('SIGTERM');
+  process.exit(143);
+});
 process.stdout.write(
   `load average at start: ${loadavg()
     .map((l) => l.toFixed(2))

@@ -189,8 +189,11 @@ describe('collections match Valkey 8 byte for byte', () => {
     // shrinks back: every reply, including OBJECT ENCODING, must match Valkey.
     let seed = 17;
     const rand = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      return seed % n;
+      // mulberry32
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
     };
     const value = (): string => `v${rand(1000)}${'x'.repeat(rand(3) === 0 ? 40 : 2)}`;
     const steps: string[] = [];
@@ -218,8 +221,11 @@ describe('collections match Valkey 8 byte for byte', () => {
     // member, rank, score and lex range, pops both ends, and checks every reply against Valkey.
     let seed = 29;
     const rand = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      return seed % n;
+      // mulberry32
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
     };
     const member = (): string => `m${String(rand(3000)).padStart(4, '0')}`;
     const steps: string[] = [];
