@@ -70,8 +70,8 @@ export function formatBytes(n: number): string {
   return `${n}B`;
 }
 
-/** Per-slot bytes of the parallel arrays (keys, values: 8 each; kind 1; expiry 8). Access stamps add 4 when on. */
-export const SLOT_ARRAY_BYTES = 25;
+/** Per-slot bytes of the parallel arrays (keys, values: 8 each; kind 1; expiry cell 4). Access stamps add 4 when on. */
+export const SLOT_ARRAY_BYTES = 21;
 
 /**
  * Per-entry bytes outside the strings: the key index's share (key-index.ts: one 4-byte cell in a

@@ -18,7 +18,7 @@ import {
   startValkeyServer,
   valkeyBenchmark,
 } from './harness.ts';
-import { workloadOf } from './server-throughput.ts';
+import { requestsAt, workloadOf } from './server-throughput.ts';
 
 const { values } = parseArgs({
   options: {

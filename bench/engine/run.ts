@@ -21,7 +21,7 @@ import { runInProcessBench } from './in-process.ts';
 import { runLargeJson } from './large-json.ts';
 import { MEMORY_KIND_LABEL, MEMORY_KINDS, type MemoryResult, runMemoryRounds } from './memory-per-key.ts';
 import { newestValkeyServer } from './newest-valkey.ts';
-import { runServerThroughput, type ThroughputRow, workloadOf } from './server-throughput.ts';
+import { requestsAt, runServerThroughput, type ThroughputRow, workloadOf } from './server-throughput.ts';
 
 const { values } = parseArgs({
   options: {
@@ -150,7 +150,7 @@ const lines = [
   '',
   '## Server throughput (valkey-benchmark, 50 clients, random keys)',
   '',
-  `Each test on each server: \`valkey-benchmark ${benchmarkArgs(0, requests, 1, undefined, workloadOf('SET', keyspace)).join(' ').replace('-p 0', '-p PORT')}\` (\`-t get\`, \`-t incr\`, … for the other rows; ZRANGEBYSCORE is the custom command \`ZRANGEBYSCORE myzset __rand_int__ +inf LIMIT 0 10\` over the set ZADD filled), and the same with \`-P 16\`;`,
+  `Each test on each server: \`valkey-benchmark ${benchmarkArgs(0, requests, 1, undefined, workloadOf('SET', keyspace)).join(' ').replace('-p 0', '-p PORT')}\` (\`-t get\`, \`-t incr\`, … for the other rows; ZRANGEBYSCORE is the custom command \`ZRANGEBYSCORE myzset __rand_int__ +inf LIMIT 0 10\` over the set ZADD filled), and the same with \`-P 16\` and \`-n ${requestsAt(requests, 16)}\`;`,
   `Valkey and the engine (bench/engine/engine-server.ts, its own process) on free loopback ports; ${rounds} rounds of Valkey then engine back to back per test; medians of rps, of server CPU per request (user + system from /proc/PID/stat over the run / requests) and of the per-round ratios.`,
   `Load average at start: ${loadAtStart
     .map((l) => l.toFixed(2))

@@ -5,6 +5,7 @@
  * test is its own valkey-benchmark run, so the server process's CPU time (user + system, from
  * /proc) is measured per test: it prints requests/second, CPU microseconds per request and the
  * engine/Valkey ratios of both. CPU per request is the steadier figure on a shared machine.
+ * Pipelined runs send 4× the requests (see {@link requestsAt}).
  *
  *   node bench/engine/server-throughput.ts [requests=200000] [rounds=3] [--tls] [--keyspace 100000]
  *     [--tests SET,GET,INCR,SADD,LPUSH,ZADD,ZRANGEBYSCORE] [--pipelines 1,16]
@@ -30,6 +31,14 @@ export function workloadOf(test: string, keyspace: number, dataSize = 32): Bench
   if (test === 'ZRANGEBYSCORE')
     return { ...base, command: ['ZRANGEBYSCORE', 'myzset', '__rand_int__', '+inf', 'LIMIT', '0', '10'] };
   return { ...base, tests: test.toLowerCase() };
+}
+
+/**
+ * Requests per run at a pipeline depth: 4× `requests` when pipelined, so a run lasts long enough
+ * for /proc's 10 ms CPU ticks to resolve the server's CPU per request to a few percent.
+ */
+export function requestsAt(requests: number, pipeline: number): number {
+  return pipeline > 1 ? requests * 4 : requests;
 }
 
 /** One row of results. */
@@ -75,10 +84,11 @@ export async function runServerThroughput(opts: ThroughputOptions): Promise<Thro
     await startEngineChild(undefined, tls),
   ];
   const measure = async (server: BenchServer, pipeline: number, test: string) => {
+    const n = requestsAt(requests, pipeline);
     const cpu0 = processCpuSeconds(server.child.pid!);
-    const out = await valkeyBenchmark(server.port, requests, pipeline, tls, workloadOf(test, keyspace));
+    const out = await valkeyBenchmark(server.port, n, pipeline, tls, workloadOf(test, keyspace));
     const cpu = processCpuSeconds(server.child.pid!) - cpu0;
-    return { rps: out[test] ?? 0, cpuUs: (cpu * 1e6) / requests };
+    return { rps: out[test] ?? 0, cpuUs: (cpu * 1e6) / n };
   };
   try {
     const rows: ThroughputRow[] = [];

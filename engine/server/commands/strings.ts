@@ -84,7 +84,7 @@ function get(ctx: CommandContext, args: string[]): void {
     return;
   }
   const slot = packed >>> KIND_BITS;
-  const at = ks.expires[slot]!;
+  const at = ks.expireAt(slot);
   if (at !== 0 && ctx.now > at) {
     ks.remove(slot, 'expire');
     ctx.w.nil();
