@@ -73,15 +73,16 @@ try {
         acc.set(test, perServer);
         for (let i = 0; i < servers.length; i++) {
           const s = servers[i]!;
+          const n = requestsAt(requests, pipeline);
           const c0 = processCpuSeconds(s.child.pid!);
           const out = await valkeyBenchmark(
             s.port,
-            requests,
+            n,
             pipeline,
             undefined,
             workloadOf(test, Number(values.keyspace)),
           );
-          perServer[i]!.cpu.push(((processCpuSeconds(s.child.pid!) - c0) * 1e6) / requests);
+          perServer[i]!.cpu.push(((processCpuSeconds(s.child.pid!) - c0) * 1e6) / n);
           perServer[i]!.rps.push(out[test] ?? 0);
         }
       }
