@@ -30,7 +30,7 @@ export class ZSetValue implements SizedValue {
   /** Scores of each block, parallel to #bm. */
   #bs: number[][] = [[]];
   /** Global rank of each block's first pair; null after an edit (rebuilt on demand). */
-  #starts: number[] | null = [0];
+  #starts: number[] | null = null;
   #size = 0;
   bytes = BASE_BYTES;
   big = false;
