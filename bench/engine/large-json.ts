@@ -91,7 +91,9 @@ export async function runCell(
   );
   await Promise.all(clients.map((c) => c.connect()));
   try {
-    await clients[0]!.flushall();
+    // SYNC: Valkey 8 frees asynchronously by default (lazyfree-lazy-user-flush yes), which would
+    // leave the previous cell's values in `before`.
+    await clients[0]!.flushall('SYNC');
     const before = await storedBytes(server);
     // Pre-fill every key once (not timed).
     for (let k = 0; k < keys; k += CONNECTIONS) {
