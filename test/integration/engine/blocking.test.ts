@@ -96,7 +96,7 @@ describe('blocking pops match Valkey 8', () => {
   }
 
   it('LMPOP, ZMPOP, BLMPOP and BZMPOP: replies, errors and argument order as Valkey', async () => {
-    await compareSteps(valkey.port, engine.port, [
+    await compareSteps(servers.valkey.port, servers.engine.port, [
       'LMPOP 1 nol LEFT',
       'ZMPOP 1 noz MIN',
       'RPUSH l1 a b c d',
@@ -156,7 +156,7 @@ describe('blocking pops match Valkey 8', () => {
 
   for (const target of ['valkey', 'engine'] as const) {
     it(`${target}: BLMPOP and BZMPOP are woken by a push with COUNT elements`, async () => {
-      const port = target === 'valkey' ? valkey.port : engine.port;
+      const port = target === 'valkey' ? servers.valkey.port : servers.engine.port;
       const a = await RawClient.connect(port);
       const b = await RawClient.connect(port);
       const w = await RawClient.connect(port);
