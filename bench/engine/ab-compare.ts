@@ -5,7 +5,7 @@
  * server in turn, round after round. Prints medians of rps and of server CPU µs per request.
  *
  *   node bench/engine/ab-compare.ts --checkout /work/main --checkout . [--requests 200000]
- *     [--rounds 3] [--keyspace 100000] [--tests SET,GET] [--pipelines 1,16]
+ *     [--rounds 3] [--keyspace 100000] [--tests SET,GET] [--pipelines 1,16] [--data-size 32]
  */
 import { fork } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -28,6 +28,7 @@ const { values } = parseArgs({
     keyspace: { type: 'string', default: '100000' },
     tests: { type: 'string', default: 'SET,GET' },
     pipelines: { type: 'string', default: '1,16' },
+    'data-size': { type: 'string', default: '32' },
   },
 });
 
@@ -80,7 +81,7 @@ try {
             n,
             pipeline,
             undefined,
-            workloadOf(test, Number(values.keyspace)),
+            workloadOf(test, Number(values.keyspace), Number(values['data-size'])),
           );
           perServer[i]!.cpu.push(((processCpuSeconds(s.child.pid!) - c0) * 1e6) / n);
           perServer[i]!.rps.push(out[test] ?? 0);
