@@ -139,7 +139,7 @@ export class Engine {
     const packed = ks.index.get(key);
     if (packed === undefined) return null;
     const slot = packed >>> KIND_BITS;
-    const at = ks.expires[slot]!;
+    const at = ks.expireAt(slot);
     if (at !== 0 && this.core.clock.now() > at) {
       ks.remove(slot, 'expire');
       return null;
@@ -208,7 +208,7 @@ export class Engine {
     const now = this.core.clock.now();
     const slot = ks.findLive(key, now);
     if (slot < 0) return -2;
-    const at = ks.expires[slot]!;
+    const at = ks.expireAt(slot);
     return at === 0 ? -1 : at - now;
   }
 
@@ -227,7 +227,7 @@ export class Engine {
   persist(key: string): boolean {
     const ks = this.core.keyspace;
     const slot = ks.findLive(key, this.core.clock.now());
-    if (slot < 0 || ks.expires[slot] === 0) return false;
+    if (slot < 0 || ks.expireAt(slot) === 0) return false;
     this.core.setExpire(slot, 0);
     return true;
   }
@@ -240,7 +240,7 @@ export class Engine {
     for (let slot = 0; slot < ks.top; slot++) {
       const kind = ks.kinds[slot]!;
       if (kind === Kind.Free || kind === Kind.Tombstone) continue;
-      const at = ks.expires[slot]!;
+      const at = ks.expireAt(slot);
       if (at !== 0 && now > at) continue;
       const key = ks.keys[slot]!;
       if (pattern === '*' || globMatch(pattern, key)) out.push(key);
@@ -256,7 +256,7 @@ export class Engine {
     for (let slot = 0; slot < ks.top; slot++) {
       const kind = ks.kinds[slot]!;
       if (kind !== Kind.Text && kind !== Kind.Bytes) continue;
-      const at = ks.expires[slot]!;
+      const at = ks.expireAt(slot);
       if (at !== 0 && now > at) continue;
       out[ks.keys[slot]!] = EngineState.asText(kind, ks.values[slot]);
     }

@@ -72,12 +72,12 @@ function pickVictim(
     const slot = (ks.random() * top) | 0;
     const kind = ks.kinds[slot]!;
     if (kind === Kind.Free) continue;
-    if (volatileOnly && ks.expires[slot] === 0) continue;
+    if (volatileOnly && ks.expireAt(slot) === 0) continue;
     found++;
     // Lower score = better victim. Tombstones go first: they are only metadata.
     let score: number;
     if (kind === Kind.Tombstone) score = Number.NEGATIVE_INFINITY;
-    else if (policy === EvictionPolicy.VolatileTtl) score = ks.expires[slot]!;
+    else if (policy === EvictionPolicy.VolatileTtl) score = ks.expireAt(slot);
     else if (policy.endsWith('-random')) score = 0;
     else if (policy.endsWith('-lfu')) score = ks.lfuCounter(slot, minutes);
     else score = ks.access[slot]!;

@@ -1,14 +1,16 @@
 /**
  * The keyspace: every key the engine holds, its value, kind, expiry, fencing version and access
- * stamp. This is the measured hot path, so it is one file and avoids per-entry objects: a `Map` from
- * key to slot index, and parallel arrays indexed by slot (typed arrays for numbers). Freed slots are
+ * stamp. This is the measured hot path, so it is one file and avoids per-entry objects: a hash index
+ * from key to slot (key-index.ts), and parallel arrays indexed by slot (typed arrays for numbers). Freed slots are
  * reused through a free list; slots never move while occupied (SCAN cursors rely on it).
  *
  * Invariants:
  * - `index.get(key) === slot * 16 + kinds[slot]` ⇔ `keys[slot] === key` and `kinds[slot] !== Kind.Free`:
- *   the Map value packs the kind beside the slot (see {@link KIND_BITS}), so the hot read path learns
+ *   the index value packs the kind beside the slot (see {@link KIND_BITS}), so the hot read path learns
  *   the kind without touching the `kinds` array (one cache miss fewer per GET on a large keyspace).
- * - `expires[slot]` is 0 (no TTL) or an absolute epoch-ms; a key is expired when `now > expires`
+ *   The index is an open-addressing table over `keys` (key-index.ts), not a `Map`: ~8 bytes per key
+ *   instead of ~29.
+ * - `expireAt(slot)` is 0 (no TTL) or an absolute epoch-ms; a key is expired when `now > expireAt`
  *   (Valkey's rule), and an expired key is removed the first time anything looks at it (lazy expiry)
  *   or when the active expiry cycle samples it.
  * - `usedBytes` is the sum of {@link Keyspace.entryBytes} over occupied slots plus per-slot array
@@ -18,6 +20,7 @@
  *   (`Kind.Text`, UTF-8 on the wire), `Map`s for hashes, or `''` for tombstones.
  */
 import type { Clock } from './clock.ts';
+import { KeyIndex } from './key-index.ts';
 import { ENTRY_OVERHEAD_BYTES, hashFieldBytes, SLOT_ARRAY_BYTES, stringBytes } from './memory.ts';
 
 /** Low bits of an `index` value holding the slot's kind; the slot is `value >>> KIND_BITS`. */
@@ -69,20 +72,31 @@ export type RemoveReason = 'delete' | 'expire' | 'evict';
 export const AccessTracking = { None: 0, Lru: 1, Lfu: 2 } as const;
 
 const INITIAL_CAPACITY = 1024;
+/** Expiry cell value meaning "see the far map" (see {@link Keyspace.expireAt}). */
+const FAR = 0xffffffff;
 const SAMPLE_PER_ROUND = 20;
 
 /** The slot store. Callers pass `now` so one clock read serves a whole command. */
 export class Keyspace {
-  /** key → slot. */
-  readonly index = new Map<string, number>();
+  /** key → packed slot value (`slot << KIND_BITS | kind`); see key-index.ts. */
+  readonly index = new KeyIndex(() => this.keys);
   /** slot → key (`''` when free). */
   keys: string[];
   /** slot → value. */
   values: (StoredValue | undefined)[];
   /** slot → {@link Kind}. */
   kinds: Uint8Array;
-  /** slot → absolute expiry (epoch ms), 0 for none. */
-  expires: Float64Array;
+  /**
+   * slot → expiry cell: 0 for none, else epoch ms − `#expBase` (1 … 2^32 − 2), or {@link FAR} when
+   * the expiry is outside that range (before the base, 49.7 days past it, or not a whole ms) and
+   * sits in `#far`. Read it through {@link Keyspace.expireAt}. 4 bytes per slot instead of a
+   * Float64's 8.
+   */
+  #exp: Uint32Array;
+  /** Epoch ms the expiry cells count from (moved forward by {@link Keyspace.rebaseExpiries}). */
+  #expBase: number;
+  /** slot → absolute expiry for the cells holding {@link FAR}. */
+  readonly #far = new Map<number, number>();
   /** slot → LRU stamp (seconds) or LFU counter; allocated only when an eviction policy needs it. */
   access: Uint32Array = new Uint32Array(0);
   /** slot → accounted value bytes, for hashes only (edited in place). */
@@ -114,7 +128,8 @@ export class Keyspace {
     this.clock = clock;
     this.#capacity = INITIAL_CAPACITY;
     this.kinds = new Uint8Array(INITIAL_CAPACITY);
-    this.expires = new Float64Array(INITIAL_CAPACITY);
+    this.#exp = new Uint32Array(INITIAL_CAPACITY);
+    this.#expBase = clock.now() - 1;
     this.keys = new Array(INITIAL_CAPACITY);
     this.values = new Array(INITIAL_CAPACITY);
     this.usedBytes = INITIAL_CAPACITY * SLOT_ARRAY_BYTES;
@@ -160,7 +175,7 @@ export class Keyspace {
     const packed = this.index.get(key);
     if (packed === undefined) return -1;
     const slot = packed >>> KIND_BITS;
-    const at = this.expires[slot]!;
+    const at = this.expireAt(slot);
     if (at !== 0 && now > at) {
       this.remove(slot, 'expire');
       return -1;
@@ -181,11 +196,12 @@ export class Keyspace {
       if (this.#top === this.#capacity) this.#grow();
       slot = this.#top++;
     }
-    this.index.set(key, (slot << KIND_BITS) | kind);
+    // keys[slot] first: the index compares (and, growing, rehashes) through it.
     this.keys[slot] = key;
+    this.index.set(key, (slot << KIND_BITS) | kind);
     this.values[slot] = value;
     this.kinds[slot] = kind;
-    this.expires[slot] = expireAt;
+    this.#storeExpire(slot, expireAt);
     if (expireAt !== 0) this.volatileCount++;
     if (kind === Kind.Tombstone) this.tombstoneCount++;
     this.count++;
@@ -203,7 +219,7 @@ export class Keyspace {
     const packed = this.index.get(key);
     if (packed !== undefined) {
       const slot = packed >>> KIND_BITS;
-      const at = this.expires[slot]!;
+      const at = this.expireAt(slot);
       if (at === 0 || now <= at) {
         if ((packed & KIND_MASK) === kind) {
           this.usedBytes += stringBytes(value) - stringBytes(this.values[slot] as string);
@@ -212,7 +228,7 @@ export class Keyspace {
         if (expireAt !== -1) {
           if (at === 0 && expireAt !== 0) this.volatileCount++;
           else if (at !== 0 && expireAt === 0) this.volatileCount--;
-          this.expires[slot] = expireAt;
+          this.#storeExpire(slot, expireAt);
         }
         if (this.#tracking !== AccessTracking.None) this.touch(slot);
         return slot;
@@ -246,17 +262,56 @@ export class Keyspace {
 
   /** Sets or clears (0) the expiry of an occupied slot. */
   setExpire(slot: number, at: number): void {
-    const old = this.expires[slot]!;
+    const old = this.#exp[slot]!;
     if (old === 0 && at !== 0) this.volatileCount++;
     else if (old !== 0 && at === 0) this.volatileCount--;
-    this.expires[slot] = at;
+    this.#storeExpire(slot, at);
+  }
+
+  /** Absolute expiry (epoch ms) of a slot, 0 for none. */
+  expireAt(slot: number): number {
+    const c = this.#exp[slot]!;
+    return c === 0 ? 0 : c !== FAR ? this.#expBase + c : this.#far.get(slot)!;
+  }
+
+  #storeExpire(slot: number, at: number): void {
+    if (this.#exp[slot] === FAR) this.#far.delete(slot);
+    if (at === 0) {
+      this.#exp[slot] = 0;
+      return;
+    }
+    const rel = at - this.#expBase;
+    if (rel >= 1 && rel < FAR && Number.isInteger(rel)) {
+      this.#exp[slot] = rel;
+      return;
+    }
+    this.#exp[slot] = FAR;
+    this.#far.set(slot, at);
+    // A long-running process: once many expiries fall past the cells' range, move the base forward.
+    if (rel >= FAR && this.#far.size > 1024 && this.clock.now() - this.#expBase > 2 ** 31)
+      this.rebaseExpiries(this.clock.now());
+  }
+
+  /** Number of expiries held outside the 4-byte cells (see {@link Keyspace.expireAt}). */
+  get farExpiries(): number {
+    return this.#far.size;
+  }
+
+  /** Counts expiries from `now` − 1 from here on (O(slots)); exact expiries are unchanged. */
+  rebaseExpiries(now: number): void {
+    const ats = new Float64Array(this.#top);
+    for (let slot = 0; slot < this.#top; slot++) ats[slot] = this.expireAt(slot);
+    this.#far.clear();
+    this.#exp.fill(0);
+    this.#expBase = now - 1;
+    for (let slot = 0; slot < this.#top; slot++) if (ats[slot] !== 0) this.#storeExpire(slot, ats[slot]!);
   }
 
   /** Removes an occupied slot. */
   remove(slot: number, reason: RemoveReason): void {
     const key = this.keys[slot]!;
     this.index.delete(key);
-    if (this.expires[slot] !== 0) this.volatileCount--;
+    if (this.#exp[slot] !== 0) this.volatileCount--;
     if (this.kinds[slot] === Kind.Tombstone) this.tombstoneCount--;
     if (this.versions.size !== 0) this.versions.delete(slot);
     this.usedBytes -= this.entryBytes(slot);
@@ -264,7 +319,7 @@ export class Keyspace {
     this.keys[slot] = '';
     this.values[slot] = undefined;
     this.kinds[slot] = Kind.Free;
-    this.expires[slot] = 0;
+    this.#storeExpire(slot, 0);
     this.count--;
     this.#free.push(slot);
     if (reason === 'expire') this.expiredKeys++;
@@ -324,8 +379,8 @@ export class Keyspace {
       let expired = 0;
       for (let probe = 0; probe < SAMPLE_PER_ROUND * 8 && sampled < SAMPLE_PER_ROUND; probe++) {
         const slot = (this.random() * this.#top) | 0;
-        const at = this.expires[slot]!;
-        if (at === 0) continue;
+        if (this.#exp[slot] === 0) continue;
+        const at = this.expireAt(slot);
         sampled++;
         if (now > at) {
           this.remove(slot, 'expire');
@@ -345,7 +400,8 @@ export class Keyspace {
     this.keys = new Array(this.#capacity);
     this.values = new Array(this.#capacity);
     this.kinds.fill(0);
-    this.expires.fill(0);
+    this.#exp.fill(0);
+    this.#far.clear();
     this.access.fill(0);
     this.versions.clear();
     this.hashBytes.clear();
@@ -361,8 +417,8 @@ export class Keyspace {
     const cap = this.#capacity * 2;
     const kinds = new Uint8Array(cap);
     kinds.set(this.kinds);
-    const expires = new Float64Array(cap);
-    expires.set(this.expires);
+    const expires = new Uint32Array(cap);
+    expires.set(this.#exp);
     if (this.access.length > 0) {
       const access = new Uint32Array(cap);
       access.set(this.access);
@@ -379,7 +435,7 @@ export class Keyspace {
     this.keys = keys;
     this.values = values;
     this.kinds = kinds;
-    this.expires = expires;
+    this.#exp = expires;
     this.usedBytes += (cap - this.#capacity) * SLOT_ARRAY_BYTES;
     this.#capacity = cap;
   }

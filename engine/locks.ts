@@ -70,7 +70,7 @@ export async function waitForUnlock(core: EngineState, key: string, timeoutMs: n
     if (slot < 0) return true;
     const left = deadline - now;
     if (left <= 0) return false;
-    const at = core.keyspace.expires[slot]!;
+    const at = core.keyspace.expireAt(slot);
     const reason = await core.waiters.wait(key, left, at === 0 ? undefined : at - now + 1);
     if (reason === 'timeout') return core.keyspace.findLive(key, core.clock.now()) < 0;
   }

@@ -70,11 +70,14 @@ export function formatBytes(n: number): string {
   return `${n}B`;
 }
 
-/** Per-slot bytes of the parallel arrays (keys, values: 8 each; kind 1; expiry 8). Access stamps add 4 when on. */
-export const SLOT_ARRAY_BYTES = 25;
+/** Per-slot bytes of the parallel arrays (keys, values: 8 each; kind 1; expiry cell 4). Access stamps add 4 when on. */
+export const SLOT_ARRAY_BYTES = 21;
 
-/** Per-entry bytes outside the strings: the index Map's entry (three words plus bucket share, ~29). */
-export const ENTRY_OVERHEAD_BYTES = 29;
+/**
+ * Per-entry bytes outside the strings: the key index's share (key-index.ts: one 4-byte cell in a
+ * table kept 3/8 to 3/4 full, 5.3–10.7 bytes per key; 8 is the middle).
+ */
+export const ENTRY_OVERHEAD_BYTES = 8;
 
 /** Bytes of one hash field in its Map (entry overhead plus both strings). */
 export function hashFieldBytes(field: string, value: string): number {

@@ -25,6 +25,8 @@ process.on('message', (msg: { type?: string }) => {
   const m = process.memoryUsage();
   process.send?.({ type: 'memory', bytes: m.heapUsed + m.arrayBuffers, used: server.engine.usedMemory });
 });
+// The benchmark that forked this process is gone (killed): do not outlive it.
+process.on('disconnect', () => process.exit(0));
 process.on('SIGTERM', () => {
   void server.close().then(() => process.exit(0));
 });

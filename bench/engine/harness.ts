@@ -5,7 +5,7 @@
  * BENCH_ENGINE_PORT.
  */
 import { type ChildProcess, execFile, fork, spawn } from 'node:child_process';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -73,8 +73,15 @@ export function makeBenchCert(): BenchTls {
   return { certFile, keyFile };
 }
 
-/** Starts valkey-server (no persistence, one database); with `tls`, it serves TLS only on `port`. */
-export async function startValkeyServer(port?: number, tls?: BenchTls): Promise<BenchServer> {
+/**
+ * Starts valkey-server (no persistence, one database); with `tls`, it serves TLS only on `port`.
+ * `bin` picks another server binary (e.g. the newest Valkey, see newest-valkey.ts).
+ */
+export async function startValkeyServer(
+  port?: number,
+  tls?: BenchTls,
+  bin = 'valkey-server',
+): Promise<BenchServer> {
   port ??= envPort('BENCH_VALKEY_PORT') ?? (await freePort());
   const listen = tls
     ? [
@@ -90,7 +97,7 @@ export async function startValkeyServer(port?: number, tls?: BenchTls): Promise<
     : ['--port', String(port)];
   const extra = tls ? ['--tls-auth-clients', 'no'] : [];
   const child = spawn(
-    'valkey-server',
+    bin,
     [...listen, ...extra, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--databases', '1'],
     { stdio: 'ignore' },
   );
@@ -124,8 +131,26 @@ export function engineHeap(server: BenchServer): Promise<{ bytes: number; used: 
   });
 }
 
+/** What one valkey-benchmark run exercises (defaults: SET and GET on one fixed key, 3-byte values). */
+export interface BenchWorkload {
+  /** `-t` tests, e.g. `set,get` (ignored when `command` is given). */
+  tests?: string;
+  /** `-r`: random keys (and members) drawn from this many. */
+  keyspace?: number;
+  /** `-d`: value size in bytes. */
+  dataSize?: number;
+  /** A custom command instead of `-t`, e.g. `ZRANGEBYSCORE myzset __rand_int__ +inf LIMIT 0 10`. */
+  command?: string[];
+}
+
 /** The valkey-benchmark command line used for a run (`--tls --cacert FILE` with `tls`). */
-export function benchmarkArgs(port: number, requests: number, pipeline: number, tls?: BenchTls): string[] {
+export function benchmarkArgs(
+  port: number,
+  requests: number,
+  pipeline: number,
+  tls?: BenchTls,
+  workload: BenchWorkload = {},
+): string[] {
   return [
     ...(tls ? ['--tls', '--cacert', tls.certFile] : []),
     '-h',
@@ -136,27 +161,44 @@ export function benchmarkArgs(port: number, requests: number, pipeline: number, 
     '50',
     '-n',
     String(requests),
-    '-t',
-    'set,get',
+    ...(workload.keyspace ? ['-r', String(workload.keyspace)] : []),
+    ...(workload.dataSize ? ['-d', String(workload.dataSize)] : []),
+    ...(workload.command ? [] : ['-t', workload.tests ?? 'set,get']),
     '-q',
     '-P',
     String(pipeline),
+    ...(workload.command ?? []),
   ];
 }
 
-/** Runs valkey-benchmark and returns requests/second per test. */
+/**
+ * Runs valkey-benchmark and returns requests/second per test (a custom command's row is named by
+ * its first word, upper-cased).
+ */
 export async function valkeyBenchmark(
   port: number,
   requests: number,
   pipeline: number,
   tls?: BenchTls,
+  workload: BenchWorkload = {},
 ): Promise<Record<string, number>> {
-  const { stdout } = await run('valkey-benchmark', benchmarkArgs(port, requests, pipeline, tls), {
+  const { stdout } = await run('valkey-benchmark', benchmarkArgs(port, requests, pipeline, tls, workload), {
     maxBuffer: 64 * 1024 * 1024,
   });
   const out: Record<string, number> = {};
-  for (const m of stdout.matchAll(/(\w+): ([\d.]+) requests per second/g)) out[m[1]!] = Number(m[2]);
+  for (const m of stdout.matchAll(/(\w+)[^:\n\r]*: ([\d.]+) requests per second/g)) {
+    const name = workload.command ? workload.command[0]!.toUpperCase() : m[1]!;
+    out[name] = Number(m[2]);
+  }
   return out;
+}
+
+/** User + system CPU seconds a process has used so far (Linux /proc/PID/stat, 100 ticks/s). */
+export function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** `INFO memory` used_memory of a server. */

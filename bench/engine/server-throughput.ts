@@ -1,18 +1,45 @@
 /**
- * Server throughput, engine vs Valkey 8 side by side in one run: valkey-benchmark, 50 clients, SET
- * and GET, without pipelining and with -P 16, over plain TCP and (`--tls`) over TLS with both
- * servers on a throwaway self-signed certificate. Prints requests/second and engine/Valkey ratios.
+ * Server throughput, engine vs Valkey 8 side by side in one run: valkey-benchmark, 50 clients,
+ * random keys (`-r`, default 100,000) and 32-byte values, without pipelining and with -P 16, over
+ * plain TCP and (`--tls`) over TLS with both servers on a throwaway self-signed certificate. Each
+ * test is its own valkey-benchmark run, so the server process's CPU time (user + system, from
+ * /proc) is measured per test: it prints requests/second, CPU microseconds per request and the
+ * engine/Valkey ratios of both. CPU per request is the steadier figure on a shared machine.
+ * Pipelined runs send 4× the requests (see {@link requestsAt}).
  *
- *   node bench/engine/server-throughput.ts [requests=1000000] [rounds=3] [--tls]
+ *   node bench/engine/server-throughput.ts [requests=200000] [rounds=3] [--tls] [--keyspace 100000]
+ *     [--tests SET,GET,INCR,SADD,LPUSH,ZADD,ZRANGEBYSCORE] [--pipelines 1,16]
  */
+import { parseArgs } from 'node:util';
 import {
   type BenchServer,
   type BenchTls,
+  type BenchWorkload,
   makeBenchCert,
+  processCpuSeconds,
   startEngineChild,
   startValkeyServer,
   valkeyBenchmark,
 } from './harness.ts';
+
+/** The tests the headline runs, in order (SET before GET so GET mostly hits). */
+export const DEFAULT_TESTS = ['SET', 'GET', 'INCR', 'SADD', 'LPUSH', 'ZADD', 'ZRANGEBYSCORE'] as const;
+
+/** The valkey-benchmark workload of one test name (`ZRANGEBYSCORE` is a custom command on ZADD's key). */
+export function workloadOf(test: string, keyspace: number, dataSize = 32): BenchWorkload {
+  const base = { ...(keyspace > 0 ? { keyspace } : {}), dataSize };
+  if (test === 'ZRANGEBYSCORE')
+    return { ...base, command: ['ZRANGEBYSCORE', 'myzset', '__rand_int__', '+inf', 'LIMIT', '0', '10'] };
+  return { ...base, tests: test.toLowerCase() };
+}
+
+/**
+ * Requests per run at a pipeline depth: 4× `requests` when pipelined, so a run lasts long enough
+ * for /proc's 10 ms CPU ticks to resolve the server's CPU per request to a few percent.
+ */
+export function requestsAt(requests: number, pipeline: number): number {
+  return pipeline > 1 ? requests * 4 : requests;
+}
 
 /** One row of results. */
 export interface ThroughputRow {
@@ -22,49 +49,79 @@ export interface ThroughputRow {
   test: string;
   valkey: number;
   engine: number;
+  /** Median of the per-round engine/Valkey rps ratios. */
   ratio: number;
+  /** Server CPU (user + system) microseconds per request, medians. */
+  valkeyCpuUs: number;
+  engineCpuUs: number;
+  /** Median of the per-round engine/Valkey CPU-per-request ratios (lower is better for the engine). */
+  cpuRatio: number;
 }
 
+/** Options of {@link runServerThroughput}. */
+export interface ThroughputOptions {
+  requests: number;
+  rounds?: number;
+  tls?: BenchTls;
+  /** `-r` keyspace; 0 = valkey-benchmark's fixed key. @default 100000 */
+  keyspace?: number;
+  tests?: readonly string[];
+  pipelines?: readonly number[];
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+
 /**
- * Runs the comparison. Per configuration, `rounds` rounds each run Valkey then the engine back to
- * back; the reported ratio is the median of the per-round ratios and the rps are medians, so load
- * from other processes on a shared machine skews both sides of a round alike.
+ * Runs the comparison. Per pipeline depth and round, each test runs on Valkey then on the engine
+ * back to back; rps, CPU per request and their ratios are medians over the rounds (ratios: median
+ * of the per-round ratios), so load from other processes skews both sides of a round alike.
  */
-export async function runServerThroughput(
-  requests: number,
-  rounds = 3,
-  tls?: BenchTls,
-): Promise<ThroughputRow[]> {
+export async function runServerThroughput(opts: ThroughputOptions): Promise<ThroughputRow[]> {
+  const { requests, rounds = 3, tls, keyspace = 100_000 } = opts;
+  const tests = opts.tests ?? DEFAULT_TESTS;
   const servers: BenchServer[] = [
     await startValkeyServer(undefined, tls),
     await startEngineChild(undefined, tls),
   ];
-  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+  const measure = async (server: BenchServer, pipeline: number, test: string) => {
+    const n = requestsAt(requests, pipeline);
+    const cpu0 = processCpuSeconds(server.child.pid!);
+    const out = await valkeyBenchmark(server.port, n, pipeline, tls, workloadOf(test, keyspace));
+    const cpu = processCpuSeconds(server.child.pid!) - cpu0;
+    return { rps: out[test] ?? 0, cpuUs: (cpu * 1e6) / n };
+  };
   try {
     const rows: ThroughputRow[] = [];
-    for (const pipeline of [1, 16]) {
-      const perTest = new Map<string, { valkey: number[]; engine: number[]; ratio: number[] }>();
+    for (const pipeline of opts.pipelines ?? [1, 16]) {
+      const acc = new Map<
+        string,
+        { v: number[]; e: number[]; r: number[]; vc: number[]; ec: number[]; cr: number[] }
+      >();
       for (let round = 0; round < rounds; round++) {
-        const [v, e] = [
-          await valkeyBenchmark(servers[0]!.port, requests, pipeline, tls),
-          await valkeyBenchmark(servers[1]!.port, requests, pipeline, tls),
-        ];
-        for (const test of ['SET', 'GET']) {
-          const acc = perTest.get(test) ?? { valkey: [], engine: [], ratio: [] };
-          perTest.set(test, acc);
-          acc.valkey.push(v[test] ?? 0);
-          acc.engine.push(e[test] ?? 0);
-          acc.ratio.push((e[test] ?? 0) / (v[test] || 1));
+        for (const test of tests) {
+          const v = await measure(servers[0]!, pipeline, test);
+          const e = await measure(servers[1]!, pipeline, test);
+          const a = acc.get(test) ?? { v: [], e: [], r: [], vc: [], ec: [], cr: [] };
+          acc.set(test, a);
+          a.v.push(v.rps);
+          a.e.push(e.rps);
+          a.r.push(e.rps / (v.rps || 1));
+          a.vc.push(v.cpuUs);
+          a.ec.push(e.cpuUs);
+          a.cr.push(e.cpuUs / (v.cpuUs || 1));
         }
       }
-      for (const [test, acc] of perTest) {
+      for (const [test, a] of acc) {
         rows.push({
           tls: tls !== undefined,
           pipeline,
           test,
-          valkey: Math.round(median(acc.valkey)),
-          engine: Math.round(median(acc.engine)),
-          ratio: Number(median(acc.ratio).toFixed(2)),
+          valkey: Math.round(median(a.v)),
+          engine: Math.round(median(a.e)),
+          ratio: Number(median(a.r).toFixed(2)),
+          valkeyCpuUs: Number(median(a.vc).toFixed(2)),
+          engineCpuUs: Number(median(a.ec).toFixed(2)),
+          cpuRatio: Number(median(a.cr).toFixed(2)),
         });
       }
     }
@@ -74,16 +131,42 @@ export async function runServerThroughput(
   }
 }
 
+/** One printable line of a row. */
+export function formatRow(r: ThroughputRow): string {
+  return (
+    `${r.tls ? 'TLS ' : ''}P=${r.pipeline} ${r.test}: valkey ${r.valkey} rps ${r.valkeyCpuUs} µs CPU/req, ` +
+    `engine ${r.engine} rps ${r.engineCpuUs} µs CPU/req, ratio ${r.ratio} (CPU/req ${r.cpuRatio})`
+  );
+}
+
 if (import.meta.main) {
-  const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-  const requests = Number(positional[0] ?? 1_000_000);
-  const rounds = Number(positional[1] ?? 3);
-  const rows = await runServerThroughput(requests, rounds);
-  if (process.argv.includes('--tls'))
-    rows.push(...(await runServerThroughput(requests, rounds, makeBenchCert())));
-  for (const r of rows) {
-    process.stdout.write(
-      `${r.tls ? 'TLS ' : ''}P=${r.pipeline} ${r.test}: valkey ${r.valkey} rps, engine ${r.engine} rps, ratio ${r.ratio}\n`,
-    );
-  }
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      tls: { type: 'boolean', default: false },
+      keyspace: { type: 'string', default: '100000' },
+      tests: { type: 'string' },
+      pipelines: { type: 'string', default: '1,16' },
+    },
+  });
+  const requests = Number(positionals[0] ?? 200_000);
+  const rounds = Number(positionals[1] ?? 3);
+  const common = {
+    requests,
+    rounds,
+    keyspace: Number(values.keyspace),
+    pipelines: values.pipelines.split(',').map(Number),
+    ...(values.tests ? { tests: values.tests.split(',').map((t) => t.toUpperCase()) } : {}),
+  };
+  process.stdout.write(
+    `load average at start: ${(await import('node:os'))
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}\n`,
+  );
+  const print = (rows: ThroughputRow[]) => {
+    for (const r of rows) process.stdout.write(`${formatRow(r)}\n`);
+  };
+  print(await runServerThroughput(common));
+  if (values.tls) print(await runServerThroughput({ ...common, tls: makeBenchCert() }));
 }

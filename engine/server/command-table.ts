@@ -18,6 +18,7 @@ import { connectionCommands } from './commands/connection.ts';
 import { hashCommands } from './commands/hashes.ts';
 import { keyCommands } from './commands/keys.ts';
 import { listCommands } from './commands/lists.ts';
+import { mpopCommands } from './commands/mpop.ts';
 import { pubsubCommands, subscribedModeError } from './commands/pubsub.ts';
 import { setCommands } from './commands/sets.ts';
 import { notHookAware } from './commands/string-helpers.ts';
@@ -53,6 +54,7 @@ export function buildCommandTable(): Map<string, CommandSpec> {
     zsetCommands,
     zsetRangeCommands,
     blockingCommands,
+    mpopCommands,
     stringRangeCommands,
     bloomCommands,
     bitfieldCommands,

@@ -81,7 +81,23 @@ export class ReplyWriter {
 
   /** `:n` */
   int(n: number | bigint): void {
-    this.#ascii(`:${n}${CRLF}`);
+    if (typeof n !== 'number' || !Number.isSafeInteger(n)) {
+      this.#ascii(`:${n}${CRLF}`);
+      return;
+    }
+    // Counters (INCR, LPUSH, SADD…) are the common case: digits straight into the buffer.
+    this.#ensure(24);
+    const buf = this.#buf;
+    let at = this.#len;
+    buf[at++] = 58; // ':'
+    if (n < 0) {
+      buf[at++] = 45; // '-'
+      n = -n;
+    }
+    at = putDecimal(buf, at, n);
+    buf[at++] = 13;
+    buf[at++] = 10;
+    this.#len = at;
   }
 
   /** A bulk string of raw bytes (latin1 string). */

@@ -72,6 +72,8 @@ export class SocketWriter {
   #released = false;
   /** Set by {@link SocketWriter.end} while a write is still in flight. */
   #ending = false;
+  /** A write request object no native write holds (see #dispatch). */
+  #spare: WriteReq | null = null;
 
   /** `onDrained` runs when pending bytes were flushed after {@link SocketWriter.write} reported backpressure. */
   constructor(socket: Socket, onDrained: () => void) {
@@ -118,14 +120,22 @@ export class SocketWriter {
 
   #dispatch(data: Buffer): void {
     const handle = this.#handle!;
-    const req = new binding!.WriteWrap();
-    req.handle = handle;
+    // A request object the handle completed synchronously was never wrapped by the native side, so
+    // it is reused for the next write (one native constructor call fewer per reply); one that went
+    // asynchronous belongs to that write until it completes, and the next write takes a new one.
+    let req = this.#spare;
+    if (req === null) {
+      req = new binding!.WriteWrap();
+      req.handle = handle;
+      const own = req;
+      req.oncomplete = (status: number) => this.#completed(own, status);
+    }
     req.async = false;
     req.bytes = data.length;
     req.buffer = data;
-    req.oncomplete = (status: number) => this.#completed(req, status);
     const err = handle.writeBuffer(req, data);
     if (err !== 0) {
+      this.#spare = null;
       this.release();
       this.#socket.destroy();
       return;
@@ -133,7 +143,11 @@ export class SocketWriter {
     if (binding!.streamBaseState[binding!.kLastWriteWasAsync] !== 0) {
       req.async = true;
       this.#inFlight = data.length;
-    } else req.buffer = null;
+      this.#spare = null;
+    } else {
+      req.buffer = null;
+      this.#spare = req;
+    }
   }
 
   #completed(req: WriteReq, status: number): void {

@@ -133,7 +133,7 @@ export function blockedClients(core: EngineState): number {
 }
 
 /** Parses a blocking timeout in seconds (float) to milliseconds, 0 = forever. */
-function timeoutArg(s: string): number {
+export function timeoutArg(s: string): number {
   const n = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(s) ? Number(s) : Number.NaN;
   if (Number.isNaN(n)) throw new ReplyError('ERR timeout is not a float or out of range');
   if (n < 0) throw new ReplyError('ERR timeout is negative');
@@ -146,7 +146,7 @@ function timeoutArg(s: string): number {
  * Serves at once when it can, else parks the client until `serve` succeeds for one of `keys` or the
  * timeout passes. `serve(ctx, key)` replies and returns true, or returns false (key empty).
  */
-function block(
+export function block(
   ctx: CommandContext,
   keys: string[],
   timeoutMs: number,

@@ -76,12 +76,78 @@ export class SetValue implements SizedValue {
   }
 }
 
-/** A list of latin1 byte strings (index 0 = head). */
+/**
+ * A list of latin1 byte strings (index 0 = head). A deque: elements live in `#a` from offset `#h`,
+ * so pushes and pops at either end are O(1) amortized (an `Array.unshift` on a list of 10⁵ elements
+ * moves all of them, as LPUSH used to). `items` hands out the plain array (compacting the offset
+ * away first) for the rarer whole-list edits; `at`, `length` and the push/pop methods do not copy.
+ */
 export class ListValue implements SizedValue {
-  items: string[] = [];
+  #a: string[] = [];
+  #h = 0;
   bytes = BASE_BYTES;
   /** Set once the list outgrew one listpack (Valkey's quicklist; it converts back only when small again). */
   big = false;
+
+  /** Number of elements. */
+  get length(): number {
+    return this.#a.length - this.#h;
+  }
+
+  /** The element at index `i` (0 = head), or undefined outside the list. */
+  at(i: number): string | undefined {
+    return i < 0 ? undefined : this.#a[this.#h + i];
+  }
+
+  /** The elements as a plain array (head first); edits to it edit the list. */
+  get items(): string[] {
+    if (this.#h > 0) {
+      this.#a = this.#a.slice(this.#h);
+      this.#h = 0;
+    }
+    return this.#a;
+  }
+
+  set items(items: string[]) {
+    this.#a = items;
+    this.#h = 0;
+  }
+
+  /** Adds `s` at the head. */
+  unshift(s: string): void {
+    if (this.#h === 0) {
+      // Re-lay out with free room before the head as large as the list (amortized O(1)).
+      const len = this.#a.length;
+      const room = Math.max(8, len);
+      const a: string[] = new Array(room + len);
+      for (let i = 0; i < len; i++) a[room + i] = this.#a[i]!;
+      this.#a = a;
+      this.#h = room;
+    }
+    this.#a[--this.#h] = s;
+  }
+
+  /** Adds `s` at the tail. */
+  push(s: string): void {
+    this.#a.push(s);
+  }
+
+  /** Removes and returns up to `n` elements from the head (head first). */
+  shiftMany(n: number): string[] {
+    const h = this.#h;
+    const out = this.#a.slice(h, h + n);
+    for (let i = h; i < h + out.length; i++) (this.#a as (string | undefined)[])[i] = undefined;
+    this.#h = h + out.length;
+    if (this.#h === this.#a.length) this.items = [];
+    else if (this.#h > 64 && this.#h > this.length) void this.items; // give the freed room back
+    return out;
+  }
+
+  /** Removes and returns up to `n` elements from the tail (tail first). */
+  popMany(n: number): string[] {
+    const take = Math.min(n, this.length);
+    return this.#a.splice(this.#a.length - take, take).reverse();
+  }
 
   /** Recomputes `bytes` after a bulk edit. */
   resize(): void {
@@ -160,6 +226,16 @@ function listpackBytes(items: string[]): number {
 
 /** Updates the list's encoding flag after an edit (quicklist past one listpack; back under half). */
 export function noteListSize(v: ListValue): void {
+  // Every entry takes at least 2 bytes, so the length alone often decides and the O(n) sum is
+  // skipped: a big list of more than half a listpack's entries cannot be back under half, and a
+  // list of more entries than fit in one listpack is big. (Summing on every push made LPUSH on a
+  // long list O(n).)
+  const n = v.length;
+  if (v.big && n * 2 + 7 > ENCODING_LIMITS.listMaxListpackBytes / 2) return;
+  if (!v.big && n * 2 + 7 > ENCODING_LIMITS.listMaxListpackBytes) {
+    v.big = true;
+    return;
+  }
   const bytes = listpackBytes(v.items);
   if (!v.big && bytes > ENCODING_LIMITS.listMaxListpackBytes) v.big = true;
   else if (v.big && bytes <= ENCODING_LIMITS.listMaxListpackBytes / 2) v.big = false;

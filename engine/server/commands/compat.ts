@@ -144,7 +144,7 @@ function copy(ctx: CommandContext, a: string[]): void {
   const v = ks.values[slot]!;
   const value =
     kind === Kind.Hash ? new Map(v as Map<string, string>) : isCollection(kind) ? copyCollection(kind, v) : v;
-  const expireAt = ks.expires[slot]!;
+  const expireAt = ks.expireAt(slot);
   if (existing >= 0) ks.remove(existing, 'delete');
   const tomb = ks.find(dst, ctx.now);
   if (tomb >= 0) ks.remove(tomb, 'delete');

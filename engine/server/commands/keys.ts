@@ -79,7 +79,7 @@ function rename(nx: boolean) {
     }
     const kind = ks.kinds[slot]!;
     const value = ks.values[slot]!;
-    const expireAt = ks.expires[slot]!;
+    const expireAt = ks.expireAt(slot);
     ctx.core.deleteSlot(slot);
     const existing = ks.find(dst, ctx.now);
     if (existing >= 0) ctx.core.deleteSlot(existing);
@@ -94,7 +94,7 @@ function isVisible(ctx: CommandContext, slot: number): boolean {
   const ks = ctx.core.keyspace;
   const kind = ks.kinds[slot]!;
   if (kind === Kind.Free || kind === Kind.Tombstone) return false;
-  const at = ks.expires[slot]!;
+  const at = ks.expireAt(slot);
   return at === 0 || ctx.now <= at;
 }
 
@@ -215,7 +215,7 @@ function expireCommand(cmd: string, unitMs: number, absolute: boolean) {
       ctx.w.int(0);
       return;
     }
-    const current = ks.expires[slot]!;
+    const current = ks.expireAt(slot);
     if (nx && current !== 0) {
       ctx.w.int(0);
       return;
@@ -246,7 +246,7 @@ function ttlCommand(ms: boolean, absolute: boolean) {
       ctx.w.int(-2);
       return;
     }
-    const at = ks.expires[slot]!;
+    const at = ks.expireAt(slot);
     if (at === 0) {
       ctx.w.int(-1);
       return;
@@ -259,7 +259,7 @@ function ttlCommand(ms: boolean, absolute: boolean) {
 function persist(ctx: CommandContext, args: string[]): void {
   const ks = ctx.core.keyspace;
   const slot = ks.findLive(args[1]!, ctx.now);
-  if (slot < 0 || ks.expires[slot] === 0) {
+  if (slot < 0 || ks.expireAt(slot) === 0) {
     ctx.w.int(0);
     return;
   }

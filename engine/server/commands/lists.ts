@@ -39,13 +39,13 @@ export function pushList(
   const slot = openCollection(ctx, key, Kind.List, () => new ListValue());
   const v = valueAt<ListValue>(ctx, slot);
   for (const s of values) {
-    if (left) v.items.unshift(s);
-    else v.items.push(s);
+    if (left) v.unshift(s);
+    else v.push(s);
     v.bytes += memberBytes(s);
   }
   noteListSize(v);
-  finishWrite(ctx, slot, v.items.length, true);
-  return v.items.length;
+  finishWrite(ctx, slot, v.length, true);
+  return v.length;
 }
 
 function push(left: boolean, mustExist: boolean) {
@@ -59,11 +59,11 @@ export function popList(ctx: CommandContext, key: string, left: boolean, count: 
   const slot = findCollection(ctx, key, Kind.List);
   if (slot < 0) return null;
   const v = valueAt<ListValue>(ctx, slot);
-  const n = Math.min(count, v.items.length);
-  const out = left ? v.items.splice(0, n) : v.items.splice(v.items.length - n, n).reverse();
+  const n = Math.min(count, v.length);
+  const out = left ? v.shiftMany(n) : v.popMany(n);
   for (const s of out) v.bytes -= memberBytes(s);
   noteListSize(v);
-  finishWrite(ctx, slot, v.items.length, n > 0);
+  finishWrite(ctx, slot, v.length, n > 0);
   return out;
 }
 
@@ -89,7 +89,7 @@ function pop(left: boolean) {
 }
 
 function llen(ctx: CommandContext, a: string[]): void {
-  ctx.w.int(read(ctx, a[1]!)?.items.length ?? 0);
+  ctx.w.int(read(ctx, a[1]!)?.length ?? 0);
 }
 
 /** Normalises a start/stop pair to [from, to) over `len`. */
@@ -106,9 +106,9 @@ function lrange(ctx: CommandContext, a: string[]): void {
   const start = intArg(a[2]!);
   const stop = intArg(a[3]!);
   const v = read(ctx, a[1]!);
-  const [from, to] = span(start, stop, v?.items.length ?? 0);
+  const [from, to] = span(start, stop, v?.length ?? 0);
   ctx.w.array(to - from);
-  for (let i = from; i < to; i++) ctx.w.bulk(v!.items[i]!);
+  for (let i = from; i < to; i++) ctx.w.bulk(v!.at(i)!);
 }
 
 function lindex(ctx: CommandContext, a: string[]): void {
@@ -119,8 +119,8 @@ function lindex(ctx: CommandContext, a: string[]): void {
     return;
   }
   let i = intArg(a[2]!);
-  if (i < 0) i += v.items.length;
-  const s = v.items[i];
+  if (i < 0) i += v.length;
+  const s = v.at(i);
   if (i < 0 || s === undefined) ctx.w.nil();
   else ctx.w.bulk(s);
 }

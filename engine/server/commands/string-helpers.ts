@@ -41,12 +41,13 @@ export function slotText(ctx: CommandContext, slot: number): string {
 /**
  * Runs a protocol write on a key under a write-through hook: the hook persists first, then `apply`
  * changes the cache and writes the reply. The returned promise makes the connection hold later
- * pipelined commands until this one has replied.
+ * pipelined commands until this one has replied. `change` is only called for a hooked key (it copies
+ * the value), so unhooked writes allocate nothing for it.
  */
 export function throughHook(
   ctx: CommandContext,
   key: string,
-  change: HookChange,
+  change: () => HookChange,
   apply: () => void,
 ): Promise<void> | null {
   const engine = ctx.engine;
@@ -54,7 +55,7 @@ export function throughHook(
   const hook = engine.hooks.match(key);
   if (!hook) return null;
   return engine.hooks
-    .run(hook, change, apply, () => ctx.core.deleteKey(key, ctx.core.clock.now()))
+    .run(hook, change(), apply, () => ctx.core.deleteKey(key, ctx.core.clock.now()))
     .catch((error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
       ctx.w.error(/^[A-Z]+ /.test(message) ? message : `ERR ${message}`);

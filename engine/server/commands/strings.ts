@@ -84,7 +84,7 @@ function get(ctx: CommandContext, args: string[]): void {
     return;
   }
   const slot = packed >>> KIND_BITS;
-  const at = ks.expires[slot]!;
+  const at = ks.expireAt(slot);
   if (at !== 0 && ctx.now > at) {
     ks.remove(slot, 'expire');
     ctx.w.nil();
@@ -102,11 +102,23 @@ function set(ctx: CommandContext, args: string[]): void | Promise<void> {
   const key = args[1]!;
   const value = args[2]!;
   if (args.length === 3) {
-    const hooked = throughHook(ctx, key, setChange(key, value, null), () => {
+    if (!ctx.engine.hooks.active) {
+      // Hot path: no write-through hooks, so no closures.
       ctx.core.ensureMemory();
-      ctx.core.writeString(key, Kind.Bytes, value, 0, ctx.core.clock.now());
+      ctx.core.writeString(key, Kind.Bytes, value, 0, ctx.now);
       ctx.w.simple('OK');
-    });
+      return;
+    }
+    const hooked = throughHook(
+      ctx,
+      key,
+      () => setChange(key, value, null),
+      () => {
+        ctx.core.ensureMemory();
+        ctx.core.writeString(key, Kind.Bytes, value, 0, ctx.core.clock.now());
+        ctx.w.simple('OK');
+      },
+    );
     if (hooked) return hooked;
     ctx.core.ensureMemory();
     ctx.core.writeString(key, Kind.Bytes, value, 0, ctx.now);
@@ -130,7 +142,7 @@ function set(ctx: CommandContext, args: string[]): void | Promise<void> {
     if (!o.get) ctx.w.simple('OK');
   };
   const ttl = o.expire.at > 0 ? o.expire.at - ctx.now : null;
-  return throughHook(ctx, key, setChange(key, value, ttl), apply) ?? apply();
+  return throughHook(ctx, key, () => setChange(key, value, ttl), apply) ?? apply();
 }
 
 function setWithTtl(cmd: 'setex' | 'psetex', seconds: boolean) {
@@ -149,7 +161,7 @@ function setWithTtl(cmd: 'setex' | 'psetex', seconds: boolean) {
       ctx.core.writeString(key, Kind.Bytes, value, now + ttl, now);
       ctx.w.simple('OK');
     };
-    return throughHook(ctx, key, setChange(key, value, ttl), apply) ?? apply();
+    return throughHook(ctx, key, () => setChange(key, value, ttl), apply) ?? apply();
   };
 }
 
@@ -170,7 +182,7 @@ function setnx(ctx: CommandContext, args: string[]): void | Promise<void> {
     ctx.w.int(0);
     return;
   }
-  return throughHook(ctx, key, setChange(key, value, null), apply) ?? apply();
+  return throughHook(ctx, key, () => setChange(key, value, null), apply) ?? apply();
 }
 
 function mget(ctx: CommandContext, args: string[]): void {
@@ -219,7 +231,7 @@ function getdel(ctx: CommandContext, args: string[]): void | Promise<void> {
     replySlot(ctx.w, ctx, s);
     ctx.core.deleteSlot(s);
   };
-  return throughHook(ctx, key, { op: 'delete', key }, apply) ?? apply();
+  return throughHook(ctx, key, () => ({ op: 'delete', key }), apply) ?? apply();
 }
 
 function getex(ctx: CommandContext, args: string[]): void {

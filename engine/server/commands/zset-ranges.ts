@@ -156,8 +156,8 @@ function runRange(
   const members: string[] = [];
   const scores: number[] = [];
   for (const i of ranks) {
-    members.push(z!.members[i]!);
-    scores.push(z!.scores[i]!);
+    members.push(z!.memberAt(i));
+    scores.push(z!.scoreAt(i));
   }
   return { members, scores };
 }

@@ -139,7 +139,7 @@ function zrank(rev: boolean) {
     if (a.length === 4) {
       ctx.w.array(2);
       ctx.w.int(rank);
-      writeScore(ctx.w, z!.scores[r]!);
+      writeScore(ctx.w, z!.scoreAt(r));
     } else ctx.w.int(rank);
   };
 }
@@ -176,8 +176,8 @@ export function popZSet(
   const scores: number[] = [];
   for (let i = 0; i < n; i++) {
     const r = max ? z.size - 1 - i : i;
-    members.push(z.members[r]!);
-    scores.push(z.scores[r]!);
+    members.push(z.memberAt(r));
+    scores.push(z.scoreAt(r));
   }
   if (max) z.deleteRange(z.size - n, z.size);
   else z.deleteRange(0, n);
@@ -212,7 +212,7 @@ function zrandmember(ctx: CommandContext, a: string[]): void {
   const random = ctx.core.keyspace.random;
   if (a.length === 2) {
     if (!z) ctx.w.nil();
-    else ctx.w.bulk(z.members[Math.floor(random() * z.size)]!);
+    else ctx.w.bulk(z.memberAt(Math.floor(random() * z.size)));
     return;
   }
   const n = intArg(a[2]!);
@@ -222,7 +222,7 @@ function zrandmember(ctx: CommandContext, a: string[]): void {
     if (n < 0) for (let i = 0; i < -n; i++) ranks.push(Math.floor(random() * z.size));
     else if (n >= z.size) for (let i = 0; i < z.size; i++) ranks.push(i);
     else {
-      const pool = z.members.map((_, i) => i);
+      const pool = Array.from({ length: z.size }, (_, i) => i);
       for (let i = 0; i < n; i++) {
         const at = Math.floor(random() * pool.length);
         ranks.push(pool[at]!);
@@ -233,8 +233,8 @@ function zrandmember(ctx: CommandContext, a: string[]): void {
   }
   writeMembers(
     ctx.w,
-    ranks.map((r) => z!.members[r]!),
-    withScores ? ranks.map((r) => z!.scores[r]!) : null,
+    ranks.map((r) => z!.memberAt(r)),
+    withScores ? ranks.map((r) => z!.scoreAt(r)) : null,
   );
 }
 
@@ -252,10 +252,10 @@ function zscan(ctx: CommandContext, a: string[]): void {
   const out: string[] = [];
   if (z) {
     for (let i = 0; i < z.size; i++) {
-      const m = z.members[i]!;
+      const m = z.memberAt(i);
       if (o.match !== null && !globMatch(o.match, m)) continue;
       out.push(m);
-      if (!o.noValues) out.push(formatScore(z.scores[i]!));
+      if (!o.noValues) out.push(formatScore(z.scoreAt(i)));
     }
   }
   ctx.w.array(2);

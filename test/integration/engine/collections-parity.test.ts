@@ -184,6 +184,83 @@ describe('collections match Valkey 8 byte for byte', () => {
     ]);
   });
 
+  it('long lists: pushes and pops at both ends, indexes and encoding changes (the deque)', async () => {
+    // Deterministic mixed workload over a list that grows past one listpack (quicklist) and
+    // shrinks back: every reply, including OBJECT ENCODING, must match Valkey.
+    let seed = 17;
+    const rand = (n: number): number => {
+      // mulberry32
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
+    };
+    const value = (): string => `v${rand(1000)}${'x'.repeat(rand(3) === 0 ? 40 : 2)}`;
+    const steps: string[] = [];
+    for (let i = 0; i < 700; i++) {
+      const r = rand(100);
+      const side = rand(2) === 0 ? 'L' : 'R';
+      if (r < 40) steps.push(`${side}PUSH l ${Array.from({ length: 1 + rand(8) }, value).join(' ')}`);
+      else if (r < 55) steps.push(`${side}POP l${rand(2) === 0 ? '' : ` ${rand(12)}`}`);
+      else if (r < 65) steps.push(`LINDEX l ${rand(400) - 200}`);
+      else if (r < 73) steps.push(`LRANGE l ${rand(300) - 150} ${rand(300) - 150}`);
+      else if (r < 78) steps.push(`LSET l ${rand(100) - 50} s${i}`);
+      else if (r < 82) steps.push(`LINSERT l ${rand(2) === 0 ? 'BEFORE' : 'AFTER'} ${value()} i${i}`);
+      else if (r < 85) steps.push(`LREM l ${rand(5) - 2} ${value()}`);
+      else if (r < 87) steps.push(`LTRIM l ${rand(50)} -${1 + rand(50)}`);
+      else if (r < 90)
+        steps.push(`LMOVE l l ${side === 'L' ? 'LEFT' : 'RIGHT'} ${rand(2) === 0 ? 'LEFT' : 'RIGHT'}`);
+      else steps.push(rand(2) === 0 ? 'LLEN l' : 'OBJECT ENCODING l');
+    }
+    steps.push('LRANGE l 0 -1', 'MEMORY USAGE nokey');
+    await compare(steps);
+  });
+
+  it('large sorted sets: ranks, ranges and removals across blocks', async () => {
+    // Grows a sorted set to ~1,500 members (several internal blocks), edits scores, removes by
+    // member, rank, score and lex range, pops both ends, and checks every reply against Valkey.
+    let seed = 29;
+    const rand = (n: number): number => {
+      // mulberry32
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
+    };
+    const member = (): string => `m${String(rand(3000)).padStart(4, '0')}`;
+    const steps: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      const pairs = Array.from({ length: 40 }, () => `${rand(500)} ${member()}`).join(' ');
+      steps.push(`ZADD z ${pairs}`, `ZADD lex ${pairs.replace(/\d+ m/g, '0 m')}`);
+    }
+    steps.push('ZCARD z', 'OBJECT ENCODING z');
+    for (let i = 0; i < 400; i++) {
+      const r = rand(100);
+      if (r < 20)
+        steps.push(`ZADD z ${rand(2) === 0 ? 'CH ' : ''}${rand(500)} ${member()} ${rand(500)} ${member()}`);
+      else if (r < 30) steps.push(`ZREM z ${member()} ${member()}`);
+      else if (r < 40) steps.push(`ZRANK z ${member()}`, `ZREVRANK z ${member()} WITHSCORE`);
+      else if (r < 50) steps.push(`ZRANGE z ${rand(1600) - 100} ${rand(1600) - 100} WITHSCORES`);
+      else if (r < 60) steps.push(`ZRANGEBYSCORE z ${rand(500)} +inf LIMIT ${rand(5)} ${rand(20)}`);
+      else if (r < 65) steps.push(`ZREVRANGEBYSCORE z (${rand(500)} -inf LIMIT 0 ${rand(15)} WITHSCORES`);
+      else if (r < 70) steps.push(`ZCOUNT z ${rand(500)} (${rand(500)}`);
+      else if (r < 74)
+        // Lex ranges are defined only when all scores are equal: a second set, scores 0.
+        steps.push(
+          `ZADD lex 0 ${member()} 0 ${member()} 0 ${member()}`,
+          `ZRANGE lex [${member()} (${member()} BYLEX LIMIT 0 10`,
+        );
+      else if (r < 77) steps.push(`ZREMRANGEBYRANK z ${rand(1500)} ${rand(1500)}`);
+      else if (r < 80) steps.push(`ZREMRANGEBYSCORE z ${rand(500)} (${rand(500)}`);
+      else if (r < 85) steps.push(`${rand(2) === 0 ? 'ZPOPMIN' : 'ZPOPMAX'} z ${rand(4)}`);
+      else if (r < 90) steps.push(`ZINCRBY z ${rand(50) - 25} ${member()}`);
+      else if (r < 95) steps.push(`ZSCORE z ${member()}`, `ZMSCORE z ${member()} ${member()}`);
+      else steps.push('ZCARD z');
+    }
+    steps.push('ZRANGE z 0 -1 WITHSCORES', 'ZRANGESTORE dst z 100 200', 'ZRANGE dst 0 -1 WITHSCORES');
+    await compare(steps);
+  });
+
   it('sorted sets', async () => {
     await compare([
       'ZADD z 1 a 2 b 3 c',

@@ -4,8 +4,8 @@
  */
 
 import type { CacheTarget } from '../../../core/targets/cache-target.ts';
-import { createEngineRemoteTarget } from '../../../core/targets/engine-remote/engine-remote-target.ts';
 import { createEngineTarget } from '../../../core/targets/engine/engine-target.ts';
+import { createEngineRemoteTarget } from '../../../core/targets/engine-remote/engine-remote-target.ts';
 import { createValkeyTarget } from '../../../core/targets/valkey/valkey-target.ts';
 import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
 import { requireServices, type ServiceName } from '../../setup/require-services.ts';

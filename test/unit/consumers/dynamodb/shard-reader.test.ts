@@ -14,7 +14,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createDynamoDbPoller } from '../../../../consumers/dynamodb/dynamodb-poller.ts';
-import type { ShardLeaseStore } from '../../../../core/targets/shard-lease-store.ts';
 import { readShard } from '../../../../consumers/dynamodb/shard-reader.ts';
 import {
   type IteratorStart,
@@ -28,6 +27,7 @@ import { silentLogger } from '../../../../consumers/runtime/logger.ts';
 import { TargetError } from '../../../../core/errors.ts';
 import { compileConfig } from '../../../../core/rules/compile.ts';
 import { createEngineTarget, type EngineTarget } from '../../../../core/targets/engine/engine-target.ts';
+import type { ShardLeaseStore } from '../../../../core/targets/shard-lease-store.ts';
 import { waitFor } from '../../../support/consumers.ts';
 
 const ARN = 'arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/2026-01-01T00:00:00.000';

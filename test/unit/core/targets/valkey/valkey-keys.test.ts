@@ -5,7 +5,12 @@
 import { describe, expect, it } from 'vitest';
 import { hashTag, keySlot, SLOT_COUNT, slotTag } from '../../../../../core/targets/valkey/slots.ts';
 import { parseValkeyUrl, resolveConnection } from '../../../../../core/targets/valkey/valkey-connection.ts';
-import { globEscape, leaseKey, parseSibling, versionKey } from '../../../../../core/targets/valkey/valkey-keys.ts';
+import {
+  globEscape,
+  leaseKey,
+  parseSibling,
+  versionKey,
+} from '../../../../../core/targets/valkey/valkey-keys.ts';
 
 describe('hash slots', () => {
   it('match Valkey (CRC16-XMODEM mod 16384, hash tags)', () => {
