@@ -12,6 +12,8 @@ import { toTargetError } from '../resp/reply-errors.ts';
 import { leaseKey, versionKey } from './valkey-keys.ts';
 import { FILL, INVALIDATE, type LuaScript, REFRESH, RELEASE, WRITE } from './valkey-scripts.ts';
 import type { ValkeyTarget } from './valkey-target.ts';
+import { clusterNearTracker } from '../../client/near-cache/cluster-tracker.ts';
+import { respNearTracker } from '../../client/near-cache/resp-tracker.ts';
 
 /** Options of {@link valkeyLeaseStore} (the fill-lease store options every backend takes). */
 export type ValkeyLeaseStoreOptions = FillLeaseStoreOptions;
@@ -75,6 +77,8 @@ export function valkeyLeaseStore(
       const keys = [key, versionKey(key), leaseKey(key)];
       await run(INVALIDATE, keys, [versionSortKey(version), String(tombstoneTtlMs)]);
     },
+    nearTracker: () =>
+      'nodes' in client ? clusterNearTracker(client) : respNearTracker(target.kind, client),
     async close() {},
   };
 }
