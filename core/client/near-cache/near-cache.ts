@@ -80,6 +80,7 @@ export class NearCache implements TrackingSink {
   #emit: CacheClientListener = () => {};
   #emitHits = false;
   #tracker: NearTracker | undefined;
+  #lastDown = '';
 
   /** Use {@link createNearCache} (it loads lru-cache). */
   constructor(Lru: typeof LRUCache, options: NearCacheOptions = {}) {
@@ -206,6 +207,11 @@ export class NearCache implements TrackingSink {
     if (this.#up) {
       this.#up = false;
       this.#resets++;
+      this.#lastDown = reason;
+      this.#emit({ type: 'near-tracking', state: 'down', reason });
+    } else if (reason !== this.#lastDown) {
+      // Still down, for a new reason (a failing re-establish): said once per distinct reason.
+      this.#lastDown = reason;
       this.#emit({ type: 'near-tracking', state: 'down', reason });
     }
   }
@@ -216,6 +222,7 @@ export class NearCache implements TrackingSink {
     this.#epoch++;
     this.#lru.clear();
     this.#up = true;
+    this.#lastDown = '';
     this.#emit({ type: 'near-tracking', state: 'up', reason: 'tracking on' });
   }
 

@@ -129,8 +129,10 @@ export class TrackedNode {
           } else {
             this.#again = true;
           }
-        } catch {
+        } catch (error) {
           if (this.#closed) return;
+          // Say why (an ACL without CLIENT or SUBSCRIBE on the channel, say): reads bypass meanwhile.
+          this.#sink.down(`cannot switch tracking on: ${(error as Error).message ?? String(error)}`);
           const [min, max] = BACKOFF_MS;
           await new Promise((r) => setTimeout(r, Math.min(max, min * 2 ** attempt++)));
           this.#again = true;

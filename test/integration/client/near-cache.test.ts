@@ -3,9 +3,18 @@
  * and Valkey standalone and cluster (CLIENT TRACKING, RESP2 REDIRECT). Each case proves the near
  * copy was really served first (hit counted), then that a change made elsewhere is never served.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FillLeaseStore } from '../../../core/client/fill-lease-store.ts';
-import { type CacheClient, createCacheClient, createNearCache } from '../../../core/client/index.ts';
+import {
+  type CacheClient,
+  createCacheClient,
+  createNearCache,
+  leaseStoreFor,
+} from '../../../core/client/index.ts';
+import { createValkeyTarget } from '../../../core/target/valkey-target.ts';
+import { valkeyServices } from '../../conformance/services.ts';
+import { requireServices } from '../../setup/require-services.ts';
 import { startOwnValkey } from '../valkey/own-valkey.ts';
 import { NEAR_BACKENDS, type OpenBackend, privateValkeyBackend, uniqueKey } from './near-cache-backends.ts';
 
@@ -200,4 +209,28 @@ describe('a flush empties the near cache (private servers only)', () => {
       }
     });
   }
+});
+
+describe('near cache over TLS with an ACL user (the harness TLS server)', () => {
+  it('tracks through TLS connections duplicated with the same credentials', async () => {
+    requireServices('valkey-tls');
+    const { tlsUrl, tlsCa } = valkeyServices();
+    const tls = { ca: readFileSync(tlsCa) };
+    const target = await createValkeyTarget({ url: tlsUrl, tls });
+    const cdc = await createValkeyTarget({ url: tlsUrl, tls });
+    const client = await nearClient(leaseStoreFor(target));
+    try {
+      const key = uniqueKey('tls');
+      await cdc.apply([{ kind: 'refresh', key, value: JSON.stringify('v1'), ttlMs: 60_000, version: '1' }]);
+      await servedNear(client, key, 'v1');
+      const seen = client.nearStats()!.invalidations;
+      await cdc.apply([{ kind: 'refresh', key, value: JSON.stringify('v2'), ttlMs: 60_000, version: '2' }]);
+      await until('invalidation over TLS', () => client.nearStats()!.invalidations > seen);
+      expect(await client.getOrLoad(key, async () => 'never')).toBe('v2');
+    } finally {
+      await client.close();
+      await cdc.close();
+      await target.close();
+    }
+  });
 });
