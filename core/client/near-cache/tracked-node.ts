@@ -7,6 +7,11 @@
  * deliver a reply), and `up` is reported only after, on the current connections, the channel is
  * subscribed and the reader's tracking redirects to it (a reconnected channel has a new client id,
  * so tracking is switched on again every time). One establish loop runs at a time.
+ *
+ * A connection that dies without closing (half-open: a dropped NAT entry, a frozen peer) would lose
+ * invalidations silently, so while tracking is up the channel is PINGed every
+ * `TRACKING_HEARTBEAT.intervalMs`; no answer within `timeoutMs` drops and reconnects it, which
+ * reports `down` like any close. That bounds how long a lost channel can go unnoticed.
  */
 import type { Valkey } from 'iovalkey';
 import type { StoredEntry } from '../fill-lease-store.ts';
@@ -19,6 +24,9 @@ export const INVALIDATE_CHANNEL = '__redis__:invalidate';
 export type OpenNodeConnection = (name: string) => Valkey;
 
 const BACKOFF_MS: readonly [number, number] = [25, 1000];
+
+/** The invalidation channel's heartbeat (see module comment). */
+export const TRACKING_HEARTBEAT = { intervalMs: 2000, timeoutMs: 5000 } as const;
 
 function keysOf(payload: unknown): string[] | null {
   if (payload === null || payload === undefined) return null;
@@ -40,6 +48,8 @@ export class TrackedNode {
   #again = false;
   #channelSession = 0;
   #channelId: string | undefined;
+  readonly #heartbeat: ReturnType<typeof setInterval>;
+  #beatTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(open: OpenNodeConnection, sink: TrackingSink) {
     this.#sink = sink;
@@ -57,6 +67,26 @@ export class TrackedNode {
     this.channel.on('messageBuffer', (name: Buffer, payload: unknown) => {
       if (name.toString() === INVALIDATE_CHANNEL) this.#sink.invalidate(keysOf(payload));
     });
+    this.#heartbeat = setInterval(() => this.#beat(), TRACKING_HEARTBEAT.intervalMs);
+    this.#heartbeat.unref();
+  }
+
+  #beat(): void {
+    if (!this.#up || this.#beatTimer !== undefined) return;
+    const channel = this.channel;
+    this.#beatTimer = setTimeout(() => {
+      this.#beatTimer = undefined;
+      if (!this.#closed) channel.disconnect(true); // 'close' follows: down, then re-established
+    }, TRACKING_HEARTBEAT.timeoutMs);
+    channel.ping().then(
+      () => this.#endBeat(),
+      () => this.#endBeat(),
+    );
+  }
+
+  #endBeat(): void {
+    clearTimeout(this.#beatTimer);
+    this.#beatTimer = undefined;
   }
 
   /** True while tracking is established on the current connections. */
@@ -83,6 +113,8 @@ export class TrackedNode {
   async close(): Promise<void> {
     this.#closed = true;
     this.#up = false;
+    clearInterval(this.#heartbeat);
+    this.#endBeat();
     await Promise.all(
       [this.reader, this.channel].map((c) =>
         c.quit().then(
@@ -95,6 +127,7 @@ export class TrackedNode {
 
   #lost(reason: string): void {
     this.#gen++;
+    this.#endBeat();
     if (this.#closed) return;
     this.#up = false;
     this.#sink.down(reason);
