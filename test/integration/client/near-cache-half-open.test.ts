@@ -49,7 +49,11 @@ async function freezingProxy(host: string, port: number) {
     port: (server.address() as net.AddressInfo).port,
     freezeSubscribers(): number {
       let n = 0;
-      for (const c of conns) if (c.subscriber && !c.frozen) (c.frozen = true), n++;
+      for (const c of conns) {
+        if (!c.subscriber || c.frozen) continue;
+        c.frozen = true;
+        n++;
+      }
       return n;
     },
     async close() {
