@@ -106,6 +106,9 @@ export async function startNearReaders(o: NearReadersOptions): Promise<NearReade
       await Promise.all(running.map((r) => r.ran));
     },
     async check() {
+      // The drain means every change is applied; its invalidation is then still on the wire to the
+      // near caches for about a millisecond (bench/client/near-invalidation.ts): let it land.
+      await new Promise((r) => setTimeout(r, 500));
       const results = await Promise.all(
         running.map(async (r) => {
           const ran = await r.ran;
