@@ -377,10 +377,14 @@ export function createCacheClient(options: CacheClientOptions): CacheClient {
       near?.drop(key);
       try {
         await store.write(key, bytes, physicalTtl(o), version);
+        // Again once written: a read that raced the write is not kept (read-your-writes here; the
+        // server's invalidation reaches the other processes).
+        near?.drop(key);
       } catch (error) {
         // The source changed but the cache could not follow: drop the entry (the CDC pipeline's
         // invalidation is the backstop when this fails too).
         await store.invalidate(key).catch(() => {});
+        near?.drop(key);
         throw error;
       }
     },
@@ -391,6 +395,7 @@ export function createCacheClient(options: CacheClientOptions): CacheClient {
         near?.drop(key);
       }
       await Promise.all(list.map((key) => store.invalidate(key, call?.version)));
+      if (near !== undefined) for (const key of list) near.drop(key);
     },
     async close() {
       await Promise.all([...background.values()]);
