@@ -12,7 +12,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createCacheClient, createNearCache, leaseStoreFor } from '../../../core/client/index.ts';
 import { keySlot } from '../../../core/target/slots.ts';
 import { createValkeyTarget, type ValkeyTarget } from '../../../core/target/valkey-target.ts';
-import { type OwnValkey, startOwnValkey } from '../valkey/own-valkey.ts';
+import { type OwnValkey, startOwnValkey } from '../../support/own-valkey.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'near-cluster-'));
 const clusterArgs = (port: number) => [

@@ -11,9 +11,9 @@ import { afterAll, expect, it } from 'vitest';
 import { createCacheClient, createNearCache, leaseStoreFor } from '../../../core/client/index.ts';
 import { TRACKING_HEARTBEAT } from '../../../core/client/near-cache/tracked-node.ts';
 import { createValkeyTarget } from '../../../core/target/valkey-target.ts';
-import { valkeyServices } from '../../conformance/services.ts';
 import { requireServices } from '../../setup/require-services.ts';
-import { uniqueKey } from './near-cache-backends.ts';
+import { valkeyServices } from '../../support/conformance/services.ts';
+import { uniqueKey } from '../../support/near-cache-backends.ts';
 
 interface Piped {
   subscriber: boolean;

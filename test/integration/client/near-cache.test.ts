@@ -13,10 +13,15 @@ import {
   leaseStoreFor,
 } from '../../../core/client/index.ts';
 import { createValkeyTarget } from '../../../core/target/valkey-target.ts';
-import { valkeyServices } from '../../conformance/services.ts';
 import { requireServices } from '../../setup/require-services.ts';
-import { startOwnValkey } from '../valkey/own-valkey.ts';
-import { NEAR_BACKENDS, type OpenBackend, privateValkeyBackend, uniqueKey } from './near-cache-backends.ts';
+import { valkeyServices } from '../../support/conformance/services.ts';
+import {
+  NEAR_BACKENDS,
+  type OpenBackend,
+  privateValkeyBackend,
+  uniqueKey,
+} from '../../support/near-cache-backends.ts';
+import { startOwnValkey } from '../../support/own-valkey.ts';
 
 async function until(what: string, check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
   const end = Date.now() + ms;

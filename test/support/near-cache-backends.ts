@@ -4,16 +4,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Cluster, Valkey } from 'iovalkey';
-import type { FillLeaseStore } from '../../../core/client/fill-lease-store.ts';
-import { leaseStoreFor } from '../../../core/client/index.ts';
-import type { CacheTarget } from '../../../core/target/cache-target.ts';
-import { createEngineRemoteTarget } from '../../../core/target/engine-remote-target.ts';
-import { createEngineTarget, type EngineTarget } from '../../../core/target/engine-target.ts';
-import { keySlot } from '../../../core/target/slots.ts';
-import { createValkeyTarget } from '../../../core/target/valkey-target.ts';
-import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
-import { valkeyServices } from '../../conformance/services.ts';
-import { requireServices } from '../../setup/require-services.ts';
+import type { FillLeaseStore } from '../../core/client/fill-lease-store.ts';
+import { leaseStoreFor } from '../../core/client/index.ts';
+import type { CacheTarget } from '../../core/target/cache-target.ts';
+import { createEngineRemoteTarget } from '../../core/target/engine-remote-target.ts';
+import { createEngineTarget, type EngineTarget } from '../../core/target/engine-target.ts';
+import { keySlot } from '../../core/target/slots.ts';
+import { createValkeyTarget } from '../../core/target/valkey-target.ts';
+import { type EngineServer, startEngineServer } from '../../engine/index.ts';
+import { requireServices } from '../setup/require-services.ts';
+import { valkeyServices } from './conformance/services.ts';
 
 /** One opened backend. */
 export interface OpenBackend {

@@ -45,7 +45,7 @@ export interface NearReadersOptions {
   ids: number[];
   durationMs: number;
   seed: number;
-  /** The CDC child's environment for the Valkey run (the engine child copies it). */
+  /** The Valkey CDC child's environment (cdc-child.ts); the engine's child copies it. */
   cdcEnv: Record<string, string>;
   /** The engine child's consumer group. */
   engineGroup: string;
@@ -63,6 +63,7 @@ export interface NearReaders {
   ran(): Promise<void>;
   /** After the drain: every worker's check, grouped by backend and tracking. */
   check(): Promise<NearCheck[]>;
+  /** Stops the workers, the engine's CDC child and the engine server (again: no-op). */
   stop(): Promise<void>;
 }
 
@@ -76,6 +77,7 @@ export async function startNearReaders(o: NearReadersOptions): Promise<NearReade
     CONS_VALKEY: engineUrl,
   });
   const running: Running[] = [];
+  let stopped = false;
   let n = 0;
   for (const backend of ['valkey', 'engine'] as const) {
     for (const tracking of [true, false]) {
@@ -151,6 +153,8 @@ export async function startNearReaders(o: NearReadersOptions): Promise<NearReade
       return [...groups.values()];
     },
     async stop() {
+      if (stopped) return;
+      stopped = true;
       await Promise.all(running.map((r) => r.worker.terminate()));
       await stopChild(cdc, 'SIGTERM');
       await server.close();

@@ -6,7 +6,7 @@
  *
  * Phases: reads random keys for `durationMs` (yielding to the event loop between reads, so
  * invalidations are handled), posts `{ phase: 'ran', … }`, then on the parent's `'check'` message
- * (sent after the CDC pipeline drained and writes stopped) reads every key of the run once more
+ * (sent after the CDC pipeline drained and writes stopped) reads every key of the run twice more
  * through the client and compares what it served with PostgreSQL; posts `{ phase: 'checked', … }`.
  * `workerData`: { targetUrl, pgUrl, prefix, ids, durationMs, tracking, seed }.
  */
@@ -93,16 +93,20 @@ parentPort!.once('message', async () => {
   const stale: string[] = [];
   let checked = 0;
   let nearServed = 0;
-  for (const id of d.ids) {
-    for (const kind of KINDS) {
-      const hits = client.nearStats()!.hits;
-      const served = await serve(kind, id);
-      const fromNear = client.nearStats()!.hits > hits;
-      if (fromNear) nearServed++;
-      const expected = await truth(kind, id);
-      checked++;
-      if (served !== expected) {
-        stale.push(`${kind}:${id}${fromNear ? ' (near)' : ''}: served ${served}, database ${expected}`);
+  // Two passes: the first serves what the near cache kept from the run (or reads the shared cache,
+  // which keeps it near), the second is then mostly served near.
+  for (const _pass of [1, 2]) {
+    for (const id of d.ids) {
+      for (const kind of KINDS) {
+        const hits = client.nearStats()!.hits;
+        const served = await serve(kind, id);
+        const fromNear = client.nearStats()!.hits > hits;
+        if (fromNear) nearServed++;
+        const expected = await truth(kind, id);
+        checked++;
+        if (served !== expected) {
+          stale.push(`${kind}:${id}${fromNear ? ' (near)' : ''}: served ${served}, database ${expected}`);
+        }
       }
     }
   }
