@@ -23,6 +23,8 @@ export type { CacheClientEvent, CacheClientListener, StaleReason } from './event
 export type { FillLeaseStore, FillLeaseStoreOptions, FillOutcome, StoredEntry } from './fill-lease-store.ts';
 export {
   createNearCache,
+  type LruStore,
+  type LruStoreClass,
   NEAR_CACHE_DEFAULTS,
   NearCache,
   type NearCacheOptions,

@@ -13,7 +13,6 @@
  *   only after the tracker reports `up`, so nothing read before the loss is served after it.
  * - Values are kept decoded and shared between callers: treat them as immutable.
  */
-import type { LRUCache } from 'lru-cache';
 import { TargetError } from '../../errors.ts';
 import { MissingDependencyError } from '../../optional-dependency.ts';
 import type { CacheClientListener } from '../events.ts';
@@ -33,6 +32,22 @@ export interface NearCacheOptions {
    */
   tracking?: boolean;
 }
+
+/**
+ * The part of lru-cache's `LRUCache` the near cache uses, typed here so the published declarations
+ * never name the optional peer (a user without lru-cache still type-checks).
+ */
+export interface LruStore {
+  get(key: string): NonNullable<unknown> | undefined;
+  set(key: string, value: NonNullable<unknown>, options: { ttl: number; size: number }): unknown;
+  delete(key: string): boolean;
+  clear(): void;
+  readonly size: number;
+  readonly calculatedSize: number;
+}
+
+/** A constructor of {@link LruStore}s (lru-cache's `LRUCache`). */
+export type LruStoreClass = new (options: { max: number; maxSize: number }) => LruStore;
 
 /** Near cache defaults. */
 export const NEAR_CACHE_DEFAULTS = { maxEntries: 10_000, maxBytes: 64 * 1024 * 1024, ttlMs: 60_000 } as const;
@@ -68,7 +83,7 @@ export interface NearRead {
 export class NearCache implements TrackingSink {
   /** The resolved options. */
   readonly options: Readonly<Required<NearCacheOptions>>;
-  readonly #lru: LRUCache<string, NonNullable<unknown>>;
+  readonly #lru: LruStore;
   readonly #pending = new Map<string, Set<NearRead>>();
   #up = false;
   #epoch = 0;
@@ -83,7 +98,7 @@ export class NearCache implements TrackingSink {
   #lastDown = '';
 
   /** Use {@link createNearCache} (it loads lru-cache). */
-  constructor(Lru: typeof LRUCache, options: NearCacheOptions = {}) {
+  constructor(Lru: LruStoreClass, options: NearCacheOptions = {}) {
     const o = {
       maxEntries: options.maxEntries ?? NEAR_CACHE_DEFAULTS.maxEntries,
       maxBytes: options.maxBytes ?? NEAR_CACHE_DEFAULTS.maxBytes,
@@ -98,7 +113,7 @@ export class NearCache implements TrackingSink {
       }
     }
     this.options = o;
-    this.#lru = new Lru<string, NonNullable<unknown>>({ max: o.maxEntries, maxSize: o.maxBytes });
+    this.#lru = new Lru({ max: o.maxEntries, maxSize: o.maxBytes });
   }
 
   /** The counters. */
@@ -243,9 +258,9 @@ export class NearCache implements TrackingSink {
  * (`npm install lru-cache`); without it, fails with a MissingDependencyError naming it.
  */
 export async function createNearCache(options: NearCacheOptions = {}): Promise<NearCache> {
-  let Lru: typeof LRUCache;
+  let Lru: LruStoreClass;
   try {
-    ({ LRUCache: Lru } = await import('lru-cache'));
+    Lru = (await import('lru-cache')).LRUCache;
   } catch (error) {
     throw new MissingDependencyError('the near cache (createNearCache)', 'lru-cache', error);
   }
