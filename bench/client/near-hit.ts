@@ -12,7 +12,7 @@
 import { parseArgs } from 'node:util';
 import { LRUCache } from 'lru-cache';
 import { createCacheClient, createNearCache, leaseStoreFor } from '../../core/client/index.ts';
-import { createEngineTarget } from '../../core/target/engine-target.ts';
+import { createEngineTarget } from '../../core/targets/engine/engine-target.ts';
 import { emitResult, median } from '../suite.ts';
 
 const { values } = parseArgs({

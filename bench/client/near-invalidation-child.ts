@@ -8,9 +8,9 @@
 
 import type { FillLeaseStore } from '../../core/client/fill-lease-store.ts';
 import { createCacheClient, createNearCache, leaseStoreFor } from '../../core/client/index.ts';
-import type { CacheTarget } from '../../core/target/cache-target.ts';
-import { createEngineRemoteTarget } from '../../core/target/engine-remote-target.ts';
-import { createValkeyTarget } from '../../core/target/valkey-target.ts';
+import type { CacheTarget } from '../../core/targets/cache-target.ts';
+import { createEngineRemoteTarget } from '../../core/targets/engine-remote/engine-remote-target.ts';
+import { createValkeyTarget } from '../../core/targets/valkey/valkey-target.ts';
 
 const url = process.argv[2]!;
 const target: CacheTarget = url.startsWith('engine://')

@@ -13,9 +13,9 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { CacheTarget } from '../../core/target/cache-target.ts';
-import { createEngineRemoteTarget } from '../../core/target/engine-remote-target.ts';
-import { createValkeyTarget } from '../../core/target/valkey-target.ts';
+import type { CacheTarget } from '../../core/targets/cache-target.ts';
+import { createEngineRemoteTarget } from '../../core/targets/engine-remote/engine-remote-target.ts';
+import { createValkeyTarget } from '../../core/targets/valkey/valkey-target.ts';
 import { type BenchServer, startEngineChild, startValkeyServer } from '../engine/harness.ts';
 import { emitResult, percentile } from '../suite.ts';
 

@@ -5,8 +5,8 @@
  */
 import type { Valkey } from 'iovalkey';
 import type { FillLeaseStore, FillOutcome } from '../../client/fill-lease-store.ts';
-import { versionSortKey } from '../../event/version.ts';
 import { respNearTracker } from '../../client/near-cache/resp-tracker.ts';
+import { versionSortKey } from '../../event/version.ts';
 
 /** A FillLeaseStore over the engine server `client` talks to (the remote engine target's client). */
 export function engineRemoteLeaseStore(client: Valkey): FillLeaseStore {

@@ -3,8 +3,8 @@
  * so core/client does not import engine/. Waits are woken by the engine itself (no polling).
  */
 import type { FillLeaseStore, FillOutcome } from '../../client/fill-lease-store.ts';
-import { versionSortKey } from '../../event/version.ts';
 import { engineListenerTracker } from '../../client/near-cache/engine-listener-tracker.ts';
+import { versionSortKey } from '../../event/version.ts';
 
 /** The engine event types a near cache listens to (engine/listeners.ts `EngineEventType`). */
 export type EngineEventTypeLike = 'write' | 'invalidate' | 'delete' | 'expire' | 'evict' | 'ttl' | 'flush';

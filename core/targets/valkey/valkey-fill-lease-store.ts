@@ -6,14 +6,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FillLeaseStore, FillLeaseStoreOptions, FillOutcome } from '../../client/fill-lease-store.ts';
+import { clusterNearTracker } from '../../client/near-cache/cluster-tracker.ts';
+import { respNearTracker } from '../../client/near-cache/resp-tracker.ts';
 import { versionSortKey } from '../../event/version.ts';
 import { TARGET_DEFAULTS } from '../cache-target.ts';
 import { toTargetError } from '../resp/reply-errors.ts';
 import { leaseKey, versionKey } from './valkey-keys.ts';
 import { FILL, INVALIDATE, type LuaScript, REFRESH, RELEASE, WRITE } from './valkey-scripts.ts';
 import type { ValkeyTarget } from './valkey-target.ts';
-import { clusterNearTracker } from '../../client/near-cache/cluster-tracker.ts';
-import { respNearTracker } from '../../client/near-cache/resp-tracker.ts';
 
 /** Options of {@link valkeyLeaseStore} (the fill-lease store options every backend takes). */
 export type ValkeyLeaseStoreOptions = FillLeaseStoreOptions;

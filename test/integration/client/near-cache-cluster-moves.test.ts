@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { Valkey } from 'iovalkey';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createCacheClient, createNearCache, leaseStoreFor } from '../../../core/client/index.ts';
-import { keySlot } from '../../../core/target/slots.ts';
-import { createValkeyTarget, type ValkeyTarget } from '../../../core/target/valkey-target.ts';
+import { keySlot } from '../../../core/targets/valkey/slots.ts';
+import { createValkeyTarget, type ValkeyTarget } from '../../../core/targets/valkey/valkey-target.ts';
 import { type OwnValkey, startOwnValkey } from '../../support/own-valkey.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'near-cluster-'));

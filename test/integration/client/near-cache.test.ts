@@ -12,7 +12,7 @@ import {
   createNearCache,
   leaseStoreFor,
 } from '../../../core/client/index.ts';
-import { createValkeyTarget } from '../../../core/target/valkey-target.ts';
+import { createValkeyTarget } from '../../../core/targets/valkey/valkey-target.ts';
 import { requireServices } from '../../setup/require-services.ts';
 import { valkeyServices } from '../../support/conformance/services.ts';
 import {

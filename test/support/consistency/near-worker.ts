@@ -13,10 +13,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import pg from 'pg';
 import { createCacheClient, createNearCache, textCodec } from '../../../core/client/index.ts';
-import { leaseStoreFor } from '../../../core/client/stores/store-for-target.ts';
-import type { CacheTarget } from '../../../core/target/cache-target.ts';
-import { createEngineRemoteTarget } from '../../../core/target/engine-remote-target.ts';
-import { createValkeyTarget } from '../../../core/target/valkey-target.ts';
+import { leaseStoreFor } from '../../../core/client/store-for-target.ts';
+import type { CacheTarget } from '../../../core/targets/cache-target.ts';
+import { createEngineRemoteTarget } from '../../../core/targets/engine-remote/engine-remote-target.ts';
+import { createValkeyTarget } from '../../../core/targets/valkey/valkey-target.ts';
 import { CUSTOMER_ORDERS_SQL, customerProjection } from './scenario.ts';
 
 const d = workerData as {
