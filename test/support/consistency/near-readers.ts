@@ -49,7 +49,7 @@ export interface NearReadersOptions {
   cdcEnv: Record<string, string>;
   /** The engine child's consumer group. */
   engineGroup: string;
-  /** Tracked workers per backend. @default 2 */
+  /** Tracked workers per backend. @default 1 */
   tracked?: number;
   /** Untracked (test-only switch) workers per backend. @default 1 */
   untracked?: number;
@@ -81,7 +81,7 @@ export async function startNearReaders(o: NearReadersOptions): Promise<NearReade
   let n = 0;
   for (const backend of ['valkey', 'engine'] as const) {
     for (const tracking of [true, false]) {
-      const count = tracking ? (o.tracked ?? 2) : (o.untracked ?? 1);
+      const count = tracking ? (o.tracked ?? 1) : (o.untracked ?? 1);
       for (let i = 0; i < count; i++) {
         const worker = new Worker(WORKER, {
           workerData: {

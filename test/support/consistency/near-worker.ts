@@ -85,7 +85,7 @@ while (Date.now() < until) {
   await serve(kind, id);
   reads++;
   // Near hits resolve without I/O: yield so invalidation messages are handled between reads.
-  await new Promise((r) => setTimeout(r, 1));
+  await new Promise((r) => setTimeout(r, 5));
 }
 parentPort!.postMessage({ phase: 'ran', reads, stats: client.nearStats() });
 
