@@ -12,6 +12,8 @@
  * - Versions are source versions (decimal components); stores encode them with `versionSortKey`.
  */
 
+import type { NearTracker } from './near-cache/tracker.ts';
+
 /** Options of a backend's fill-lease store (CacheTarget `fillLeases(options)`). */
 export interface FillLeaseStoreOptions {
   /**
@@ -58,4 +60,9 @@ export interface FillLeaseStore {
   invalidate(key: string, version?: string): Promise<void>;
   /** Releases what the store itself opened (not the target's connection). */
   close(): Promise<void>;
+  /**
+   * A tracked reader for a near cache (core/client/near-cache): CLIENT TRACKING on Valkey and the
+   * engine server, listeners on the in-process engine. Absent: this backend cannot keep one true.
+   */
+  nearTracker?(): NearTracker;
 }

@@ -22,5 +22,6 @@ export function unguardedLeaseStore(store: FillLeaseStore): FillLeaseStore {
     write: (key, value, ttlMs, version) => store.write(key, value, ttlMs, version),
     invalidate: (key, version) => store.invalidate(key, version),
     close: () => store.close(),
+    ...(store.nearTracker === undefined ? {} : { nearTracker: () => store.nearTracker!() }),
   };
 }

@@ -5,6 +5,7 @@
  */
 import type { Valkey } from 'iovalkey';
 import type { FillLeaseStore, FillOutcome } from '../../client/fill-lease-store.ts';
+import { respNearTracker } from '../../client/near-cache/resp-tracker.ts';
 import { versionSortKey } from '../../event/version.ts';
 
 /** A FillLeaseStore over the engine server `client` talks to (the remote engine target's client). */
@@ -58,6 +59,7 @@ export function engineRemoteLeaseStore(client: Valkey): FillLeaseStore {
       if (version === undefined) await client.del(key);
       else await client.call('CACHE.INVALIDATE', key, versionSortKey(version));
     },
+    nearTracker: () => respNearTracker('engine-remote', client),
     async close() {
       await Promise.all(all.map((c) => c.quit().catch(() => c.disconnect())));
     },

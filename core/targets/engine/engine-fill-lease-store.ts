@@ -3,7 +3,17 @@
  * so core/client does not import engine/. Waits are woken by the engine itself (no polling).
  */
 import type { FillLeaseStore, FillOutcome } from '../../client/fill-lease-store.ts';
+import { engineListenerTracker } from '../../client/near-cache/engine-listener-tracker.ts';
 import { versionSortKey } from '../../event/version.ts';
+
+/** The engine event types a near cache listens to (engine/listeners.ts `EngineEventType`). */
+export type EngineEventTypeLike = 'write' | 'invalidate' | 'delete' | 'expire' | 'evict' | 'ttl' | 'flush';
+
+/** The part of an engine event the near cache reads (engine/listeners.ts `EngineEvent`). */
+export interface EngineEventLike {
+  type: string;
+  key: string;
+}
 
 /** The engine methods the store uses (engine/engine.ts `Engine`). */
 export interface EngineLike {
@@ -17,6 +27,8 @@ export interface EngineLike {
   fillLease(key: string, token: string, value: string | Buffer, ttlMs: number, version?: string): FillOutcome;
   releaseLease(key: string, token: string): boolean;
   waitForFill(key: string, timeoutMs: number): Promise<unknown>;
+  /** Listener registration (engine/engine.ts `on`); needed only by a near cache. */
+  on?(type: EngineEventTypeLike, listener: (event: EngineEventLike) => void): () => void;
 }
 
 /** A FillLeaseStore over `engine`. */
@@ -52,5 +64,6 @@ export function engineLeaseStore(engine: EngineLike): FillLeaseStore {
       else engine.invalidate(key, versionSortKey(version));
     },
     async close() {},
+    ...(engine.on === undefined ? {} : { nearTracker: () => engineListenerTracker(engine) }),
   };
 }

@@ -6,6 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FillLeaseStore, FillLeaseStoreOptions, FillOutcome } from '../../client/fill-lease-store.ts';
+import { clusterNearTracker } from '../../client/near-cache/cluster-tracker.ts';
+import { respNearTracker } from '../../client/near-cache/resp-tracker.ts';
 import { versionSortKey } from '../../event/version.ts';
 import { TARGET_DEFAULTS } from '../cache-target.ts';
 import { toTargetError } from '../resp/reply-errors.ts';
@@ -75,6 +77,8 @@ export function valkeyLeaseStore(
       const keys = [key, versionKey(key), leaseKey(key)];
       await run(INVALIDATE, keys, [versionSortKey(version), String(tombstoneTtlMs)]);
     },
+    nearTracker: () =>
+      'nodes' in client ? clusterNearTracker(client) : respNearTracker(target.kind, client),
     async close() {},
   };
 }
