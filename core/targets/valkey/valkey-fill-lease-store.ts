@@ -1,7 +1,9 @@
 /**
- * FillLeaseStore over the Valkey target. The lease is the key's lock-key sibling (`SET … NX PX` with a
- * random token); fills, releases and writes are the adapter's Lua scripts, so an invalidation (which
- * deletes the lock key) and a fill can never interleave. Valkey cannot wake waiters here, so
+ * FillLeaseStore over the Valkey target. The lease (a random token and its end) lives in the key's
+ * fence sibling V beside the version (layout 2, valkey-scripts.ts); taking it, fills, releases and
+ * writes are the adapter's Lua scripts, so an invalidation (which overwrites V) and a fill can never
+ * interleave. Each script also honours a layout-1 lease sibling L (an older client's, during an
+ * upgrade): taking a lease checks it, and writes and invalidations delete it. Valkey cannot wake waiters here, so
  * `waitForFill` only sleeps and the client polls with bounded backoff.
  */
 import { randomBytes } from 'node:crypto';
@@ -12,7 +14,7 @@ import { versionSortKey } from '../../event/version.ts';
 import { TARGET_DEFAULTS } from '../cache-target.ts';
 import { toTargetError } from '../resp/reply-errors.ts';
 import { leaseKey, versionKey } from './valkey-keys.ts';
-import { FILL, INVALIDATE, type LuaScript, REFRESH, RELEASE, WRITE } from './valkey-scripts.ts';
+import { DROP, FILL, INVALIDATE, LEASE, type LuaScript, REFRESH, RELEASE, WRITE } from './valkey-scripts.ts';
 import type { ValkeyTarget } from './valkey-target.ts';
 
 /** Options of {@link valkeyLeaseStore} (the fill-lease store options every backend takes). */
@@ -46,23 +48,27 @@ export function valkeyLeaseStore(
     },
     async acquireLease(key, ttlMs) {
       const token = randomBytes(12).toString('hex');
-      const ok = await client.set(leaseKey(key), token, 'PX', ttlMs, 'NX');
-      return ok === 'OK' ? token : null;
+      const reply = await run(
+        LEASE,
+        [versionKey(key), leaseKey(key)],
+        [token, String(Math.max(1, Math.trunc(ttlMs)))],
+      );
+      return reply === 1 ? token : null;
     },
     async fill(key, token, value, ttlMs, version) {
       const v = version === undefined ? '' : versionSortKey(version);
-      const reply = await run(FILL, [key, versionKey(key), leaseKey(key)], [token, value, String(ttlMs), v]);
+      const reply = await run(FILL, [key, versionKey(key)], [token, value, String(ttlMs), v]);
       return FILL_OUTCOMES[reply as number] ?? 'rejected';
     },
     async releaseLease(key, token) {
-      await run(RELEASE, [leaseKey(key)], [token]);
+      await run(RELEASE, [versionKey(key)], [token]);
     },
     async waitForFill(_key, timeoutMs) {
       await new Promise((resolve) => setTimeout(resolve, timeoutMs));
     },
     async write(key, value, ttlMs, version) {
       if (version === undefined) {
-        await run(WRITE, [key, leaseKey(key)], [value, String(ttlMs)]);
+        await run(WRITE, [key, versionKey(key), leaseKey(key)], [value, String(ttlMs)]);
         return 'applied';
       }
       const keys = [key, versionKey(key), leaseKey(key)];
@@ -71,7 +77,7 @@ export function valkeyLeaseStore(
     },
     async invalidate(key, version) {
       if (version === undefined) {
-        await client.del(key, leaseKey(key));
+        await run(DROP, [key, versionKey(key), leaseKey(key)], []);
         return;
       }
       const keys = [key, versionKey(key), leaseKey(key)];

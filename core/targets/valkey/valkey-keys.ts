@@ -1,6 +1,8 @@
 /**
  * Names of the metadata keys the Valkey adapter keeps beside a value ("plain values stay plain":
- * the value key holds exactly the app's bytes; fencing version and fill lease live in siblings).
+ * the value key holds exactly the app's bytes; fencing version and fill lease live in the `v`
+ * sibling, layout 2 in valkey-scripts.ts; the `l` sibling is the lease of layout 1, still honoured
+ * during an upgrade).
  *
  * Invariant: every sibling hashes to the same cluster slot as its key, so one Lua script can touch
  * value, version and lease atomically in a cluster. Two spellings:
@@ -15,7 +17,7 @@ import { keySlot, slotTag } from './slots.ts';
 /** Prefix of every name the adapter owns. */
 export const RESERVED_PREFIX = '__cdc:';
 
-/** Sibling kinds: `v` the fencing version (a `versionSortKey` string), `l` the fill lease token. */
+/** Sibling kinds: `v` the fence (version, and a fill lease while one is held), `l` a layout-1 fill lease. */
 export type SiblingKind = 'v' | 'l';
 
 function isPlain(key: string): boolean {
@@ -36,12 +38,12 @@ export function siblingTag(key: string): string | null {
   return isPlain(key) ? null : slotTag(keySlot(key));
 }
 
-/** The version sibling of `key`. */
+/** The fence sibling of `key`: its version, and a fill lease while one is held (layout 2). */
 export function versionKey(key: string): string {
   return siblingKey(key, 'v');
 }
 
-/** The lease (lock key) sibling of `key`. */
+/** The layout-1 lease sibling of `key` (releases before layout 2 kept fill leases there). */
 export function leaseKey(key: string): string {
   return siblingKey(key, 'l');
 }
