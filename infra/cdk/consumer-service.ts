@@ -12,17 +12,16 @@
  * The DynamoDB Streams poller is not run here: DynamoDB streams deploy through Lambda
  * (StreamToHandler), or the poller on Fargate with its lease table (StreamPollerService).
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { AdjustmentType } from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { CdcCacheConfig } from '../../core/rules/config.ts';
-import { type CacheConnection, PASSWORD_FIELD } from './cache-connection.ts';
-import { asInterface } from './jsii-interop.ts';
+import type { CacheConnection } from './cache-connection.ts';
+import { createFargateConsumer } from './fargate-consumer.ts';
 
 /** Defaults of {@link ConsumerService}. */
 export const CONSUMER_SERVICE_DEFAULTS = {
@@ -122,99 +121,45 @@ export class ConsumerService extends Construct implements ec2.IConnectable {
       throw new Error(`${this.node.path}: scaling: scaleInLag must be below scaleOutLag`);
     this.lagMetric = props.lagMetric;
 
-    const cluster =
-      props.cluster ??
-      asInterface<ecs.ICluster>(
-        new ecs.Cluster(this, 'Cluster', {
-          vpc: props.vpc,
-          containerInsightsV2: ecs.ContainerInsights.ENABLED,
-        }),
-      );
-    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
-      cpu: props.cpu ?? CONSUMER_SERVICE_DEFAULTS.cpu,
-      memoryLimitMiB: props.memoryLimitMiB ?? CONSUMER_SERVICE_DEFAULTS.memoryLimitMiB,
-      runtimePlatform: {
-        cpuArchitecture: ecs.CpuArchitecture.X86_64,
-        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
-      },
-    });
-
     const environment: Record<string, string> = {
-      CDC_CACHE_TARGET: props.cache.url,
       CDC_CACHE_KAFKA_BROKERS: k.brokers.join(','),
       CDC_CACHE_KAFKA_GROUP_ID: k.groupId ?? CONSUMER_SERVICE_DEFAULTS.groupId,
-      CDC_CACHE_HTTP_PORT: String(CONSUMER_SERVICE_DEFAULTS.httpPort),
-      CDC_CACHE_LOG_LEVEL: 'info',
-      // The rules travel in the task definition, inline (as for the Lambda handlers).
-      CDC_CACHE_RULES: JSON.stringify(props.rules),
     };
     if (k.topics !== undefined && k.topics.length > 0)
       environment.CDC_CACHE_KAFKA_TOPICS = k.topics.join(',');
     if (k.topicPattern !== undefined) environment.CDC_CACHE_KAFKA_TOPIC_PATTERN = k.topicPattern;
     if (k.deadLetterTopic !== undefined) environment.CDC_CACHE_KAFKA_DLQ_TOPIC = k.deadLetterTopic;
     if (k.ssl === true) environment.CDC_CACHE_KAFKA_SSL = 'true';
-    if (props.cache.username !== undefined) environment.CDC_CACHE_TARGET_USERNAME = props.cache.username;
     const secrets: Record<string, ecs.Secret> = {};
-    if (props.cache.passwordSecret !== undefined)
-      secrets.CDC_CACHE_TARGET_PASSWORD = ecs.Secret.fromSecretsManager(
-        props.cache.passwordSecret,
-        PASSWORD_FIELD,
-      );
     if (k.sasl !== undefined) {
       environment.CDC_CACHE_KAFKA_SASL_MECHANISM = k.sasl.mechanism;
       secrets.CDC_CACHE_KAFKA_SASL_USERNAME = ecs.Secret.fromSecretsManager(k.sasl.secret, 'username');
       secrets.CDC_CACHE_KAFKA_SASL_PASSWORD = ecs.Secret.fromSecretsManager(k.sasl.secret, 'password');
     }
 
-    const port = CONSUMER_SERVICE_DEFAULTS.httpPort;
-    this.container = this.taskDefinition.addContainer('consumer', {
+    const made = createFargateConsumer(this, {
+      name: 'consumer',
+      description: 'cdc-cache Kafka consumer',
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      cluster: props.cluster,
+      cpu: props.cpu ?? CONSUMER_SERVICE_DEFAULTS.cpu,
+      memoryLimitMiB: props.memoryLimitMiB ?? CONSUMER_SERVICE_DEFAULTS.memoryLimitMiB,
       image: props.image,
       command: COMMAND,
-      environment: { ...environment, ...props.environment },
+      cache: props.cache,
+      rules: props.rules,
+      environment,
       secrets,
-      portMappings: [{ containerPort: port, name: 'metrics' }],
-      healthCheck: {
-        command: [
-          'CMD',
-          'node',
-          '-e',
-          `fetch('http://127.0.0.1:${port}/livez').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`,
-        ],
-        interval: Duration.seconds(15),
-        timeout: Duration.seconds(5),
-        retries: 3,
-        startPeriod: Duration.seconds(30),
-      },
-      stopTimeout: Duration.seconds(CONSUMER_SERVICE_DEFAULTS.stopTimeoutSeconds),
-      logging: ecs.LogDrivers.awsLogs({
-        streamPrefix: 'consumer',
-        logGroup: new logs.LogGroup(this, 'Logs', {
-          retention: logs.RetentionDays.ONE_MONTH,
-          removalPolicy: RemovalPolicy.DESTROY,
-        }),
-      }),
-      readonlyRootFilesystem: false,
-    });
-
-    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc: props.vpc,
-      description: 'cdc-cache Kafka consumer',
-      allowAllOutbound: true,
-    });
-    this.service = new ecs.FargateService(this, 'Service', {
-      cluster,
-      taskDefinition: this.taskDefinition,
+      extraEnvironment: props.environment,
+      httpPort: CONSUMER_SERVICE_DEFAULTS.httpPort,
+      stopTimeoutSeconds: CONSUMER_SERVICE_DEFAULTS.stopTimeoutSeconds,
       desiredCount: scaling.minTasks,
-      vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-      securityGroups: [securityGroup],
-      assignPublicIp: false,
-      circuitBreaker: { rollback: true },
-      minHealthyPercent: 100,
-      maxHealthyPercent: 200,
-      enableExecuteCommand: false,
     });
+    this.taskDefinition = made.taskDefinition;
+    this.container = made.container;
+    this.service = made.service;
     this.connections = this.service.connections;
-    props.cache.admit?.(securityGroup, 'cdc-cache Kafka consumer');
 
     const scalable = this.service.autoScaleTaskCount({
       minCapacity: scaling.minTasks,

@@ -19,13 +19,14 @@ import { Annotations, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { CdcCacheConfig } from '../../core/rules/config.ts';
-import { type CacheConnection, PASSWORD_FIELD } from './cache-connection.ts';
+import type { CacheConnection } from './cache-connection.ts';
+import { createFargateConsumer } from './fargate-consumer.ts';
 import { asInterface } from './jsii-interop.ts';
 import { streamViewMismatch } from './stream-view-type.ts';
 
@@ -139,91 +140,39 @@ export class StreamPollerService extends Construct implements ec2.IConnectable {
         }),
       );
 
-    const cluster =
-      props.cluster ??
-      asInterface<ecs.ICluster>(
-        new ecs.Cluster(this, 'Cluster', {
-          vpc: props.vpc,
-          containerInsightsV2: ecs.ContainerInsights.ENABLED,
-        }),
-      );
-    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
+    const made = createFargateConsumer(this, {
+      name: 'poller',
+      description: 'cdc-cache DynamoDB Streams poller',
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      cluster: props.cluster,
       cpu: props.cpu ?? STREAM_POLLER_DEFAULTS.cpu,
       memoryLimitMiB: props.memoryLimitMiB ?? STREAM_POLLER_DEFAULTS.memoryLimitMiB,
-      runtimePlatform: {
-        cpuArchitecture: ecs.CpuArchitecture.X86_64,
-        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
-      },
-    });
-    // Read the stream; read and write lease items (the table exists: no CreateTable).
-    props.table.grantStreamRead(this.taskDefinition.taskRole);
-    this.leaseTable.grantReadWriteData(this.taskDefinition.taskRole);
-
-    const environment: Record<string, string> = {
-      CDC_CACHE_TARGET: props.cache.url,
-      CDC_CACHE_DYNAMODB_STREAM_ARN: streamArn,
-      CDC_CACHE_DYNAMODB_TABLE: tableName,
-      CDC_CACHE_DYNAMODB_LEASE_STORE: 'dynamodb',
-      CDC_CACHE_DYNAMODB_LEASE_TABLE: this.leaseTable.tableName,
-      CDC_CACHE_HTTP_PORT: String(STREAM_POLLER_DEFAULTS.httpPort),
-      CDC_CACHE_LOG_LEVEL: 'info',
-      CDC_CACHE_RULES: JSON.stringify(props.rules),
-    };
-    if (props.cache.username !== undefined) environment.CDC_CACHE_TARGET_USERNAME = props.cache.username;
-    const secrets: Record<string, ecs.Secret> = {};
-    if (props.cache.passwordSecret !== undefined)
-      secrets.CDC_CACHE_TARGET_PASSWORD = ecs.Secret.fromSecretsManager(
-        props.cache.passwordSecret,
-        PASSWORD_FIELD,
-      );
-
-    const port = STREAM_POLLER_DEFAULTS.httpPort;
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.container = this.taskDefinition.addContainer('poller', {
       image: props.image,
       command: [...COMMAND, '--lease-ttl-ms', String(leaseTtlMs)],
-      environment: { ...environment, ...props.environment },
-      secrets,
-      portMappings: [{ containerPort: port, name: 'metrics' }],
-      healthCheck: {
-        command: [
-          'CMD',
-          'node',
-          '-e',
-          `fetch('http://127.0.0.1:${port}/livez').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`,
-        ],
-        interval: Duration.seconds(15),
-        timeout: Duration.seconds(5),
-        retries: 3,
-        startPeriod: Duration.seconds(30),
+      cache: props.cache,
+      rules: props.rules,
+      environment: {
+        CDC_CACHE_DYNAMODB_STREAM_ARN: streamArn,
+        CDC_CACHE_DYNAMODB_TABLE: tableName,
+        CDC_CACHE_DYNAMODB_LEASE_STORE: 'dynamodb',
+        CDC_CACHE_DYNAMODB_LEASE_TABLE: this.leaseTable.tableName,
       },
-      stopTimeout: Duration.seconds(STREAM_POLLER_DEFAULTS.stopTimeoutSeconds),
-      logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'poller', logGroup }),
-      readonlyRootFilesystem: false,
-    });
-
-    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc: props.vpc,
-      description: 'cdc-cache DynamoDB Streams poller',
-      allowAllOutbound: true,
-    });
-    this.service = new ecs.FargateService(this, 'Service', {
-      cluster,
-      taskDefinition: this.taskDefinition,
+      extraEnvironment: props.environment,
+      httpPort: STREAM_POLLER_DEFAULTS.httpPort,
+      stopTimeoutSeconds: STREAM_POLLER_DEFAULTS.stopTimeoutSeconds,
       desiredCount: tasks,
-      vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-      securityGroups: [securityGroup],
-      assignPublicIp: false,
-      circuitBreaker: { rollback: true },
-      minHealthyPercent: 100,
-      maxHealthyPercent: 200,
-      enableExecuteCommand: false,
+      // Read the stream; read and write lease items (the table exists: no CreateTable).
+      grant: (task) => {
+        props.table.grantStreamRead(task.taskRole);
+        this.leaseTable.grantReadWriteData(task.taskRole);
+      },
     });
+    const { cluster, logGroup } = made;
+    this.taskDefinition = made.taskDefinition;
+    this.container = made.container;
+    this.service = made.service;
     this.connections = this.service.connections;
-    props.cache.admit?.(securityGroup, 'cdc-cache DynamoDB Streams poller');
 
     new logs.MetricFilter(this, 'IteratorAgeFilter', {
       logGroup,
