@@ -25,7 +25,11 @@
  *   of the platformatic client end in "(platformatic client)"; the latency peer is that client alone).
  * Options: --no-peer skips the peer; --chunk-size, --max-bytes-per-partition, --max-bytes and
  *   --max-wait-ms set the consumer's tuning knobs. Every line ends with the load average.
- * Values are Debezium JSON (no schemas) of a customers row, ~500 bytes, over --keys distinct ids.
+ * Values are Debezium JSON (no schemas) of a customers row over --keys distinct ids
+ * (bench/consumers/load-records.ts): the first --keys records create the rows (~500 bytes), later
+ * ones update them with the full old image (~650 bytes), as REPLICA IDENTITY FULL captures.
+ * A dead letter fails the run at once (every record of the load must plan), and so does a
+ * throughput run in which no record is resolved for 60 s; the topics are deleted either way.
  * `--write` appends the result to bench/results/consumers.md; env CDC_CACHE_BENCH_JSON=<file>
  * appends one JSON line per result (`{"bench":"consumers","metric",…}`).
  */
@@ -45,6 +49,7 @@ import { compileConfig } from '../../core/rules/compile.ts';
 import type { CacheTarget } from '../../core/targets/cache-target.ts';
 import { type BenchResult, emitResult } from '../suite.ts';
 import { PHASES, startCpuBreakdown } from './cpu-breakdown.ts';
+import { BENCH_RULES } from './load-records.ts';
 
 const { values } = parseArgs({
   allowNegative: true,
@@ -87,24 +92,36 @@ const command = `node bench/consumers/kafka-consumer.ts ${process.argv
   .filter((a) => a !== '--write')
   .join(' ')}`;
 const kafka = new Kafka({ brokers, clientId: 'cdc-cache-bench', logLevel: logLevel.NOTHING });
-const config = compileConfig({
-  keyPrefix: 'bench:',
-  defaults: { ttl: 600 },
-  rules: [
-    {
-      table: 'public.customers',
-      keys: ['customer:{id}', { template: 'customer:email:{email}', action: 'invalidate' }],
-      refresh: { fields: ['id', 'email', 'name', 'tier', 'balance'] },
-      images: 'both', // REPLICA IDENTITY FULL on the harness; the records carry no schema
-    },
-  ],
-});
+const config = compileConfig(BENCH_RULES);
 
 /** Results of this run: appended as JSON lines to $CDC_CACHE_BENCH_JSON when set (bench/suite.ts). */
 const results: Omit<BenchResult, 'bench' | 'command'>[] = [];
 /** Topics this run created (deleted at the end). */
 const created: string[] = [];
 const lines: string[] = [];
+/** The first dead letter of this run (fails the run: every record of the load must plan). */
+let deadLettered: Error | undefined;
+/** Fails the run after this long without a record resolved while records are still expected. */
+const NO_PROGRESS_MS = 60_000;
+
+/**
+ * Waits until `done()`; throws on a dead letter, or when `progress()` has not moved for
+ * {@link NO_PROGRESS_MS} (a stuck run fails with what it saw instead of hanging).
+ */
+async function waitFor(done: () => boolean, progress: () => number, what: string): Promise<void> {
+  let seen = progress();
+  let movedAt = Date.now();
+  while (!done()) {
+    if (deadLettered) throw deadLettered;
+    if (progress() !== seen) {
+      seen = progress();
+      movedAt = Date.now();
+    } else if (Date.now() - movedAt > NO_PROGRESS_MS) {
+      throw new Error(`${what}: no progress for ${NO_PROGRESS_MS / 1000} s at ${seen}`);
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 
 /** Runs the load process; resolves with its final JSON line. */
 function load(args: string[]): { child: ChildProcess; done: Promise<Record<string, unknown>> } {
@@ -170,7 +187,11 @@ function consumerFor(port: KafkaConsumerPort, topic: string, target: CacheTarget
     config,
     target,
     deadLetter: async (d) => {
-      throw new Error(`dead letter in benchmark: ${d.reason}`);
+      // Every record of the load plans: a dead letter is a broken benchmark. The consumer retries
+      // a failing dead-letter sink forever (it never skips a record), so the run is failed here
+      // instead of waiting on a partition that cannot move.
+      deadLettered ??= new Error(`dead letter in benchmark at ${d.position} (${d.code}): ${d.reason}`);
+      throw deadLettered;
     },
     metrics: createConsumerMetrics(),
     logger: silentLogger,
@@ -262,7 +283,11 @@ async function throughput(target: CacheTarget): Promise<void> {
   const profiler = await startCpuBreakdown();
   const start = performance.timeOrigin + performance.now();
   await consumer.start();
-  while (resolved < n) await new Promise((r) => setTimeout(r, 5));
+  await waitFor(
+    () => resolved >= n,
+    () => resolved,
+    `${n} events: records resolved`,
+  );
   const breakdown = await profiler.stop();
   await consumer.stop();
   const after = url ? evalshaUsec(url) : undefined;
@@ -441,7 +466,10 @@ async function appendLatency(target: CacheTarget): Promise<void> {
   await joined(consumer);
   const produced = await rateLoad(topic);
   const until = Date.now() + 30_000;
-  while (latencies.length < total && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  while (latencies.length < total && Date.now() < until) {
+    if (deadLettered) throw deadLettered;
+    await new Promise((r) => setTimeout(r, 20));
+  }
   await consumer.stop();
   lines.push(
     latencyLine(
@@ -596,6 +624,7 @@ async function main(): Promise<void> {
     else throw new Error(`--mode ${values.mode}: use throughput, latency or db-latency`);
   } finally {
     await target.close();
+    await deleteCreatedTopics();
   }
   const load = `load ${loadBefore.toFixed(2)} → ${loadavg()[0]!.toFixed(2)}`;
   lines.push(`  (${load}; ${command})`);
@@ -609,12 +638,19 @@ async function main(): Promise<void> {
       `\n- ${new Date().toISOString().slice(0, 10)} \`${command}\`:\n  ${lines.join('\n  ')}\n`,
     );
   }
-  if (created.length > 0) {
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: created }).catch(() => {});
-    await admin.disconnect();
-  }
 }
 
-await main();
+/** Deletes the topics this run created (also after a failed run: the broker is shared). */
+async function deleteCreatedTopics(): Promise<void> {
+  if (created.length === 0) return;
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: created }).catch(() => {});
+  await admin.disconnect();
+}
+
+// A failed run exits at once: a consumer still connected would keep the process alive.
+await main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -6,15 +6,17 @@
  *   node bench/consumers/producer.ts rate  --topic T --rate R --seconds S --partitions P --keys K
  *   node bench/consumers/producer.ts pg    --pg-url URL --rate R --seconds S --id-base B --keys K
  *
- * fill: appends N Debezium-shaped values (a `public.customers` row, ~500 bytes, no schemas) as fast
- *   as the broker takes them. rate: appends R events/s in 10 ms slices (acks=1). pg: UPDATEs rows
- *   `id-base .. id-base+K-1` of the harness's PostgreSQL `public.customers` (each in its own
- *   transaction, from 4 connections) at R commits/s; Debezium turns them into the change events.
+ * fill: appends N Debezium-shaped values (bench/consumers/load-records.ts: a `public.customers`
+ *   row, no schemas; updates carry the full old image) as fast as the broker takes them.
+ *   rate: appends R events/s in 10 ms slices (acks=1). pg: UPDATEs rows `id-base .. id-base+K-1`
+ *   of the harness's PostgreSQL `public.customers` (each in its own transaction, from 4 connections)
+ *   at R commits/s; Debezium turns them into the change events.
  * Prints one JSON line `{"done":true,…}` on stdout when finished.
  */
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { patchKafkajsRequestQueue } from '../../consumers/kafka/kafkajs-client.ts';
+import { loadRecord } from './load-records.ts';
 
 patchKafkajsRequestQueue();
 
@@ -36,50 +38,6 @@ const mode = positionals[0] ?? 'fill';
 const partitions = Number(values.partitions);
 const keys = Number(values.keys);
 
-let lsn = 100_000_000;
-/** One Debezium (no schemas) value of a customers row; `op` c for the first `keys` events, then u. */
-export function message(i: number): { key: string; value: string } {
-  const id = i % keys;
-  const now = Date.now();
-  lsn += 8;
-  const row = {
-    id,
-    email: `user${id}@example.com`,
-    name: `Customer ${id}`,
-    tier: i % 7 === 0 ? 'gold' : 'free',
-    balance: '12.50',
-    updated_at: '2026-11-22T20:00:00.000000Z',
-  };
-  return {
-    key: JSON.stringify({ id }),
-    value: JSON.stringify({
-      before: null,
-      after: row,
-      source: {
-        version: '3.3.1.Final',
-        connector: 'postgresql',
-        name: 'dbz_plain',
-        ts_ms: now,
-        snapshot: 'false',
-        db: 'cdc',
-        sequence: `["${lsn - 8}","${lsn}"]`,
-        ts_us: now * 1000,
-        ts_ns: now * 1_000_000,
-        schema: 'public',
-        table: 'customers',
-        txId: 1000 + i,
-        lsn,
-        xmin: null,
-      },
-      transaction: null,
-      op: i < keys ? 'c' : 'u',
-      ts_ms: now,
-      ts_us: now * 1000,
-      ts_ns: now * 1_000_000,
-    }),
-  };
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function kafkaMode(): Promise<Record<string, unknown>> {
@@ -99,7 +57,7 @@ async function kafkaMode(): Promise<Record<string, unknown>> {
     for (let i = 0; i < n; i += 5000) {
       const messages: { key: string; value: string; partition: number }[] = [];
       for (let j = i; j < Math.min(n, i + 5000); j++)
-        messages.push({ ...message(j), partition: j % partitions });
+        messages.push({ ...loadRecord(j, keys), partition: j % partitions });
       inflight.push(producer.send({ topic, messages, acks: 1 }));
       if (inflight.length >= 4) await inflight.shift();
       sent += messages.length;
@@ -115,7 +73,7 @@ async function kafkaMode(): Promise<Record<string, unknown>> {
       if (wait > 0) await sleep(wait);
       const messages: { key: string; value: string; partition: number }[] = [];
       for (let j = 0; j < perSlice && sent < total; j++, sent++)
-        messages.push({ ...message(sent), partition: sent % partitions });
+        messages.push({ ...loadRecord(sent, keys), partition: sent % partitions });
       sends.push(producer.send({ topic, messages, acks: 1 }));
     }
     await Promise.all(sends);
