@@ -11,7 +11,7 @@
  */
 import { splitDocument } from '../../core/decode/document.ts';
 import { isRetriable } from '../../core/errors.ts';
-import { processBatch } from '../../core/pipeline/batch.ts';
+import { processBatch, retryCause } from '../../core/pipeline/batch.ts';
 import type { CompiledConfig } from '../../core/rules/compile.ts';
 import type { CacheTarget } from '../../core/targets/cache-target.ts';
 import type { ShardLeaseStore } from '../../core/targets/shard-lease-store.ts';
@@ -192,11 +192,9 @@ export async function readShard(o: ShardReaderOptions): Promise<ShardReaderEnd> 
           if (first === -1) break;
           o.metrics.retries.inc();
           const delay = backoffDelay(attempt, o.backoff);
-          log.warn('target not acknowledging; retrying', {
-            attempt,
-            delayMs: Math.round(delay),
-            error: outcome.targetError,
-          });
+          const cause = retryCause(outcome);
+          if (cause.error === outcome.deadLetterError) o.metrics.deadLetterFailures.inc();
+          log.warn(cause.message, { attempt, delayMs: Math.round(delay), error: cause.error });
           await sleepWithKeepAlive(delay, cancelled, renewIfDue, renewSlice);
           if (cancelled()) return leaseLost ? 'lease-lost' : 'stopped';
           pending = pending.slice(done);

@@ -12,7 +12,7 @@
  * - Large batches are cut into chunks; each chunk ends with a heartbeat and a commit check.
  */
 import type { BatchRecord } from '../../core/pipeline/batch.ts';
-import { processBatch } from '../../core/pipeline/batch.ts';
+import { processBatch, retryCause } from '../../core/pipeline/batch.ts';
 import type { CompiledConfig } from '../../core/rules/compile.ts';
 import type { CacheTarget } from '../../core/targets/cache-target.ts';
 import { type BackoffOptions, backoffDelay, sleepWithKeepAlive } from '../runtime/backoff.ts';
@@ -145,11 +145,13 @@ export function createKafkaCdcConsumer(o: KafkaCdcConsumerOptions): KafkaCdcCons
           }
           o.metrics.retries.inc();
           const delay = backoffDelay(attempt, o.backoff);
-          log.warn('target not acknowledging; retrying', {
+          const cause = retryCause(outcome);
+          if (cause.error === outcome.deadLetterError) o.metrics.deadLetterFailures.inc();
+          log.warn(cause.message, {
             attempt,
             delayMs: Math.round(delay),
             firstUnfinished: (pending[first]!.record.raw as { offset: string }).offset,
-            error: outcome.targetError,
+            error: cause.error,
           });
           await sleepWithKeepAlive(delay, gone, () => c.heartbeat());
           if (gone()) return;

@@ -36,6 +36,8 @@ export interface ConsumerMetrics {
   readonly iteratorAgeSeconds: Gauge;
   /** `cdc_cache_retries_total`: batch retries after a target failure. */
   readonly retries: Counter;
+  /** `cdc_cache_dead_letter_failures_total`: retries because the dead-letter destination refused a dead letter. */
+  readonly deadLetterFailures: Counter;
 }
 
 const BATCH_BUCKETS_S = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -79,6 +81,10 @@ export function createConsumerMetrics(registry = new MetricsRegistry()): Consume
       ['shard'],
     ),
     retries: registry.counter('cdc_cache_retries_total', 'Batch retries after a target failure.'),
+    deadLetterFailures: registry.counter(
+      'cdc_cache_dead_letter_failures_total',
+      'Batch retries because the dead-letter destination did not store a dead letter.',
+    ),
   };
 }
 

@@ -70,6 +70,21 @@ export interface BatchOutcome {
   results: readonly OpResult[];
   /** The first retriable target error, when some op was not applied and must be retried. */
   targetError: Error | undefined;
+  /**
+   * The first error of the dead-letter destination, when a dead letter could not be stored (its
+   * record stays undone and is retried, like an op the target did not confirm).
+   */
+  deadLetterError: unknown;
+}
+
+/**
+ * Why a batch left records undone, for the retry log line: the target (an outage) or the
+ * dead-letter destination (it refused to store a dead letter). Never the record itself.
+ */
+export function retryCause(outcome: BatchOutcome): { message: string; error: unknown } {
+  if (outcome.targetError === undefined && outcome.deadLetterError !== undefined)
+    return { message: 'dead-letter destination not storing; retrying', error: outcome.deadLetterError };
+  return { message: 'target not acknowledging; retrying', error: outcome.targetError };
 }
 
 /** A batch decoded and planned, not yet applied: see {@link prepareBatch}. */
@@ -170,6 +185,7 @@ export async function settleBatch(
   const done = new Array<boolean>(records.length);
   const stopped = new Set<string>();
   let deadLetters = 0;
+  let deadLetterError: unknown;
   for (let i = 0; i < records.length; i++) {
     const group = records[i]!.group;
     if (stopped.has(group)) {
@@ -182,7 +198,8 @@ export async function settleBatch(
         await deadLetter(d);
         deadLetters++;
         done[i] = true;
-      } catch {
+      } catch (error) {
+        deadLetterError ??= error;
         done[i] = false;
       }
     } else done[i] = plan.recordOps[i]!.every((op) => results[op]?.ok === true);
@@ -212,6 +229,7 @@ export async function settleBatch(
     ops: plan.ops,
     results,
     targetError,
+    deadLetterError,
   };
 }
 

@@ -8,7 +8,7 @@
 import type { SourceRecord } from '../../core/decode/document.ts';
 import { deadLetterLogFields } from '../../core/logging/log-contract.ts';
 import { SHARED_METRICS as M } from '../../core/metrics/metric-names.ts';
-import { processBatch } from '../../core/pipeline/batch.ts';
+import { processBatch, retryCause } from '../../core/pipeline/batch.ts';
 import { pastDeadline, sleepWithin, withDeadline } from './deadline.ts';
 import type { FunctionRuntime } from './environment.ts';
 import type { BatchResponse, LambdaContext } from './lambda-types.ts';
@@ -133,7 +133,7 @@ export async function runBatch<Id>(
     log.warn('batch partially failed', {
       ...summary,
       firstFailed: failedPositions,
-      error: outcome.targetError,
+      error: retryCause(outcome).error,
     });
   else log.info('batch done', summary);
   // What the rules did: each finding logged once per environment, counts as metrics below.

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { splitDocument } from '../../../../core/decode/document.ts';
 import { TargetError } from '../../../../core/errors.ts';
 import { parseExactJson } from '../../../../core/json/exact-json.ts';
-import { type BatchRecord, processBatch } from '../../../../core/pipeline/batch.ts';
+import { type BatchRecord, processBatch, retryCause } from '../../../../core/pipeline/batch.ts';
 import type { DeadLetter } from '../../../../core/pipeline/replay.ts';
 import { compileConfig } from '../../../../core/rules/compile.ts';
 import type { CacheOp } from '../../../../core/targets/cache-op.ts';
@@ -198,6 +198,15 @@ describe('processBatch', () => {
       },
     });
     expect(failing.firstUnfinished.get('db.public.users-0')).toBe(1);
+    // The retry names the dead-letter destination and its error, not the target (which is fine).
+    expect(failing.targetError).toBeUndefined();
+    expect((failing.deadLetterError as Error).message).toBe('DLQ down');
+    expect(retryCause(failing)).toEqual({
+      message: 'dead-letter destination not storing; retrying',
+      error: failing.deadLetterError,
+    });
+    expect(ok.deadLetterError).toBeUndefined();
+    expect(retryCause(ok).message).toBe('target not acknowledging; retrying');
   });
 });
 
