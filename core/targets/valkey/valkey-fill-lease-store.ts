@@ -9,14 +9,20 @@ import type { FillLeaseStore, FillLeaseStoreOptions, FillOutcome } from '../../c
 import { versionSortKey } from '../../event/version.ts';
 import { TARGET_DEFAULTS } from '../cache-target.ts';
 import { toTargetError } from '../resp/reply-errors.ts';
-import { leaseKey, versionKey } from './valkey-keys.ts';
-import { FILL, INVALIDATE, type LuaScript, REFRESH, RELEASE, WRITE } from './valkey-scripts.ts';
+import { entryTagsKey, leaseKey, staleKey, tagStateKeys, versionKey } from './valkey-keys.ts';
+import { INVALIDATE, type LuaScript, RELEASE } from './valkey-scripts.ts';
+import { FILL_TAGGED, TAG_JOIN, WRITE_TAGGED } from './valkey-tag-scripts.ts';
 import type { ValkeyTarget } from './valkey-target.ts';
 
 /** Options of {@link valkeyLeaseStore} (the fill-lease store options every backend takes). */
 export type ValkeyLeaseStoreOptions = FillLeaseStoreOptions;
 
 const FILL_OUTCOMES: Record<number, FillOutcome> = { 0: 'rejected', 1: 'filled', 2: 'fenced' };
+
+/** K and its siblings as FILL_TAGGED / WRITE_TAGGED take them (one slot). */
+function entryKeys(key: string): string[] {
+  return [key, versionKey(key), leaseKey(key), staleKey(key), entryTagsKey(key)];
+}
 
 /** A FillLeaseStore over a Valkey target (standalone or cluster). */
 export function valkeyLeaseStore(
@@ -35,22 +41,41 @@ export function valkeyLeaseStore(
     kind: target.kind,
     wakes: false,
     async read(key) {
-      const replies = (await client.pipeline().getBuffer(key).pttl(key).exec()) ?? [];
-      const [getErr, value] = replies[0] ?? [new Error('no reply')];
+      // Soft mark and version first (one slot, one pipeline): a value read after them is as new or
+      // newer, so a race costs at most a needless reload, never a stale value taken for fresh.
+      const replies =
+        (await client.pipeline().get(staleKey(key)).get(versionKey(key)).getBuffer(key).pttl(key).exec()) ??
+        [];
+      const [getErr, value] = replies[2] ?? [new Error('no reply')];
       if (getErr) throw toTargetError(getErr);
       if (value === null || value === undefined) return null;
-      const ttl = replies[1]?.[1];
-      return { value: value as Buffer, ttlMs: typeof ttl === 'number' ? ttl : -1 };
+      const ttl = replies[3]?.[1];
+      const entry = { value: value as Buffer, ttlMs: typeof ttl === 'number' ? ttl : -1 };
+      const mark = replies[0]?.[1];
+      return typeof mark === 'string' && mark === replies[1]?.[1] ? { ...entry, stale: true } : entry;
     },
     async acquireLease(key, ttlMs) {
       const token = randomBytes(12).toString('hex');
       const ok = await client.set(leaseKey(key), token, 'PX', ttlMs, 'NX');
       return ok === 'OK' ? token : null;
     },
-    async fill(key, token, value, ttlMs, version) {
+    async fill(key, token, value, ttlMs, version, tags) {
       const v = version === undefined ? '' : versionSortKey(version);
-      const reply = await run(FILL, [key, versionKey(key), leaseKey(key)], [token, value, String(ttlMs), v]);
+      const args = [token, value, String(ttlMs), v, ...(tags ?? []).flat()];
+      const reply = await run(FILL_TAGGED, entryKeys(key), args);
       return FILL_OUTCOMES[reply as number] ?? 'rejected';
+    },
+    async joinTags(key, tags, memberTtlMs) {
+      const calls = tags.map((tag) => {
+        const s = tagStateKeys(tag);
+        return { script: TAG_JOIN, keys: [s.members, s.epoch], args: [key, String(memberTtlMs)] };
+      });
+      const replies = await target.run(calls);
+      return tags.map((tag, i) => {
+        const r = replies[i];
+        if (r === undefined || !r.ok) throw toTargetError(r?.error ?? new Error('no reply'));
+        return [tag, String(r.reply)] as const;
+      });
     },
     async releaseLease(key, token) {
       await run(RELEASE, [leaseKey(key)], [token]);
@@ -58,13 +83,14 @@ export function valkeyLeaseStore(
     async waitForFill(_key, timeoutMs) {
       await new Promise((resolve) => setTimeout(resolve, timeoutMs));
     },
-    async write(key, value, ttlMs, version) {
-      if (version === undefined) {
-        await run(WRITE, [key, leaseKey(key)], [value, String(ttlMs)]);
-        return 'applied';
-      }
-      const keys = [key, versionKey(key), leaseKey(key)];
-      const reply = await run(REFRESH, keys, [value, String(ttlMs), versionSortKey(version)]);
+    async write(key, value, ttlMs, version, tags) {
+      const v = version === undefined ? '' : versionSortKey(version);
+      const reply = await run(WRITE_TAGGED, entryKeys(key), [
+        value,
+        String(ttlMs),
+        v,
+        ...(tags ?? []).flat(),
+      ]);
       return reply === 0 ? 'fenced' : 'applied';
     },
     async invalidate(key, version) {
