@@ -80,7 +80,8 @@ export function opToJson(op: CacheOp): string {
   if (op.kind === 'invalidate') return JSON.stringify({ op: 'invalidate', key: op.key, version: op.version });
   if (op.kind === 'softInvalidate')
     return JSON.stringify({ op: 'softInvalidate', key: op.key, version: op.version });
-  if (op.kind === 'invalidateTag') return JSON.stringify({ op: 'invalidateTag', tag: op.tag, version: op.version });
+  if (op.kind === 'invalidateTag')
+    return JSON.stringify({ op: 'invalidateTag', tag: op.tag, version: op.version });
   return JSON.stringify({ op: 'invalidatePrefix', prefix: op.prefix, version: op.version });
 }
 
