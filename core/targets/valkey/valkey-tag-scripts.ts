@@ -17,7 +17,8 @@ function script(name: string, keys: number, lua: string): LuaScript {
 /**
  * soft-invalidate K V L S | version tombstoneTtlMs → 1 applied, 0 fenced.
  * Fenced when V is as new. A present value is kept: V and the mark S become `version`, living as long
- * as the value (at least the tombstone TTL); the lease goes. An absent value: an invalidate.
+ * as the value (at least the tombstone TTL); the lease goes; the value is rewritten as it is, so
+ * tracking clients drop it. An absent value: an invalidate.
  */
 export const SOFT_INVALIDATE = script(
   'soft-invalidate',
@@ -31,6 +32,11 @@ if left == -2 then
   redis.call('DEL', KEYS[4])
   if tomb > 0 then redis.call('SET', KEYS[2], ARGV[1], 'PX', tomb) else redis.call('DEL', KEYS[2]) end
   return 1
+end
+-- Rewrite the value in place (same bytes, same TTL): clients tracking K (CLIENT TRACKING, near
+-- caches) are told it changed, which a write of the siblings alone would not do.
+if redis.call('TYPE', KEYS[1]).ok == 'string' then
+  redis.call('SET', KEYS[1], redis.call('GET', KEYS[1]), 'KEEPTTL')
 end
 if left == -1 then
   redis.call('SET', KEYS[2], ARGV[1])

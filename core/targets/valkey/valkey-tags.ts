@@ -84,7 +84,8 @@ export async function applyTagInvalidation(
   ]);
   if (bump === undefined || !bump.ok) return { ok: false, error: toTargetError(bump?.error ?? 'no reply') };
   const reply = bump.reply as unknown[];
-  const applied = reply[0] === 1;
+  // Applied when this change moved the epoch on, or finished removals an earlier attempt left pending.
+  let applied = reply[0] === 1;
   const pending: [string, string][] = [];
   for (let i = 1; i + 1 < reply.length; i += 2) pending.push([String(reply[i]), String(reply[i + 1])]);
   if (pending.length > 0) {
@@ -96,6 +97,7 @@ export async function applyTagInvalidation(
     const removed = await runner.run(calls);
     const failed = removed.find((r) => !r.ok);
     if (failed !== undefined && !failed.ok) return { ok: false, error: toTargetError(failed.error) };
+    if (removed.some((r) => r.ok && r.reply === 1)) applied = true;
     const done: ScriptCall[] = [];
     for (let i = 0; i < pending.length; i += DONE_CHUNK) {
       done.push({ script: TAG_DONE, keys: [state.pending], args: pending.slice(i, i + DONE_CHUNK).flat() });
