@@ -293,6 +293,23 @@ export function evaluateRule(
   return ops;
 }
 
+/** Appends the invalidation of a dependent key or a tag, once per name (no closure on the hot path). */
+function pushNamed(
+  ops: CacheOp[],
+  seen: string[],
+  name: string,
+  what: 'dependent' | 'tag',
+  version: string,
+): void {
+  if (seen.includes(name)) return;
+  seen.push(name);
+  ops.push(
+    what === 'tag'
+      ? { kind: 'invalidateTag', tag: name, version }
+      : { kind: 'invalidate', key: name, version },
+  );
+}
+
 /**
  * Dependents and tags: built from every image they can be (new, then old), each name once (`seen`);
  * a template no image can build is a dead letter unless a partial image's policy handled it.
@@ -311,15 +328,6 @@ function appendFromImages(
   const { key, before, after } = images;
   const newPartial = PARTIAL.newPartial;
   const oldPartial = PARTIAL.oldPartial;
-  const push = (name: string) => {
-    if (seen.includes(name)) return;
-    seen.push(name);
-    ops.push(
-      what === 'tag'
-        ? { kind: 'invalidateTag', tag: name, version }
-        : { kind: 'invalidate', key: name, version },
-    );
-  };
   let built = false;
   let handled = false;
   let firstFailure: Unresolved | undefined;
@@ -339,11 +347,11 @@ function appendFromImages(
       continue;
     }
     built = true;
-    push(rule.prefix + r);
+    pushNamed(ops, seen, rule.prefix + r, what, version);
   }
   if (!built && !handled) {
     const r = renderTemplate(d, images);
-    if (typeof r === 'string') push(rule.prefix + r);
+    if (typeof r === 'string') pushNamed(ops, seen, rule.prefix + r, what, version);
     else throw unresolvedError(rule, d, firstFailure ?? r, event, `${what} template`);
   }
 }
