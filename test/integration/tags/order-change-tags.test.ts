@@ -26,8 +26,8 @@ import { keySlot } from '../../../core/target/slots.ts';
 import { tagStateKeys } from '../../../core/target/valkey-keys.ts';
 import { createValkeyTarget } from '../../../core/target/valkey-target.ts';
 import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
-import { valkeyServices } from '../../conformance/services.ts';
 import { requireServices } from '../../setup/require-services.ts';
+import { valkeyServices } from '../../support/conformance/services.ts';
 import { fixtureText } from '../../support/fixtures.ts';
 
 // The captured orders records: line 3 the insert (LSN 26687336), line 4 the update (LSN 26687688).

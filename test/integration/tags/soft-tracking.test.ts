@@ -9,9 +9,9 @@ import type { CacheTarget } from '../../../core/target/cache-target.ts';
 import { createEngineRemoteTarget } from '../../../core/target/engine-remote-target.ts';
 import { createValkeyTarget } from '../../../core/target/valkey-target.ts';
 import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
-import { valkeyServices } from '../../conformance/services.ts';
 import { requireServices } from '../../setup/require-services.ts';
-import { RawClient } from '../engine/resp-harness.ts';
+import { valkeyServices } from '../../support/conformance/services.ts';
+import { RawClient } from '../../support/resp-harness.ts';
 
 let server: EngineServer | undefined;
 afterAll(async () => {

@@ -12,8 +12,8 @@ import { versionSortKey } from '../../../core/event/version.ts';
 import { tagStateKeys } from '../../../core/target/valkey-keys.ts';
 import { TAG_BUMP } from '../../../core/target/valkey-tag-scripts.ts';
 import { createValkeyTarget, type ValkeyTarget } from '../../../core/target/valkey-target.ts';
-import { valkeyServices } from '../../conformance/services.ts';
 import { requireServices } from '../../setup/require-services.ts';
+import { valkeyServices } from '../../support/conformance/services.ts';
 
 describe('tag invalidation survives a crash between its steps (Valkey 3-master cluster)', () => {
   const ns = `tr${process.pid}-${randomBytes(3).toString('hex')}:`;

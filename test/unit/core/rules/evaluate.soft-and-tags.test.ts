@@ -6,12 +6,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, RuleError } from '../../../core/errors.ts';
-import type { ChangeEvent } from '../../../core/event/change-event.ts';
-import { opsForEvent, planBatch } from '../../../core/plan/planner.ts';
-import { compileConfig } from '../../../core/rules/compile.ts';
-import type { CdcCacheConfig } from '../../../core/rules/config.ts';
-import { loadConfig } from '../../../core/rules/load.ts';
+import { ConfigError, RuleError } from '../../../../core/errors.ts';
+import type { ChangeEvent } from '../../../../core/event/change-event.ts';
+import { opsForEvent, planBatch } from '../../../../core/plan/planner.ts';
+import { compileConfig } from '../../../../core/rules/compile.ts';
+import type { CdcCacheConfig } from '../../../../core/rules/config.ts';
+import { loadConfig } from '../../../../core/rules/load.ts';
 
 const ev = (over: Partial<ChangeEvent>): ChangeEvent => ({
   source: 'debezium',
