@@ -5,9 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CacheTarget } from '../../../core/target/cache-target.ts';
-import { createEngineRemoteTarget } from '../../../core/target/engine-remote-target.ts';
-import { createValkeyTarget } from '../../../core/target/valkey-target.ts';
+import type { CacheTarget } from '../../../core/targets/cache-target.ts';
+import { createEngineRemoteTarget } from '../../../core/targets/engine-remote/engine-remote-target.ts';
+import { createValkeyTarget } from '../../../core/targets/valkey/valkey-target.ts';
 import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
 import { requireServices } from '../../setup/require-services.ts';
 import { valkeyServices } from '../../support/conformance/services.ts';

@@ -7,11 +7,11 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCacheClient } from '../../../core/client/cache-client.ts';
-import { leaseStoreFor } from '../../../core/client/stores/store-for-target.ts';
+import { leaseStoreFor } from '../../../core/client/store-for-target.ts';
 import { versionSortKey } from '../../../core/event/version.ts';
-import { tagStateKeys } from '../../../core/target/valkey-keys.ts';
-import { TAG_BUMP } from '../../../core/target/valkey-tag-scripts.ts';
-import { createValkeyTarget, type ValkeyTarget } from '../../../core/target/valkey-target.ts';
+import { tagStateKeys } from '../../../core/targets/valkey/valkey-keys.ts';
+import { TAG_BUMP } from '../../../core/targets/valkey/valkey-tag-scripts.ts';
+import { createValkeyTarget, type ValkeyTarget } from '../../../core/targets/valkey/valkey-target.ts';
 import { requireServices } from '../../setup/require-services.ts';
 import { valkeyServices } from '../../support/conformance/services.ts';
 
