@@ -1,7 +1,9 @@
 /**
  * Benchmark: decode + plan of Debezium JSON events (~650 bytes each, PostgreSQL envelope without
  * schema, as the JSON converter writes them) vs bare `JSON.parse` of the same bytes, side by side in
- * one process. Prints rates and the ratio; `--write` appends the result to bench/results/decode-plan.md;
+ * one process. Prints rates and the ratio, by wall time and by the main thread's CPU time
+ * (process.threadCpuUsage: what a loaded machine's preemption does not inflate; CPU µs per event
+ * beside each rate); `--write` appends the result to bench/results/decode-plan.md;
  * with CDC_CACHE_BENCH_JSON set it appends one result line there (bench/suite.ts, bench/run.ts).
  *
  *   node bench/decode-plan.ts [--events 200000] [--runs 5] [--write]
@@ -87,16 +89,29 @@ const config = compileConfig({
 });
 const BATCH = 500;
 
-function runParse(): number {
+/** One timed run: events/s by wall time, and main-thread CPU µs per event. */
+interface Run {
+  rate: number;
+  cpuUs: number;
+}
+
+function cpuNow(): number {
+  const c = process.threadCpuUsage();
+  return c.user + c.system;
+}
+
+function runParse(): Run {
+  const c0 = cpuNow();
   const t0 = process.hrtime.bigint();
   let sink = 0;
   for (const t of texts) sink += (JSON.parse(t) as { op: string }).op.length;
   const ns = Number(process.hrtime.bigint() - t0);
   if (sink === 0) throw new Error('unreachable');
-  return (N / ns) * 1e9;
+  return { rate: (N / ns) * 1e9, cpuUs: (cpuNow() - c0) / N };
 }
 
-function runDecodePlan(): number {
+function runDecodePlan(): Run {
+  const c0 = cpuNow();
   const t0 = process.hrtime.bigint();
   let ops = 0;
   const batch: (ChangeEvent | null)[] = [];
@@ -114,26 +129,30 @@ function runDecodePlan(): number {
   if (batch.length > 0) ops += planBatch(config, batch, stats).ops.length;
   const ns = Number(process.hrtime.bigint() - t0);
   if (ops === 0) throw new Error('no ops planned');
-  return (N / ns) * 1e9;
+  return { rate: (N / ns) * 1e9, cpuUs: (cpuNow() - c0) / N };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 runParse();
 runDecodePlan(); // warm-up
-const parse: number[] = [];
-const full: number[] = [];
+const parseRuns: Run[] = [];
+const fullRuns: Run[] = [];
 for (let r = 0; r < RUNS; r++) {
-  parse.push(runParse());
-  full.push(runDecodePlan());
+  parseRuns.push(runParse());
+  fullRuns.push(runDecodePlan());
 }
+const parse = parseRuns.map((x) => x.rate);
+const full = fullRuns.map((x) => x.rate);
 const p = median(parse);
 const f = median(full);
 const ratio = f / p;
+const pCpu = median(parseRuns.map((x) => x.cpuUs));
+const fCpu = median(fullRuns.map((x) => x.cpuUs));
 const fmt = (n: number) => `${Math.round(n).toLocaleString('en-US')}/s`;
 const table = [
-  `| events | bytes/event | JSON.parse | decode + plan | ratio (target ≥ 0.6) |`,
-  `|---|---|---|---|---|`,
-  `| ${N} | ${avgBytes} | ${fmt(p)} | ${fmt(f)} | ${ratio.toFixed(2)}× |`,
+  `| events | bytes/event | JSON.parse | decode + plan | ratio (target ≥ 0.6) | CPU µs/event: JSON.parse / decode + plan | ratio by CPU |`,
+  `|---|---|---|---|---|---|---|`,
+  `| ${N} | ${avgBytes} | ${fmt(p)} | ${fmt(f)} | ${ratio.toFixed(2)}× | ${pCpu.toFixed(2)} / ${fCpu.toFixed(2)} | ${(pCpu / fCpu).toFixed(2)}× |`,
 ].join('\n');
 console.log(table);
 emitResult({

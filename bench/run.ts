@@ -6,7 +6,7 @@
  * A benchmark that fails, times out, reports nothing or whose service is missing shows as FAILED
  * with the reason; the others still run and the exit code is 1. See bench/README.md.
  *
- *   node bench/run.ts [--only decode-plan,engine,valkey,stampede,lambda,consumers] [--runs 3]
+ *   node bench/run.ts [--only decode-plan,engine,valkey,stampede,near-cache,lambda,consumers] [--runs 3]
  *                     [--quick] [--write]
  *
  * --runs: repetitions; scripts that take medians internally get it as their round count, the
@@ -144,6 +144,20 @@ const STEPS: Step[] = [
   {
     group: 'stampede',
     args: ['bench/stampede.ts', '--keys', String(q(2 * R, 1))],
+    times: 1,
+    requires: [{ bin: 'valkey-server' }],
+    timeoutMin: q(5, 2),
+  },
+  {
+    group: 'near-cache',
+    args: ['bench/client/near-hit.ts', '--ops', q('2000000', '200000'), '--rounds', String(q(2 * R + 1, R))],
+    times: 1,
+    requires: [],
+    timeoutMin: q(3, 1),
+  },
+  {
+    group: 'near-cache',
+    args: ['bench/client/near-invalidation.ts', '--iterations', q('500', '50')],
     times: 1,
     requires: [{ bin: 'valkey-server' }],
     timeoutMin: q(5, 2),

@@ -24,6 +24,7 @@ export {
 } from './event/change-event.ts';
 export { compareVersions, hexToDecimal, isVersion, versionSortKey } from './event/version.ts';
 export { isRawNumber, parseExactJson, rawNumber, scalarText } from './json/exact-json.ts';
+export { type MetricSpec, NEAR_CACHE_METRICS } from './metrics/metric-names.ts';
 export {
   loadOptional,
   MissingDependencyError,

@@ -9,6 +9,10 @@
  *
  * Prints, per server, p50/p99 of every push's latency and of the slowest of the clients per change
  * (the "every client invalidated" time), in microseconds.
+ *
+ * The server side only: the end-to-end path into application processes' near caches (the cache
+ * client's RESP2 REDIRECT tracking, 4 Node processes, after the CDC target applied) is
+ * bench/client/near-invalidation.ts.
  */
 import net from 'node:net';
 import { parseArgs } from 'node:util';

@@ -138,6 +138,7 @@ emitResult({
   targetRatio: 2,
   samples: inProcess.rounds,
   command,
+  note: `per-round ratios ${inProcess.ratios.join(', ')}; main-thread CPU per op engine ${inProcess.engineCpuUs} µs, lru-cache ${inProcess.lruCacheCpuUs} µs (${inProcess.cpuRatio}× by CPU)`,
 });
 
 const valkeyVersion = execFileSync('valkey-server', ['--version']).toString().trim();

@@ -9,18 +9,20 @@
  *
  *   node bench/valkey/fenced-shape.ts [--ops 200000] [--keys 50000] [--rounds 3]
  *
- * Shapes: `current` is valkey-scripts.ts's APPLY (whatever it is in this checkout); `v1` is the
- * shape before issue 20 (GET version, SET value, SET version, DEL lease, EVAL compatibility mode),
- * kept here as the baseline; the current Lua without its `#!lua` line (compatibility mode); and
- * `current-fcall`, the same Lua as a Valkey function (FUNCTION LOAD + FCALL). It starts its own
- * valkey-server on a free port.
+ * Shapes: `current` is valkey-scripts.ts's APPLY (whatever it is in this checkout; layout 2: version
+ * and lease in one sibling), and the same with `legacyLeases` on (an upgrade: layout-1 lease
+ * siblings deleted too); `v1` is the shape before issue 20 (GET version, SET value, SET version, DEL
+ * lease, EVAL compatibility mode) and `layout 1, SET…GET` the first issue-20 shape (version sibling
+ * read and written by one SET … GET, leases in a separate sibling, one DEL per call), both from
+ * test/support/apply-shapes.ts. It starts its own valkey-server on a free port.
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Redis as Valkey } from 'iovalkey';
 import { versionSortKey } from '../../core/event/version.ts';
-import { APPLY, APPLY_V1 } from '../../core/targets/valkey/valkey-scripts.ts';
+import { APPLY } from '../../core/targets/valkey/valkey-scripts.ts';
+import { APPLY_L1, APPLY_V1 } from '../../test/support/apply-shapes.ts';
 import { startOwnValkey } from '../../test/support/own-valkey.ts';
 import { median } from '../suite.ts';
 
@@ -48,22 +50,30 @@ const server = await startOwnValkey();
 const cli = (...args: string[]) =>
   execFileSync('valkey-cli', ['-p', String(server.port), ...args], { encoding: 'utf8' });
 const client = new Valkey(server.port, '127.0.0.1');
-const fnLib = `#!lua name=cdcbench\nserver.register_function('apply', function(KEYS, ARGV)\n${APPLY.lua.replace(/^#!lua\n/, '').replaceAll('redis.', 'server.')}\nend)`;
-await client.call('FUNCTION', 'LOAD', 'REPLACE', fnLib);
-await client.call('SCRIPT', 'LOAD', APPLY.lua);
-// The same Lua in EVAL's compatibility mode (no shebang): what the shebang saves.
-const compat = APPLY.lua.replace(/^#!lua\n/, '');
-const compatSha = (await client.call('SCRIPT', 'LOAD', compat)) as string;
-await client.call('SCRIPT', 'LOAD', APPLY_V1.lua);
+for (const s of [APPLY, APPLY_L1, APPLY_V1]) await client.call('SCRIPT', 'LOAD', s.lua);
+// Layout-1 shapes take `kinds tomb ops…`; the current one `kinds tomb legacyLeases ops…`.
+const withFlag = (a: string[], flag: string) => [a[0]!, a[1]!, flag, ...a.slice(2)];
 const shapes: Shape[] = [
-  { name: 'v1 (before)', stat: 'evalsha', call: (p, k, a) => p.evalsha(APPLY_V1.sha, k.length, ...k, ...a) },
-  { name: 'current', stat: 'evalsha', call: (p, k, a) => p.evalsha(APPLY.sha, k.length, ...k, ...a) },
   {
-    name: 'current without its #!lua line (EVAL compatibility mode)',
+    name: 'v1 (before issue 20)',
     stat: 'evalsha',
-    call: (p, k, a) => p.evalsha(compatSha, k.length, ...k, ...a),
+    call: (p, k, a) => p.evalsha(APPLY_V1.sha, k.length, ...k, ...a),
   },
-  { name: 'current-fcall', stat: 'fcall', call: (p, k, a) => p.call('FCALL', 'apply', k.length, ...k, ...a) },
+  {
+    name: 'layout 1, SET…GET',
+    stat: 'evalsha',
+    call: (p, k, a) => p.evalsha(APPLY_L1.sha, k.length, ...k, ...a),
+  },
+  {
+    name: 'current (layout 2)',
+    stat: 'evalsha',
+    call: (p, k, a) => p.evalsha(APPLY.sha, k.length, ...k, ...withFlag(a, '0')),
+  },
+  {
+    name: 'current, legacyLeases on',
+    stat: 'evalsha',
+    call: (p, k, a) => p.evalsha(APPLY.sha, k.length, ...k, ...withFlag(a, '1')),
+  },
 ];
 
 let version = 1_000_000;

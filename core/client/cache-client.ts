@@ -28,6 +28,8 @@ import { TargetError } from '../errors.ts';
 import { type Codec, jsonCodec } from './codec.ts';
 import type { CacheClientListener } from './events.ts';
 import type { FillLeaseStore, StoredEntry, TagEpochs } from './fill-lease-store.ts';
+import { attachNearCache } from './near-cache/attach.ts';
+import type { NearCache, NearCacheStats, NearRead } from './near-cache/near-cache.ts';
 import { unguardedLeaseStore } from './unguarded-store.ts';
 
 /** Per-call options of getOrLoad / writeThrough (defaults come from the client). */
@@ -84,6 +86,12 @@ export interface CacheClientOptions extends Omit<LoadOptions<unknown>, 'version'
    * unguarded-store.ts), to show what leases prevent. @default true
    */
   leases?: boolean;
+  /**
+   * An in-process near cache in front of the store (`await createNearCache({...})`), kept true by the
+   * store's server (CLIENT TRACKING) or engine listeners. Fresh values read from the store are kept
+   * there; writeThrough and invalidate drop them locally. @default none
+   */
+  near?: NearCache;
 }
 
 /** Client defaults. */
@@ -117,6 +125,8 @@ export interface CacheClient {
   invalidate(keys: string | readonly string[], options?: { version?: string }): Promise<void>;
   /** Waits for background refreshes and closes the store's own resources. */
   close(): Promise<void>;
+  /** The near cache's counters (hits, misses, invalidations received, …), or undefined without one. */
+  nearStats(): NearCacheStats | undefined;
 }
 
 type Resolved = Required<Omit<LoadOptions<unknown>, 'version' | 'codec' | 'tags'>>;
@@ -153,6 +163,10 @@ export function createCacheClient(options: CacheClientOptions): CacheClient {
   const random = options.random ?? Math.random;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const [pollMin, pollMax] = options.pollBackoffMs ?? D.pollBackoffMs;
+  const near: NearCache | undefined =
+    options.near === undefined
+      ? undefined
+      : attachNearCache(options.near, store, emit, options.onEvent !== undefined);
   const flights = new Map<string, Promise<unknown>>();
   const background = new Map<string, Promise<void>>();
   // Moving average of load times: XFetch's Δ (one figure per client; keys usually cost alike).
@@ -203,6 +217,12 @@ export function createCacheClient(options: CacheClientOptions): CacheClient {
       return 'fresh';
     }
     return -fresh <= o.staleWhileRevalidateMs ? 'revalidate' : 'grace';
+  }
+
+  /** How long `entry` stays fresh (the near cache keeps it no longer), ms. */
+  function freshMs(entry: StoredEntry, o: Resolved): number {
+    if (entry.ttlMs < 0) return Number.POSITIVE_INFINITY;
+    return entry.ttlMs - (o.ttlMs === 0 ? 0 : Math.max(o.staleWhileRevalidateMs, o.staleIfErrorMs));
   }
 
   async function loadAndFill<T>(
@@ -264,12 +284,13 @@ export function createCacheClient(options: CacheClientOptions): CacheClient {
     key: string,
     loader: (key: string) => Promise<T>,
     call: LoadOptions<T> | undefined,
+    nearRead?: NearRead,
   ): Promise<T> {
     const o = resolve(call);
     const codec = (call?.codec ?? baseCodec) as Codec<T>;
     let entry: StoredEntry | null;
     try {
-      entry = await store.read(key);
+      entry = nearRead === undefined ? await store.read(key) : await near!.tracker!.read(key);
     } catch (error) {
       emit({ type: 'cache-error', key, error });
       return loader(key);
@@ -288,7 +309,9 @@ export function createCacheClient(options: CacheClientOptions): CacheClient {
       const state = freshness(entry, o);
       if (state === 'fresh') {
         emit({ type: 'hit', key });
-        return codec.decode(entry.value);
+        const value = codec.decode(entry.value);
+        if (nearRead !== undefined) near!.install(nearRead, value, entry.value.length, freshMs(entry, o));
+        return value;
       }
       if (state !== 'grace') {
         emit(
@@ -363,18 +386,40 @@ export function createCacheClient(options: CacheClientOptions): CacheClient {
 
   return {
     getOrLoad<T>(key: string, loader: (key: string) => Promise<T>, call?: LoadOptions<T>): Promise<T> {
+      if (near !== undefined) {
+        const local = near.get(key);
+        if (local !== undefined) return Promise.resolve(local as T);
+      }
       const pending = flights.get(key);
       if (pending !== undefined) return pending as Promise<T>;
-      const p = getOrLoadUncached(key, loader, call).finally(() => {
+      const nearRead = near?.begin(key);
+      const p = getOrLoadUncached(key, loader, call, nearRead).finally(() => {
+        if (nearRead !== undefined) near!.end(nearRead);
         if (flights.get(key) === p) flights.delete(key);
       });
       flights.set(key, p);
       return p;
     },
     async get<T>(key: string, call?: Pick<LoadOptions<T>, 'codec'>): Promise<T | undefined> {
-      const entry = await store.read(key);
-      if (entry === null) return undefined;
-      return ((call?.codec ?? baseCodec) as Codec<T>).decode(entry.value);
+      const codec = (call?.codec ?? baseCodec) as Codec<T>;
+      if (near === undefined) {
+        const entry = await store.read(key);
+        return entry === null ? undefined : codec.decode(entry.value);
+      }
+      const local = near.get(key);
+      if (local !== undefined) return local as T;
+      const nearRead = near.begin(key);
+      try {
+        const entry = nearRead === undefined ? await store.read(key) : await near.tracker!.read(key);
+        if (entry === null) return undefined;
+        const value = codec.decode(entry.value);
+        // A soft-invalidated entry is answered (get returns stale values) but never kept near.
+        if (nearRead !== undefined && !entry.stale)
+          near.install(nearRead, value, entry.value.length, freshMs(entry, defaults));
+        return value;
+      } finally {
+        if (nearRead !== undefined) near.end(nearRead);
+      }
     },
     async writeThrough<T>(key: string, value: T, writer: Writer<T>, call?: LoadOptions<T>): Promise<void> {
       const o = resolve(call);
@@ -391,24 +436,35 @@ export function createCacheClient(options: CacheClientOptions): CacheClient {
       const written = await writer(value);
       const version = (written ?? undefined)?.version ?? call?.version?.(value);
       flights.delete(key);
+      near?.drop(key);
       try {
         if (joinError !== undefined) throw joinError;
         await store.write(key, bytes, physicalTtl(o), version, epochs);
+        // Again once written: a read that raced the write is not kept (read-your-writes here; the
+        // server's invalidation reaches the other processes).
+        near?.drop(key);
       } catch (error) {
         // The source changed but the cache could not follow: drop the entry (the CDC pipeline's
         // invalidation is the backstop when this fails too).
         await store.invalidate(key).catch(() => {});
+        near?.drop(key);
         throw error;
       }
     },
     async invalidate(keys, call) {
       const list = typeof keys === 'string' ? [keys] : keys;
-      for (const key of list) flights.delete(key);
+      for (const key of list) {
+        flights.delete(key);
+        near?.drop(key);
+      }
       await Promise.all(list.map((key) => store.invalidate(key, call?.version)));
+      if (near !== undefined) for (const key of list) near.drop(key);
     },
     async close() {
       await Promise.all([...background.values()]);
+      await near?.close();
       await store.close();
     },
+    nearStats: () => near?.stats(),
   };
 }

@@ -30,7 +30,15 @@ export type CacheClientEvent =
   /** A loaded value was stored under its lease. */
   | { type: 'fill'; key: string }
   /** The cache failed and the client carried on without it (read → loader; fill → skipped). */
-  | { type: 'cache-error'; key: string; error: unknown };
+  | { type: 'cache-error'; key: string; error: unknown }
+  /** Near cache: a read served locally (emitted only to an `onEvent` listener; counted in `nearStats()`). */
+  | { type: 'near-hit'; key: string }
+  /** Near cache: nothing local while tracking was up (emitted only to an `onEvent` listener). */
+  | { type: 'near-miss'; key: string }
+  /** Near cache: the server invalidated `keys` keys (`all`: a flush). */
+  | { type: 'near-invalidate'; keys: number | 'all' }
+  /** Near cache: tracking went down (near cache emptied, bypassed) or came back up. */
+  | { type: 'near-tracking'; state: 'up' | 'down'; reason: string };
 
 /** Listener of client events. */
 export type CacheClientListener = (event: CacheClientEvent) => void;

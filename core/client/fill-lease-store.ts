@@ -16,6 +16,8 @@
  *   invalidated for the key since.
  */
 
+import type { NearTracker } from './near-cache/tracker.ts';
+
 /** Options of a backend's fill-lease store (CacheTarget `fillLeases(options)`). */
 export interface FillLeaseStoreOptions {
   /**
@@ -78,4 +80,9 @@ export interface FillLeaseStore {
   invalidate(key: string, version?: string): Promise<void>;
   /** Releases what the store itself opened (not the target's connection). */
   close(): Promise<void>;
+  /**
+   * A tracked reader for a near cache (core/client/near-cache): CLIENT TRACKING on Valkey and the
+   * engine server, listeners on the in-process engine. Absent: this backend cannot keep one true.
+   */
+  nearTracker?(): NearTracker;
 }

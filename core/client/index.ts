@@ -27,6 +27,16 @@ export type {
   StoredEntry,
   TagEpochs,
 } from './fill-lease-store.ts';
+export {
+  createNearCache,
+  type LruStore,
+  type LruStoreClass,
+  NEAR_CACHE_DEFAULTS,
+  NearCache,
+  type NearCacheOptions,
+  type NearCacheStats,
+} from './near-cache/near-cache.ts';
+export type { NearTracker, TrackingSink } from './near-cache/tracker.ts';
 
 import type { FillLeaseStore } from './fill-lease-store.ts';
 

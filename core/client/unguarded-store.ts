@@ -23,5 +23,6 @@ export function unguardedLeaseStore(store: FillLeaseStore): FillLeaseStore {
     write: (key, value, ttlMs, version, tags) => store.write(key, value, ttlMs, version, tags),
     invalidate: (key, version) => store.invalidate(key, version),
     close: () => store.close(),
+    ...(store.nearTracker === undefined ? {} : { nearTracker: () => store.nearTracker!() }),
   };
 }

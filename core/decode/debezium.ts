@@ -111,6 +111,10 @@ function scanRow(
   }
 }
 
+/** Per-decode scratch (decoding is synchronous and not reentrant). */
+const SCRATCH_UNAVAILABLE: string[] = [];
+const SCRATCH_RAW: string[] = [];
+
 const topicCache = new Map<string, { table?: string; namespace?: string }>();
 const NO_TOPIC = {};
 
@@ -214,8 +218,11 @@ function decodeEnvelope(payload: Obj, schema: unknown, ctx: KafkaContext): Chang
   let key = keyRow(ctx.key);
   let partial: PartialImage | undefined;
   let unverified: PartialCause | undefined;
-  const unavailable: string[] = [];
-  const raw: string[] = [];
+  // Scratch lists, copied onto the event only when not empty: most events allocate neither.
+  const unavailable = SCRATCH_UNAVAILABLE;
+  const raw = SCRATCH_RAW;
+  unavailable.length = 0;
+  raw.length = 0;
   if (isMongo) {
     before = mongoDocument(payload.before, 'before');
     after = mongoDocument(payload.after, 'after');
@@ -263,8 +270,8 @@ function decodeEnvelope(payload: Obj, schema: unknown, ctx: KafkaContext): Chang
     version: version ?? '',
     ts,
   };
-  if (unavailable.length > 0) event.unavailable = unavailable;
-  if (raw.length > 0) event.raw = raw;
+  if (unavailable.length > 0) event.unavailable = unavailable.slice();
+  if (raw.length > 0) event.raw = raw.slice();
   if (partial !== undefined) event.partial = partial;
   if (unverified !== undefined) event.beforeUnverified = unverified;
   requireVersion(event, version, NO_VERSION);
@@ -307,7 +314,8 @@ function decodeUnwrapped(row: Obj, ctx: KafkaContext): ChangeEvent {
   const source: Obj = {};
   for (const k of Object.keys(meta)) source[k.startsWith('source_') ? k.slice(7) : k] = meta[k];
   const ts = typeof source.ts_ms === 'number' ? source.ts_ms : 0;
-  const unavailable: string[] = [];
+  const unavailable = SCRATCH_UNAVAILABLE;
+  unavailable.length = 0;
   scanRow(image, ctx.unavailablePlaceholder ?? DEFAULT_UNAVAILABLE_PLACEHOLDER, unavailable, undefined);
   const version = versionOf(source, ctx);
   const event: ChangeEvent = {
@@ -321,7 +329,7 @@ function decodeUnwrapped(row: Obj, ctx: KafkaContext): ChangeEvent {
     version: version ?? '',
     ts,
   };
-  if (unavailable.length > 0) event.unavailable = unavailable;
+  if (unavailable.length > 0) event.unavailable = unavailable.slice();
   requireVersion(event, version, NO_VERSION);
   return finish(event, ctx);
 }

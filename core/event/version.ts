@@ -21,6 +21,14 @@ export function isVersion(v: string): boolean {
   return VERSION_RE.test(v);
 }
 
+function onlyDigits(v: string): boolean {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
 function stripZeros(component: string): string {
   let i = 0;
   while (i < component.length - 1 && component.charCodeAt(i) === 48) i++;
@@ -52,6 +60,11 @@ export function compareVersions(a: string, b: string): number {
  * Components longer than 99 digits are rejected.
  */
 export function versionSortKey(v: string): string {
+  // Hot path (one per op): a single component of 1–99 digits without a leading zero.
+  const n = v.length;
+  if (n > 0 && n <= MAX_VERSION_DIGITS && v.charCodeAt(0) !== 48 && onlyDigits(v)) {
+    return (n < 10 ? '0' : '') + n + v;
+  }
   if (!isVersion(v)) throw new TypeError(`not a version: ${JSON.stringify(v)}`);
   let out = '';
   for (const part of v.split('.')) {

@@ -117,3 +117,42 @@ export const RULE_METRICS = {
     help: "Events whose partial image a rule's onPartialImage fallback handled.",
   },
 } as const satisfies Record<string, MetricSpec>;
+
+/**
+ * Metrics of the cache client's near cache, exported by the application process that owns the
+ * client (from `client.nearStats()` or the `near-*` client events); same conventions as above.
+ */
+export const NEAR_CACHE_METRICS = {
+  /** Reads served by the near cache. */
+  nearHits: {
+    name: 'cdc_cache_near_hits_total',
+    type: 'counter',
+    unit: 'Count',
+    labels: [],
+    help: 'Reads served by the near cache.',
+  },
+  /** Near-cache lookups that found nothing while tracking was up. */
+  nearMisses: {
+    name: 'cdc_cache_near_misses_total',
+    type: 'counter',
+    unit: 'Count',
+    labels: [],
+    help: 'Near-cache lookups that found nothing while tracking was up.',
+  },
+  /** Keys the server invalidated in the near cache (a flush counts once). */
+  nearInvalidations: {
+    name: 'cdc_cache_near_invalidations_total',
+    type: 'counter',
+    unit: 'Count',
+    labels: [],
+    help: 'Keys the server invalidated in the near cache (a flush counts once).',
+  },
+  /** Times tracking was lost and the near cache emptied. */
+  nearResets: {
+    name: 'cdc_cache_near_resets_total',
+    type: 'counter',
+    unit: 'Count',
+    labels: [],
+    help: 'Times tracking was lost and the near cache was emptied.',
+  },
+} as const satisfies Record<string, MetricSpec>;

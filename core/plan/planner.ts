@@ -69,6 +69,11 @@ export function opsForEvent(
   ops: CacheOp[] = [],
   stats?: PlanStats,
 ): { ops: CacheOp[]; matched: boolean } {
+  return { ops, matched: planEvent(config, event, ops, stats) };
+}
+
+/** opsForEvent without its result object (the batch planner's hot path): true when a rule matched. */
+function planEvent(config: CompiledConfig, event: ChangeEvent, ops: CacheOp[], stats?: PlanStats): boolean {
   let matched = false;
   let named = false;
   for (const rule of config.rules) {
@@ -92,7 +97,7 @@ export function opsForEvent(
     evaluateRule(rule, event, ops, stats);
   }
   if (!named) stats?.unmatchedTable(event.table, event.namespace);
-  return { ops, matched };
+  return matched;
 }
 
 /**
@@ -118,7 +123,7 @@ export function planBatch(
     produced.length = 0;
     try {
       if (stats !== undefined) stats.events++;
-      if (!opsForEvent(config, event, produced, stats).matched) unmatched++;
+      if (!planEvent(config, event, produced, stats)) unmatched++;
       for (const op of produced) checkOp(op); // what no target could apply is a dead letter here
     } catch (error) {
       failures.push({ index: i, error: error as Error });

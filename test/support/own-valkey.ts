@@ -29,14 +29,14 @@ export interface OwnValkey {
   start(): Promise<void>;
 }
 
-/** Starts a private valkey-server; fails with the reason when it cannot. */
-export async function startOwnValkey(): Promise<OwnValkey> {
+/** Starts a private valkey-server (with `extraArgs`, e.g. cluster mode); fails with the reason when it cannot. */
+export async function startOwnValkey(extraArgs: (port: number) => string[] = () => []): Promise<OwnValkey> {
   const port = await freePort();
   let proc: ChildProcess | undefined;
   const start = async (): Promise<void> => {
     const p = spawn(
       VALKEY_SERVER,
-      ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no'],
+      ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', ...extraArgs(port)],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },

@@ -5,7 +5,15 @@
  */
 import type { Valkey } from 'iovalkey';
 import type { FillLeaseStore, FillOutcome } from '../../client/fill-lease-store.ts';
+import { respNearTracker } from '../../client/near-cache/resp-tracker.ts';
+import type { StaleProbe } from '../../client/near-cache/stale-probe.ts';
 import { versionSortKey } from '../../event/version.ts';
+
+/** The soft mark on the engine server (CACHE.STALE), for a near cache's tracked reads. */
+const ENGINE_STALE_PROBE: StaleProbe = {
+  commands: (key) => [['CACHE.STALE', key]],
+  stale: ([stale]) => stale === 1,
+};
 
 /** A FillLeaseStore over the engine server `client` talks to (the remote engine target's client). */
 export function engineRemoteLeaseStore(client: Valkey): FillLeaseStore {
@@ -75,6 +83,7 @@ export function engineRemoteLeaseStore(client: Valkey): FillLeaseStore {
       if (version === undefined) await client.del(key);
       else await client.call('CACHE.INVALIDATE', key, versionSortKey(version));
     },
+    nearTracker: () => respNearTracker('engine-remote', client, ENGINE_STALE_PROBE),
     async close() {
       await Promise.all(all.map((c) => c.quit().catch(() => c.disconnect())));
     },

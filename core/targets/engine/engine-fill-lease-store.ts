@@ -3,7 +3,17 @@
  * so core/client does not import engine/. Waits are woken by the engine itself (no polling).
  */
 import type { FillLeaseStore, FillOutcome, TagEpochs } from '../../client/fill-lease-store.ts';
+import { engineListenerTracker } from '../../client/near-cache/engine-listener-tracker.ts';
 import { versionSortKey } from '../../event/version.ts';
+
+/** The engine event types a near cache listens to (engine/listeners.ts `EngineEventType`). */
+export type EngineEventTypeLike = 'write' | 'invalidate' | 'delete' | 'expire' | 'evict' | 'ttl' | 'flush';
+
+/** The part of an engine event the near cache reads (engine/listeners.ts `EngineEvent`). */
+export interface EngineEventLike {
+  type: string;
+  key: string;
+}
 
 /** The engine methods the store uses (engine/engine.ts `Engine`). */
 export interface EngineLike {
@@ -33,6 +43,8 @@ export interface EngineLike {
   ): 'applied' | 'fenced';
   releaseLease(key: string, token: string): boolean;
   waitForFill(key: string, timeoutMs: number): Promise<unknown>;
+  /** Listener registration (engine/engine.ts `on`); needed only by a near cache. */
+  on?(type: EngineEventTypeLike, listener: (event: EngineEventLike) => void): () => void;
 }
 
 /** A FillLeaseStore over `engine`. */
@@ -77,5 +89,6 @@ export function engineLeaseStore(engine: EngineLike): FillLeaseStore {
       else engine.invalidate(key, versionSortKey(version));
     },
     async close() {},
+    ...(engine.on === undefined ? {} : { nearTracker: () => engineListenerTracker(engine) }),
   };
 }

@@ -64,11 +64,14 @@ export class KeyOpApplier {
   readonly #conn: ValkeyClient;
   readonly #limits: Required<RunnerLimits>;
   readonly #tombstoneTtl: string;
+  readonly #legacyLeases: string;
 
-  constructor(conn: ValkeyClient, limits: RunnerLimits, tombstoneTtlMs: number) {
+  /** `legacyLeases`: also cancel layout-1 lease siblings (an upgrade; see valkey-scripts.ts). */
+  constructor(conn: ValkeyClient, limits: RunnerLimits, tombstoneTtlMs: number, legacyLeases = false) {
     this.#conn = conn;
     this.#limits = resolveLimits(limits);
     this.#tombstoneTtl = String(tombstoneTtlMs);
+    this.#legacyLeases = legacyLeases ? '1' : '0';
   }
 
   /**
@@ -127,7 +130,7 @@ export class KeyOpApplier {
       }
       c.at.push(i);
       c.keys.push(key);
-      // Siblings are named by the script; a key with braces passes its slot tag (upper-case kind).
+      // V is named by the script; a key with braces passes its slot tag (upper-case kind).
       const tag = siblingTag(key);
       if (tag !== null) c.args.push(tag);
       if (op.kind === 'refresh') {
@@ -169,7 +172,15 @@ export class KeyOpApplier {
   async #pipeline(chunks: Chunk[], results: OpResult[], noscript: Chunk[][] | undefined): Promise<void> {
     const p = this.#conn.client.pipeline();
     for (const c of chunks) {
-      p.evalsha(APPLY.sha, c.keys.length, ...c.keys, c.kinds, this.#tombstoneTtl, ...c.args);
+      p.evalsha(
+        APPLY.sha,
+        c.keys.length,
+        ...c.keys,
+        c.kinds,
+        this.#tombstoneTtl,
+        this.#legacyLeases,
+        ...c.args,
+      );
     }
     let replies: [Error | null, unknown][];
     try {

@@ -3,7 +3,7 @@
  * with the fix), then turned into an iovalkey client — standalone or cluster. iovalkey is imported
  * lazily so importing core never loads a Valkey client.
  *
- * URL form: `valkey://[user[:password]@]host:port[,host:port…][?cluster=true|false&ca=PATH&servername=NAME]`;
+ * URL form: `valkey://[user[:password]@]host:port[,host:port…][?cluster=true|false&ca=PATH&servername=NAME&legacyLeases=true]`;
  * `valkeys://` turns TLS on. Several hosts, or `cluster=true`, mean a cluster; otherwise the server
  * is asked (`INFO cluster`) and a cluster-enabled one is opened as a cluster (`mode: 'auto'`).
  */
@@ -46,6 +46,13 @@ export interface ValkeyConnectionOptions {
    * @default ignored (the failure reaches the caller as a failed command)
    */
   onClientError?: (error: Error) => void;
+  /**
+   * Not a connection setting, but read from the same URL (`?legacyLeases=true`): the target's APPLY
+   * also cancels layout-1 fill leases (`__cdc:l:{K}`), for an upgrade while app processes of a
+   * release before layout 2 still take leases (README.md, "Fence layout and upgrades").
+   * @default false
+   */
+  legacyLeases?: boolean;
 }
 
 /** Connection defaults. */
@@ -123,8 +130,12 @@ export function parseValkeyUrl(url: string): ValkeyConnectionOptions {
       tlsOn = true;
     } else if (name === 'servername') {
       tls.servername = value;
+    } else if (name === 'legacyLeases') {
+      if (value !== 'true' && value !== 'false')
+        throw bad(`legacyLeases=${value}: use legacyLeases=true or legacyLeases=false`);
+      out.legacyLeases = value === 'true';
     } else {
-      throw bad(`unknown URL parameter "${name}" (known: cluster, ca, servername)`);
+      throw bad(`unknown URL parameter "${name}" (known: cluster, ca, servername, legacyLeases)`);
     }
   }
   if (tlsOn) out.tls = tls;

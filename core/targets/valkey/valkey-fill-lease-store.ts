@@ -1,16 +1,23 @@
 /**
- * FillLeaseStore over the Valkey target. The lease is the key's lock-key sibling (`SET … NX PX` with a
- * random token); fills, releases and writes are the adapter's Lua scripts, so an invalidation (which
- * deletes the lock key) and a fill can never interleave. Valkey cannot wake waiters here, so
- * `waitForFill` only sleeps and the client polls with bounded backoff.
+ * FillLeaseStore over the Valkey target. The lease (a random token and its end) lives in the key's
+ * fence sibling V beside the version (layout 2, valkey-scripts.ts); taking it, fills, releases and
+ * writes are the adapter's Lua scripts, so an invalidation (which overwrites V) and a fill can never
+ * interleave. Each script also honours a layout-1 lease sibling L (an older client's, during an
+ * upgrade): taking a lease checks it, and writes and invalidations delete it. Fills and writes are the
+ * tagged scripts (valkey-tag-scripts.ts: the same fence and lease rules, plus the soft mark and the
+ * tag fence). Valkey cannot wake waiters here, so `waitForFill` only sleeps and the client polls with
+ * bounded backoff.
  */
 import { randomBytes } from 'node:crypto';
 import type { FillLeaseStore, FillLeaseStoreOptions, FillOutcome } from '../../client/fill-lease-store.ts';
+import { clusterNearTracker } from '../../client/near-cache/cluster-tracker.ts';
+import { respNearTracker } from '../../client/near-cache/resp-tracker.ts';
+import type { StaleProbe } from '../../client/near-cache/stale-probe.ts';
 import { versionSortKey } from '../../event/version.ts';
 import { TARGET_DEFAULTS } from '../cache-target.ts';
 import { toTargetError } from '../resp/reply-errors.ts';
 import { entryTagsKey, leaseKey, staleKey, tagStateKeys, versionKey } from './valkey-keys.ts';
-import { INVALIDATE, type LuaScript, RELEASE } from './valkey-scripts.ts';
+import { DROP, INVALIDATE, LEASE, type LuaScript, RELEASE } from './valkey-scripts.ts';
 import { FILL_TAGGED, TAG_JOIN, WRITE_TAGGED } from './valkey-tag-scripts.ts';
 import type { ValkeyTarget } from './valkey-target.ts';
 
@@ -18,6 +25,25 @@ import type { ValkeyTarget } from './valkey-target.ts';
 export type ValkeyLeaseStoreOptions = FillLeaseStoreOptions;
 
 const FILL_OUTCOMES: Record<number, FillOutcome> = { 0: 'rejected', 1: 'filled', 2: 'fenced' };
+
+/**
+ * The version in a fence sibling's value: all of it, or the part before the first space while a fill
+ * lease is held in it (`version token expiresAtMs`, layout 2, valkey-scripts.ts).
+ */
+export function fenceVersion(fence: string): string {
+  const space = fence.indexOf(' ');
+  return space < 0 ? fence : fence.slice(0, space);
+}
+
+/** The soft mark on Valkey, for a near cache's tracked reads: S, and the fence V it must equal. */
+const VALKEY_STALE_PROBE: StaleProbe = {
+  commands: (key) => [
+    ['GET', staleKey(key)],
+    ['GET', versionKey(key)],
+  ],
+  stale: ([mark, fence]) =>
+    typeof mark === 'string' && typeof fence === 'string' && mark === fenceVersion(fence),
+};
 
 /** K and its siblings as FILL_TAGGED / WRITE_TAGGED take them (one slot). */
 function entryKeys(key: string): string[] {
@@ -41,8 +67,9 @@ export function valkeyLeaseStore(
     kind: target.kind,
     wakes: false,
     async read(key) {
-      // Soft mark and version first (one slot, one pipeline): a value read after them is as new or
-      // newer, so a race costs at most a needless reload, never a stale value taken for fresh.
+      // Soft mark and fence first (one slot, one pipeline): a value read after them is as new or
+      // newer, so a race costs at most a needless reload, never a stale value taken for fresh. The
+      // mark counts while it equals the fence's version (a fill lease held in the fence aside).
       const replies =
         (await client.pipeline().get(staleKey(key)).get(versionKey(key)).getBuffer(key).pttl(key).exec()) ??
         [];
@@ -52,12 +79,19 @@ export function valkeyLeaseStore(
       const ttl = replies[3]?.[1];
       const entry = { value: value as Buffer, ttlMs: typeof ttl === 'number' ? ttl : -1 };
       const mark = replies[0]?.[1];
-      return typeof mark === 'string' && mark === replies[1]?.[1] ? { ...entry, stale: true } : entry;
+      const fence = replies[1]?.[1];
+      return typeof mark === 'string' && typeof fence === 'string' && mark === fenceVersion(fence)
+        ? { ...entry, stale: true }
+        : entry;
     },
     async acquireLease(key, ttlMs) {
       const token = randomBytes(12).toString('hex');
-      const ok = await client.set(leaseKey(key), token, 'PX', ttlMs, 'NX');
-      return ok === 'OK' ? token : null;
+      const reply = await run(
+        LEASE,
+        [versionKey(key), leaseKey(key)],
+        [token, String(Math.max(1, Math.trunc(ttlMs)))],
+      );
+      return reply === 1 ? token : null;
     },
     async fill(key, token, value, ttlMs, version, tags) {
       const v = version === undefined ? '' : versionSortKey(version);
@@ -78,7 +112,7 @@ export function valkeyLeaseStore(
       });
     },
     async releaseLease(key, token) {
-      await run(RELEASE, [leaseKey(key)], [token]);
+      await run(RELEASE, [versionKey(key)], [token]);
     },
     async waitForFill(_key, timeoutMs) {
       await new Promise((resolve) => setTimeout(resolve, timeoutMs));
@@ -95,12 +129,16 @@ export function valkeyLeaseStore(
     },
     async invalidate(key, version) {
       if (version === undefined) {
-        await client.del(key, leaseKey(key));
+        await run(DROP, [key, versionKey(key), leaseKey(key)], []);
         return;
       }
       const keys = [key, versionKey(key), leaseKey(key)];
       await run(INVALIDATE, keys, [versionSortKey(version), String(tombstoneTtlMs)]);
     },
+    nearTracker: () =>
+      'nodes' in client
+        ? clusterNearTracker(client, VALKEY_STALE_PROBE)
+        : respNearTracker(target.kind, client, VALKEY_STALE_PROBE),
     async close() {},
   };
 }

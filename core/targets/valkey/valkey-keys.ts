@@ -1,6 +1,8 @@
 /**
  * Names of the metadata keys the Valkey adapter keeps beside a value ("plain values stay plain":
- * the value key holds exactly the app's bytes; fencing version and fill lease live in siblings).
+ * the value key holds exactly the app's bytes; fencing version and fill lease live in the `v`
+ * sibling, layout 2 in valkey-scripts.ts; the `l` sibling is the lease of layout 1, still honoured
+ * during an upgrade).
  *
  * Invariant: every sibling hashes to the same cluster slot as its key, so one Lua script can touch
  * value, version and lease atomically in a cluster. Two spellings:
@@ -16,10 +18,10 @@ import { keySlot, slotTag } from './slots.ts';
 export const RESERVED_PREFIX = '__cdc:';
 
 /**
- * Sibling kinds: `v` the fencing version (a `versionSortKey` string), `l` the fill lease token; `s`
- * the soft-invalidation mark and `g` the entry's tag versions (docs/soft-invalidation-and-tags.md).
- * A tag's own state uses the same naming over the tag: `te` its epoch, `tm` its members, `tp` its
- * pending list, all in the tag's slot.
+ * Sibling kinds: `v` the fence (the version, and a fill lease while one is held: layout 2,
+ * valkey-scripts.ts), `l` a layout-1 fill lease; `s` the soft-invalidation mark and `g` the entry's
+ * tag versions (docs/soft-invalidation-and-tags.md). A tag's own state uses the same naming over the
+ * tag: `te` its epoch, `tm` its members, `tp` its pending list, all in the tag's slot.
  */
 export type SiblingKind = 'v' | 'l' | 's' | 'g' | 'te' | 'tm' | 'tp';
 
@@ -41,12 +43,12 @@ export function siblingTag(key: string): string | null {
   return isPlain(key) ? null : slotTag(keySlot(key));
 }
 
-/** The version sibling of `key`. */
+/** The fence sibling of `key`: its version, and a fill lease while one is held (layout 2). */
 export function versionKey(key: string): string {
   return siblingKey(key, 'v');
 }
 
-/** The lease (lock key) sibling of `key`. */
+/** The layout-1 lease sibling of `key` (releases before layout 2 kept fill leases there). */
 export function leaseKey(key: string): string {
   return siblingKey(key, 'l');
 }

@@ -91,7 +91,7 @@ export async function applyTagInvalidation(
   if (pending.length > 0) {
     const calls: ScriptCall[] = pending.map(([key, v]) => ({
       script: TAG_KEY,
-      keys: [key, leaseKey(key), staleKey(key), entryTagsKey(key)],
+      keys: [key, versionKey(key), leaseKey(key), staleKey(key), entryTagsKey(key)],
       args: [op.tag, v, tomb],
     }));
     const removed = await runner.run(calls);

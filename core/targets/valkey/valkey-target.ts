@@ -4,7 +4,7 @@
  *
  * Invariants:
  * - Plain values stay plain: `GET key` returns exactly the refreshed bytes. The fencing version and
- *   the fill lease live in sibling keys of the same hash slot (valkey-keys.ts).
+ *   the fill lease live in one sibling key of the same hash slot (valkey-keys.ts, valkey-scripts.ts).
  * - Every fenced op runs atomically in Lua over key + siblings (valkey-scripts.ts). A batch's key ops
  *   go out as chunks, many ops per EVALSHA of the APPLY script, one slot per chunk in a cluster
  *   (valkey-batch.ts); each op's result is the server's code for it. Connection loss and transient
@@ -25,7 +25,12 @@ import type { CacheOp, InvalidatePrefixOp, SoftInvalidateOp } from '../cache-op.
 import { type CapableCacheTarget, type OpResult, TARGET_DEFAULTS } from '../cache-target.ts';
 import { toTargetError } from '../resp/reply-errors.ts';
 import { type KeyOp, KeyOpApplier } from './valkey-batch.ts';
-import { openValkeyClient, resolveConnection, type ValkeyConnectionOptions } from './valkey-connection.ts';
+import {
+  openValkeyClient,
+  parseValkeyUrl,
+  resolveConnection,
+  type ValkeyConnectionOptions,
+} from './valkey-connection.ts';
 import { valkeyLeaseStore } from './valkey-fill-lease-store.ts';
 import { globEscape, isReserved, parseSibling, RESERVED_PREFIX } from './valkey-keys.ts';
 import {
@@ -93,7 +98,10 @@ export async function createValkeyTarget(options: ValkeyTargetOptions): Promise<
   const limits = resolveLimits(options); // bad limits fail here, before a connection opens
   const conn = await openValkeyClient(resolved);
   const runner = new ScriptRunner(conn, limits);
-  const applier = new KeyOpApplier(conn, limits, tombstoneTtlMs);
+  const legacyLeases =
+    options.legacyLeases ??
+    (options.url === undefined ? undefined : parseValkeyUrl(options.url).legacyLeases);
+  const applier = new KeyOpApplier(conn, limits, tombstoneTtlMs, legacyLeases === true);
   try {
     await loadScripts(conn);
   } catch (error) {

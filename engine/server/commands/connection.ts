@@ -154,6 +154,20 @@ function client(ctx: CommandContext, a: string[]): void {
     ctx.w.simple('OK');
     return;
   }
+  // CLIENT KILL ID <id> (the new-style filter form, ID only): the number of clients closed.
+  if (sub === 'kill' && argc === 4 && a[2]!.toLowerCase() === 'id') {
+    const id = parseI64(a[3]!);
+    if (id === null || id <= 0n) throw new ReplyError('ERR client-id should be greater than 0');
+    const entry = ctx.server.clients.get(Number(id));
+    if (entry === undefined) {
+      ctx.w.int(0);
+      return;
+    }
+    ctx.w.int(1);
+    if (entry.client === ctx.client) ctx.client.closeAfterReply = true;
+    else entry.kill();
+    return;
+  }
   // Accepted for tools that send them; the engine neither evicts clients by memory rank nor keeps
   // per-client touch state, so both are no-ops (documented in engine/README.md).
   if ((sub === 'no-evict' || sub === 'no-touch') && argc === 3) {

@@ -38,7 +38,7 @@ publication.name=cdc_pub
 publication.autocreate.mode=disabled
 schema.include.list=public
 snapshot.mode=initial
-poll.interval.ms=50
+poll.interval.ms=5
 key.converter=org.apache.kafka.connect.json.JsonConverter
 key.converter.schemas.enable=$4
 value.converter=org.apache.kafka.connect.json.JsonConverter
@@ -72,7 +72,7 @@ listeners=http://$BIND_HOST:$CONNECT_PORT
 rest.advertised.host.name=$BIND_HOST
 plugin.path=$CONNECT_PLUGINS
 plugin.discovery=hybrid_warn
-producer.linger.ms=5
+producer.linger.ms=0
 PROPS
   connector_props cdc-pg-schema "$DEBEZIUM_SCHEMA_PREFIX" cdc_schema true \
     </dev/null >"$CONNECT_RUN/cdc-pg-schema.properties"

@@ -18,6 +18,10 @@
  *   change is delivered again late, one slow load races an update + its invalidation, and an order
  *   moves between two customers whose order lists are cached (the old one is reached only by the
  *   rule's onPartialImage prefix fallback; the unprotected run ignores it and keeps a stale list);
+ * - near-cache readers (protected run, issue 18): worker threads reading through a near cache on
+ *   Valkey and on the engine server (fed by a second CDC child under its own group); after the drain
+ *   the tracked ones serve 0 stale reads and the test-only untracked ones serve stale values
+ *   (test/support/consistency/near-readers.ts);
  * - the verifier (core/verify) follows every change live (windows 100 ms … 5 s: staleness p50/p99)
  *   and, after the drain, checks every touched key in full mode against PostgreSQL.
  * With fencing and leases the full check finds 0 stale keys; the same run with the test-only
@@ -80,6 +84,23 @@ describe('randomized consistency: writers, lease-guarded apps, CDC with duplicat
     );
     expect(r.cli.code).toBe(0);
     expect(JSON.parse(r.cli.stdout)).toMatchObject({ mode: 'full', staleKeys: 0 });
+    // Near caches on Valkey and on the engine server (issue 18): tracked ones served near and never
+    // stale after the drain; the test-only untracked ones kept values from the run and serve them stale.
+    expect(r.near.map((c) => `${c.backend}/${c.tracking}`).sort()).toEqual([
+      'engine/false',
+      'engine/true',
+      'valkey/false',
+      'valkey/true',
+    ]);
+    for (const c of r.near) {
+      expect(c.nearHits).toBeGreaterThan(0);
+      if (c.tracking) {
+        expect(c.stale).toEqual([]);
+        expect(c.invalidations).toBeGreaterThan(0);
+      } else {
+        expect(c.stale.length).toBeGreaterThan(0);
+      }
+    }
   }, 300_000);
 
   it('the same run with fencing and leases switched off leaves stale keys (the check can fail)', async () => {

@@ -8,6 +8,7 @@ import { isRetriable } from '../../../core/errors.ts';
 import { versionSortKey } from '../../../core/event/version.ts';
 import type { CacheOp } from '../../../core/targets/cache-op.ts';
 import type { OpResult } from '../../../core/targets/cache-target.ts';
+import { valkeyLeaseStore } from '../../../core/targets/valkey/valkey-fill-lease-store.ts';
 import { leaseKey, versionKey } from '../../../core/targets/valkey/valkey-keys.ts';
 import { createValkeyTarget, type ValkeyTarget } from '../../../core/targets/valkey/valkey-target.ts';
 import { requireServices } from '../../setup/require-services.ts';
@@ -45,12 +46,15 @@ async function evalshaCalls(target: ValkeyTarget): Promise<number> {
 describe('batched apply on a private server', () => {
   let server: OwnValkey;
   let target: ValkeyTarget;
+  let legacy: ValkeyTarget;
   beforeAll(async () => {
     server = await startOwnValkey();
     target = await createValkeyTarget({ url: server.url, ...LIMITS });
+    legacy = await createValkeyTarget({ url: server.url, ...LIMITS, legacyLeases: true });
   });
   afterAll(async () => {
     await target?.close();
+    await legacy?.close();
     await server?.stop();
   });
 
@@ -71,11 +75,13 @@ describe('batched apply on a private server', () => {
     expect(await target.dump()).toEqual(dump);
   });
 
-  it('names the version and lease siblings exactly as valkey-keys.ts does (plain, hash-tagged, stray brace)', async () => {
+  it('names the fence sibling (and the layout-1 lease sibling) exactly as valkey-keys.ts does (plain, hash-tagged, stray brace)', async () => {
     // APPLY gets only the data key and builds the sibling names itself; the one-op scripts (fills,
     // leases) get them from siblingKey(). Both must name the same keys.
     const keys = ['sib:plain:1', '{sib:tag}:2', 'sib:stray}:3'];
-    for (const k of keys) await target.client.set(leaseKey(k), 'token');
+    const store = valkeyLeaseStore(target);
+    const tokens = await Promise.all(keys.map((k) => store.acquireLease(k, 60_000)));
+    for (const k of keys) await target.client.set(leaseKey(k), 'layout-1 token');
     const ops: CacheOp[] = keys.map((key) => ({
       kind: 'refresh',
       key,
@@ -83,10 +89,11 @@ describe('batched apply on a private server', () => {
       ttlMs: 60_000,
       version: '7',
     }));
-    expect(await target.apply(ops)).toEqual(keys.map(() => APPLIED));
-    for (const k of keys) {
-      expect(await target.client.get(versionKey(k))).toBe(versionSortKey('7'));
-      expect(await target.client.exists(leaseKey(k))).toBe(0); // the refresh cancelled the lease
+    expect(await legacy.apply(ops)).toEqual(keys.map(() => APPLIED));
+    for (const [n, k] of keys.entries()) {
+      expect(await target.client.get(versionKey(k))).toBe(versionSortKey('7')); // the lease in it is gone
+      expect(await store.fill(k, tokens[n]!, 'stale', 60_000)).toBe('rejected');
+      expect(await target.client.exists(leaseKey(k))).toBe(0); // legacyLeases: the layout-1 lease too
     }
     expect(await target.apply(keys.map((key) => ({ kind: 'invalidate', key, version: '8' })))).toEqual(
       keys.map(() => APPLIED),

@@ -5,7 +5,7 @@
  *   offset. CONS_BROKERS, CONS_TOPIC, CONS_GROUP.
  * - `dynamodb`: the DynamoDB Streams poller (consumers/dynamodb) with shard leases and checkpoints
  *   in files. CONS_DDB_ENDPOINT, CONS_TABLE, CONS_STATE_DIR, CONS_WORKER.
- * Both: CONS_VALKEY (URL), CONS_RULES (JSON), CONS_FENCING (`0` = the test-only unfenced target).
+ * Both: CONS_VALKEY (URL; `engine://host:port` for the engine server), CONS_RULES (JSON), CONS_FENCING (`0` = the test-only unfenced target).
  * Prints `ready` on stdout once started.
  */
 import { createAwsStreamsClient } from '../../../consumers/dynamodb/aws-streams-client.ts';
@@ -16,6 +16,7 @@ import { createKafkajsClient } from '../../../consumers/kafka/kafkajs-client.ts'
 import { createConsumerMetrics } from '../../../consumers/runtime/consumer-metrics.ts';
 import { silentLogger } from '../../../consumers/runtime/logger.ts';
 import { compileConfig } from '../../../core/rules/compile.ts';
+import { createEngineRemoteTarget } from '../../../core/targets/engine-remote/engine-remote-target.ts';
 import { createValkeyTarget } from '../../../core/targets/valkey/valkey-target.ts';
 
 const env = (name: string): string => {
@@ -24,7 +25,11 @@ const env = (name: string): string => {
   return v;
 };
 
-const target = await createValkeyTarget({ url: env('CONS_VALKEY'), fencing: env('CONS_FENCING') !== '0' });
+// CONS_VALKEY may name the engine server (engine://host:port): the near-cache readers' second backend.
+const url = env('CONS_VALKEY');
+const target = url.startsWith('engine://')
+  ? createEngineRemoteTarget({ url: `valkey://${url.slice('engine://'.length)}` })
+  : await createValkeyTarget({ url, fencing: env('CONS_FENCING') !== '0' });
 const common = {
   config: compileConfig(JSON.parse(env('CONS_RULES')), 'CONS_RULES'),
   target,

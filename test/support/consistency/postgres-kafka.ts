@@ -9,6 +9,9 @@
  * and, for the same key, across partitions), with random duplicates. Its own fault: an order moves
  * between two customers whose order lists are cached. After the full check: every cached order list
  * against PostgreSQL, and `cdc-cache verify` on the captured change log.
+ * Protected runs also start near-cache readers (near-readers.ts) on Valkey and on an engine server
+ * with a CDC child of its own; after the final drain they must serve 0 stale reads (tracked) and
+ * stale ones with the test-only `tracking: false` switch.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -35,6 +38,7 @@ import {
   waitFor,
 } from '../consumers.ts';
 import { prng } from './harness.ts';
+import { formatNearChecks, type NearCheck, type NearReaders, startNearReaders } from './near-readers.ts';
 import { APPS, type ConsistencyRun, type ConsistencySource, DURATION_MS, ROWS, WRITERS } from './run.ts';
 import { CUSTOMER_FIELDS, CUSTOMER_ORDERS_SQL, customerProjection, scenarioRules } from './scenario.ts';
 
@@ -56,6 +60,8 @@ export interface PostgresKafkaStats {
   staleOrderLists: string[];
   /** `co:{customer}` keys present (checked) after the drain. */
   orderListsChecked: number;
+  /** Near-cache readers on Valkey and the engine server, tracked and not (protected runs only). */
+  near: NearCheck[];
 }
 
 /** A run of the PostgreSQL source. */
@@ -127,7 +133,21 @@ export async function postgresKafkaSource(kafka: Kafka, protectedRun: boolean): 
     orderChanges: 0,
     staleOrderLists: [],
     orderListsChecked: 0,
+    near: [],
   };
+  // Near-cache readers (issue 18, protected runs): on Valkey, and on an engine server fed by a CDC
+  // child of its own under `engineGroup`.
+  const engineGroup = `cons-cdc-engine-${base}`;
+  let near: NearReaders | undefined;
+  const childEnv = () => ({
+    CONS_SOURCE: 'kafka',
+    CONS_BROKERS: serviceEnv('CDC_CACHE_KAFKA_BROKERS'),
+    CONS_TOPIC: copyTopic,
+    CONS_GROUP: group,
+    CONS_VALKEY: valkeyUrl,
+    CONS_RULES: JSON.stringify(rules),
+    CONS_FENCING: protectedRun ? '1' : '0',
+  });
   // The shuffler: Debezium records of this run's rows → held → re-delivered shuffled across the
   // copy topic's partitions, some twice.
   const changeLog: string[] = [];
@@ -146,11 +166,12 @@ export async function postgresKafkaSource(kafka: Kafka, protectedRun: boolean): 
     await waitFor(
       `${what}: the CDC consumer committed the copy topic's end`,
       async () => {
-        const [high, committed] = await Promise.all([
-          highWatermarks(kafka, copyTopic),
-          committedOffsets(kafka, group, copyTopic),
-        ]);
-        return [...high].every(([p, h]) => (committed.get(p) ?? -1n) >= h);
+        const high = await highWatermarks(kafka, copyTopic);
+        for (const g of near === undefined ? [group] : [group, engineGroup]) {
+          const committed = await committedOffsets(kafka, g, copyTopic);
+          if (![...high].every(([p, h]) => (committed.get(p) ?? -1n) >= h)) return false;
+        }
+        return true;
       },
       120_000,
       250,
@@ -217,17 +238,21 @@ export async function postgresKafkaSource(kafka: Kafka, protectedRun: boolean): 
           await new Promise((r) => setTimeout(r, 25));
         }
       })();
+      if (protectedRun) {
+        near = await startNearReaders({
+          valkeyUrl,
+          pgUrl,
+          prefix,
+          ids,
+          durationMs: DURATION_MS,
+          seed: base,
+          cdcEnv: childEnv(),
+          engineGroup,
+        });
+      }
     },
 
-    childEnv: () => ({
-      CONS_SOURCE: 'kafka',
-      CONS_BROKERS: serviceEnv('CDC_CACHE_KAFKA_BROKERS'),
-      CONS_TOPIC: copyTopic,
-      CONS_GROUP: group,
-      CONS_VALKEY: valkeyUrl,
-      CONS_RULES: JSON.stringify(rules),
-      CONS_FENCING: protectedRun ? '1' : '0',
-    }),
+    childEnv,
 
     async write(n, i, id, k) {
       const tag = `${n}-${i}`;
@@ -348,6 +373,15 @@ export async function postgresKafkaSource(kafka: Kafka, protectedRun: boolean): 
       shuffling = false;
       await shuffler;
       await drained('at the end');
+      if (near !== undefined) {
+        stats.near = await near.check();
+        await near.stop();
+        for (const c of stats.near) {
+          process.stdout.write(
+            `\nnear readers on ${c.backend}, tracking ${c.tracking ? 'on' : 'off'}: ${c.reads} reads (${c.nearHits} near hits), after the drain ${c.checked} reads (${c.nearServed} near), ${c.stale.length} stale${c.stale.length > 0 ? `\n  ${c.stale.slice(0, 10).join('\n  ')}` : ''}\n`,
+          );
+        }
+      }
     },
 
     async afterCheck(reader) {
@@ -383,6 +417,7 @@ export async function postgresKafkaSource(kafka: Kafka, protectedRun: boolean): 
     },
 
     async close() {
+      await near?.stop();
       await source.disconnect();
       await producer.disconnect();
       await pool.query('DELETE FROM orders WHERE id = ANY($1)', [orderIds]);
@@ -416,6 +451,17 @@ export function formatPostgresKafkaResults(rs: PostgresKafkaRun[]): string {
     const f = r.full.windows[0]!;
     lines.push(
       `| ${r.name} | **${r.full.staleKeys}** | ${r.staleOrderLists.length} / ${r.orderListsChecked} (${r.orderChanges}) | ${f.checked} rows (${r.full.reads.cache} keys) | ${r.writes} (${r.rowChanges}) | ${r.reads} / ${r.loads} / ${r.fills} / ${r.rejected} | ${r.cdcRecords} (${r.duplicates}) | ${r.kills} | ${r.raceFill} | ${r.live.changes.sampled} | ≤ ${formatDuration(r.live.staleness.p50Ms)} / ≤ ${formatDuration(r.live.staleness.p99Ms)} / ${formatDuration(r.live.staleness.maxMs)} | ${formatDuration(r.live.streamLag.p99Ms)} / ${formatDuration(r.live.lateness.p99Ms)} | ${(w.fraction * 100).toFixed(2)}% (${w.inconsistent} of ${w.checked}) |`,
+    );
+  }
+  const near = rs.flatMap((r) => formatNearChecks(r.name, r.near));
+  if (near.length > 0) {
+    lines.push(
+      '',
+      'Near-cache readers (issue 18): each reads through its own near cache during the run, then every key twice more after the drain, compared with PostgreSQL.',
+      '',
+      '| run | backend | tracking | workers | reads / near hits during the run | reads / near hits after the drain | stale reads after the drain | invalidations received |',
+      '|---|---|---|---|---|---|---|---|',
+      ...near,
     );
   }
   lines.push('');

@@ -44,6 +44,19 @@ describe('versions', () => {
     expect(byKey).toEqual(byCompare);
   });
 
+  it('encodes single components the same on the fast path and with leading zeros or dots', () => {
+    expect(versionSortKey('7')).toBe('017');
+    expect(versionSortKey('007')).toBe('017');
+    expect(versionSortKey('0')).toBe('010');
+    expect(versionSortKey('1234567890')).toBe('101234567890');
+    expect(versionSortKey('24023128.7')).toBe(`${versionSortKey('24023128')}.${versionSortKey('7')}`);
+    const d99 = `1${'0'.repeat(98)}`;
+    expect(versionSortKey(d99)).toBe(`99${d99}`);
+    expect(() => versionSortKey(`${d99}0`)).toThrow(RangeError);
+    expect(() => versionSortKey('12a')).toThrow(TypeError);
+    expect(() => versionSortKey('')).toThrow(TypeError);
+  });
+
   it('rejects malformed versions', () => {
     expect(isVersion('12.3')).toBe(true);
     expect(isVersion('12.')).toBe(false);

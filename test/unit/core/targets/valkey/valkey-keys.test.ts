@@ -65,6 +65,8 @@ describe('valkey URLs', () => {
       mode: 'cluster',
     });
     expect(parseValkeyUrl('valkey://:secret@h').password).toBe('secret');
+    expect(parseValkeyUrl('valkey://h:1?legacyLeases=true').legacyLeases).toBe(true);
+    expect(parseValkeyUrl('valkey://h:1').legacyLeases).toBeUndefined();
     expect(resolveConnection({ url: 'valkey://a:1,b:2' }).mode).toBe('cluster');
   });
 
@@ -73,6 +75,7 @@ describe('valkey URLs', () => {
     expect(() => parseValkeyUrl('valkey://h:1?tls=1')).toThrow('unknown URL parameter "tls"');
     expect(() => parseValkeyUrl('valkey://h:1/3')).toThrow('database 3 is not supported');
     expect(() => parseValkeyUrl('valkey://h:99999')).toThrow('port out of range');
+    expect(() => parseValkeyUrl('valkey://h:1?legacyLeases=yes')).toThrow('use legacyLeases=true');
   });
 
   it('never quotes the password of a URL it rejects, and splits user info at the last "@"', () => {
