@@ -12,6 +12,7 @@ import { EvictionPolicy, type EvictionPolicyValue, evictUntilUnder, trackingFor 
 import { Keyspace, Kind, type KindValue, type RemoveReason } from './keyspace.ts';
 import { Leases } from './leases.ts';
 import { Listeners } from './listeners.ts';
+import { TagRegistry } from './tags.ts';
 import { Waiters, type WakeReason } from './waiters.ts';
 
 /** Pass as `expireAt` to keep a key's current TTL. */
@@ -24,6 +25,13 @@ export class EngineState {
   readonly waiters: Waiters;
   readonly listeners: Listeners;
   readonly leases = new Leases();
+  /**
+   * Soft-invalidation marks: key → the version that marked it stale; valid only while equal to the
+   * entry's version (soft-invalidation.ts). Deleted by every write, delete, expiry, eviction, flush.
+   */
+  readonly staleMarks = new Map<string, string>();
+  /** Tag epochs, members and per-key tag versions (tags.ts). */
+  readonly tags = new TagRegistry();
   /** Prefix invalidations still fencing keys created after them (see versioned-writes.ts). */
   prefixFences: { prefix: string; version: string; expiresAt: number }[] = [];
   /** Memory limit in bytes; 0 = none. */
@@ -40,6 +48,7 @@ export class EngineState {
     this.listeners = new Listeners(onListenerError);
     this.keyspace.onRemoved = (key: string, reason: RemoveReason) => {
       if (reason === 'evict') this.evictedKeys++;
+      if (this.staleMarks.size !== 0) this.staleMarks.delete(key);
       if (this.waiters.size !== 0) this.waiters.wake(key, reason === 'expire' ? 'expired' : 'deleted');
       if (this.listeners.active) this.listeners.emit({ type: reason === 'expire' ? 'expire' : 'evict', key });
     };
@@ -79,6 +88,7 @@ export class EngineState {
     wake: WakeReason = 'written',
   ): number {
     const slot = this.keyspace.setString(key, kind, value, expireAt, now);
+    if (this.staleMarks.size !== 0) this.staleMarks.delete(key);
     if (this.waiters.size !== 0) this.waiters.wake(key, wake);
     if (this.listeners.active) this.listeners.emit({ type: 'write', key });
     return slot;
@@ -96,6 +106,7 @@ export class EngineState {
   deleteSlot(slot: number): void {
     const key = this.keyspace.keys[slot]!;
     this.keyspace.remove(slot, 'delete');
+    if (this.staleMarks.size !== 0) this.staleMarks.delete(key);
     if (this.leases.size !== 0) this.leases.cancel(key);
     if (this.waiters.size !== 0) this.waiters.wake(key, 'deleted');
     if (this.listeners.active) this.listeners.emit({ type: 'delete', key });
@@ -120,6 +131,8 @@ export class EngineState {
     this.keyspace.clear();
     this.leases.clear();
     this.prefixFences = [];
+    this.staleMarks.clear();
+    this.tags.clear();
   }
 
   /** Reads a string value as text (UTF-8-decoding raw bytes); null when absent; throws WRONGTYPE for hashes. */

@@ -18,6 +18,8 @@ import { globMatch } from './glob.ts';
 import { isContainerKind, KIND_BITS, KIND_MASK, Kind, type KindValue } from './keyspace.ts';
 import type { EngineEventType, EngineListener } from './listeners.ts';
 import * as locks from './locks.ts';
+import * as soft from './soft-invalidation.ts';
+import type { TagEpochs } from './tags.ts';
 import * as versioned from './versioned-writes.ts';
 import type { WakeReason } from './waiters.ts';
 import { type HookChange, WriteThrough, type WriteThroughHook } from './write-through.ts';
@@ -319,16 +321,75 @@ export class Engine {
     return this.core.leases.acquire(key, ttlMs, this.core.clock.now());
   }
 
-  /** Fills `key` under the lease; rejected if the lease was cancelled/expired; fenced by version. */
+  /**
+   * Fills `key` under the lease; rejected if the lease was cancelled/expired; fenced by version, and
+   * by `tags` (the epochs {@link Engine.joinTags} answered before the load).
+   */
   fillLease(
     key: string,
     token: string,
     value: EngineValue,
     ttlMs: number,
     version?: string,
+    tags?: TagEpochs,
   ): locks.EngineFillOutcome {
     const { kind, stored } = encode(value);
-    return locks.fillLease(this.core, key, token, kind, stored, ttlMs, version, this.core.clock.now());
+    const now = this.core.clock.now();
+    return locks.fillLease(this.core, key, token, kind, stored, ttlMs, version, now, tags);
+  }
+
+  /**
+   * Marks the value stale at `version` (soft invalidation) unless the key holds that version or a
+   * newer one; an absent key gets a tombstone. See soft-invalidation.ts.
+   */
+  softInvalidate(
+    key: string,
+    version: string,
+    tombstoneTtlMs = this.tombstoneTtlMs,
+  ): versioned.VersionedOutcome {
+    return soft.softInvalidate(this.core, key, version, tombstoneTtlMs, this.core.clock.now());
+  }
+
+  /** True when the key's value was soft-invalidated and nothing newer replaced it. */
+  isStale(key: string): boolean {
+    return soft.isStale(this.core, key, this.core.clock.now());
+  }
+
+  /** Adds `key` to each tag (for `memberTtlMs`, 0 = no expiry) and answers the tags' epochs. */
+  joinTags(key: string, tags: readonly string[], memberTtlMs: number): TagEpochs {
+    return soft.joinTags(this.core, key, tags, memberTtlMs, this.core.clock.now());
+  }
+
+  /** Invalidates every entry tagged `tag` not already current with `version`; fenced when the tag saw as new a change. */
+  invalidateTag(
+    tag: string,
+    version: string,
+    tombstoneTtlMs = this.tombstoneTtlMs,
+  ): versioned.VersionedOutcome {
+    return soft.invalidateTag(this.core, tag, version, tombstoneTtlMs, this.core.clock.now());
+  }
+
+  /**
+   * A write-through write of a tagged entry: fenced when one of `tags` was invalidated for the key
+   * after the epochs joined; with a version, fenced like {@link Engine.refreshIfNewer}. Records the tags.
+   */
+  writeTagged(
+    key: string,
+    value: EngineValue,
+    ttlMs: number,
+    version: string | undefined,
+    tags: TagEpochs,
+  ): versioned.VersionedOutcome {
+    const now = this.core.clock.now();
+    if (!this.core.tags.admits(key, tags, now)) return 'fenced';
+    if (version !== undefined) {
+      if (this.refreshIfNewer(key, value, ttlMs, version) === 'fenced') return 'fenced';
+    } else {
+      this.#applySet(key, value, ttlMs > 0 ? { ttlMs } : undefined);
+      if (this.core.leases.size !== 0) this.core.leases.cancel(key);
+    }
+    this.core.tags.record(key, tags, ttlMs > 0 ? now + ttlMs : 0, now);
+    return 'applied';
   }
 
   /** Gives up a lease without filling. */

@@ -11,6 +11,7 @@
  */
 import type { EngineState } from './engine-state.ts';
 import { Kind, type KindValue } from './keyspace.ts';
+import type { TagEpochs } from './tags.ts';
 import type { WakeReason } from './waiters.ts';
 
 /** What the engine's lease fill (`fillLease`, `CACHE.FILL`) did. */
@@ -78,8 +79,9 @@ export async function waitForUnlock(core: EngineState, key: string, timeoutMs: n
 
 /**
  * Fills `key` under lease `token`: rejected unless the lease is live; fenced when `version` is given
- * and the key already holds that version or a newer one. Ends the lease and wakes waiters either way
- * except on rejection.
+ * and the key already holds that version or a newer one, or when `tags` were invalidated for this key
+ * after the epochs the load saw (tags.ts). Ends the lease and wakes waiters either way except on
+ * rejection. A fill clears a soft-invalidation mark and records the entry's tags.
  */
 export function fillLease(
   core: EngineState,
@@ -90,13 +92,15 @@ export function fillLease(
   ttlMs: number,
   version: string | undefined,
   now: number,
+  tags?: TagEpochs,
 ): EngineFillOutcome {
   if (core.leases.holder(key, now) !== token) return 'rejected';
   const ks = core.keyspace;
-  if (version !== undefined) {
+  const tagFenced = tags !== undefined && tags.length > 0 && !core.tags.admits(key, tags, now);
+  if (version !== undefined || tagFenced) {
     const slot = ks.find(key, now);
-    const current = slot >= 0 ? ks.versions.get(slot) : undefined;
-    if (current !== undefined && current >= version) {
+    const current = slot >= 0 && version !== undefined ? ks.versions.get(slot) : undefined;
+    if (tagFenced || (current !== undefined && version !== undefined && current >= version)) {
       core.leases.end(key, token, now);
       if (core.waiters.size !== 0) core.waiters.wake(key, 'released');
       return 'fenced';
@@ -104,8 +108,10 @@ export function fillLease(
   }
   core.ensureMemory();
   core.leases.end(key, token, now);
-  const slot = core.writeString(key, kind, value, ttlMs > 0 ? now + ttlMs : 0, now, 'filled');
+  const expireAt = ttlMs > 0 ? now + ttlMs : 0;
+  const slot = core.writeString(key, kind, value, expireAt, now, 'filled');
   if (version !== undefined) ks.versions.set(slot, version);
+  if (tags !== undefined) core.tags.record(key, tags, expireAt, now);
   return 'filled';
 }
 

@@ -78,13 +78,17 @@ export function opToJson(op: CacheOp): string {
       version: op.version,
     });
   if (op.kind === 'invalidate') return JSON.stringify({ op: 'invalidate', key: op.key, version: op.version });
+  if (op.kind === 'softInvalidate')
+    return JSON.stringify({ op: 'softInvalidate', key: op.key, version: op.version });
+  if (op.kind === 'invalidateTag')
+    return JSON.stringify({ op: 'invalidateTag', tag: op.tag, version: op.version });
   return JSON.stringify({ op: 'invalidatePrefix', prefix: op.prefix, version: op.version });
 }
 
 function formatSummary(s: ReplaySummary, target: string): string {
   return (
     `replayed ${s.records} records (${s.lines} lines) into ${target}: ${s.events} change events, ${s.skipped} not row changes, ` +
-    `${s.unmatched} unmatched; ops: ${s.ops.refresh} refresh, ${s.ops.invalidate} invalidate, ${s.ops.invalidatePrefix} prefix; ` +
+    `${s.unmatched} unmatched; ops: ${s.ops.refresh} refresh, ${s.ops.invalidate} invalidate, ${s.ops.invalidatePrefix} prefix${s.ops.softInvalidate > 0 ? `, ${s.ops.softInvalidate} soft-invalidate` : ''}${s.ops.invalidateTag > 0 ? `, ${s.ops.invalidateTag} tag` : ''}; ` +
     `${s.applied} applied, ${s.fenced} fenced, ${s.failed} failed; ${s.deadLetters} dead letters\n`
   );
 }
@@ -169,7 +173,7 @@ export async function runReplay(argv: string[]): Promise<number> {
       };
     } else if (values.dump) {
       options.onPlan = (ops) => {
-        for (const op of ops) if (op.kind !== 'invalidatePrefix') touched.add(op.key);
+        for (const op of ops) if ('key' in op) touched.add(op.key);
       };
     }
     const summary = await replayChangeLogs(positionals, options);

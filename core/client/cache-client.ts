@@ -16,12 +16,18 @@
  *    the cache is not filled with it). Without the lease, wait (engine: woken; Valkey: bounded
  *    backoff) and re-read; if the holder gave up, take the lease; after `lockWaitTimeoutMs`, load
  *    without filling.
+ * 4. Soft invalidation (docs/soft-invalidation-and-tags.md): an entry the store reports stale is served
+ *    with `staleWhileRevalidate` while one caller (the lease holder) reloads it in the background;
+ *    without it the entry is a miss.
+ * 5. Tags: with `tags`, the loader (or writeThrough's writer) runs only after the key joined every
+ *    tag, and the fill carries the tag epochs the join answered, so a tag invalidation racing the load
+ *    rejects or fences the fill (never a stale fill).
  * The cache is an optimisation: when it fails, reads fall back to the loader (`cache-error` event).
  */
 import { TargetError } from '../errors.ts';
 import { type Codec, jsonCodec } from './codec.ts';
 import type { CacheClientListener } from './events.ts';
-import type { FillLeaseStore, StoredEntry } from './fill-lease-store.ts';
+import type { FillLeaseStore, StoredEntry, TagEpochs } from './fill-lease-store.ts';
 import { attachNearCache } from './near-cache/attach.ts';
 import type { NearCache, NearCacheStats, NearRead } from './near-cache/near-cache.ts';
 import { unguardedLeaseStore } from './unguarded-store.ts';
@@ -46,10 +52,21 @@ export interface LoadOptions<T> {
   version?: (value: T) => string | undefined;
   /** Codec of this call. @default the client's */
   codec?: Codec<T>;
+  /**
+   * Serve an entry a soft invalidation marked stale while one caller (across all processes: the one
+   * holding the key's fill lease) reloads it in the background; false: a stale entry is a miss.
+   * @default false
+   */
+  staleWhileRevalidate?: boolean;
+  /**
+   * Tags this entry depends on (`customer:42`): a rule's `tags` (or `invalidateTag`) naming one of
+   * them removes the entry. Names as the rules render them (with the config's and rule's prefixes).
+   */
+  tags?: readonly string[];
 }
 
 /** Options of {@link createCacheClient}. */
-export interface CacheClientOptions extends Omit<LoadOptions<unknown>, 'version' | 'codec'> {
+export interface CacheClientOptions extends Omit<LoadOptions<unknown>, 'version' | 'codec' | 'tags'> {
   /** Where values live (see `leaseStoreFor(target)`). */
   store: FillLeaseStore;
   /** @default jsonCodec */
@@ -86,6 +103,7 @@ export const CACHE_CLIENT_DEFAULTS = {
   earlyRefreshBeta: 0,
   leaseTtlMs: 10_000,
   lockWaitTimeoutMs: 5_000,
+  staleWhileRevalidate: false,
   pollBackoffMs: [2, 50] as [number, number],
   /** Longest single wait on a store that wakes, so a lost wake-up costs at most this. */
   wakeSliceMs: 100,
@@ -111,7 +129,7 @@ export interface CacheClient {
   nearStats(): NearCacheStats | undefined;
 }
 
-type Resolved = Required<Omit<LoadOptions<unknown>, 'version' | 'codec'>>;
+type Resolved = Required<Omit<LoadOptions<unknown>, 'version' | 'codec' | 'tags'>>;
 type Freshness = 'fresh' | 'early' | 'revalidate' | 'grace';
 
 function checkOptions(o: Resolved, where: string): void {
@@ -136,6 +154,7 @@ export function createCacheClient(options: CacheClientOptions): CacheClient {
     earlyRefreshBeta: options.earlyRefreshBeta ?? D.earlyRefreshBeta,
     leaseTtlMs: options.leaseTtlMs ?? D.leaseTtlMs,
     lockWaitTimeoutMs: options.lockWaitTimeoutMs ?? D.lockWaitTimeoutMs,
+    staleWhileRevalidate: options.staleWhileRevalidate ?? D.staleWhileRevalidate,
   };
   checkOptions(defaults, 'options');
   const baseCodec = options.codec ?? jsonCodec;
@@ -156,7 +175,8 @@ export function createCacheClient(options: CacheClientOptions): CacheClient {
   function resolve<T>(o: LoadOptions<T> | undefined): Resolved {
     if (o === undefined) return defaults;
     const r: Resolved = { ...defaults };
-    for (const k of Object.keys(defaults) as (keyof Resolved)[]) if (o[k] !== undefined) r[k] = o[k];
+    const target = r as Record<keyof Resolved, unknown>;
+    for (const k of Object.keys(defaults) as (keyof Resolved)[]) if (o[k] !== undefined) target[k] = o[k];
     checkOptions(r, 'call options');
     return r;
   }
@@ -165,6 +185,21 @@ export function createCacheClient(options: CacheClientOptions): CacheClient {
     if (o.ttlMs === 0) return 0;
     const ttl = Math.max(1, Math.round(o.ttlMs * (1 - o.jitter * random())));
     return ttl + Math.max(o.staleWhileRevalidateMs, o.staleIfErrorMs);
+  }
+
+  /** How long a key stays a tag's member: as long as its fill could live, plus the lease. */
+  function memberTtl(o: Resolved): number {
+    return o.ttlMs === 0 ? 0 : o.ttlMs + Math.max(o.staleWhileRevalidateMs, o.staleIfErrorMs) + o.leaseTtlMs;
+  }
+
+  /** Joins the call's tags (before loading or writing): the epochs to fill with, undefined without tags. */
+  async function join(
+    key: string,
+    o: Resolved,
+    tags: readonly string[] | undefined,
+  ): Promise<TagEpochs | undefined> {
+    if (tags === undefined || tags.length === 0) return undefined;
+    return store.joinTags(key, tags, memberTtl(o));
   }
 
   function freshness(entry: StoredEntry, o: Resolved): Freshness {
@@ -197,6 +232,15 @@ export function createCacheClient(options: CacheClientOptions): CacheClient {
     o: Resolved,
     call: LoadOptions<T> | undefined,
   ): Promise<T> {
+    let epochs: TagEpochs | undefined;
+    try {
+      epochs = await join(key, o, call?.tags);
+    } catch (error) {
+      // Without the join a fill could miss a tag invalidation: load, and do not fill.
+      emit({ type: 'cache-error', key, error });
+      await store.releaseLease(key, token).catch(() => {});
+      return loader(key);
+    }
     const started = now();
     let value: T;
     try {
@@ -212,7 +256,7 @@ export function createCacheClient(options: CacheClientOptions): CacheClient {
     try {
       const codec = (call?.codec ?? baseCodec) as Codec<T>;
       const version = call?.version?.(value);
-      const outcome = await store.fill(key, token, codec.encode(value), physicalTtl(o), version);
+      const outcome = await store.fill(key, token, codec.encode(value), physicalTtl(o), version, epochs);
       emit(outcome === 'filled' ? { type: 'fill', key } : { type: 'lease-rejected', key, outcome });
     } catch (error) {
       emit({ type: 'cache-error', key, error });
@@ -252,7 +296,16 @@ export function createCacheClient(options: CacheClientOptions): CacheClient {
       return loader(key);
     }
     let stale: StoredEntry | null = null;
-    if (entry !== null) {
+    if (entry?.stale) {
+      // Soft-invalidated: served while the lease holder reloads, or a miss.
+      if (o.staleWhileRevalidate) {
+        emit({ type: 'stale', key, reason: 'soft-invalidated' });
+        refreshInBackground(key, loader, o, call);
+        return codec.decode(entry.value);
+      }
+      emit({ type: 'miss', key, softInvalidated: true });
+      entry = null;
+    } else if (entry !== null) {
       const state = freshness(entry, o);
       if (state === 'fresh') {
         emit({ type: 'hit', key });
@@ -282,7 +335,7 @@ export function createCacheClient(options: CacheClientOptions): CacheClient {
         // fill): re-read under the lease, so a fill that already happened is never loaded again.
         if (token !== null && stale === null) {
           const filled = await store.read(key);
-          if (filled !== null) {
+          if (filled !== null && !filled.stale) {
             await store.releaseLease(key, token);
             if (attempt > 0) emit({ type: 'lock-wait', key, waitedMs: now() - waitStart, outcome: 'value' });
             return codec.decode(filled.value);
@@ -319,7 +372,7 @@ export function createCacheClient(options: CacheClientOptions): CacheClient {
         emit({ type: 'cache-error', key, error });
         return loader(key);
       }
-      if (entry !== null) {
+      if (entry !== null && !entry.stale) {
         emit({ type: 'lock-wait', key, waitedMs: now() - waitStart, outcome: 'value' });
         return codec.decode(entry.value);
       }
@@ -360,7 +413,8 @@ export function createCacheClient(options: CacheClientOptions): CacheClient {
         const entry = nearRead === undefined ? await store.read(key) : await near.tracker!.read(key);
         if (entry === null) return undefined;
         const value = codec.decode(entry.value);
-        if (nearRead !== undefined)
+        // A soft-invalidated entry is answered (get returns stale values) but never kept near.
+        if (nearRead !== undefined && !entry.stale)
           near.install(nearRead, value, entry.value.length, freshMs(entry, defaults));
         return value;
       } finally {
@@ -371,12 +425,21 @@ export function createCacheClient(options: CacheClientOptions): CacheClient {
       const o = resolve(call);
       const codec = (call?.codec ?? baseCodec) as Codec<T>;
       const bytes = codec.encode(value);
+      // Tags are joined before the source of truth changes (see module comment, 5).
+      let epochs: TagEpochs | undefined;
+      let joinError: unknown;
+      try {
+        epochs = await join(key, o, call?.tags);
+      } catch (error) {
+        joinError = error;
+      }
       const written = await writer(value);
       const version = (written ?? undefined)?.version ?? call?.version?.(value);
       flights.delete(key);
       near?.drop(key);
       try {
-        await store.write(key, bytes, physicalTtl(o), version);
+        if (joinError !== undefined) throw joinError;
+        await store.write(key, bytes, physicalTtl(o), version, epochs);
         // Again once written: a read that raced the write is not kept (read-your-writes here; the
         // server's invalidation reaches the other processes).
         near?.drop(key);

@@ -4,15 +4,18 @@
  */
 
 /** Why a stale value was served. */
-export type StaleReason = 'revalidate' | 'lease-held' | 'load-error';
+export type StaleReason = 'revalidate' | 'lease-held' | 'load-error' | 'soft-invalidated';
 
 /** One client event. */
 export type CacheClientEvent =
   /** A fresh value was found. */
   | { type: 'hit'; key: string }
   /** No value: this call will load or wait for another loader. */
-  | { type: 'miss'; key: string }
-  /** A stale value was served (`revalidate`: a refresh runs in the background). */
+  | { type: 'miss'; key: string; softInvalidated?: true }
+  /**
+   * A stale value was served (`revalidate`: a refresh runs in the background; `soft-invalidated`: a
+   * soft invalidation marked it, and one caller reloads it).
+   */
   | { type: 'stale'; key: string; reason: StaleReason }
   /** XFetch decided to refresh a fresh value early. */
   | { type: 'early-refresh'; key: string }

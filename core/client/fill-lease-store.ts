@@ -10,6 +10,10 @@
  *   cancels the lease first, so a fill racing a change is rejected; with a version, the fill is
  *   also fenced by the key's version (a tombstone included).
  * - Versions are source versions (decimal components); stores encode them with `versionSortKey`.
+ * - A soft invalidation marks an entry stale (`read` says so); a fill or write clears the mark.
+ * - Tags (docs/soft-invalidation-and-tags.md): `joinTags` before the load (or the write to the source
+ *   of truth), then `fill`/`write` with the epochs it answered: fenced when one of the tags was
+ *   invalidated for the key since.
  */
 
 import type { NearTracker } from './near-cache/tracker.ts';
@@ -22,6 +26,8 @@ export interface FillLeaseStoreOptions {
    */
   tombstoneTtlMs?: number;
 }
+/** Tag → the tag's epoch (an opaque version string, '' = never invalidated) that `joinTags` answered. */
+export type TagEpochs = readonly (readonly [tag: string, epoch: string])[];
 
 /** What a fill under lease did. */
 export type FillOutcome = 'filled' | 'rejected' | 'fenced';
@@ -30,6 +36,8 @@ export type FillOutcome = 'filled' | 'rejected' | 'fenced';
 export interface StoredEntry {
   value: Buffer;
   ttlMs: number;
+  /** True when a soft invalidation marked the value stale (served only with stale-while-revalidate). */
+  stale?: boolean;
 }
 
 /** The atomic cache steps the client builds on. */
@@ -49,13 +57,25 @@ export interface FillLeaseStore {
     value: string | Buffer,
     ttlMs: number,
     version?: string,
+    tags?: TagEpochs,
   ): Promise<FillOutcome>;
+  /**
+   * Adds `key` to each tag's members (for `memberTtlMs`, 0 = no expiry) and answers the tags'
+   * epochs; called before the load, its answer passed to `fill`/`write`. One call per tag's slot.
+   */
+  joinTags(key: string, tags: readonly string[], memberTtlMs: number): Promise<TagEpochs>;
   /** Gives the lease up without filling (loader failed). */
   releaseLease(key: string, token: string): Promise<void>;
   /** Waits up to `timeoutMs` for the key to be filled or its lease to end (or just sleeps). */
   waitForFill(key: string, timeoutMs: number): Promise<void>;
   /** Writes a value (write-through); with a version it is fenced like a refresh. Cancels the lease. */
-  write(key: string, value: string | Buffer, ttlMs: number, version?: string): Promise<'applied' | 'fenced'>;
+  write(
+    key: string,
+    value: string | Buffer,
+    ttlMs: number,
+    version?: string,
+    tags?: TagEpochs,
+  ): Promise<'applied' | 'fenced'>;
   /** Removes the value and cancels the lease; with a version, leaves a fenced tombstone. */
   invalidate(key: string, version?: string): Promise<void>;
   /** Releases what the store itself opened (not the target's connection). */

@@ -20,7 +20,13 @@ export {
   zstdAvailable,
 } from './codec.ts';
 export type { CacheClientEvent, CacheClientListener, StaleReason } from './events.ts';
-export type { FillLeaseStore, FillLeaseStoreOptions, FillOutcome, StoredEntry } from './fill-lease-store.ts';
+export type {
+  FillLeaseStore,
+  FillLeaseStoreOptions,
+  FillOutcome,
+  StoredEntry,
+  TagEpochs,
+} from './fill-lease-store.ts';
 export {
   createNearCache,
   type LruStore,

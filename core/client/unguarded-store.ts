@@ -17,9 +17,10 @@ export function unguardedLeaseStore(store: FillLeaseStore): FillLeaseStore {
       await store.write(key, value, ttlMs);
       return 'filled';
     },
+    joinTags: (key, tags, memberTtlMs) => store.joinTags(key, tags, memberTtlMs),
     releaseLease: async () => {},
     waitForFill: (_key, timeoutMs) => new Promise((r) => setTimeout(r, timeoutMs)),
-    write: (key, value, ttlMs, version) => store.write(key, value, ttlMs, version),
+    write: (key, value, ttlMs, version, tags) => store.write(key, value, ttlMs, version, tags),
     invalidate: (key, version) => store.invalidate(key, version),
     close: () => store.close(),
     ...(store.nearTracker === undefined ? {} : { nearTracker: () => store.nearTracker!() }),

@@ -29,7 +29,7 @@ export const SHARED_METRICS = {
     labels: ['source'],
     help: 'Source records read.',
   },
-  /** Cache ops by kind (refresh, invalidate, invalidatePrefix) and outcome (applied, fenced, failed). */
+  /** Cache ops by kind (refresh, invalidate, invalidatePrefix, softInvalidate, invalidateTag) and outcome (applied, fenced, failed). */
   ops: {
     name: 'cdc_cache_ops_total',
     type: 'counter',

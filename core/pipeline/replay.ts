@@ -38,7 +38,7 @@ export interface ReplaySummary {
   skipped: number;
   /** Events no rule matched. */
   unmatched: number;
-  ops: { invalidate: number; refresh: number; invalidatePrefix: number };
+  ops: Record<CacheOp['kind'], number>;
   applied: number;
   fenced: number;
   /** Ops the target did not confirm after retries. */
@@ -90,7 +90,7 @@ export async function replayChangeLogs(
     events: 0,
     skipped: 0,
     unmatched: 0,
-    ops: { invalidate: 0, refresh: 0, invalidatePrefix: 0 },
+    ops: { invalidate: 0, refresh: 0, invalidatePrefix: 0, softInvalidate: 0, invalidateTag: 0 },
     applied: 0,
     fenced: 0,
     failed: 0,

@@ -16,7 +16,8 @@ import { RESERVED_PREFIX } from '../targets/valkey/valkey-keys.ts';
 
 /** Throws a RuleError (never retriable) when no target could apply `op`. */
 export function checkOp(op: CacheOp): void {
-  const key = op.kind === 'invalidatePrefix' ? op.prefix : op.key;
+  // A tag is a name of its own (its state lives in `__cdc:t*` siblings), never a key.
+  const key = op.kind === 'invalidatePrefix' ? op.prefix : op.kind === 'invalidateTag' ? '' : op.key;
   if (key.startsWith(RESERVED_PREFIX))
     throw new RuleError(
       ErrorCode.ReservedKey,

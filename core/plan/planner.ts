@@ -20,7 +20,7 @@ import { compareVersions } from '../event/version.ts';
 import type { CompiledConfig } from '../rules/compile.ts';
 import { evaluateRule, ruleNamesTable, whenHolds } from '../rules/evaluate.ts';
 import { onPartialImage } from '../rules/partial-policy.ts';
-import type { CacheOp } from '../targets/cache-op.ts';
+import { type CacheOp, opSlotName } from '../targets/cache-op.ts';
 import { checkOp } from './check-op.ts';
 import type { PlanStats } from './plan-stats.ts';
 
@@ -47,8 +47,17 @@ export interface Plan {
 function supersedes(prev: CacheOp, next: CacheOp): boolean {
   const c = compareVersions(next.version, prev.version);
   if (c !== 0) return c > 0;
-  return !(prev.kind !== 'refresh' && next.kind === 'refresh');
+  return STRENGTH[next.kind] >= STRENGTH[prev.kind];
 }
+
+/** At equal versions the stronger op wins: invalidate over soft-invalidate over refresh. */
+const STRENGTH: Record<CacheOp['kind'], number> = {
+  refresh: 0,
+  softInvalidate: 1,
+  invalidate: 2,
+  invalidatePrefix: 2,
+  invalidateTag: 2,
+};
 
 /**
  * Lists the ops every matching rule asks for on one event, appended to `ops`. Throws RuleError.
@@ -126,10 +135,11 @@ export function planBatch(
         deps.push(ops.push(op) - 1);
         continue;
       }
-      const slot = slots.get(op.key);
+      const name = opSlotName(op);
+      const slot = slots.get(name);
       if (slot === undefined) {
         const at = ops.push(op) - 1;
-        slots.set(op.key, at);
+        slots.set(name, at);
         deps.push(at);
       } else {
         if (supersedes(ops[slot]!, op)) ops[slot] = op;

@@ -50,6 +50,8 @@ export interface CompiledRule {
     jitter: number;
   };
   dependents: Template[];
+  /** Tag templates (`customer:{customer_id}`): each change invalidates these tags. */
+  tags: Template[];
   when: ((event: ChangeEvent) => boolean) | undefined;
   truncatePrefixes: string[];
   images: ImageMode;
@@ -95,6 +97,7 @@ const RULE_KEYS = new Set([
   'on',
   'refresh',
   'dependents',
+  'tags',
   'when',
   'truncate',
   'images',
@@ -309,10 +312,18 @@ export function compileConfig(config: unknown, where = 'config'): CompiledConfig
       delete: on.delete === undefined ? 'invalidate' : action(on.delete, where, `${p}.on.delete`),
       truncate: on.truncate === undefined ? 'invalidate' : action(on.truncate, where, `${p}.on.truncate`),
     };
-    if (actions.delete === 'refresh')
-      fail(where, `${p}.on.delete`, 'a deleted row cannot be refreshed: use "invalidate" or "ignore"');
-    if (actions.truncate === 'refresh')
-      fail(where, `${p}.on.truncate`, 'a truncate cannot be refreshed: use "invalidate" or "ignore"');
+    if (actions.delete === 'refresh' || actions.delete === 'soft-invalidate')
+      fail(
+        where,
+        `${p}.on.delete`,
+        `a deleted row cannot be ${actions.delete === 'refresh' ? 'refreshed' : 'served stale'}: use "invalidate" or "ignore"`,
+      );
+    if (actions.truncate === 'refresh' || actions.truncate === 'soft-invalidate')
+      fail(
+        where,
+        `${p}.on.truncate`,
+        `a truncate cannot ${actions.truncate === 'refresh' ? 'be refreshed' : 'soft-invalidate'}: use "invalidate" or "ignore"`,
+      );
     const rs = r.refresh ?? {};
     if (typeof rs !== 'object' || rs === null)
       fail(where, `${p}.refresh`, 'must be an object { fields, ttl, jitter }');
@@ -335,6 +346,9 @@ export function compileConfig(config: unknown, where = 'config'): CompiledConfig
     if (r.dependents !== undefined && !Array.isArray(r.dependents))
       fail(where, `${p}.dependents`, 'must be a list of key templates');
     const dependents = (r.dependents ?? []).map((d, i) => template(d, where, `${p}.dependents[${i}]`));
+    if (r.tags !== undefined && !Array.isArray(r.tags))
+      fail(where, `${p}.tags`, 'must be a list of tag templates such as "customer:{customer_id}"');
+    const tags = (r.tags ?? []).map((t, i) => template(t, where, `${p}.tags[${i}]`));
     const truncateSpec = r.truncate ?? {};
     checkKeys(truncateSpec, new Set(['prefixes']), where, `${p}.truncate`);
     if (truncateSpec.prefixes !== undefined && !isStrArray(truncateSpec.prefixes))
@@ -360,7 +374,7 @@ export function compileConfig(config: unknown, where = 'config'): CompiledConfig
       );
     }
     const keyOnly = new Set(r.keyFields ?? []);
-    const nonKey = [...keys.map((k) => k.template), ...dependents]
+    const nonKey = [...keys.map((k) => k.template), ...dependents, ...tags]
       .flatMap(imageFields)
       .filter((f) => !keyOnly.has(f));
     if (r.prefix !== undefined && typeof r.prefix !== 'string')
@@ -393,6 +407,7 @@ export function compileConfig(config: unknown, where = 'config'): CompiledConfig
       actions,
       refresh,
       dependents,
+      tags,
       when: undefined,
       truncatePrefixes,
       images,

@@ -5,8 +5,12 @@
  */
 import type { ChangeEvent, Op, Row, Source } from '../event/change-event.ts';
 
-/** What a change does to a key: drop it (leaving a tombstone), write the new projection, or nothing. */
-export const Actions = ['invalidate', 'refresh', 'ignore'] as const;
+/**
+ * What a change does to a key: drop it (leaving a tombstone), write the new projection, mark it stale
+ * (`soft-invalidate`: the value stays, clients with stale-while-revalidate serve it while one caller
+ * reloads, others miss; see docs/soft-invalidation-and-tags.md), or nothing.
+ */
+export const Actions = ['invalidate', 'refresh', 'soft-invalidate', 'ignore'] as const;
 /** One of {@link Actions}. */
 export type Action = (typeof Actions)[number];
 
@@ -74,12 +78,18 @@ export interface RuleSpec {
   prefix?: string;
   /** Default action for create/update/read. @default 'refresh' when `refresh` is set, else 'invalidate' */
   action?: Action;
-  /** Per-operation actions; `delete` may be 'invalidate' or 'ignore'. */
+  /** Per-operation actions; `delete` and `truncate` may be 'invalidate' or 'ignore'. */
   on?: Partial<Record<'create' | 'update' | 'delete' | 'read' | 'truncate', Action>>;
   /** How to build refreshed values. */
   refresh?: RefreshSpec;
   /** Other entities' keys to invalidate on every change (templates over both images). */
   dependents?: string[];
+  /**
+   * Tags to invalidate on every change (templates over both images, as dependents): every entry the
+   * app cached with one of them (`getOrLoad(key, loader, { tags })`) is removed. The config's and
+   * the rule's prefixes apply, as for keys.
+   */
+  tags?: string[];
   /** Filter: the rule applies only when this holds. */
   when?: WhenSpec | ((event: ChangeEvent) => boolean);
   /** What TRUNCATE invalidates. @default the literal prefixes of `keys` */

@@ -6,7 +6,9 @@
  *   the old email key goes).
  * - delete: keys built from the old image (or the record key) are invalidated.
  * - truncate: the rule's key prefixes are invalidated.
- * - dependents are invalidated from every image they can be built from.
+ * - dependents are invalidated from every image they can be built from; so are tags (`invalidateTag`).
+ * - `soft-invalidate` marks a key stale instead of removing it (keys built from the new image; a key
+ *   only the old image names, and every key of a delete, is invalidated).
  * - refresh falls back to invalidate when the new image is absent, partial, or lacks (or has
  *   unavailable) fields the projection needs; the reason is counted in PlanStats.
  * - a template that needs a field a partial image lacks follows the rule's onPartialImage
@@ -57,7 +59,13 @@ export function whenHolds(rule: CompiledRule, event: ChangeEvent): boolean {
   }
 }
 
-function unresolvedError(rule: CompiledRule, t: Template, u: Unresolved, event: ChangeEvent): RuleError {
+function unresolvedError(
+  rule: CompiledRule,
+  t: Template,
+  u: Unresolved,
+  event: ChangeEvent,
+  what = 'key template',
+): RuleError {
   const why =
     u.reason === 'unavailable'
       ? 'is unavailable (unchanged TOAST value not sent)'
@@ -68,7 +76,7 @@ function unresolvedError(rule: CompiledRule, t: Template, u: Unresolved, event: 
           : 'is missing';
   return new RuleError(
     ErrorCode.TemplateField,
-    `${rule.name}: key template "${t.source}": field "${u.ref.text}" ${why} in the ${u.image} image of this ${event.op}` +
+    `${rule.name}: ${what} "${t.source}": field "${u.ref.text}" ${why} in the ${u.image} image of this ${event.op}` +
       ' (capture the needed image — NEW_AND_OLD_IMAGES / REPLICA IDENTITY FULL — or set keyFields)',
   );
 }
@@ -249,6 +257,8 @@ export function evaluateRule(
     written.push(full);
     if (deleting || k.action === 'invalidate' || action === 'invalidate') {
       ops.push({ kind: 'invalidate', key: full, version });
+    } else if (k.action === 'soft-invalidate' || action === 'soft-invalidate') {
+      ops.push({ kind: 'softInvalidate', key: full, version });
     } else if (k.action === 'refresh') {
       if (value === null) {
         value = newPartial && after !== null ? noValue('partial-image', undefined) : project(rule, event);
@@ -275,38 +285,73 @@ export function evaluateRule(
       }
     }
   }
-  for (const d of rule.dependents) {
-    let built = false;
-    let handled = false;
-    let firstFailure: Unresolved | undefined;
-    for (let side = 0; side < 2; side++) {
-      const image = side === 0 ? after : before;
-      if (image === null && !(side === 0 ? newPartial : oldPartial)) continue;
-      const r = renderTemplate(d, {
-        key,
-        before,
-        after,
-        current: image,
-        unavailable: side === 0 ? event.unavailable : undefined,
-      });
-      if (typeof r !== 'string') {
-        if (partialMiss(rule, event, ops, stats, 'dependent', d, r, side === 0 ? 'after' : 'before'))
-          handled = true;
-        else firstFailure ??= r;
-        continue;
-      }
-      built = true;
-      const full = rule.prefix + r;
-      if (!written.includes(full)) {
-        written.push(full);
-        ops.push({ kind: 'invalidate', key: full, version });
-      }
-    }
-    if (!built && !handled) {
-      const r = renderTemplate(d, images);
-      if (typeof r === 'string') ops.push({ kind: 'invalidate', key: rule.prefix + r, version });
-      else throw unresolvedError(rule, d, firstFailure ?? r, event);
-    }
+  for (const d of rule.dependents) appendFromImages(rule, event, ops, stats, d, 'dependent', images, written);
+  if (rule.tags.length > 0) {
+    const tags: string[] = [];
+    for (const t of rule.tags) appendFromImages(rule, event, ops, stats, t, 'tag', images, tags);
   }
   return ops;
+}
+
+/** Appends the invalidation of a dependent key or a tag, once per name (no closure on the hot path). */
+function pushNamed(
+  ops: CacheOp[],
+  seen: string[],
+  name: string,
+  what: 'dependent' | 'tag',
+  version: string,
+): void {
+  if (seen.includes(name)) return;
+  seen.push(name);
+  ops.push(
+    what === 'tag'
+      ? { kind: 'invalidateTag', tag: name, version }
+      : { kind: 'invalidate', key: name, version },
+  );
+}
+
+/**
+ * Dependents and tags: built from every image they can be (new, then old), each name once (`seen`);
+ * a template no image can build is a dead letter unless a partial image's policy handled it.
+ */
+function appendFromImages(
+  rule: CompiledRule,
+  event: ChangeEvent,
+  ops: CacheOp[],
+  stats: PlanStats | undefined,
+  d: Template,
+  what: 'dependent' | 'tag',
+  images: TemplateImages,
+  seen: string[],
+): void {
+  const { version } = event;
+  const { key, before, after } = images;
+  const newPartial = PARTIAL.newPartial;
+  const oldPartial = PARTIAL.oldPartial;
+  let built = false;
+  let handled = false;
+  let firstFailure: Unresolved | undefined;
+  for (let side = 0; side < 2; side++) {
+    const image = side === 0 ? after : before;
+    if (image === null && !(side === 0 ? newPartial : oldPartial)) continue;
+    const r = renderTemplate(d, {
+      key,
+      before,
+      after,
+      current: image,
+      unavailable: side === 0 ? event.unavailable : undefined,
+    });
+    if (typeof r !== 'string') {
+      if (partialMiss(rule, event, ops, stats, what, d, r, side === 0 ? 'after' : 'before')) handled = true;
+      else firstFailure ??= r;
+      continue;
+    }
+    built = true;
+    pushNamed(ops, seen, rule.prefix + r, what, version);
+  }
+  if (!built && !handled) {
+    const r = renderTemplate(d, images);
+    if (typeof r === 'string') pushNamed(ops, seen, rule.prefix + r, what, version);
+    else throw unresolvedError(rule, d, firstFailure ?? r, event, `${what} template`);
+  }
 }

@@ -10,7 +10,12 @@ import { Ops, Sources } from '../event/change-event.ts';
 import { Actions, ImageModes } from './config.ts';
 
 const opt = v.exactOptional;
-const action = v.pipe(v.picklist(Actions), v.description('invalidate, refresh or ignore'));
+const action = v.pipe(
+  v.picklist(Actions),
+  v.description(
+    'invalidate, refresh, soft-invalidate (mark stale: served by stale-while-revalidate clients while one reloads) or ignore',
+  ),
+);
 const fields = v.pipe(v.array(v.string()), v.minLength(1));
 const seconds = v.pipe(v.number(), v.minValue(0));
 const fraction = v.pipe(v.number(), v.minValue(0), v.maxValue(0.999999));
@@ -52,6 +57,14 @@ const ruleSchema = v.strictObject({
     }),
   ),
   dependents: opt(v.array(v.string())),
+  tags: opt(
+    v.pipe(
+      v.array(v.string()),
+      v.description(
+        'Tag templates such as `customer:{customer_id}`: every change invalidates every entry the app cached with one of these tags (getOrLoad/writeThrough `tags`).',
+      ),
+    ),
+  ),
   when: opt(
     v.strictObject({
       ops: opt(v.array(v.picklist(Ops))),

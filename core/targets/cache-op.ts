@@ -28,5 +28,50 @@ export interface InvalidatePrefixOp {
   version: string;
 }
 
+/**
+ * Mark the key's value stale (soft invalidation), only if `version` is newer than what the key holds:
+ * the value stays (clients with stale-while-revalidate serve it while one caller reloads; others treat
+ * it as a miss), the key's version becomes `version` and its fill lease is cancelled. On an absent key
+ * it is an invalidate. See docs/soft-invalidation-and-tags.md.
+ */
+export interface SoftInvalidateOp {
+  kind: 'softInvalidate';
+  key: string;
+  version: string;
+}
+
+/**
+ * Invalidate every entry tagged with `tag` (entries name their tags at fill/write time), fenced by
+ * the tag's epoch and each entry's recorded tag version. See docs/soft-invalidation-and-tags.md.
+ */
+export interface InvalidateTagOp {
+  kind: 'invalidateTag';
+  tag: string;
+  version: string;
+}
+
 /** One cache operation. */
-export type CacheOp = InvalidateOp | RefreshOp | InvalidatePrefixOp;
+export type CacheOp = InvalidateOp | RefreshOp | InvalidatePrefixOp | SoftInvalidateOp | InvalidateTagOp;
+
+/** The op kinds, for counting (replay summary, metrics labels). */
+export const OP_KINDS = [
+  'refresh',
+  'invalidate',
+  'invalidatePrefix',
+  'softInvalidate',
+  'invalidateTag',
+] as const;
+
+/** What an op names: its key, prefix or tag (for messages and tests). */
+export function opSubject(op: CacheOp): string {
+  if (op.kind === 'invalidateTag') return op.tag;
+  if (op.kind === 'invalidatePrefix') return op.prefix;
+  return op.key;
+}
+
+/** The name an op is coalesced under: its key, or for tag/prefix ops a name no key can take. */
+export function opSlotName(op: CacheOp): string {
+  if (op.kind === 'invalidateTag') return `\u0000tag\u0000${op.tag}`;
+  if (op.kind === 'invalidatePrefix') return `\u0000prefix\u0000${op.prefix}`;
+  return op.key;
+}

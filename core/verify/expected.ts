@@ -89,8 +89,10 @@ export function expectationsFor(
     const expected =
       deleting || expect === undefined ? [] : evaluateRule(projectingRule(rule, expect), event);
     for (const op of own) {
-      if (op.kind === 'invalidatePrefix' || out.has(op.key)) continue;
-      if (deleting) out.set(op.key, { kind: 'absent' });
+      if (!('key' in op) || out.has(op.key)) continue;
+      if (op.kind === 'softInvalidate' && !deleting)
+        out.set(op.key, { kind: 'unchecked' }); // stale until reloaded
+      else if (deleting) out.set(op.key, { kind: 'absent' });
       else if (op.kind === 'refresh') out.set(op.key, { kind: 'value', value: op.value });
       else if (!newKeys.has(op.key)) out.set(op.key, { kind: 'absent' });
       else if (rule.keys.some((k) => k.action === 'refresh') && ruleRefreshes(rule, event, op.key))
@@ -112,5 +114,5 @@ function ruleRefreshes(rule: CompiledRule, event: ChangeEvent, key: string): boo
     keys: rule.keys.filter((k) => k.action === 'refresh'),
   };
   if (rule.actions[event.op] === 'invalidate') return false;
-  return evaluateRule(refreshOnly, event).some((op) => op.kind !== 'invalidatePrefix' && op.key === key);
+  return evaluateRule(refreshOnly, event).some((op) => 'key' in op && op.key === key);
 }

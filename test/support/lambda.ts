@@ -6,7 +6,7 @@
  */
 import { TargetError } from '../../core/errors.ts';
 import { compileConfig } from '../../core/rules/compile.ts';
-import type { CacheOp } from '../../core/targets/cache-op.ts';
+import { type CacheOp, opSubject } from '../../core/targets/cache-op.ts';
 import type { CacheTarget, OpResult } from '../../core/targets/cache-target.ts';
 import { createEngineTarget, type EngineTarget } from '../../core/targets/engine/engine-target.ts';
 import type { LambdaContext } from '../../functions/runtime/lambda-types.ts';
@@ -45,12 +45,12 @@ export function failingFor(
     kind: 'failing-engine',
     inner,
     async apply(ops: readonly CacheOp[]): Promise<OpResult[]> {
-      const pass = ops.filter((o) => o.kind === 'invalidatePrefix' || !keys.has(o.key));
+      const pass = ops.filter((o) => !keys.has(opSubject(o)));
       const ok = await inner.apply(pass);
       let j = 0;
       return ops.map((o) =>
-        o.kind !== 'invalidatePrefix' && keys.has(o.key)
-          ? { ok: false, error: new TargetError(`refused ${o.key}`, { retriable }) }
+        keys.has(opSubject(o))
+          ? { ok: false, error: new TargetError(`refused ${opSubject(o)}`, { retriable }) }
           : ok[j++]!,
       );
     },

@@ -42,6 +42,10 @@ export function memoryStore(now: () => number, wakes = false): MemoryStore {
       s.values.set(key, { value: Buffer.from(value), expiresAt: ttlMs > 0 ? now() + ttlMs : 0 });
       return 'filled';
     },
+    async joinTags(_key, tags) {
+      if (s.failWith) throw s.failWith;
+      return tags.map((tag) => [tag, ''] as const);
+    },
     async releaseLease(key, token) {
       if (s.leases.get(key)?.token === token) s.leases.delete(key);
     },

@@ -15,6 +15,7 @@ import {
 import { createConsumerMetrics } from '../../consumers/runtime/consumer-metrics.ts';
 import { type Logger, silentLogger } from '../../consumers/runtime/logger.ts';
 import { compileConfig } from '../../core/rules/compile.ts';
+import { opSubject } from '../../core/targets/cache-op.ts';
 import type { CacheTarget } from '../../core/targets/cache-target.ts';
 import type { ShardLeaseStore } from '../../core/targets/shard-lease-store.ts';
 
@@ -168,7 +169,7 @@ export function createBalanceHarness(o: BalanceHarnessOptions) {
         async apply(ops) {
           if (frozen) return never;
           for (const op of ops) {
-            const key = 'key' in op ? op.key : op.prefix;
+            const key = opSubject(op);
             history.push({ worker: id, shard: key.slice('item:'.length).split('/')[0]!, kind: 'apply' });
           }
           return o.target.apply(ops);

@@ -11,13 +11,17 @@
 import type { Cluster, Valkey } from 'iovalkey';
 import { keySlot, SLOT_COUNT } from '../../targets/valkey/slots.ts';
 import type { StoredEntry } from '../fill-lease-store.ts';
+import { probedRead, type StaleProbe } from './stale-probe.ts';
 import { TrackedNode } from './tracked-node.ts';
 import type { NearTracker, TrackingSink } from './tracker.ts';
 
 type SlotsReply = [number, number, [string, number, ...unknown[]], ...unknown[]][];
 
-/** A NearTracker over `cluster` (the Valkey target's Cluster client). */
-export function clusterNearTracker(cluster: Cluster): NearTracker {
+/**
+ * A NearTracker over `cluster` (the Valkey target's Cluster client); `probe` reads the soft mark
+ * with each value (stale-probe.ts).
+ */
+export function clusterNearTracker(cluster: Cluster, probe?: StaleProbe): NearTracker {
   const nodes = new Map<string, TrackedNode>();
   let slots: (string | undefined)[] = [];
   let sink: TrackingSink | undefined;
@@ -89,12 +93,7 @@ export function clusterNearTracker(cluster: Cluster): NearTracker {
   }
 
   async function readThroughCluster(key: string): Promise<StoredEntry | null> {
-    const replies = (await cluster.pipeline().getBuffer(key).pttl(key).exec()) ?? [];
-    const [getErr, value] = replies[0] ?? [new Error('no reply')];
-    if (getErr) throw getErr;
-    if (value === null || value === undefined) return null;
-    const ttl = replies[1]?.[1];
-    return { value: value as Buffer, ttlMs: typeof ttl === 'number' ? ttl : -1 };
+    return probedRead(cluster.pipeline(), key, probe);
   }
 
   return {
@@ -107,7 +106,7 @@ export function clusterNearTracker(cluster: Cluster): NearTracker {
         return readThroughCluster(key);
       }
       try {
-        return await node.read(key);
+        return await node.read(key, probe);
       } catch (error) {
         if (!/^(MOVED|ASK|CLUSTERDOWN|TRYAGAIN) /.test((error as Error).message ?? '')) throw error;
         refresh(`cluster topology changed (${(error as Error).message})`);

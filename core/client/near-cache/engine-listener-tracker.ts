@@ -22,7 +22,11 @@ export function engineListenerTracker(engine: EngineLike): NearTracker {
     kind: 'engine',
     async read(key) {
       const value = engine.getBuffer(key);
-      return value === null ? null : { value, ttlMs: engine.ttl(key) };
+      if (value === null) return null;
+      // Soft-invalidated entries are reported stale (the client serves them, never keeps them near).
+      return engine.isStale(key)
+        ? { value, ttlMs: engine.ttl(key), stale: true }
+        : { value, ttlMs: engine.ttl(key) };
     },
     start(sink) {
       for (const type of KEY_EVENTS) off.push(on(type, (event) => sink.invalidate([event.key])));

@@ -4,17 +4,21 @@
  * so tracking never touches the connection the store and the CDC pipeline use.
  */
 import type { Valkey } from 'iovalkey';
+import type { StaleProbe } from './stale-probe.ts';
 import { TrackedNode } from './tracked-node.ts';
 import type { NearTracker } from './tracker.ts';
 
-/** A NearTracker for the server `client` talks to (`kind` as the store's). */
-export function respNearTracker(kind: string, client: Valkey): NearTracker {
+/**
+ * A NearTracker for the server `client` talks to (`kind` as the store's); `probe` reads the
+ * backend's soft-invalidation mark with each value (stale-probe.ts).
+ */
+export function respNearTracker(kind: string, client: Valkey, probe?: StaleProbe): NearTracker {
   let node: TrackedNode | undefined;
   return {
     kind,
     read(key) {
       if (node === undefined) throw new Error('near tracker: read before start');
-      return node.read(key);
+      return node.read(key, probe);
     },
     start(sink) {
       node = new TrackedNode(

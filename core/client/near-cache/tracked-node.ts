@@ -15,6 +15,7 @@
  */
 import type { Valkey } from 'iovalkey';
 import type { StoredEntry } from '../fill-lease-store.ts';
+import { probedRead, type StaleProbe } from './stale-probe.ts';
 import type { TrackingSink } from './tracker.ts';
 
 /** The channel Valkey publishes RESP2 tracking invalidations on. */
@@ -99,14 +100,9 @@ export class TrackedNode {
     void this.#establish();
   }
 
-  /** The value and remaining TTL of `key`, read on the tracked reader. */
-  async read(key: string): Promise<StoredEntry | null> {
-    const replies = (await this.reader.pipeline().getBuffer(key).pttl(key).exec()) ?? [];
-    const [getErr, value] = replies[0] ?? [new Error('no reply')];
-    if (getErr) throw getErr;
-    if (value === null || value === undefined) return null;
-    const ttl = replies[1]?.[1];
-    return { value: value as Buffer, ttlMs: typeof ttl === 'number' ? ttl : -1 };
+  /** The value and remaining TTL of `key` (and its soft mark, with `probe`), read on the tracked reader. */
+  async read(key: string, probe?: StaleProbe): Promise<StoredEntry | null> {
+    return probedRead(this.reader.pipeline(), key, probe);
   }
 
   /** Closes both connections (no more reports). */

@@ -6,7 +6,14 @@
 import type { Valkey } from 'iovalkey';
 import type { FillLeaseStore, FillOutcome } from '../../client/fill-lease-store.ts';
 import { respNearTracker } from '../../client/near-cache/resp-tracker.ts';
+import type { StaleProbe } from '../../client/near-cache/stale-probe.ts';
 import { versionSortKey } from '../../event/version.ts';
+
+/** The soft mark on the engine server (CACHE.STALE), for a near cache's tracked reads. */
+const ENGINE_STALE_PROBE: StaleProbe = {
+  commands: (key) => [['CACHE.STALE', key]],
+  stale: ([stale]) => stale === 1,
+};
 
 /** A FillLeaseStore over the engine server `client` talks to (the remote engine target's client). */
 export function engineRemoteLeaseStore(client: Valkey): FillLeaseStore {
@@ -16,20 +23,32 @@ export function engineRemoteLeaseStore(client: Valkey): FillLeaseStore {
     kind: 'engine-remote',
     wakes: true,
     async read(key) {
-      const replies = (await client.pipeline().getBuffer(key).pttl(key).exec()) ?? [];
-      const [getErr, value] = replies[0] ?? [new Error('no reply')];
+      // The mark first: a value read after it is as new or newer (at worst a needless reload).
+      const replies =
+        (await client.pipeline().call('CACHE.STALE', key).getBuffer(key).pttl(key).exec()) ?? [];
+      const [getErr, value] = replies[1] ?? [new Error('no reply')];
       if (getErr) throw getErr;
       if (value === null || value === undefined) return null;
-      const ttl = replies[1]?.[1];
-      return { value: value as Buffer, ttlMs: typeof ttl === 'number' ? ttl : -1 };
+      const ttl = replies[2]?.[1];
+      const entry = { value: value as Buffer, ttlMs: typeof ttl === 'number' ? ttl : -1 };
+      return replies[0]?.[1] === 1 ? { ...entry, stale: true } : entry;
     },
     async acquireLease(key, ttlMs) {
       return (await client.call('CACHE.LEASE', key, String(ttlMs))) as string | null;
     },
-    async fill(key, token, value, ttlMs, version) {
+    async fill(key, token, value, ttlMs, version, tags) {
+      if (tags !== undefined && tags.length > 0) {
+        const v = version === undefined ? '' : versionSortKey(version);
+        const args: (string | Buffer)[] = [key, token, value, String(ttlMs), v, ...tags.flat()];
+        return (await client.call('CACHE.TAGFILL', ...args)) as FillOutcome;
+      }
       const args: (string | Buffer)[] = [key, token, value, String(ttlMs)];
       if (version !== undefined) args.push(versionSortKey(version));
       return (await client.call('CACHE.FILL', ...args)) as FillOutcome;
+    },
+    async joinTags(key, tags, memberTtlMs) {
+      const epochs = (await client.call('CACHE.TAGJOIN', key, String(memberTtlMs), ...tags)) as string[];
+      return tags.map((tag, i) => [tag, epochs[i] ?? ''] as const);
     },
     async releaseLease(key, token) {
       await client.call('CACHE.RELEASE', key, token);
@@ -46,7 +65,12 @@ export function engineRemoteLeaseStore(client: Valkey): FillLeaseStore {
         idle.push(conn);
       }
     },
-    async write(key, value, ttlMs, version) {
+    async write(key, value, ttlMs, version, tags) {
+      if (tags !== undefined && tags.length > 0) {
+        const v = version === undefined ? '' : versionSortKey(version);
+        const reply = await client.call('CACHE.TAGWRITE', key, value, String(ttlMs), v, ...tags.flat());
+        return reply === 'fenced' ? 'fenced' : 'applied';
+      }
       if (version !== undefined) {
         const reply = await client.call('CACHE.REFRESH', key, value, String(ttlMs), versionSortKey(version));
         return reply === 'fenced' ? 'fenced' : 'applied';
@@ -59,7 +83,7 @@ export function engineRemoteLeaseStore(client: Valkey): FillLeaseStore {
       if (version === undefined) await client.del(key);
       else await client.call('CACHE.INVALIDATE', key, versionSortKey(version));
     },
-    nearTracker: () => respNearTracker('engine-remote', client),
+    nearTracker: () => respNearTracker('engine-remote', client, ENGINE_STALE_PROBE),
     async close() {
       await Promise.all(all.map((c) => c.quit().catch(() => c.disconnect())));
     },

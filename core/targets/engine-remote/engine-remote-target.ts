@@ -47,6 +47,10 @@ function toArgs(op: CacheOp, tombstoneTtlMs: number): [string, string[]] {
       return ['CACHE.INVALIDATE', [op.key, version, String(tombstoneTtlMs)]];
     case 'invalidatePrefix':
       return ['CACHE.INVALIDATEPREFIX', [op.prefix, version, String(tombstoneTtlMs)]];
+    case 'softInvalidate':
+      return ['CACHE.SOFTINVALIDATE', [op.key, version, String(tombstoneTtlMs)]];
+    case 'invalidateTag':
+      return ['CACHE.TAGINVALIDATE', [op.tag, version, String(tombstoneTtlMs)]];
   }
 }
 

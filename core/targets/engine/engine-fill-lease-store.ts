@@ -2,7 +2,7 @@
  * FillLeaseStore over an in-process cache engine (the embedded target's `engine`). Typed structurally,
  * so core/client does not import engine/. Waits are woken by the engine itself (no polling).
  */
-import type { FillLeaseStore, FillOutcome } from '../../client/fill-lease-store.ts';
+import type { FillLeaseStore, FillOutcome, TagEpochs } from '../../client/fill-lease-store.ts';
 import { engineListenerTracker } from '../../client/near-cache/engine-listener-tracker.ts';
 import { versionSortKey } from '../../event/version.ts';
 
@@ -24,7 +24,23 @@ export interface EngineLike {
   refreshIfNewer(key: string, value: string | Buffer, ttlMs: number, version: string): 'applied' | 'fenced';
   invalidate(key: string, version: string): 'applied' | 'fenced';
   acquireLease(key: string, ttlMs: number): string | null;
-  fillLease(key: string, token: string, value: string | Buffer, ttlMs: number, version?: string): FillOutcome;
+  fillLease(
+    key: string,
+    token: string,
+    value: string | Buffer,
+    ttlMs: number,
+    version?: string,
+    tags?: TagEpochs,
+  ): FillOutcome;
+  isStale(key: string): boolean;
+  joinTags(key: string, tags: readonly string[], memberTtlMs: number): TagEpochs;
+  writeTagged(
+    key: string,
+    value: string | Buffer,
+    ttlMs: number,
+    version: string | undefined,
+    tags: TagEpochs,
+  ): 'applied' | 'fenced';
   releaseLease(key: string, token: string): boolean;
   waitForFill(key: string, timeoutMs: number): Promise<unknown>;
   /** Listener registration (engine/engine.ts `on`); needed only by a near cache. */
@@ -38,15 +54,20 @@ export function engineLeaseStore(engine: EngineLike): FillLeaseStore {
     wakes: true,
     async read(key) {
       const value = engine.getBuffer(key);
-      return value === null ? null : { value, ttlMs: engine.ttl(key) };
+      if (value === null) return null;
+      return engine.isStale(key)
+        ? { value, ttlMs: engine.ttl(key), stale: true }
+        : { value, ttlMs: engine.ttl(key) };
     },
     async acquireLease(key, ttlMs) {
       return engine.acquireLease(key, ttlMs);
     },
-    async fill(key, token, value, ttlMs, version) {
-      return version === undefined
-        ? engine.fillLease(key, token, value, ttlMs)
-        : engine.fillLease(key, token, value, ttlMs, versionSortKey(version));
+    async fill(key, token, value, ttlMs, version, tags) {
+      const v = version === undefined ? undefined : versionSortKey(version);
+      return engine.fillLease(key, token, value, ttlMs, v, tags);
+    },
+    async joinTags(key, tags, memberTtlMs) {
+      return engine.joinTags(key, tags, memberTtlMs);
     },
     async releaseLease(key, token) {
       engine.releaseLease(key, token);
@@ -54,7 +75,11 @@ export function engineLeaseStore(engine: EngineLike): FillLeaseStore {
     async waitForFill(key, timeoutMs) {
       await engine.waitForFill(key, timeoutMs);
     },
-    async write(key, value, ttlMs, version) {
+    async write(key, value, ttlMs, version, tags) {
+      if (tags !== undefined && tags.length > 0) {
+        const v = version === undefined ? undefined : versionSortKey(version);
+        return engine.writeTagged(key, value, ttlMs, v, tags);
+      }
       if (version !== undefined) return engine.refreshIfNewer(key, value, ttlMs, versionSortKey(version));
       engine.set(key, value, ttlMs > 0 ? { ttlMs } : undefined);
       return 'applied';

@@ -45,6 +45,10 @@ export function applyToEngine(engine: Engine, op: CacheOp, tombstoneTtlMs: numbe
       case 'invalidatePrefix':
         engine.invalidatePrefix(op.prefix, version, tombstoneTtlMs);
         return { ok: true, outcome: 'applied' };
+      case 'softInvalidate':
+        return { ok: true, outcome: engine.softInvalidate(op.key, version, tombstoneTtlMs) };
+      case 'invalidateTag':
+        return { ok: true, outcome: engine.invalidateTag(op.tag, version, tombstoneTtlMs) };
     }
   } catch (error) {
     const retriable = error instanceof EngineError && error.retriable;

@@ -3,24 +3,52 @@
  * fence sibling V beside the version (layout 2, valkey-scripts.ts); taking it, fills, releases and
  * writes are the adapter's Lua scripts, so an invalidation (which overwrites V) and a fill can never
  * interleave. Each script also honours a layout-1 lease sibling L (an older client's, during an
- * upgrade): taking a lease checks it, and writes and invalidations delete it. Valkey cannot wake waiters here, so
- * `waitForFill` only sleeps and the client polls with bounded backoff.
+ * upgrade): taking a lease checks it, and writes and invalidations delete it. Fills and writes are the
+ * tagged scripts (valkey-tag-scripts.ts: the same fence and lease rules, plus the soft mark and the
+ * tag fence). Valkey cannot wake waiters here, so `waitForFill` only sleeps and the client polls with
+ * bounded backoff.
  */
 import { randomBytes } from 'node:crypto';
 import type { FillLeaseStore, FillLeaseStoreOptions, FillOutcome } from '../../client/fill-lease-store.ts';
 import { clusterNearTracker } from '../../client/near-cache/cluster-tracker.ts';
 import { respNearTracker } from '../../client/near-cache/resp-tracker.ts';
+import type { StaleProbe } from '../../client/near-cache/stale-probe.ts';
 import { versionSortKey } from '../../event/version.ts';
 import { TARGET_DEFAULTS } from '../cache-target.ts';
 import { toTargetError } from '../resp/reply-errors.ts';
-import { leaseKey, versionKey } from './valkey-keys.ts';
-import { DROP, FILL, INVALIDATE, LEASE, type LuaScript, REFRESH, RELEASE, WRITE } from './valkey-scripts.ts';
+import { entryTagsKey, leaseKey, staleKey, tagStateKeys, versionKey } from './valkey-keys.ts';
+import { DROP, INVALIDATE, LEASE, type LuaScript, RELEASE } from './valkey-scripts.ts';
+import { FILL_TAGGED, TAG_JOIN, WRITE_TAGGED } from './valkey-tag-scripts.ts';
 import type { ValkeyTarget } from './valkey-target.ts';
 
 /** Options of {@link valkeyLeaseStore} (the fill-lease store options every backend takes). */
 export type ValkeyLeaseStoreOptions = FillLeaseStoreOptions;
 
 const FILL_OUTCOMES: Record<number, FillOutcome> = { 0: 'rejected', 1: 'filled', 2: 'fenced' };
+
+/**
+ * The version in a fence sibling's value: all of it, or the part before the first space while a fill
+ * lease is held in it (`version token expiresAtMs`, layout 2, valkey-scripts.ts).
+ */
+export function fenceVersion(fence: string): string {
+  const space = fence.indexOf(' ');
+  return space < 0 ? fence : fence.slice(0, space);
+}
+
+/** The soft mark on Valkey, for a near cache's tracked reads: S, and the fence V it must equal. */
+const VALKEY_STALE_PROBE: StaleProbe = {
+  commands: (key) => [
+    ['GET', staleKey(key)],
+    ['GET', versionKey(key)],
+  ],
+  stale: ([mark, fence]) =>
+    typeof mark === 'string' && typeof fence === 'string' && mark === fenceVersion(fence),
+};
+
+/** K and its siblings as FILL_TAGGED / WRITE_TAGGED take them (one slot). */
+function entryKeys(key: string): string[] {
+  return [key, versionKey(key), leaseKey(key), staleKey(key), entryTagsKey(key)];
+}
 
 /** A FillLeaseStore over a Valkey target (standalone or cluster). */
 export function valkeyLeaseStore(
@@ -39,12 +67,22 @@ export function valkeyLeaseStore(
     kind: target.kind,
     wakes: false,
     async read(key) {
-      const replies = (await client.pipeline().getBuffer(key).pttl(key).exec()) ?? [];
-      const [getErr, value] = replies[0] ?? [new Error('no reply')];
+      // Soft mark and fence first (one slot, one pipeline): a value read after them is as new or
+      // newer, so a race costs at most a needless reload, never a stale value taken for fresh. The
+      // mark counts while it equals the fence's version (a fill lease held in the fence aside).
+      const replies =
+        (await client.pipeline().get(staleKey(key)).get(versionKey(key)).getBuffer(key).pttl(key).exec()) ??
+        [];
+      const [getErr, value] = replies[2] ?? [new Error('no reply')];
       if (getErr) throw toTargetError(getErr);
       if (value === null || value === undefined) return null;
-      const ttl = replies[1]?.[1];
-      return { value: value as Buffer, ttlMs: typeof ttl === 'number' ? ttl : -1 };
+      const ttl = replies[3]?.[1];
+      const entry = { value: value as Buffer, ttlMs: typeof ttl === 'number' ? ttl : -1 };
+      const mark = replies[0]?.[1];
+      const fence = replies[1]?.[1];
+      return typeof mark === 'string' && typeof fence === 'string' && mark === fenceVersion(fence)
+        ? { ...entry, stale: true }
+        : entry;
     },
     async acquireLease(key, ttlMs) {
       const token = randomBytes(12).toString('hex');
@@ -55,10 +93,23 @@ export function valkeyLeaseStore(
       );
       return reply === 1 ? token : null;
     },
-    async fill(key, token, value, ttlMs, version) {
+    async fill(key, token, value, ttlMs, version, tags) {
       const v = version === undefined ? '' : versionSortKey(version);
-      const reply = await run(FILL, [key, versionKey(key)], [token, value, String(ttlMs), v]);
+      const args = [token, value, String(ttlMs), v, ...(tags ?? []).flat()];
+      const reply = await run(FILL_TAGGED, entryKeys(key), args);
       return FILL_OUTCOMES[reply as number] ?? 'rejected';
+    },
+    async joinTags(key, tags, memberTtlMs) {
+      const calls = tags.map((tag) => {
+        const s = tagStateKeys(tag);
+        return { script: TAG_JOIN, keys: [s.members, s.epoch], args: [key, String(memberTtlMs)] };
+      });
+      const replies = await target.run(calls);
+      return tags.map((tag, i) => {
+        const r = replies[i];
+        if (r === undefined || !r.ok) throw toTargetError(r?.error ?? new Error('no reply'));
+        return [tag, String(r.reply)] as const;
+      });
     },
     async releaseLease(key, token) {
       await run(RELEASE, [versionKey(key)], [token]);
@@ -66,13 +117,14 @@ export function valkeyLeaseStore(
     async waitForFill(_key, timeoutMs) {
       await new Promise((resolve) => setTimeout(resolve, timeoutMs));
     },
-    async write(key, value, ttlMs, version) {
-      if (version === undefined) {
-        await run(WRITE, [key, versionKey(key), leaseKey(key)], [value, String(ttlMs)]);
-        return 'applied';
-      }
-      const keys = [key, versionKey(key), leaseKey(key)];
-      const reply = await run(REFRESH, keys, [value, String(ttlMs), versionSortKey(version)]);
+    async write(key, value, ttlMs, version, tags) {
+      const v = version === undefined ? '' : versionSortKey(version);
+      const reply = await run(WRITE_TAGGED, entryKeys(key), [
+        value,
+        String(ttlMs),
+        v,
+        ...(tags ?? []).flat(),
+      ]);
       return reply === 0 ? 'fenced' : 'applied';
     },
     async invalidate(key, version) {
@@ -84,7 +136,9 @@ export function valkeyLeaseStore(
       await run(INVALIDATE, keys, [versionSortKey(version), String(tombstoneTtlMs)]);
     },
     nearTracker: () =>
-      'nodes' in client ? clusterNearTracker(client) : respNearTracker(target.kind, client),
+      'nodes' in client
+        ? clusterNearTracker(client, VALKEY_STALE_PROBE)
+        : respNearTracker(target.kind, client, VALKEY_STALE_PROBE),
     async close() {},
   };
 }

@@ -17,8 +17,13 @@ import { keySlot, slotTag } from './slots.ts';
 /** Prefix of every name the adapter owns. */
 export const RESERVED_PREFIX = '__cdc:';
 
-/** Sibling kinds: `v` the fence (version, and a fill lease while one is held), `l` a layout-1 fill lease. */
-export type SiblingKind = 'v' | 'l';
+/**
+ * Sibling kinds: `v` the fence (the version, and a fill lease while one is held: layout 2,
+ * valkey-scripts.ts), `l` a layout-1 fill lease; `s` the soft-invalidation mark and `g` the entry's
+ * tag versions (docs/soft-invalidation-and-tags.md). A tag's own state uses the same naming over the
+ * tag: `te` its epoch, `tm` its members, `tp` its pending list, all in the tag's slot.
+ */
+export type SiblingKind = 'v' | 'l' | 's' | 'g' | 'te' | 'tm' | 'tp';
 
 function isPlain(key: string): boolean {
   return key.length > 0 && key.indexOf('{') < 0 && key.indexOf('}') < 0;
@@ -46,6 +51,21 @@ export function versionKey(key: string): string {
 /** The layout-1 lease sibling of `key` (releases before layout 2 kept fill leases there). */
 export function leaseKey(key: string): string {
   return siblingKey(key, 'l');
+}
+
+/** The soft-invalidation mark of `key` (valid while it equals the version sibling). */
+export function staleKey(key: string): string {
+  return siblingKey(key, 's');
+}
+
+/** The hash of tag → version the entry under `key` is current with. */
+export function entryTagsKey(key: string): string {
+  return siblingKey(key, 'g');
+}
+
+/** The names of a tag's state (epoch, members, pending), all in one slot. */
+export function tagStateKeys(tag: string): { epoch: string; members: string; pending: string } {
+  return { epoch: siblingKey(tag, 'te'), members: siblingKey(tag, 'tm'), pending: siblingKey(tag, 'tp') };
 }
 
 /** True for names the adapter owns (never user data). */

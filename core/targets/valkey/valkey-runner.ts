@@ -14,6 +14,7 @@ import { TargetError } from '../../errors.ts';
 import { keySlot } from './slots.ts';
 import type { ValkeyClient } from './valkey-connection.ts';
 import { type LuaScript, SCRIPTS } from './valkey-scripts.ts';
+import { TAG_SCRIPTS } from './valkey-tag-scripts.ts';
 
 /** One script invocation; all `keys` share a slot. */
 export interface ScriptCall {
@@ -78,6 +79,7 @@ export async function loadScripts(conn: ValkeyClient): Promise<void> {
     masters(conn).map(async (node) => {
       const p = node.pipeline();
       for (const s of SCRIPTS) p.script('LOAD', s.lua);
+      for (const s of TAG_SCRIPTS) p.script('LOAD', s.lua);
       const replies = (await p.exec()) ?? [];
       for (const [err] of replies) if (err) throw err;
     }),

@@ -37,8 +37,12 @@ export function luaScript(name: string, keys: number, lua: string): LuaScript {
   return { name, keys, lua, sha: createHash('sha1').update(lua).digest('hex') };
 }
 
-/** Lua helpers of the app-side scripts: V's parts, and the server's time in ms. */
-const FENCE_LIB = `local function parts(cur)
+/**
+ * Lua helpers of the app-side scripts (also valkey-tag-scripts.ts): `parts(V)` → version, token,
+ * expiresAtMs (only the version when no lease is held; nil for no V), `nowMs()` the server's time,
+ * `keepVersion(V, version)` gives up a lease, keeping the version and V's TTL.
+ */
+export const FENCE_LIB = `local function parts(cur)
   if not cur then return nil end
   local ver, tok, exp = string.match(cur, '^([^ ]*) ([^ ]+) (%d+)$')
   if ver then return ver, tok, tonumber(exp) end

@@ -14,11 +14,14 @@
  * - `invalidatePrefix` SCANs every master for the prefix's values, tombstones and leases, then
  *   invalidates each key fenced. Unlike the engine it leaves no prefix-wide fence: a key that did
  *   not exist when the prefix was invalidated can still take an older refresh later.
+ * - Soft and tag invalidations run their own scripts (valkey-tags.ts). A batch is applied in
+ *   segments, in order: a run of key ops (APPLY), a run of soft invalidations, or one prefix or tag
+ *   op (a barrier), so every key's ops keep their order.
  */
 import type { Cluster, Valkey } from 'iovalkey';
 import { TargetError } from '../../errors.ts';
 import { versionSortKey } from '../../event/version.ts';
-import type { InvalidatePrefixOp } from '../cache-op.ts';
+import type { CacheOp, InvalidatePrefixOp, SoftInvalidateOp } from '../cache-op.ts';
 import { type CapableCacheTarget, type OpResult, TARGET_DEFAULTS } from '../cache-target.ts';
 import { toTargetError } from '../resp/reply-errors.ts';
 import { type KeyOp, KeyOpApplier } from './valkey-batch.ts';
@@ -40,6 +43,7 @@ import {
   ScriptRunner,
 } from './valkey-runner.ts';
 import { valkeyShardLeaseStore } from './valkey-shard-lease-store.ts';
+import { applySoftInvalidations, applyTagInvalidation } from './valkey-tags.ts';
 import { applyUnfenced } from './valkey-unfenced.ts';
 
 /** Options of {@link createValkeyTarget}. */
@@ -76,6 +80,11 @@ async function scanAll(
     cursor = next;
     if (names.length > 0) await each(names);
   } while (cursor !== '0');
+}
+
+function segmentOf(op: CacheOp): 'key' | 'soft' | 'barrier' {
+  if (op.kind === 'refresh' || op.kind === 'invalidate') return 'key';
+  return op.kind === 'softInvalidate' ? 'soft' : 'barrier';
 }
 
 /** Opens a Valkey target (standalone or cluster); rejects with a TargetError when it cannot connect. */
@@ -143,15 +152,28 @@ export async function createValkeyTarget(options: ValkeyTargetOptions): Promise<
     async apply(ops) {
       if (options.fencing === false) return applyUnfenced(conn.client, ops);
       const results: OpResult[] = new Array(ops.length);
-      // A prefix op is a barrier: key ops before it complete first, key ops after it start after.
+      // Segments (see module comment): key ops before a barrier complete first, ops after it start after.
       let start = 0;
-      for (let i = 0; i <= ops.length; i++) {
-        const op = ops[i];
-        if (op !== undefined && op.kind !== 'invalidatePrefix') continue;
-        // ops[start..i) holds no prefix op, so it is all KeyOps.
-        if (i > start) await applier.apply(ops as readonly KeyOp[], start, i, results);
-        if (op !== undefined) results[i] = await invalidatePrefix(op);
-        start = i + 1;
+      while (start < ops.length) {
+        const first = ops[start]!;
+        const segment = segmentOf(first);
+        let end = start + 1;
+        if (segment !== 'barrier') while (end < ops.length && segmentOf(ops[end]!) === segment) end++;
+        // ops[start..end) are all of one segment's kinds.
+        if (segment === 'key') await applier.apply(ops as readonly KeyOp[], start, end, results);
+        else if (segment === 'soft')
+          await applySoftInvalidations(
+            runner,
+            ops as readonly SoftInvalidateOp[],
+            start,
+            end,
+            tombstoneTtlMs,
+            results,
+          );
+        else if (first.kind === 'invalidatePrefix') results[start] = await invalidatePrefix(first);
+        else if (first.kind === 'invalidateTag')
+          results[start] = await applyTagInvalidation(runner, first, tombstoneTtlMs);
+        start = end;
       }
       return results;
     },

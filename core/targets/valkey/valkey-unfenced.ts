@@ -17,8 +17,8 @@ export async function applyUnfenced(client: Valkey | Cluster, ops: readonly Cach
       if (op.kind === 'refresh') {
         if (op.ttlMs > 0) await client.set(op.key, op.value, 'PX', op.ttlMs);
         else await client.set(op.key, op.value);
-      } else if (op.kind === 'invalidate') await client.del(op.key);
-      else throw new Error('invalidatePrefix is not supported with fencing off');
+      } else if (op.kind === 'invalidate' || op.kind === 'softInvalidate') await client.del(op.key);
+      else throw new Error(`${op.kind} is not supported with fencing off`);
       results.push({ ok: true, outcome: 'applied' });
     } catch (error) {
       results.push({ ok: false, error: toTargetError(error) });

@@ -6,6 +6,8 @@
  */
 import { Kind } from '../../keyspace.ts';
 import * as locks from '../../locks.ts';
+import * as soft from '../../soft-invalidation.ts';
+import type { TagEpochs } from '../../tags.ts';
 import * as versioned from '../../versioned-writes.ts';
 import {
   type CommandContext,
@@ -36,6 +38,69 @@ function invalidate(ctx: CommandContext, a: string[]): void {
 function invalidatePrefix(ctx: CommandContext, a: string[]): void {
   const ttl = a.length > 3 ? msArg(a[3]!) : ctx.engine.tombstoneTtlMs;
   ctx.w.int(versioned.invalidatePrefix(ctx.core, a[1]!, a[2]!, ttl, ctx.now));
+}
+
+function softInvalidate(ctx: CommandContext, a: string[]): void {
+  const ttl = a.length > 3 ? msArg(a[3]!) : ctx.engine.tombstoneTtlMs;
+  ctx.w.simple(soft.softInvalidate(ctx.core, a[1]!, a[2]!, ttl, ctx.now));
+}
+
+function stale(ctx: CommandContext, a: string[]): void {
+  ctx.w.int(soft.isStale(ctx.core, a[1]!, ctx.now) ? 1 : 0);
+}
+
+function invalidateTag(ctx: CommandContext, a: string[]): void {
+  const ttl = a.length > 3 ? msArg(a[3]!) : ctx.engine.tombstoneTtlMs;
+  ctx.w.simple(soft.invalidateTag(ctx.core, a[1]!, a[2]!, ttl, ctx.now));
+}
+
+/** CACHE.TAGJOIN key memberTtlMs tag [tag …] → the tags' epochs ('' = never invalidated). */
+function tagJoin(ctx: CommandContext, a: string[]): void {
+  const epochs = soft.joinTags(ctx.core, a[1]!, a.slice(3), msArg(a[2]!), ctx.now);
+  ctx.w.array(epochs.length);
+  for (const [, epoch] of epochs) ctx.w.bulk(epoch);
+}
+
+/** `tag epoch` pairs from `from` on. */
+function tagPairs(a: string[], from: number, name: string): TagEpochs {
+  if ((a.length - from) % 2 !== 0) throw new ReplyError(Err.arity(name));
+  const out: [string, string][] = [];
+  for (let i = from; i < a.length; i += 2) out.push([a[i]!, a[i + 1]!]);
+  return out;
+}
+
+/** CACHE.TAGFILL key token value ttlMs version|'' tag epoch [tag epoch …] → filled|rejected|fenced. */
+function tagFill(ctx: CommandContext, a: string[]): void {
+  const tags = tagPairs(a, 6, 'cache.tagfill');
+  const v = a[5] === '' ? undefined : a[5]!;
+  ctx.w.simple(locks.fillLease(ctx.core, a[1]!, a[2]!, Kind.Bytes, a[3]!, msArg(a[4]!), v, ctx.now, tags));
+}
+
+/** CACHE.TAGWRITE key value ttlMs version|'' tag epoch [tag epoch …] → applied|fenced. */
+function tagWrite(ctx: CommandContext, a: string[]): void {
+  const tags = tagPairs(a, 5, 'cache.tagwrite');
+  ctx.w.simple(writeTagged(ctx, a[1]!, a[2]!, msArg(a[3]!), a[4] === '' ? undefined : a[4]!, tags));
+}
+
+function writeTagged(
+  ctx: CommandContext,
+  key: string,
+  value: string,
+  ttl: number,
+  v: string | undefined,
+  tags: TagEpochs,
+): 'applied' | 'fenced' {
+  const now = ctx.now;
+  if (!ctx.core.tags.admits(key, tags, now)) return 'fenced';
+  if (v !== undefined) {
+    if (versioned.refreshIfNewer(ctx.core, key, Kind.Bytes, value, ttl, v, now) === 'fenced') return 'fenced';
+  } else {
+    ctx.core.ensureMemory();
+    ctx.core.writeString(key, Kind.Bytes, value, ttl > 0 ? now + ttl : 0, now);
+    if (ctx.core.leases.size !== 0) ctx.core.leases.cancel(key);
+  }
+  ctx.core.tags.record(key, tags, ttl > 0 ? now + ttl : 0, now);
+  return 'applied';
 }
 
 function version(ctx: CommandContext, a: string[]): void {
@@ -111,6 +176,24 @@ export const cacheCommands: CommandSpec[] = [
     [0, 0, 0],
     arityRange('cache.invalidateprefix', 3, 4, invalidatePrefix),
   ),
+  command(
+    'cache.softinvalidate',
+    -3,
+    ['write', 'denyoom'],
+    one,
+    arityRange('cache.softinvalidate', 3, 4, softInvalidate),
+  ),
+  command('cache.stale', 2, ['readonly', 'fast'], one, stale),
+  command(
+    'cache.taginvalidate',
+    -3,
+    ['write'],
+    [0, 0, 0],
+    arityRange('cache.taginvalidate', 3, 4, invalidateTag),
+  ),
+  command('cache.tagjoin', -4, ['write', 'denyoom'], one, tagJoin),
+  command('cache.tagfill', -8, ['write', 'denyoom'], one, tagFill),
+  command('cache.tagwrite', -7, ['write', 'denyoom'], one, tagWrite),
   command('cache.version', 2, ['readonly', 'fast'], one, version),
   command('cache.lease', 3, ['write', 'fast'], one, lease),
   command('cache.fill', -5, ['write', 'denyoom'], one, arityRange('cache.fill', 5, 6, fill)),

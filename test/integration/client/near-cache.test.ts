@@ -98,6 +98,24 @@ for (const backend of NEAR_BACKENDS) {
       expect(await client.getOrLoad(key, async () => 'row@2')).toBe('row@2');
     });
 
+    it('a soft invalidation drops it, and a soft-invalidated entry is never kept near', async () => {
+      const key = uniqueKey('soft');
+      await client.getOrLoad(key, async () => 'row@1', { version: () => '1' });
+      await servedNear(client, key, 'row@1');
+      const seen = client.nearStats()!.invalidations;
+      const [result] = await b.cdc.apply([{ kind: 'softInvalidate', key, version: '2' }]);
+      expect(result).toEqual({ ok: true, outcome: 'applied' });
+      await until('soft invalidation', () => client.nearStats()!.invalidations > seen);
+      // Marked before the tracked read: get answers the stale value but never installs it, so
+      // every later read goes to the shared cache and sees the mark.
+      const hits = client.nearStats()!.hits;
+      for (let i = 0; i < 3; i++) expect(await client.get(key)).toBe('row@1');
+      expect(client.nearStats()!.hits).toBe(hits);
+      // Without stale-while-revalidate the stale entry is a miss: reloaded, and the reload is fresh.
+      expect(await client.getOrLoad(key, async () => 'row@2')).toBe('row@2');
+      await servedNear(client, key, 'row@2');
+    });
+
     it('a read in flight when the key changes never installs the older value', async () => {
       const key = uniqueKey('race');
       await b.write(key, JSON.stringify('old'));

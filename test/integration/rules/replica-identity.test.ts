@@ -14,6 +14,7 @@ import { parseExactJson } from '../../../core/json/exact-json.ts';
 import { planBatch } from '../../../core/plan/planner.ts';
 import { compileConfig } from '../../../core/rules/compile.ts';
 import { checkReplicaIdentity } from '../../../core/rules/replica-identity.ts';
+import { opSubject } from '../../../core/targets/cache-op.ts';
 import { requireServices, serviceEnv } from '../../setup/require-services.ts';
 import { runCli as cli } from '../../support/cli.ts';
 import { FIXTURES } from '../../support/fixtures.ts';
@@ -93,10 +94,7 @@ describe('replica identity check', () => {
     expect(config.fullTables.has('public', 'orders')).toBe(false);
     const after = planBatch(config, [del]);
     expect(after.failures).toEqual([]);
-    expect(after.ops.map((o) => (o.kind === 'invalidatePrefix' ? o.prefix : o.key))).toEqual([
-      'customer:1001',
-      'customer:email:ada@example.com',
-    ]);
+    expect(after.ops.map(opSubject)).toEqual(['customer:1001', 'customer:email:ada@example.com']);
   });
 
   it('consume kafka --pg refuses to start with the fix (exit 1)', async () => {

@@ -13,6 +13,7 @@ import { leaseStoreFor } from '../../../core/client/store-for-target.ts';
 import type { CacheOp } from '../../../core/targets/cache-op.ts';
 import type { CacheTarget } from '../../../core/targets/cache-target.ts';
 import { SLOT_COUNT, slotTag } from '../../../core/targets/valkey/slots.ts';
+import { describeSoftAndTags } from './soft-tags-suite.ts';
 import { runStampede } from './stampede.ts';
 import { type ConformanceTarget, openSpec, type TargetSpec } from './targets.ts';
 
@@ -65,6 +66,8 @@ export function describeConformance(t: ConformanceTarget): void {
       await target?.close();
       await t.teardown();
     });
+
+    describeSoftAndTags({ ns, target: () => target, store: () => store });
 
     describe('CacheTarget', () => {
       it('stores plain values: get returns exactly the refreshed bytes', async () => {

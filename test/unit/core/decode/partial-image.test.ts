@@ -17,6 +17,7 @@ import { planBatch } from '../../../../core/plan/planner.ts';
 import { ruleFindings } from '../../../../core/plan/rule-report.ts';
 import { compileConfig } from '../../../../core/rules/compile.ts';
 import type { RuleSpec } from '../../../../core/rules/config.ts';
+import { opSubject } from '../../../../core/targets/cache-op.ts';
 import { fixture, fixtureText } from '../../../support/fixtures.ts';
 
 const captured = fixtureText('captured/debezium-postgres-default-identity.jsonl')
@@ -36,7 +37,9 @@ const ordersRule: RuleSpec = {
 const keysOf = (config: RuleSpec[], events: (ChangeEvent | null)[]) => {
   const plan = planBatch(compileConfig({ rules: config }), events);
   return {
-    ops: plan.ops.map((o) => (o.kind === 'invalidatePrefix' ? `prefix ${o.prefix}` : `${o.kind} ${o.key}`)),
+    ops: plan.ops.map((o) =>
+      o.kind === 'invalidatePrefix' ? `prefix ${o.prefix}` : `${o.kind} ${opSubject(o)}`,
+    ),
     failures: plan.failures.map(
       (f) => `${f.index} [${(f.error as { code?: string }).code}] ${f.error.message}`,
     ),

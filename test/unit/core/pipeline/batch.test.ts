@@ -9,7 +9,7 @@ import { parseExactJson } from '../../../../core/json/exact-json.ts';
 import { type BatchRecord, processBatch, retryCause } from '../../../../core/pipeline/batch.ts';
 import type { DeadLetter } from '../../../../core/pipeline/replay.ts';
 import { compileConfig } from '../../../../core/rules/compile.ts';
-import type { CacheOp } from '../../../../core/targets/cache-op.ts';
+import { type CacheOp, opSubject } from '../../../../core/targets/cache-op.ts';
 import type { CacheTarget, OpResult } from '../../../../core/targets/cache-target.ts';
 import { createEngineTarget } from '../../../../core/targets/engine/engine-target.ts';
 
@@ -31,11 +31,11 @@ function failingFor(keys: Set<string>, retriable = false): CacheTarget {
   return {
     kind: 'failing',
     async apply(ops: readonly CacheOp[]): Promise<OpResult[]> {
-      const ok = await inner.apply(ops.filter((o) => o.kind === 'invalidatePrefix' || !keys.has(o.key)));
+      const ok = await inner.apply(ops.filter((o) => !keys.has(opSubject(o))));
       let j = 0;
       return ops.map((o) =>
-        o.kind !== 'invalidatePrefix' && keys.has(o.key)
-          ? { ok: false, error: new TargetError(`refused ${o.key}`, { retriable }) }
+        keys.has(opSubject(o))
+          ? { ok: false, error: new TargetError(`refused ${opSubject(o)}`, { retriable }) }
           : ok[j++]!,
       );
     },
@@ -172,7 +172,7 @@ describe('processBatch', () => {
     expect(sent[0]!.reason).toMatch(/key "__cdc:v:\{user:9\}" starts with the reserved prefix __cdc:/);
     expect(sent[1]!.reason).toMatch(/has a component longer than 99 digits/);
     expect(sent[2]!.reason).toMatch(/field "name" is an object or array, not a scalar/);
-    expect(applied.map((o) => (o.kind === 'invalidatePrefix' ? o.prefix : o.key))).toEqual(['d']);
+    expect(applied.map((o) => opSubject(o))).toEqual(['d']);
   });
 
   it('dead-letters a poison record with its position and moves on; an unsent dead letter is not done', async () => {
@@ -275,10 +275,7 @@ describe('replayChangeLogs (on prepareBatch/settleBatch)', () => {
     const planned: string[] = [];
     const summary = await replayChangeLogs([file], {
       config,
-      onPlan: (ops) =>
-        planned.push(
-          ...ops.map((o) => `${o.kind} ${o.kind === 'invalidatePrefix' ? o.prefix : o.key} ${o.version}`),
-        ),
+      onPlan: (ops) => planned.push(...ops.map((o) => `${o.kind} ${opSubject(o)} ${o.version}`)),
     });
     expect(planned).toHaveLength(2);
     expect(planned[0]).toMatch(/^refresh user:1 /);

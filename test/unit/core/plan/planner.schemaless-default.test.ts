@@ -18,6 +18,7 @@ import { parseExactJson } from '../../../../core/json/exact-json.ts';
 import { planBatch } from '../../../../core/plan/planner.ts';
 import { type CompiledConfig, compileConfig } from '../../../../core/rules/compile.ts';
 import type { RuleSpec } from '../../../../core/rules/config.ts';
+import { opSubject } from '../../../../core/targets/cache-op.ts';
 
 const SOURCE = {
   version: '3.4.3.Final',
@@ -92,7 +93,9 @@ const rule: RuleSpec = {
 function plan(config: CompiledConfig, events: ChangeEvent[]) {
   const p = planBatch(config, events);
   return {
-    ops: p.ops.map((o) => (o.kind === 'invalidatePrefix' ? `prefix ${o.prefix}` : `${o.kind} ${o.key}`)),
+    ops: p.ops.map((o) =>
+      o.kind === 'invalidatePrefix' ? `prefix ${o.prefix}` : `${o.kind} ${opSubject(o)}`,
+    ),
     failures: p.failures.map((f) => f.error),
   };
 }

@@ -8,7 +8,7 @@ import type { ChangeEvent } from '../../../../core/event/change-event.ts';
 import { applyWithRetry } from '../../../../core/pipeline/apply.ts';
 import { planBatch } from '../../../../core/plan/planner.ts';
 import { compileConfig } from '../../../../core/rules/compile.ts';
-import type { CacheOp } from '../../../../core/targets/cache-op.ts';
+import { type CacheOp, opSubject } from '../../../../core/targets/cache-op.ts';
 import type { CacheTarget } from '../../../../core/targets/cache-target.ts';
 import { createEngineTarget } from '../../../../core/targets/engine/engine-target.ts';
 
@@ -48,7 +48,7 @@ describe('planBatch', () => {
       ev('update', 1, 'a@x', '12'),
       ev('update', 1, 'a@x', '11'),
     ]);
-    const user1 = plan.ops.filter((o) => o.kind !== 'invalidatePrefix' && o.key === 'user:1');
+    const user1 = plan.ops.filter((o) => 'key' in o && o.key === 'user:1');
     expect(user1).toHaveLength(1);
     expect(user1[0]).toMatchObject({ kind: 'refresh', version: '12' });
     // Every record depends on the slot that now holds the newest op for its key.
@@ -72,9 +72,7 @@ describe('planBatch', () => {
       ev('truncate', 0, null, '11'),
       ev('create', 1, 'a@x', '12'),
     ]);
-    expect(
-      plan.ops.map((o) => `${o.kind}:${o.kind === 'invalidatePrefix' ? o.prefix : o.key}@${o.version}`),
-    ).toEqual([
+    expect(plan.ops.map((o) => `${o.kind}:${opSubject(o)}@${o.version}`)).toEqual([
       'refresh:user:1@10',
       'refresh:user:email:a@x@10',
       'invalidatePrefix:user:@11',

@@ -1,0 +1,226 @@
+/**
+ * The Lua scripts of soft invalidation and tags on Valkey (docs/soft-invalidation-and-tags.md), kept
+ * apart from valkey-scripts.ts so the pipeline's APPLY script stays as it is: soft marks are valid
+ * only while they equal the fence's version, so APPLY's refresh/invalidate clear them by moving the
+ * version on, and these scripts do the rest. Every script's keys share one slot: an entry's (K and
+ * its siblings) or a tag's (its epoch, members, pending list).
+ *
+ * The fence V is layout 2 (valkey-scripts.ts): `version`, or `version token expiresAtMs` while a fill
+ * lease is held. These scripts read the version out of it (FENCE_LIB's `parts`), honour a lease in it
+ * as FILL does, and cancel it as WRITE/REFRESH/INVALIDATE do (overwriting V, or `keepVersion`); a
+ * layout-1 lease L is deleted by everything that cancels leases, as there.
+ *
+ * Versions are `versionSortKey` strings (byte order = version order; '' = none).
+ */
+import { createHash } from 'node:crypto';
+import { FENCE_LIB, type LuaScript } from './valkey-scripts.ts';
+
+function script(name: string, keys: number, lua: string): LuaScript {
+  return { name, keys, lua, sha: createHash('sha1').update(lua).digest('hex') };
+}
+
+/**
+ * soft-invalidate K V L S | version tombstoneTtlMs → 1 applied, 0 fenced.
+ * Fenced when V's version is as new. A present value is kept: V and the mark S become `version`,
+ * living as long as the value (at least the tombstone TTL); overwriting V cancels a lease held in it,
+ * and L goes too; the value is rewritten as it is, so tracking clients drop it. An absent value: an
+ * invalidate.
+ */
+export const SOFT_INVALIDATE = script(
+  'soft-invalidate',
+  4,
+  `${FENCE_LIB}local ver = parts(redis.call('GET', KEYS[2]))
+if ver and ver >= ARGV[1] then return 0 end
+local left = redis.call('PTTL', KEYS[1])
+local tomb = tonumber(ARGV[2])
+redis.call('DEL', KEYS[3])
+if left == -2 then
+  redis.call('DEL', KEYS[4])
+  if tomb > 0 then redis.call('SET', KEYS[2], ARGV[1], 'PX', tomb) else redis.call('DEL', KEYS[2]) end
+  return 1
+end
+-- Rewrite the value in place (same bytes, same TTL): clients tracking K (CLIENT TRACKING, near
+-- caches) are told it changed, which a write of the siblings alone would not do.
+if redis.call('TYPE', KEYS[1]).ok == 'string' then
+  redis.call('SET', KEYS[1], redis.call('GET', KEYS[1]), 'KEEPTTL')
+end
+if left == -1 then
+  redis.call('SET', KEYS[2], ARGV[1])
+  redis.call('SET', KEYS[4], ARGV[1])
+else
+  if tomb > left then left = tomb end
+  redis.call('SET', KEYS[2], ARGV[1], 'PX', left)
+  redis.call('SET', KEYS[4], ARGV[1], 'PX', left)
+end
+return 1`,
+);
+
+// Shared tail of a fill or write: the entry's tag versions (ARGV from `first` on: tag, epoch pairs)
+// into G, which lives at least as long as the value.
+const RECORD_TAGS = (first: number, ttlArg: number) => `if #ARGV >= ${first} then
+  local existed = redis.call('EXISTS', KEYS[5])
+  for i = ${first}, #ARGV, 2 do redis.call('HSET', KEYS[5], ARGV[i], ARGV[i + 1]) end
+  local ttl = ARGV[${ttlArg}]
+  if ttl == '0' then redis.call('PERSIST', KEYS[5])
+  else
+    local left = redis.call('PTTL', KEYS[5])
+    if existed == 0 or (left >= 0 and left < tonumber(ttl)) then redis.call('PEXPIRE', KEYS[5], ttl) end
+  end
+end`;
+
+// Shared tag fence: a tag invalidated for this key after the epoch the load (or write) saw; `fenced`
+// is the Lua that ends the script then.
+const TAG_FENCE = (first: number, fenced: string) => `for i = ${first}, #ARGV, 2 do
+  local seen = redis.call('HGET', KEYS[5], ARGV[i])
+  if seen and seen > ARGV[i + 1] then ${fenced} end
+end`;
+
+/**
+ * fill K V L S G | token value ttlMs version-or-empty [tag epoch …] → 1 filled, 0 rejected, 2 fenced.
+ * FILL (valkey-scripts.ts: rejected unless V holds the lease `token`, unexpired; the lease is used up
+ * either way) plus: fenced by the tags' versions in G; clears the soft mark; records the tags. Used
+ * for every app fill, tagged or not, so an unversioned fill clears a soft mark. L is not read (a
+ * layout-2 client never holds one; taking the lease checked it).
+ */
+export const FILL_TAGGED = script(
+  'fill-tagged',
+  5,
+  `${FENCE_LIB}local ver, tok, exp = parts(redis.call('GET', KEYS[2]))
+if tok ~= ARGV[1] or exp <= nowMs() then return 0 end
+if ARGV[4] ~= '' and ver ~= '' and ver >= ARGV[4] then keepVersion(KEYS[2], ver) return 2 end
+${TAG_FENCE(5, 'keepVersion(KEYS[2], ver) return 2')}
+if ARGV[3] ~= '0' then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+else
+  redis.call('SET', KEYS[1], ARGV[2])
+end
+if ARGV[4] ~= '' then
+  if ARGV[3] ~= '0' then redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[3]) else redis.call('SET', KEYS[2], ARGV[4]) end
+elseif ver ~= '' then
+  redis.call('SET', KEYS[2], ver, 'KEEPTTL')
+  local left = redis.call('PTTL', KEYS[2])
+  if ARGV[3] == '0' then redis.call('PERSIST', KEYS[2])
+  elseif left >= 0 and left < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[2], ARGV[3]) end
+else
+  redis.call('DEL', KEYS[2])
+end
+redis.call('DEL', KEYS[4])
+${RECORD_TAGS(5, 3)}
+return 1`,
+);
+
+/**
+ * write K V L S G | value ttlMs version-or-empty [tag epoch …] → 1 applied, 0 fenced.
+ * A write-through write: fenced by the tags' versions in G and, with a version, by V's version (then
+ * V becomes the version, as REFRESH, which cancels a lease in it); keeps V's version otherwise,
+ * giving up a lease held in it (as WRITE). Deletes L and the soft mark, records the tags.
+ */
+export const WRITE_TAGGED = script(
+  'write-tagged',
+  5,
+  `${FENCE_LIB}${TAG_FENCE(4, 'return 0')}
+local ver, tok = parts(redis.call('GET', KEYS[2]))
+if ARGV[3] ~= '' then
+  if ver and ver >= ARGV[3] then return 0 end
+  if ARGV[2] ~= '0' then redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[2]) else redis.call('SET', KEYS[2], ARGV[3]) end
+elseif tok then
+  keepVersion(KEYS[2], ver)
+end
+if ARGV[2] ~= '0' then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) else redis.call('SET', KEYS[1], ARGV[1]) end
+redis.call('DEL', KEYS[3], KEYS[4])
+${RECORD_TAGS(4, 2)}
+return 1`,
+);
+
+/**
+ * join M E | key memberTtlMs → the tag's epoch ('' when none). Adds `key` to the members; the set
+ * lives as long as its longest-lived member could (0 = no expiry).
+ */
+export const TAG_JOIN = script(
+  'tag-join',
+  2,
+  `local existed = redis.call('EXISTS', KEYS[1])
+redis.call('SADD', KEYS[1], ARGV[1])
+if ARGV[2] == '0' then redis.call('PERSIST', KEYS[1])
+else
+  local left = redis.call('PTTL', KEYS[1])
+  if existed == 0 or (left >= 0 and left < tonumber(ARGV[2])) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+end
+return redis.call('GET', KEYS[2]) or ''`,
+);
+
+/**
+ * bump E M P | version tombstoneTtlMs → { applied (1|0), key, version, key, version, … }.
+ * Unless the epoch E is as new (fenced: 0), E becomes `version` (for the tombstone TTL) and every
+ * member moves into the pending hash P with `version` (kept if P holds a newer one); M is emptied.
+ * Answers all of P either way: what is still to be invalidated.
+ */
+export const TAG_BUMP = script(
+  'tag-bump',
+  3,
+  `local cur = redis.call('GET', KEYS[1])
+local applied = 0
+if not cur or cur < ARGV[1] then
+  applied = 1
+  local tomb = tonumber(ARGV[2])
+  if tomb < 1 then tomb = 1 end
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', tomb)
+  local members = redis.call('SMEMBERS', KEYS[2])
+  for _, m in ipairs(members) do
+    local p = redis.call('HGET', KEYS[3], m)
+    if not p or p < ARGV[1] then redis.call('HSET', KEYS[3], m, ARGV[1]) end
+  end
+  redis.call('DEL', KEYS[2])
+end
+local out = redis.call('HGETALL', KEYS[3])
+table.insert(out, 1, applied)
+return out`,
+);
+
+/**
+ * tag-key K V L S G | tag version tombstoneTtlMs → 1 removed, 0 fenced.
+ * Fenced when G says the entry is current with `version` for the tag; otherwise deletes the value,
+ * its leases (given up in V, its version kept; L deleted) and soft mark, and records `version` for
+ * the tag in G (at least the tombstone TTL), so a fill that loaded before the change is fenced.
+ */
+export const TAG_KEY = script(
+  'tag-key',
+  5,
+  `${FENCE_LIB}local seen = redis.call('HGET', KEYS[5], ARGV[1])
+if seen and seen >= ARGV[2] then return 0 end
+redis.call('DEL', KEYS[1], KEYS[3], KEYS[4])
+local ver, tok = parts(redis.call('GET', KEYS[2]))
+if tok then keepVersion(KEYS[2], ver) end
+local existed = redis.call('EXISTS', KEYS[5])
+redis.call('HSET', KEYS[5], ARGV[1], ARGV[2])
+local tomb = tonumber(ARGV[3])
+if tomb < 1 then tomb = 1 end
+local left = redis.call('PTTL', KEYS[5])
+if existed == 0 or (left >= 0 and left < tomb) then redis.call('PEXPIRE', KEYS[5], tomb) end
+return 1`,
+);
+
+/** tag-done P | key version [key version …] → how many were removed from the pending hash P (only if unchanged). */
+export const TAG_DONE = script(
+  'tag-done',
+  1,
+  `local n = 0
+for i = 1, #ARGV, 2 do
+  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[i + 1] then
+    redis.call('HDEL', KEYS[1], ARGV[i])
+    n = n + 1
+  end
+end
+return n`,
+);
+
+/** Every script of this file (loaded on each node with the others: valkey-runner.ts). */
+export const TAG_SCRIPTS: readonly LuaScript[] = [
+  SOFT_INVALIDATE,
+  FILL_TAGGED,
+  WRITE_TAGGED,
+  TAG_JOIN,
+  TAG_BUMP,
+  TAG_KEY,
+  TAG_DONE,
+];
