@@ -14,7 +14,7 @@ import { type Clock, systemClock } from './clock.ts';
 import { EngineState, KEEP_TTL } from './engine-state.ts';
 import { EngineError, EngineErrorCode, wrongTypeError } from './errors.ts';
 import { EvictionPolicy, type EvictionPolicyValue, isEvictionPolicy } from './eviction.ts';
-import { globMatch } from './glob.ts';
+import { dumpStrings, listKeys } from './key-listing.ts';
 import { isContainerKind, KIND_BITS, KIND_MASK, Kind, type KindValue } from './keyspace.ts';
 import type { EngineEventType, EngineListener } from './listeners.ts';
 import * as locks from './locks.ts';
@@ -236,33 +236,12 @@ export class Engine {
 
   /** Visible keys matching a Valkey glob pattern. */
   keys(pattern = '*'): string[] {
-    const ks = this.core.keyspace;
-    const now = this.core.clock.now();
-    const out: string[] = [];
-    for (let slot = 0; slot < ks.top; slot++) {
-      const kind = ks.kinds[slot]!;
-      if (kind === Kind.Free || kind === Kind.Tombstone) continue;
-      const at = ks.expireAt(slot);
-      if (at !== 0 && now > at) continue;
-      const key = ks.keys[slot]!;
-      if (pattern === '*' || globMatch(pattern, key)) out.push(key);
-    }
-    return out;
+    return listKeys(this.core.keyspace, pattern, this.core.clock.now());
   }
 
   /** Every visible string key and its text value (hashes, tombstones and expired keys excluded). */
   dump(): Record<string, string> {
-    const ks = this.core.keyspace;
-    const now = this.core.clock.now();
-    const out: Record<string, string> = {};
-    for (let slot = 0; slot < ks.top; slot++) {
-      const kind = ks.kinds[slot]!;
-      if (kind !== Kind.Text && kind !== Kind.Bytes) continue;
-      const at = ks.expireAt(slot);
-      if (at !== 0 && now > at) continue;
-      out[ks.keys[slot]!] = EngineState.asText(kind, ks.values[slot]);
-    }
-    return out;
+    return dumpStrings(this.core.keyspace, this.core.clock.now());
   }
 
   /** Removes every key, lease and prefix fence. */

@@ -19,6 +19,7 @@
  * - Values are latin1 strings holding raw bytes (`Kind.Bytes`), JS text strings written in-process
  *   (`Kind.Text`, UTF-8 on the wire), `Map`s for hashes, or `''` for tombstones.
  */
+import { activeExpireCycle } from './active-expiry.ts';
 import type { Clock } from './clock.ts';
 import { KeyIndex } from './key-index.ts';
 import { ENTRY_OVERHEAD_BYTES, hashFieldBytes, SLOT_ARRAY_BYTES, stringBytes } from './memory.ts';
@@ -74,7 +75,6 @@ export const AccessTracking = { None: 0, Lru: 1, Lfu: 2 } as const;
 const INITIAL_CAPACITY = 1024;
 /** Expiry cell value meaning "see the far map" (see {@link Keyspace.expireAt}). */
 const FAR = 0xffffffff;
-const SAMPLE_PER_ROUND = 20;
 
 /** The slot store. Callers pass `now` so one clock read serves a whole command. */
 export class Keyspace {
@@ -365,33 +365,9 @@ export class Keyspace {
     return -1;
   }
 
-  /**
-   * One active-expiry cycle, sampled like Valkey's: test 20 keys with a TTL, remove the expired
-   * ones, and go again while more than a quarter of the sample was expired, within `budgetMs` of
-   * wall time. Cost stays bounded however many keys there are. Returns the number removed.
-   */
+  /** One sampled active-expiry cycle within `budgetMs`; returns the number removed. See active-expiry.ts. */
   activeExpire(now: number, budgetMs: number): number {
-    if (this.volatileCount === 0) return 0;
-    const started = performance.now();
-    let removed = 0;
-    for (let round = 0; ; round++) {
-      let sampled = 0;
-      let expired = 0;
-      for (let probe = 0; probe < SAMPLE_PER_ROUND * 8 && sampled < SAMPLE_PER_ROUND; probe++) {
-        const slot = (this.random() * this.#top) | 0;
-        if (this.#exp[slot] === 0) continue;
-        const at = this.expireAt(slot);
-        sampled++;
-        if (now > at) {
-          this.remove(slot, 'expire');
-          expired++;
-        }
-      }
-      removed += expired;
-      if (sampled === 0 || expired * 4 <= sampled || this.volatileCount === 0) break;
-      if ((round & 7) === 7 && performance.now() - started > budgetMs) break;
-    }
-    return removed;
+    return activeExpireCycle(this, now, budgetMs);
   }
 
   /** Removes every key. */

@@ -5,10 +5,11 @@
  *
  * getOrLoad, in order:
  * 1. In-process single-flight: concurrent calls for one key share one promise.
- * 2. Read value + remaining TTL. Fresh → hit. Values are stored with a physical TTL of
- *    `ttl + max(staleWhileRevalidate, staleIfError)`; in the last part of its life a value is stale:
- *    within `staleWhileRevalidateMs` it is served while one caller refreshes in the background;
- *    beyond that (the stale-if-error grace) it is reloaded, and served only if the loader fails.
+ * 2. Read value + remaining TTL. Fresh → hit (the arithmetic is freshness.ts). Values are stored
+ *    with a physical TTL of `ttl + max(staleWhileRevalidate, staleIfError)`; in the last part of its
+ *    life a value is stale: within `staleWhileRevalidateMs` it is served while one caller refreshes
+ *    in the background; beyond that (the stale-if-error grace) it is reloaded, and served only if the
+ *    loader fails.
  *    XFetch (`earlyRefreshBeta`) may refresh a still-fresh value early, in the background.
  * 3. Miss → take the key's lease (one loader across all processes), re-read under it (a fill may
  *    have landed since the first read), load, fill under the lease
@@ -28,6 +29,7 @@ import { TargetError } from '../errors.ts';
 import { type Codec, jsonCodec } from './codec.ts';
 import type { CacheClientListener } from './events.ts';
 import type { FillLeaseStore, StoredEntry, TagEpochs } from './fill-lease-store.ts';
+import { freshMs, freshness, memberTtl, physicalTtl } from './freshness.ts';
 import { attachNearCache } from './near-cache/attach.ts';
 import type { NearCache, NearCacheStats, NearRead } from './near-cache/near-cache.ts';
 import { unguardedLeaseStore } from './unguarded-store.ts';
@@ -130,7 +132,6 @@ export interface CacheClient {
 }
 
 type Resolved = Required<Omit<LoadOptions<unknown>, 'version' | 'codec' | 'tags'>>;
-type Freshness = 'fresh' | 'early' | 'revalidate' | 'grace';
 
 function checkOptions(o: Resolved, where: string): void {
   const bad = (m: string) => new TargetError(`cache client: ${where}: ${m}`, { retriable: false });
@@ -181,17 +182,6 @@ export function createCacheClient(options: CacheClientOptions): CacheClient {
     return r;
   }
 
-  function physicalTtl(o: Resolved): number {
-    if (o.ttlMs === 0) return 0;
-    const ttl = Math.max(1, Math.round(o.ttlMs * (1 - o.jitter * random())));
-    return ttl + Math.max(o.staleWhileRevalidateMs, o.staleIfErrorMs);
-  }
-
-  /** How long a key stays a tag's member: as long as its fill could live, plus the lease. */
-  function memberTtl(o: Resolved): number {
-    return o.ttlMs === 0 ? 0 : o.ttlMs + Math.max(o.staleWhileRevalidateMs, o.staleIfErrorMs) + o.leaseTtlMs;
-  }
-
   /** Joins the call's tags (before loading or writing): the epochs to fill with, undefined without tags. */
   async function join(
     key: string,
@@ -200,29 +190,6 @@ export function createCacheClient(options: CacheClientOptions): CacheClient {
   ): Promise<TagEpochs | undefined> {
     if (tags === undefined || tags.length === 0) return undefined;
     return store.joinTags(key, tags, memberTtl(o));
-  }
-
-  function freshness(entry: StoredEntry, o: Resolved): Freshness {
-    const grace = o.ttlMs === 0 ? 0 : Math.max(o.staleWhileRevalidateMs, o.staleIfErrorMs);
-    if (entry.ttlMs < 0 || (grace === 0 && o.earlyRefreshBeta === 0)) return 'fresh';
-    const fresh = entry.ttlMs - grace;
-    if (fresh > 0) {
-      if (
-        o.earlyRefreshBeta > 0 &&
-        loadMs > 0 &&
-        fresh <= -loadMs * o.earlyRefreshBeta * Math.log(random())
-      ) {
-        return 'early';
-      }
-      return 'fresh';
-    }
-    return -fresh <= o.staleWhileRevalidateMs ? 'revalidate' : 'grace';
-  }
-
-  /** How long `entry` stays fresh (the near cache keeps it no longer), ms. */
-  function freshMs(entry: StoredEntry, o: Resolved): number {
-    if (entry.ttlMs < 0) return Number.POSITIVE_INFINITY;
-    return entry.ttlMs - (o.ttlMs === 0 ? 0 : Math.max(o.staleWhileRevalidateMs, o.staleIfErrorMs));
   }
 
   async function loadAndFill<T>(
@@ -256,7 +223,14 @@ export function createCacheClient(options: CacheClientOptions): CacheClient {
     try {
       const codec = (call?.codec ?? baseCodec) as Codec<T>;
       const version = call?.version?.(value);
-      const outcome = await store.fill(key, token, codec.encode(value), physicalTtl(o), version, epochs);
+      const outcome = await store.fill(
+        key,
+        token,
+        codec.encode(value),
+        physicalTtl(o, random),
+        version,
+        epochs,
+      );
       emit(outcome === 'filled' ? { type: 'fill', key } : { type: 'lease-rejected', key, outcome });
     } catch (error) {
       emit({ type: 'cache-error', key, error });
@@ -306,7 +280,7 @@ export function createCacheClient(options: CacheClientOptions): CacheClient {
       emit({ type: 'miss', key, softInvalidated: true });
       entry = null;
     } else if (entry !== null) {
-      const state = freshness(entry, o);
+      const state = freshness(entry, o, loadMs, random);
       if (state === 'fresh') {
         emit({ type: 'hit', key });
         const value = codec.decode(entry.value);
@@ -439,7 +413,7 @@ export function createCacheClient(options: CacheClientOptions): CacheClient {
       near?.drop(key);
       try {
         if (joinError !== undefined) throw joinError;
-        await store.write(key, bytes, physicalTtl(o), version, epochs);
+        await store.write(key, bytes, physicalTtl(o, random), version, epochs);
         // Again once written: a read that raced the write is not kept (read-your-writes here; the
         // server's invalidation reaches the other processes).
         near?.drop(key);

@@ -5,6 +5,7 @@
  * key present for the whole scan is returned (Valkey's guarantee), possibly with duplicates never.
  */
 import { globMatch } from '../../glob.ts';
+import { listKeys } from '../../key-listing.ts';
 import { Kind } from '../../keyspace.ts';
 import { SLOT_ARRAY_BYTES } from '../../memory.ts';
 import {
@@ -99,14 +100,7 @@ function isVisible(ctx: CommandContext, slot: number): boolean {
 }
 
 function keys(ctx: CommandContext, args: string[]): void {
-  const ks = ctx.core.keyspace;
-  const pattern = args[1]!;
-  const out: string[] = [];
-  for (let slot = 0; slot < ks.top; slot++) {
-    if (!isVisible(ctx, slot)) continue;
-    const key = ks.keys[slot]!;
-    if (pattern === '*' || globMatch(pattern, key)) out.push(key);
-  }
+  const out = listKeys(ctx.core.keyspace, args[1]!, ctx.now);
   ctx.w.array(out.length);
   for (const k of out) ctx.w.bulk(k);
 }
