@@ -118,37 +118,6 @@ else redis.call('SET', KEYS[1], held, 'PX', ttl) end
 return 1`,
 );
 
-/**
- * fill K V | token value ttlMs version-or-empty → 1 filled, 0 rejected, 2 fenced.
- * An app fill under lease `token`: rejected unless V still holds that lease, unexpired (an
- * invalidation or a refresh overwrites V, cancelling it). The lease is used up either way; with a
- * version, fenced when V's is as new or newer. A fill without a version keeps V's version (so a
- * tombstone's fence survives the fill) and keeps V alive at least as long as the value.
- */
-export const FILL = luaScript(
-  'fill',
-  2,
-  `${FENCE_LIB}local ver, tok, exp = parts(redis.call('GET', KEYS[2]))
-if tok ~= ARGV[1] or exp <= nowMs() then return 0 end
-if ARGV[4] ~= '' and ver ~= '' and ver >= ARGV[4] then keepVersion(KEYS[2], ver) return 2 end
-if ARGV[3] ~= '0' then
-  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-else
-  redis.call('SET', KEYS[1], ARGV[2])
-end
-if ARGV[4] ~= '' then
-  if ARGV[3] ~= '0' then redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[3]) else redis.call('SET', KEYS[2], ARGV[4]) end
-elseif ver ~= '' then
-  redis.call('SET', KEYS[2], ver, 'KEEPTTL')
-  local left = redis.call('PTTL', KEYS[2])
-  if ARGV[3] == '0' then redis.call('PERSIST', KEYS[2])
-  elseif left >= 0 and left < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[2], ARGV[3]) end
-else
-  redis.call('DEL', KEYS[2])
-end
-return 1`,
-);
-
 /** release V | token → 1 when V held the lease `token` and it is now given up (version kept), else 0. */
 export const RELEASE = luaScript(
   'release',
@@ -156,20 +125,6 @@ export const RELEASE = luaScript(
   `${FENCE_LIB}local ver, tok = parts(redis.call('GET', KEYS[1]))
 if tok ~= ARGV[1] then return 0 end
 keepVersion(KEYS[1], ver)
-return 1`,
-);
-
-/**
- * write K V L | value ttlMs → 1. A plain write (write-through without a version): sets the value,
- * keeps V's version (fencing survives), cancels any fill lease so no racing fill overwrites it.
- */
-export const WRITE = luaScript(
-  'write',
-  3,
-  `${FENCE_LIB}if ARGV[2] ~= '0' then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) else redis.call('SET', KEYS[1], ARGV[1]) end
-local ver, tok = parts(redis.call('GET', KEYS[2]))
-if tok then keepVersion(KEYS[2], ver) end
-redis.call('DEL', KEYS[3])
 return 1`,
 );
 
@@ -280,4 +235,5 @@ return out`,
 );
 
 /** Every script the adapter loads on each node. */
-export const SCRIPTS: readonly LuaScript[] = [REFRESH, INVALIDATE, LEASE, FILL, RELEASE, WRITE, DROP, APPLY];
+// App fills and write-through writes use FILL_TAGGED and WRITE_TAGGED (valkey-tag-scripts.ts), tagged or not.
+export const SCRIPTS: readonly LuaScript[] = [REFRESH, INVALIDATE, LEASE, RELEASE, DROP, APPLY];

@@ -7,17 +7,12 @@
  *
  * The fence V is layout 2 (valkey-scripts.ts): `version`, or `version token expiresAtMs` while a fill
  * lease is held. These scripts read the version out of it (FENCE_LIB's `parts`), honour a lease in it
- * as FILL does, and cancel it as WRITE/REFRESH/INVALIDATE do (overwriting V, or `keepVersion`); a
+ * as a fill must, and cancel it as REFRESH/INVALIDATE do (overwriting V, or `keepVersion`); a
  * layout-1 lease L is deleted by everything that cancels leases, as there.
  *
  * Versions are `versionSortKey` strings (byte order = version order; '' = none).
  */
-import { createHash } from 'node:crypto';
-import { FENCE_LIB, type LuaScript } from './valkey-scripts.ts';
-
-function script(name: string, keys: number, lua: string): LuaScript {
-  return { name, keys, lua, sha: createHash('sha1').update(lua).digest('hex') };
-}
+import { FENCE_LIB, type LuaScript, luaScript as script } from './valkey-scripts.ts';
 
 /**
  * soft-invalidate K V L S | version tombstoneTtlMs → 1 applied, 0 fenced.
@@ -77,9 +72,12 @@ end`;
 
 /**
  * fill K V L S G | token value ttlMs version-or-empty [tag epoch …] → 1 filled, 0 rejected, 2 fenced.
- * FILL (valkey-scripts.ts: rejected unless V holds the lease `token`, unexpired; the lease is used up
- * either way) plus: fenced by the tags' versions in G; clears the soft mark; records the tags. Used
- * for every app fill, tagged or not, so an unversioned fill clears a soft mark. L is not read (a
+ * An app fill under lease `token`: rejected unless V still holds that lease, unexpired (an
+ * invalidation or a refresh overwrites V, cancelling it). The lease is used up either way; with a
+ * version, fenced when V's is as new or newer, and by the tags' versions in G. A fill without a
+ * version keeps V's version (so a tombstone's fence survives the fill) and keeps V alive at least as
+ * long as the value. Clears the soft mark and records the tags. Used for every app fill, tagged or
+ * not, so an unversioned fill clears a soft mark. L is not read (a
  * layout-2 client never holds one; taking the lease checked it).
  */
 export const FILL_TAGGED = script(
@@ -113,7 +111,7 @@ return 1`,
  * write K V L S G | value ttlMs version-or-empty [tag epoch …] → 1 applied, 0 fenced.
  * A write-through write: fenced by the tags' versions in G and, with a version, by V's version (then
  * V becomes the version, as REFRESH, which cancels a lease in it); keeps V's version otherwise,
- * giving up a lease held in it (as WRITE). Deletes L and the soft mark, records the tags.
+ * giving up a lease held in it, so no racing fill overwrites the write. Deletes L and the soft mark, records the tags.
  */
 export const WRITE_TAGGED = script(
   'write-tagged',

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCRIPTS } from '../../../core/targets/valkey/valkey-scripts.ts';
+import { TAG_SCRIPTS } from '../../../core/targets/valkey/valkey-tag-scripts.ts';
 import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
 import { RawClient, startValkey } from '../../support/resp-harness.ts';
 
@@ -316,9 +317,11 @@ describe("the project's own Valkey scripts and a rate limiter run unchanged", ()
     await v.call('FLUSHALL');
     await e.call('FLUSHALL');
     const cmds: string[][] = [];
-    for (const s of SCRIPTS) cmds.push(['SCRIPT', 'LOAD', s.lua]);
-    const sha = Object.fromEntries(SCRIPTS.map((s) => [s.name, s.sha]));
+    const all = [...SCRIPTS, ...TAG_SCRIPTS];
+    for (const s of all) cmds.push(['SCRIPT', 'LOAD', s.lua]);
+    const sha = Object.fromEntries(all.map((s) => [s.name, s.sha]));
     const k = (id: string) => [`u:${id}`, `__cdc:v:{u:${id}}`, `__cdc:l:{u:${id}}`];
+    const entry = (id: string) => [...k(id), `__cdc:s:{u:${id}}`, `__cdc:g:{u:${id}}`];
     cmds.push(
       ['EVALSHA', sha.refresh!, '3', ...k('1'), 'v1', '0', '0005'],
       ['EVALSHA', sha.refresh!, '3', ...k('1'), 'old', '0', '0003'],
@@ -326,9 +329,11 @@ describe("the project's own Valkey scripts and a rate limiter run unchanged", ()
       ['EVALSHA', sha.invalidate!, '3', ...k('1'), '0006', '60000'],
       ['EXISTS', 'u:1'],
       ['EVALSHA', sha.refresh!, '3', ...k('1'), 'late', '0', '0005'],
-      ['EVALSHA', sha.fill!, '3', ...k('2'), 'tok', 'filled', '60000', ''],
+      ['EVALSHA', sha.lease!, '2', `__cdc:v:{u:2}`, `__cdc:l:{u:2}`, 'tok', '60000'],
+      ['EVALSHA', sha['fill-tagged']!, '5', ...entry('2'), 'tok', 'filled', '60000', ''],
+      ['GET', 'u:2'],
       ['SET', 'u:2:lease', 'x'],
-      ['EVALSHA', sha.write!, '2', 'u:3', '__cdc:l:{u:3}', 'written', '0'],
+      ['EVALSHA', sha['write-tagged']!, '5', ...entry('3'), 'written', '0', ''],
       ['GET', 'u:3'],
       ['EVALSHA', sha.release!, '1', '__cdc:l:{u:3}', 'tok'],
       ['SET', 'wrong', 'x'],
