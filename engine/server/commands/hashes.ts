@@ -15,7 +15,7 @@ import {
   parseI64,
   ReplyError,
 } from '../command-context.ts';
-import { parseCursor, parseScanOptions } from './keys.ts';
+import { parseCursor, parseScanOptions, writeFinalScanPage } from './keys.ts';
 
 /** The hash at `key` (null when absent); throws WRONGTYPE on a string. */
 function readHash(ctx: CommandContext, key: string): Map<string, string> | null {
@@ -156,10 +156,7 @@ function hscan(ctx: CommandContext, args: string[]): void {
       if (!o.noValues) out.push(v);
     }
   }
-  ctx.w.array(2);
-  ctx.w.bulk('0');
-  ctx.w.array(out.length);
-  for (const s of out) ctx.w.bulk(s);
+  writeFinalScanPage(ctx, out);
 }
 
 const one = [1, 1, 1] as const;

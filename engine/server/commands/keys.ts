@@ -105,6 +105,17 @@ function keys(ctx: CommandContext, args: string[]): void {
   for (const k of out) ctx.w.bulk(k);
 }
 
+/**
+ * Writes a whole collection scan as one page: cursor `0` (done) and `items`. SSCAN, ZSCAN and HSCAN
+ * answer a collection in one reply today (real cursors for large collections are still to come).
+ */
+export function writeFinalScanPage(ctx: CommandContext, items: readonly string[]): void {
+  ctx.w.array(2);
+  ctx.w.bulk('0');
+  ctx.w.array(items.length);
+  for (const s of items) ctx.w.bulk(s);
+}
+
 /** Parses `MATCH p COUNT n TYPE t` (SCAN) / `MATCH COUNT NOVALUES` (HSCAN) from args[from]. */
 export function parseScanOptions(
   args: string[],

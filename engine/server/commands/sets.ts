@@ -24,7 +24,7 @@ import {
   storeCollection,
   valueAt,
 } from './collections.ts';
-import { parseCursor, parseScanOptions } from './keys.ts';
+import { parseCursor, parseScanOptions, writeFinalScanPage } from './keys.ts';
 
 const read = (ctx: CommandContext, key: string): SetValue | null =>
   readCollection<SetValue>(ctx, key, Kind.Set);
@@ -187,18 +187,13 @@ function sscan(ctx: CommandContext, a: string[]): void {
   parseCursor(a[2]!);
   const v = read(ctx, a[1]!);
   if (v === null) {
-    ctx.w.array(2);
-    ctx.w.bulk('0');
-    ctx.w.array(0);
+    writeFinalScanPage(ctx, []);
     return;
   }
   const o = parseScanOptions(a, 3, false);
   const out: string[] = [];
   if (v) for (const m of setMembers(v)) if (o.match === null || globMatch(o.match, m)) out.push(m);
-  ctx.w.array(2);
-  ctx.w.bulk('0');
-  ctx.w.array(out.length);
-  for (const s of out) ctx.w.bulk(s);
+  writeFinalScanPage(ctx, out);
 }
 
 type SetOp = 'inter' | 'union' | 'diff';

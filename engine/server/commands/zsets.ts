@@ -23,7 +23,7 @@ import {
   storeCollection,
   valueAt,
 } from './collections.ts';
-import { parseCursor, parseScanOptions } from './keys.ts';
+import { parseCursor, parseScanOptions, writeFinalScanPage } from './keys.ts';
 import { parseCardArgs } from './sets.ts';
 import { formatScore, scoreArg, writeMembers, writeScore } from './zset-format.ts';
 import { ZSetValue } from './zset-value.ts';
@@ -243,9 +243,7 @@ function zscan(ctx: CommandContext, a: string[]): void {
   parseCursor(a[2]!);
   const z = read(ctx, a[1]!);
   if (z === null) {
-    ctx.w.array(2);
-    ctx.w.bulk('0');
-    ctx.w.array(0);
+    writeFinalScanPage(ctx, []);
     return;
   }
   const o = parseScanOptions(a, 3, false);
@@ -258,10 +256,7 @@ function zscan(ctx: CommandContext, a: string[]): void {
       if (!o.noValues) out.push(formatScore(z.scoreAt(i)));
     }
   }
-  ctx.w.array(2);
-  ctx.w.bulk('0');
-  ctx.w.array(out.length);
-  for (const s of out) ctx.w.bulk(s);
+  writeFinalScanPage(ctx, out);
 }
 
 type ZOp = 'union' | 'inter' | 'diff';
