@@ -103,7 +103,7 @@ const consumer = (mode: string, extra: string[]): Step => ({
   timeoutMin: q(5, 2),
 });
 
-/** The suite, in run order. Sizes: full ≈ 35 min on 2 vCPUs (the engine group alone ≈ 20), --quick ≈ 4 min. */
+/** The suite, in run order. Sizes: full ≈ 15 min on a quiet 2-vCPU machine (≈ 35 min under heavy load), --quick ≈ 4 min. */
 const STEPS: Step[] = [
   {
     group: 'decode-plan',
