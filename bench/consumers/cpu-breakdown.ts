@@ -3,8 +3,12 @@
  * consumer's code. The V8 sampling profiler (node:inspector) runs while the consumer drains; each
  * sample is charged to the nearest frame up its stack whose source file names a phase (so JSON.parse
  * called by a decoder counts as decode, a socket write under iovalkey as target); GC pauses come
- * from PerformanceObserver 'gc' entries. Shares are of the main thread's busy samples; multiplied by
- * the process's CPU per event (process.cpuUsage, all threads) they give µs per event per phase.
+ * from PerformanceObserver 'gc' entries. Our client adapters (consumers/kafka/kafkajs-client.ts,
+ * platformatic-client.ts and platformatic/) count as client, core/targets/ as target; the consumer
+ * loop is kafka-cdc-consumer.ts and core/pipeline. (Until 2026-12-07 the platformatic/ files and,
+ * since the folder's rename to core/targets/, our Valkey batch code counted as the consumer loop.)
+ * Shares are of the main thread's busy samples; multiplied by the process's CPU per event
+ * (process.cpuUsage, all threads) they give µs per event per phase.
  */
 import { Session } from 'node:inspector/promises';
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -17,13 +21,13 @@ export type Phase = (typeof PHASES)[number];
 /** First match wins; tested against a frame's script URL. */
 const RULES: [RegExp, Phase][] = [
   [
-    /node_modules\/(kafkajs|@platformatic|mnemonist|fastq)\/|consumers\/kafka\/(kafkajs|platformatic)-client/,
+    /node_modules\/(kafkajs|@platformatic|mnemonist|fastq)\/|consumers\/kafka\/(kafkajs-client|platformatic)/,
     'client',
   ],
   [/core\/decode\/|consumers\/kafka\/kafka-record|core\/event\//, 'decode'],
   [/core\/plan\/|core\/rules\//, 'plan'],
   [
-    /core\/target\/|node_modules\/(iovalkey|@iovalkey|redis-parser|cluster-key-slot|denque|standard-as-callback)\//,
+    /core\/targets?\/|node_modules\/(iovalkey|@iovalkey|redis-parser|cluster-key-slot|denque|standard-as-callback)\//,
     'target',
   ],
   [/consumers\/|core\/pipeline\//, 'consumer'],

@@ -16,8 +16,6 @@ import { parseExactJson } from '../json/exact-json.ts';
 import { decodeDebeziumValue, type KafkaContext, lastRowFlags, ROW_INEXACT, ROW_NESTED } from './debezium.ts';
 import { isObj } from './shape.ts';
 
-const VERSION_FIELDS = ['lsn', 'scn', 'commit_scn', 'pos', 'ord', 'event_serial_no'] as const;
-
 function inexact(v: JsonValue | undefined): boolean {
   if (typeof v === 'number') return !Number.isSafeInteger(v);
   if (v === null || typeof v !== 'object') return false;
@@ -41,11 +39,20 @@ function sourceInexact(doc: unknown): boolean {
     }
     return false;
   }
-  for (const f of VERSION_FIELDS) {
-    const v = source[f];
-    if (typeof v === 'number' && !Number.isSafeInteger(v)) return true;
-  }
-  return false;
+  // Named reads (a loop over the names would be a keyed load per field, per event).
+  return (
+    unsafeNumber(source.lsn) ||
+    unsafeNumber(source.scn) ||
+    unsafeNumber(source.commit_scn) ||
+    unsafeNumber(source.pos) ||
+    unsafeNumber(source.ord) ||
+    unsafeNumber(source.event_serial_no)
+  );
+}
+
+/** A number JSON.parse may have rounded. */
+function unsafeNumber(v: unknown): boolean {
+  return typeof v === 'number' && !Number.isSafeInteger(v);
 }
 
 /**

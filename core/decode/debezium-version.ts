@@ -16,8 +16,7 @@ import { DecodeError, ErrorCode } from '../errors.ts';
 import { hexToDecimal } from '../event/version.ts';
 import type { Obj } from './shape.ts';
 
-/** Fields that, when present and not null, must hold a well-formed position. */
-const INTEGER_FIELDS = ['lsn', 'pos', 'ord', 'scn', 'commit_scn', 'event_serial_no'] as const;
+/** Fields that, when present and not null, must hold a well-formed position (checkPositionFields). */
 const HEX_FIELDS = ['commit_lsn', 'change_lsn'] as const;
 
 function malformed(field: string, value: unknown): DecodeError {
@@ -31,15 +30,38 @@ function malformed(field: string, value: unknown): DecodeError {
 }
 
 /** Throws a DecodeError when a position field is present but malformed. */
-function checkPositionFields(source: Obj): void {
-  for (const f of INTEGER_FIELDS) {
-    const v = source[f];
-    if (v !== undefined && v !== null && intText(v) === undefined) throw malformed(f, v);
-  }
-  for (const f of HEX_FIELDS) {
-    const v = source[f];
-    if (v !== undefined && v !== null && sqlServerLsn(v) === undefined) throw malformed(f, v);
-  }
+/** The position fields of a source block, read by name (a loop over names would be a keyed load per field, per event). */
+interface PositionFields {
+  lsn?: unknown;
+  pos?: unknown;
+  ord?: unknown;
+  scn?: unknown;
+  commit_scn?: unknown;
+  event_serial_no?: unknown;
+  commit_lsn?: unknown;
+  change_lsn?: unknown;
+}
+
+function checkInt(field: string, v: unknown): void {
+  if (v !== undefined && v !== null && intText(v) === undefined) throw malformed(field, v);
+}
+
+function checkHex(field: string, v: unknown): void {
+  if (v !== undefined && v !== null && sqlServerLsn(v) === undefined) throw malformed(field, v);
+}
+
+/** Throws when one of `lsn`, `pos`, `ord`, `scn`, `commit_scn`, `event_serial_no` or {@link HEX_FIELDS} is present and malformed. */
+function checkPositionFields(source: PositionFields): void {
+  // PostgreSQL, the common case: a numeric lsn and none of the others.
+  const lsn = source.lsn;
+  if (!(typeof lsn === 'number' && Number.isInteger(lsn) && lsn >= 0)) checkInt('lsn', lsn);
+  checkInt('pos', source.pos);
+  checkInt('ord', source.ord);
+  checkInt('scn', source.scn);
+  checkInt('commit_scn', source.commit_scn);
+  checkInt('event_serial_no', source.event_serial_no);
+  checkHex('commit_lsn', source.commit_lsn);
+  checkHex('change_lsn', source.change_lsn);
 }
 
 function intText(v: unknown): string | undefined {

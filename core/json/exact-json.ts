@@ -65,7 +65,8 @@ function reviver(_key: string, value: unknown, context: ReviverContext): unknown
 
 /** Parses JSON text without rounding any number. Throws `SyntaxError` like `JSON.parse`. */
 export function parseExactJson(text: string): unknown {
-  if (!LONG_DIGITS.test(text)) return JSON.parse(text);
+  // Text shorter than 16 characters (a Kafka key such as {"id":42}) cannot hold 16 digits: no scan.
+  if (text.length < 16 || !LONG_DIGITS.test(text)) return JSON.parse(text);
   return json.parse(text, reviver);
 }
 

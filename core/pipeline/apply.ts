@@ -45,7 +45,8 @@ export async function applyWithRetry(
   for (let attempt = 1; pending.length > 0; attempt++) {
     let batch: OpResult[];
     try {
-      batch = await target.apply(pending.map((i) => ops[i]!));
+      // The first attempt sends every op: the caller's array as it is, no copy.
+      batch = await target.apply(attempt === 1 ? ops : pending.map((i) => ops[i]!));
     } catch (error) {
       // A target that rejects the whole call (connection lost) fails every pending op retriably.
       const e = error as Error & { retriable?: boolean };

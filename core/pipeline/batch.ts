@@ -141,6 +141,12 @@ export function prepareBatch(
   return { records, events, dead, plan, skipped };
 }
 
+/** True when the target confirmed every op in `deps` (a loop: this runs once per record). */
+function allConfirmed(deps: readonly number[], results: readonly OpResult[]): boolean {
+  for (let k = 0; k < deps.length; k++) if (results[deps[k]!]?.ok !== true) return false;
+  return true;
+}
+
 /**
  * Settles a prepared batch once the target answered its ops (`results[i]` for `plan.ops[i]`; empty
  * when there were none): sends dead letters in record order and works out, per group, the first
@@ -202,7 +208,7 @@ export async function settleBatch(
         deadLetterError ??= error;
         done[i] = false;
       }
-    } else done[i] = plan.recordOps[i]!.every((op) => results[op]?.ok === true);
+    } else done[i] = allConfirmed(plan.recordOps[i]!, results);
     if (!done[i]) stopped.add(group);
   }
 

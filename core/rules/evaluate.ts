@@ -90,14 +90,23 @@ function unitHash(key: string, version: string): number {
   return (h >>> 0) / 0x100000000;
 }
 
-/** Characters a JSON string must escape (and lone surrogates, which JSON.stringify rewrites). */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+/**
+ * True when `v` holds a character a JSON string must escape (`"`, `\\`, a control character) or a
+ * surrogate (JSON.stringify rewrites lone ones). A loop, not a regex: this runs for every projected
+ * string field, most of them short, where the regex call cost more than the scan.
+ */
+function needsEscape(v: string): boolean {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return true;
+  }
+  return false;
+}
 
 /** JSON text of one value; plain strings and safe numbers skip the JSON.stringify call. */
 function jsonValue(v: JsonValue): string {
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'null';
-  if (typeof v === 'string' && !NEEDS_ESCAPE.test(v)) return `"${v}"`;
+  if (typeof v === 'string' && !needsEscape(v)) return `"${v}"`;
   return JSON.stringify(v);
 }
 
@@ -204,6 +213,20 @@ function partialMiss(
   return true;
 }
 
+/**
+ * Per-call scratch of evaluateRule, module-level like PARTIAL: the images templates render against
+ * (new side, old side) and the keys written so far. Only read during the call that filled them.
+ */
+const IMAGES: TemplateImages = {
+  key: null,
+  before: null,
+  after: null,
+  current: null,
+  unavailable: undefined,
+};
+const OLD_IMAGES: TemplateImages = { key: null, before: null, after: null, current: null };
+const WRITTEN: string[] = [];
+
 /** Produces the ops one rule asks for on one event, appended to `ops` (returned). */
 export function evaluateRule(
   rule: CompiledRule,
@@ -230,10 +253,16 @@ export function evaluateRule(
   PARTIAL.oldPartial = oldPartial;
   PARTIAL.newPartial = newPartial;
   const current = deleting ? before : after;
-  const images: TemplateImages = { key, before, after, current, unavailable: event.unavailable };
+  const images = IMAGES;
+  images.key = key;
+  images.before = before;
+  images.after = after;
+  images.current = current;
+  images.unavailable = event.unavailable;
   // New-image keys first, then old-image keys that differ, so an old key never shadows a new one.
   // `written` is an array: rules have a handful of keys, and a Set costs more than it saves here.
-  const written: string[] = [];
+  const written = WRITTEN;
+  written.length = 0;
   let value: string | undefined | null = null; // null = not computed yet
   for (const k of rule.keys) {
     const rendered = renderTemplate(k.template, images);
@@ -269,7 +298,11 @@ export function evaluateRule(
     }
   }
   if (op === 'update' && (before !== null || oldPartial)) {
-    const oldImages: TemplateImages = { key, before, after, current: before };
+    const oldImages = OLD_IMAGES;
+    oldImages.key = key;
+    oldImages.before = before;
+    oldImages.after = after;
+    oldImages.current = before;
     for (const k of rule.keys) {
       if (after !== null && before !== null && sameInBothImages(k.template, before, after)) continue;
       const old = renderTemplate(k.template, oldImages);

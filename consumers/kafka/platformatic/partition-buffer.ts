@@ -69,6 +69,8 @@ export class PartitionBuffer {
   private buffered = 0;
   private heldBytes = 0;
   private flow: FlowControl | null = null;
+  /** The partition the last accepted message belonged to (dropped partitions are stale: looked up again). */
+  private last: PartitionState | undefined;
   private flowPaused = false;
 
   private readonly limits: PartitionBufferLimits;
@@ -93,6 +95,25 @@ export class PartitionBuffer {
    * only for a partition without state). Returns the partition's state when queued.
    */
   accept(m: Message, isAssigned: (key: string) => boolean): PartitionState | undefined {
+    // A fetch response pushes a partition's messages one after another: the partition of the
+    // previous message is checked first, without building its map key (a string per message).
+    let s = this.last;
+    if (s === undefined || s.partition !== m.partition || s.topic !== m.topic || s.stale) {
+      s = this.lookup(m, isAssigned);
+      if (s === undefined) return undefined;
+      this.last = s;
+    }
+    if (s.next !== null && m.offset < s.next) return undefined; // already queued or handed out
+    s.next = m.offset + 1n;
+    s.queue.push(m);
+    this.buffered++;
+    this.heldBytes += messageBytes(m);
+    this.updateBackpressure();
+    return s;
+  }
+
+  /** The state of the partition of `m`, created when it is assigned; undefined when it is not. */
+  private lookup(m: Message, isAssigned: (key: string) => boolean): PartitionState | undefined {
     const key = keyOf(m.topic, m.partition);
     let s = this.states.get(key);
     if (s === undefined) {
@@ -111,12 +132,6 @@ export class PartitionBuffer {
       };
       this.states.set(key, s);
     }
-    if (s.next !== null && m.offset < s.next) return undefined; // already queued or handed out
-    s.next = m.offset + 1n;
-    s.queue.push(m);
-    this.buffered++;
-    this.heldBytes += messageBytes(m);
-    this.updateBackpressure();
     return s;
   }
 

@@ -17,6 +17,14 @@ describe('exact JSON', () => {
     expect(JSON.stringify(v)).toBe(text);
   });
 
+  it('keeps a bare 16-digit number exact: the shortest text the exact path needs', () => {
+    // Texts under 16 characters skip the digit scan (a Kafka key such as {"id":42}); 16 must not.
+    const v = parseExactJson('9007199254740993');
+    expect(isRawNumber(v) && v.rawJSON).toBe('9007199254740993');
+    expect(parseExactJson('900719925474099')).toBe(900719925474099);
+    expect(parseExactJson('{"id":42}')).toEqual({ id: 42 });
+  });
+
   it('uses plain numbers when they are exact', () => {
     const v = parseExactJson('{"a":1,"b":1.5,"c":9007199254740991,"d":-0.25}') as Record<string, unknown>;
     expect(v).toEqual({ a: 1, b: 1.5, c: 9007199254740991, d: -0.25 });

@@ -254,4 +254,27 @@ describe('refresh values', () => {
     expect(ops[0]!.kind === 'refresh' && ops[0]!.value).toBe(JSON.stringify(tricky));
     expect(JSON.stringify(tricky)).toContain('"big":9007199254740993');
   });
+
+  it('each character JSON escapes is found on its own, at any position (the escape scan is a loop)', () => {
+    const row = {
+      id: 8,
+      quote: 'a"',
+      backslash: '\\z',
+      nul: 'x\u0000',
+      unit: '\u001f',
+      del: 'ok\u007f', // not escaped by JSON
+      high: 'x\ud83d',
+      low: '\udc00y',
+      pair: 'é😀',
+      plain: 'user8@example.com',
+      empty: '',
+    };
+    const fields = Object.keys(row);
+    const ops = plan(
+      { rules: [{ table: 'users', keys: ['user:{id}'], refresh: { fields } }] },
+      ev({ after: row }),
+    );
+    expect(ops[0]!.kind === 'refresh' && ops[0]!.value).toBe(JSON.stringify(row));
+    expect(JSON.stringify(row)).toContain('"high":"x\\ud83d"');
+  });
 });

@@ -38,6 +38,23 @@ describe('platformatic PartitionBuffer', () => {
     expect(buffer.states.get(keyOf('t', 0))?.queue.map((m) => m.offset)).toEqual([5n]);
   });
 
+  it('queues a partition revoked and assigned again in a new state, never in the stale one', () => {
+    // accept() remembers the last message's partition; a drop must make it look the partition up again.
+    const buffer = new PartitionBuffer({ ...limits, maxBuffered: 100 });
+    const s0 = buffer.accept(message(0, 7n), () => true)!;
+    expect(buffer.accept(message(0, 8n), () => true)).toBe(s0);
+    buffer.retain(new Set()); // a new assignment without partition 0
+    expect(s0.stale).toBe(true);
+    expect(buffer.accept(message(0, 9n), () => false)).toBeUndefined(); // a fetch from before the revocation
+    const again = buffer.accept(message(0, 5n), () => true)!; // assigned again: re-read from the committed offset
+    expect(again).not.toBe(s0);
+    expect(again.queue.map((m) => m.offset)).toEqual([5n]);
+    expect(s0.queue).toEqual([]);
+    expect(buffer.accept(message(1, 0n), () => true)).not.toBe(again);
+    expect(buffer.accept(message(0, 6n), () => true)).toBe(again);
+    expect(again.queue.map((m) => m.offset)).toEqual([5n, 6n]);
+  });
+
   it('pauses the stream at the message bound and resumes below half of it', () => {
     const buffer = new PartitionBuffer(limits);
     const calls: string[] = [];

@@ -1,0 +1,140 @@
+/**
+ * Throughput mode of the consumer benchmark: the topic is filled first (another process), then the
+ * consumer drains it. events/s = records resolved (applied and acknowledged) / wall time from the
+ * first resolve to the last (the group join is printed apart). Beside the rate: the consumer's CPU
+ * per event (process CPU / events) with its breakdown by phase (cpu-breakdown.ts), and the Valkey
+ * server's time in APPLY per event. Peer, same run, same server: `valkey-benchmark` pipelined DEL
+ * (-P 64) on as many random keys; the ratio is ours / peer.
+ */
+import { execFileSync } from 'node:child_process';
+import type { CacheTarget } from '../../core/targets/cache-target.ts';
+import { type BenchRun, type RunResult, round2 } from './bench-run.ts';
+import { PHASES, startCpuBreakdown } from './cpu-breakdown.ts';
+import { load } from './load-process.ts';
+import { observed } from './observed-port.ts';
+
+/** Server time of the APPLY script calls (INFO commandstats, whole server: other clients count too). */
+function evalshaUsec(url: URL): { calls: number; usec: number } {
+  const info = execFileSync(
+    'valkey-cli',
+    ['-h', url.hostname, '-p', url.port || '6379', 'INFO', 'commandstats'],
+    {
+      encoding: 'utf8',
+    },
+  );
+  const m = /cmdstat_evalsha:calls=(\d+),usec=(\d+)/.exec(info);
+  return { calls: Number(m?.[1] ?? 0), usec: Number(m?.[2] ?? 0) };
+}
+
+/** `valkey-benchmark -P 64` DEL on `n` random keys of `keys`: requests/s. */
+function pipelinedDel(url: URL, n: number, keys: number): number {
+  const out = execFileSync(
+    'valkey-benchmark',
+    [
+      ...['-h', url.hostname, '-p', url.port || '6379'],
+      ...['-n', String(n), '-r', String(keys), '-P', '64', '-q'],
+      'DEL',
+      'bench:peer:__rand_int__',
+    ],
+    { encoding: 'utf8' },
+  );
+  const m = /([\d.]+) requests per second/.exec(out);
+  if (!m) throw new Error(`cannot read valkey-benchmark output: ${out}`);
+  return Number(m[1]);
+}
+
+/** Runs the throughput mode into `target`; adds its results and lines to `run`. */
+export async function throughput(run: BenchRun, target: CacheTarget): Promise<void> {
+  const { events: n, partitions, keys, brokers, client } = run.options;
+  const topic = await run.createTopic(false);
+  const produced = await load([
+    'fill',
+    ...['--topic', topic, '--events', String(n), '--partitions', String(partitions), '--keys', String(keys)],
+    ...['--brokers', brokers],
+  ]).done;
+  const url = run.options.target.startsWith('valkey://') ? new URL(run.options.target) : undefined;
+  const before = url ? evalshaUsec(url) : undefined;
+  let first = 0;
+  let resolved = 0;
+  let last = 0;
+  let cpuFirst = process.cpuUsage();
+  let cpuLast = cpuFirst;
+  const port = observed(run.makeClient().consumer(run.portOptions(`${topic}-g`)), (m, at) => {
+    if (first === 0) {
+      first = at;
+      cpuFirst = process.cpuUsage();
+    }
+    resolved += m.length;
+    last = at;
+    if (resolved >= n) cpuLast = process.cpuUsage(cpuFirst);
+  });
+  const consumer = run.consumerFor(port, topic, target);
+  const profiler = await startCpuBreakdown();
+  const start = performance.timeOrigin + performance.now();
+  await consumer.start();
+  await run.waitFor(
+    () => resolved >= n,
+    () => resolved,
+    `${n} events: records resolved`,
+  );
+  const breakdown = await profiler.stop();
+  await consumer.stop();
+  const after = url ? evalshaUsec(url) : undefined;
+  const rate = n / ((last - first) / 1000);
+  const peerName = `valkey-benchmark -P 64 -n ${n} -r ${keys} DEL`;
+  const peer = url && run.options.peer ? pipelinedDel(url, n, keys) : null;
+  const r: RunResult = {
+    metric: `Kafka → ${target.kind} throughput, ${partitions} partitions, one process${run.clientSuffix}`,
+    value: Math.round(rate),
+    unit: 'events/s',
+    better: 'higher',
+    target: 100_000,
+    note: `${n} events over ${keys} keys, 2 ops/event (refresh + invalidate)`,
+  };
+  if (peer !== null) {
+    r.peer = `${peerName} (requests/s, same server)`;
+    r.peerValue = Math.round(peer);
+    r.ratio = round2(rate / peer);
+  }
+  run.results.push(r);
+  const server =
+    before && after && after.calls > before.calls
+      ? `; Valkey server ${((after.usec - before.usec) / n).toFixed(2)} µs/event in APPLY`
+      : '';
+  const cpuPerEvent = (cpuLast.user + cpuLast.system) / n;
+  run.lines.push(
+    `kafka (${client}) → ${target.kind}: ${n} events, ${partitions} partitions, ${keys} keys: ` +
+      `${Math.round(rate)} events/s from the first resolve to the last (join+first fetch ` +
+      `${((first - start) / 1000).toFixed(2)} s; consumer CPU ${cpuPerEvent.toFixed(1)} µs/event; fill ${Number(produced.seconds).toFixed(1)} s in another process${server})`,
+  );
+  if (peer !== null)
+    run.lines.push(
+      `  peer ${peerName}: ${Math.round(peer)} requests/s → ours/peer = ${(rate / peer).toFixed(2)}`,
+    );
+  // CPU per event with its breakdown: rates move with the machine's load, CPU per event much less.
+  const parts = PHASES.map(
+    (p) =>
+      `${p} ${(cpuPerEvent * breakdown.shares[p]).toFixed(1)} (${Math.round(breakdown.shares[p] * 100)} %)`,
+  ).join(', ');
+  const gcPauses = `GC pauses ${((breakdown.gcMs * 1000) / n).toFixed(1)} µs/event`;
+  run.lines.push(
+    `  CPU ${cpuPerEvent.toFixed(1)} µs/event = ${parts}; ${gcPauses} (${breakdown.samples} samples)`,
+  );
+  run.results.push({
+    metric: `Kafka → ${target.kind} consumer CPU per event, one process${run.clientSuffix}`,
+    value: round2(cpuPerEvent),
+    unit: 'µs/event',
+    better: 'lower',
+    note: `process CPU (all threads) / events, first resolve to last; main-thread profile shares, µs/event: ${parts}; ${gcPauses}`,
+  });
+  // One row per phase too, so bench/run.ts's summary table shows the breakdown beside the rate.
+  for (const p of PHASES) {
+    run.results.push({
+      metric: `Kafka → ${target.kind} consumer CPU per event: ${p}${run.clientSuffix}`,
+      value: round2(cpuPerEvent * breakdown.shares[p]),
+      unit: 'µs/event',
+      better: 'lower',
+      note: `${Math.round(breakdown.shares[p] * 100)} % of main-thread busy samples × process CPU per event`,
+    });
+  }
+}

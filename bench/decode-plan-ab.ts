@@ -1,0 +1,107 @@
+/**
+ * A/B of decode + plan in one process: the decoder and planner of another checkout (`--base`, e.g.
+ * the main worktree) against this one, on the same events (decode-plan-events.ts), rounds
+ * interleaved (ABBA…), by main-thread CPU per event (process.threadCpuUsage). Both module graphs
+ * load side by side, so both sides share the process, the machine's load and the JIT's budget;
+ * the paired ratio per round (this / base) is the figure to read on a loaded machine.
+ *
+ *   node bench/decode-plan-ab.ts --base /work/main [--events 50000] [--runs 15]
+ */
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import type { ChangeEvent } from '../core/event/change-event.ts';
+import { DECODE_PLAN_RULES, makeEvent } from './decode-plan-events.ts';
+
+const { values } = parseArgs({
+  options: {
+    base: { type: 'string' },
+    events: { type: 'string', default: '50000' },
+    runs: { type: 'string', default: '15' },
+  },
+});
+if (values.base === undefined) throw new Error('--base DIR: a checkout to compare with (e.g. /work/main)');
+const N = Number(values.events);
+const RUNS = Number(values.runs);
+
+/** One side: its decoder, planner and compiled rules. */
+interface Side {
+  decode(text: string, ctx: { topic: string; partition: number; offset: string }): ChangeEvent | null;
+  plan(config: unknown, events: (ChangeEvent | null)[], stats: unknown): { ops: unknown[] };
+  stats(): unknown;
+  config: unknown;
+}
+
+async function side(root: string): Promise<Side> {
+  const at = (p: string) => new URL(p, `file://${root.replace(/\/?$/, '/')}`).href;
+  const { decodeDebeziumText } = await import(at('core/decode/debezium-text.ts'));
+  const { planBatch } = await import(at('core/plan/planner.ts'));
+  const { PlanStats } = await import(at('core/plan/plan-stats.ts'));
+  const { compileConfig } = await import(at('core/rules/compile.ts'));
+  return {
+    decode: decodeDebeziumText,
+    plan: planBatch,
+    stats: () => new PlanStats(1),
+    config: compileConfig(DECODE_PLAN_RULES),
+  };
+}
+
+const base = await side(values.base);
+const ours = await side(new URL('..', import.meta.url).pathname);
+const texts = Array.from({ length: N }, (_, i) => makeEvent(i));
+const cpu = () => {
+  const c = process.threadCpuUsage();
+  return c.user + c.system;
+};
+
+/** CPU µs per event of decode + plan (batches of 500, as bench/decode-plan.ts). */
+function run(s: Side): number {
+  const c0 = cpu();
+  const stats = s.stats();
+  const batch: (ChangeEvent | null)[] = [];
+  let ops = 0;
+  for (let i = 0; i < N; i++) {
+    batch.push(s.decode(texts[i]!, { topic: 'dbserver1.public.customers', partition: 0, offset: String(i) }));
+    if (batch.length === 500) {
+      ops += s.plan(s.config, batch, stats).ops.length;
+      batch.length = 0;
+    }
+  }
+  if (ops === 0) throw new Error('no ops planned');
+  return (cpu() - c0) / N;
+}
+
+function parse(): number {
+  const c0 = cpu();
+  let sink = 0;
+  for (const t of texts) sink += (JSON.parse(t) as { op: string }).op.length;
+  if (sink === 0) throw new Error('unreachable');
+  return (cpu() - c0) / N;
+}
+
+run(base);
+run(ours);
+parse();
+const a: number[] = [];
+const b: number[] = [];
+const p: number[] = [];
+for (let r = 0; r < RUNS; r++) {
+  p.push(parse());
+  if (r % 2 === 0) {
+    a.push(run(base));
+    b.push(run(ours));
+  } else {
+    b.push(run(ours));
+    a.push(run(base));
+  }
+}
+const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
+const paired = a.map((x, i) => b[i]! / x);
+const list = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' ');
+console.log(
+  [
+    `decode + plan, CPU µs/event, median of ${RUNS} interleaved rounds of ${N} events (load ${loadavg()[0]!.toFixed(1)} at the end):`,
+    `  JSON.parse ${med(p).toFixed(2)}; base (${values.base}) ${med(a).toFixed(2)} (${list(a)}); this checkout ${med(b).toFixed(2)} (${list(b)})`,
+    `  ratio to JSON.parse by CPU: base ${(med(p) / med(a)).toFixed(3)}×, this ${(med(p) / med(b)).toFixed(3)}× (goal ≥ 0.6×)`,
+    `  paired this/base per round: median ${med(paired).toFixed(3)} (${list(paired)})`,
+  ].join('\n'),
+);
