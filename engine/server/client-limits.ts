@@ -48,10 +48,10 @@ export function parseOutputBufferLimits(
   return out;
 }
 
-/** The CONFIG GET text of `client-output-buffer-limit`. */
+/** The CONFIG GET text of `client-output-buffer-limit` (Valkey 8.0 still names the replica class `slave`). */
 export function formatOutputBufferLimits(limits: ServerState['clientOutputBufferLimit']): string {
   const one = (name: string, l: OutputBufferLimit): string => `${name} ${l.hard} ${l.soft} ${l.seconds}`;
-  return `${one('normal', limits.normal)} ${one('replica', { hard: 268435456, soft: 67108864, seconds: 60 })} ${one('pubsub', limits.pubsub)}`;
+  return `${one('normal', limits.normal)} ${one('slave', { hard: 268435456, soft: 67108864, seconds: 60 })} ${one('pubsub', limits.pubsub)}`;
 }
 
 /**
