@@ -38,7 +38,8 @@ function stringEncoding(s: string): string {
   return s.length <= 44 ? 'embstr' : 'raw';
 }
 
-function hashEncoding(h: Map<string, string>): string {
+/** Valkey's OBJECT ENCODING of a hash (listpack up to 128 fields of at most 64 bytes, else hashtable). */
+export function hashEncoding(h: Map<string, string>): string {
   if (h.size > 128) return 'hashtable';
   for (const [f, v] of h) if (f.length > 64 || v.length > 64) return 'hashtable';
   return 'listpack';
