@@ -140,14 +140,17 @@ function restore(ctx: CommandContext, a: string[]): void {
     throw e;
   }
   ctx.core.ensureMemory();
-  const existing = ks.findLive(key, ctx.now);
-  if (replace && existing >= 0) ctx.core.deleteSlot(existing);
   let at = Number(ttl);
   if (at !== 0 && !absttl) at += ctx.now;
+  const existing = ks.findLive(key, ctx.now);
   if (at !== 0 && at <= ctx.now) {
+    // Already expired: nothing is restored; REPLACE still deletes the old key (a `del` event).
+    if (replace && existing >= 0) ctx.core.deleteSlot(existing);
     ctx.w.simple('OK');
     return;
   }
+  // Replaced silently, as Valkey: the only event is `restore` (core.touched below).
+  if (replace && existing >= 0) ks.remove(existing, 'delete');
   const tomb = ks.find(key, ctx.now);
   if (tomb >= 0) ks.remove(tomb, 'delete');
   ks.insert(key, kind as 1, value as string, at);

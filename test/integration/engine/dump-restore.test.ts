@@ -199,6 +199,34 @@ describe('DUMP and RESTORE, as Valkey 8', () => {
     });
   });
 
+  it('RESTORE notifies `restore` (generic class); REPLACE of a live key adds no `del`', async () => {
+    await both(async (v, e) => {
+      await v.call('SET', 'ev:src', 'x');
+      const payload = bulkBytes(await v.call('DUMP', 'ev:src'))!;
+      const events: Record<string, (string | null)[]> = {};
+      for (const [name, c, port] of [
+        ['valkey', v, servers.valkey.port],
+        ['engine', e, servers.engine.port],
+      ] as const) {
+        await c.call('DEL', 'ev:k');
+        await c.call('CONFIG', 'SET', 'notify-keyspace-events', 'Eg$');
+        const sub = await RawClient.connect(port);
+        await sub.call('PSUBSCRIBE', '__keyevent@0__:*');
+        await c.call('RESTORE', 'ev:k', '0', payload);
+        await c.call('RESTORE', 'ev:k', '0', payload, 'REPLACE');
+        await c.call('RESTORE', 'ev:k', '1', payload, 'REPLACE', 'ABSTTL');
+        await c.call('SET', 'ev:end', '1');
+        const got: (string | null)[] = [];
+        for (let i = 0; i < 4; i++) got.push(await sub.read());
+        events[name] = got;
+        sub.close();
+        await c.call('CONFIG', 'SET', 'notify-keyspace-events', '');
+      }
+      expect(events.engine).toEqual(events.valkey);
+      expect(events.valkey!.join()).toContain('restore');
+    });
+  });
+
   it('crc64 is Valkey’s CRC-64/Jones', () => {
     expect(crc64(Buffer.from('123456789')).readBigUInt64LE(0)).toBe(0xe9c6d914c4b8d9can);
   });
