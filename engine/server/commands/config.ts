@@ -17,8 +17,12 @@
 import { type EvictionPolicyValue, isEvictionPolicy } from '../../eviction.ts';
 import { globMatch } from '../../glob.ts';
 import { defaultMaxmemory, maxmemoryProblem } from '../../memory.ts';
-import { formatOutputBufferLimits, parseOutputBufferLimits } from '../client-limits.ts';
-import { type CommandContext, Err, ReplyError } from '../command-context.ts';
+import {
+  formatOutputBufferLimits,
+  parseOutputBufferLimits,
+  replicaOutputBufferLimit,
+} from '../client-limits.ts';
+import { type CommandContext, Err, type OutputBufferLimit, ReplyError } from '../command-context.ts';
 import {
   CONFIG_ALIASES,
   type ConfigCheck,
@@ -47,6 +51,9 @@ function stored(ctx: CommandContext): Map<string, string> {
   return m;
 }
 
+/** The replica-class output buffer limits set per server (only echoed: the engine has no replicas). */
+const replicaLimits = new WeakMap<object, OutputBufferLimit>();
+
 function engineConfigValues(ctx: CommandContext): Map<string, string> {
   const s = ctx.server;
   return new Map([
@@ -55,7 +62,7 @@ function engineConfigValues(ctx: CommandContext): Map<string, string> {
     ['maxmemory-clients', String(s.maxmemoryClients)],
     ['proto-max-bulk-len', String(s.protoMaxBulkLen)],
     ['client-query-buffer-limit', String(s.clientQueryBufferLimit)],
-    ['client-output-buffer-limit', formatOutputBufferLimits(s.clientOutputBufferLimit)],
+    ['client-output-buffer-limit', formatOutputBufferLimits(s.clientOutputBufferLimit, replicaLimits.get(s))],
     ['requirepass', s.requirepass ?? ''],
     ['enable-protected-configs', s.enableProtectedConfigs ? 'yes' : 'no'],
     ['port', String(s.port)],
@@ -140,7 +147,11 @@ function configChange(ctx: CommandContext, name: string, value: string, fail: Fa
       if (value === '') return () => {}; // Valkey: no class given, nothing changes
       const parsed = parseOutputBufferLimits(value);
       if (typeof parsed === 'string') fail(parsed);
-      return () => Object.assign(s.clientOutputBufferLimit, parsed);
+      const replica = replicaOutputBufferLimit(value);
+      return () => {
+        Object.assign(s.clientOutputBufferLimit, parsed);
+        if (replica !== null) replicaLimits.set(s, replica);
+      };
     }
     case 'timeout': {
       const n = checked(checkConfigValue('timeout', value), fail);
