@@ -48,10 +48,39 @@ export function parseOutputBufferLimits(
   return out;
 }
 
-/** The CONFIG GET text of `client-output-buffer-limit`. */
-export function formatOutputBufferLimits(limits: ServerState['clientOutputBufferLimit']): string {
+/** Valkey's default limits of the replica class (the engine has no replicas: only echoed). */
+export const REPLICA_OUTPUT_BUFFER_LIMIT: OutputBufferLimit = {
+  hard: 268435456,
+  soft: 67108864,
+  seconds: 60,
+};
+
+/**
+ * The CONFIG GET text of `client-output-buffer-limit` (Valkey 8.0 still names the replica class
+ * `slave`); `replica` is the last value set for that class, which the engine only echoes.
+ */
+export function formatOutputBufferLimits(
+  limits: ServerState['clientOutputBufferLimit'],
+  replica: OutputBufferLimit = REPLICA_OUTPUT_BUFFER_LIMIT,
+): string {
   const one = (name: string, l: OutputBufferLimit): string => `${name} ${l.hard} ${l.soft} ${l.seconds}`;
-  return `${one('normal', limits.normal)} ${one('replica', { hard: 268435456, soft: 67108864, seconds: 60 })} ${one('pubsub', limits.pubsub)}`;
+  return `${one('normal', limits.normal)} ${one('slave', replica)} ${one('pubsub', limits.pubsub)}`;
+}
+
+/** The limit a value gives the replica class (`replica` or `slave` groups), if any; the value is valid. */
+export function replicaOutputBufferLimit(value: string): OutputBufferLimit | null {
+  const parts = value.trim().split(/\s+/);
+  let out: OutputBufferLimit | null = null;
+  for (let i = 0; i + 3 < parts.length; i += 4) {
+    const cls = parts[i]!.toLowerCase();
+    if (cls === 'replica' || cls === 'slave')
+      out = {
+        hard: parseMemorySize(parts[i + 1]!)!,
+        soft: parseMemorySize(parts[i + 2]!)!,
+        seconds: Number(parts[i + 3]),
+      };
+  }
+  return out;
 }
 
 /**

@@ -15,6 +15,7 @@ import { bloomCommands } from './commands/bloom.ts';
 import { cacheCommands } from './commands/cache.ts';
 import { compatCommands } from './commands/compat.ts';
 import { connectionCommands } from './commands/connection.ts';
+import { dumpRestoreCommands } from './commands/dump-restore.ts';
 import { hashCommands } from './commands/hashes.ts';
 import { keyCommands } from './commands/keys.ts';
 import { listCommands } from './commands/lists.ts';
@@ -49,6 +50,7 @@ export function buildCommandTable(): Map<string, CommandSpec> {
     cacheCommands,
     pubsubCommands,
     compatCommands,
+    dumpRestoreCommands,
     setCommands,
     listCommands,
     zsetCommands,

@@ -67,6 +67,7 @@ const WRITE_EVENTS: Record<string, [string, string]> = {
   rename: ['rename_to', 'g'],
   renamenx: ['rename_to', 'g'],
   copy: ['copy_to', 'g'],
+  restore: ['restore', 'g'],
   'cache.refresh': ['set', '$'],
   'cache.fill': ['set', '$'],
   'cache.lock': ['set', '$'],
@@ -87,6 +88,7 @@ const DELETING = new Set([
   'flushall',
   'cache.unlock',
   'cache.release',
+  'restore',
 ]);
 
 /** Class of a command this module has no entry for, from Valkey's naming of the type families. */

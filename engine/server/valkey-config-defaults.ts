@@ -3,7 +3,7 @@
  * them ('m' mutable, 'i' immutable, 'p' protected), generated from a stock `valkey-server
  * --save '' --appendonly no --databases 1` with `CONFIG GET *` and a `CONFIG SET name default`
  * per name (`dir` and `port` are filled in by the server). The engine stores and echoes these for
- * tools and harnesses; the ones it acts on are handled in commands/admin.ts.
+ * tools and harnesses; their value rules are in config-params.ts and the ones it acts on are handled in commands/config.ts.
  */
 
 /** [name, default, mutability]. */

@@ -12,6 +12,7 @@ import { Kind, type SizedValue } from '../../keyspace.ts';
 import { stringBytes } from '../../memory.ts';
 import type { CommandContext } from '../command-context.ts';
 import type { BloomValue } from './bloom-filter.ts';
+import { noteRemovals } from './collection-scan.ts';
 import type { ZSetValue } from './zset-value.ts';
 
 /** Fixed bytes of an empty collection object. */
@@ -71,6 +72,7 @@ export class SetValue implements SizedValue {
 
   delete(member: string): boolean {
     if (!this.m.delete(member)) return false;
+    noteRemovals(this.m, 1);
     this.bytes -= memberBytes(member);
     return true;
   }

@@ -38,8 +38,12 @@ function stringEncoding(s: string): string {
   return s.length <= 44 ? 'embstr' : 'raw';
 }
 
-function hashEncoding(h: Map<string, string>): string {
-  if (h.size > 128) return 'hashtable';
+/**
+ * Valkey's OBJECT ENCODING of a hash: listpack up to hash-max-listpack-entries (512) fields and
+ * hash-max-listpack-value (64) bytes, else hashtable.
+ */
+export function hashEncoding(h: Map<string, string>): string {
+  if (h.size > 512) return 'hashtable';
   for (const [f, v] of h) if (f.length > 64 || v.length > 64) return 'hashtable';
   return 'listpack';
 }

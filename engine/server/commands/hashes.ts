@@ -15,6 +15,8 @@ import {
   parseI64,
   ReplyError,
 } from '../command-context.ts';
+import { noteRemovals, scanPage, writeScanPage } from './collection-scan.ts';
+import { hashEncoding } from './compat.ts';
 import { parseCursor, parseScanOptions, writeFinalScanPage } from './keys.ts';
 
 /** The hash at `key` (null when absent); throws WRONGTYPE on a string. */
@@ -96,6 +98,7 @@ function hdel(ctx: CommandContext, args: string[]): void {
   }
   let n = 0;
   for (let i = 2; i < args.length; i++) if (h.delete(args[i]!)) n++;
+  noteRemovals(h, n);
   const ks = ctx.core.keyspace;
   const slot = ks.findLive(key, ctx.now);
   if (h.size === 0) ctx.core.deleteSlot(slot);
@@ -145,17 +148,21 @@ function hkeysOrVals(values: boolean) {
 }
 
 function hscan(ctx: CommandContext, args: string[]): void {
-  parseCursor(args[2]!);
+  const cursor = parseCursor(args[2]!);
   const o = parseScanOptions(args, 3, false);
   const h = readHash(ctx, args[1]!);
   const out: string[] = [];
-  if (h) {
-    for (const [f, v] of h) {
-      if (o.match !== null && !globMatch(o.match, f)) continue;
-      out.push(f);
-      if (!o.noValues) out.push(v);
-    }
+  const take = ([f, v]: [string, string]) => {
+    if (o.match !== null && !globMatch(o.match, f)) return;
+    out.push(f);
+    if (!o.noValues) out.push(v);
+  };
+  if (h !== null && hashEncoding(h) === 'hashtable') {
+    // Valkey pages only a hashtable hash; a listpack hash comes whole, with cursor 0.
+    writeScanPage(ctx, scanPage({ container: h, iterate: () => h.entries() }, cursor, o.count, take), out);
+    return;
   }
+  if (h) for (const e of h) take(e);
   writeFinalScanPage(ctx, out);
 }
 

@@ -107,7 +107,8 @@ function keys(ctx: CommandContext, args: string[]): void {
 
 /**
  * Writes a whole collection scan as one page: cursor `0` (done) and `items`. SSCAN, ZSCAN and HSCAN
- * answer a collection in one reply today (real cursors for large collections are still to come).
+ * answer a compact (intset/listpack) collection this way, as Valkey does; large ones page through
+ * collection-scan.ts.
  */
 export function writeFinalScanPage(ctx: CommandContext, items: readonly string[]): void {
   ctx.w.array(2);

@@ -14,6 +14,7 @@ import {
   parseI64,
   ReplyError,
 } from '../command-context.ts';
+import { scanPage, writeScanPage } from './collection-scan.ts';
 import {
   compareInts,
   findCollection,
@@ -25,6 +26,7 @@ import {
   valueAt,
 } from './collections.ts';
 import { parseCursor, parseScanOptions, writeFinalScanPage } from './keys.ts';
+import { parseCardArgs } from './numkeys-args.ts';
 
 const read = (ctx: CommandContext, key: string): SetValue | null =>
   readCollection<SetValue>(ctx, key, Kind.Set);
@@ -184,7 +186,7 @@ function smove(ctx: CommandContext, a: string[]): void {
 
 function sscan(ctx: CommandContext, a: string[]): void {
   // Valkey's order: cursor, then the key's type, then the options.
-  parseCursor(a[2]!);
+  const cursor = parseCursor(a[2]!);
   const v = read(ctx, a[1]!);
   if (v === null) {
     writeFinalScanPage(ctx, []);
@@ -192,7 +194,16 @@ function sscan(ctx: CommandContext, a: string[]): void {
   }
   const o = parseScanOptions(a, 3, false);
   const out: string[] = [];
-  if (v) for (const m of setMembers(v)) if (o.match === null || globMatch(o.match, m)) out.push(m);
+  const take = (m: string) => {
+    if (o.match === null || globMatch(o.match, m)) out.push(m);
+  };
+  if (v.enc === 'hashtable') {
+    // Valkey pages only a hashtable set; intset and listpack sets come whole, with cursor 0.
+    const next = scanPage({ container: v.m, iterate: () => v.m.values() }, cursor, o.count, take);
+    writeScanPage(ctx, next, out);
+    return;
+  }
+  for (const m of setMembers(v)) take(m);
   writeFinalScanPage(ctx, out);
 }
 
@@ -229,31 +240,6 @@ function setOpStore(op: SetOp) {
     storeCollection(ctx, a[1]!, Kind.Set, out, out.m.size);
     ctx.w.int(out.m.size);
   };
-}
-
-/** Parses `numkeys key… [LIMIT n]` (SINTERCARD, ZINTERCARD); returns keys and limit. */
-export function parseCardArgs(a: string[], zset = false): { keys: string[]; limit: number } {
-  const n = parseI64(a[1]!);
-  if (zset) {
-    if (n === null) throw new ReplyError(Err.notInteger);
-    if (n <= 0n) throw new ReplyError("ERR at least 1 input key is needed for 'zintercard' command");
-    if (n > BigInt(a.length - 2)) throw new ReplyError(Err.syntax);
-  } else {
-    if (n === null || n <= 0n) throw new ReplyError('ERR numkeys should be greater than 0');
-    if (n > BigInt(a.length - 2))
-      throw new ReplyError("ERR Number of keys can't be greater than number of args");
-  }
-  const numkeys = Number(n);
-  const keys = a.slice(2, 2 + numkeys);
-  let limit = 0;
-  for (let i = 2 + numkeys; i < a.length; i++) {
-    if (a[i]!.toLowerCase() === 'limit' && i + 1 < a.length) {
-      const l = parseI64(a[++i]!);
-      if (l === null || l < 0n) throw new ReplyError("ERR LIMIT can't be negative");
-      limit = Number(l);
-    } else throw new ReplyError(Err.syntax);
-  }
-  return { keys, limit };
 }
 
 function sintercard(ctx: CommandContext, a: string[]): void {

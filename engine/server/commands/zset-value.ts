@@ -11,6 +11,7 @@
  */
 import type { SizedValue } from '../../keyspace.ts';
 import { stringBytes } from '../../memory.ts';
+import { noteRemovals } from './collection-scan.ts';
 
 const BASE_BYTES = 96;
 const ENTRY_BYTES = 56;
@@ -174,6 +175,7 @@ export class ZSetValue implements SizedValue {
     const [b, at] = this.#position(old, member);
     this.#removeAt(b, at);
     this.dict.delete(member);
+    noteRemovals(this.dict, 1);
     this.#size--;
     this.bytes -= ENTRY_BYTES + stringBytes(member);
     return true;
@@ -210,6 +212,7 @@ export class ZSetValue implements SizedValue {
     this.#bs = bs;
     this.#starts = null;
     const removed = this.#size - this.dict.size;
+    noteRemovals(this.dict, removed);
     this.#size = this.dict.size;
     return removed;
   }

@@ -14,6 +14,7 @@ import {
   parseI64,
   ReplyError,
 } from '../command-context.ts';
+import { scanPage, writeScanPage } from './collection-scan.ts';
 import {
   findCollection,
   finishWrite,
@@ -24,7 +25,7 @@ import {
   valueAt,
 } from './collections.ts';
 import { parseCursor, parseScanOptions, writeFinalScanPage } from './keys.ts';
-import { parseCardArgs } from './sets.ts';
+import { parseCardArgs, zsetNumkeys } from './numkeys-args.ts';
 import { formatScore, scoreArg, writeMembers, writeScore } from './zset-format.ts';
 import { ZSetValue } from './zset-value.ts';
 
@@ -240,7 +241,7 @@ function zrandmember(ctx: CommandContext, a: string[]): void {
 
 function zscan(ctx: CommandContext, a: string[]): void {
   // Valkey's order: cursor, then the key's type, then the options.
-  parseCursor(a[2]!);
+  const cursor = parseCursor(a[2]!);
   const z = read(ctx, a[1]!);
   if (z === null) {
     writeFinalScanPage(ctx, []);
@@ -248,6 +249,20 @@ function zscan(ctx: CommandContext, a: string[]): void {
   }
   const o = parseScanOptions(a, 3, false);
   const out: string[] = [];
+  if (z.big) {
+    // Valkey pages only a skiplist sorted set (over its member table, not in score order).
+    const take = ([m, score]: [string, number]) => {
+      if (o.match !== null && !globMatch(o.match, m)) return;
+      out.push(m);
+      if (!o.noValues) out.push(formatScore(score));
+    };
+    writeScanPage(
+      ctx,
+      scanPage({ container: z.dict, iterate: () => z.dict.entries() }, cursor, o.count, take),
+      out,
+    );
+    return;
+  }
   if (z) {
     for (let i = 0; i < z.size; i++) {
       const m = z.memberAt(i);
@@ -292,11 +307,7 @@ function algebra(
   name: string,
   allowScores: boolean,
 ): { z: ZSetValue; withScores: boolean } {
-  const n = parseI64(a[at]!);
-  if (n === null) throw new ReplyError(Err.notInteger);
-  if (n < 1n) throw new ReplyError(`ERR at least 1 input key is needed for '${name}' command`);
-  if (n > BigInt(a.length - at - 1)) throw new ReplyError(Err.syntax);
-  const numkeys = Number(n);
+  const numkeys = zsetNumkeys(a, at, name);
   const keys = a.slice(at + 1, at + 1 + numkeys);
   // Valkey reads (and type-checks) the input keys before it parses WEIGHTS/AGGREGATE.
   const inputs = keys.map((k) => readScored(ctx, k));

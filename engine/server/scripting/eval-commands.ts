@@ -20,14 +20,14 @@ import {
   type CommandSpec,
   command,
   Err,
-  parseI64,
   ReplyError,
   type ServerState,
 } from '../command-context.ts';
 import { closeFunctions } from './function-commands.ts';
-import { loadedLua, loadLua } from './lua-runtime.ts';
+import { loadedLua } from './lua-runtime.ts';
 import { LuaVm } from './lua-vm.ts';
-import { checkDeclaredKeys, type ScriptDispatch, scriptHost } from './script-host.ts';
+import { checkDeclaredKeys, type ScriptDispatch } from './script-host.ts';
+import { runScript, splitKeys, withLua } from './script-runner.ts';
 
 /** SHA1 of latin1 bytes, lower-case hex (what EVALSHA names). */
 export function sha1hex(bytes: string): string {
@@ -123,34 +123,6 @@ export function closeScripts(server: ServerState): void {
   closeFunctions(server);
 }
 
-/** Runs `fn` now when the VM is loaded, else once it is (the first script command). */
-function withVm(fn: () => void): void | Promise<void> {
-  if (loadedLua() !== null) return fn();
-  return loadLua().then(fn, (error: unknown) => {
-    throw new ReplyError(error instanceof Error ? error.message : String(error));
-  });
-}
-
-/** Parses numkeys as Valkey does; returns the keys and the arguments. */
-function splitKeys(a: string[]): { keys: string[]; argv: string[] } {
-  const n = parseI64(a[2]!);
-  if (n === null) throw new ReplyError(Err.notInteger);
-  if (n > BigInt(a.length - 3))
-    throw new ReplyError("ERR Number of keys can't be greater than number of args");
-  if (n < 0n) throw new ReplyError("ERR Number of keys can't be negative");
-  const k = Number(n);
-  return { keys: a.slice(3, 3 + k), argv: a.slice(3 + k) };
-}
-
-/** The error reply of a failed script: Valkey adds where it failed. */
-function scriptErrorReply(
-  e: { error: string; source: string | null; line: number | null },
-  name: string,
-): string {
-  if (e.source === null || e.line === null) return e.error;
-  return `${e.error} script: ${name}, on ${e.source}:${e.line}.`;
-}
-
 function runCached(
   ctx: CommandContext,
   d: ScriptDispatch,
@@ -161,19 +133,23 @@ function runCached(
   readOnly: boolean,
 ): void {
   const script = cache.scripts.get(sha)!;
-  const vm = cache.ensureVm();
-  const lastCommand = ctx.client.lastCommand;
-  const host = scriptHost(ctx, d, readOnly || script.noWrites);
-  const failed = vm.run(script.ref, keys, argv, host, ctx.w);
-  ctx.client.lastCommand = lastCommand;
-  if (failed !== null) ctx.w.error(scriptErrorReply(failed, sha));
+  const noWrites = readOnly || script.noWrites;
+  runScript(ctx, d, {
+    vm: cache.ensureVm(),
+    ref: script.ref,
+    name: sha,
+    keys,
+    argv,
+    noWrites,
+    asFunction: false,
+  });
 }
 
 function evalCommand(d: ScriptDispatch, readOnly: boolean) {
   return (ctx: CommandContext, a: string[]): void | Promise<void> => {
-    const { keys, argv } = splitKeys(a);
+    const { keys, argv } = splitKeys(a, Err.notInteger);
     checkDeclaredKeys(ctx, d, a[0]!, keys);
-    return withVm(() => {
+    return withLua(() => {
       const cache = cacheOf(ctx.server);
       const sha = cache.load(a[1]!);
       runCached(ctx, d, cache, sha, keys, argv, readOnly);
@@ -183,12 +159,12 @@ function evalCommand(d: ScriptDispatch, readOnly: boolean) {
 
 function evalshaCommand(d: ScriptDispatch, readOnly: boolean) {
   return (ctx: CommandContext, a: string[]): void | Promise<void> => {
-    const { keys, argv } = splitKeys(a);
+    const { keys, argv } = splitKeys(a, Err.notInteger);
     const sha = a[1]!.toLowerCase();
     const cache = cacheOf(ctx.server);
     if (sha.length !== 40 || !cache.scripts.has(sha)) throw new ReplyError('NOSCRIPT No matching script.');
     checkDeclaredKeys(ctx, d, a[0]!, keys);
-    return withVm(() => runCached(ctx, d, cache, sha, keys, argv, readOnly));
+    return withLua(() => runCached(ctx, d, cache, sha, keys, argv, readOnly));
   };
 }
 
@@ -218,7 +194,7 @@ function script(ctx: CommandContext, a: string[]): void | Promise<void> {
   const sub = a[1]!.toLowerCase();
   const cache = cacheOf(ctx.server);
   if (sub === 'load' && a.length === 3) {
-    return withVm(() => {
+    return withLua(() => {
       ctx.w.bulk(cache.load(a[2]!));
     });
   }

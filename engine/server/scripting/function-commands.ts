@@ -16,14 +16,14 @@ import {
   type CommandSpec,
   command,
   Err,
-  parseI64,
   ReplyError,
   type ServerState,
 } from '../command-context.ts';
 import { sha1hex } from './eval-commands.ts';
-import { loadedLua, loadLua } from './lua-runtime.ts';
+import { loadedLua } from './lua-runtime.ts';
 import { type LibraryFunction, LuaVm } from './lua-vm.ts';
-import { checkDeclaredKeys, type ScriptDispatch, scriptHost } from './script-host.ts';
+import { checkDeclaredKeys, type ScriptDispatch } from './script-host.ts';
+import { runScript, splitKeys, withLua } from './script-runner.ts';
 
 /** A loaded library. */
 interface Library {
@@ -231,13 +231,7 @@ function fn(ctx: CommandContext, a: string[]): void | Promise<void> {
   switch (sub) {
     case 'load':
       if (a.length < 3) throw new ReplyError(Err.arity('function|load'));
-      if (loadedLua() !== null) return load(ctx, a);
-      return loadLua().then(
-        () => load(ctx, a),
-        (error: unknown) => {
-          throw new ReplyError(error instanceof Error ? error.message : String(error));
-        },
-      );
+      return withLua(() => load(ctx, a));
     case 'list':
       return list(ctx, a);
     case 'delete': {
@@ -292,26 +286,13 @@ function fcall(d: ScriptDispatch, readOnly: boolean) {
   return (ctx: CommandContext, a: string[]): void => {
     const found = storeOf(ctx.server).functions.get(a[1]!.toLowerCase());
     if (found === undefined) throw new ReplyError('ERR Function not found');
-    const n = parseI64(a[2]!);
-    if (n === null) throw new ReplyError('ERR Bad number of keys provided');
-    if (n > BigInt(a.length - 3))
-      throw new ReplyError("ERR Number of keys can't be greater than number of args");
-    if (n < 0n) throw new ReplyError("ERR Number of keys can't be negative");
+    const { keys, argv } = splitKeys(a, 'ERR Bad number of keys provided');
     const noWrites = found.fn.flags.includes('no-writes');
     if (readOnly && !noWrites)
       throw new ReplyError('ERR Can not execute a script with write flag using *_ro command.');
-    const k = Number(n);
-    checkDeclaredKeys(ctx, d, a[0]!, a.slice(3, 3 + k));
+    checkDeclaredKeys(ctx, d, a[0]!, keys);
     const vm = storeOf(ctx.server).vm!;
-    const lastCommand = ctx.client.lastCommand;
-    const host = scriptHost(ctx, d, noWrites);
-    const failed = vm.run(found.fn.ref, a.slice(3, 3 + k), a.slice(3 + k), host, ctx.w, true);
-    ctx.client.lastCommand = lastCommand;
-    if (failed === null) return;
-    const where = failed.source !== null && failed.line !== null;
-    ctx.w.error(
-      where ? `${failed.error} script: ${found.fn.name}, on ${failed.source}:${failed.line}.` : failed.error,
-    );
+    runScript(ctx, d, { vm, ref: found.fn.ref, name: found.fn.name, keys, argv, noWrites, asFunction: true });
   };
 }
 

@@ -100,7 +100,7 @@ describe('client-output-buffer-limit', () => {
   it('reads and writes the Valkey format, pubsub class included', async () => {
     expect(await admin('CONFIG', 'SET', 'client-output-buffer-limit', 'pubsub 64mb 16mb 30')).toBe('+OK\r\n');
     expect(await admin('CONFIG', 'GET', 'client-output-buffer-limit')).toContain(
-      'normal 0 0 0 replica 268435456 67108864 60 pubsub 67108864 16777216 30',
+      'normal 0 0 0 slave 268435456 67108864 60 pubsub 67108864 16777216 30',
     );
     expect(await admin('CONFIG', 'SET', 'client-output-buffer-limit', 'normal 1mb')).toBe(
       "-ERR CONFIG SET failed (possibly related to argument 'client-output-buffer-limit') - Wrong number of arguments in buffer limit configuration.\r\n",

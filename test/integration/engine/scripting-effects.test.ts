@@ -5,26 +5,17 @@
  * hook refused, iovalkey's defineCommand/EVALSHA path.
  */
 import { Valkey } from 'iovalkey';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine, type EngineServer, startEngineServer } from '../../../engine/index.ts';
-import { encodeCommand, RawClient, startValkey } from '../../support/resp-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { Engine, startEngineServer } from '../../../engine/index.ts';
+import { encodeCommand, RawClient } from '../../support/resp-harness.ts';
+import { withValkeyAndEngine } from '../../support/valkey-and-engine.ts';
 
-let valkey: { port: number; stop: () => Promise<void> };
-let engine: EngineServer;
-
-beforeAll(async () => {
-  valkey = await startValkey();
-  engine = await startEngineServer({ port: 0 });
-});
-afterAll(async () => {
-  await engine?.close();
-  await valkey?.stop();
-});
+const servers = withValkeyAndEngine();
 
 /** Runs `scenario` against both servers and returns the transcripts. */
 async function both(scenario: (port: number) => Promise<(string | null)[]>): Promise<void> {
-  const want = await scenario(valkey.port);
-  const got = await scenario(engine.port);
+  const want = await scenario(servers.valkey.port);
+  const got = await scenario(servers.engine.port);
   expect(got).toEqual(want);
 }
 
@@ -185,7 +176,7 @@ describe('engine only', () => {
   });
 
   it('hostile scripts: metamethods on returned or raised tables, deep nesting, runaway recursion', async () => {
-    const c = await RawClient.connect(engine.port);
+    const c = await RawClient.connect(servers.engine.port);
     try {
       const trap = "setmetatable({}, {__index = function() error('trap') end})";
       expect(await c.call('EVAL', `return ${trap}`, '0')).toBe('*0\r\n');
@@ -205,7 +196,7 @@ describe('engine only', () => {
   });
 
   it("iovalkey's defineCommand (EVALSHA, NOSCRIPT, then EVAL) works after SCRIPT FLUSH", async () => {
-    const client = new Valkey({ port: engine.port, host: '127.0.0.1', lazyConnect: true });
+    const client = new Valkey({ port: servers.engine.port, host: '127.0.0.1', lazyConnect: true });
     await client.connect();
     try {
       client.defineCommand('bump', {

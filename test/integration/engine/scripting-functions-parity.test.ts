@@ -4,25 +4,20 @@
  * with their position, the read-only rules, and bad input.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
-import { RawClient, startValkey } from '../../support/resp-harness.ts';
+import { RawClient } from '../../support/resp-harness.ts';
+import { withValkeyAndEngine } from '../../support/valkey-and-engine.ts';
 
-let valkey: { port: number; stop: () => Promise<void> };
-let engine: EngineServer;
+const servers = withValkeyAndEngine();
 let v: RawClient;
 let e: RawClient;
 
 beforeAll(async () => {
-  valkey = await startValkey();
-  engine = await startEngineServer({ port: 0 });
-  v = await RawClient.connect(valkey.port);
-  e = await RawClient.connect(engine.port);
+  v = await RawClient.connect(servers.valkey.port);
+  e = await RawClient.connect(servers.engine.port);
 });
-afterAll(async () => {
+afterAll(() => {
   v?.close();
   e?.close();
-  await engine?.close();
-  await valkey?.stop();
 });
 
 async function compare(commands: string[][]): Promise<string> {

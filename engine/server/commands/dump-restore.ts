@@ -1,0 +1,165 @@
+/**
+ * DUMP and RESTORE with Valkey's payload format (dump/dump-payload.ts), so a key moves between
+ * the engine and Valkey 8 in either direction: strings, hashes, sets, sorted sets and lists.
+ *
+ * RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME s | FREQ n] checks in Valkey's order:
+ * options, then BUSYKEY (unless REPLACE), then the TTL, then the payload's version and checksum
+ * (`ERR DUMP payload version or checksum are wrong`), then its contents (`ERR Bad data format`).
+ * A TTL already in the past restores nothing (and REPLACE still deletes the old key), as Valkey.
+ * IDLETIME and FREQ are checked and accepted; the engine keeps its own recency and frequency.
+ * Bloom filters (a Valkey module type) are not dumped: DUMP answers an error naming the key's type.
+ */
+import { Kind } from '../../keyspace.ts';
+import {
+  type CommandContext,
+  type CommandSpec,
+  command,
+  Err,
+  parseI64,
+  ReplyError,
+} from '../command-context.ts';
+import {
+  type DumpedValue,
+  DumpFormatError,
+  decodePayload,
+  encodePayload,
+  verifyPayload,
+} from '../dump/dump-payload.ts';
+import { ListValue, noteListSize, SetValue } from './collections.ts';
+import { ZSetValue } from './zset-value.ts';
+
+/** The payload form of the value in `slot`; null for a type DUMP does not carry. */
+function dumpedValue(kind: number, v: unknown): DumpedValue | null {
+  switch (kind) {
+    case Kind.Text:
+      return { type: 'string', value: Buffer.from(v as string, 'utf8').toString('latin1') };
+    case Kind.Bytes:
+      return { type: 'string', value: v as string };
+    case Kind.Hash:
+      return { type: 'hash', pairs: [...(v as Map<string, string>)] };
+    case Kind.Set:
+      return { type: 'set', members: [...(v as SetValue).m] };
+    case Kind.ZSet: {
+      const z = v as ZSetValue;
+      return { type: 'zset', pairs: [...z.dict] };
+    }
+    case Kind.List:
+      return { type: 'list', items: (v as ListValue).items.slice() };
+    default:
+      return null;
+  }
+}
+
+function dump(ctx: CommandContext, a: string[]): void {
+  const ks = ctx.core.keyspace;
+  const slot = ks.findLive(a[1]!, ctx.now);
+  if (slot < 0) {
+    ctx.w.nil();
+    return;
+  }
+  const value = dumpedValue(ks.kinds[slot]!, ks.values[slot]);
+  if (value === null) throw new ReplyError('ERR DUMP of a bloom filter is not supported by the engine');
+  ctx.w.bulk(encodePayload(value).toString('latin1'));
+}
+
+const duplicate = () => new DumpFormatError('duplicate element');
+
+/** An engine value from a decoded payload: [kind, value]. */
+function engineValue(d: DumpedValue): [number, unknown] {
+  switch (d.type) {
+    case 'string':
+      return [Kind.Bytes, d.value];
+    case 'hash': {
+      const h = new Map<string, string>();
+      for (const [f, v] of d.pairs) {
+        if (h.has(f)) throw duplicate();
+        h.set(f, v);
+      }
+      return [Kind.Hash, h];
+    }
+    case 'set': {
+      const s = new SetValue(d.members[0], d.members.length);
+      for (const m of d.members) if (!s.add(m)) throw duplicate();
+      return [Kind.Set, s];
+    }
+    case 'zset': {
+      const z = new ZSetValue();
+      for (const [m, score] of d.pairs) {
+        if (Number.isNaN(score) || z.dict.has(m)) throw duplicate();
+        z.set(m, score);
+      }
+      return [Kind.ZSet, z];
+    }
+    case 'list': {
+      const l = new ListValue();
+      for (const item of d.items) l.push(item);
+      l.resize();
+      noteListSize(l);
+      return [Kind.List, l];
+    }
+  }
+}
+
+function restore(ctx: CommandContext, a: string[]): void {
+  let replace = false;
+  let absttl = false;
+  let idle = false;
+  let freq = false;
+  for (let j = 4; j < a.length; j++) {
+    const opt = a[j]!.toLowerCase();
+    const more = j + 1 < a.length;
+    if (opt === 'replace') replace = true;
+    else if (opt === 'absttl') absttl = true;
+    else if (opt === 'idletime' && more && !freq) {
+      const n = parseI64(a[++j]!);
+      if (n === null) throw new ReplyError(Err.notInteger);
+      if (n < 0n) throw new ReplyError('ERR Invalid IDLETIME value, must be >= 0');
+      idle = true;
+    } else if (opt === 'freq' && more && !idle) {
+      const n = parseI64(a[++j]!);
+      if (n === null) throw new ReplyError(Err.notInteger);
+      if (n < 0n || n > 255n) throw new ReplyError('ERR Invalid FREQ value, must be >= 0 and <= 255');
+      freq = true;
+    } else throw new ReplyError(Err.syntax);
+  }
+  const key = a[1]!;
+  const ks = ctx.core.keyspace;
+  if (!replace && ks.findLive(key, ctx.now) >= 0)
+    throw new ReplyError('BUSYKEY Target key name already exists.');
+  const ttl = parseI64(a[2]!);
+  if (ttl === null) throw new ReplyError(Err.notInteger);
+  if (ttl < 0n) throw new ReplyError('ERR Invalid TTL value, must be >= 0');
+  const payload = Buffer.from(a[3]!, 'latin1');
+  if (!verifyPayload(payload)) throw new ReplyError('ERR DUMP payload version or checksum are wrong');
+  let kind: number;
+  let value: unknown;
+  try {
+    [kind, value] = engineValue(decodePayload(payload));
+  } catch (e) {
+    if (e instanceof DumpFormatError) throw new ReplyError('ERR Bad data format');
+    throw e;
+  }
+  ctx.core.ensureMemory();
+  let at = Number(ttl);
+  if (at !== 0 && !absttl) at += ctx.now;
+  const existing = ks.findLive(key, ctx.now);
+  if (at !== 0 && at <= ctx.now) {
+    // Already expired: nothing is restored; REPLACE still deletes the old key (a `del` event).
+    if (replace && existing >= 0) ctx.core.deleteSlot(existing);
+    ctx.w.simple('OK');
+    return;
+  }
+  // Replaced silently, as Valkey: the only event is `restore` (core.touched below).
+  if (replace && existing >= 0) ks.remove(existing, 'delete');
+  const tomb = ks.find(key, ctx.now);
+  if (tomb >= 0) ks.remove(tomb, 'delete');
+  ks.insert(key, kind as 1, value as string, at);
+  ctx.core.touched(key);
+  ctx.w.simple('OK');
+}
+
+/** The DUMP and RESTORE specs. */
+export const dumpRestoreCommands: CommandSpec[] = [
+  command('dump', 2, ['readonly'], [1, 1, 1], dump),
+  command('restore', -4, ['write', 'denyoom'], [1, 1, 1], restore),
+];
