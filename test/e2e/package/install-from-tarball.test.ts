@@ -331,9 +331,15 @@ export type Props = CacheFunctionProps;
         `tsconfig.${name}.json`,
         JSON.stringify({ compilerOptions: { ...base, ...options }, files: ['src/app.ts'] }),
       );
-      await sh(process.execPath, ['node_modules/typescript/bin/tsc', '-p', `tsconfig.${name}.json`]);
+      // Two full checks (skipLibCheck false, aws-cdk-lib's declarations included): minutes on a loaded machine.
+      await sh(
+        process.execPath,
+        ['node_modules/typescript/bin/tsc', '-p', `tsconfig.${name}.json`],
+        app,
+        240_000,
+      );
     }
-  });
+  }, 500_000);
 
   it('a vitest test uses cdc-cache/testing with a cdc-cache.config.ts written with defineConfig', async () => {
     write(
