@@ -17,7 +17,9 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { Metafile } from 'esbuild';
 import { startEngineServer } from '../../engine/index.ts';
+import { handlerBytes } from '../../functions/build.ts';
 import { emitResult } from '../suite.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -74,13 +76,15 @@ const target = server ? `engine://127.0.0.1:${server.port}` : values.target;
 const rows: string[] = [];
 try {
   for (const name of ['dynamodb', 'kafka'] as const) {
-    const bundle = join(ROOT, 'dist', 'functions', name, 'index.mjs');
+    const bundle = join(ROOT, 'dist', 'functions', 'lambda', `${name}.mjs`);
     if (!existsSync(bundle)) throw new Error(`${bundle} missing: run node functions/build.ts first`);
     const samples: Sample[] = [];
     await once(bundle, EVENTS[name], target); // warm the OS file cache, not the process
     for (let i = 0; i < runs; i++) samples.push(await once(bundle, EVENTS[name], target));
     if (samples.some((s) => s.failures > 0)) throw new Error(`${name}: the invocation reported failures`);
-    const kb = (readFileSync(bundle).length / 1024).toFixed(1);
+    // What the handler can load: its entry and every chunk reachable from it (functions/build.ts).
+    const meta = JSON.parse(readFileSync(join(ROOT, 'dist', 'functions', 'meta.json'), 'utf8')) as Metafile;
+    const kb = (handlerBytes(meta, `dist/functions/lambda/${name}.mjs`).bytes / 1024).toFixed(1);
     const cmd = `node bench/lambda/cold-init.ts --runs ${runs} --target ${values.target}`;
     const med = (f: (s: Sample) => number) => median(samples.map(f));
     emitResult({

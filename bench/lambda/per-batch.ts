@@ -63,7 +63,7 @@ function runChild(
   targetUrl: string,
   port: number,
 ): Promise<{ ours: number[]; peer: number[] }> {
-  const bundle = join(ROOT, 'dist', 'functions', kind, 'index.mjs');
+  const bundle = join(ROOT, 'dist', 'functions', 'lambda', `${kind}.mjs`);
   if (!existsSync(bundle)) throw new Error(`${bundle} missing: run node functions/build.ts first`);
   const job = { kind, host: '127.0.0.1', port, records: RECORDS, iterations: ITERATIONS, warmup: WARMUP };
   return new Promise((resolve, reject) => {

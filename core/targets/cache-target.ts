@@ -14,7 +14,9 @@
  * Capabilities: what callers need beyond `apply` (the app-side client's fill leases, the DynamoDB
  * poller's shard leases) is a method of the target, not a `kind` switch and a cast. A backend that
  * serves one declares it; a wrapper (metrics, deadlines) passes it through with
- * {@link targetCapabilities}, so callers never need the unwrapped target.
+ * {@link targetCapabilities}, so callers never need the unwrapped target. This package's backends
+ * load their stores' modules on first use (lazy-lease-stores.ts): the CDC path never takes a lease,
+ * so a process or a Lambda bundle that only applies ops never loads them.
  */
 import type { FillLeaseStore, FillLeaseStoreOptions } from '../client/fill-lease-store.ts';
 import type { CacheOp } from './cache-op.ts';

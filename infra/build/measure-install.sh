@@ -27,10 +27,18 @@ measure() { # NAME PACKAGES...
   kb=$(du -sk "$dir/node_modules" | cut -f1)
   count=$(cd "$dir" && npm ls --all --parseable 2>/dev/null | tail -n +2 | wc -l)
   printf '%-34s %8.2f MB (%6.1f MB in blocks) %4d packages\n' "$name" "$(echo "$bytes/1000000" | bc -l)" "$(echo "$kb/1024" | bc -l)" "$count"
+  if [ "$name" = core ]; then # what takes the space: each package, and the package's own folders
+    # Files alone, as test/e2e/package measures the 5 MB budget (du -sb also counts directories).
+    printf '  %-40s %8.2f MB\n' "files only (the budget's measure)" \
+      "$(find "$dir/node_modules" -type f -printf '%s\n' | awk '{ s += $1 } END { print s / 1000000 }')"
+    (cd "$dir/node_modules" && { du -sb cdc-cache/* $(ls -d * @*/* | grep -v '^@[^/]*$' | grep -v '^cdc-cache$'); du -sb cdc-cache/dist/*; } |
+      sort -rn | awk '{ printf "  %-40s %8.1f KB\n", $2, $1 / 1000 }')
+  fi
 }
 measure core
 measure kafka kafkajs
-measure kafka-platformatic kafkajs @platformatic/kafka
+measure kafka-platformatic @platformatic/kafka
+measure dead-letters-sqs @aws-sdk/client-sqs
 measure dynamodb-streams @aws-sdk/client-dynamodb-streams
 measure verify-pg pg
 measure verify-dynamodb @aws-sdk/client-dynamodb

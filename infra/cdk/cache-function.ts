@@ -1,6 +1,6 @@
 /**
  * One cdc-cache Lambda handler (`dynamodb` or `kafka`), deployed from its prebuilt bundle
- * (`node functions/build.ts` → dist/functions/<name>/index.mjs) with the environment the handler
+ * (`node functions/build.ts` → dist/functions/lambda/<name>.mjs) with the environment the handler
  * reads (functions/README.md): target URL and user in plain variables, the password's Secrets
  * Manager ARN (read by the handler at init; the function may `GetSecretValue` on it and nothing
  * else), poison records to an SQS dead-letter queue, inside the VPC.
@@ -38,7 +38,8 @@ export interface CacheFunctionProps {
   /** A JSON rules file embedded in a copy of the prebuilt bundle (validated at synth; no build
    *  step, no 4 KB environment limit). @default the rules from `rules`, else the bundle's own */
   readonly rulesFile?: string;
-  /** The handler code. @default the package's prebuilt bundle (dist/functions/<handler>) */
+  /** The handler code: a folder whose `<handler>.mjs` exports `handler` (Lambda handler
+   *  `<handler>.handler`). @default the package's prebuilt bundle folder (dist/functions/lambda) */
   readonly code?: lambda.Code;
   /** VPC to run in (needed to reach ElastiCache). @default not in a VPC */
   readonly vpc?: ec2.IVpc;
@@ -115,7 +116,7 @@ export class CacheFunction extends Construct {
     this.function = new lambda.Function(this, 'Function', {
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: props.architecture ?? lambda.Architecture.ARM_64,
-      handler: 'index.handler',
+      handler: `${props.handler}.handler`,
       code:
         props.code ??
         lambda.Code.fromAsset(

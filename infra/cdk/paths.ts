@@ -1,11 +1,11 @@
 /**
  * Paths the CDK constructs resolve, whatever the working directory (`cdk` runs the app from
  * infra/cdk/, `npm run synth` from the root) and wherever the package is installed: the prebuilt
- * Lambda bundles are found relative to this module — dist/functions in a checkout
- * (`node functions/build.ts`), and the package's own dist/functions once installed from the registry
- * (dist/infra/cdk/paths.js → dist/functions, built by `prepack`).
+ * Lambda bundles are found relative to this module — dist/functions/lambda in a checkout
+ * (`node functions/build.ts`), and the package's own dist/functions/lambda once installed from the
+ * registry (dist/infra/cdk/paths.js → dist/functions, built by `prepack`).
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { compileConfig } from '../../core/rules/compile.ts';
@@ -23,21 +23,27 @@ export const FUNCTIONS_DIST =
 /** The default synth output directory (gitignored). */
 export const CDK_OUT = join(REPO_ROOT, 'infra/cdk.out');
 
-/** The bundle folder of one handler, checked to exist (the asset is hashed at synth time). */
+/** The folder of the Lambda bundles under {@link FUNCTIONS_DIST} (functions/build.ts `BUNDLE_DIR`). */
+const BUNDLE_DIR = 'lambda';
+
+/**
+ * The bundle folder (the Lambda asset: every handler's entry and the chunks they share) with the
+ * entry of `handler` (`<handler>.mjs`, Lambda handler `<handler>.handler`) checked to exist (the
+ * asset is hashed at synth time).
+ */
 export function handlerBundleDir(handler: 'dynamodb' | 'kafka', distDir = FUNCTIONS_DIST): string {
-  const dir = join(distDir, handler);
-  if (!existsSync(join(dir, 'index.mjs')))
-    throw new Error(
-      `${join(dir, 'index.mjs')} does not exist: run "node functions/build.ts" before synth (or pass "code")`,
-    );
+  const dir = join(distDir, BUNDLE_DIR);
+  const entry = join(dir, `${handler}.mjs`);
+  if (!existsSync(entry))
+    throw new Error(`${entry} does not exist: run "node functions/build.ts" before synth (or pass "code")`);
   return dir;
 }
 
 /**
- * A copy of the handler's prebuilt bundle with a JSON rules file embedded (what
- * `node functions/build.ts --config FILE` does, without a build): the rules are validated here, so
- * a mistake fails the synth with the file and the fix. Returns the new bundle folder (a temporary
- * directory; the asset is hashed by content).
+ * A copy of the prebuilt bundle folder with a JSON rules file embedded in the entry of `handler`
+ * (what `node functions/build.ts --config FILE` does, without a build): the rules are validated
+ * here, so a mistake fails the synth with the file and the fix. Returns the new bundle folder (a
+ * temporary directory; the asset is hashed by content).
  */
 export function bundleWithRules(
   handler: 'dynamodb' | 'kafka',
@@ -53,13 +59,15 @@ export function bundleWithRules(
     });
   }
   compileConfig(rules, rulesFile);
-  const code = readFileSync(join(handlerBundleDir(handler, distDir), 'index.mjs'), 'utf8');
-  const dir = join(mkdtempSync(join(tmpdir(), 'cdc-cache-bundle-')), handler);
-  mkdirSync(dir);
-  // Statements before the bundle's (hoisted) imports run before any bundled code reads the config.
+  const source = handlerBundleDir(handler, distDir);
+  const dir = join(mkdtempSync(join(tmpdir(), 'cdc-cache-bundle-')), BUNDLE_DIR);
+  cpSync(source, dir, { recursive: true });
+  const entry = join(dir, `${handler}.mjs`);
+  // Statements before the entry's (hoisted) imports run before any bundled code reads the config
+  // (the handlers read it at their first invocation).
   writeFileSync(
-    join(dir, 'index.mjs'),
-    `globalThis.__CDC_CACHE_BUNDLED_CONFIG__ = ${JSON.stringify(rules)};\n${code}`,
+    entry,
+    `globalThis.__CDC_CACHE_BUNDLED_CONFIG__ = ${JSON.stringify(rules)};\n${readFileSync(entry, 'utf8')}`,
   );
   return dir;
 }

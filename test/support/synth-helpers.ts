@@ -11,14 +11,15 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { CdcCacheConfig } from '../../core/rules/config.ts';
 import { asInterface } from '../../infra/cdk/jsii-interop.ts';
 
-/** A directory shaped like dist/functions with a stub bundle per handler. */
+/** A directory shaped like dist/functions: lambda/ with a stub entry per handler and a shared chunk. */
 export function stubFunctionsDist(): string {
   const dir = mkdtempSync(join(tmpdir(), 'cdc-cache-cdk-'));
+  mkdirSync(join(dir, 'lambda', 'chunks'), { recursive: true });
+  writeFileSync(join(dir, 'lambda', 'chunks', 'shared.mjs'), 'export const failures = () => [];\n');
   for (const h of ['dynamodb', 'kafka']) {
-    mkdirSync(join(dir, h));
     writeFileSync(
-      join(dir, h, 'index.mjs'),
-      'export const handler = async () => ({ batchItemFailures: [] });\n',
+      join(dir, 'lambda', `${h}.mjs`),
+      "import { failures } from './chunks/shared.mjs';\nexport const handler = async () => ({ batchItemFailures: failures() });\n",
     );
   }
   return dir;
@@ -27,8 +28,8 @@ export function stubFunctionsDist(): string {
 const dist = stubFunctionsDist();
 
 /** Code of a stub handler bundle. */
-export const stubCode = (handler: 'dynamodb' | 'kafka'): lambda.Code =>
-  lambda.Code.fromAsset(join(dist, handler));
+export const stubCode = (_handler: 'dynamodb' | 'kafka'): lambda.Code =>
+  lambda.Code.fromAsset(join(dist, 'lambda'));
 
 /** A fresh app and stack, environment fixed so nothing is looked up. */
 export function testStack(): { app: App; stack: Stack; vpc: ec2.IVpc } {

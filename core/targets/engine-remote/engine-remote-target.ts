@@ -14,9 +14,8 @@ import { TargetError } from '../../errors.ts';
 import { versionSortKey } from '../../event/version.ts';
 import type { CacheOp } from '../cache-op.ts';
 import { type CapableCacheTarget, type OpResult, TARGET_DEFAULTS } from '../cache-target.ts';
+import { lazyFillLeaseStore, lazyShardLeaseStore } from '../lazy-lease-stores.ts';
 import { isRetriableClientError } from '../resp/reply-errors.ts';
-import { engineRemoteLeaseStore } from './engine-remote-fill-lease-store.ts';
-import { engineRemoteShardLeaseStore } from './engine-remote-shard-lease-store.ts';
 
 /** Options of {@link createEngineRemoteTarget}. */
 export interface EngineRemoteTargetOptions {
@@ -177,7 +176,14 @@ export function createEngineRemoteTarget(options: EngineRemoteTargetOptions = {}
       if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
       else client.disconnect();
     },
-    fillLeases: () => engineRemoteLeaseStore(client),
-    shardLeases: (scope) => engineRemoteShardLeaseStore(client, scope),
+    // The stores' modules load on first use (lazy-lease-stores.ts): the CDC path never needs them.
+    fillLeases: () =>
+      lazyFillLeaseStore({ kind: 'engine-remote', wakes: true, tracks: true }, async () =>
+        (await import('./engine-remote-fill-lease-store.ts')).engineRemoteLeaseStore(client),
+      ),
+    shardLeases: (scope) =>
+      lazyShardLeaseStore(scope, async () =>
+        (await import('./engine-remote-shard-lease-store.ts')).engineRemoteShardLeaseStore(client, scope),
+      ),
   };
 }

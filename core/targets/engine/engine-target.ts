@@ -14,8 +14,7 @@ import { TargetError } from '../../errors.ts';
 import { versionSortKey } from '../../event/version.ts';
 import type { CacheOp } from '../cache-op.ts';
 import { type CapableCacheTarget, type OpResult, TARGET_DEFAULTS } from '../cache-target.ts';
-import { engineLeaseStore } from './engine-fill-lease-store.ts';
-import { engineShardLeaseStore } from './engine-shard-lease-store.ts';
+import { lazyFillLeaseStore, lazyShardLeaseStore } from '../lazy-lease-stores.ts';
 
 /** Options of {@link createEngineTarget}. */
 export interface EngineTargetOptions {
@@ -84,7 +83,14 @@ export function createEngineTarget(options: EngineTargetOptions = {}): EngineTar
     async close() {
       if (owned) engine.close();
     },
-    fillLeases: () => engineLeaseStore(engine),
-    shardLeases: (scope) => engineShardLeaseStore(engine, scope),
+    // The stores' modules load on first use (lazy-lease-stores.ts): the CDC path never needs them.
+    fillLeases: () =>
+      lazyFillLeaseStore({ kind: 'engine', wakes: true, tracks: true }, async () =>
+        (await import('./engine-fill-lease-store.ts')).engineLeaseStore(engine),
+      ),
+    shardLeases: (scope) =>
+      lazyShardLeaseStore(scope, async () =>
+        (await import('./engine-shard-lease-store.ts')).engineShardLeaseStore(engine, scope),
+      ),
   };
 }

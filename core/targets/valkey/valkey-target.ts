@@ -10,7 +10,7 @@
  *   (valkey-batch.ts); each op's result is the server's code for it. Connection loss and transient
  *   replies → retriable TargetError (the table in ../resp/reply-errors.ts). App-side calls (fill,
  *   lease, write) use ScriptRunner; `fillLeases()` and `shardLeases()` serve the app-side client and
- *   the DynamoDB poller's leases over the same connection.
+ *   the DynamoDB poller's leases over the same connection (their modules load on first use).
  * - `invalidatePrefix` SCANs every master for the prefix's values, tombstones and leases, then
  *   invalidates each key fenced. Unlike the engine it leaves no prefix-wide fence: a key that did
  *   not exist when the prefix was invalidated can still take an older refresh later.
@@ -23,6 +23,7 @@ import { TargetError } from '../../errors.ts';
 import { versionSortKey } from '../../event/version.ts';
 import type { CacheOp, InvalidatePrefixOp, SoftInvalidateOp } from '../cache-op.ts';
 import { type CapableCacheTarget, type OpResult, TARGET_DEFAULTS } from '../cache-target.ts';
+import { lazyFillLeaseStore, lazyShardLeaseStore } from '../lazy-lease-stores.ts';
 import { toTargetError } from '../resp/reply-errors.ts';
 import { type KeyOp, KeyOpApplier } from './valkey-batch.ts';
 import {
@@ -31,7 +32,6 @@ import {
   resolveConnection,
   type ValkeyConnectionOptions,
 } from './valkey-connection.ts';
-import { valkeyLeaseStore } from './valkey-fill-lease-store.ts';
 import { globEscape, isReserved, parseSibling, RESERVED_PREFIX } from './valkey-keys.ts';
 import {
   type CallResult,
@@ -42,7 +42,6 @@ import {
   type ScriptCall,
   ScriptRunner,
 } from './valkey-runner.ts';
-import { valkeyShardLeaseStore } from './valkey-shard-lease-store.ts';
 import { applySoftInvalidations, applyTagInvalidation } from './valkey-tags.ts';
 import { applyUnfenced } from './valkey-unfenced.ts';
 
@@ -147,8 +146,15 @@ export async function createValkeyTarget(options: ValkeyTargetOptions): Promise<
     kind: conn.cluster ? 'valkey-cluster' : 'valkey',
     client: conn.client,
     run: (calls) => runner.run(calls),
-    fillLeases: (leaseOptions) => valkeyLeaseStore(target, leaseOptions),
-    shardLeases: (scope) => valkeyShardLeaseStore(conn.client, scope),
+    // The stores' modules load on first use (lazy-lease-stores.ts): the CDC path never needs them.
+    fillLeases: (leaseOptions) =>
+      lazyFillLeaseStore({ kind: target.kind, wakes: false, tracks: true }, async () =>
+        (await import('./valkey-fill-lease-store.ts')).valkeyLeaseStore(target, leaseOptions),
+      ),
+    shardLeases: (scope) =>
+      lazyShardLeaseStore(scope, async () =>
+        (await import('./valkey-shard-lease-store.ts')).valkeyShardLeaseStore(conn.client, scope),
+      ),
     async apply(ops) {
       if (options.fencing === false) return applyUnfenced(conn.client, ops);
       const results: OpResult[] = new Array(ops.length);

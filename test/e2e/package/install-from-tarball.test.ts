@@ -2,7 +2,8 @@
  * The package as a user gets it from the registry: `npm pack` (prepack builds dist/), the tarball
  * installed into a fresh project with nothing else, then every public surface used from there —
  * the CLI (version, decode, replay --dump, engine → PONG), every `exports` entry imported from an
- * .mjs file, a .ts file type-checked under moduleResolution nodenext and bundler, a vitest test on
+ * .mjs file, the cache client and `cdc-cache/testing` used with no feature library (no Kafka, no AWS
+ * SDK), the published manifest without the checkout's `cdc-cache-source` condition, a .ts file type-checked under moduleResolution nodenext and bundler, a vitest test on
  * `cdc-cache/testing` with a `cdc-cache.config.ts`, and a CDK stack synthesized from the installed
  * constructs with the shipped Lambda bundles. publint and arethetypeswrong check the tarball.
  *
@@ -11,7 +12,16 @@
  * versions so they come from that cache.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,7 +78,11 @@ function write(name: string, text: string): void {
   writeFileSync(join(app, name), text);
 }
 
+/** The repository's package.json before `npm pack` (prepack strips it, postpack restores it). */
+let manifestBeforePack = '';
+
 beforeAll(async () => {
+  manifestBeforePack = readFileSync(join(ROOT, 'package.json'), 'utf8');
   const { stdout } = await sh(
     'npm',
     ['pack', '--json', '--pack-destination', work, '--loglevel=error'],
@@ -94,8 +108,10 @@ describe('the tarball', () => {
     const { stdout } = await sh('tar', ['-tzf', tarball], work);
     const files = stdout.trim().split('\n');
     expect(files).toContain('package/dist/bin/cdc-cache.js');
-    expect(files).toContain('package/dist/functions/dynamodb/index.mjs');
-    expect(files).toContain('package/dist/functions/kafka/index.mjs');
+    expect(files).toContain('package/dist/functions/lambda/dynamodb.mjs');
+    expect(files).toContain('package/dist/functions/lambda/kafka.mjs');
+    expect(files.some((f) => /^package\/dist\/functions\/lambda\/chunks\/.+\.mjs$/.test(f))).toBe(true);
+    expect(files.filter((f) => f.endsWith('/meta.json'))).toEqual([]);
     expect(files).toContain('package/dist/core/index.d.ts');
     // Folder READMEs ship (the README links them); TypeScript sources do not, but the example config.
     const stray = files.filter(
@@ -105,6 +121,27 @@ describe('the tarball', () => {
         (f.endsWith('.ts') && !f.endsWith('.d.ts') && f !== 'package/examples/cdc-cache.config.ts'),
     );
     expect(stray).toEqual([]);
+  });
+
+  it('ships a package.json without the checkout-only cdc-cache-source condition, every export target present; the checkout keeps it', () => {
+    const installed = join(app, 'node_modules/cdc-cache');
+    const text = readFileSync(join(installed, 'package.json'), 'utf8');
+    expect(text).not.toContain('cdc-cache-source');
+    const published = JSON.parse(text) as { exports: Record<string, Record<string, string> | string> };
+    expect(Object.keys(published.exports)).toEqual(Object.keys(PKG.exports));
+    for (const [subpath, target] of Object.entries(published.exports)) {
+      if (typeof target === 'string') {
+        if (!target.includes('*')) expect(statSync(join(installed, target)).isFile(), subpath).toBe(true);
+        continue;
+      }
+      expect(Object.keys(target), subpath).toEqual(['types', 'import']);
+      for (const file of Object.values(target))
+        expect(statSync(join(installed, file)).isFile(), file).toBe(true);
+    }
+    // postpack put the repository's manifest back, byte for byte, and left no copy behind.
+    expect(readFileSync(join(ROOT, 'package.json'), 'utf8')).toBe(manifestBeforePack);
+    expect(manifestBeforePack).toContain('"cdc-cache-source"');
+    expect(existsSync(join(ROOT, 'package.json.dev'))).toBe(false);
   });
 
   it('passes publint and arethetypeswrong (ESM-only profile: no CommonJS entry is promised)', async () => {
@@ -216,6 +253,22 @@ console.log(JSON.stringify({ a, b, loads }));
     );
     const { stdout } = await sh(process.execPath, ['entries.mjs']);
     expect(JSON.parse(stdout)).toEqual({ a: { id: 1, name: 'Ada' }, b: { id: 1, name: 'Ada' }, loads: 1 });
+    // What an application team's tests do, still with no Kafka client and no AWS SDK installed.
+    const examples = 'node_modules/cdc-cache/examples';
+    write(
+      'testing.mjs',
+      `import { createTestCache } from 'cdc-cache/testing';
+const cache = await createTestCache({ config: '${examples}/cdc-cache.config.json' });
+await cache.replay(['${examples}/changelogs/dynamodb.jsonl']);
+console.log(JSON.stringify(cache.get('message:101')));
+`,
+    );
+    const testing = await sh(process.execPath, ['testing.mjs']);
+    expect(JSON.parse(testing.stdout)).toBe('{"Id":101,"Message":"This item has changed"}');
+    const installed = readdirSync(join(app, 'node_modules'));
+    expect(installed.filter((n) => /^(@aws-sdk|@smithy|@platformatic|kafkajs|aws-cdk-lib)$/.test(n))).toEqual(
+      [],
+    );
     const cdk = await sh(process.execPath, [
       '-e',
       "import('cdc-cache/cdk').catch((e) => console.log(e.message))",
@@ -278,9 +331,15 @@ export type Props = CacheFunctionProps;
         `tsconfig.${name}.json`,
         JSON.stringify({ compilerOptions: { ...base, ...options }, files: ['src/app.ts'] }),
       );
-      await sh(process.execPath, ['node_modules/typescript/bin/tsc', '-p', `tsconfig.${name}.json`]);
+      // Two full checks (skipLibCheck false, aws-cdk-lib's declarations included): minutes on a loaded machine.
+      await sh(
+        process.execPath,
+        ['node_modules/typescript/bin/tsc', '-p', `tsconfig.${name}.json`],
+        app,
+        240_000,
+      );
     }
-  });
+  }, 500_000);
 
   it('a vitest test uses cdc-cache/testing with a cdc-cache.config.ts written with defineConfig', async () => {
     write(
@@ -324,10 +383,13 @@ console.log(JSON.stringify(Object.values(template.Resources).filter((r) => r.Typ
     const assets = JSON.parse(stdout) as string[];
     expect(assets).toHaveLength(2);
     const shipped = readFileSync(
-      join(app, 'node_modules/cdc-cache/dist/functions/dynamodb/index.mjs'),
+      join(app, 'node_modules/cdc-cache/dist/functions/lambda/dynamodb.mjs'),
       'utf8',
     );
-    const code = assets.map((a) => readFileSync(join(app, 'cdk.out', a, 'index.mjs'), 'utf8'));
+    const code = [
+      readFileSync(join(app, 'cdk.out', assets[0]!, 'dynamodb.mjs'), 'utf8'),
+      readFileSync(join(app, 'cdk.out', assets[1]!, 'kafka.mjs'), 'utf8'),
+    ];
     expect(code[0]).toBe(shipped);
     expect(code[1]).toMatch(/^globalThis.__CDC_CACHE_BUNDLED_CONFIG__ = \{"rules":\[\{"table":"Orders"/);
   });

@@ -18,6 +18,7 @@ import {
   OPTIONAL_PACKAGES,
   unresolvable,
 } from '../../../core/optional-dependency.ts';
+import { publishedExports, SOURCE_CONDITION } from '../../../infra/build/publish-manifest.ts';
 
 const ROOT = join(import.meta.dirname, '../../..');
 interface Entry {
@@ -105,6 +106,19 @@ describe('package.json exports', () => {
       expect(stray).toEqual([]);
     });
   }
+});
+
+describe('the published manifest (infra/build/publish-manifest.ts, run by prepack)', () => {
+  it('drops the checkout-only source condition from every entry and keeps the rest in order', () => {
+    const published = publishedExports(PKG.exports);
+    expect(Object.keys(published)).toEqual(Object.keys(PKG.exports));
+    for (const [name, entry] of ENTRIES) {
+      expect(published[name]).toEqual({ types: entry.types, import: entry.import });
+      expect(Object.keys(published[name] as object)).toEqual(['types', 'import']);
+    }
+    expect(published['./schemas/*']).toBe(PKG.exports['./schemas/*']);
+    expect(JSON.stringify(published)).not.toContain(SOURCE_CONDITION);
+  });
 });
 
 describe('optional dependencies by feature', () => {

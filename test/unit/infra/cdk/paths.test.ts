@@ -21,14 +21,24 @@ function rulesFile(name: string, text: string): string {
 }
 
 describe('bundleWithRules', () => {
-  it('copies the bundle with the rules assigned before any bundled code runs', async () => {
+  it('copies the bundle folder with the rules assigned in the entry before any bundled code runs', async () => {
     const rules = { rules: [{ table: 'Orders', keys: ['order:{pk}'] }] };
     const out = bundleWithRules('dynamodb', rulesFile('ok.json', JSON.stringify(rules)), dist);
-    const code = readFileSync(join(out, 'index.mjs'), 'utf8');
+    const code = readFileSync(join(out, 'dynamodb.mjs'), 'utf8');
     expect(code).toBe(
-      `globalThis.__CDC_CACHE_BUNDLED_CONFIG__ = ${JSON.stringify(rules)};\n${readFileSync(join(dist, 'dynamodb/index.mjs'), 'utf8')}`,
+      `globalThis.__CDC_CACHE_BUNDLED_CONFIG__ = ${JSON.stringify(rules)};\n${readFileSync(join(dist, 'lambda/dynamodb.mjs'), 'utf8')}`,
     );
-    await import(pathToFileURL(join(out, 'index.mjs')).href);
+    // The other entry and the shared chunks are copied unchanged.
+    expect(readFileSync(join(out, 'kafka.mjs'), 'utf8')).toBe(
+      readFileSync(join(dist, 'lambda/kafka.mjs'), 'utf8'),
+    );
+    expect(readFileSync(join(out, 'chunks/shared.mjs'), 'utf8')).toBe(
+      readFileSync(join(dist, 'lambda/chunks/shared.mjs'), 'utf8'),
+    );
+    const mod = (await import(pathToFileURL(join(out, 'dynamodb.mjs')).href)) as {
+      handler: () => Promise<unknown>;
+    };
+    expect(await mod.handler()).toEqual({ batchItemFailures: [] });
     expect((globalThis as { __CDC_CACHE_BUNDLED_CONFIG__?: unknown }).__CDC_CACHE_BUNDLED_CONFIG__).toEqual(
       rules,
     );

@@ -76,7 +76,7 @@ describe('ServerlessValkey: ElastiCache Serverless for Valkey, and a handler wir
   it('runs the handler in the VPC with TLS target, ACL user and the password as a secret reference', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
-      Handler: 'index.handler',
+      Handler: 'dynamodb.handler',
       VpcConfig: {
         SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^HandlerSecurityGroup'), 'GroupId'] }],
         SubnetIds: Match.arrayWith([{ Ref: Match.stringLikeRegexp('^VpcPrivateSubnet1') }]),
