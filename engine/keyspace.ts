@@ -15,7 +15,9 @@
  *   or when the active expiry cycle samples it.
  * - `usedBytes` is the sum of {@link Keyspace.entryBytes} over occupied slots plus per-slot array
  *   overhead. String sizes are derived from the strings themselves (no per-slot size field, to keep
- *   bytes per key low); hashes, edited in place, keep theirs in `hashBytes`.
+ *   bytes per key low); container objects (hashtable hashes, sets, sorted sets, lists), edited in
+ *   place, keep theirs in `hashBytes`. A compact container (a packed string: small sets, sorted
+ *   sets and hashes) is sized from its string like a string value, and has no `hashBytes` entry.
  * - Values are latin1 strings holding raw bytes (`Kind.Bytes`), JS text strings written in-process
  *   (`Kind.Text`, UTF-8 on the wire), `Map`s for hashes, or `''` for tombstones.
  */
@@ -63,7 +65,10 @@ export interface SizedValue {
 /** One of the {@link Kind} values. */
 export type KindValue = (typeof Kind)[keyof typeof Kind];
 
-/** A stored value: string for Text/Bytes/Tombstone, Map for Hash, a {@link SizedValue} for Set/ZSet/List. */
+/**
+ * A stored value: string for Text/Bytes/Tombstone and for compact (packed) hashes, sets and sorted
+ * sets; Map for a hashtable Hash; a {@link SizedValue} for the other Set/ZSet/List encodings.
+ */
 export type StoredValue = string | Map<string, string> | SizedValue;
 
 /** Why a key left the keyspace (listeners and stats see it). */
@@ -99,7 +104,7 @@ export class Keyspace {
   readonly #far = new Map<number, number>();
   /** slot → LRU stamp (seconds) or LFU counter; allocated only when an eviction policy needs it. */
   access: Uint32Array = new Uint32Array(0);
-  /** slot → accounted value bytes, for hashes only (edited in place). */
+  /** slot → accounted value bytes, for container objects only (edited in place; not packed strings). */
   readonly hashBytes = new Map<number, number>();
   /** slot → fencing version (versionSortKey bytes), only for versioned keys. */
   readonly versions = new Map<number, string>();
@@ -151,12 +156,9 @@ export class Keyspace {
   /** Accounted bytes of the occupied slot (entry overhead, key, value). */
   entryBytes(slot: number): number {
     const kind = this.kinds[slot]!;
+    const v = this.values[slot];
     const value =
-      kind === Kind.Hash || kind >= Kind.Set
-        ? (this.hashBytes.get(slot) ?? 0)
-        : kind === Kind.Tombstone
-          ? 0
-          : stringBytes(this.values[slot] as string);
+      kind === Kind.Tombstone ? 0 : typeof v === 'string' ? stringBytes(v) : (this.hashBytes.get(slot) ?? 0);
     return ENTRY_OVERHEAD_BYTES + stringBytes(this.keys[slot]!) + value;
   }
 
@@ -205,7 +207,7 @@ export class Keyspace {
     if (expireAt !== 0) this.volatileCount++;
     if (kind === Kind.Tombstone) this.tombstoneCount++;
     this.count++;
-    if (isContainerKind(kind)) this.hashBytes.set(slot, valueBytes(kind, value));
+    if (typeof value !== 'string') this.hashBytes.set(slot, valueBytes(kind, value));
     this.usedBytes += this.entryBytes(slot);
     if (this.#tracking !== AccessTracking.None) this.touch(slot);
     return slot;
@@ -244,17 +246,17 @@ export class Keyspace {
     this.usedBytes -= this.entryBytes(slot);
     if (old === Kind.Tombstone) this.tombstoneCount--;
     if (kind === Kind.Tombstone) this.tombstoneCount++;
-    if (isContainerKind(old)) this.hashBytes.delete(slot);
+    if (typeof this.values[slot] !== 'string') this.hashBytes.delete(slot);
     if (old !== kind) this.index.set(this.keys[slot]!, (slot << KIND_BITS) | kind);
     this.kinds[slot] = kind;
     this.values[slot] = value;
-    if (isContainerKind(kind)) this.hashBytes.set(slot, valueBytes(kind, value));
+    if (typeof value !== 'string') this.hashBytes.set(slot, valueBytes(kind, value));
     this.usedBytes += this.entryBytes(slot);
   }
 
   /** Recomputes a container slot's size from its contents after in-place edits. */
   recomputeSize(slot: number): void {
-    if (!isContainerKind(this.kinds[slot]!)) return;
+    if (typeof this.values[slot] === 'string') return;
     this.usedBytes -= this.entryBytes(slot);
     this.hashBytes.set(slot, valueBytes(Kind.Hash, this.values[slot]!));
     this.usedBytes += this.entryBytes(slot);
@@ -315,7 +317,7 @@ export class Keyspace {
     if (this.kinds[slot] === Kind.Tombstone) this.tombstoneCount--;
     if (this.versions.size !== 0) this.versions.delete(slot);
     this.usedBytes -= this.entryBytes(slot);
-    if (isContainerKind(this.kinds[slot]!)) this.hashBytes.delete(slot);
+    if (typeof this.values[slot] !== 'string') this.hashBytes.delete(slot);
     this.keys[slot] = '';
     this.values[slot] = undefined;
     this.kinds[slot] = Kind.Free;

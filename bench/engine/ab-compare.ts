@@ -84,7 +84,8 @@ try {
             workloadOf(test, Number(values.keyspace), Number(values['data-size'])),
           );
           perServer[i]!.cpu.push(((processCpuSeconds(s.child.pid!) - c0) * 1e6) / n);
-          perServer[i]!.rps.push(out[test] ?? 0);
+          // A custom command's row is named by its first word (SADD_SMALL → SADD).
+          perServer[i]!.rps.push(out[test] ?? Object.values(out)[0] ?? 0);
         }
       }
     }

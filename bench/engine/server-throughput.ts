@@ -25,11 +25,23 @@ import {
 /** The tests the headline runs, in order (SET before GET so GET mostly hits). */
 export const DEFAULT_TESTS = ['SET', 'GET', 'INCR', 'SADD', 'LPUSH', 'ZADD', 'ZRANGEBYSCORE'] as const;
 
-/** The valkey-benchmark workload of one test name (`ZRANGEBYSCORE` is a custom command on ZADD's key). */
+/**
+ * Custom commands by test name: `ZRANGEBYSCORE` on ZADD's key, and writes to small collections
+ * (`*_SMALL`: each request picks one of `keyspace` keys and a member from the same range, so 200k
+ * requests over 100k keys leave collections of ~2 members, compact in Valkey and the engine).
+ */
+const CUSTOM: Record<string, string[]> = {
+  ZRANGEBYSCORE: ['ZRANGEBYSCORE', 'myzset', '__rand_int__', '+inf', 'LIMIT', '0', '10'],
+  SADD_SMALL: ['SADD', 's:__rand_int__', 'member:__rand_int__'],
+  ZADD_SMALL: ['ZADD', 'z:__rand_int__', '__rand_int__', 'member:__rand_int__'],
+  HSET_SMALL: ['HSET', 'h:__rand_int__', 'field:__rand_int__', 'value:__rand_int__'],
+};
+
+/** The valkey-benchmark workload of one test name (a `-t` test, or one of {@link CUSTOM}). */
 export function workloadOf(test: string, keyspace: number, dataSize = 32): BenchWorkload {
   const base = { ...(keyspace > 0 ? { keyspace } : {}), dataSize };
-  if (test === 'ZRANGEBYSCORE')
-    return { ...base, command: ['ZRANGEBYSCORE', 'myzset', '__rand_int__', '+inf', 'LIMIT', '0', '10'] };
+  const command = CUSTOM[test];
+  if (command !== undefined) return { ...base, command };
   return { ...base, tests: test.toLowerCase() };
 }
 

@@ -4,79 +4,22 @@
  * (Valkey never keeps an empty collection), keep its accounted size, and report the change to
  * listeners (WATCH, keyspace notifications) through `core.touched`/`core.deleteSlot`.
  *
- * Each value keeps `bytes`, its heap estimate, updated by every edit (O(1) per member), so
- * `MEMORY USAGE`, `INFO memory` and maxmemory see collections as they grow.
+ * Each value object keeps `bytes`, its heap estimate, updated by every edit (O(1) per member), so
+ * `MEMORY USAGE`, `INFO memory` and maxmemory see collections as they grow. A small set, sorted set
+ * or hash is instead a packed string in its slot (packed.ts), accounted as the string it is.
  */
 import { wrongTypeError } from '../../errors.ts';
 import { Kind, type SizedValue } from '../../keyspace.ts';
 import { stringBytes } from '../../memory.ts';
 import type { CommandContext } from '../command-context.ts';
 import type { BloomValue } from './bloom-filter.ts';
-import { noteRemovals } from './collection-scan.ts';
+import { ENCODING_LIMITS, type EncodingLimits, encodingLimitsOf } from './encoding-limits.ts';
+import { type SetData, SetValue, setEncoding } from './set-value.ts';
+import { type ZSetData, zsetEncoding } from './zset-packed.ts';
 import type { ZSetValue } from './zset-value.ts';
 
 /** Fixed bytes of an empty collection object. */
 const BASE_BYTES = 96;
-
-/** Valkey's set encodings; conversions go one way (intset → listpack → hashtable). */
-export type SetEncoding = 'intset' | 'listpack' | 'hashtable';
-
-/** A set of latin1 byte strings. */
-export class SetValue implements SizedValue {
-  m = new Set<string>();
-  bytes = BASE_BYTES;
-  /** The encoding Valkey would have (decides reply order: intset replies ascending numbers). */
-  enc: SetEncoding;
-
-  /** `first` and `hint` choose the starting encoding as Valkey's setTypeCreate does. */
-  constructor(first = '', hint = 0) {
-    if (hint <= ENCODING_LIMITS.setMaxIntsetEntries && isIntMember(first)) this.enc = 'intset';
-    else if (
-      hint <= ENCODING_LIMITS.setMaxListpackEntries &&
-      first.length <= ENCODING_LIMITS.setMaxListpackValue
-    )
-      this.enc = 'listpack';
-    else this.enc = 'hashtable';
-  }
-
-  /** True when it is still compact but Valkey would convert it now (used by the big flag). */
-  get big(): boolean {
-    return this.enc === 'hashtable';
-  }
-
-  add(member: string): boolean {
-    if (this.m.has(member)) return false;
-    if (
-      this.enc === 'intset' &&
-      !(isIntMember(member) && this.m.size < ENCODING_LIMITS.setMaxIntsetEntries)
-    ) {
-      // intset → listpack keeps the ascending order the intset had, then appends.
-      const sorted = [...this.m].sort(compareInts);
-      this.m = new Set(sorted);
-      this.enc =
-        this.m.size < ENCODING_LIMITS.setMaxListpackEntries &&
-        member.length <= ENCODING_LIMITS.setMaxListpackValue
-          ? 'listpack'
-          : 'hashtable';
-    } else if (
-      this.enc === 'listpack' &&
-      (this.m.size >= ENCODING_LIMITS.setMaxListpackEntries ||
-        member.length > ENCODING_LIMITS.setMaxListpackValue)
-    ) {
-      this.enc = 'hashtable';
-    }
-    this.m.add(member);
-    this.bytes += memberBytes(member);
-    return true;
-  }
-
-  delete(member: string): boolean {
-    if (!this.m.delete(member)) return false;
-    noteRemovals(this.m, 1);
-    this.bytes -= memberBytes(member);
-    return true;
-  }
-}
 
 /**
  * A list of latin1 byte strings (index 0 = head). A deque: elements live in `#a` from offset `#h`,
@@ -164,28 +107,22 @@ export function memberBytes(s: string): number {
   return 24 + stringBytes(s);
 }
 
-/** The value type of each collection kind. */
-export type CollectionOf<K> = K extends typeof Kind.Set
-  ? SetValue
-  : K extends typeof Kind.ZSet
-    ? ZSetValue
-    : ListValue;
-
 /** True for set, sorted set and list kinds. */
 export function isCollection(kind: number): boolean {
   return kind === Kind.Set || kind === Kind.ZSet || kind === Kind.List || kind === Kind.Bloom;
 }
 
 /** A deep copy of a collection value (COPY). */
-export function copyCollection(kind: number, v: unknown): SizedValue {
+export function copyCollection(kind: number, v: unknown): SizedValue | string {
   if (kind === Kind.Set) {
+    // A packed set is an immutable string: the copy shares it.
+    if (typeof v === 'string') return v;
     const out = new SetValue();
     out.m = new Set((v as SetValue).m);
-    out.enc = (v as SetValue).enc;
     out.bytes = (v as SetValue).bytes;
     return out;
   }
-  if (kind === Kind.ZSet) return (v as ZSetValue).clone();
+  if (kind === Kind.ZSet) return typeof v === 'string' ? v : (v as ZSetValue).clone();
   if (kind === Kind.Bloom) return (v as BloomValue).clone();
   const out = new ListValue();
   out.items = (v as ListValue).items.slice();
@@ -194,29 +131,12 @@ export function copyCollection(kind: number, v: unknown): SizedValue {
   return out;
 }
 
-/** Valkey's defaults for the compact encodings. */
-export const ENCODING_LIMITS = {
-  setMaxIntsetEntries: 512,
-  setMaxListpackEntries: 128,
-  setMaxListpackValue: 64,
-  zsetMaxListpackEntries: 128,
-  zsetMaxListpackValue: 64,
-  /** list-max-listpack-size -2: one listpack of at most 8 KB. */
-  listMaxListpackBytes: 8192,
-} as const;
-
-/** True when Valkey would store `s` in an intset (a canonical signed 64-bit integer). */
-export function isIntMember(s: string): boolean {
-  if (s.length === 0 || s.length > 20 || !/^(?:0|-?[1-9]\d*)$/.test(s)) return false;
-  const n = BigInt(s);
-  return n <= 9223372036854775807n && n >= -9223372036854775808n;
-}
-
-/** Ascending numeric order of integer strings. */
-export function compareInts(a: string, b: string): number {
-  const x = BigInt(a);
-  const y = BigInt(b);
-  return x < y ? -1 : x > y ? 1 : 0;
+/**
+ * The compact-encoding thresholds in force for this command (Valkey's `*-max-listpack-*` and
+ * `set-max-intset-entries`).
+ */
+export function limitsOf(ctx: CommandContext): Readonly<EncodingLimits> {
+  return encodingLimitsOf(ctx.server);
 }
 
 /** Approximate listpack bytes of a list (header, per-entry header and backlen, payload). */
@@ -245,8 +165,8 @@ export function noteListSize(v: ListValue): void {
 
 /** Valkey's OBJECT ENCODING name of a collection. */
 export function collectionEncoding(kind: number, v: unknown): string {
-  if (kind === Kind.Set) return (v as SetValue).enc;
-  if (kind === Kind.ZSet) return (v as ZSetValue).big ? 'skiplist' : 'listpack';
+  if (kind === Kind.Set) return setEncoding(v as SetData);
+  if (kind === Kind.ZSet) return zsetEncoding(v as ZSetData);
   if (kind === Kind.Bloom) return 'raw';
   return (v as ListValue).big ? 'quicklist' : 'listpack';
 }
@@ -280,7 +200,7 @@ export function openCollection(
   ctx: CommandContext,
   key: string,
   kind: number,
-  make: () => SizedValue,
+  make: () => SizedValue | string,
 ): number {
   const slot = findCollection(ctx, key, kind);
   if (slot >= 0) return slot;
@@ -310,7 +230,7 @@ export function storeCollection(
   ctx: CommandContext,
   key: string,
   kind: number,
-  value: SizedValue,
+  value: SizedValue | string,
   size: number,
 ): void {
   const ks = ctx.core.keyspace;

@@ -16,6 +16,7 @@ import {
   ReplyError,
 } from '../command-context.ts';
 import { collectionEncoding, copyCollection, isCollection } from './collections.ts';
+import { copyHash, type HashData, hashEncoding } from './hash-value.ts';
 
 function wait(ctx: CommandContext, a: string[]): void {
   for (const i of [1, 2]) {
@@ -36,16 +37,6 @@ const LRU_REQUIRED =
 function stringEncoding(s: string): string {
   if (s.length <= 20 && parseI64(s) !== null) return 'int';
   return s.length <= 44 ? 'embstr' : 'raw';
-}
-
-/**
- * Valkey's OBJECT ENCODING of a hash: listpack up to hash-max-listpack-entries (512) fields and
- * hash-max-listpack-value (64) bytes, else hashtable.
- */
-export function hashEncoding(h: Map<string, string>): string {
-  if (h.size > 512) return 'hashtable';
-  for (const [f, v] of h) if (f.length > 64 || v.length > 64) return 'hashtable';
-  return 'listpack';
 }
 
 function object(ctx: CommandContext, a: string[]): void {
@@ -91,7 +82,7 @@ function object(ctx: CommandContext, a: string[]): void {
     case 'encoding':
       ctx.w.bulk(
         kind === Kind.Hash
-          ? hashEncoding(value as Map<string, string>)
+          ? hashEncoding(value as HashData)
           : isCollection(kind)
             ? collectionEncoding(kind, value)
             : stringEncoding(value as string),
@@ -147,7 +138,7 @@ function copy(ctx: CommandContext, a: string[]): void {
   const kind = ks.kinds[slot]!;
   const v = ks.values[slot]!;
   const value =
-    kind === Kind.Hash ? new Map(v as Map<string, string>) : isCollection(kind) ? copyCollection(kind, v) : v;
+    kind === Kind.Hash ? copyHash(v as HashData) : isCollection(kind) ? copyCollection(kind, v) : v;
   const expireAt = ks.expireAt(slot);
   if (existing >= 0) ks.remove(existing, 'delete');
   const tomb = ks.find(dst, ctx.now);

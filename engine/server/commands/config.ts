@@ -33,6 +33,7 @@ import {
 import { formatKeyspaceEventFlags, parseKeyspaceEventFlags } from '../keyspace-events.ts';
 import { MAX_PROTO_MAX_BULK_LEN, QUERY_BUFFER_LIMIT } from '../resp-parser.ts';
 import { VALKEY_CONFIG_DEFAULTS } from '../valkey-config-defaults.ts';
+import { configureEncodingLimit } from './encoding-limits.ts';
 
 /** Mutability of each Valkey parameter (aliases included). */
 const VALKEY_PARAMS = new Map(VALKEY_CONFIG_DEFAULTS.map(([name, , m]) => [name, m]));
@@ -187,7 +188,10 @@ function configChange(ctx: CommandContext, name: string, value: string, fail: Fa
       if ((canonical === 'tls-cluster' || canonical === 'tls-replication') && result.ok === 'yes')
         if (stored(ctx).get('tls-cert-file') === '')
           fail('Unable to update TLS configuration. Check server logs.');
-      return () => stored(ctx).set(canonical, (result as { ok: string }).ok);
+      return () => {
+        stored(ctx).set(canonical, (result as { ok: string }).ok);
+        configureEncodingLimit(ctx.server, canonical, (result as { ok: string }).ok);
+      };
     }
   }
 }

@@ -25,7 +25,11 @@ import {
   encodePayload,
   verifyPayload,
 } from '../dump/dump-payload.ts';
-import { ListValue, noteListSize, SetValue } from './collections.ts';
+import { ListValue, limitsOf, noteListSize } from './collections.ts';
+import type { EncodingLimits } from './encoding-limits.ts';
+import { finishHash, type HashData, hashPairs } from './hash-value.ts';
+import { SetBuilder, type SetData, setMembers } from './set-value.ts';
+import { finishZSet, type ZSetData, zsetRead } from './zset-packed.ts';
 import { ZSetValue } from './zset-value.ts';
 
 /** The payload form of the value in `slot`; null for a type DUMP does not carry. */
@@ -35,13 +39,19 @@ function dumpedValue(kind: number, v: unknown): DumpedValue | null {
       return { type: 'string', value: Buffer.from(v as string, 'utf8').toString('latin1') };
     case Kind.Bytes:
       return { type: 'string', value: v as string };
-    case Kind.Hash:
-      return { type: 'hash', pairs: [...(v as Map<string, string>)] };
+    case Kind.Hash: {
+      const flatPairs = hashPairs(v as HashData);
+      const pairs: [string, string][] = [];
+      for (let i = 0; i < flatPairs.length; i += 2) pairs.push([flatPairs[i]!, flatPairs[i + 1]!]);
+      return { type: 'hash', pairs };
+    }
     case Kind.Set:
-      return { type: 'set', members: [...(v as SetValue).m] };
+      return { type: 'set', members: setMembers(v as SetData) };
     case Kind.ZSet: {
-      const z = v as ZSetValue;
-      return { type: 'zset', pairs: [...z.dict] };
+      const z = zsetRead(v as ZSetData);
+      const pairs: [string, number][] = [];
+      for (let i = 0; i < z.size; i++) pairs.push([z.memberAt(i), z.scoreAt(i)]);
+      return { type: 'zset', pairs };
     }
     case Kind.List:
       return { type: 'list', items: (v as ListValue).items.slice() };
@@ -65,7 +75,7 @@ function dump(ctx: CommandContext, a: string[]): void {
 const duplicate = () => new DumpFormatError('duplicate element');
 
 /** An engine value from a decoded payload: [kind, value]. */
-function engineValue(d: DumpedValue): [number, unknown] {
+function engineValue(d: DumpedValue, lim: EncodingLimits): [number, unknown] {
   switch (d.type) {
     case 'string':
       return [Kind.Bytes, d.value];
@@ -75,12 +85,16 @@ function engineValue(d: DumpedValue): [number, unknown] {
         if (h.has(f)) throw duplicate();
         h.set(f, v);
       }
-      return [Kind.Hash, h];
+      return [Kind.Hash, finishHash(lim, h)];
     }
     case 'set': {
-      const s = new SetValue(d.members[0], d.members.length);
-      for (const m of d.members) if (!s.add(m)) throw duplicate();
-      return [Kind.Set, s];
+      const s = new SetBuilder(lim);
+      for (const m of d.members) {
+        const before = s.size;
+        s.add(m);
+        if (s.size === before) throw duplicate();
+      }
+      return [Kind.Set, s.value()];
     }
     case 'zset': {
       const z = new ZSetValue();
@@ -88,7 +102,7 @@ function engineValue(d: DumpedValue): [number, unknown] {
         if (Number.isNaN(score) || z.dict.has(m)) throw duplicate();
         z.set(m, score);
       }
-      return [Kind.ZSet, z];
+      return [Kind.ZSet, finishZSet(lim, z)];
     }
     case 'list': {
       const l = new ListValue();
@@ -134,7 +148,7 @@ function restore(ctx: CommandContext, a: string[]): void {
   let kind: number;
   let value: unknown;
   try {
-    [kind, value] = engineValue(decodePayload(payload));
+    [kind, value] = engineValue(decodePayload(payload), limitsOf(ctx));
   } catch (e) {
     if (e instanceof DumpFormatError) throw new ReplyError('ERR Bad data format');
     throw e;

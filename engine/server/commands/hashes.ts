@@ -1,7 +1,8 @@
 /**
  * Hash commands for session stores: HSET HMSET HGET HMGET HGETALL HDEL HEXISTS HLEN HINCRBY HKEYS
- * HVALS HSCAN. A hash is a `Map` of latin1 byte strings in one slot; an emptied hash is deleted (as
- * in Valkey). HSCAN returns the whole hash with cursor 0, as Valkey does for small hashes.
+ * HVALS HSCAN. A hash is a packed listpack string or a `Map` of latin1 byte strings in one slot
+ * (hash-value.ts); an emptied hash is deleted (as in Valkey). HSCAN returns the whole hash with
+ * cursor 0, as Valkey does for small hashes.
  */
 import { wrongTypeError } from '../../errors.ts';
 import { globMatch } from '../../glob.ts';
@@ -15,18 +16,27 @@ import {
   parseI64,
   ReplyError,
 } from '../command-context.ts';
-import { noteRemovals, scanPage, writeScanPage } from './collection-scan.ts';
-import { hashEncoding } from './compat.ts';
+import { scanPage, writeScanPage } from './collection-scan.ts';
+import { limitsOf } from './collections.ts';
+import {
+  deleteFields,
+  type HashData,
+  hashGet,
+  hashHas,
+  hashPairs,
+  hashSize,
+  setFields,
+} from './hash-value.ts';
 import { parseCursor, parseScanOptions, writeFinalScanPage } from './keys.ts';
 
 /** The hash at `key` (null when absent); throws WRONGTYPE on a string. */
-function readHash(ctx: CommandContext, key: string): Map<string, string> | null {
+function readHash(ctx: CommandContext, key: string): HashData | null {
   const ks = ctx.core.keyspace;
   const slot = ks.findLive(key, ctx.now);
   if (slot < 0) return null;
   if (ks.kinds[slot] !== Kind.Hash) throw wrongTypeError();
   if (ks.tracking !== 0) ks.touch(slot);
-  return ks.values[slot] as Map<string, string>;
+  return ks.values[slot] as HashData;
 }
 
 /** The slot of the hash at `key`, creating an empty one when absent. */
@@ -36,12 +46,13 @@ function writeHash(ctx: CommandContext, key: string): number {
   if (slot >= 0 && ks.kinds[slot] === Kind.Hash) return slot;
   if (slot >= 0 && ks.kinds[slot] !== Kind.Tombstone) throw wrongTypeError();
   ctx.core.ensureMemory();
+  // A new hash starts as an empty listpack; setFields converts it when the write needs to.
   if (slot >= 0) {
-    ks.replace(slot, Kind.Hash, new Map());
+    ks.replace(slot, Kind.Hash, '');
     ks.setExpire(slot, 0);
     return slot;
   }
-  return ks.insert(key, Kind.Hash, new Map(), 0);
+  return ks.insert(key, Kind.Hash, '', 0);
 }
 
 function hset(name: 'hset' | 'hmset') {
@@ -49,12 +60,7 @@ function hset(name: 'hset' | 'hmset') {
     if (args.length % 2 === 1) throw new ReplyError(Err.arity(name));
     const slot = writeHash(ctx, args[1]!);
     const ks = ctx.core.keyspace;
-    const h = ks.values[slot] as Map<string, string>;
-    let added = 0;
-    for (let i = 2; i < args.length; i += 2) {
-      if (!h.has(args[i]!)) added++;
-      h.set(args[i]!, args[i + 1]!);
-    }
+    const added = setFields(ks, slot, limitsOf(ctx), args, 2);
     ks.recomputeSize(slot);
     ctx.core.touched(args[1]!);
     if (name === 'hset') ctx.w.int(added);
@@ -63,7 +69,8 @@ function hset(name: 'hset' | 'hmset') {
 }
 
 function hget(ctx: CommandContext, args: string[]): void {
-  const v = readHash(ctx, args[1]!)?.get(args[2]!);
+  const h = readHash(ctx, args[1]!);
+  const v = h === null ? undefined : hashGet(h, args[2]!);
   if (v === undefined) ctx.w.nil();
   else ctx.w.bulk(v);
 }
@@ -72,7 +79,7 @@ function hmget(ctx: CommandContext, args: string[]): void {
   const h = readHash(ctx, args[1]!);
   ctx.w.array(args.length - 2);
   for (let i = 2; i < args.length; i++) {
-    const v = h?.get(args[i]!);
+    const v = h === null ? undefined : hashGet(h, args[i]!);
     if (v === undefined) ctx.w.nil();
     else ctx.w.bulk(v);
   }
@@ -80,28 +87,21 @@ function hmget(ctx: CommandContext, args: string[]): void {
 
 function hgetall(ctx: CommandContext, args: string[]): void {
   const h = readHash(ctx, args[1]!);
-  ctx.w.map(h?.size ?? 0);
-  if (h) {
-    for (const [f, v] of h) {
-      ctx.w.bulk(f);
-      ctx.w.bulk(v);
-    }
-  }
+  const pairs = h === null ? [] : hashPairs(h);
+  ctx.w.map(pairs.length / 2);
+  for (const s of pairs) ctx.w.bulk(s);
 }
 
 function hdel(ctx: CommandContext, args: string[]): void {
   const key = args[1]!;
-  const h = readHash(ctx, key);
-  if (!h) {
+  if (readHash(ctx, key) === null) {
     ctx.w.int(0);
     return;
   }
-  let n = 0;
-  for (let i = 2; i < args.length; i++) if (h.delete(args[i]!)) n++;
-  noteRemovals(h, n);
   const ks = ctx.core.keyspace;
   const slot = ks.findLive(key, ctx.now);
-  if (h.size === 0) ctx.core.deleteSlot(slot);
+  const n = deleteFields(ks, slot, args, 2);
+  if (hashSize(ks.values[slot] as HashData) === 0) ctx.core.deleteSlot(slot);
   else if (n > 0) {
     ks.recomputeSize(slot);
     ctx.core.touched(key);
@@ -110,11 +110,13 @@ function hdel(ctx: CommandContext, args: string[]): void {
 }
 
 function hexists(ctx: CommandContext, args: string[]): void {
-  ctx.w.int(readHash(ctx, args[1]!)?.has(args[2]!) ? 1 : 0);
+  const h = readHash(ctx, args[1]!);
+  ctx.w.int(h !== null && hashHas(h, args[2]!) ? 1 : 0);
 }
 
 function hlen(ctx: CommandContext, args: string[]): void {
-  ctx.w.int(readHash(ctx, args[1]!)?.size ?? 0);
+  const h = readHash(ctx, args[1]!);
+  ctx.w.int(h === null ? 0 : hashSize(h));
 }
 
 function hincrby(ctx: CommandContext, args: string[]): void {
@@ -122,7 +124,7 @@ function hincrby(ctx: CommandContext, args: string[]): void {
   if (by === null) throw new ReplyError(Err.notInteger);
   const key = args[1]!;
   const existing = readHash(ctx, key);
-  const currentText = existing?.get(args[2]!);
+  const currentText = existing === null ? undefined : hashGet(existing, args[2]!);
   let current = 0n;
   if (currentText !== undefined) {
     const n = parseI64(currentText);
@@ -133,7 +135,7 @@ function hincrby(ctx: CommandContext, args: string[]): void {
   if (!inI64(next)) throw new ReplyError(Err.overflow);
   const slot = writeHash(ctx, key);
   const ks = ctx.core.keyspace;
-  (ks.values[slot] as Map<string, string>).set(args[2]!, next.toString());
+  setFields(ks, slot, limitsOf(ctx), [args[2]!, next.toString()], 0);
   ks.recomputeSize(slot);
   ctx.core.touched(key);
   ctx.w.int(next);
@@ -142,8 +144,9 @@ function hincrby(ctx: CommandContext, args: string[]): void {
 function hkeysOrVals(values: boolean) {
   return (ctx: CommandContext, args: string[]): void => {
     const h = readHash(ctx, args[1]!);
-    ctx.w.array(h?.size ?? 0);
-    if (h) for (const [f, v] of h) ctx.w.bulk(values ? v : f);
+    const pairs = h === null ? [] : hashPairs(h);
+    ctx.w.array(pairs.length / 2);
+    for (let i = values ? 1 : 0; i < pairs.length; i += 2) ctx.w.bulk(pairs[i]!);
   };
 }
 
@@ -152,17 +155,23 @@ function hscan(ctx: CommandContext, args: string[]): void {
   const o = parseScanOptions(args, 3, false);
   const h = readHash(ctx, args[1]!);
   const out: string[] = [];
-  const take = ([f, v]: [string, string]) => {
-    if (o.match !== null && !globMatch(o.match, f)) return;
-    out.push(f);
-    if (!o.noValues) out.push(v);
-  };
-  if (h !== null && hashEncoding(h) === 'hashtable') {
+  if (h !== null && typeof h !== 'string') {
     // Valkey pages only a hashtable hash; a listpack hash comes whole, with cursor 0.
+    const take = ([f, v]: [string, string]) => {
+      if (o.match !== null && !globMatch(o.match, f)) return;
+      out.push(f);
+      if (!o.noValues) out.push(v);
+    };
     writeScanPage(ctx, scanPage({ container: h, iterate: () => h.entries() }, cursor, o.count, take), out);
     return;
   }
-  if (h) for (const e of h) take(e);
+  const pairs = h === null ? [] : hashPairs(h);
+  for (let i = 0; i < pairs.length; i += 2) {
+    const f = pairs[i]!;
+    if (o.match !== null && !globMatch(o.match, f)) continue;
+    out.push(f);
+    if (!o.noValues) out.push(pairs[i + 1]!);
+  }
   writeFinalScanPage(ctx, out);
 }
 

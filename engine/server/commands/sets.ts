@@ -1,8 +1,8 @@
 /**
  * Set commands: SADD SREM SISMEMBER SMISMEMBER SMEMBERS SCARD SPOP SRANDMEMBER SMOVE SSCAN
- * SINTER SUNION SDIFF (+STORE) SINTERCARD. Replies order members as Valkey does for its compact
- * encodings (intset: ascending numbers; listpack: insertion order); SSCAN returns the whole set with
- * cursor 0, as Valkey does for compact sets.
+ * SINTER SUNION SDIFF (+STORE) SINTERCARD, over the set encodings of set-value.ts. Replies order
+ * members as Valkey does for its compact encodings (intset: ascending numbers; listpack: insertion
+ * order); SSCAN returns the whole set with cursor 0, as Valkey does for compact sets.
  */
 import { globMatch } from '../../glob.ts';
 import { Kind } from '../../keyspace.ts';
@@ -16,34 +16,41 @@ import {
 } from '../command-context.ts';
 import { scanPage, writeScanPage } from './collection-scan.ts';
 import {
-  compareInts,
   findCollection,
   finishWrite,
+  limitsOf,
   openCollection,
   readCollection,
-  SetValue,
   storeCollection,
   valueAt,
 } from './collections.ts';
 import { parseCursor, parseScanOptions, writeFinalScanPage } from './keys.ts';
 import { parseCardArgs } from './numkeys-args.ts';
+import {
+  addMembers,
+  newSet,
+  removeMembers,
+  SetBuilder,
+  type SetData,
+  setHas,
+  setMembers,
+  setSize,
+} from './set-value.ts';
 
-const read = (ctx: CommandContext, key: string): SetValue | null =>
-  readCollection<SetValue>(ctx, key, Kind.Set);
+const read = (ctx: CommandContext, key: string): SetData | null =>
+  readCollection<SetData>(ctx, key, Kind.Set);
 
-/** Members in Valkey's reply order. */
-export function setMembers(v: SetValue): string[] {
-  const out = [...v.m];
-  if (v.enc === 'intset') out.sort(compareInts);
-  return out;
+/** `finishWrite` for the set in `slot` (its value may have been re-stored). */
+function finishSet(ctx: CommandContext, slot: number, changed: boolean): void {
+  finishWrite(ctx, slot, setSize(valueAt<SetData>(ctx, slot)), changed);
 }
 
 function sadd(ctx: CommandContext, a: string[]): void {
-  const slot = openCollection(ctx, a[1]!, Kind.Set, () => new SetValue(a[2]!, a.length - 2));
-  const v = valueAt<SetValue>(ctx, slot);
-  let n = 0;
-  for (let i = 2; i < a.length; i++) if (v.add(a[i]!)) n++;
-  finishWrite(ctx, slot, v.m.size, n > 0);
+  const lim = limitsOf(ctx);
+  const slot = openCollection(ctx, a[1]!, Kind.Set, () => newSet(lim, a[2]!, a.length - 2));
+  const n = addMembers(ctx.core.keyspace, slot, lim, a, 2);
+  // A set SADD just wrote to is never empty: skip the size walk.
+  finishWrite(ctx, slot, 1, n > 0);
   ctx.w.int(n);
 }
 
@@ -53,21 +60,20 @@ function srem(ctx: CommandContext, a: string[]): void {
     ctx.w.int(0);
     return;
   }
-  const v = valueAt<SetValue>(ctx, slot);
-  let n = 0;
-  for (let i = 2; i < a.length; i++) if (v.delete(a[i]!)) n++;
-  finishWrite(ctx, slot, v.m.size, n > 0);
+  const n = removeMembers(ctx.core.keyspace, slot, a, 2);
+  finishSet(ctx, slot, n > 0);
   ctx.w.int(n);
 }
 
 function sismember(ctx: CommandContext, a: string[]): void {
-  ctx.w.int(read(ctx, a[1]!)?.m.has(a[2]!) ? 1 : 0);
+  const v = read(ctx, a[1]!);
+  ctx.w.int(v !== null && setHas(v, a[2]!) ? 1 : 0);
 }
 
 function smismember(ctx: CommandContext, a: string[]): void {
   const v = read(ctx, a[1]!);
   ctx.w.array(a.length - 2);
-  for (let i = 2; i < a.length; i++) ctx.w.int(v?.m.has(a[i]!) ? 1 : 0);
+  for (let i = 2; i < a.length; i++) ctx.w.int(v !== null && setHas(v, a[i]!) ? 1 : 0);
 }
 
 function writeSet(ctx: CommandContext, members: string[]): void {
@@ -81,7 +87,8 @@ function smembers(ctx: CommandContext, a: string[]): void {
 }
 
 function scard(ctx: CommandContext, a: string[]): void {
-  ctx.w.int(read(ctx, a[1]!)?.m.size ?? 0);
+  const v = read(ctx, a[1]!);
+  ctx.w.int(v === null ? 0 : setSize(v));
 }
 
 function randomPick(ctx: CommandContext, list: string[]): number {
@@ -102,8 +109,7 @@ function spop(ctx: CommandContext, a: string[]): void {
     else writeSet(ctx, []);
     return;
   }
-  const v = valueAt<SetValue>(ctx, slot);
-  const members = setMembers(v);
+  const members = setMembers(valueAt<SetData>(ctx, slot));
   const out: string[] = [];
   const want = count < 0 ? 1 : Math.min(count, members.length);
   for (let i = 0; i < want; i++) {
@@ -112,8 +118,8 @@ function spop(ctx: CommandContext, a: string[]): void {
     members[at] = members[members.length - 1]!;
     members.pop();
   }
-  for (const m of out) v.delete(m);
-  finishWrite(ctx, slot, v.m.size, out.length > 0);
+  removeMembers(ctx.core.keyspace, slot, out, 0);
+  finishSet(ctx, slot, out.length > 0);
   if (count < 0) ctx.w.bulk(out[0]!);
   else writeSet(ctx, out);
 }
@@ -124,7 +130,7 @@ function srandmember(ctx: CommandContext, a: string[]): void {
   if (a.length === 2) {
     if (!v) ctx.w.nil();
     else {
-      const members = [...v.m];
+      const members = setMembers(v);
       ctx.w.bulk(members[randomPick(ctx, members)]!);
     }
     return;
@@ -167,20 +173,19 @@ function smove(ctx: CommandContext, a: string[]): void {
     ctx.w.int(0);
     return;
   }
-  const v = valueAt<SetValue>(ctx, from);
   if (src === dst) {
-    ctx.w.int(v.m.has(member) ? 1 : 0);
+    ctx.w.int(setHas(valueAt<SetData>(ctx, from), member) ? 1 : 0);
     return;
   }
-  if (!v.delete(member)) {
+  if (removeMembers(ctx.core.keyspace, from, a, 3) === 0) {
     ctx.w.int(0);
     return;
   }
-  finishWrite(ctx, from, v.m.size, true);
-  const to = openCollection(ctx, dst, Kind.Set, () => new SetValue(member, 1));
-  const d = valueAt<SetValue>(ctx, to);
-  d.add(member);
-  finishWrite(ctx, to, d.m.size, true);
+  finishSet(ctx, from, true);
+  const lim = limitsOf(ctx);
+  const to = openCollection(ctx, dst, Kind.Set, () => newSet(lim, member, 1));
+  addMembers(ctx.core.keyspace, to, lim, a, 3);
+  finishWrite(ctx, to, 1, true);
   ctx.w.int(1);
 }
 
@@ -197,7 +202,7 @@ function sscan(ctx: CommandContext, a: string[]): void {
   const take = (m: string) => {
     if (o.match === null || globMatch(o.match, m)) out.push(m);
   };
-  if (v.enc === 'hashtable') {
+  if (typeof v !== 'string') {
     // Valkey pages only a hashtable set; intset and listpack sets come whole, with cursor 0.
     const next = scanPage({ container: v.m, iterate: () => v.m.values() }, cursor, o.count, take);
     writeScanPage(ctx, next, out);
@@ -210,20 +215,22 @@ function sscan(ctx: CommandContext, a: string[]): void {
 type SetOp = 'inter' | 'union' | 'diff';
 
 /** Computes an INTER/UNION/DIFF over the keys (WRONGTYPE checked on every key first). */
-function compute(ctx: CommandContext, op: SetOp, keys: string[], limit = 0): SetValue {
+function compute(ctx: CommandContext, op: SetOp, keys: string[], limit = 0): SetBuilder {
   const sets = keys.map((k) => read(ctx, k));
-  const out = new SetValue('0', 1);
+  const out = new SetBuilder(limitsOf(ctx));
   if (op === 'union') {
     for (const s of sets) if (s) for (const m of setMembers(s)) out.add(m);
   } else if (op === 'diff') {
     const first = sets[0];
-    if (first) for (const m of setMembers(first)) if (!sets.slice(1).some((s) => s?.m.has(m))) out.add(m);
+    if (first)
+      for (const m of setMembers(first))
+        if (!sets.slice(1).some((s) => s !== null && setHas(s, m))) out.add(m);
   } else if (sets.every((s) => s !== null)) {
-    const sorted = [...(sets as SetValue[])].sort((x, y) => x.m.size - y.m.size);
-    for (const m of setMembers(sorted[0]!)) {
-      if (sorted.every((s) => s.m.has(m))) {
+    const sized = (sets as SetData[]).map((s) => ({ s, n: setSize(s) })).sort((x, y) => x.n - y.n);
+    for (const m of setMembers(sized[0]!.s)) {
+      if (sized.every((x) => setHas(x.s, m))) {
         out.add(m);
-        if (limit > 0 && out.m.size >= limit) break;
+        if (limit > 0 && out.size >= limit) break;
       }
     }
   }
@@ -231,20 +238,21 @@ function compute(ctx: CommandContext, op: SetOp, keys: string[], limit = 0): Set
 }
 
 function setOp(op: SetOp) {
-  return (ctx: CommandContext, a: string[]): void => writeSet(ctx, setMembers(compute(ctx, op, a.slice(1))));
+  return (ctx: CommandContext, a: string[]): void =>
+    writeSet(ctx, setMembers(compute(ctx, op, a.slice(1)).value()));
 }
 
 function setOpStore(op: SetOp) {
   return (ctx: CommandContext, a: string[]): void => {
     const out = compute(ctx, op, a.slice(2));
-    storeCollection(ctx, a[1]!, Kind.Set, out, out.m.size);
-    ctx.w.int(out.m.size);
+    storeCollection(ctx, a[1]!, Kind.Set, out.value(), out.size);
+    ctx.w.int(out.size);
   };
 }
 
 function sintercard(ctx: CommandContext, a: string[]): void {
   const { keys, limit } = parseCardArgs(a);
-  ctx.w.int(compute(ctx, 'inter', keys, limit).m.size);
+  ctx.w.int(compute(ctx, 'inter', keys, limit).size);
 }
 
 const one = [1, 1, 1] as const;

@@ -13,9 +13,23 @@ import {
   parseI64,
   ReplyError,
 } from '../command-context.ts';
-import { findCollection, finishWrite, readCollection, storeCollection, valueAt } from './collections.ts';
+import {
+  findCollection,
+  finishWrite,
+  limitsOf,
+  readCollection,
+  storeCollection,
+  valueAt,
+} from './collections.ts';
 import { writeMembers } from './zset-format.ts';
+import { editZSet, finishZSet, type ZSetData, type ZSetRead, zsetRead } from './zset-packed.ts';
 import { type LexBound, ZSetValue } from './zset-value.ts';
+
+/** The sorted set at `key` as a read view, or null; WRONGTYPE for another type. */
+function readZSet(ctx: CommandContext, key: string): ZSetRead | null {
+  const v = readCollection<ZSetData>(ctx, key, Kind.ZSet);
+  return v === null ? null : zsetRead(v);
+}
 
 type By = 'rank' | 'score' | 'lex';
 
@@ -47,7 +61,7 @@ function parseLexBound(s: string): LexBound {
 
 /** Ranks [from, to) of the range in ascending order; `rev` flips rank ranges. */
 export function resolveRange(
-  z: ZSetValue | null,
+  z: ZSetRead | null,
   by: By,
   lo: string,
   hi: string,
@@ -150,7 +164,7 @@ function runRange(
   r: RangeRequest,
 ): { members: string[]; scores: number[] } {
   checkBounds(r.by, lo, hi, r.rev);
-  const z = readCollection<ZSetValue>(ctx, key, Kind.ZSet);
+  const z = readZSet(ctx, key);
   const [from, to] = resolveRange(z, r.by, lo, hi, r.rev);
   const ranks = select(from, to, r.rev, r.offset, r.count);
   const members: string[] = [];
@@ -173,7 +187,7 @@ function zrangestore(ctx: CommandContext, a: string[]): void {
   const { members, scores } = runRange(ctx, a[2]!, a[3]!, a[4]!, r);
   const out = new ZSetValue();
   for (let i = 0; i < members.length; i++) out.set(members[i]!, scores[i]!);
-  storeCollection(ctx, a[1]!, Kind.ZSet, out, out.size);
+  storeCollection(ctx, a[1]!, Kind.ZSet, finishZSet(limitsOf(ctx), out), out.size);
   ctx.w.int(out.size);
 }
 
@@ -189,7 +203,7 @@ function legacyRange(by: By, rev: boolean) {
 function countIn(by: By) {
   return (ctx: CommandContext, a: string[]): void => {
     checkBounds(by, a[2]!, a[3]!, false);
-    const z = readCollection<ZSetValue>(ctx, a[1]!, Kind.ZSet);
+    const z = readZSet(ctx, a[1]!);
     const [from, to] = resolveRange(z, by, a[2]!, a[3]!, false);
     ctx.w.int(to - from);
   };
@@ -199,14 +213,15 @@ function removeRange(by: By) {
   return (ctx: CommandContext, a: string[]): void => {
     checkBounds(by, a[2]!, a[3]!, false);
     const slot = findCollection(ctx, a[1]!, Kind.ZSet);
-    const z = slot < 0 ? null : valueAt<ZSetValue>(ctx, slot);
+    const z = slot < 0 ? null : zsetRead(valueAt<ZSetData>(ctx, slot));
     const [from, to] = resolveRange(z, by, a[2]!, a[3]!, false);
     if (!z) {
       ctx.w.int(0);
       return;
     }
-    const n = z.deleteRange(from, to);
-    finishWrite(ctx, slot, z.size, n > 0);
+    const size = z.size;
+    const n = editZSet(ctx.core.keyspace, slot, (full) => full.deleteRange(from, to));
+    finishWrite(ctx, slot, size - n, n > 0);
     ctx.w.int(n);
   };
 }

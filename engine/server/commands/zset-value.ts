@@ -6,8 +6,8 @@
  * edits; an insert or removal moves at most one block's pairs, so ZADD stays cheap on a set of 10⁵
  * or more members (one flat array moved every pair after the insertion point, ~100 µs per ZADD at
  * 10⁵ members). A set of up to {@link BLOCK_MAX} members is a single block.
- * `big` mirrors Valkey's one-way listpack → skiplist conversion (zset-max-listpack-entries 128,
- * zset-max-listpack-value 64), for OBJECT ENCODING.
+ * In a slot it is Valkey's `skiplist` encoding; small sets are packed strings instead
+ * (zset-packed.ts), which also builds results through this class.
  */
 import type { SizedValue } from '../../keyspace.ts';
 import { stringBytes } from '../../memory.ts';
@@ -34,7 +34,6 @@ export class ZSetValue implements SizedValue {
   #starts: number[] | null = null;
   #size = 0;
   bytes = BASE_BYTES;
-  big = false;
 
   get size(): number {
     return this.#size;
@@ -161,7 +160,6 @@ export class ZSetValue implements SizedValue {
     } else {
       this.bytes += ENTRY_BYTES + stringBytes(member);
       this.#size++;
-      if (member.length > 64 || this.dict.size + 1 > 128) this.big = true;
     }
     this.dict.set(member, score);
     this.#insert(score, member);
@@ -217,6 +215,11 @@ export class ZSetValue implements SizedValue {
     return removed;
   }
 
+  /** The member's score, or undefined. */
+  score(member: string): number | undefined {
+    return this.dict.get(member);
+  }
+
   /** 0-based rank of the member in ascending order, or -1. */
   rank(member: string): number {
     const s = this.dict.get(member);
@@ -251,7 +254,6 @@ export class ZSetValue implements SizedValue {
     out.#starts = null;
     out.#size = this.#size;
     out.bytes = this.bytes;
-    out.big = this.big;
     return out;
   }
 }
@@ -260,14 +262,14 @@ export class ZSetValue implements SizedValue {
 export type LexBound = { kind: 'min' } | { kind: 'max' } | { kind: 'incl' | 'excl'; value: string };
 
 /** True when `m` is past the lower bound. */
-function lexAbove(m: string, b: LexBound): boolean {
+export function lexAbove(m: string, b: LexBound): boolean {
   if (b.kind === 'min') return true;
   if (b.kind === 'max') return false;
   return b.kind === 'incl' ? m >= b.value : m > b.value;
 }
 
 /** True when `m` is within the upper bound. */
-function lexBelow(m: string, b: LexBound): boolean {
+export function lexBelow(m: string, b: LexBound): boolean {
   if (b.kind === 'max') return true;
   if (b.kind === 'min') return false;
   return b.kind === 'incl' ? m <= b.value : m < b.value;

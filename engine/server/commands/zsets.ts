@@ -18,19 +18,32 @@ import { scanPage, writeScanPage } from './collection-scan.ts';
 import {
   findCollection,
   finishWrite,
+  limitsOf,
   openCollection,
   readCollection,
-  type SetValue,
   storeCollection,
-  valueAt,
 } from './collections.ts';
 import { parseCursor, parseScanOptions, writeFinalScanPage } from './keys.ts';
 import { parseCardArgs, zsetNumkeys } from './numkeys-args.ts';
+import { type SetData, setMembers } from './set-value.ts';
 import { formatScore, scoreArg, writeMembers, writeScore } from './zset-format.ts';
+import {
+  editZSet,
+  finishZSet,
+  newZSet,
+  PackedZSet,
+  type ZSetData,
+  ZSetEditor,
+  type ZSetRead,
+  zsetRead,
+} from './zset-packed.ts';
 import { ZSetValue } from './zset-value.ts';
 
-const read = (ctx: CommandContext, key: string): ZSetValue | null =>
-  readCollection<ZSetValue>(ctx, key, Kind.ZSet);
+/** The sorted set at `key` as a read view (either encoding), or null; WRONGTYPE for another type. */
+function read(ctx: CommandContext, key: string): ZSetRead | null {
+  const v = readCollection<ZSetData>(ctx, key, Kind.ZSet);
+  return v === null ? null : zsetRead(v);
+}
 
 const NAN_SCORE = 'ERR resulting score is not a number (NaN)';
 
@@ -66,15 +79,21 @@ function zadd(ctx: CommandContext, a: string[]): void {
     else ctx.w.int(0);
     return;
   }
-  const slot = openCollection(ctx, key, Kind.ZSet, () => new ZSetValue());
-  const z = valueAt<ZSetValue>(ctx, slot);
+  const lim = limitsOf(ctx);
+  const slot = openCollection(ctx, key, Kind.ZSet, () => {
+    // Valkey's zsetTypeCreate(elements, maxelelen): the encoding follows the whole command.
+    let maxLen = 0;
+    for (let j = i + 1; j < a.length; j += 2) if (a[j]!.length > maxLen) maxLen = a[j]!.length;
+    return newZSet(lim, pairs / 2, maxLen);
+  });
+  const z = new ZSetEditor(ctx.core.keyspace, slot, lim);
   let added = 0;
   let updated = 0;
   let result: number | null = null;
   for (let j = i, k = 0; j < a.length; j += 2, k++) {
     const member = a[j + 1]!;
     let score = scores[k]!;
-    const old = z.dict.get(member);
+    const old = z.score(member);
     if (old === undefined) {
       if (xx) continue;
       z.set(member, score);
@@ -86,7 +105,7 @@ function zadd(ctx: CommandContext, a: string[]): void {
     if (incr) {
       score += old;
       if (Number.isNaN(score)) {
-        finishWrite(ctx, slot, z.size, added + updated > 0);
+        finishWrite(ctx, slot, z.finish(), added + updated > 0);
         throw new ReplyError(NAN_SCORE);
       }
     }
@@ -97,7 +116,7 @@ function zadd(ctx: CommandContext, a: string[]): void {
       updated++;
     }
   }
-  finishWrite(ctx, slot, z.size, added + updated > 0);
+  finishWrite(ctx, slot, z.finish(), added + updated > 0);
   if (incr) {
     if (result === null) ctx.w.nil();
     else writeScore(ctx.w, result);
@@ -110,7 +129,7 @@ function zincrby(ctx: CommandContext, a: string[]): void {
 }
 
 function zscore(ctx: CommandContext, a: string[]): void {
-  const s = read(ctx, a[1]!)?.dict.get(a[2]!);
+  const s = read(ctx, a[1]!)?.score(a[2]!);
   if (s === undefined) ctx.w.nil();
   else writeScore(ctx.w, s);
 }
@@ -119,7 +138,7 @@ function zmscore(ctx: CommandContext, a: string[]): void {
   const z = read(ctx, a[1]!);
   ctx.w.array(a.length - 2);
   for (let i = 2; i < a.length; i++) {
-    const s = z?.dict.get(a[i]!);
+    const s = z?.score(a[i]!);
     if (s === undefined) ctx.w.nil();
     else writeScore(ctx.w, s);
   }
@@ -151,10 +170,10 @@ function zrem(ctx: CommandContext, a: string[]): void {
     ctx.w.int(0);
     return;
   }
-  const z = valueAt<ZSetValue>(ctx, slot);
+  const z = new ZSetEditor(ctx.core.keyspace, slot, limitsOf(ctx));
   let n = 0;
   for (let i = 2; i < a.length; i++) if (z.delete(a[i]!)) n++;
-  finishWrite(ctx, slot, z.size, n > 0);
+  finishWrite(ctx, slot, z.finish(), n > 0);
   ctx.w.int(n);
 }
 
@@ -171,18 +190,20 @@ export function popZSet(
 ): { members: string[]; scores: number[] } | null {
   const slot = findCollection(ctx, key, Kind.ZSet);
   if (slot < 0) return null;
-  const z = valueAt<ZSetValue>(ctx, slot);
-  const n = Math.min(count, z.size);
   const members: string[] = [];
   const scores: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const r = max ? z.size - 1 - i : i;
-    members.push(z.memberAt(r));
-    scores.push(z.scoreAt(r));
-  }
-  if (max) z.deleteRange(z.size - n, z.size);
-  else z.deleteRange(0, n);
-  finishWrite(ctx, slot, z.size, n > 0);
+  const size = editZSet(ctx.core.keyspace, slot, (z) => {
+    const n = Math.min(count, z.size);
+    for (let i = 0; i < n; i++) {
+      const r = max ? z.size - 1 - i : i;
+      members.push(z.memberAt(r));
+      scores.push(z.scoreAt(r));
+    }
+    if (max) z.deleteRange(z.size - n, z.size);
+    else z.deleteRange(0, n);
+    return z.size;
+  });
+  finishWrite(ctx, slot, size, members.length > 0);
   return { members, scores };
 }
 
@@ -249,7 +270,7 @@ function zscan(ctx: CommandContext, a: string[]): void {
   }
   const o = parseScanOptions(a, 3, false);
   const out: string[] = [];
-  if (z.big) {
+  if (z instanceof ZSetValue) {
     // Valkey pages only a skiplist sorted set (over its member table, not in score order).
     const take = ([m, score]: [string, number]) => {
       if (o.match !== null && !globMatch(o.match, m)) return;
@@ -263,13 +284,11 @@ function zscan(ctx: CommandContext, a: string[]): void {
     );
     return;
   }
-  if (z) {
-    for (let i = 0; i < z.size; i++) {
-      const m = z.memberAt(i);
-      if (o.match !== null && !globMatch(o.match, m)) continue;
-      out.push(m);
-      if (!o.noValues) out.push(formatScore(z.scoreAt(i)));
-    }
+  for (let i = 0; i < z.size; i++) {
+    const m = z.memberAt(i);
+    if (o.match !== null && !globMatch(o.match, m)) continue;
+    out.push(m);
+    if (!o.noValues) out.push(formatScore(z.scoreAt(i)));
   }
   writeFinalScanPage(ctx, out);
 }
@@ -282,10 +301,17 @@ function readScored(ctx: CommandContext, key: string): Map<string, number> | nul
   const slot = ks.findLive(key, ctx.now);
   if (slot < 0) return null;
   const kind = ks.kinds[slot];
-  if (kind === Kind.ZSet) return (ks.values[slot] as ZSetValue).dict;
+  if (kind === Kind.ZSet) {
+    const v = ks.values[slot] as ZSetData;
+    if (typeof v !== 'string') return v.dict;
+    const view = new PackedZSet(v);
+    const out = new Map<string, number>();
+    for (let i = 0; i < view.size; i++) out.set(view.memberAt(i), view.scoreAt(i));
+    return out;
+  }
   if (kind === Kind.Set) {
     const out = new Map<string, number>();
-    for (const m of (ks.values[slot] as SetValue).m) out.set(m, 1);
+    for (const m of setMembers(ks.values[slot] as SetData)) out.set(m, 1);
     return out;
   }
   throw new ReplyError('WRONGTYPE Operation against a key holding the wrong kind of value');
@@ -385,7 +411,7 @@ function zalgebraStore(op: ZOp) {
   const name = `z${op}store`;
   return (ctx: CommandContext, a: string[]): void => {
     const { z } = algebra(ctx, a, 2, op, name, false);
-    storeCollection(ctx, a[1]!, Kind.ZSet, z, z.size);
+    storeCollection(ctx, a[1]!, Kind.ZSet, finishZSet(limitsOf(ctx), z), z.size);
     ctx.w.int(z.size);
   };
 }

@@ -48,6 +48,39 @@ describe('collections in the memory model', () => {
     }
   });
 
+  it('small sets, sorted sets and hashes are packed: MEMORY USAGE is their string, and grows on conversion', async () => {
+    const c = await RawClient.connect(servers.engine.port);
+    try {
+      const members = [1, 2, 3, 4, 5].map((i) => `member:${i}`);
+      await c.call('SADD', 'pk:s', ...members);
+      await c.call('ZADD', 'pk:z', ...members.flatMap((m, i) => [String(i + 1), m]));
+      await c.call('HSET', 'pk:h', ...members.flatMap((m, i) => [m, `value:0${i + 1}`]));
+      // Entry overhead (8), slot arrays (21), the key (24) and one packed string of ~50-100 bytes.
+      const small: Record<string, number> = {};
+      for (const key of ['pk:s', 'pk:z', 'pk:h']) {
+        small[key] = int(await c.call('MEMORY', 'USAGE', key));
+        expect(small[key]).toBeGreaterThan(100);
+        expect(small[key]).toBeLessThan(180);
+      }
+      const base = servers.engine.engine.usedMemory;
+      await c.call('SADD', 'pk:s', ...Array.from({ length: 200 }, (_, i) => `more-${i}`));
+      await c.call('ZADD', 'pk:z', ...Array.from({ length: 200 }, (_, i) => [String(i), `more-${i}`]).flat());
+      await c.call('HSET', 'pk:h', 'f', 'x'.repeat(65));
+      for (const [key, enc] of [
+        ['pk:s', 'hashtable'],
+        ['pk:z', 'skiplist'],
+        ['pk:h', 'hashtable'],
+      ] as const) {
+        expect(await c.call('OBJECT', 'ENCODING', key)).toBe(`$${enc.length}\r\n${enc}\r\n`);
+        expect(int(await c.call('MEMORY', 'USAGE', key))).toBeGreaterThan(small[key]! + 200);
+      }
+      expect(servers.engine.engine.usedMemory).toBeGreaterThan(base + 2 * 200 * 40);
+      await c.call('DEL', 'pk:s', 'pk:z', 'pk:h');
+    } finally {
+      c.close();
+    }
+  });
+
   it('allkeys-lru evicts collections; noeviction refuses collection writes with OOM', async () => {
     const server = await startEngineServer({ port: 0, engineOptions: { maxmemory: 2 * 1024 * 1024 } });
     const c = await RawClient.connect(server.port);

@@ -1,0 +1,263 @@
+/**
+ * The compact encodings (intset, listpack) of small sets, sorted sets and hashes against a real
+ * valkey-server: collections grown to each threshold and one past it, by count and by member
+ * length, one member at a time and in one command (Valkey's size hints); OBJECT ENCODING after each
+ * step, the conversion kept when the collection shrinks again (Valkey never converts back), and the
+ * commands' replies (order included while compact) on both sides of the boundary.
+ */
+import { describe, it } from 'vitest';
+import { compareSteps } from '../../support/parity-steps.ts';
+import { withValkeyAndEngine } from '../../support/valkey-and-engine.ts';
+
+const servers = withValkeyAndEngine();
+
+const compare = (steps: string[]) => compareSteps(servers.valkey.port, servers.engine.port, steps);
+
+const range = (n: number, f: (i: number) => string): string[] => Array.from({ length: n }, (_, i) => f(i));
+const x = (n: number): string => 'x'.repeat(n);
+
+describe('compact encodings cross Valkey 8 thresholds as Valkey does', () => {
+  it('sets: listpack up to 128 members of up to 64 bytes, then hashtable', async () => {
+    const steps: string[] = [];
+    // One member at a time: 128 stays listpack, the 129th converts.
+    for (let i = 0; i < 128; i++) steps.push(`SADD lp m${i}`);
+    steps.push('OBJECT ENCODING lp', 'SMEMBERS lp', 'SCARD lp', 'SISMEMBER lp m127', 'SADD lp m0');
+    steps.push('SADD lp m128', 'OBJECT ENCODING lp', 'SCARD lp', '~SMEMBERS lp');
+    // Shrinking back does not convert back.
+    steps.push(
+      `SREM lp ${range(128, (i) => `m${i}`).join(' ')}`,
+      'SCARD lp',
+      'OBJECT ENCODING lp',
+      'SMEMBERS lp',
+    );
+    // Member length: 64 bytes stays listpack, 65 converts.
+    steps.push(`SADD len a ${x(64)}`, 'OBJECT ENCODING len', 'SMEMBERS len');
+    steps.push(`SADD len ${x(65)}`, 'OBJECT ENCODING len', '~SMEMBERS len');
+    // In one command (setTypeCreate's size hint).
+    steps.push(`SADD one ${range(128, (i) => `m${i}`).join(' ')}`, 'OBJECT ENCODING one', 'SMEMBERS one');
+    steps.push(`SADD two ${range(129, (i) => `m${i}`).join(' ')}`, 'OBJECT ENCODING two', 'SCARD two');
+    steps.push(`SADD three a ${x(65)}`, 'OBJECT ENCODING three');
+    // Random members and pops while compact (counts that take every member are deterministic).
+    steps.push('SPOP one 0', '~SRANDMEMBER one 200', 'SCARD one', 'OBJECT ENCODING one');
+    steps.push('~SPOP one 200', 'EXISTS one', 'SCARD len', 'OBJECT ENCODING len');
+    steps.push('SSCAN lp 0', 'SSCAN len 0 MATCH a', 'TYPE lp', 'TYPE len');
+    await compare(steps);
+  });
+
+  it('sets: intset up to 512 integers, listpack or hashtable past it', async () => {
+    const steps: string[] = [];
+    steps.push(
+      `SADD is ${range(512, (i) => String(511 - i)).join(' ')}`,
+      'OBJECT ENCODING is',
+      'SMEMBERS is',
+    );
+    steps.push('SADD is 512', 'OBJECT ENCODING is', 'SCARD is');
+    steps.push(`SADD big ${range(513, (i) => String(i * 7 - 1000)).join(' ')}`, 'OBJECT ENCODING big');
+    // A non-integer into a small intset: listpack, the integers kept in ascending order.
+    steps.push('SADD small 30 -5 9223372036854775807 -9223372036854775808 0 7', 'OBJECT ENCODING small');
+    steps.push('SMEMBERS small', 'SADD small abc', 'OBJECT ENCODING small', 'SMEMBERS small', 'SADD small 1');
+    steps.push('SMEMBERS small', 'SREM small abc', 'OBJECT ENCODING small');
+    // Not integers in intset form: leading zero, plus sign, beyond 64 bits.
+    steps.push('SADD odd 01', 'OBJECT ENCODING odd', 'SADD odd2 +1', 'OBJECT ENCODING odd2');
+    steps.push(
+      'SADD odd3 9223372036854775808',
+      'OBJECT ENCODING odd3',
+      'SADD odd4 -0',
+      'OBJECT ENCODING odd4',
+    );
+    // 128 integers then a string: the intset is too big for a listpack, so hashtable.
+    steps.push(`SADD i128 ${range(128, String).join(' ')}`, 'SADD i128 s', 'OBJECT ENCODING i128');
+    steps.push(
+      `SADD i127 ${range(127, String).join(' ')}`,
+      'SADD i127 s',
+      'OBJECT ENCODING i127',
+      'SMEMBERS i127',
+    );
+    // STORE results are built from an intset, converting as members arrive.
+    steps.push(
+      'SADD ints 3 1 2',
+      'SADD strs b a',
+      'SUNIONSTORE u ints strs',
+      'OBJECT ENCODING u',
+      'SMEMBERS u',
+    );
+    steps.push('SINTERSTORE n ints is', 'OBJECT ENCODING n', 'SMEMBERS n', 'SDIFFSTORE d small ints');
+    steps.push('OBJECT ENCODING d', 'SMEMBERS d', 'SUNIONSTORE u2 lp small', 'OBJECT ENCODING u2');
+    steps.push(
+      `SADD lp ${range(100, (i) => `m${i}`).join(' ')}`,
+      'SUNIONSTORE u3 lp i127',
+      'OBJECT ENCODING u3',
+    );
+    steps.push('SINTERCARD 2 is small', 'SMOVE small ints abc', 'OBJECT ENCODING ints', 'SMEMBERS ints');
+    await compare(steps);
+  });
+
+  it('hashes: listpack up to 512 fields of up to 64 bytes, then hashtable', async () => {
+    const steps: string[] = [];
+    for (let i = 0; i < 512; i++) steps.push(`HSET lp f${i} v${i}`);
+    steps.push('OBJECT ENCODING lp', 'HLEN lp', 'HGET lp f511', 'HSET lp f3 new', 'HGETALL lp');
+    steps.push('HSET lp f512 v', 'OBJECT ENCODING lp', 'HLEN lp', 'HGET lp f3');
+    steps.push(`HDEL lp ${range(512, (i) => `f${i}`).join(' ')}`, 'OBJECT ENCODING lp', 'HGETALL lp');
+    // Field and value lengths.
+    steps.push(`HSET fl ${x(64)} ${x(64)}`, 'OBJECT ENCODING fl', `HSET fl a ${x(65)}`, 'OBJECT ENCODING fl');
+    steps.push(`HSET fk ${x(65)} 1`, 'OBJECT ENCODING fk', `HINCRBY fi ${x(65)} 1`, 'OBJECT ENCODING fi');
+    // In one command: more pairs than the limit converts up front, even when fields repeat.
+    steps.push(`HSET one ${range(512, (i) => `f${i} v`).join(' ')}`, 'OBJECT ENCODING one');
+    steps.push(`HSET rep ${range(513, () => 'f v').join(' ')}`, 'OBJECT ENCODING rep', 'HGETALL rep');
+    steps.push(`HMSET rep2 ${range(513, () => 'f v').join(' ')}`, 'OBJECT ENCODING rep2');
+    // Order while compact: insertion order, an update keeps its place; repeated fields in one HSET.
+    steps.push('HSET o b 1 a 2 c 3', 'HSET o a 9 d 4 b 8 d 5', 'HGETALL o', 'HKEYS o', 'HVALS o');
+    steps.push(
+      'HINCRBY o n 5',
+      'HINCRBY o n -7',
+      'HMGET o a n zz',
+      'HEXISTS o d',
+      'HDEL o b zz',
+      'HGETALL o',
+    );
+    steps.push('HSCAN o 0', 'HSCAN o 0 MATCH a', 'HSCAN o 0 NOVALUES', 'HLEN o', 'TYPE o');
+    steps.push('HSET e f v', 'HDEL e f', 'EXISTS e', 'HSET s x', 'HGET nokey f', 'HGETALL nokey');
+    await compare(steps);
+  });
+
+  it('sorted sets: listpack up to 128 members of up to 64 bytes, then skiplist', async () => {
+    const steps: string[] = [];
+    for (let i = 0; i < 128; i++) steps.push(`ZADD lp ${i % 7} m${i}`);
+    steps.push('OBJECT ENCODING lp', 'ZRANGE lp 0 -1 WITHSCORES', 'ZCARD lp', 'ZADD lp 3 m0');
+    steps.push('ZADD lp 1 m128', 'OBJECT ENCODING lp', 'ZRANGE lp 0 -1 WITHSCORES');
+    steps.push(`ZREM lp ${range(128, (i) => `m${i}`).join(' ')}`, 'OBJECT ENCODING lp', 'ZRANGE lp 0 -1');
+    steps.push(`ZADD len 1 ${x(64)}`, 'OBJECT ENCODING len', `ZADD len 2 ${x(65)}`, 'OBJECT ENCODING len');
+    // In one command: zsetTypeCreate's hints (count and longest member).
+    steps.push(`ZADD one ${range(128, (i) => `${i} m${i}`).join(' ')}`, 'OBJECT ENCODING one');
+    steps.push(`ZADD two ${range(129, (i) => `${i} m${i}`).join(' ')}`, 'OBJECT ENCODING two');
+    steps.push(`ZADD three 1 a 2 ${x(65)}`, 'OBJECT ENCODING three', 'ZREM three a');
+    // Scores of every packed form: small integers at the edges, -0, fractions, large, infinities.
+    steps.push(
+      'ZADD s -120 a -121 b 127 c 128 d 0 e -0 f 1.5 g -2.25 h 1e300 i -1e-300 j inf k -inf l 3000000000 m',
+      'OBJECT ENCODING s',
+      'ZRANGE s 0 -1 WITHSCORES',
+      'ZSCORE s f',
+      'ZMSCORE s a b nokey d',
+      'ZRANK s e WITHSCORE',
+      'ZREVRANK s g',
+      'ZRANGEBYSCORE s (-121 128 WITHSCORES',
+      'ZCOUNT s -inf +inf',
+      'ZINCRBY s 1 a',
+      'ZINCRBY s 0.5 c',
+      'ZADD s GT CH 1 e 200 c',
+      'ZADD s INCR -1 new',
+      'ZRANGE s 0 -1 WITHSCORES',
+    );
+    // Lex ranges and same-score order by member bytes.
+    steps.push(
+      'ZADD lex 0 b 0 a 0 c 0 ab 0 B',
+      'ZRANGE lex 0 -1',
+      'ZRANGEBYLEX lex [a (c',
+      'ZLEXCOUNT lex - +',
+    );
+    steps.push(
+      'ZREVRANGEBYLEX lex + [b LIMIT 1 2',
+      'ZREMRANGEBYLEX lex [a [ab',
+      'ZRANGE lex 0 -1',
+      'OBJECT ENCODING lex',
+    );
+    // Pops, removals by rank/score, random members, scan.
+    steps.push('ZPOPMIN s 2', 'ZPOPMAX s', 'ZREMRANGEBYRANK s 0 1', 'ZREMRANGEBYSCORE s 1 2', 'ZCARD s');
+    steps.push('~ZRANDMEMBER s 100 WITHSCORES', 'ZSCAN s 0', 'ZSCAN s 0 MATCH m', 'OBJECT ENCODING s');
+    steps.push('ZMPOP 1 s MIN COUNT 2', 'ZRANGE s 0 -1 WITHSCORES', 'ZREM s nokey', 'TYPE s');
+    // Results: listpack when within both limits.
+    steps.push('ZUNIONSTORE u 2 s lex', 'OBJECT ENCODING u', 'ZRANGE u 0 -1 WITHSCORES');
+    steps.push(
+      'ZUNIONSTORE u2 2 two one',
+      'OBJECT ENCODING u2',
+      'ZINTERSTORE i2 2 two one',
+      'OBJECT ENCODING i2',
+    );
+    steps.push(
+      'ZRANGESTORE r two 0 9',
+      'OBJECT ENCODING r',
+      'ZRANGESTORE r2 two 0 200',
+      'OBJECT ENCODING r2',
+    );
+    steps.push('ZDIFFSTORE d 2 two one', 'OBJECT ENCODING d', 'ZRANGE d 0 -1 WITHSCORES');
+    steps.push('SADD st 1 2 x', 'ZUNION 2 st s WITHSCORES', 'ZINTERCARD 2 st one');
+    await compare(steps);
+  });
+
+  it('COPY, TTL and WATCH on compact values', async () => {
+    await compare([
+      'SADD s a b',
+      'HSET h f v',
+      'ZADD z 1 a',
+      'COPY s s2',
+      'COPY h h2',
+      'COPY z z2',
+      'SADD s2 c',
+      'HSET h2 g w',
+      'ZADD z2 2 b',
+      'SMEMBERS s',
+      'SMEMBERS s2',
+      'HGETALL h',
+      'HGETALL h2',
+      'ZRANGE z 0 -1',
+      'ZRANGE z2 0 -1',
+      'OBJECT ENCODING s2',
+      'OBJECT ENCODING h2',
+      'OBJECT ENCODING z2',
+      'EXPIRE s 100',
+      'TTL s',
+      'SADD s d',
+      'TTL s',
+      'PEXPIRE h 1',
+      'PEXPIRE z 1',
+      '!sleep 20',
+      'EXISTS h z',
+      '@1 WATCH s2',
+      'SADD s2 e',
+      '@1 MULTI',
+      '@1 SCARD s2',
+      '@1 EXEC',
+      '@1 WATCH h2',
+      'HSET h2 f v2',
+      '@1 MULTI',
+      '@1 HLEN h2',
+      '@1 EXEC',
+      'RENAME z2 z3',
+      'ZRANGE z3 0 -1 WITHSCORES',
+      'OBJECT ENCODING z3',
+    ]);
+  });
+
+  it('CONFIG SET of the thresholds applies to later writes', async () => {
+    await compare([
+      'CONFIG GET set-max-listpack-entries',
+      'CONFIG GET hash-max-listpack-entries',
+      'SADD before a b c d e',
+      'CONFIG SET set-max-listpack-entries 4 set-max-intset-entries 3 zset-max-ziplist-entries 2',
+      'CONFIG SET hash-max-listpack-value 3 zset-max-listpack-value 5',
+      'OBJECT ENCODING before',
+      'SADD c a b c d',
+      'OBJECT ENCODING c',
+      'SADD c e',
+      'OBJECT ENCODING c',
+      'SADD i 1 2 3',
+      'OBJECT ENCODING i',
+      'SADD i 4',
+      'OBJECT ENCODING i',
+      'ZADD z 1 a 2 b',
+      'OBJECT ENCODING z',
+      'ZADD z 3 c',
+      'OBJECT ENCODING z',
+      'ZADD y 1 abcde',
+      'OBJECT ENCODING y',
+      'ZADD y 1 abcdef',
+      'OBJECT ENCODING y',
+      'HSET h abc def',
+      'OBJECT ENCODING h',
+      'HSET h k abcd',
+      'OBJECT ENCODING h',
+      'CONFIG SET set-max-listpack-entries 128 set-max-intset-entries 512 zset-max-listpack-entries 128',
+      'CONFIG SET hash-max-listpack-value 64 zset-max-listpack-value 64',
+    ]);
+  });
+});
