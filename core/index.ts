@@ -47,7 +47,13 @@ export {
 } from './pipeline/replay.ts';
 export { type FallbackReason, FallbackReasons, PlanStats } from './plan/plan-stats.ts';
 export { opsForEvent, type Plan, type PlanFailure, planBatch } from './plan/planner.ts';
-export { type Finding, type FindingKind, ruleFindings } from './plan/rule-report.ts';
+export {
+  type Finding,
+  type FindingKind,
+  type RuleFindingsOptions,
+  ruleFindings,
+  type UnusedRuleMode,
+} from './plan/rule-report.ts';
 export { type CompiledConfig, type CompiledRule, compileConfig } from './rules/compile.ts';
 export {
   type Action,

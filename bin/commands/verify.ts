@@ -14,7 +14,7 @@ import type { ChangeEvent } from '../../core/event/change-event.ts';
 import { loadOptional } from '../../core/optional-dependency.ts';
 import { PlanStats } from '../../core/plan/plan-stats.ts';
 import { planBatch } from '../../core/plan/planner.ts';
-import { ruleFindings } from '../../core/plan/rule-report.ts';
+import { type Finding, ruleFindings } from '../../core/plan/rule-report.ts';
 import type { CompiledConfig } from '../../core/rules/compile.ts';
 import { loadConfig } from '../../core/rules/load.ts';
 import { checkReplicaIdentity, type SqlQuery } from '../../core/rules/replica-identity.ts';
@@ -70,7 +70,7 @@ cdc-cache verify --dynamodb-stream TABLE --dynamodb-endpoint URL --config FILE -
     strict: {
       type: 'boolean',
       default: false,
-      help: 'refuse to run (exit 1) when that check finds something; with change logs,\nalso exit 1 when a rule matched nothing, a table matched no rule, a refresh\nfell back to invalidate or a partial image took a fallback (as replay --strict)',
+      help: 'refuse to run (exit 1) when that check finds something; also exit 1 when\na rule matched nothing, a table matched no rule, a refresh fell back to\ninvalidate or a partial image took a fallback (as replay --strict; live: a\nrule matched nothing only with evidence, e.g. a near-miss table seen)',
     },
     dynamodb: {
       type: 'boolean',
@@ -247,10 +247,7 @@ export async function runVerify(argv: string[]): Promise<number> {
       // What each rule did with these changes, as replay reports it (--strict: an error).
       const stats = new PlanStats(config.rules.length);
       planBatch(config, events, stats);
-      for (const f of ruleFindings(config, stats)) {
-        process.stderr.write(`${values.strict ? 'error' : 'warning'}: ${f.message}\n`);
-        strictFailed = values.strict;
-      }
+      strictFailed = reportFindings(ruleFindings(config, stats), values.strict);
       report = await verifyFull(events, {
         config,
         target,
@@ -273,8 +270,12 @@ export async function runVerify(argv: string[]): Promise<number> {
         maxInconsistencies,
       });
       const seen: ChangeEvent[] = [];
+      // What the rules did with every change followed (sampled or not), as the consumers judge a
+      // live stream: a rule whose table was only quiet is no finding.
+      const stats = new PlanStats(config.rules.length);
       const observe = (e: ChangeEvent) => {
         verifier.observe(e);
+        planBatch(config, [e], stats);
         if (values.full) seen.push(e);
       };
       if (stream !== undefined)
@@ -304,6 +305,7 @@ export async function runVerify(argv: string[]): Promise<number> {
         await verifier.drain(Date.now() + windowsMs.at(-1)! + 5000);
         report = verifier.report();
       }
+      strictFailed = reportFindings(ruleFindings(config, stats, { unused: 'evident' }), values.strict);
     }
     await writeOut(values.json ? `${reportToJson(report)}\n` : formatReport(report));
     return report.staleKeys > 0 || strictFailed ? 1 : 0;
@@ -311,6 +313,12 @@ export async function runVerify(argv: string[]): Promise<number> {
     await target?.close();
     await truth.close();
   }
+}
+
+/** Prints each finding on stderr (`error:` with --strict, else `warning:`); true when --strict fails. */
+function reportFindings(findings: readonly Finding[], strict: boolean): boolean {
+  for (const f of findings) process.stderr.write(`${strict ? 'error' : 'warning'}: ${f.message}\n`);
+  return strict && findings.length > 0;
 }
 
 function verifierSamples(e: ChangeEvent, fraction: number): boolean {

@@ -5,6 +5,10 @@
  *   (after the target acknowledged), on its interval, on rebalance and on stop.
  * - MSK IAM: OAUTHBEARER with tokens from msk-iam-token.ts.
  * - `readOnly` consumers (tails) run with `autoCommit: false`: kafkajs then never commits.
+ * - kafkajs heartbeats only between fetches and batches (no background thread): an idle partition's
+ *   fetch is held by the broker for `maxWaitTimeInMs`, so the default long poll is at most a third
+ *   of the session ({@link kafkajsMaxWaitMs}); a 5 s poll against a 6 s session got the member
+ *   expelled every 10–12 s on a loaded machine (its commits refused, its batches re-read).
  */
 import { createRequire } from 'node:module';
 import { type ConsumerConfig, Kafka, type KafkaConfig, logLevel, type SASLOptions } from 'kafkajs';
@@ -103,6 +107,15 @@ export function kafkajsConfig(options: KafkaConnectionOptions): KafkaConfig {
   return config;
 }
 
+/**
+ * kafkajs's `maxWaitTimeInMs` for a session of `sessionTimeoutMs`: the given value, else kafkajs's
+ * 5000 ms capped at a third of the session, so the heartbeat after an idle fetch comes well within
+ * the session (kafkajs sends it only once the fetch returned).
+ */
+export function kafkajsMaxWaitMs(sessionTimeoutMs: number, maxWaitTimeMs?: number): number {
+  return maxWaitTimeMs ?? Math.min(5000, Math.floor(sessionTimeoutMs / 3));
+}
+
 /** Our admin port over a kafkajs admin client (connected on first use). */
 function kafkajsAdmin(kafka: Kafka): KafkaAdminPort {
   const admin = kafka.admin();
@@ -141,15 +154,16 @@ export function createKafkajsClient(options: KafkaConnectionOptions): KafkaClien
   const kafka = new Kafka(kafkajsConfig(options));
   return {
     consumer(o: KafkaConsumerPortOptions): KafkaConsumerPort {
+      const sessionTimeout = o.sessionTimeoutMs ?? 30_000;
       const cfg: ConsumerConfig = {
         groupId: o.groupId,
-        sessionTimeout: o.sessionTimeoutMs ?? 30_000,
+        sessionTimeout,
         heartbeatInterval: o.heartbeatIntervalMs ?? 3_000,
         maxBytesPerPartition: o.maxBytesPerPartition ?? 1_048_576,
+        maxWaitTimeInMs: kafkajsMaxWaitMs(sessionTimeout, o.maxWaitTimeMs),
         allowAutoTopicCreation: false,
       };
       if (o.maxBytes !== undefined) cfg.maxBytes = o.maxBytes;
-      if (o.maxWaitTimeMs !== undefined) cfg.maxWaitTimeInMs = o.maxWaitTimeMs;
       const consumer = kafka.consumer(cfg);
       const readOnly = o.readOnly === true;
       let startAt: KafkaOffsets = {};

@@ -32,6 +32,8 @@ export class PlanStats {
   events = 0;
   /** Events each rule matched (table, source and `when`), indexed by rule. */
   readonly matched: number[];
+  /** Events of a table each rule names, whatever its source and `when` said, indexed by rule. */
+  readonly named: number[];
   /** Refresh fallbacks, indexed by `rule * FallbackReasons.length + reason`. */
   readonly fallbacks: number[];
   /** The first field seen for each fallback slot (e.g. `statuz`), for messages. */
@@ -42,14 +44,27 @@ export class PlanStats {
   readonly partialDetails: (string | undefined)[];
   /** `namespace.table` (or `table`) → events whose table no rule names. */
   readonly unmatchedTables = new Map<string, number>();
+  /** `namespace.table` (or `table`) of every table an event was planned for. */
+  readonly tables = new Set<string>();
+  #lastTable: string | undefined;
+  #lastNamespace: string | null | undefined;
 
   /** `rules` = the number of rules in the compiled config. */
   constructor(rules: number) {
     this.matched = new Array<number>(rules).fill(0);
+    this.named = new Array<number>(rules).fill(0);
     this.fallbacks = new Array<number>(rules * REASONS).fill(0);
     this.fallbackFields = new Array<string | undefined>(rules * REASONS).fill(undefined);
     this.partialImages = new Array<number>(rules).fill(0);
     this.partialDetails = new Array<string | undefined>(rules).fill(undefined);
+  }
+
+  /** Notes the table of one planned event (no work when it is the previous event's table). */
+  sawTable(table: string, namespace: string | null): void {
+    if (table === this.#lastTable && namespace === this.#lastNamespace) return;
+    this.#lastTable = table;
+    this.#lastNamespace = namespace;
+    this.tables.add(namespace === null ? table : `${namespace}.${table}`);
   }
 
   /** Counts one refresh that fell back to invalidate. */

@@ -76,9 +76,11 @@ export function opsForEvent(
 function planEvent(config: CompiledConfig, event: ChangeEvent, ops: CacheOp[], stats?: PlanStats): boolean {
   let matched = false;
   let named = false;
+  stats?.sawTable(event.table, event.namespace);
   for (const rule of config.rules) {
     if (!ruleNamesTable(rule, event)) continue;
     named = true;
+    if (stats !== undefined) stats.named[rule.index]!++;
     let holds: boolean;
     try {
       holds = whenHolds(rule, event);

@@ -3,6 +3,13 @@
  * no rule names (with a did-you-mean against the rules' tables), refreshes that fell back to
  * invalidate (with the reason and the field), and events a rule's partial-image policy handled.
  * One line each; `replay --strict` makes any finding an error.
+ *
+ * Unused rules are judged two ways ({@link UnusedRuleMode}). A change log is a chosen sample, so
+ * there (`all`) every rule that matched none of its events is named. A live stream only shows the
+ * tables that happened to change, and a consumer or verifier often follows a few of the topics one
+ * rules file serves, so there (`evident`) a rule is named only with evidence that it is wrong: events
+ * of its table arrived and its source or `when` refused them all, or a table seen is a near miss of
+ * its table (a typo such as `public.order`). A rule whose table was merely quiet is no finding.
  */
 
 import { editDistance } from '../config/did-you-mean.ts';
@@ -48,18 +55,79 @@ function closestRule(config: CompiledConfig, table: string): string {
   return bestScore <= Math.max(2, Math.floor(table.length / 4)) ? ` (did you mean ${best}?)` : '';
 }
 
+/**
+ * How rules that matched nothing are judged: `all` names every one (change logs: replay, verify of
+ * a change log, `cdc-cache/testing`); `evident` only those with evidence of a mistake (live streams:
+ * the consumers, Lambda, `verify --kafka` / `--dynamodb-stream`). See the module comment.
+ */
+export type UnusedRuleMode = 'all' | 'evident';
+
+/** Options of {@link ruleFindings}. */
+export interface RuleFindingsOptions {
+  /** @default 'all' */
+  unused?: UnusedRuleMode;
+}
+
+/**
+ * A table seen close enough to `pattern` to be what its rule meant: a typo (`public.order` for
+ * `public.orders`), or the very table when its events came from another source than the rule's.
+ * Only asked for rules that named no event, so no table seen is one the rule names.
+ */
+function nearMiss(
+  pattern: string,
+  tables: ReadonlySet<string>,
+): { table: string; exact: boolean } | undefined {
+  let best: string | undefined;
+  let bestScore = Number.POSITIVE_INFINITY;
+  for (const table of tables) {
+    const candidate = pattern.includes('.') ? table : table.slice(table.lastIndexOf('.') + 1);
+    const d = editDistance(candidate, pattern);
+    if (d < bestScore) {
+      bestScore = d;
+      best = table;
+    }
+  }
+  if (best === undefined || bestScore > Math.max(2, Math.floor(pattern.length / 4))) return undefined;
+  return { table: best, exact: bestScore === 0 };
+}
+
+function unusedRule(
+  rule: CompiledConfig['rules'][number],
+  stats: PlanStats,
+  mode: UnusedRuleMode,
+): Finding | undefined {
+  if (stats.matched[rule.index] !== 0) return undefined;
+  const finding = (message: string): Finding => ({ kind: 'unused-rule', subject: rule.name, message });
+  if (mode === 'all')
+    return finding(
+      `${rule.name} matched none of the ${stats.events} change events (check its table, source and when)`,
+    );
+  const named = stats.named[rule.index]!;
+  if (named > 0)
+    return finding(
+      `${rule.name} matched none of the ${named} change event${named === 1 ? '' : 's'} of its table (check its source and when)`,
+    );
+  const near = nearMiss(rule.table.pattern, stats.tables);
+  if (near === undefined) return undefined; // its table was quiet: nothing says the rule is wrong
+  return finding(
+    near.exact
+      ? `${rule.name} matched none of the ${stats.events} change events (events of table ${near.table} came from another source: check its source)`
+      : `${rule.name} matched none of the ${stats.events} change events (check its table: did you mean "${near.table}"?)`,
+  );
+}
+
 /** The findings for everything planned with `stats`. Only rules that saw events are judged unused. */
-export function ruleFindings(config: CompiledConfig, stats: PlanStats): Finding[] {
+export function ruleFindings(
+  config: CompiledConfig,
+  stats: PlanStats,
+  options: RuleFindingsOptions = {},
+): Finding[] {
   const findings: Finding[] = [];
   if (stats.events === 0) return findings;
+  const mode = options.unused ?? 'all';
   for (const rule of config.rules) {
-    if (stats.matched[rule.index] === 0) {
-      findings.push({
-        kind: 'unused-rule',
-        subject: rule.name,
-        message: `${rule.name} matched none of the ${stats.events} change events (check its table, source and when)`,
-      });
-    }
+    const f = unusedRule(rule, stats, mode);
+    if (f !== undefined) findings.push(f);
   }
   for (const [table, count] of [...stats.unmatchedTables].sort((a, b) => b[1] - a[1])) {
     findings.push({

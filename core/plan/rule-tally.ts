@@ -107,8 +107,13 @@ export class RuleTally {
     return this.unusedRules();
   }
 
-  /** Rules that matched none of the events counted so far (none before the first event). */
+  /**
+   * Rules that matched none of the events counted so far, with evidence that they are wrong (none
+   * before the first event; a rule whose table was only quiet is none: see rule-report.ts).
+   */
   unusedRules(): Finding[] {
-    return ruleFindings(this.config, this.stats).filter((f) => f.kind === 'unused-rule');
+    return ruleFindings(this.config, this.stats, { unused: 'evident' }).filter(
+      (f) => f.kind === 'unused-rule',
+    );
   }
 }

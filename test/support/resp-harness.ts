@@ -71,6 +71,11 @@ export class RawClient {
   #buf = Buffer.alloc(0);
   #waiters: (() => void)[] = [];
   closed = false;
+  /**
+   * How long `read()` (and so `call()`) waits for a reply by default, ms. A ceiling for tests that
+   * load the server on purpose (the soak) to raise: they check that a reply comes, not how fast.
+   */
+  replyTimeoutMs = 5000;
 
   private constructor(socket: net.Socket) {
     this.#socket = socket;
@@ -97,7 +102,7 @@ export class RawClient {
   }
 
   /** Reads one complete reply (raw bytes as latin1), or null if the connection closed first. */
-  async read(timeoutMs = 5000): Promise<string | null> {
+  async read(timeoutMs = this.replyTimeoutMs): Promise<string | null> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const end = replyEnd(this.#buf, 0);

@@ -15,6 +15,7 @@
  * Not reproduced here: the consumer's own 'error' event of commit e101961 (a rejoin failing after a
  * heartbeat error). With that listener removed, this test still passed with the broker down for 3 s
  * and for 15 s (CDC_CACHE_E2E_BROKER_DOWN_MS): the stream's fetch fails first, not a rejoin.
+ * kafka-rejoin-error.test.ts holds a rejoin in flight before the kill and reproduces it.
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

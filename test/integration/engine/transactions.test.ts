@@ -209,10 +209,18 @@ describe('WATCH sees every engine write path', () => {
   });
 
   it('eviction of a watched key', async () => {
-    const server = await startEngineServer({ port: 0, engineOptions: { maxmemory: 4 * 1024 * 1024 } });
+    // The victim is the only key with a TTL, so under volatile-lru it is the only key eviction may
+    // take: the first write past maxmemory evicts it. (Under allkeys-lru the sampled eviction took
+    // it only by chance, since its one-second LRU stamp ties with the fill keys written in the same
+    // second: in 30 runs it went after 20 to 640 evictions, and now and then it outlived the loop's
+    // 2,000 writes and the test failed.)
+    const server = await startEngineServer({
+      port: 0,
+      engineOptions: { maxmemory: 4 * 1024 * 1024, maxmemoryPolicy: 'volatile-lru' },
+    });
     const c = await RawClient.connect(server.port);
     try {
-      await c.call('SET', 'victim', 'x');
+      await c.call('SET', 'victim', 'x', 'EX', '100000');
       await c.call('WATCH', 'victim');
       const filler = await RawClient.connect(server.port);
       const big = 'y'.repeat(10_000);
@@ -220,6 +228,7 @@ describe('WATCH sees every engine write path', () => {
         await filler.call('SET', `fill:${i}`, big);
       filler.close();
       expect(await c.call('EXISTS', 'victim')).toBe(':0\r\n');
+      expect(server.engine.core.evictedKeys).toBe(1); // evicted (its TTL is a day away), and alone
       await c.call('MULTI');
       await c.call('PING');
       expect(await c.call('EXEC')).toBe('*-1\r\n');

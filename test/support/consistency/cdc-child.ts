@@ -5,7 +5,9 @@
  *   offset. CONS_BROKERS, CONS_TOPIC, CONS_GROUP.
  * - `dynamodb`: the DynamoDB Streams poller (consumers/dynamodb) with shard leases and checkpoints
  *   in files. CONS_DDB_ENDPOINT, CONS_TABLE, CONS_STATE_DIR, CONS_WORKER.
- * Both: CONS_VALKEY (URL; `engine://host:port` for the engine server), CONS_RULES (JSON), CONS_FENCING (`0` = the test-only unfenced target).
+ * Both: CONS_VALKEY (URL; `engine://host:port` for the engine server), CONS_RULES (JSON), CONS_FENCING (`0` = the test-only unfenced target),
+ * CONS_LOG (`1`: the consumer's JSON log lines at info and above on stderr, e.g. group joins and
+ * retries, to see why a drain is slow; silent otherwise).
  * Prints `ready` on stdout once started.
  */
 import { createAwsStreamsClient } from '../../../consumers/dynamodb/aws-streams-client.ts';
@@ -14,7 +16,7 @@ import { createFileLeaseStore } from '../../../consumers/dynamodb/file-lease-sto
 import { createKafkaCdcConsumer } from '../../../consumers/kafka/kafka-cdc-consumer.ts';
 import { createKafkajsClient } from '../../../consumers/kafka/kafkajs-client.ts';
 import { createConsumerMetrics } from '../../../consumers/runtime/consumer-metrics.ts';
-import { silentLogger } from '../../../consumers/runtime/logger.ts';
+import { createJsonLogger, silentLogger } from '../../../consumers/runtime/logger.ts';
 import { compileConfig } from '../../../core/rules/compile.ts';
 import { createEngineRemoteTarget } from '../../../core/targets/engine-remote/engine-remote-target.ts';
 import { createValkeyTarget } from '../../../core/targets/valkey/valkey-target.ts';
@@ -37,7 +39,7 @@ const common = {
     process.stderr.write(`dead letter: ${d.position}: ${d.reason}\n`);
   },
   metrics: createConsumerMetrics(),
-  logger: silentLogger,
+  logger: process.env.CONS_LOG === '1' ? createJsonLogger({ level: 'info' }) : silentLogger,
 };
 const source = env('CONS_SOURCE');
 let consumer: { start(): Promise<void>; stop(): Promise<void> };

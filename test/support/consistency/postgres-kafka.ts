@@ -163,13 +163,18 @@ export async function postgresKafkaSource(kafka: Kafka, protectedRun: boolean): 
   const drained = async (what: string) => {
     await waitFor(`${what}: every row change captured`, () => rowRecords >= stats.rowChanges, 120_000, 100);
     await waitFor(`${what}: the shuffler emptied`, () => held.length === 0, 60_000, 50);
+    // Not there yet: throws what is missing, so a timeout names the group and partition behind.
     await waitFor(
       `${what}: the CDC consumer committed the copy topic's end`,
       async () => {
         const high = await highWatermarks(kafka, copyTopic);
         for (const g of near === undefined ? [group] : [group, engineGroup]) {
           const committed = await committedOffsets(kafka, g, copyTopic);
-          if (![...high].every(([p, h]) => (committed.get(p) ?? -1n) >= h)) return false;
+          const behind = [...high].filter(([p, h]) => (committed.get(p) ?? -1n) < h);
+          if (behind.length > 0)
+            throw new Error(
+              `group ${g}: ${behind.map(([p, h]) => `partition ${p} committed ${committed.get(p) ?? -1n} of ${h}`).join(', ')}`,
+            );
         }
         return true;
       },

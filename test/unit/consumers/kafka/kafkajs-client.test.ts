@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { kafkajsConfig } from '../../../../consumers/kafka/kafkajs-client.ts';
+import { kafkajsConfig, kafkajsMaxWaitMs } from '../../../../consumers/kafka/kafkajs-client.ts';
 
 describe('Kafka connection options → kafkajs', () => {
   it('passes SASL/SCRAM and TLS through unchanged', () => {
@@ -38,5 +38,16 @@ describe('Kafka connection options → kafkajs', () => {
     expect(() => kafkajsConfig({ brokers: ['b:1'], sasl: { mechanism: 'aws-msk-iam', region: '' } })).toThrow(
       /aws-msk-iam needs region/,
     );
+  });
+});
+
+describe('kafkajs long poll vs the session (kafkajs heartbeats only between fetches)', () => {
+  it('keeps the default fetch wait at a third of a short session, 5 s otherwise; a given value wins', () => {
+    // A 5 s poll against a 6 s session expelled the consistency test's CDC child every 10-12 s at
+    // load 20 ("The coordinator is not aware of this member"): its commits refused, batches re-read.
+    expect(kafkajsMaxWaitMs(6000)).toBe(2000);
+    expect(kafkajsMaxWaitMs(10_000)).toBe(3333);
+    expect(kafkajsMaxWaitMs(30_000)).toBe(5000);
+    expect(kafkajsMaxWaitMs(6000, 100)).toBe(100);
   });
 });

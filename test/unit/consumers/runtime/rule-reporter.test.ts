@@ -53,7 +53,7 @@ describe('rule reporter', () => {
     expect(findings().at(-1)).toMatchObject({
       kind: 'unused-rule',
       finding:
-        'rules[0] (public.order) matched none of the 16 change events (check its table, source and when)',
+        'rules[0] (public.order) matched none of the 16 change events (check its table: did you mean "public.orders"?)',
     });
   });
 });

@@ -64,9 +64,10 @@ describe('rule findings in the Lambda handlers', () => {
     await handler(batch(UNUSED_RULE_AFTER_EVENTS, 5) as never, lambdaContext());
     await handler(batch(UNUSED_RULE_AFTER_EVENTS + 5, 5) as never, lambdaContext());
     const unused = findings(logs.lines()).filter((f) => f.kind === 'unused-rule');
+    // rules[0] missed public.orders by a letter; rules[1]'s table (public.customers) was only quiet
+    // in this stream, which says nothing against the rule: no finding.
     expect(unused.map((f) => f.finding)).toEqual([
-      expect.stringMatching(/^rules\[0\] \(public\.order\) matched none of the 1004 change events/),
-      expect.stringMatching(/^rules\[1\] \(public\.customers\) matched none of the 1004 change events/),
+      'rules[0] (public.order) matched none of the 1004 change events (check its table: did you mean "public.orders"?)',
     ]);
   });
 });
