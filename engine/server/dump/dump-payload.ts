@@ -104,10 +104,13 @@ export function encodePayload(v: DumpedValue): Buffer {
       parts.push(Buffer.from([T.string]), stringBytes(v.value));
       break;
     case 'list':
-      parts.push(Buffer.from([T.list]), lenBytes(v.items.length), ...v.items.map(stringBytes));
+      // Loops, not push(...elements): a collection of 10^5+ elements would overflow the call stack.
+      parts.push(Buffer.from([T.list]), lenBytes(v.items.length));
+      for (const item of v.items) parts.push(stringBytes(item));
       break;
     case 'set':
-      parts.push(Buffer.from([T.set]), lenBytes(v.members.length), ...v.members.map(stringBytes));
+      parts.push(Buffer.from([T.set]), lenBytes(v.members.length));
+      for (const m of v.members) parts.push(stringBytes(m));
       break;
     case 'zset':
       parts.push(Buffer.from([T.zset2]), lenBytes(v.pairs.length));

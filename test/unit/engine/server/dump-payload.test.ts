@@ -104,3 +104,13 @@ describe('collections declaring more elements than they hold', () => {
     });
   });
 });
+
+describe('DUMP of big collections', () => {
+  it('a list and a set of 300 000 elements dump and read back', () => {
+    const items = Array.from({ length: 300_000 }, (_, i) => `m${i}`);
+    const list = decodePayload(encodePayload({ type: 'list', items }));
+    expect(list.type === 'list' && list.items).toEqual(items);
+    const set = decodePayload(encodePayload({ type: 'set', members: items }));
+    expect(set.type === 'set' && set.members).toEqual(items);
+  });
+});
