@@ -11,7 +11,10 @@
  * an element not yet returned (each removal moves a later element back by at most one): duplicates
  * are possible, misses are not. The common case, the same client going on, does not skip at all:
  * the page's live iterator is kept (a few per collection) under the cursor it returned, and a live
- * iterator visits every element still present exactly once.
+ * iterator visits every element still present exactly once. Only an iterator that stands exactly at
+ * its cursor's position is kept (no removal since it was created or resumed from a position): two
+ * scans can be handed equal cursors, and the other one must never resume from an iterator past it.
+ * A page after a removal therefore resumes by position (skipping from the start of the order).
  *
  * Small collections (Valkey's intset/listpack encodings) are answered in one page with cursor 0,
  * as Valkey does; the commands decide that before calling here.
@@ -88,6 +91,11 @@ export function scanPage<T>(src: ScanSource<T>, cursor: number, count: number, t
   const position = Math.max(0, p.base + p.consumed - (removals - p.removals));
   // 0 would end the scan: position 0 with removals ≡ 0 becomes 1, which resumes from the start.
   const next = position * REMOVALS_MOD + (removals % REMOVALS_MOD) || 1;
+  // The iterator is kept only when it stands exactly at `position` (no removal since `base`). After
+  // a removal `position` is only a lower bound and the iterator may be past it: another scan whose
+  // cursor has the same value (same lower bound, its own elements not yet returned) would resume
+  // from it and miss those. An exact iterator is never past any scan holding its cursor value.
+  if (removals !== p.removals) return next;
   if (byCursor === undefined) {
     byCursor = new Map();
     pending.set(src.container, byCursor);

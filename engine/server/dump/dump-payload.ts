@@ -104,10 +104,13 @@ export function encodePayload(v: DumpedValue): Buffer {
       parts.push(Buffer.from([T.string]), stringBytes(v.value));
       break;
     case 'list':
-      parts.push(Buffer.from([T.list]), lenBytes(v.items.length), ...v.items.map(stringBytes));
+      // Loops, not push(...elements): a collection of 10^5+ elements would overflow the call stack.
+      parts.push(Buffer.from([T.list]), lenBytes(v.items.length));
+      for (const item of v.items) parts.push(stringBytes(item));
       break;
     case 'set':
-      parts.push(Buffer.from([T.set]), lenBytes(v.members.length), ...v.members.map(stringBytes));
+      parts.push(Buffer.from([T.set]), lenBytes(v.members.length));
+      for (const m of v.members) parts.push(stringBytes(m));
       break;
     case 'zset':
       parts.push(Buffer.from([T.zset2]), lenBytes(v.pairs.length));
@@ -300,7 +303,13 @@ function nonEmpty<T>(items: T[]): T[] {
 export function decodePayload(payload: Buffer): DumpedValue {
   const r = new Reader(payload.subarray(0, payload.length - 10));
   const type = r.byte();
-  const many = <X>(n: number, one: () => X): X[] => Array.from({ length: n }, one);
+  // The declared count comes from the payload: elements are read one by one (each read checks the
+  // payload holds it), never preallocated (a count past 2^32 would be a RangeError, not bad data).
+  const many = <X>(n: number, one: () => X): X[] => {
+    const out: X[] = [];
+    for (let i = 0; i < n; i++) out.push(one());
+    return out;
+  };
   switch (type) {
     case T.string:
       return { type: 'string', value: r.string() };
@@ -330,8 +339,10 @@ export function decodePayload(payload: Buffer): DumpedValue {
       for (let n = r.count(); n > 0; n--) {
         const container = r.count();
         if (container === 1) items.push(r.string());
-        else if (container === 2) items.push(...listpackEntries(r.bytes()));
-        else throw new DumpFormatError('bad quicklist container');
+        else if (container === 2) {
+          // A loop, not push(...entries): a node of 10^5+ entries would overflow the call stack.
+          for (const e of listpackEntries(r.bytes())) items.push(e);
+        } else throw new DumpFormatError('bad quicklist container');
       }
       return { type: 'list', items: nonEmpty(items) };
     }

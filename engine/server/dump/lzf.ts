@@ -4,8 +4,14 @@
  * malformed input instead of reading or writing out of bounds.
  */
 
+/** The most output bytes per input byte LZF can encode (264 bytes from a 3-byte back-reference). */
+const MAX_EXPANSION = 88;
+
 /** Decompresses `input` into exactly `outLen` bytes; null when the data is not valid LZF of that size. */
 export function lzfDecompress(input: Uint8Array, outLen: number): Buffer | null {
+  // The declared length comes from the payload: one that `input` cannot produce is refused before
+  // anything is allocated (a 3-byte back-reference, the densest LZF code, yields 264 bytes).
+  if (!Number.isSafeInteger(outLen) || outLen < 0 || outLen > input.length * MAX_EXPANSION) return null;
   const out = Buffer.allocUnsafe(outLen);
   let ip = 0;
   let op = 0;
