@@ -28,6 +28,14 @@ describe('checkOp', () => {
     }
   });
 
+  it('checks each op on its own: a version accepted just before does not let a bad one or a reserved key through', () => {
+    checkOp(inv('user:1', '77'));
+    expect(() => checkOp(inv('user:2', ''))).toThrow(/is not a version/);
+    expect(() => checkOp(inv('__cdc:v:user:1', '77'))).toThrow(/reserved prefix/);
+    expect(() => checkOp(inv('user:3', '77.'))).toThrow(/is not a version/);
+    expect(() => checkOp(inv('user:3', '77'))).not.toThrow();
+  });
+
   it('refuses keys and prefixes in the reserved __cdc: namespace with E_RESERVED_KEY', () => {
     expect(() => checkOp(inv('__cdc:v:{user:1}', '1'))).toThrow(/starts with the reserved prefix __cdc:/);
     expect(() => checkOp({ kind: 'invalidatePrefix', prefix: '__cdc:', version: '1' })).toThrow(
