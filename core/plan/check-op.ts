@@ -14,9 +14,6 @@ import { isVersion, MAX_VERSION_DIGITS, versionSortKey } from '../event/version.
 import type { CacheOp } from '../targets/cache-op.ts';
 import { RESERVED_PREFIX } from '../targets/valkey/valkey-keys.ts';
 
-/** The last version `checkOp` accepted. */
-let lastGoodVersion: string | undefined;
-
 /** Throws a RuleError (never retriable) when no target could apply `op`. */
 export function checkOp(op: CacheOp): void {
   // A tag is a name of its own (its state lives in `__cdc:t*` siblings), never a key.
@@ -27,13 +24,8 @@ export function checkOp(op: CacheOp): void {
       `key "${key.slice(0, 80)}" starts with the reserved prefix ${RESERVED_PREFIX} (names there hold cdc-cache's metadata): give the template a literal prefix such as "user:{id}" or a keyPrefix`,
     );
   const version = op.version;
-  // An event's ops share its version string: checked once (a pure check, so a hit is exact).
-  if (version === lastGoodVersion) return;
   const longest = longestComponent(version); // one pass, no regex: this runs for every op
-  if (longest >= 1 && longest <= MAX_VERSION_DIGITS) {
-    lastGoodVersion = version;
-    return;
-  }
+  if (longest >= 1 && longest <= MAX_VERSION_DIGITS) return;
   if (!isVersion(version))
     throw new RuleError(ErrorCode.BadVersion, `version ${JSON.stringify(version)} is not a version`);
   try {

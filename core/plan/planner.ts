@@ -114,16 +114,14 @@ export function planBatch(
   const ops: CacheOp[] = [];
   const recordOps: number[][] = [];
   const failures: PlanFailure[] = [];
-  const slots = new Map<string, number>();
+  let slots = new Map<string, number>();
   let unmatched = 0;
   const produced: CacheOp[] = []; // scratch, reused per event
-  const deps: number[] = []; // scratch: the current record's op slots, copied at their exact size
   for (let i = 0; i < events.length; i++) {
     const event = events[i];
-    if (event === null || event === undefined) {
-      recordOps.push([]);
-      continue;
-    }
+    const deps: number[] = [];
+    recordOps.push(deps);
+    if (event === null || event === undefined) continue;
     produced.length = 0;
     try {
       if (stats !== undefined) stats.events++;
@@ -131,13 +129,11 @@ export function planBatch(
       for (const op of produced) checkOp(op); // what no target could apply is a dead letter here
     } catch (error) {
       failures.push({ index: i, error: error as Error });
-      recordOps.push([]);
       continue;
     }
-    deps.length = 0;
     for (const op of produced) {
       if (op.kind === 'invalidatePrefix') {
-        slots.clear(); // barrier: later key ops start new slots
+        slots = new Map(); // barrier: later key ops start new slots
         deps.push(ops.push(op) - 1);
         continue;
       }
@@ -152,24 +148,6 @@ export function planBatch(
         if (!deps.includes(slot)) deps.push(slot);
       }
     }
-    recordOps.push(exactCopy(deps));
   }
   return { ops, recordOps, failures, unmatched };
-}
-
-/**
- * A copy of a record's slot list at its exact size: most records depend on one or two ops, and an
- * array literal of that size allocates no spare backing store (a push onto `[]` reserves 17 slots).
- */
-function exactCopy(xs: readonly number[]): number[] {
-  switch (xs.length) {
-    case 0:
-      return [];
-    case 1:
-      return [xs[0]!];
-    case 2:
-      return [xs[0]!, xs[1]!];
-    default:
-      return xs.slice();
-  }
 }

@@ -110,14 +110,11 @@ function jsonValue(v: JsonValue): string {
   return JSON.stringify(v);
 }
 
-/** No unavailable fields (shared: `project` runs per event and must not allocate a fresh `[]`). */
-const NONE_UNAVAILABLE: readonly string[] = Object.freeze([]);
-
 /** Builds the refreshed value, or undefined when the image cannot support it (→ invalidate). */
 function project(rule: CompiledRule, event: ChangeEvent): string | undefined {
   const after = event.after;
   if (after === null) return noValue('no-new-image', undefined);
-  const unavailable = event.unavailable ?? NONE_UNAVAILABLE;
+  const unavailable = event.unavailable ?? [];
   const { fields, project: fn } = rule.refresh;
   if (fn !== undefined) {
     if (unavailable.length > 0) return noValue('unavailable', unavailable[0]);
