@@ -40,6 +40,15 @@ export const QUERY_BUFFER_LIMIT = 1024 * 1024 * 1024;
 export const UNAUTH_MAX_MULTIBULK_LEN = 10;
 export const UNAUTH_MAX_BULK_LEN = 16384;
 
+/** {@link RespParser.nextFast}: the next request is not one the fast path recognises. */
+export const FAST_NONE = 0;
+/** {@link RespParser.nextFast}: a `GET key` was consumed (key at fastKey…fastKeyEnd). */
+export const FAST_GET = 1;
+/** {@link RespParser.nextFast}: a `SET key value` was consumed (value at fastValue…fastValueEnd). */
+export const FAST_SET = 2;
+/** Longest bulk the fast path takes (longer ones go through {@link RespParser.next}). */
+const FAST_BULK_MAX = 16 * 1024;
+
 /** A protocol error: reply `-ERR <message>` then close (`silent`: close without a reply, as Valkey does). */
 export class ProtocolError extends Error {
   override name = 'ProtocolError';
@@ -67,6 +76,8 @@ export class RespParser {
   maxRequestBytes: number;
 
   #buf: Buffer = EMPTY;
+  /** End of the valid bytes in #buf (a reused read buffer holds stale bytes past it). */
+  #end = 0;
   #pos = 0;
   /** True while #buf is a caller's transient read buffer. */
   #borrowed = false;
@@ -93,6 +104,7 @@ export class RespParser {
   /** Drops everything held (the connection closed): unparsed bytes, collected chunks, partial request. */
   reset(): void {
     this.#buf = EMPTY;
+    this.#end = 0;
     this.#pos = 0;
     this.#borrowed = false;
     this.#pending = [];
@@ -107,17 +119,26 @@ export class RespParser {
   }
 
   /**
-   * Adds received bytes. A `transient` chunk is a read buffer the caller will reuse: the parser
-   * copies whatever it keeps of it (see {@link RespParser.detach}).
+   * Adds received bytes: `chunk[0, end)`. A `transient` chunk is a read buffer the caller will
+   * reuse: the parser copies whatever it keeps of it (see {@link RespParser.detach}).
    */
-  feed(chunk: Buffer, transient = false): void {
+  feed(chunk: Buffer, transient = false, end = chunk.length): void {
+    if (this.#big === null && this.#need === 0 && this.#pos >= this.#end) {
+      // The common case (nothing left over): parse straight from the caller's buffer, no view.
+      this.#buf = chunk;
+      this.#end = end;
+      this.#borrowed = transient;
+      this.#pos = 0;
+      return;
+    }
+    if (end !== chunk.length) chunk = chunk.subarray(0, end);
     const big = this.#big;
     if (big !== null) {
       const n = Math.min(big.length - this.#bigFill, chunk.length);
       chunk.copy(big, this.#bigFill, 0, n);
       this.#bigFill += n;
       if (n < chunk.length) {
-        this.#buf = chunk.subarray(n);
+        this.#setBuf(chunk.subarray(n));
         this.#borrowed = transient;
         this.#pos = 0;
       }
@@ -126,9 +147,9 @@ export class RespParser {
     if (this.#need > 0) {
       this.#pending.push(transient ? Buffer.from(chunk) : chunk);
       this.#pendingLen += chunk.length;
-      if (this.#buf.length - this.#pos + this.#pendingLen < this.#need) return;
-      this.#pending.unshift(this.#buf.subarray(this.#pos));
-      this.#buf = Buffer.concat(this.#pending);
+      if (this.#end - this.#pos + this.#pendingLen < this.#need) return;
+      this.#pending.unshift(this.#buf.subarray(this.#pos, this.#end));
+      this.#setBuf(Buffer.concat(this.#pending));
       this.#borrowed = false;
       this.#pending = [];
       this.#pendingLen = 0;
@@ -136,27 +157,27 @@ export class RespParser {
       this.#need = 0;
       return;
     }
-    if (this.#pos >= this.#buf.length) {
-      this.#buf = chunk;
-      this.#borrowed = transient;
-    } else {
-      this.#buf = Buffer.concat([this.#buf.subarray(this.#pos), chunk]);
-      this.#borrowed = false;
-    }
+    this.#setBuf(Buffer.concat([this.#buf.subarray(this.#pos, this.#end), chunk]));
+    this.#borrowed = false;
     this.#pos = 0;
+  }
+
+  #setBuf(buf: Buffer): void {
+    this.#buf = buf;
+    this.#end = buf.length;
   }
 
   /** Copies unparsed bytes out of a transient read buffer before the caller reuses it. */
   detach(): void {
     if (!this.#borrowed) return;
-    this.#buf = this.#pos < this.#buf.length ? Buffer.from(this.#buf.subarray(this.#pos)) : EMPTY;
+    this.#setBuf(this.#pos < this.#end ? Buffer.from(this.#buf.subarray(this.#pos, this.#end)) : EMPTY);
     this.#pos = 0;
     this.#borrowed = false;
   }
 
   /** Bytes held but not yet parsed. */
   get buffered(): number {
-    return this.#buf.length - this.#pos + this.#pendingLen + this.#bigFill;
+    return this.#end - this.#pos + this.#pendingLen + this.#bigFill;
   }
 
   /** Frees the big-bulk buffer now (see release-buffer.ts). */
@@ -190,7 +211,8 @@ export class RespParser {
     for (;;) {
       if (this.#need > 0) return null;
       const buf = this.#buf;
-      if (this.#pos >= buf.length) return null;
+      const bufEnd = this.#end;
+      if (this.#pos >= bufEnd) return null;
       if (this.#multibulkLen === 0) {
         if (buf[this.#pos] !== 42 /* '*' */) {
           const inline = this.#inline();
@@ -213,7 +235,7 @@ export class RespParser {
       }
       while (this.#argc < this.#multibulkLen) {
         if (this.#bulkLen === -1) {
-          if (this.#pos >= buf.length) return null;
+          if (this.#pos >= bufEnd) return null;
           const line = this.#lineEnd(false);
           if (line < 0) return null;
           if (buf[this.#pos] !== 36 /* '$' */) {
@@ -236,14 +258,14 @@ export class RespParser {
           }
         }
         const end = this.#pos + this.#bulkLen;
-        if (end + 2 > buf.length) {
+        if (end + 2 > bufEnd) {
           if (this.#bulkLen >= BIG_BULK_BYTES) {
             // Receive it straight into one buffer of its final size (as Valkey does): no join that
             // doubles the peak, and the memory goes back at once if the client leaves midway.
             const big = Buffer.allocUnsafe(this.#bulkLen + 2);
-            this.#bigFill = buf.copy(big, 0, this.#pos);
+            this.#bigFill = buf.copy(big, 0, this.#pos, bufEnd);
             this.#big = big;
-            this.#buf = EMPTY;
+            this.#setBuf(EMPTY);
             this.#borrowed = false;
             this.#pos = 0;
             return null;
@@ -263,6 +285,108 @@ export class RespParser {
     }
   }
 
+  /** Offsets in {@link RespParser.fastBuffer} of the last fast request's key and value. */
+  fastKey = 0;
+  fastKeyEnd = 0;
+  fastValue = 0;
+  fastValueEnd = 0;
+  /** Start of the data of the bulk {@link RespParser.fastBulk} last matched. */
+  #bulkStart = 0;
+
+  /** The buffer the last fast request's offsets point into (valid until the next feed or detach). */
+  get fastBuffer(): Buffer {
+    return this.#buf;
+  }
+
+  /**
+   * The fast path for the two hottest requests: when the next request is, complete in the buffer,
+   * byte for byte `*2 $3 GET $n key` or `*3 $3 SET $n key $m value` (name in any letter case,
+   * bulks of at most 16 KiB, every CRLF in place), it is consumed and FAST_GET or FAST_SET is
+   * returned with the offsets in `fastKey`…`fastValueEnd`, without making a string or an array.
+   * Anything else (other commands, partial or malformed input, pre-AUTH limits) returns FAST_NONE
+   * and consumes nothing, and {@link RespParser.next} parses it as usual. So the fast path never
+   * changes what is accepted or refused: it only skips work for requests `next` would accept.
+   */
+  nextFast(): number {
+    if (this.#multibulkLen !== 0 || this.#need !== 0 || this.#big !== null || this.unauthenticated)
+      return FAST_NONE;
+    const buf = this.#buf;
+    const end = this.#end;
+    const p = this.#pos;
+    // "*2\r\n$3\r\nGET\r\n" / "*3\r\n$3\r\nSET\r\n": 13 bytes.
+    if (
+      p + 13 > end ||
+      buf[p] !== 42 ||
+      buf[p + 2] !== CR ||
+      buf[p + 3] !== LF ||
+      buf[p + 4] !== 36 ||
+      buf[p + 5] !== 51 ||
+      buf[p + 6] !== CR ||
+      buf[p + 7] !== LF ||
+      buf[p + 11] !== CR ||
+      buf[p + 12] !== LF ||
+      (buf[p + 9]! | 0x20) !== 101 || // e
+      (buf[p + 10]! | 0x20) !== 116 // t
+    )
+      return FAST_NONE;
+    const argc = buf[p + 1];
+    const c0 = buf[p + 8]! | 0x20;
+    let kind: number;
+    if (argc === 50 && c0 === 103)
+      kind = FAST_GET; // *2 g
+    else if (argc === 51 && c0 === 115)
+      kind = FAST_SET; // *3 s
+    else return FAST_NONE;
+    let at = this.#fastBulk(buf, p + 13, end);
+    if (at < 0) return FAST_NONE;
+    this.fastKey = this.#bulkStart;
+    this.fastKeyEnd = at - 2;
+    if (kind === FAST_SET) {
+      at = this.#fastBulk(buf, at, end);
+      if (at < 0) return FAST_NONE;
+      this.fastValue = this.#bulkStart;
+      this.fastValueEnd = at - 2;
+    }
+    this.#pos = at;
+    return kind;
+  }
+
+  /**
+   * Matches `$len\r\n<len bytes>\r\n` at `p`, all before `end`, len strictly formatted and at
+   * most FAST_BULK_MAX and proto-max-bulk-len; returns the offset after it (data start in
+   * #bulkStart), or -1.
+   */
+  #fastBulk(buf: Buffer, p: number, end: number): number {
+    if (p >= end || buf[p] !== 36) return -1;
+    let i = p + 1;
+    let len = 0;
+    const stop = Math.min(end, p + 7);
+    while (i < stop) {
+      const d = buf[i]! - 48;
+      if (d < 0 || d > 9) break;
+      len = len * 10 + d;
+      i++;
+    }
+    const digits = i - p - 1;
+    if (digits === 0 || (digits > 1 && buf[p + 1] === 48)) return -1;
+    if (len > FAST_BULK_MAX || len > this.maxBulkLen) return -1;
+    if (i + 1 >= end || buf[i] !== CR || buf[i + 1] !== LF) return -1;
+    const start = i + 2;
+    const after = start + len;
+    if (after + 2 > end || buf[after] !== CR || buf[after + 1] !== LF) return -1;
+    this.#bulkStart = start;
+    return after + 2;
+  }
+
+  /** The last fast request as the argument vector {@link RespParser.next} would have returned. */
+  fastArgs(kind: number): string[] {
+    const buf = this.#buf as unknown as Latin1Sliceable;
+    const key = buf.latin1Slice(this.fastKey, this.fastKeyEnd);
+    return kind === FAST_GET
+      ? ['get', key]
+      : ['set', key, buf.latin1Slice(this.fastValue, this.fastValueEnd)];
+  }
+
   /** Hands out the finished request and resets for the next one. */
   #complete(): string[] {
     const args = this.#args;
@@ -274,13 +398,14 @@ export class RespParser {
   /** Index of the `\r` ending the line at #pos, or -1 (throws when the line is too long). */
   #lineEnd(multibulk: boolean): number {
     const buf = this.#buf;
+    const bufEnd = this.#end;
     // A JS scan: header lines are a few bytes, and Buffer#indexOf's native call costs more than that.
-    const limit = Math.min(buf.length, this.#pos + INLINE_MAX_BYTES + 2);
+    const limit = Math.min(bufEnd, this.#pos + INLINE_MAX_BYTES + 2);
     let i = this.#pos;
     while (i < limit && buf[i] !== CR) i++;
     if (i >= limit) i = -1;
-    if (i < 0 || i + 1 >= buf.length) {
-      if (buf.length - this.#pos > INLINE_MAX_BYTES) {
+    if (i < 0 || i + 1 >= bufEnd) {
+      if (bufEnd - this.#pos > INLINE_MAX_BYTES) {
         throw new ProtocolError(
           multibulk
             ? 'Protocol error: too big mbulk count string'
@@ -294,9 +419,11 @@ export class RespParser {
 
   #inline(): string[] | null {
     const buf = this.#buf;
-    const nl = buf.indexOf(LF, this.#pos);
+    const bufEnd = this.#end;
+    // Bounded to the valid bytes: past #end, a reused read buffer holds stale ones.
+    const nl = (bufEnd === buf.length ? buf : buf.subarray(0, bufEnd)).indexOf(LF, this.#pos);
     if (nl < 0) {
-      if (buf.length - this.#pos > INLINE_MAX_BYTES)
+      if (bufEnd - this.#pos > INLINE_MAX_BYTES)
         throw new ProtocolError('Protocol error: too big inline request');
       return null;
     }
