@@ -271,9 +271,8 @@ export class ClientConnection implements ClientEntry {
    * Runs a GET or SET the parser recognised (RespParser.nextFast) straight from the read buffer:
    * the key is looked up by its bytes, so no key string, argument array or dispatch is made. It
    * only takes what the command handlers would do without side effects beyond the write itself:
-   * a GET that misses or hits a live raw string; a SET of an existing key with no write-through
-   * hooks, no listeners (WATCH, tracking, keyspace events, blocked clients) and memory under the
-   * limit. Returns false, having done nothing, for anything else (the caller dispatches it).
+   * a GET that misses or hits a live raw string; a SET with no write-through hooks, no listeners
+   * (WATCH, tracking, keyspace events, blocked clients) and memory under the limit. Returns false, having done nothing, for anything else (the caller dispatches it).
    */
   #runFast(kind: number): boolean {
     const parser = this.#parser;
@@ -295,15 +294,19 @@ export class ClientConnection implements ClientEntry {
       this.client.lastCommand = 'get';
     } else {
       if (
-        packed === undefined ||
         ctx.engine.hooks.active ||
         core.listeners.active ||
         (core.maxmemory !== 0 && ks.usedBytes > core.maxmemory)
       )
         return false;
-      const value = (buf as unknown as Latin1Sliceable).latin1Slice(parser.fastValue, parser.fastValueEnd);
-      // The stored key string is the key: writeString's lookup then compares by identity.
-      core.writeString(ks.keys[packed >>> KIND_BITS]!, Kind.Bytes, value, 0, ctx.now);
+      const bytes = buf as unknown as Latin1Sliceable;
+      // An existing key's stored string is the key (writeString's lookup then compares by
+      // identity); only a new key needs a string of its own.
+      const key =
+        packed === undefined
+          ? bytes.latin1Slice(parser.fastKey, parser.fastKeyEnd)
+          : ks.keys[packed >>> KIND_BITS]!;
+      core.writeString(key, Kind.Bytes, bytes.latin1Slice(parser.fastValue, parser.fastValueEnd), 0, ctx.now);
       this.w.simple('OK');
       this.client.lastCommand = 'set';
     }
