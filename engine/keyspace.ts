@@ -230,7 +230,8 @@ export class Keyspace {
         if (expireAt !== -1) {
           if (at === 0 && expireAt !== 0) this.volatileCount++;
           else if (at !== 0 && expireAt === 0) this.volatileCount--;
-          this.#storeExpire(slot, expireAt);
+          // No TTL before or after: the cell already holds 0 (and touching it costs a cache miss).
+          if (at !== 0 || expireAt !== 0) this.#storeExpire(slot, expireAt);
         }
         if (this.#tracking !== AccessTracking.None) this.touch(slot);
         return slot;
@@ -272,6 +273,9 @@ export class Keyspace {
 
   /** Absolute expiry (epoch ms) of a slot, 0 for none. */
   expireAt(slot: number): number {
+    // No key has a TTL (a common cache layout): every cell is 0, so skip reading one, which on a
+    // large keyspace is a cache miss per lookup (Valkey likewise skips its empty expires dict).
+    if (this.volatileCount === 0) return 0;
     const c = this.#exp[slot]!;
     return c === 0 ? 0 : c !== FAR ? this.#expBase + c : this.#far.get(slot)!;
   }
