@@ -199,8 +199,8 @@ export class ReplyWriter {
     }
   }
 
-  #fresh(): void {
-    this.#buf = Buffer.allocUnsafe(INITIAL_BYTES);
+  #fresh(size = INITIAL_BYTES): void {
+    this.#buf = Buffer.allocUnsafe(size);
     this.#view = null;
   }
 
@@ -223,7 +223,10 @@ export class ReplyWriter {
    */
   consumed(retained: boolean): void {
     this.#len = 0;
-    if (retained) this.#fresh();
+    // A new buffer of the same size (up to KEEP_BYTES): a connection reading big values would
+    // otherwise grow a fresh buffer again, doubling from 16 KiB, for every one of them.
+    const size = this.#buf.length;
+    if (retained) this.#fresh(size <= KEEP_BYTES ? size : INITIAL_BYTES);
     else if (this.#buf.length > KEEP_BYTES) {
       releaseBuffer(this.#buf);
       this.#fresh();

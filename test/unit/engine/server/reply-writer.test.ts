@@ -37,6 +37,19 @@ describe('ReplyWriter hand-off', () => {
     expect(next.buffer === lent.buffer && next.byteOffset === lent.byteOffset).toBe(false);
   });
 
+  it('after a lent big buffer, continues in a new one of the same size (no regrowth per big reply)', () => {
+    const w = new ReplyWriter();
+    w.bulk('v'.repeat(150_000));
+    const lent = w.view();
+    expect(lent.buffer.byteLength).toBe(256 * 1024);
+    w.consumed(true);
+    w.bulk('u'.repeat(150_000));
+    const next = w.view();
+    expect(next.buffer).not.toBe(lent.buffer);
+    expect(next.buffer.byteLength).toBe(256 * 1024);
+    expect(lent.toString('latin1', 10, 20)).toBe('vvvvvvvvvv');
+  });
+
   it('drops a buffer grown past 256 KiB once flushed, and take() still returns a private copy', () => {
     const w = new ReplyWriter();
     w.bulk('x'.repeat(300 * 1024));
