@@ -300,13 +300,11 @@ export class ClientConnection implements ClientEntry {
       )
         return false;
       const bytes = buf as unknown as Latin1Sliceable;
-      // An existing key's stored string is the key (writeString's lookup then compares by
-      // identity); only a new key needs a string of its own.
-      const key =
-        packed === undefined
-          ? bytes.latin1Slice(parser.fastKey, parser.fastKeyEnd)
-          : ks.keys[packed >>> KIND_BITS]!;
-      core.writeString(key, Kind.Bytes, bytes.latin1Slice(parser.fastValue, parser.fastValueEnd), 0, ctx.now);
+      const value = bytes.latin1Slice(parser.fastValue, parser.fastValueEnd);
+      // An existing key is written at the slot just found; only a new key needs a string.
+      if (packed !== undefined) core.writeStringAt(packed, Kind.Bytes, value, 0, ctx.now);
+      else
+        core.writeString(bytes.latin1Slice(parser.fastKey, parser.fastKeyEnd), Kind.Bytes, value, 0, ctx.now);
       this.w.simple('OK');
       this.client.lastCommand = 'set';
     }
