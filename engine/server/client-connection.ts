@@ -280,7 +280,7 @@ export class ClientConnection implements ClientEntry {
     const ctx = this.#ctx;
     const core = ctx.core;
     const ks = core.keyspace;
-    const packed = ks.index.getBytes(buf, parser.fastKey, parser.fastKeyEnd);
+    const packed = ks.index.getBytes(buf, parser.fast.key, parser.fast.keyEnd);
     if (kind === FAST_GET) {
       if (packed === undefined) this.w.nil();
       else {
@@ -300,11 +300,17 @@ export class ClientConnection implements ClientEntry {
       )
         return false;
       const bytes = buf as unknown as Latin1Sliceable;
-      const value = bytes.latin1Slice(parser.fastValue, parser.fastValueEnd);
+      const value = bytes.latin1Slice(parser.fast.value, parser.fast.valueEnd);
       // An existing key is written at the slot just found; only a new key needs a string.
       if (packed !== undefined) core.writeStringAt(packed, Kind.Bytes, value, 0, ctx.now);
       else
-        core.writeString(bytes.latin1Slice(parser.fastKey, parser.fastKeyEnd), Kind.Bytes, value, 0, ctx.now);
+        core.writeString(
+          bytes.latin1Slice(parser.fast.key, parser.fast.keyEnd),
+          Kind.Bytes,
+          value,
+          0,
+          ctx.now,
+        );
       this.w.simple('OK');
       this.client.lastCommand = 'set';
     }

@@ -11,7 +11,14 @@
  * buffer of their size, freed at once when the request completes or the connection closes.
  */
 import { constants } from 'node:buffer';
+import { commandName } from './command-names.ts';
+import { FAST_GET, FAST_NONE, type FastRequest, matchFastRequest, newFastRequest } from './fast-request.ts';
+import { splitInlineArgs } from './inline-args.ts';
 import { releaseBuffer } from './release-buffer.ts';
+
+export { registerCommandNames } from './command-names.ts';
+export { FAST_GET, FAST_NONE, FAST_SET } from './fast-request.ts';
+export { splitInlineArgs } from './inline-args.ts';
 
 /**
  * The highest proto-max-bulk-len the server accepts (start option and CONFIG SET): the longest
@@ -39,15 +46,6 @@ export const QUERY_BUFFER_LIMIT = 1024 * 1024 * 1024;
 /** Limits applied to connections that have not authenticated yet (Valkey 8). */
 export const UNAUTH_MAX_MULTIBULK_LEN = 10;
 export const UNAUTH_MAX_BULK_LEN = 16384;
-
-/** {@link RespParser.nextFast}: the next request is not one the fast path recognises. */
-export const FAST_NONE = 0;
-/** {@link RespParser.nextFast}: a `GET key` was consumed (key at fastKey…fastKeyEnd). */
-export const FAST_GET = 1;
-/** {@link RespParser.nextFast}: a `SET key value` was consumed (value at fastValue…fastValueEnd). */
-export const FAST_SET = 2;
-/** Longest bulk the fast path takes (longer ones go through {@link RespParser.next}). */
-const FAST_BULK_MAX = 16 * 1024;
 
 /** A protocol error: reply `-ERR <message>` then close (`silent`: close without a reply, as Valkey does). */
 export class ProtocolError extends Error {
@@ -285,13 +283,8 @@ export class RespParser {
     }
   }
 
-  /** Offsets in {@link RespParser.fastBuffer} of the last fast request's key and value. */
-  fastKey = 0;
-  fastKeyEnd = 0;
-  fastValue = 0;
-  fastValueEnd = 0;
-  /** Start of the data of the bulk {@link RespParser.fastBulk} last matched. */
-  #bulkStart = 0;
+  /** The last request {@link RespParser.nextFast} consumed: offsets in {@link RespParser.fastBuffer}. */
+  readonly fast: FastRequest = newFastRequest();
 
   /** The buffer the last fast request's offsets point into (valid until the next feed or detach). */
   get fastBuffer(): Buffer {
@@ -299,92 +292,25 @@ export class RespParser {
   }
 
   /**
-   * The fast path for the two hottest requests: when the next request is, complete in the buffer,
-   * byte for byte `*2 $3 GET $n key` or `*3 $3 SET $n key $m value` (name in any letter case,
-   * bulks of at most 16 KiB, every CRLF in place), it is consumed and FAST_GET or FAST_SET is
-   * returned with the offsets in `fastKey`…`fastValueEnd`, without making a string or an array.
-   * Anything else (other commands, partial or malformed input, pre-AUTH limits) returns FAST_NONE
-   * and consumes nothing, and {@link RespParser.next} parses it as usual. So the fast path never
-   * changes what is accepted or refused: it only skips work for requests `next` would accept.
+   * Consumes the next request when it is a GET or SET the fast path recognises byte for byte (see
+   * fast-request.ts) and returns FAST_GET or FAST_SET, offsets in {@link RespParser.fast};
+   * otherwise returns FAST_NONE and consumes nothing ({@link RespParser.next} then parses it as
+   * usual, refusing what it always refused). Never used before AUTH or mid-request.
    */
   nextFast(): number {
     if (this.#multibulkLen !== 0 || this.#need !== 0 || this.#big !== null || this.unauthenticated)
       return FAST_NONE;
-    const buf = this.#buf;
-    const end = this.#end;
-    const p = this.#pos;
-    // "*2\r\n$3\r\nGET\r\n" / "*3\r\n$3\r\nSET\r\n": 13 bytes.
-    if (
-      p + 13 > end ||
-      buf[p] !== 42 ||
-      buf[p + 2] !== CR ||
-      buf[p + 3] !== LF ||
-      buf[p + 4] !== 36 ||
-      buf[p + 5] !== 51 ||
-      buf[p + 6] !== CR ||
-      buf[p + 7] !== LF ||
-      buf[p + 11] !== CR ||
-      buf[p + 12] !== LF ||
-      (buf[p + 9]! | 0x20) !== 101 || // e
-      (buf[p + 10]! | 0x20) !== 116 // t
-    )
-      return FAST_NONE;
-    const argc = buf[p + 1];
-    const c0 = buf[p + 8]! | 0x20;
-    let kind: number;
-    if (argc === 50 && c0 === 103)
-      kind = FAST_GET; // *2 g
-    else if (argc === 51 && c0 === 115)
-      kind = FAST_SET; // *3 s
-    else return FAST_NONE;
-    let at = this.#fastBulk(buf, p + 13, end);
-    if (at < 0) return FAST_NONE;
-    this.fastKey = this.#bulkStart;
-    this.fastKeyEnd = at - 2;
-    if (kind === FAST_SET) {
-      at = this.#fastBulk(buf, at, end);
-      if (at < 0) return FAST_NONE;
-      this.fastValue = this.#bulkStart;
-      this.fastValueEnd = at - 2;
-    }
-    this.#pos = at;
+    const kind = matchFastRequest(this.#buf, this.#pos, this.#end, this.maxBulkLen, this.fast);
+    if (kind !== FAST_NONE) this.#pos = this.fast.after;
     return kind;
-  }
-
-  /**
-   * Matches `$len\r\n<len bytes>\r\n` at `p`, all before `end`, len strictly formatted and at
-   * most FAST_BULK_MAX and proto-max-bulk-len; returns the offset after it (data start in
-   * #bulkStart), or -1.
-   */
-  #fastBulk(buf: Buffer, p: number, end: number): number {
-    if (p >= end || buf[p] !== 36) return -1;
-    let i = p + 1;
-    let len = 0;
-    const stop = Math.min(end, p + 7);
-    while (i < stop) {
-      const d = buf[i]! - 48;
-      if (d < 0 || d > 9) break;
-      len = len * 10 + d;
-      i++;
-    }
-    const digits = i - p - 1;
-    if (digits === 0 || (digits > 1 && buf[p + 1] === 48)) return -1;
-    if (len > FAST_BULK_MAX || len > this.maxBulkLen) return -1;
-    if (i + 1 >= end || buf[i] !== CR || buf[i + 1] !== LF) return -1;
-    const start = i + 2;
-    const after = start + len;
-    if (after + 2 > end || buf[after] !== CR || buf[after + 1] !== LF) return -1;
-    this.#bulkStart = start;
-    return after + 2;
   }
 
   /** The last fast request as the argument vector {@link RespParser.next} would have returned. */
   fastArgs(kind: number): string[] {
     const buf = this.#buf as unknown as Latin1Sliceable;
-    const key = buf.latin1Slice(this.fastKey, this.fastKeyEnd);
-    return kind === FAST_GET
-      ? ['get', key]
-      : ['set', key, buf.latin1Slice(this.fastValue, this.fastValueEnd)];
+    const f = this.fast;
+    const key = buf.latin1Slice(f.key, f.keyEnd);
+    return kind === FAST_GET ? ['get', key] : ['set', key, buf.latin1Slice(f.value, f.valueEnd)];
   }
 
   /** Hands out the finished request and resets for the next one. */
@@ -437,42 +363,6 @@ export class RespParser {
   }
 }
 
-const commandNames = new Map<number, string>();
-
-function nameHash(buf: Buffer | string, start: number, end: number): number {
-  let h = end - start;
-  for (let i = start; i < end; i++) {
-    const c = typeof buf === 'string' ? buf.charCodeAt(i) : buf[i]!;
-    h = (Math.imul(h, 31) + (c | 0x20)) | 0;
-  }
-  return h;
-}
-
-/**
- * Registers the command names the server knows, so the parser returns one shared, already-hashed
- * string for them instead of slicing (and later hashing) a new one per command.
- */
-export function registerCommandNames(names: Iterable<string>): void {
-  for (const name of names) {
-    const lower = name.toLowerCase();
-    const h = nameHash(lower, 0, lower.length);
-    if (!commandNames.has(h)) commandNames.set(h, lower);
-  }
-}
-
-/** The registered name spelled by `buf[start, end)` (any letter case), or undefined. */
-function commandName(buf: Buffer, start: number, end: number): string | undefined {
-  if (end - start > 24 || commandNames.size === 0) return undefined;
-  const name = commandNames.get(nameHash(buf, start, end));
-  if (name === undefined || name.length !== end - start) return undefined;
-  for (let i = 0; i < name.length; i++) {
-    const b = buf[start + i]!;
-    const c = name.charCodeAt(i);
-    if (b !== c && !(b >= 65 && b <= 90 && b + 32 === c)) return undefined;
-  }
-  return name;
-}
-
 /**
  * Parses a decimal integer in `buf[start, end)` as strictly as Valkey's string2ll: optional '-', no
  * leading zeros, so `-0` and `01` are malformed (Valkey rejects `$-0` as an invalid bulk length).
@@ -496,71 +386,4 @@ function parseInt10(buf: Buffer, start: number, end: number): number | null {
     n = n * 10 + d;
   }
   return neg ? -n : n;
-}
-
-/** Splits an inline command like Valkey's sdssplitargs (quotes and escapes); null on unbalanced quotes. */
-export function splitInlineArgs(line: string): string[] | null {
-  const out: string[] = [];
-  let i = 0;
-  const n = line.length;
-  const isSpace = (c: string | undefined): boolean => c === ' ' || c === '\t' || c === '\n' || c === '\r';
-  for (;;) {
-    while (i < n && isSpace(line[i])) i++;
-    if (i >= n) return out;
-    let cur = '';
-    let inDq = false;
-    let inSq = false;
-    for (;;) {
-      const c = line[i];
-      if (inDq) {
-        if (c === undefined) return null;
-        if (c === '\\' && line[i + 1] === 'x' && isHex(line[i + 2]) && isHex(line[i + 3])) {
-          cur += String.fromCharCode(Number.parseInt(line.slice(i + 2, i + 4), 16));
-          i += 3;
-        } else if (c === '\\' && i + 1 < n) {
-          i++;
-          const e = line[i]!;
-          cur +=
-            e === 'n'
-              ? '\n'
-              : e === 'r'
-                ? '\r'
-                : e === 't'
-                  ? '\t'
-                  : e === 'b'
-                    ? '\b'
-                    : e === 'a'
-                      ? '\x07'
-                      : e;
-        } else if (c === '"') {
-          if (i + 1 < n && !isSpace(line[i + 1])) return null;
-          inDq = false;
-          i++;
-          break;
-        } else cur += c;
-      } else if (inSq) {
-        if (c === undefined) return null;
-        if (c === '\\' && line[i + 1] === "'") {
-          i++;
-          cur += "'";
-        } else if (c === "'") {
-          if (i + 1 < n && !isSpace(line[i + 1])) return null;
-          inSq = false;
-          i++;
-          break;
-        } else cur += c;
-      } else {
-        if (c === undefined || isSpace(c)) break;
-        if (c === '"') inDq = true;
-        else if (c === "'") inSq = true;
-        else cur += c;
-      }
-      i++;
-    }
-    out.push(cur);
-  }
-}
-
-function isHex(c: string | undefined): boolean {
-  return c !== undefined && /[0-9a-fA-F]/.test(c);
 }

@@ -110,8 +110,8 @@ function parseWithFast(chunks: Buffer[], transientEnd = false): string[][] {
         const args = p.fastArgs(fast);
         const buf = p.fastBuffer;
         // The offsets point at the very bytes the arguments were made from.
-        expect(buf.toString('latin1', p.fastKey, p.fastKeyEnd)).toBe(args[1]);
-        if (fast === FAST_SET) expect(buf.toString('latin1', p.fastValue, p.fastValueEnd)).toBe(args[2]);
+        expect(buf.toString('latin1', p.fast.key, p.fast.keyEnd)).toBe(args[1]);
+        if (fast === FAST_SET) expect(buf.toString('latin1', p.fast.value, p.fast.valueEnd)).toBe(args[2]);
         out.push(args);
         continue;
       }
