@@ -9,7 +9,7 @@
 import type { Clock } from './clock.ts';
 import { EngineError, EngineErrorCode } from './errors.ts';
 import { EvictionPolicy, type EvictionPolicyValue, evictUntilUnder, trackingFor } from './eviction.ts';
-import { Keyspace, Kind, type KindValue, type RemoveReason } from './keyspace.ts';
+import { Keyspace, KIND_BITS, Kind, type KindValue, type RemoveReason } from './keyspace.ts';
 import { Leases } from './leases.ts';
 import { Listeners } from './listeners.ts';
 import { TagRegistry } from './tags.ts';
@@ -90,6 +90,21 @@ export class EngineState {
     const slot = this.keyspace.setString(key, kind, value, expireAt, now);
     if (this.staleMarks.size !== 0) this.staleMarks.delete(key);
     if (this.waiters.size !== 0) this.waiters.wake(key, wake);
+    if (this.listeners.active) this.listeners.emit({ type: 'write', key });
+    return slot;
+  }
+
+  /**
+   * {@link EngineState.writeString} for a key the caller already found in the index (`packed` is
+   * its index value): the same write and the same effects, without looking the key up again.
+   */
+  writeStringAt(packed: number, kind: KindValue, value: string, expireAt: number, now: number): number {
+    const ks = this.keyspace;
+    const key = ks.keys[packed >>> KIND_BITS]!;
+    const slot = ks.overwriteString(packed, kind, value, expireAt, now);
+    if (slot < 0) return this.writeString(key, kind, value, expireAt, now);
+    if (this.staleMarks.size !== 0) this.staleMarks.delete(key);
+    if (this.waiters.size !== 0) this.waiters.wake(key, 'written');
     if (this.listeners.active) this.listeners.emit({ type: 'write', key });
     return slot;
   }

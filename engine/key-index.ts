@@ -26,6 +26,22 @@ export function hashKey(key: string): number {
   return h ^ (h >>> 15);
 }
 
+/**
+ * {@link hashKey} of the latin1 string `buf[start, end)` would make, read from the bytes (one char
+ * per byte, so the same value), without making the string.
+ */
+export function hashBytes(buf: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5 ^ SEED;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  return h ^ (h >>> 15);
+}
+
+/** True when the string `s` is the latin1 reading of `buf[start, start + s.length)`. */
+function sameBytes(s: string, buf: Uint8Array, start: number): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) !== buf[start + i]) return false;
+  return true;
+}
+
 /** Key → packed slot value (slot << 4 | kind); see the file header. */
 export class KeyIndex {
   #table = new Int32Array(MIN_CAPACITY);
@@ -72,6 +88,25 @@ export class KeyIndex {
       const e = t[i]!;
       if (e === 0) return undefined;
       if (keys[e >>> 4] === key) return e;
+      i = (i + 1) & mask;
+    }
+  }
+
+  /**
+   * The packed value of the key whose raw bytes (a protocol argument) are `buf[start, end)`, or
+   * undefined: the same answer as `get(buf.latin1Slice(start, end))`, without making the string.
+   */
+  getBytes(buf: Uint8Array, start: number, end: number): number | undefined {
+    const t = this.#table;
+    const mask = this.#mask;
+    const keys = this.#keys();
+    const len = end - start;
+    let i = hashBytes(buf, start, end) & mask;
+    for (;;) {
+      const e = t[i]!;
+      if (e === 0) return undefined;
+      const k = keys[e >>> 4]!;
+      if (k.length === len && sameBytes(k, buf, start)) return e;
       i = (i + 1) & mask;
     }
   }

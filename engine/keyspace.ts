@@ -220,24 +220,34 @@ export class Keyspace {
   setString(key: string, kind: KindValue, value: string, expireAt: number, now: number): number {
     const packed = this.index.get(key);
     if (packed !== undefined) {
-      const slot = packed >>> KIND_BITS;
-      const at = this.expireAt(slot);
-      if (at === 0 || now <= at) {
-        if ((packed & KIND_MASK) === kind) {
-          this.usedBytes += stringBytes(value) - stringBytes(this.values[slot] as string);
-          this.values[slot] = value;
-        } else this.replace(slot, kind, value);
-        if (expireAt !== -1) {
-          if (at === 0 && expireAt !== 0) this.volatileCount++;
-          else if (at !== 0 && expireAt === 0) this.volatileCount--;
-          this.#storeExpire(slot, expireAt);
-        }
-        if (this.#tracking !== AccessTracking.None) this.touch(slot);
-        return slot;
-      }
-      this.remove(slot, 'expire');
+      const slot = this.overwriteString(packed, kind, value, expireAt, now);
+      if (slot >= 0) return slot;
+      this.remove(packed >>> KIND_BITS, 'expire');
     }
     return this.insert(key, kind, value, expireAt === -1 ? 0 : expireAt);
+  }
+
+  /**
+   * {@link Keyspace.setString} for a key already looked up (`packed` is its index value): writes
+   * and returns the slot, or returns -1 without writing when the key has expired (the caller then
+   * goes through setString, which removes it and inserts anew).
+   */
+  overwriteString(packed: number, kind: KindValue, value: string, expireAt: number, now: number): number {
+    const slot = packed >>> KIND_BITS;
+    const at = this.expireAt(slot);
+    if (at !== 0 && now > at) return -1;
+    if ((packed & KIND_MASK) === kind) {
+      this.usedBytes += stringBytes(value) - stringBytes(this.values[slot] as string);
+      this.values[slot] = value;
+    } else this.replace(slot, kind, value);
+    if (expireAt !== -1) {
+      if (at === 0 && expireAt !== 0) this.volatileCount++;
+      else if (at !== 0 && expireAt === 0) this.volatileCount--;
+      // No TTL before or after: the cell already holds 0 (and touching it costs a cache miss).
+      if (at !== 0 || expireAt !== 0) this.#storeExpire(slot, expireAt);
+    }
+    if (this.#tracking !== AccessTracking.None) this.touch(slot);
+    return slot;
   }
 
   /** Replaces the value (and kind) of an occupied slot. */
@@ -272,6 +282,9 @@ export class Keyspace {
 
   /** Absolute expiry (epoch ms) of a slot, 0 for none. */
   expireAt(slot: number): number {
+    // No key has a TTL (a common cache layout): every cell is 0, so skip reading one, which on a
+    // large keyspace is a cache miss per lookup (Valkey likewise skips its empty expires dict).
+    if (this.volatileCount === 0) return 0;
     const c = this.#exp[slot]!;
     return c === 0 ? 0 : c !== FAR ? this.#expBase + c : this.#far.get(slot)!;
   }

@@ -195,10 +195,16 @@ export async function valkeyBenchmark(
 
 /** User + system CPU seconds a process has used so far (Linux /proc/PID/stat, 100 ticks/s). */
 export function processCpuSeconds(pid: number): number {
+  const { user, system } = processCpuSplit(pid);
+  return user + system;
+}
+
+/** User and system CPU seconds a process has used so far, apart (see {@link processCpuSeconds}). */
+export function processCpuSplit(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
 }
 
 /** `INFO memory` used_memory of a server. */

@@ -20,6 +20,7 @@
 import type { Socket } from 'node:net';
 import { systemClock } from '../clock.ts';
 import type { Engine } from '../engine.ts';
+import { KIND_BITS, KIND_MASK, Kind } from '../keyspace.ts';
 import type {
   ClientEntry,
   ClientState,
@@ -32,8 +33,13 @@ import { serveReadyClients, unblockClient } from './commands/blocking.ts';
 import { endTransaction } from './commands/transactions.ts';
 import type { PushMessage } from './push-message.ts';
 import { ReplyWriter } from './reply-writer.ts';
-import { ProtocolError, RespParser } from './resp-parser.ts';
+import { FAST_GET, FAST_NONE, ProtocolError, RespParser } from './resp-parser.ts';
 import { SocketWriter } from './socket-writer.ts';
+
+/** Node's undocumented but stable Buffer#latin1Slice (see resp-parser.ts). */
+interface Latin1Sliceable {
+  latin1Slice(start: number, end: number): string;
+}
 
 /** Replies accumulated past this are written before the next command runs (bounds the reply buffer). */
 const FLUSH_EARLY_BYTES = 256 * 1024;
@@ -129,12 +135,15 @@ export class ClientConnection implements ClientEntry {
     this.#socket.destroy();
   }
 
-  /** Handles received bytes; a `transient` chunk is reused by the caller after this returns. */
-  onRead(chunk: Buffer, transient: boolean): void {
+  /**
+   * Handles received bytes `chunk[0, end)`; a `transient` chunk is reused by the caller after this
+   * returns.
+   */
+  onRead(chunk: Buffer, transient: boolean, end = chunk.length): void {
     if (this.#closed) return;
     this.lastInteraction = systemClock.now();
     try {
-      this.#parser.feed(chunk, transient);
+      this.#parser.feed(chunk, transient, end);
       if (!this.#pending && !this.#backpressure) this.#drain();
       if (transient) this.#parser.detach();
     } catch (error) {
@@ -174,10 +183,29 @@ export class ClientConnection implements ClientEntry {
     // One clock reading per socket read: commands parsed from one read share it (as Valkey caches
     // its clock per event-loop iteration); async commands re-read the clock when they resume.
     ctx.now = core.clock.now();
+    const client = this.client;
     for (;;) {
       let args: string[] | null;
       try {
-        args = parser.next();
+        // GET and SET of a plain client skip the argument strings and the dispatch (see #runFast);
+        // whatever that path cannot take runs through dispatch with the same arguments.
+        if (
+          client.tx === null &&
+          client.pubsub === null &&
+          client.tracking === null &&
+          client.authenticated &&
+          client.user.unrestricted
+        ) {
+          const fast = parser.nextFast();
+          if (fast === FAST_NONE) args = parser.next();
+          else if (this.#runFast(fast)) {
+            if (w.length >= FLUSH_EARLY_BYTES) {
+              this.#flush();
+              if (this.#backpressure || this.#closed) return;
+            }
+            continue;
+          } else args = parser.fastArgs(fast);
+        } else args = parser.next();
       } catch (error) {
         if (!(error instanceof ProtocolError)) throw error;
         if (error.queryBufferLimit) this.#server.queryBufferLimitDisconnections++;
@@ -239,6 +267,57 @@ export class ClientConnection implements ClientEntry {
     this.#flush();
   }
 
+  /**
+   * Runs a GET or SET the parser recognised (RespParser.nextFast) straight from the read buffer:
+   * the key is looked up by its bytes, so no key string, argument array or dispatch is made. It
+   * only takes what the command handlers would do without side effects beyond the write itself:
+   * a GET that misses or hits a live raw string; a SET with no write-through hooks, no listeners
+   * (WATCH, tracking, keyspace events, blocked clients) and memory under the limit. Returns false, having done nothing, for anything else (the caller dispatches it).
+   */
+  #runFast(kind: number): boolean {
+    const parser = this.#parser;
+    const buf = parser.fastBuffer;
+    const ctx = this.#ctx;
+    const core = ctx.core;
+    const ks = core.keyspace;
+    const packed = ks.index.getBytes(buf, parser.fast.key, parser.fast.keyEnd);
+    if (kind === FAST_GET) {
+      if (packed === undefined) this.w.nil();
+      else {
+        if ((packed & KIND_MASK) !== Kind.Bytes) return false;
+        const slot = packed >>> KIND_BITS;
+        const at = ks.expireAt(slot);
+        if (at !== 0 && ctx.now > at) return false;
+        if (ks.tracking !== 0) ks.touch(slot);
+        this.w.bulk(ks.values[slot] as string);
+      }
+      this.client.lastCommand = 'get';
+    } else {
+      if (
+        ctx.engine.hooks.active ||
+        core.listeners.active ||
+        (core.maxmemory !== 0 && ks.usedBytes > core.maxmemory)
+      )
+        return false;
+      const bytes = buf as unknown as Latin1Sliceable;
+      const value = bytes.latin1Slice(parser.fast.value, parser.fast.valueEnd);
+      // An existing key is written at the slot just found; only a new key needs a string.
+      if (packed !== undefined) core.writeStringAt(packed, Kind.Bytes, value, 0, ctx.now);
+      else
+        core.writeString(
+          bytes.latin1Slice(parser.fast.key, parser.fast.keyEnd),
+          Kind.Bytes,
+          value,
+          0,
+          ctx.now,
+        );
+      this.w.simple('OK');
+      this.client.lastCommand = 'set';
+    }
+    this.#server.totalCommands++;
+    return true;
+  }
+
   /** See ClientState.push: after the running command's reply when it is this client's, else this turn. */
   #push(message: PushMessage): void {
     if (this.#closed) return;
@@ -267,8 +346,19 @@ export class ClientConnection implements ClientEntry {
   }
 
   #flush(): void {
-    if (this.w.length === 0 || this.#closed) return;
-    if (!this.#out.write(this.w.take())) {
+    const w = this.w;
+    if (w.length === 0 || this.#closed) return;
+    // With nothing in flight, the writer's own buffer goes to the socket (no copy, no allocation);
+    // the writer moves to a new buffer only when the socket keeps it (an asynchronous write, rare
+    // on loopback). Behind a write in flight, a copy waits in the queue instead (a lent 16 KB
+    // buffer per small reply would multiply a slow reader's memory).
+    const out = this.#out;
+    let accepted: boolean;
+    if (out.direct) {
+      accepted = out.write(w.view());
+      w.consumed(out.retained);
+    } else accepted = out.write(w.take());
+    if (!accepted) {
       this.#backpressure = true;
       this.#socket.pause();
     }

@@ -210,8 +210,36 @@ export function parseI64(s: string): bigint | null {
   return n < MIN_I64 || n > MAX_I64 ? null : n;
 }
 
+/**
+ * The fast case of {@link parseI64}: an integer of at most 15 characters (so exact as a JS number),
+ * with the same strict syntax; NaN when `s` is malformed or longer (then ask parseI64).
+ */
+export function parseSmallInt(s: string): number {
+  const n = s.length;
+  if (n === 0 || n > 15) return Number.NaN;
+  let i = 0;
+  let c = s.charCodeAt(0);
+  const neg = c === 45; // '-'
+  if (neg) {
+    if (n === 1) return Number.NaN;
+    i = 1;
+    c = s.charCodeAt(1);
+  }
+  // '0' alone is zero; '-0' and leading zeros are malformed, as in Valkey's string2ll.
+  if (c === 48) return n === 1 ? 0 : Number.NaN;
+  let v = 0;
+  for (; i < n; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return Number.NaN;
+    v = v * 10 + d;
+  }
+  return neg ? -v : v;
+}
+
 /** Parses an integer argument into a JS number (throws `ERR value is not an integer…`). */
 export function intArg(s: string): number {
+  const small = parseSmallInt(s);
+  if (!Number.isNaN(small)) return small;
   const n = parseI64(s);
   if (n === null) throw new ReplyError(Err.notInteger);
   return Number(n);

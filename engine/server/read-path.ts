@@ -13,10 +13,14 @@ import net from 'node:net';
 const READ_BUFFER_BYTES = 64 * 1024;
 
 /**
- * Returns a new socket over `accepted`'s handle whose reads call `onRead(chunk)` with a view of a
- * reused buffer, or null when re-wrapping is not possible (the caller keeps `accepted`).
+ * Returns a new socket over `accepted`'s handle whose reads call `onRead(buffer, n)` with the reused
+ * buffer and the number of bytes read into it (no view is allocated per read), or null when
+ * re-wrapping is not possible (the caller keeps `accepted`).
  */
-export function rewrapWithOnread(accepted: net.Socket, onRead: (chunk: Buffer) => void): net.Socket | null {
+export function rewrapWithOnread(
+  accepted: net.Socket,
+  onRead: (buffer: Buffer, n: number) => void,
+): net.Socket | null {
   if (process.env.CDC_CACHE_ENGINE_PLAIN_READS === '1') return null;
   const holder = accepted as unknown as { _handle: unknown };
   const handle = holder._handle;
@@ -30,7 +34,7 @@ export function rewrapWithOnread(accepted: net.Socket, onRead: (chunk: Buffer) =
       onread: {
         buffer,
         callback: (n: number, buf: Buffer) => {
-          onRead(buf.subarray(0, n));
+          onRead(buf, n);
         },
       },
     } as unknown as net.SocketConstructorOpts;

@@ -4,12 +4,17 @@
  * hold raw bytes are written as latin1 (one byte per char); text from the in-process API as UTF-8.
  *
  * Invariant: after {@link ReplyWriter.take} the internal buffer may be reused, so the returned
- * Buffer is always a copy or a buffer the writer no longer references.
+ * Buffer is always a copy or a buffer the writer no longer references. {@link ReplyWriter.view}
+ * hands out the internal buffer itself (no copy, no allocation in the steady state); the caller
+ * then says with {@link ReplyWriter.consumed} whether it still holds it, and if so the writer never
+ * writes into that buffer again.
  */
 
 import { releaseBuffer } from './release-buffer.ts';
 
 const CRLF = '\r\n';
+const NULL3 = '_\r\n';
+const NULL_BULK2 = '$-1\r\n';
 /** Below this length a JS byte loop beats Buffer#write's native call. */
 const SHORT_STRING = 64;
 
@@ -35,6 +40,8 @@ function putDecimal(buf: Buffer, at: number, n: number): number {
 const INITIAL_BYTES = 16 * 1024;
 /** Above this size the buffer is handed over instead of copied, and a fresh one is allocated. */
 const HANDOVER_BYTES = 64 * 1024;
+/** A buffer grown past this is dropped once flushed (one big reply must not pin its size). */
+const KEEP_BYTES = 256 * 1024;
 
 /** Encodes replies for one connection. */
 export class ReplyWriter {
@@ -42,6 +49,8 @@ export class ReplyWriter {
   resp: 2 | 3 = 2;
   #buf = Buffer.allocUnsafe(INITIAL_BYTES);
   #len = 0;
+  /** The last view handed out by {@link ReplyWriter.view} (replies repeat their length). */
+  #view: Buffer | null = null;
 
   /** Bytes waiting to be flushed. */
   get length(): number {
@@ -56,6 +65,7 @@ export class ReplyWriter {
     const next = Buffer.allocUnsafe(size);
     this.#buf.copy(next, 0, 0, this.#len);
     this.#buf = next;
+    this.#view = null;
   }
 
   #ascii(s: string): void {
@@ -128,7 +138,7 @@ export class ReplyWriter {
 
   /** The null bulk string (`$-1` / `_`). */
   nil(): void {
-    this.#ascii(this.resp === 3 ? `_${CRLF}` : `$-1${CRLF}`);
+    this.#ascii(this.resp === 3 ? NULL3 : NULL_BULK2);
   }
 
   /** The null array (`*-1` / `_`). */
@@ -185,7 +195,41 @@ export class ReplyWriter {
     this.#len = 0;
     if (this.#buf.length > INITIAL_BYTES) {
       releaseBuffer(this.#buf);
-      this.#buf = Buffer.allocUnsafe(INITIAL_BYTES);
+      this.#fresh();
+    }
+  }
+
+  #fresh(size = INITIAL_BYTES): void {
+    this.#buf = Buffer.allocUnsafe(size);
+    this.#view = null;
+  }
+
+  /**
+   * The pending bytes as a view of the internal buffer (no copy). Valid until the next write into
+   * the writer; the caller must call {@link ReplyWriter.consumed} before writing again.
+   */
+  view(): Buffer {
+    const len = this.#len;
+    const last = this.#view;
+    if (last !== null && last.length === len) return last;
+    const view = this.#buf.subarray(0, len);
+    this.#view = view;
+    return view;
+  }
+
+  /**
+   * Empties the writer after {@link ReplyWriter.view}. `retained`: the caller still references
+   * the view (an asynchronous socket write), so the writer moves to a new buffer.
+   */
+  consumed(retained: boolean): void {
+    this.#len = 0;
+    // A new buffer of the same size (up to KEEP_BYTES): a connection reading big values would
+    // otherwise grow a fresh buffer again, doubling from 16 KiB, for every one of them.
+    const size = this.#buf.length;
+    if (retained) this.#fresh(size <= KEEP_BYTES ? size : INITIAL_BYTES);
+    else if (this.#buf.length > KEEP_BYTES) {
+      releaseBuffer(this.#buf);
+      this.#fresh();
     }
   }
 
@@ -195,7 +239,7 @@ export class ReplyWriter {
     this.#len = 0;
     if (len >= HANDOVER_BYTES) {
       const out = this.#buf.subarray(0, len);
-      this.#buf = Buffer.allocUnsafe(INITIAL_BYTES);
+      this.#fresh();
       return out;
     }
     const out = Buffer.allocUnsafe(len);

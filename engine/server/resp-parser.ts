@@ -11,7 +11,14 @@
  * buffer of their size, freed at once when the request completes or the connection closes.
  */
 import { constants } from 'node:buffer';
+import { commandName } from './command-names.ts';
+import { FAST_GET, FAST_NONE, type FastRequest, matchFastRequest, newFastRequest } from './fast-request.ts';
+import { splitInlineArgs } from './inline-args.ts';
 import { releaseBuffer } from './release-buffer.ts';
+
+export { registerCommandNames } from './command-names.ts';
+export { FAST_GET, FAST_NONE, FAST_SET } from './fast-request.ts';
+export { splitInlineArgs } from './inline-args.ts';
 
 /**
  * The highest proto-max-bulk-len the server accepts (start option and CONFIG SET): the longest
@@ -67,6 +74,8 @@ export class RespParser {
   maxRequestBytes: number;
 
   #buf: Buffer = EMPTY;
+  /** End of the valid bytes in #buf (a reused read buffer holds stale bytes past it). */
+  #end = 0;
   #pos = 0;
   /** True while #buf is a caller's transient read buffer. */
   #borrowed = false;
@@ -93,6 +102,7 @@ export class RespParser {
   /** Drops everything held (the connection closed): unparsed bytes, collected chunks, partial request. */
   reset(): void {
     this.#buf = EMPTY;
+    this.#end = 0;
     this.#pos = 0;
     this.#borrowed = false;
     this.#pending = [];
@@ -107,17 +117,26 @@ export class RespParser {
   }
 
   /**
-   * Adds received bytes. A `transient` chunk is a read buffer the caller will reuse: the parser
-   * copies whatever it keeps of it (see {@link RespParser.detach}).
+   * Adds received bytes: `chunk[0, end)`. A `transient` chunk is a read buffer the caller will
+   * reuse: the parser copies whatever it keeps of it (see {@link RespParser.detach}).
    */
-  feed(chunk: Buffer, transient = false): void {
+  feed(chunk: Buffer, transient = false, end = chunk.length): void {
+    if (this.#big === null && this.#need === 0 && this.#pos >= this.#end) {
+      // The common case (nothing left over): parse straight from the caller's buffer, no view.
+      this.#buf = chunk;
+      this.#end = end;
+      this.#borrowed = transient;
+      this.#pos = 0;
+      return;
+    }
+    if (end !== chunk.length) chunk = chunk.subarray(0, end);
     const big = this.#big;
     if (big !== null) {
       const n = Math.min(big.length - this.#bigFill, chunk.length);
       chunk.copy(big, this.#bigFill, 0, n);
       this.#bigFill += n;
       if (n < chunk.length) {
-        this.#buf = chunk.subarray(n);
+        this.#setBuf(chunk.subarray(n));
         this.#borrowed = transient;
         this.#pos = 0;
       }
@@ -126,9 +145,9 @@ export class RespParser {
     if (this.#need > 0) {
       this.#pending.push(transient ? Buffer.from(chunk) : chunk);
       this.#pendingLen += chunk.length;
-      if (this.#buf.length - this.#pos + this.#pendingLen < this.#need) return;
-      this.#pending.unshift(this.#buf.subarray(this.#pos));
-      this.#buf = Buffer.concat(this.#pending);
+      if (this.#end - this.#pos + this.#pendingLen < this.#need) return;
+      this.#pending.unshift(this.#buf.subarray(this.#pos, this.#end));
+      this.#setBuf(Buffer.concat(this.#pending));
       this.#borrowed = false;
       this.#pending = [];
       this.#pendingLen = 0;
@@ -136,27 +155,27 @@ export class RespParser {
       this.#need = 0;
       return;
     }
-    if (this.#pos >= this.#buf.length) {
-      this.#buf = chunk;
-      this.#borrowed = transient;
-    } else {
-      this.#buf = Buffer.concat([this.#buf.subarray(this.#pos), chunk]);
-      this.#borrowed = false;
-    }
+    this.#setBuf(Buffer.concat([this.#buf.subarray(this.#pos, this.#end), chunk]));
+    this.#borrowed = false;
     this.#pos = 0;
+  }
+
+  #setBuf(buf: Buffer): void {
+    this.#buf = buf;
+    this.#end = buf.length;
   }
 
   /** Copies unparsed bytes out of a transient read buffer before the caller reuses it. */
   detach(): void {
     if (!this.#borrowed) return;
-    this.#buf = this.#pos < this.#buf.length ? Buffer.from(this.#buf.subarray(this.#pos)) : EMPTY;
+    this.#setBuf(this.#pos < this.#end ? Buffer.from(this.#buf.subarray(this.#pos, this.#end)) : EMPTY);
     this.#pos = 0;
     this.#borrowed = false;
   }
 
   /** Bytes held but not yet parsed. */
   get buffered(): number {
-    return this.#buf.length - this.#pos + this.#pendingLen + this.#bigFill;
+    return this.#end - this.#pos + this.#pendingLen + this.#bigFill;
   }
 
   /** Frees the big-bulk buffer now (see release-buffer.ts). */
@@ -190,7 +209,8 @@ export class RespParser {
     for (;;) {
       if (this.#need > 0) return null;
       const buf = this.#buf;
-      if (this.#pos >= buf.length) return null;
+      const bufEnd = this.#end;
+      if (this.#pos >= bufEnd) return null;
       if (this.#multibulkLen === 0) {
         if (buf[this.#pos] !== 42 /* '*' */) {
           const inline = this.#inline();
@@ -213,7 +233,7 @@ export class RespParser {
       }
       while (this.#argc < this.#multibulkLen) {
         if (this.#bulkLen === -1) {
-          if (this.#pos >= buf.length) return null;
+          if (this.#pos >= bufEnd) return null;
           const line = this.#lineEnd(false);
           if (line < 0) return null;
           if (buf[this.#pos] !== 36 /* '$' */) {
@@ -236,14 +256,14 @@ export class RespParser {
           }
         }
         const end = this.#pos + this.#bulkLen;
-        if (end + 2 > buf.length) {
+        if (end + 2 > bufEnd) {
           if (this.#bulkLen >= BIG_BULK_BYTES) {
             // Receive it straight into one buffer of its final size (as Valkey does): no join that
             // doubles the peak, and the memory goes back at once if the client leaves midway.
             const big = Buffer.allocUnsafe(this.#bulkLen + 2);
-            this.#bigFill = buf.copy(big, 0, this.#pos);
+            this.#bigFill = buf.copy(big, 0, this.#pos, bufEnd);
             this.#big = big;
-            this.#buf = EMPTY;
+            this.#setBuf(EMPTY);
             this.#borrowed = false;
             this.#pos = 0;
             return null;
@@ -263,6 +283,36 @@ export class RespParser {
     }
   }
 
+  /** The last request {@link RespParser.nextFast} consumed: offsets in {@link RespParser.fastBuffer}. */
+  readonly fast: FastRequest = newFastRequest();
+
+  /** The buffer the last fast request's offsets point into (valid until the next feed or detach). */
+  get fastBuffer(): Buffer {
+    return this.#buf;
+  }
+
+  /**
+   * Consumes the next request when it is a GET or SET the fast path recognises byte for byte (see
+   * fast-request.ts) and returns FAST_GET or FAST_SET, offsets in {@link RespParser.fast};
+   * otherwise returns FAST_NONE and consumes nothing ({@link RespParser.next} then parses it as
+   * usual, refusing what it always refused). Never used before AUTH or mid-request.
+   */
+  nextFast(): number {
+    if (this.#multibulkLen !== 0 || this.#need !== 0 || this.#big !== null || this.unauthenticated)
+      return FAST_NONE;
+    const kind = matchFastRequest(this.#buf, this.#pos, this.#end, this.maxBulkLen, this.fast);
+    if (kind !== FAST_NONE) this.#pos = this.fast.after;
+    return kind;
+  }
+
+  /** The last fast request as the argument vector {@link RespParser.next} would have returned. */
+  fastArgs(kind: number): string[] {
+    const buf = this.#buf as unknown as Latin1Sliceable;
+    const f = this.fast;
+    const key = buf.latin1Slice(f.key, f.keyEnd);
+    return kind === FAST_GET ? ['get', key] : ['set', key, buf.latin1Slice(f.value, f.valueEnd)];
+  }
+
   /** Hands out the finished request and resets for the next one. */
   #complete(): string[] {
     const args = this.#args;
@@ -274,13 +324,14 @@ export class RespParser {
   /** Index of the `\r` ending the line at #pos, or -1 (throws when the line is too long). */
   #lineEnd(multibulk: boolean): number {
     const buf = this.#buf;
+    const bufEnd = this.#end;
     // A JS scan: header lines are a few bytes, and Buffer#indexOf's native call costs more than that.
-    const limit = Math.min(buf.length, this.#pos + INLINE_MAX_BYTES + 2);
+    const limit = Math.min(bufEnd, this.#pos + INLINE_MAX_BYTES + 2);
     let i = this.#pos;
     while (i < limit && buf[i] !== CR) i++;
     if (i >= limit) i = -1;
-    if (i < 0 || i + 1 >= buf.length) {
-      if (buf.length - this.#pos > INLINE_MAX_BYTES) {
+    if (i < 0 || i + 1 >= bufEnd) {
+      if (bufEnd - this.#pos > INLINE_MAX_BYTES) {
         throw new ProtocolError(
           multibulk
             ? 'Protocol error: too big mbulk count string'
@@ -294,9 +345,11 @@ export class RespParser {
 
   #inline(): string[] | null {
     const buf = this.#buf;
-    const nl = buf.indexOf(LF, this.#pos);
+    const bufEnd = this.#end;
+    // Bounded to the valid bytes: past #end, a reused read buffer holds stale ones.
+    const nl = (bufEnd === buf.length ? buf : buf.subarray(0, bufEnd)).indexOf(LF, this.#pos);
     if (nl < 0) {
-      if (buf.length - this.#pos > INLINE_MAX_BYTES)
+      if (bufEnd - this.#pos > INLINE_MAX_BYTES)
         throw new ProtocolError('Protocol error: too big inline request');
       return null;
     }
@@ -308,42 +361,6 @@ export class RespParser {
     if (args === null) throw new ProtocolError('Protocol error: unbalanced quotes in request');
     return args;
   }
-}
-
-const commandNames = new Map<number, string>();
-
-function nameHash(buf: Buffer | string, start: number, end: number): number {
-  let h = end - start;
-  for (let i = start; i < end; i++) {
-    const c = typeof buf === 'string' ? buf.charCodeAt(i) : buf[i]!;
-    h = (Math.imul(h, 31) + (c | 0x20)) | 0;
-  }
-  return h;
-}
-
-/**
- * Registers the command names the server knows, so the parser returns one shared, already-hashed
- * string for them instead of slicing (and later hashing) a new one per command.
- */
-export function registerCommandNames(names: Iterable<string>): void {
-  for (const name of names) {
-    const lower = name.toLowerCase();
-    const h = nameHash(lower, 0, lower.length);
-    if (!commandNames.has(h)) commandNames.set(h, lower);
-  }
-}
-
-/** The registered name spelled by `buf[start, end)` (any letter case), or undefined. */
-function commandName(buf: Buffer, start: number, end: number): string | undefined {
-  if (end - start > 24 || commandNames.size === 0) return undefined;
-  const name = commandNames.get(nameHash(buf, start, end));
-  if (name === undefined || name.length !== end - start) return undefined;
-  for (let i = 0; i < name.length; i++) {
-    const b = buf[start + i]!;
-    const c = name.charCodeAt(i);
-    if (b !== c && !(b >= 65 && b <= 90 && b + 32 === c)) return undefined;
-  }
-  return name;
 }
 
 /**
@@ -369,71 +386,4 @@ function parseInt10(buf: Buffer, start: number, end: number): number | null {
     n = n * 10 + d;
   }
   return neg ? -n : n;
-}
-
-/** Splits an inline command like Valkey's sdssplitargs (quotes and escapes); null on unbalanced quotes. */
-export function splitInlineArgs(line: string): string[] | null {
-  const out: string[] = [];
-  let i = 0;
-  const n = line.length;
-  const isSpace = (c: string | undefined): boolean => c === ' ' || c === '\t' || c === '\n' || c === '\r';
-  for (;;) {
-    while (i < n && isSpace(line[i])) i++;
-    if (i >= n) return out;
-    let cur = '';
-    let inDq = false;
-    let inSq = false;
-    for (;;) {
-      const c = line[i];
-      if (inDq) {
-        if (c === undefined) return null;
-        if (c === '\\' && line[i + 1] === 'x' && isHex(line[i + 2]) && isHex(line[i + 3])) {
-          cur += String.fromCharCode(Number.parseInt(line.slice(i + 2, i + 4), 16));
-          i += 3;
-        } else if (c === '\\' && i + 1 < n) {
-          i++;
-          const e = line[i]!;
-          cur +=
-            e === 'n'
-              ? '\n'
-              : e === 'r'
-                ? '\r'
-                : e === 't'
-                  ? '\t'
-                  : e === 'b'
-                    ? '\b'
-                    : e === 'a'
-                      ? '\x07'
-                      : e;
-        } else if (c === '"') {
-          if (i + 1 < n && !isSpace(line[i + 1])) return null;
-          inDq = false;
-          i++;
-          break;
-        } else cur += c;
-      } else if (inSq) {
-        if (c === undefined) return null;
-        if (c === '\\' && line[i + 1] === "'") {
-          i++;
-          cur += "'";
-        } else if (c === "'") {
-          if (i + 1 < n && !isSpace(line[i + 1])) return null;
-          inSq = false;
-          i++;
-          break;
-        } else cur += c;
-      } else {
-        if (c === undefined || isSpace(c)) break;
-        if (c === '"') inDq = true;
-        else if (c === "'") inSq = true;
-        else cur += c;
-      }
-      i++;
-    }
-    out.push(cur);
-  }
-}
-
-function isHex(c: string | undefined): boolean {
-  return c !== undefined && /[0-9a-fA-F]/.test(c);
 }

@@ -182,7 +182,7 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
       return;
     }
     let conn: ClientConnection | undefined;
-    const rewrapped = options.tls ? null : rewrapWithOnread(accepted, (chunk) => conn?.onRead(chunk, true));
+    const rewrapped = options.tls ? null : rewrapWithOnread(accepted, (buf, n) => conn?.onRead(buf, true, n));
     const socket = rewrapped ?? accepted;
     sockets.add(socket);
     conn = new ClientConnection(socket, nextId++, engine, state, table, rewrapped !== null);

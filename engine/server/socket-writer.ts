@@ -74,6 +74,11 @@ export class SocketWriter {
   #ending = false;
   /** A write request object no native write holds (see #dispatch). */
   #spare: WriteReq | null = null;
+  /**
+   * Whether the buffer given to the last {@link SocketWriter.write} is still referenced here or by
+   * the socket (queued, or written asynchronously); when false, the caller may reuse its memory.
+   */
+  retained = false;
 
   /** `onDrained` runs when pending bytes were flushed after {@link SocketWriter.write} reported backpressure. */
   constructor(socket: Socket, onDrained: () => void) {
@@ -87,6 +92,15 @@ export class SocketWriter {
     if (this.#handle === null) socket.on('drain', onDrained);
   }
 
+  /**
+   * True when a write now goes straight to the native handle (nothing in flight): then only an
+   * asynchronous completion keeps the buffer ({@link SocketWriter.retained}), so a caller may lend
+   * its own buffer. Otherwise the buffer would wait in the queue: give a copy.
+   */
+  get direct(): boolean {
+    return this.#handle !== null && this.#inFlight === 0 && !this.#released;
+  }
+
   /** Bytes accepted but not yet taken by the kernel (or by Node's stream buffer on the fallback path). */
   get pending(): number {
     if (this.#handle === null) return this.#socket.writableLength;
@@ -95,12 +109,19 @@ export class SocketWriter {
 
   /** Writes `data`; returns false when the client is not keeping up (stop reading until drained). */
   write(data: Buffer): boolean {
-    if (this.#released) return false;
-    if (this.#handle === null) return this.#socket.write(data);
+    if (this.#released) {
+      this.retained = false;
+      return false;
+    }
+    if (this.#handle === null) {
+      this.retained = true;
+      return this.#socket.write(data);
+    }
     if (this.#inFlight > 0) {
       this.#queue.push(data);
       this.#queued += data.length;
-    } else this.#dispatch(data);
+      this.retained = true;
+    } else this.retained = this.#dispatch(data);
     return this.pending < WRITE_HIGH_WATER_BYTES;
   }
 
@@ -118,7 +139,8 @@ export class SocketWriter {
     this.#queued = 0;
   }
 
-  #dispatch(data: Buffer): void {
+  /** Hands `data` to the handle; returns whether the handle still holds it (asynchronous write). */
+  #dispatch(data: Buffer): boolean {
     const handle = this.#handle!;
     // A request object the handle completed synchronously was never wrapped by the native side, so
     // it is reused for the next write (one native constructor call fewer per reply); one that went
@@ -138,16 +160,17 @@ export class SocketWriter {
       this.#spare = null;
       this.release();
       this.#socket.destroy();
-      return;
+      return false;
     }
     if (binding!.streamBaseState[binding!.kLastWriteWasAsync] !== 0) {
       req.async = true;
       this.#inFlight = data.length;
       this.#spare = null;
-    } else {
-      req.buffer = null;
-      this.#spare = req;
+      return true;
     }
+    req.buffer = null;
+    this.#spare = req;
+    return false;
   }
 
   #completed(req: WriteReq, status: number): void {

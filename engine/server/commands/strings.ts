@@ -16,6 +16,7 @@ import {
   inI64,
   parseFloatStrict,
   parseI64,
+  parseSmallInt,
   ReplyError,
 } from '../command-context.ts';
 import { replySlot, setChange, slotBytes, slotText, stringSlot, throughHook } from './string-helpers.ts';
@@ -279,17 +280,30 @@ function strlen(ctx: CommandContext, args: string[]): void {
   ctx.w.int(ks.kinds[slot] === Kind.Text ? Buffer.byteLength(v, 'utf8') : v.length);
 }
 
-function incrBy(ctx: CommandContext, key: string, by: bigint, decr: boolean): void {
+function incrBy(ctx: CommandContext, key: string, by: number | bigint, decr: boolean): void {
   const slot = stringSlot(ctx, key);
+  if (typeof by === 'number') {
+    // Both sides under 10^15 (parseSmallInt): the sum is exact and far inside 64 bits, so no
+    // BigInt and no overflow check (INCR's hot path).
+    const current = slot < 0 ? 0 : parseSmallInt(ctx.core.keyspace.values[slot] as string);
+    if (!Number.isNaN(current)) {
+      const next = current + by;
+      ctx.core.ensureMemory();
+      ctx.core.writeString(key, Kind.Bytes, String(next), KEEP_TTL, ctx.now);
+      ctx.w.int(next);
+      return;
+    }
+  }
   let current = 0n;
   if (slot >= 0) {
     const n = parseI64(slotText(ctx, slot));
     if (n === null) throw new ReplyError(Err.notInteger);
     current = n;
   }
-  const next = current + by;
+  const step = BigInt(by);
+  const next = current + step;
   if (!inI64(next))
-    throw new ReplyError(decr && by === -(2n ** 63n) ? 'ERR decrement would overflow' : Err.overflow);
+    throw new ReplyError(decr && step === -(2n ** 63n) ? 'ERR decrement would overflow' : Err.overflow);
   ctx.core.ensureMemory();
   ctx.core.writeString(key, Kind.Bytes, next.toString(), KEEP_TTL, ctx.now);
   ctx.w.int(next);
@@ -297,6 +311,11 @@ function incrBy(ctx: CommandContext, key: string, by: bigint, decr: boolean): vo
 
 function incrByArg(decr: boolean) {
   return (ctx: CommandContext, args: string[]): void => {
+    const small = parseSmallInt(args[2]!);
+    if (!Number.isNaN(small)) {
+      incrBy(ctx, args[1]!, decr ? -small : small, decr);
+      return;
+    }
     const n = parseI64(args[2]!);
     if (n === null) throw new ReplyError(Err.notInteger);
     if (decr && n === -(2n ** 63n)) throw new ReplyError('ERR decrement would overflow');
@@ -339,8 +358,8 @@ export const stringCommands: CommandSpec[] = [
   command('getset', 3, ['write', 'denyoom', 'fast'], one, getset),
   command('append', 3, ['write', 'denyoom', 'fast'], one, append),
   command('strlen', 2, ['readonly', 'fast'], one, strlen),
-  command('incr', 2, ['write', 'denyoom', 'fast'], one, (ctx, a) => incrBy(ctx, a[1]!, 1n, false)),
-  command('decr', 2, ['write', 'denyoom', 'fast'], one, (ctx, a) => incrBy(ctx, a[1]!, -1n, true)),
+  command('incr', 2, ['write', 'denyoom', 'fast'], one, (ctx, a) => incrBy(ctx, a[1]!, 1, false)),
+  command('decr', 2, ['write', 'denyoom', 'fast'], one, (ctx, a) => incrBy(ctx, a[1]!, -1, true)),
   command('incrby', 3, ['write', 'denyoom', 'fast'], one, incrByArg(false)),
   command('decrby', 3, ['write', 'denyoom', 'fast'], one, incrByArg(true)),
   command('incrbyfloat', 3, ['write', 'denyoom', 'fast'], one, incrbyfloat),

@@ -129,3 +129,46 @@ describe('expiry cells', () => {
     expect(ks.volatileCount).toBe(1); // 'fraction' expired but not looked at yet; 'far' removed
   });
 });
+
+describe('KeyIndex.getBytes', () => {
+  it('finds a key by its raw bytes exactly as get() finds the latin1 string of them', () => {
+    const keys: string[] = [];
+    const index = new KeyIndex(() => keys);
+    const stored = [
+      'a',
+      '',
+      'key:000001234',
+      '\u00e9t\u00e9',
+      '\u0000\r\n\u00ff',
+      'x'.repeat(300),
+      'caf\u00e9',
+    ];
+    stored.forEach((key, i) => {
+      keys[i + 1] = key;
+      index.set(key, ((i + 1) << 4) | 2);
+    });
+    for (let i = 0; i < 2_000; i++) {
+      keys[stored.length + 1 + i] = `k:${i}`;
+      index.set(`k:${i}`, ((stored.length + 1 + i) << 4) | 2);
+    }
+    const probes = [
+      ...stored.map((k) => Buffer.from(k, 'latin1')),
+      Buffer.from('caf\u00e9', 'utf8'), // the UTF-8 bytes of a latin1-stored key: a different key
+      Buffer.from('k:1999'),
+      Buffer.from('k:2000'),
+      Buffer.from('ke'),
+      Buffer.from([0, 13, 10]),
+    ];
+    for (const probe of probes) {
+      // Offsets inside a larger buffer, with other bytes around, as in a read buffer.
+      const framed = Buffer.concat([Buffer.from('$9\r\n'), probe, Buffer.from('\r\nzz')]);
+      expect(index.getBytes(framed, 4, 4 + probe.length)).toBe(index.get(probe.toString('latin1')));
+    }
+    expect(index.getBytes(Buffer.from('caf\u00e9', 'utf8'), 0, 5)).toBeUndefined();
+    expect(index.getBytes(Buffer.from('k:7'), 0, 3)).toBe(index.get('k:7'));
+    // A key holding a char above 0xff (in-process text) is never matched by bytes.
+    keys[9_000] = '\u20ac';
+    index.set('\u20ac', (9_000 << 4) | 1);
+    expect(index.getBytes(Buffer.from([0xac]), 0, 1)).toBeUndefined();
+  });
+});

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEngine, type Engine, ManualClock } from '../../../engine/index.ts';
+import { Keyspace, Kind } from '../../../engine/keyspace.ts';
 
 let engine: Engine;
 afterEach(() => engine?.close());
@@ -109,5 +110,34 @@ describe('engine TTLs (Valkey semantics, fake clock)', () => {
     for (let i = 0; i < 100; i++) engine.set(`e${i}`, 'x', { ttlMs: 10 });
     clock.advance(1000);
     expect(engine.core.keyspace.count).toBeLessThan(100);
+  });
+});
+
+describe('expiry cells while no key has a TTL', () => {
+  it('are skipped only while volatileCount is 0, and never leave a stale TTL behind', () => {
+    const clock = new ManualClock(1_700_000_000_000);
+    const ks = new Keyspace(clock);
+    const slotOf = (key: string): number => ks.index.get(key)! >>> 4;
+    ks.setString('a', Kind.Bytes, '1', clock.now() + 1_000, clock.now());
+    ks.setString('b', Kind.Bytes, '2', 0, clock.now());
+    expect(ks.volatileCount).toBe(1);
+    // SET without TTL over a key with one clears its cell, so it stays 0 once TTLs return.
+    ks.setString('a', Kind.Bytes, '3', 0, clock.now());
+    expect(ks.volatileCount).toBe(0);
+    expect(ks.expireAt(slotOf('a'))).toBe(0);
+    ks.setString('b', Kind.Bytes, '4', 0, clock.now());
+    ks.setString('c', Kind.Bytes, '5', clock.now() + 500, clock.now());
+    expect(ks.volatileCount).toBe(1);
+    expect(ks.expireAt(slotOf('a'))).toBe(0);
+    expect(ks.expireAt(slotOf('b'))).toBe(0);
+    expect(ks.expireAt(slotOf('c'))).toBe(clock.now() + 500);
+    ks.setExpire(slotOf('b'), clock.now() + 200);
+    clock.advance(300);
+    expect(ks.find('b', clock.now())).toBe(-1);
+    expect(ks.find('a', clock.now())).toBeGreaterThanOrEqual(0);
+    clock.advance(300);
+    expect(ks.find('c', clock.now())).toBe(-1);
+    expect(ks.volatileCount).toBe(0);
+    expect(ks.find('a', clock.now())).toBeGreaterThanOrEqual(0);
   });
 });

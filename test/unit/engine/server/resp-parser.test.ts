@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ProtocolError, RespParser, splitInlineArgs } from '../../../../engine/server/resp-parser.ts';
+import {
+  FAST_GET,
+  FAST_NONE,
+  FAST_SET,
+  ProtocolError,
+  RespParser,
+  splitInlineArgs,
+} from '../../../../engine/server/resp-parser.ts';
 
 function parseAll(p: RespParser): string[][] {
   const out: string[][] = [];
@@ -84,5 +91,122 @@ describe('inline argument splitting (sdssplitargs)', () => {
     expect(splitInlineArgs("SET k \"a b\\x41\\n\" 'c\\'d'")).toEqual(['SET', 'k', 'a bA\n', "c'd"]);
     expect(splitInlineArgs('   ')).toEqual([]);
     expect(splitInlineArgs('"abc"def')).toBeNull();
+  });
+});
+
+/** Parses `bytes` fed in `chunks`, taking GET/SET through nextFast like the connection does. */
+function parseWithFast(chunks: Buffer[], transientEnd = false): string[][] {
+  const p = new RespParser(1024 * 1024);
+  const out: string[][] = [];
+  const reused = Buffer.alloc(64 * 1024, 0x2a); // stale '*' bytes past each read's end
+  for (const chunk of chunks) {
+    if (transientEnd) {
+      chunk.copy(reused);
+      p.feed(reused, true, chunk.length);
+    } else p.feed(chunk);
+    for (;;) {
+      const fast = p.nextFast();
+      if (fast !== FAST_NONE) {
+        const args = p.fastArgs(fast);
+        const buf = p.fastBuffer;
+        // The offsets point at the very bytes the arguments were made from.
+        expect(buf.toString('latin1', p.fast.key, p.fast.keyEnd)).toBe(args[1]);
+        if (fast === FAST_SET) expect(buf.toString('latin1', p.fast.value, p.fast.valueEnd)).toBe(args[2]);
+        out.push(args);
+        continue;
+      }
+      const args = p.next();
+      if (args === null) break;
+      out.push(args);
+    }
+    if (transientEnd) p.detach();
+  }
+  return out;
+}
+
+describe('RESP parser fast path (nextFast)', () => {
+  const frames = Buffer.from(
+    [
+      '*2\r\n$3\r\nGET\r\n$3\r\nabc\r\n',
+      '*3\r\n$3\r\nset\r\n$1\r\nk\r\n$5\r\nv\r\nxy\r\n',
+      '*2\r\n$3\r\ngEt\r\n$0\r\n\r\n',
+      '*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n',
+      '*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*1\r\n$4\r\nPING\r\n',
+      '*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n',
+      '*2\r\n$3\r\nGEX\r\n$1\r\nk\r\n',
+      '*3\r\n$3\r\nGET\r\n$1\r\nk\r\n$1\r\nx\r\n',
+      '*2\r\n$3\r\nSET\r\n$1\r\nk\r\n',
+      `*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$16385\r\n${'v'.repeat(16385)}\r\n`,
+      `*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$16384\r\n${'w'.repeat(16384)}\r\n`,
+      'PING\r\n',
+    ].join(''),
+    'latin1',
+  );
+  // The unit parser has no registered command names, so next() keeps the name's case; fastArgs
+  // gives the lower-case name the server's registry would.
+  const lower = (all: string[][]): string[][] => all.map(([name, ...rest]) => [name!.toLowerCase(), ...rest]);
+  const generic = (): string[][] => {
+    const p = new RespParser(1024 * 1024);
+    p.feed(frames);
+    return lower(parseAll(p));
+  };
+
+  it('yields exactly what next() yields, whole, split at every byte and from a reused read buffer', () => {
+    const want = generic();
+    expect(want).toHaveLength(13);
+    expect(lower(parseWithFast([frames]))).toEqual(want);
+    expect(lower(parseWithFast([frames], true))).toEqual(want);
+    const bytes: Buffer[] = [];
+    for (let i = 0; i < frames.length; i++) bytes.push(frames.subarray(i, i + 1));
+    expect(lower(parseWithFast(bytes, true))).toEqual(want);
+    // Random chunkings, from a reused buffer whose stale bytes past each read must never be read.
+    let seed = 3;
+    for (let round = 0; round < 50; round++) {
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < frames.length; ) {
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+        const n = 1 + (seed % 40);
+        chunks.push(frames.subarray(at, at + n));
+        at += n;
+      }
+      expect(lower(parseWithFast(chunks, true))).toEqual(want);
+    }
+  });
+
+  it('takes GET and SET in any letter case, and nothing else', () => {
+    const p = new RespParser(1024 * 1024);
+    p.feed(Buffer.from('*2\r\n$3\r\ngEt\r\n$2\r\nk1\r\n*3\r\n$3\r\nsEt\r\n$2\r\nk2\r\n$2\r\nv2\r\n'));
+    expect(p.nextFast()).toBe(FAST_GET);
+    expect(p.fastArgs(FAST_GET)).toEqual(['get', 'k1']);
+    expect(p.nextFast()).toBe(FAST_SET);
+    expect(p.fastArgs(FAST_SET)).toEqual(['set', 'k2', 'v2']);
+    expect(p.nextFast()).toBe(FAST_NONE);
+    for (const other of [
+      '*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n',
+      '*2\r\n$3\r\nGET\r\n$1\r\nk\r',
+      '*2\r\n$3\r\nGET\r\n$1\r\nkx\r\n',
+    ]) {
+      const q = new RespParser(1024 * 1024);
+      q.feed(Buffer.from(other));
+      expect(q.nextFast()).toBe(FAST_NONE);
+    }
+  });
+
+  it('leaves malformed frames and pre-AUTH clients to next(), which refuses them as before', () => {
+    for (const bad of [
+      '*2\r\n$3\r\nGET\r\n$01\r\na\r\n',
+      '*2\r\n$3\r\nGET\r\n$-1\r\n',
+      '*2\r\n$3\r\nGET\r\n$x\r\na\r\n',
+    ]) {
+      const p = new RespParser(1024 * 1024);
+      p.feed(Buffer.from(bad));
+      expect(p.nextFast()).toBe(FAST_NONE);
+      expect(() => p.next()).toThrow(ProtocolError);
+    }
+    const p = new RespParser(1024 * 1024);
+    p.unauthenticated = true;
+    p.feed(Buffer.from('*2\r\n$3\r\nGET\r\n$1\r\nk\r\n'));
+    expect(p.nextFast()).toBe(FAST_NONE);
+    expect(p.next()).toEqual(['GET', 'k']);
   });
 });
