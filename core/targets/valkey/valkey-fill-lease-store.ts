@@ -10,15 +10,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FillLeaseStore, FillLeaseStoreOptions, FillOutcome } from '../../client/fill-lease-store.ts';
-import { clusterNearTracker } from '../../client/near-cache/cluster-tracker.ts';
-import { respNearTracker } from '../../client/near-cache/resp-tracker.ts';
-import type { StaleProbe } from '../../client/near-cache/stale-probe.ts';
 import { versionSortKey } from '../../event/version.ts';
 import { TARGET_DEFAULTS } from '../cache-target.ts';
 import { toTargetError } from '../resp/reply-errors.ts';
+import { respNearTracker } from '../resp/resp-tracker.ts';
+import type { StaleProbe } from '../resp/stale-probe.ts';
+import { clusterNearTracker } from './valkey-cluster-tracker.ts';
 import { entryTagsKey, leaseKey, staleKey, tagStateKeys, versionKey } from './valkey-keys.ts';
 import { DROP, INVALIDATE, LEASE, type LuaScript, RELEASE } from './valkey-scripts.ts';
 import { FILL_TAGGED, TAG_JOIN, WRITE_TAGGED } from './valkey-tag-scripts.ts';
+import { invalidateTagOnValkey } from './valkey-tags.ts';
 import type { ValkeyTarget } from './valkey-target.ts';
 
 /** Options of {@link valkeyLeaseStore} (the fill-lease store options every backend takes). */
@@ -134,6 +135,13 @@ export function valkeyLeaseStore(
       }
       const keys = [key, versionKey(key), leaseKey(key)];
       await run(INVALIDATE, keys, [versionSortKey(version), String(tombstoneTtlMs)]);
+    },
+    async invalidateTag(tag, tagOptions = {}) {
+      const version = tagOptions.version === undefined ? '' : versionSortKey(tagOptions.version);
+      const done = await invalidateTagOnValkey(target, client, tag, version, tombstoneTtlMs, {
+        soft: tagOptions.soft === true,
+      });
+      return { outcome: done.outcome, keys: done.keys };
     },
     nearTracker: () =>
       'nodes' in client

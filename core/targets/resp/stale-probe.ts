@@ -8,7 +8,7 @@
  * newer, so a stale value is never answered as fresh.
  */
 import type { ChainableCommander } from 'iovalkey';
-import type { StoredEntry } from '../fill-lease-store.ts';
+import type { StoredEntry } from '../../client/fill-lease-store.ts';
 
 /** How one backend reads a key's soft mark with plain commands (see module comment). */
 export interface StaleProbe {
