@@ -102,7 +102,7 @@ export class TrackedNode {
 
   /** The value and remaining TTL of `key` (and its soft mark, with `probe`), read on the tracked reader. */
   async read(key: string, probe?: StaleProbe): Promise<StoredEntry | null> {
-    return probedRead(this.reader.pipeline(), key, probe);
+    return probedRead(this.reader, key, probe);
   }
 
   /** Closes both connections (no more reports). */

@@ -93,7 +93,7 @@ export function clusterNearTracker(cluster: Cluster, probe?: StaleProbe): NearTr
   }
 
   async function readThroughCluster(key: string): Promise<StoredEntry | null> {
-    return probedRead(cluster.pipeline(), key, probe);
+    return probedRead(cluster, key, probe);
   }
 
   return {

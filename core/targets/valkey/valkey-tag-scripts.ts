@@ -3,7 +3,7 @@
  * apart from valkey-scripts.ts so the pipeline's APPLY script stays as it is: soft marks are valid
  * only while they equal the fence's version, so APPLY's refresh/invalidate clear them by moving the
  * version on, and these scripts do the rest. Every script's keys share one slot: an entry's (K and
- * its siblings) or a tag's (its epoch, members, pending list).
+ * its siblings) or a tag's (its epoch, members, queue and pending batches).
  *
  * The fence V is layout 2 (valkey-scripts.ts): `version`, or `version token expiresAtMs` while a fill
  * lease is held. These scripts read the version out of it (FENCE_LIB's `parts`), honour a lease in it
@@ -257,6 +257,26 @@ if left == 0 then redis.call('LREM', KEYS[2], 0, ARGV[1]) end
 return left`,
 );
 
+/**
+ * read-entry K V S → nil, or { value, pttl, stale (1|0) }: a cache read in one atomic step (the app's
+ * reads and a near cache's tracked reads: the GETs inside are tracked for the calling connection).
+ * Stale when the soft mark S equals V's version (the part before a fill lease held in V).
+ */
+export const READ_ENTRY = script(
+  'read-entry',
+  3,
+  `local v = redis.call('GET', KEYS[1])
+if not v then return nil end
+local ttl = redis.call('PTTL', KEYS[1])
+local stale = 0
+local mark = redis.call('GET', KEYS[3])
+if mark then
+  local fence = redis.call('GET', KEYS[2])
+  if fence and string.match(fence, '^[^ ]*') == mark then stale = 1 end
+end
+return {v, ttl, stale}`,
+);
+
 /** Every script of this file (loaded on each node with the others: valkey-runner.ts). */
 export const TAG_SCRIPTS: readonly LuaScript[] = [
   SOFT_INVALIDATE,
@@ -267,4 +287,5 @@ export const TAG_SCRIPTS: readonly LuaScript[] = [
   TAG_KEY,
   TAG_DONE,
   TAG_BATCH_DONE,
+  READ_ENTRY,
 ];
