@@ -22,9 +22,9 @@ export const RESERVED_PREFIX = '__cdc:';
  * valkey-scripts.ts), `l` a layout-1 fill lease; `s` the soft-invalidation mark and `g` the entry's
  * tag versions (docs/soft-invalidation-and-tags.md). A tag's own state uses the same naming over the
  * tag: `te` its epoch, `tm` its members, `tq` the queue of its pending batches and `tb` (suffixed with
- * `:version`) each batch, all in the tag's slot; `tp` the pending hash of releases before batches.
+ * `:version`) each batch, all in the tag's slot.
  */
-export type SiblingKind = 'v' | 'l' | 's' | 'g' | 'te' | 'tm' | 'tp' | 'tq' | 'tb';
+export type SiblingKind = 'v' | 'l' | 's' | 'g' | 'te' | 'tm' | 'tq' | 'tb';
 
 function isPlain(key: string): boolean {
   return key.length > 0 && key.indexOf('{') < 0 && key.indexOf('}') < 0;
@@ -70,8 +70,6 @@ export interface TagStateKeys {
   epoch: string;
   /** Keys that joined since the last change. */
   members: string;
-  /** The pending hash key → version of releases before batches (drained, never written). */
-  pending: string;
   /** The queue (a list) of the versions of pending batches, oldest first. */
   queue: string;
   /** The batch of the change at `version`: the members it took, still to be invalidated. */
@@ -84,7 +82,6 @@ export function tagStateKeys(tag: string): TagStateKeys {
   return {
     epoch: siblingKey(tag, 'te'),
     members: siblingKey(tag, 'tm'),
-    pending: siblingKey(tag, 'tp'),
     queue: siblingKey(tag, 'tq'),
     // The suffix follows the hash tag, so every batch shares the tag's slot.
     batch: (version) => `${batchPrefix}:${version}`,

@@ -216,20 +216,6 @@ if existed == 0 or (left >= 0 and left < tomb) then redis.call('PEXPIRE', KEYS[5
 return 1`,
 );
 
-/** tag-done P | key version [key version …] → how many were removed from the legacy pending hash P (only if unchanged). */
-export const TAG_DONE = script(
-  'tag-done',
-  1,
-  `local n = 0
-for i = 1, #ARGV, 2 do
-  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[i + 1] then
-    redis.call('HDEL', KEYS[1], ARGV[i])
-    n = n + 1
-  end
-end
-return n`,
-);
-
 /**
  * tag-batch-done B Q M | version soft key [key …] → keys left in the batch. Removes the keys from
  * batch B (of `version`); an empty batch leaves the queue Q. Soft (`soft` = '1'): the keys join the
@@ -285,7 +271,6 @@ export const TAG_SCRIPTS: readonly LuaScript[] = [
   TAG_JOIN,
   TAG_BUMP,
   TAG_KEY,
-  TAG_DONE,
   TAG_BATCH_DONE,
   READ_ENTRY,
 ];

@@ -19,7 +19,7 @@ import type { OpResult } from '../cache-target.ts';
 import { toTargetError } from '../resp/reply-errors.ts';
 import { entryTagsKey, isReserved, leaseKey, staleKey, tagStateKeys, versionKey } from './valkey-keys.ts';
 import type { ScriptCall, ScriptRunner } from './valkey-runner.ts';
-import { SOFT_INVALIDATE, TAG_BATCH_DONE, TAG_BUMP, TAG_DONE, TAG_KEY } from './valkey-tag-scripts.ts';
+import { SOFT_INVALIDATE, TAG_BATCH_DONE, TAG_BUMP, TAG_KEY } from './valkey-tag-scripts.ts';
 
 /** Pending keys handled per page of a tag invalidation (one reply, one pipeline of TAG_KEY calls). */
 export const TAG_PAGE_SIZE = 1000;
@@ -152,18 +152,6 @@ export async function invalidateTagOnValkey(
       options.onKeys?.(page);
     }
   };
-  // The pending hash of releases before batches, if one was left: drained first, a page at a time.
-  for (;;) {
-    const flat = (await reader.call('HRANDFIELD', state.pending, String(pageSize), 'WITHVALUES')) as
-      | string[]
-      | null;
-    if (flat === null || flat.length === 0) break;
-    const pairs: [string, string][] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([String(flat[i]), String(flat[i + 1])]);
-    await removeAll(pairs);
-    const [done] = await runner.run([{ script: TAG_DONE, keys: [state.pending], args: pairs.flat() }]);
-    if (done === undefined || !done.ok) throw toReplyError(done?.error);
-  }
   // The batches, oldest first: a page of keys, their removal, then the page leaves the batch.
   for (;;) {
     const at = (await reader.call('LINDEX', state.queue, '0')) as string | null;
