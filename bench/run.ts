@@ -6,7 +6,7 @@
  * A benchmark that fails, times out, reports nothing or whose service is missing shows as FAILED
  * with the reason; the others still run and the exit code is 1. See bench/README.md.
  *
- *   node bench/run.ts [--only decode-plan,engine,valkey,stampede,near-cache,lambda,consumers] [--runs 3]
+ *   node bench/run.ts [--only decode-plan,engine,valkey,stampede,near-cache,tags,lambda,consumers] [--runs 3]
  *                     [--quick] [--write]
  *
  * --runs: repetitions; scripts that take medians internally get it as their round count, the
@@ -158,6 +158,19 @@ const STEPS: Step[] = [
   {
     group: 'near-cache',
     args: ['bench/client/near-invalidation.ts', '--iterations', q('500', '50')],
+    times: 1,
+    requires: [{ bin: 'valkey-server' }],
+    timeoutMin: q(5, 2),
+  },
+  {
+    group: 'tags',
+    args: [
+      'bench/client/tag-invalidation.ts',
+      '--sizes',
+      q('1000,10000', '1000'),
+      '--rounds',
+      String(q(R, 1)),
+    ],
     times: 1,
     requires: [{ bin: 'valkey-server' }],
     timeoutMin: q(5, 2),

@@ -339,13 +339,39 @@ export class Engine {
     return soft.joinTags(this.core, key, tags, memberTtlMs, this.core.clock.now());
   }
 
-  /** Invalidates every entry tagged `tag` not already current with `version`; fenced when the tag saw as new a change. */
+  /**
+   * Invalidates every entry tagged `tag` not already current with `version` (with `soft`, marks them
+   * stale instead); fenced when the tag saw as new a change. All pages at once: see
+   * {@link Engine.invalidateTagPage} for a bounded step.
+   */
   invalidateTag(
     tag: string,
     version: string,
     tombstoneTtlMs = this.tombstoneTtlMs,
+    softly = false,
   ): versioned.VersionedOutcome {
-    return soft.invalidateTag(this.core, tag, version, tombstoneTtlMs, this.core.clock.now());
+    return soft.invalidateTag(this.core, tag, version, tombstoneTtlMs, this.core.clock.now(), softly);
+  }
+
+  /**
+   * One bounded step of a tag invalidation (soft-invalidation.ts `invalidateTagPage`): at most
+   * `limit` of the tag's pending keys; call again with the answered `version` while `more`. `version`
+   * '' is an app-side invalidation without a version.
+   */
+  invalidateTagPage(
+    tag: string,
+    version: string,
+    options: { soft?: boolean; limit?: number; tombstoneTtlMs?: number } = {},
+  ): soft.TagPage {
+    return soft.invalidateTagPage(
+      this.core,
+      tag,
+      version,
+      options.soft === true,
+      options.limit ?? soft.TAG_PAGE_SIZE,
+      options.tombstoneTtlMs ?? this.tombstoneTtlMs,
+      this.core.clock.now(),
+    );
   }
 
   /**

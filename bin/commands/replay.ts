@@ -81,7 +81,12 @@ export function opToJson(op: CacheOp): string {
   if (op.kind === 'softInvalidate')
     return JSON.stringify({ op: 'softInvalidate', key: op.key, version: op.version });
   if (op.kind === 'invalidateTag')
-    return JSON.stringify({ op: 'invalidateTag', tag: op.tag, version: op.version });
+    return JSON.stringify({
+      op: 'invalidateTag',
+      tag: op.tag,
+      version: op.version,
+      ...(op.soft === true ? { soft: true } : {}),
+    });
   return JSON.stringify({ op: 'invalidatePrefix', prefix: op.prefix, version: op.version });
 }
 

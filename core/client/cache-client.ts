@@ -22,126 +22,39 @@
  *    without it the entry is a miss.
  * 5. Tags: with `tags`, the loader (or writeThrough's writer) runs only after the key joined every
  *    tag, and the fill carries the tag epochs the join answered, so a tag invalidation racing the load
- *    rejects or fences the fill (never a stale fill).
+ *    rejects or fences the fill (never a stale fill). `invalidateTag` (soft or hard) runs the rules'
+ *    tag protocol from the app.
  * The cache is an optimisation: when it fails, reads fall back to the loader (`cache-error` event).
  */
-import { TargetError } from '../errors.ts';
+import {
+  CACHE_CLIENT_DEFAULTS,
+  type CacheClient,
+  type CacheClientOptions,
+  checkOptions,
+  type LoadOptions,
+  type Resolved,
+  type Writer,
+} from './cache-client-options.ts';
 import { type Codec, jsonCodec } from './codec.ts';
 import type { CacheClientListener } from './events.ts';
-import type { FillLeaseStore, StoredEntry, TagEpochs } from './fill-lease-store.ts';
+import type {
+  StoredEntry,
+  TagEpochs,
+  TagInvalidateOptions,
+  TagInvalidateResult,
+} from './fill-lease-store.ts';
 import { freshMs, freshness, memberTtl, physicalTtl } from './freshness.ts';
 import { attachNearCache } from './near-cache/attach.ts';
-import type { NearCache, NearCacheStats, NearRead } from './near-cache/near-cache.ts';
+import type { NearCache, NearRead } from './near-cache/near-cache.ts';
 import { unguardedLeaseStore } from './unguarded-store.ts';
 
-/** Per-call options of getOrLoad / writeThrough (defaults come from the client). */
-export interface LoadOptions<T> {
-  /** Time to live of a stored value, ms; 0 = no expiry. @default 60000 */
-  ttlMs?: number;
-  /** Serve a value this long past its TTL while one caller refreshes it, ms. @default 0 */
-  staleWhileRevalidateMs?: number;
-  /** Serve a value this long past its TTL when its reload fails, ms. @default 0 */
-  staleIfErrorMs?: number;
-  /** Shortens each TTL by a random share in [0, jitter), against synchronized expiry. @default 0 */
-  jitter?: number;
-  /** XFetch β: refresh early with probability rising as expiry nears; 0 = off (1 is typical). @default 0 */
-  earlyRefreshBeta?: number;
-  /** How long a loader may hold the key's lease, ms. @default 10000 */
-  leaseTtlMs?: number;
-  /** Longest wait for another process's load before loading without filling, ms. @default 5000 */
-  lockWaitTimeoutMs?: number;
-  /** The source version of a loaded value: the fill is then fenced by it. */
-  version?: (value: T) => string | undefined;
-  /** Codec of this call. @default the client's */
-  codec?: Codec<T>;
-  /**
-   * Serve an entry a soft invalidation marked stale while one caller (across all processes: the one
-   * holding the key's fill lease) reloads it in the background; false: a stale entry is a miss.
-   * @default false
-   */
-  staleWhileRevalidate?: boolean;
-  /**
-   * Tags this entry depends on (`customer:42`): a rule's `tags` (or `invalidateTag`) naming one of
-   * them removes the entry. Names as the rules render them (with the config's and rule's prefixes).
-   */
-  tags?: readonly string[];
-}
-
-/** Options of {@link createCacheClient}. */
-export interface CacheClientOptions extends Omit<LoadOptions<unknown>, 'version' | 'codec' | 'tags'> {
-  /** Where values live (see `leaseStoreFor(target)`). */
-  store: FillLeaseStore;
-  /** @default jsonCodec */
-  codec?: Codec<unknown>;
-  /** Event listener (metrics, logs). @default no-op */
-  onEvent?: CacheClientListener;
-  /** Clock, ms. @default Date.now */
-  now?: () => number;
-  /** Random source in [0, 1). @default Math.random */
-  random?: () => number;
-  /** Sleep for the Valkey backoff. @default setTimeout */
-  sleep?: (ms: number) => Promise<void>;
-  /** First and longest poll interval while waiting on a store that cannot wake, ms. @default [2, 50] */
-  pollBackoffMs?: [number, number];
-  /**
-   * TEST/DIAGNOSTIC ONLY: `false` switches leases off (plain GET → load → SET, fills never rejected;
-   * unguarded-store.ts), to show what leases prevent. @default true
-   */
-  leases?: boolean;
-  /**
-   * An in-process near cache in front of the store (`await createNearCache({...})`), kept true by the
-   * store's server (CLIENT TRACKING) or engine listeners. Fresh values read from the store are kept
-   * there; writeThrough and invalidate drop them locally. @default none
-   */
-  near?: NearCache;
-}
-
-/** Client defaults. */
-export const CACHE_CLIENT_DEFAULTS = {
-  ttlMs: 60_000,
-  staleWhileRevalidateMs: 0,
-  staleIfErrorMs: 0,
-  jitter: 0,
-  earlyRefreshBeta: 0,
-  leaseTtlMs: 10_000,
-  lockWaitTimeoutMs: 5_000,
-  staleWhileRevalidate: false,
-  pollBackoffMs: [2, 50] as [number, number],
-  /** Longest single wait on a store that wakes, so a lost wake-up costs at most this. */
-  wakeSliceMs: 100,
-} as const;
-
-/** A write-through writer: persists `value`, optionally returning its source version. */
-// biome-ignore lint/suspicious/noConfusingVoidType: a writer that returns nothing (`async (u) => db.update(u)`, Promise<void>) is the common case.
-export type Writer<T> = (value: T) => Promise<void | { version?: string }>;
-
-/** The app-side cache client. */
-export interface CacheClient {
-  /** The cached value of `key`, or `loader(key)` (stored under a lease). */
-  getOrLoad<T>(key: string, loader: (key: string) => Promise<T>, options?: LoadOptions<T>): Promise<T>;
-  /** The cached value (fresh or stale), or undefined; never loads. */
-  get<T>(key: string, options?: Pick<LoadOptions<T>, 'codec'>): Promise<T | undefined>;
-  /** Runs `writer` (the source of truth) and then stores `value`; a failed writer leaves the cache alone. */
-  writeThrough<T>(key: string, value: T, writer: Writer<T>, options?: LoadOptions<T>): Promise<void>;
-  /** Removes keys and cancels their fill leases; with a version, leaves fenced tombstones. */
-  invalidate(keys: string | readonly string[], options?: { version?: string }): Promise<void>;
-  /** Waits for background refreshes and closes the store's own resources. */
-  close(): Promise<void>;
-  /** The near cache's counters (hits, misses, invalidations received, …), or undefined without one. */
-  nearStats(): NearCacheStats | undefined;
-}
-
-type Resolved = Required<Omit<LoadOptions<unknown>, 'version' | 'codec' | 'tags'>>;
-
-function checkOptions(o: Resolved, where: string): void {
-  const bad = (m: string) => new TargetError(`cache client: ${where}: ${m}`, { retriable: false });
-  for (const name of ['ttlMs', 'staleWhileRevalidateMs', 'staleIfErrorMs', 'earlyRefreshBeta'] as const) {
-    if (!(o[name] >= 0)) throw bad(`${name} must be >= 0`);
-  }
-  if (!(o.jitter >= 0 && o.jitter < 1)) throw bad('jitter must be in [0, 1)');
-  if (!(o.leaseTtlMs > 0) || !(o.lockWaitTimeoutMs >= 0))
-    throw bad('leaseTtlMs must be > 0, lockWaitTimeoutMs >= 0');
-}
+export {
+  CACHE_CLIENT_DEFAULTS,
+  type CacheClient,
+  type CacheClientOptions,
+  type LoadOptions,
+  type Writer,
+} from './cache-client-options.ts';
 
 /** Creates a cache client over `options.store`. */
 export function createCacheClient(options: CacheClientOptions): CacheClient {
@@ -358,6 +271,17 @@ export function createCacheClient(options: CacheClientOptions): CacheClient {
     return value;
   }
 
+  async function invalidateTag(tag: string, call?: TagInvalidateOptions): Promise<TagInvalidateResult> {
+    const done = await store.invalidateTag(tag, call);
+    // The server's tracking tells the other processes; this one drops the keys before it answers
+    // (read-your-invalidations), and reads of them in flight are not kept.
+    for (const key of done.keys) {
+      flights.delete(key);
+      near?.drop(key);
+    }
+    return done;
+  }
+
   return {
     getOrLoad<T>(key: string, loader: (key: string) => Promise<T>, call?: LoadOptions<T>): Promise<T> {
       if (near !== undefined) {
@@ -434,6 +358,13 @@ export function createCacheClient(options: CacheClientOptions): CacheClient {
       await Promise.all(list.map((key) => store.invalidate(key, call?.version)));
       if (near !== undefined) for (const key of list) near.drop(key);
     },
+    invalidateTag,
+    async invalidateTags(tags, call) {
+      const out: TagInvalidateResult[] = [];
+      for (const tag of tags) out.push(await invalidateTag(tag, call));
+      return out;
+    },
+    softInvalidateTag: (tag, call) => invalidateTag(tag, { ...call, soft: true }),
     async close() {
       await Promise.all([...background.values()]);
       await near?.close();

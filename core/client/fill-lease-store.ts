@@ -13,7 +13,7 @@
  * - A soft invalidation marks an entry stale (`read` says so); a fill or write clears the mark.
  * - Tags (docs/soft-invalidation-and-tags.md): `joinTags` before the load (or the write to the source
  *   of truth), then `fill`/`write` with the epochs it answered: fenced when one of the tags was
- *   invalidated for the key since.
+ *   invalidated for the key since. `invalidateTag` is the rules' tag invalidation, from the app.
  */
 
 import type { NearTracker } from './near-cache/tracker.ts';
@@ -28,6 +28,26 @@ export interface FillLeaseStoreOptions {
 }
 /** Tag → the tag's epoch (an opaque version string, '' = never invalidated) that `joinTags` answered. */
 export type TagEpochs = readonly (readonly [tag: string, epoch: string])[];
+
+/** Options of an app-side tag invalidation ({@link FillLeaseStore.invalidateTag}). */
+export interface TagInvalidateOptions {
+  /**
+   * The source version of the change (fenced like a rule's: a tag that saw a change as new removes
+   * nothing). Absent: the invalidation takes a version of its own just above the tag's epoch, so it
+   * always applies and a later change from the source still does.
+   */
+  version?: string;
+  /** Mark the entries stale instead of removing them (stale-while-revalidate serves them). @default false */
+  soft?: boolean;
+}
+
+/** What an app-side tag invalidation did. */
+export interface TagInvalidateResult {
+  /** `fenced`: the tag saw a change as new and nothing was pending. */
+  outcome: 'applied' | 'fenced';
+  /** The keys removed (or, soft, marked stale): a near cache drops them. */
+  keys: readonly string[];
+}
 
 /** What a fill under lease did. */
 export type FillOutcome = 'filled' | 'rejected' | 'fenced';
@@ -78,6 +98,12 @@ export interface FillLeaseStore {
   ): Promise<'applied' | 'fenced'>;
   /** Removes the value and cancels the lease; with a version, leaves a fenced tombstone. */
   invalidate(key: string, version?: string): Promise<void>;
+  /**
+   * Invalidates every entry tagged `tag` by the rules' protocol (docs/soft-invalidation-and-tags.md:
+   * fenced, cluster-safe, a bounded page at a time, finished by a retry after a crash); rejects with a
+   * retriable error when a step fails.
+   */
+  invalidateTag(tag: string, options?: TagInvalidateOptions): Promise<TagInvalidateResult>;
   /** Releases what the store itself opened (not the target's connection). */
   close(): Promise<void>;
   /**

@@ -26,6 +26,8 @@ export type {
   FillOutcome,
   StoredEntry,
   TagEpochs,
+  TagInvalidateOptions,
+  TagInvalidateResult,
 } from './fill-lease-store.ts';
 export {
   createNearCache,

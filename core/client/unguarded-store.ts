@@ -22,6 +22,7 @@ export function unguardedLeaseStore(store: FillLeaseStore): FillLeaseStore {
     waitForFill: (_key, timeoutMs) => new Promise((r) => setTimeout(r, timeoutMs)),
     write: (key, value, ttlMs, version, tags) => store.write(key, value, ttlMs, version, tags),
     invalidate: (key, version) => store.invalidate(key, version),
+    invalidateTag: (tag, options) => store.invalidateTag(tag, options),
     close: () => store.close(),
     ...(store.nearTracker === undefined ? {} : { nearTracker: () => store.nearTracker!() }),
   };

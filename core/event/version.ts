@@ -81,3 +81,21 @@ export function versionSortKey(v: string): string {
 export function hexToDecimal(hex: string): string {
   return BigInt(`0x${hex === '' ? '0' : hex}`).toString(10);
 }
+
+/** Width of the counter of {@link nextAppVersion}. */
+const APP_COUNTER_DIGITS = 12;
+
+/**
+ * The version (a sort key) of an app-side tag invalidation that names none
+ * (docs/soft-invalidation-and-tags.md): the tag epoch's source part, `+`, and a counter one past the
+ * epoch's. It sorts above the epoch and below every newer source version (`+` sorts below the `.` and
+ * digits that follow a sort key's prefix), so a later change from the source still applies and a
+ * redelivered older one stays fenced. The engine keeps the same rule (engine/tags.ts), which must
+ * not import core/.
+ */
+export function nextAppVersion(epoch: string): string {
+  const plus = epoch.indexOf('+');
+  const base = plus < 0 ? epoch : epoch.slice(0, plus);
+  const n = plus < 0 ? 0 : Number(epoch.slice(plus + 1)) || 0;
+  return `${base}+${String(n + 1).padStart(APP_COUNTER_DIGITS, '0')}`;
+}

@@ -321,7 +321,9 @@ export function evaluateRule(
   for (const d of rule.dependents) appendFromImages(rule, event, ops, stats, d, 'dependent', images, written);
   if (rule.tags.length > 0) {
     const tags: string[] = [];
-    for (const t of rule.tags) appendFromImages(rule, event, ops, stats, t, 'tag', images, tags);
+    // The rule's soft-invalidate action marks tagged entries stale too (a delete removes them).
+    const soft = !deleting && action === 'soft-invalidate';
+    for (const t of rule.tags) appendFromImages(rule, event, ops, stats, t, 'tag', images, tags, soft);
   }
   return ops;
 }
@@ -333,13 +335,16 @@ function pushNamed(
   name: string,
   what: 'dependent' | 'tag',
   version: string,
+  soft: boolean,
 ): void {
   if (seen.includes(name)) return;
   seen.push(name);
   ops.push(
-    what === 'tag'
-      ? { kind: 'invalidateTag', tag: name, version }
-      : { kind: 'invalidate', key: name, version },
+    what === 'dependent'
+      ? { kind: 'invalidate', key: name, version }
+      : soft
+        ? { kind: 'invalidateTag', tag: name, version, soft: true }
+        : { kind: 'invalidateTag', tag: name, version },
   );
 }
 
@@ -356,6 +361,7 @@ function appendFromImages(
   what: 'dependent' | 'tag',
   images: TemplateImages,
   seen: string[],
+  soft = false,
 ): void {
   const { version } = event;
   const { key, before, after } = images;
@@ -380,11 +386,11 @@ function appendFromImages(
       continue;
     }
     built = true;
-    pushNamed(ops, seen, rule.prefix + r, what, version);
+    pushNamed(ops, seen, rule.prefix + r, what, version, soft);
   }
   if (!built && !handled) {
     const r = renderTemplate(d, images);
-    if (typeof r === 'string') pushNamed(ops, seen, rule.prefix + r, what, version);
+    if (typeof r === 'string') pushNamed(ops, seen, rule.prefix + r, what, version, soft);
     else throw unresolvedError(rule, d, firstFailure ?? r, event, `${what} template`);
   }
 }

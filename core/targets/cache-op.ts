@@ -48,6 +48,11 @@ export interface InvalidateTagOp {
   kind: 'invalidateTag';
   tag: string;
   version: string;
+  /**
+   * Mark the entries stale instead of removing them (a rule's `soft-invalidate` action): clients with
+   * stale-while-revalidate keep serving them while one caller reloads. @default false
+   */
+  soft?: boolean;
 }
 
 /** One cache operation. */

@@ -65,6 +65,7 @@ export function lazyFillLeaseStore(
     write: async (key, value, ttlMs, version, tags) =>
       (await store.get()).write(key, value, ttlMs, version, tags),
     invalidate: async (key, version) => (await store.get()).invalidate(key, version),
+    invalidateTag: async (tag, options) => (await store.get()).invalidateTag(tag, options),
     close: async () => store.loaded()?.close(),
   };
   if (shape.tracks) lazy.nearTracker = () => lazyNearTracker(shape.kind, store.get);

@@ -63,6 +63,11 @@ export function memoryStore(now: () => number, wakes = false): MemoryStore {
       s.leases.delete(key);
       s.values.delete(key);
     },
+    async invalidateTag() {
+      // This store keeps no tag state (joinTags answers '' epochs): a tag names no entries here.
+      if (s.failWith) throw s.failWith;
+      return { outcome: 'fenced', keys: [] };
+    },
     async close() {},
   };
   return s;

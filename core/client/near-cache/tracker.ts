@@ -2,7 +2,10 @@
  * The NearTracker seam: how a near cache learns that the shared cache changed. One per backend,
  * offered by its FillLeaseStore (`nearTracker()`): Valkey and the engine server through server-assisted
  * client-side caching (CLIENT TRACKING, RESP2 with REDIRECT to a connection subscribed to
- * `__redis__:invalidate`, per cluster node), the in-process engine through its listeners.
+ * `__redis__:invalidate`, per cluster node), the in-process engine through its listeners. Each
+ * tracker lives with its backend (core/targets/resp/resp-tracker.ts for a RESP server,
+ * core/targets/valkey/valkey-cluster-tracker.ts, core/targets/engine/engine-listener-tracker.ts);
+ * the client knows only this seam.
  *
  * Contract:
  * - Only values read with `read` may be kept near: the server tracks that reader, so a later change

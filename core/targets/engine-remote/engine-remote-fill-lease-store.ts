@@ -4,10 +4,12 @@
  * duplicate connections and never stall the shared one.
  */
 import type { Valkey } from 'iovalkey';
-import type { FillLeaseStore, FillOutcome } from '../../client/fill-lease-store.ts';
-import { respNearTracker } from '../../client/near-cache/resp-tracker.ts';
-import type { StaleProbe } from '../../client/near-cache/stale-probe.ts';
+import type { FillLeaseStore, FillLeaseStoreOptions, FillOutcome } from '../../client/fill-lease-store.ts';
 import { versionSortKey } from '../../event/version.ts';
+import { TARGET_DEFAULTS } from '../cache-target.ts';
+import { respNearTracker } from '../resp/resp-tracker.ts';
+import type { StaleProbe } from '../resp/stale-probe.ts';
+import { invalidateTagRemote } from './engine-remote-tags.ts';
 
 /** The soft mark on the engine server (CACHE.STALE), for a near cache's tracked reads. */
 const ENGINE_STALE_PROBE: StaleProbe = {
@@ -16,7 +18,8 @@ const ENGINE_STALE_PROBE: StaleProbe = {
 };
 
 /** A FillLeaseStore over the engine server `client` talks to (the remote engine target's client). */
-export function engineRemoteLeaseStore(client: Valkey): FillLeaseStore {
+export function engineRemoteLeaseStore(client: Valkey, options: FillLeaseStoreOptions = {}): FillLeaseStore {
+  const tombstoneTtlMs = options.tombstoneTtlMs ?? TARGET_DEFAULTS.tombstoneTtlMs;
   const idle: Valkey[] = [];
   const all: Valkey[] = [];
   return {
@@ -82,6 +85,10 @@ export function engineRemoteLeaseStore(client: Valkey): FillLeaseStore {
     async invalidate(key, version) {
       if (version === undefined) await client.del(key);
       else await client.call('CACHE.INVALIDATE', key, versionSortKey(version));
+    },
+    async invalidateTag(tag, tagOptions = {}) {
+      const version = tagOptions.version === undefined ? '' : versionSortKey(tagOptions.version);
+      return invalidateTagRemote(client, tag, version, { soft: tagOptions.soft === true, tombstoneTtlMs });
     },
     nearTracker: () => respNearTracker('engine-remote', client, ENGINE_STALE_PROBE),
     async close() {

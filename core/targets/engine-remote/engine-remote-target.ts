@@ -3,7 +3,8 @@
  * iovalkey (kind `engine-remote`). It behaves exactly like the embedded adapter: the same fencing,
  * tombstones and outcomes, because the server runs the same engine code.
  *
- * One `apply` is one pipeline (one round trip). Error mapping: a connection failure fails every op
+ * One `apply` is one pipeline (one round trip), except that a tag invalidation goes a page at a time
+ * (engine-remote-tags.ts) between the pipelines of the ops around it. Error mapping: a connection failure fails every op
  * of the batch as retriable; a server error reply fails its op, retriable for server state
  * (OOM/LOADING/BUSY/…) and credentials (NOAUTH/WRONGPASS/NOPERM) per the one table of
  * ../resp/reply-errors.ts; any other reply is the op's own fault and not retriable, which
@@ -12,10 +13,11 @@
 import { Valkey } from 'iovalkey';
 import { TargetError } from '../../errors.ts';
 import { versionSortKey } from '../../event/version.ts';
-import type { CacheOp } from '../cache-op.ts';
+import type { CacheOp, InvalidateTagOp } from '../cache-op.ts';
 import { type CapableCacheTarget, type OpResult, TARGET_DEFAULTS } from '../cache-target.ts';
 import { lazyFillLeaseStore, lazyShardLeaseStore } from '../lazy-lease-stores.ts';
 import { isRetriableClientError } from '../resp/reply-errors.ts';
+import { invalidateTagRemote } from './engine-remote-tags.ts';
 
 /** Options of {@link createEngineRemoteTarget}. */
 export interface EngineRemoteTargetOptions {
@@ -49,6 +51,7 @@ function toArgs(op: CacheOp, tombstoneTtlMs: number): [string, string[]] {
     case 'softInvalidate':
       return ['CACHE.SOFTINVALIDATE', [op.key, version, String(tombstoneTtlMs)]];
     case 'invalidateTag':
+      // Paged by applyTag (engine-remote-tags.ts); this one-command form is kept for callers of toArgs.
       return ['CACHE.TAGINVALIDATE', [op.tag, version, String(tombstoneTtlMs)]];
   }
 }
@@ -92,57 +95,98 @@ export function createEngineRemoteTarget(options: EngineRemoteTargetOptions = {}
       return `cannot reach the engine at ${client.options.host}:${client.options.port}: ${connectionError.message}`;
     return message;
   };
+  const failed = (error: unknown): OpResult => {
+    const retriable = isRetriableClientError(error as Error);
+    return {
+      ok: false,
+      error: new TargetError(`engine-remote: ${failure(error)}`, { cause: error, retriable }),
+    };
+  };
+  async function applyTag(op: InvalidateTagOp): Promise<OpResult> {
+    let version: string;
+    try {
+      version = versionSortKey(op.version);
+    } catch (error) {
+      return {
+        ok: false,
+        error: new TargetError(`engine-remote: ${(error as Error).message}`, {
+          cause: error,
+          retriable: false,
+        }),
+      };
+    }
+    try {
+      const done = await invalidateTagRemote(client, op.tag, version, {
+        soft: op.soft === true,
+        tombstoneTtlMs,
+      });
+      return { ok: true, outcome: done.outcome };
+    } catch (error) {
+      return failed(error);
+    }
+  }
+  async function applyPipelined(
+    ops: readonly CacheOp[],
+    from: number,
+    to: number,
+    results: OpResult[],
+  ): Promise<void> {
+    const pipeline = client.pipeline();
+    const sent: number[] = [];
+    for (let i = from; i < to; i++) {
+      try {
+        const [cmd, args] = toArgs(ops[i]!, tombstoneTtlMs);
+        pipeline.call(cmd, args);
+        sent.push(i);
+      } catch (error) {
+        results[i] = {
+          ok: false,
+          error: new TargetError(`engine-remote: ${(error as Error).message}`, {
+            cause: error,
+            retriable: false,
+          }),
+        };
+      }
+    }
+    if (sent.length === 0) return;
+    let replies: [Error | null, unknown][] | null;
+    try {
+      replies = await pipeline.exec();
+    } catch (error) {
+      for (const i of sent) {
+        results[i] = {
+          ok: false,
+          error: new TargetError(`engine-remote: ${failure(error)}`, { cause: error }),
+        };
+      }
+      return;
+    }
+    sent.forEach((i, n) => {
+      const [err, reply] = replies?.[n] ?? [new Error('no reply'), null];
+      results[i] = err ? failed(err) : { ok: true, outcome: reply === 'fenced' ? 'fenced' : 'applied' };
+    });
+  }
   return {
     kind: 'engine-remote',
     client,
     async apply(ops) {
-      const results: (OpResult | undefined)[] = new Array(ops.length);
-      const pipeline = client.pipeline();
-      const sent: number[] = [];
-      ops.forEach((op, i) => {
-        try {
-          const [cmd, args] = toArgs(op, tombstoneTtlMs);
-          pipeline.call(cmd, args);
-          sent.push(i);
-        } catch (error) {
-          results[i] = {
-            ok: false,
-            error: new TargetError(`engine-remote: ${(error as Error).message}`, {
-              cause: error,
-              retriable: false,
-            }),
-          };
+      const results: OpResult[] = new Array(ops.length);
+      // Segments: ops up to a tag invalidation go out as one pipeline; a tag invalidation is paged
+      // (engine-remote-tags.ts) and completes before the ops after it start.
+      let start = 0;
+      while (start < ops.length) {
+        const op = ops[start]!;
+        if (op.kind === 'invalidateTag') {
+          results[start] = await applyTag(op);
+          start++;
+          continue;
         }
-      });
-      if (sent.length > 0) {
-        let replies: [Error | null, unknown][] | null;
-        try {
-          replies = await pipeline.exec();
-        } catch (error) {
-          replies = null;
-          for (const i of sent) {
-            results[i] = {
-              ok: false,
-              error: new TargetError(`engine-remote: ${failure(error)}`, { cause: error }),
-            };
-          }
-        }
-        if (replies) {
-          sent.forEach((i, n) => {
-            const [err, reply] = replies[n] ?? [new Error('no reply'), null];
-            if (err) {
-              const retriable = isRetriableClientError(err);
-              results[i] = {
-                ok: false,
-                error: new TargetError(`engine-remote: ${failure(err)}`, { cause: err, retriable }),
-              };
-            } else {
-              results[i] = { ok: true, outcome: reply === 'fenced' ? 'fenced' : 'applied' };
-            }
-          });
-        }
+        let end = start + 1;
+        while (end < ops.length && ops[end]!.kind !== 'invalidateTag') end++;
+        await applyPipelined(ops, start, end, results);
+        start = end;
       }
-      return results as OpResult[];
+      return results;
     },
     async get(key) {
       try {
@@ -177,9 +221,12 @@ export function createEngineRemoteTarget(options: EngineRemoteTargetOptions = {}
       else client.disconnect();
     },
     // The stores' modules load on first use (lazy-lease-stores.ts): the CDC path never needs them.
-    fillLeases: () =>
+    fillLeases: (leaseOptions) =>
       lazyFillLeaseStore({ kind: 'engine-remote', wakes: true, tracks: true }, async () =>
-        (await import('./engine-remote-fill-lease-store.ts')).engineRemoteLeaseStore(client),
+        (await import('./engine-remote-fill-lease-store.ts')).engineRemoteLeaseStore(client, {
+          tombstoneTtlMs,
+          ...leaseOptions,
+        }),
       ),
     shardLeases: (scope) =>
       lazyShardLeaseStore(scope, async () =>

@@ -3,8 +3,9 @@
  * so core/client does not import engine/. Waits are woken by the engine itself (no polling).
  */
 import type { FillLeaseStore, FillOutcome, TagEpochs } from '../../client/fill-lease-store.ts';
-import { engineListenerTracker } from '../../client/near-cache/engine-listener-tracker.ts';
 import { versionSortKey } from '../../event/version.ts';
+import { engineListenerTracker } from './engine-listener-tracker.ts';
+import { invalidateTagInPages } from './engine-tags.ts';
 
 /** The engine event types a near cache listens to (engine/listeners.ts `EngineEventType`). */
 export type EngineEventTypeLike = 'write' | 'invalidate' | 'delete' | 'expire' | 'evict' | 'ttl' | 'flush';
@@ -43,6 +44,12 @@ export interface EngineLike {
   ): 'applied' | 'fenced';
   releaseLease(key: string, token: string): boolean;
   waitForFill(key: string, timeoutMs: number): Promise<unknown>;
+  /** One bounded step of a tag invalidation (engine/engine.ts `invalidateTagPage`). */
+  invalidateTagPage(
+    tag: string,
+    version: string,
+    options?: { soft?: boolean; limit?: number; tombstoneTtlMs?: number },
+  ): { applied: boolean; version: string; keys: string[]; more: boolean };
   /** Listener registration (engine/engine.ts `on`); needed only by a near cache. */
   on?(type: EngineEventTypeLike, listener: (event: EngineEventLike) => void): () => void;
 }
@@ -87,6 +94,10 @@ export function engineLeaseStore(engine: EngineLike): FillLeaseStore {
     async invalidate(key, version) {
       if (version === undefined) engine.delete(key);
       else engine.invalidate(key, versionSortKey(version));
+    },
+    async invalidateTag(tag, options = {}) {
+      const version = options.version === undefined ? '' : versionSortKey(options.version);
+      return invalidateTagInPages(engine, tag, version, { soft: options.soft === true });
     },
     async close() {},
     ...(engine.on === undefined ? {} : { nearTracker: () => engineListenerTracker(engine) }),

@@ -12,9 +12,10 @@ import { createEngine, type Engine, type EngineOptions } from '../../../engine/e
 import { EngineError } from '../../../engine/errors.ts';
 import { TargetError } from '../../errors.ts';
 import { versionSortKey } from '../../event/version.ts';
-import type { CacheOp } from '../cache-op.ts';
+import type { CacheOp, InvalidateTagOp } from '../cache-op.ts';
 import { type CapableCacheTarget, type OpResult, TARGET_DEFAULTS } from '../cache-target.ts';
 import { lazyFillLeaseStore, lazyShardLeaseStore } from '../lazy-lease-stores.ts';
+import { invalidateTagInPages } from './engine-tags.ts';
 
 /** Options of {@link createEngineTarget}. */
 export interface EngineTargetOptions {
@@ -47,13 +48,29 @@ export function applyToEngine(engine: Engine, op: CacheOp, tombstoneTtlMs: numbe
       case 'softInvalidate':
         return { ok: true, outcome: engine.softInvalidate(op.key, version, tombstoneTtlMs) };
       case 'invalidateTag':
-        return { ok: true, outcome: engine.invalidateTag(op.tag, version, tombstoneTtlMs) };
+        return { ok: true, outcome: engine.invalidateTag(op.tag, version, tombstoneTtlMs, op.soft === true) };
     }
   } catch (error) {
-    const retriable = error instanceof EngineError && error.retriable;
-    const message = error instanceof Error ? error.message : String(error);
-    return { ok: false, error: new TargetError(`engine: ${message}`, { cause: error, retriable }) };
+    return engineFailure(error);
   }
+}
+
+async function applyTagPaged(engine: Engine, op: InvalidateTagOp, tombstoneTtlMs: number): Promise<OpResult> {
+  try {
+    const done = await invalidateTagInPages(engine, op.tag, versionSortKey(op.version), {
+      soft: op.soft === true,
+      tombstoneTtlMs,
+    });
+    return { ok: true, outcome: done.outcome };
+  } catch (error) {
+    return engineFailure(error);
+  }
+}
+
+function engineFailure(error: unknown): OpResult {
+  const retriable = error instanceof EngineError && error.retriable;
+  const message = error instanceof Error ? error.message : String(error);
+  return { ok: false, error: new TargetError(`engine: ${message}`, { cause: error, retriable }) };
 }
 
 /** Creates the embedded engine target. */
@@ -68,7 +85,14 @@ export function createEngineTarget(options: EngineTargetOptions = {}): EngineTar
     kind: 'engine',
     engine,
     async apply(ops) {
-      return ops.map((op) => applyToEngine(engine, op, tombstoneTtlMs));
+      const results: OpResult[] = [];
+      for (const op of ops) {
+        // A tag invalidation goes a page at a time, yielding between pages (a tag with very many
+        // entries never holds the event loop); the rest is one synchronous step each.
+        if (op.kind === 'invalidateTag') results.push(await applyTagPaged(engine, op, tombstoneTtlMs));
+        else results.push(applyToEngine(engine, op, tombstoneTtlMs));
+      }
+      return results;
     },
     async get(key) {
       try {

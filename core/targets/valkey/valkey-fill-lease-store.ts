@@ -10,15 +10,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FillLeaseStore, FillLeaseStoreOptions, FillOutcome } from '../../client/fill-lease-store.ts';
-import { clusterNearTracker } from '../../client/near-cache/cluster-tracker.ts';
-import { respNearTracker } from '../../client/near-cache/resp-tracker.ts';
-import type { StaleProbe } from '../../client/near-cache/stale-probe.ts';
 import { versionSortKey } from '../../event/version.ts';
 import { TARGET_DEFAULTS } from '../cache-target.ts';
 import { toTargetError } from '../resp/reply-errors.ts';
+import { respNearTracker } from '../resp/resp-tracker.ts';
+import { type ReadScript, type StaleProbe, scriptedRead } from '../resp/stale-probe.ts';
+import { clusterNearTracker } from './valkey-cluster-tracker.ts';
 import { entryTagsKey, leaseKey, staleKey, tagStateKeys, versionKey } from './valkey-keys.ts';
 import { DROP, INVALIDATE, LEASE, type LuaScript, RELEASE } from './valkey-scripts.ts';
-import { FILL_TAGGED, TAG_JOIN, WRITE_TAGGED } from './valkey-tag-scripts.ts';
+import { FILL_TAGGED, READ_ENTRY, TAG_JOIN, WRITE_TAGGED } from './valkey-tag-scripts.ts';
+import { invalidateTagOnValkey } from './valkey-tags.ts';
 import type { ValkeyTarget } from './valkey-target.ts';
 
 /** Options of {@link valkeyLeaseStore} (the fill-lease store options every backend takes). */
@@ -35,7 +36,18 @@ export function fenceVersion(fence: string): string {
   return space < 0 ? fence : fence.slice(0, space);
 }
 
-/** The soft mark on Valkey, for a near cache's tracked reads: S, and the fence V it must equal. */
+/** READ_ENTRY's keys for `key`: K, the fence V and the soft mark S (one slot). */
+const READ_SCRIPT: ReadScript = {
+  lua: READ_ENTRY.lua,
+  sha: READ_ENTRY.sha,
+  keys: (key) => [key, versionKey(key), staleKey(key)],
+};
+
+/**
+ * The soft mark on Valkey, for a near cache's tracked reads: one READ_ENTRY (value, TTL and mark
+ * atomically: measured cheaper per miss than the 6-command probe pipeline, bench/results/near-cache.md);
+ * the probe commands (S, and the fence V it must equal) describe the same rule.
+ */
 const VALKEY_STALE_PROBE: StaleProbe = {
   commands: (key) => [
     ['GET', staleKey(key)],
@@ -43,6 +55,7 @@ const VALKEY_STALE_PROBE: StaleProbe = {
   ],
   stale: ([mark, fence]) =>
     typeof mark === 'string' && typeof fence === 'string' && mark === fenceVersion(fence),
+  script: READ_SCRIPT,
 };
 
 /** K and its siblings as FILL_TAGGED / WRITE_TAGGED take them (one slot). */
@@ -67,22 +80,13 @@ export function valkeyLeaseStore(
     kind: target.kind,
     wakes: false,
     async read(key) {
-      // Soft mark and fence first (one slot, one pipeline): a value read after them is as new or
-      // newer, so a race costs at most a needless reload, never a stale value taken for fresh. The
-      // mark counts while it equals the fence's version (a fill lease held in the fence aside).
-      const replies =
-        (await client.pipeline().get(staleKey(key)).get(versionKey(key)).getBuffer(key).pttl(key).exec()) ??
-        [];
-      const [getErr, value] = replies[2] ?? [new Error('no reply')];
-      if (getErr) throw toTargetError(getErr);
-      if (value === null || value === undefined) return null;
-      const ttl = replies[3]?.[1];
-      const entry = { value: value as Buffer, ttlMs: typeof ttl === 'number' ? ttl : -1 };
-      const mark = replies[0]?.[1];
-      const fence = replies[1]?.[1];
-      return typeof mark === 'string' && typeof fence === 'string' && mark === fenceVersion(fence)
-        ? { ...entry, stale: true }
-        : entry;
+      // Value, TTL and soft mark in one atomic script (READ_ENTRY): the mark counts while it equals
+      // the fence's version (a fill lease held in the fence aside).
+      try {
+        return await scriptedRead(client, key, READ_SCRIPT);
+      } catch (error) {
+        throw toTargetError(error);
+      }
     },
     async acquireLease(key, ttlMs) {
       const token = randomBytes(12).toString('hex');
@@ -134,6 +138,13 @@ export function valkeyLeaseStore(
       }
       const keys = [key, versionKey(key), leaseKey(key)];
       await run(INVALIDATE, keys, [versionSortKey(version), String(tombstoneTtlMs)]);
+    },
+    async invalidateTag(tag, tagOptions = {}) {
+      const version = tagOptions.version === undefined ? '' : versionSortKey(tagOptions.version);
+      const done = await invalidateTagOnValkey(target, client, tag, version, tombstoneTtlMs, {
+        soft: tagOptions.soft === true,
+      });
+      return { outcome: done.outcome, keys: done.keys };
     },
     nearTracker: () =>
       'nodes' in client

@@ -21,9 +21,10 @@ export const RESERVED_PREFIX = '__cdc:';
  * Sibling kinds: `v` the fence (the version, and a fill lease while one is held: layout 2,
  * valkey-scripts.ts), `l` a layout-1 fill lease; `s` the soft-invalidation mark and `g` the entry's
  * tag versions (docs/soft-invalidation-and-tags.md). A tag's own state uses the same naming over the
- * tag: `te` its epoch, `tm` its members, `tp` its pending list, all in the tag's slot.
+ * tag: `te` its epoch, `tm` its members, `tq` the queue of its pending batches and `tb` (suffixed with
+ * `:version`) each batch, all in the tag's slot.
  */
-export type SiblingKind = 'v' | 'l' | 's' | 'g' | 'te' | 'tm' | 'tp';
+export type SiblingKind = 'v' | 'l' | 's' | 'g' | 'te' | 'tm' | 'tq' | 'tb';
 
 function isPlain(key: string): boolean {
   return key.length > 0 && key.indexOf('{') < 0 && key.indexOf('}') < 0;
@@ -63,9 +64,28 @@ export function entryTagsKey(key: string): string {
   return siblingKey(key, 'g');
 }
 
-/** The names of a tag's state (epoch, members, pending), all in one slot. */
-export function tagStateKeys(tag: string): { epoch: string; members: string; pending: string } {
-  return { epoch: siblingKey(tag, 'te'), members: siblingKey(tag, 'tm'), pending: siblingKey(tag, 'tp') };
+/** The names of a tag's state, all in one slot (docs/soft-invalidation-and-tags.md). */
+export interface TagStateKeys {
+  /** The epoch: the version of the newest change applied to the tag. */
+  epoch: string;
+  /** Keys that joined since the last change. */
+  members: string;
+  /** The queue (a list) of the versions of pending batches, oldest first. */
+  queue: string;
+  /** The batch of the change at `version`: the members it took, still to be invalidated. */
+  batch(version: string): string;
+}
+
+/** The names of a tag's state (epoch, members, pending batches), all in one slot. */
+export function tagStateKeys(tag: string): TagStateKeys {
+  const batchPrefix = siblingKey(tag, 'tb');
+  return {
+    epoch: siblingKey(tag, 'te'),
+    members: siblingKey(tag, 'tm'),
+    queue: siblingKey(tag, 'tq'),
+    // The suffix follows the hash tag, so every batch shares the tag's slot.
+    batch: (version) => `${batchPrefix}:${version}`,
+  };
 }
 
 /** True for names the adapter owns (never user data). */

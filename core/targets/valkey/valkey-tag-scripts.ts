@@ -3,7 +3,7 @@
  * apart from valkey-scripts.ts so the pipeline's APPLY script stays as it is: soft marks are valid
  * only while they equal the fence's version, so APPLY's refresh/invalidate clear them by moving the
  * version on, and these scripts do the rest. Every script's keys share one slot: an entry's (K and
- * its siblings) or a tag's (its epoch, members, pending list).
+ * its siblings) or a tag's (its epoch, members, queue and pending batches).
  *
  * The fence V is layout 2 (valkey-scripts.ts): `version`, or `version token expiresAtMs` while a fill
  * lease is held. These scripts read the version out of it (FENCE_LIB's `parts`), honour a lease in it
@@ -148,47 +148,65 @@ return redis.call('GET', KEYS[2]) or ''`,
 );
 
 /**
- * bump E M P | version tombstoneTtlMs → { applied (1|0), key, version, key, version, … }.
- * Unless the epoch E is as new (fenced: 0), E becomes `version` (for the tombstone TTL) and every
- * member moves into the pending hash P with `version` (kept if P holds a newer one); M is emptied.
- * Answers all of P either way: what is still to be invalidated.
+ * bump E M Q B | version tombstoneTtlMs → 1 applied, 0 fenced.
+ * Unless the epoch E is as new (fenced), E becomes `version` (for the tombstone TTL) and the members M
+ * become the pending batch B of `version` (RENAME: O(1) however many there are; merged in the rare
+ * case B exists, when an expired epoch let a version come again), queued on Q.
  */
 export const TAG_BUMP = script(
   'tag-bump',
-  3,
+  4,
   `local cur = redis.call('GET', KEYS[1])
-local applied = 0
-if not cur or cur < ARGV[1] then
-  applied = 1
-  local tomb = tonumber(ARGV[2])
-  if tomb < 1 then tomb = 1 end
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', tomb)
-  local members = redis.call('SMEMBERS', KEYS[2])
-  for _, m in ipairs(members) do
-    local p = redis.call('HGET', KEYS[3], m)
-    if not p or p < ARGV[1] then redis.call('HSET', KEYS[3], m, ARGV[1]) end
+if cur and cur >= ARGV[1] then return 0 end
+local tomb = tonumber(ARGV[2])
+if tomb < 1 then tomb = 1 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', tomb)
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  if redis.call('EXISTS', KEYS[4]) == 1 then
+    redis.call('SUNIONSTORE', KEYS[4], KEYS[4], KEYS[2])
+    redis.call('DEL', KEYS[2])
+  else
+    redis.call('RENAME', KEYS[2], KEYS[4])
   end
-  redis.call('DEL', KEYS[2])
+  redis.call('RPUSH', KEYS[3], ARGV[1])
 end
-local out = redis.call('HGETALL', KEYS[3])
-table.insert(out, 1, applied)
-return out`,
+return 1`,
 );
 
 /**
- * tag-key K V L S G | tag version tombstoneTtlMs → 1 removed, 0 fenced.
- * Fenced when G says the entry is current with `version` for the tag; otherwise deletes the value,
- * its leases (given up in V, its version kept; L deleted) and soft mark, and records `version` for
- * the tag in G (at least the tombstone TTL), so a fill that loaded before the change is fenced.
+ * tag-key K V L S G | tag version tombstoneTtlMs [soft] → 1 removed (or marked), 0 fenced.
+ * Fenced when G says the entry is current with `version` for the tag; otherwise records `version` for
+ * the tag in G (at least the tombstone TTL), so a fill that loaded before the change is fenced, and
+ * gives up a lease held in V (its version kept; L deleted). Then, hard: deletes the value and its
+ * soft mark. Soft (`soft` = '1') with a value present: keeps it and marks it stale at its own version
+ * (V, '' when it has none, lives as long as the value), rewriting it in place so tracking clients
+ * drop it; stale-while-revalidate clients serve it while one reloads.
  */
 export const TAG_KEY = script(
   'tag-key',
   5,
   `${FENCE_LIB}local seen = redis.call('HGET', KEYS[5], ARGV[1])
 if seen and seen >= ARGV[2] then return 0 end
-redis.call('DEL', KEYS[1], KEYS[3], KEYS[4])
-local ver, tok = parts(redis.call('GET', KEYS[2]))
-if tok then keepVersion(KEYS[2], ver) end
+local cur = redis.call('GET', KEYS[2])
+local ver, tok = parts(cur)
+redis.call('DEL', KEYS[3])
+if ARGV[4] == '1' and redis.call('TYPE', KEYS[1]).ok == 'string' then
+  local left = redis.call('PTTL', KEYS[1])
+  ver = ver or ''
+  if not cur or tok then
+    if left > 0 then redis.call('SET', KEYS[2], ver, 'PX', left)
+    elseif cur then redis.call('SET', KEYS[2], ver, 'KEEPTTL')
+    else redis.call('SET', KEYS[2], ver) end
+  end
+  local vleft = redis.call('PTTL', KEYS[2])
+  if left == -1 then redis.call('PERSIST', KEYS[2])
+  elseif vleft >= 0 and vleft < left then redis.call('PEXPIRE', KEYS[2], left) end
+  if left > 0 then redis.call('SET', KEYS[4], ver, 'PX', left) else redis.call('SET', KEYS[4], ver) end
+  redis.call('SET', KEYS[1], redis.call('GET', KEYS[1]), 'KEEPTTL')
+else
+  redis.call('DEL', KEYS[1], KEYS[4])
+  if tok then keepVersion(KEYS[2], ver) end
+end
 local existed = redis.call('EXISTS', KEYS[5])
 redis.call('HSET', KEYS[5], ARGV[1], ARGV[2])
 local tomb = tonumber(ARGV[3])
@@ -198,18 +216,51 @@ if existed == 0 or (left >= 0 and left < tomb) then redis.call('PEXPIRE', KEYS[5
 return 1`,
 );
 
-/** tag-done P | key version [key version …] → how many were removed from the pending hash P (only if unchanged). */
-export const TAG_DONE = script(
-  'tag-done',
-  1,
-  `local n = 0
-for i = 1, #ARGV, 2 do
-  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[i + 1] then
-    redis.call('HDEL', KEYS[1], ARGV[i])
-    n = n + 1
+/**
+ * tag-batch-done B Q M | version soft key [key …] → keys left in the batch. Removes the keys from
+ * batch B (of `version`); an empty batch leaves the queue Q. Soft (`soft` = '1'): the keys join the
+ * members M again (for at least B's remaining life), since their values stay and a later hard change of
+ * the tag must still reach them.
+ */
+export const TAG_BATCH_DONE = script(
+  'tag-batch-done',
+  3,
+  `if #ARGV > 2 then
+  if ARGV[2] == '1' then
+    local left = redis.call('PTTL', KEYS[1])
+    local existed = redis.call('EXISTS', KEYS[3])
+    redis.call('SADD', KEYS[3], unpack(ARGV, 3))
+    if left == -1 then redis.call('PERSIST', KEYS[3])
+    elseif left > 0 then
+      local mleft = redis.call('PTTL', KEYS[3])
+      if existed == 0 or (mleft >= 0 and mleft < left) then redis.call('PEXPIRE', KEYS[3], left) end
+    end
   end
+  redis.call('SREM', KEYS[1], unpack(ARGV, 3))
 end
-return n`,
+local left = redis.call('SCARD', KEYS[1])
+if left == 0 then redis.call('LREM', KEYS[2], 0, ARGV[1]) end
+return left`,
+);
+
+/**
+ * read-entry K V S → nil, or { value, pttl, stale (1|0) }: a cache read in one atomic step (the app's
+ * reads and a near cache's tracked reads: the GETs inside are tracked for the calling connection).
+ * Stale when the soft mark S equals V's version (the part before a fill lease held in V).
+ */
+export const READ_ENTRY = script(
+  'read-entry',
+  3,
+  `local v = redis.call('GET', KEYS[1])
+if not v then return nil end
+local ttl = redis.call('PTTL', KEYS[1])
+local stale = 0
+local mark = redis.call('GET', KEYS[3])
+if mark then
+  local fence = redis.call('GET', KEYS[2])
+  if fence and string.match(fence, '^[^ ]*') == mark then stale = 1 end
+end
+return {v, ttl, stale}`,
 );
 
 /** Every script of this file (loaded on each node with the others: valkey-runner.ts). */
@@ -220,5 +271,6 @@ export const TAG_SCRIPTS: readonly LuaScript[] = [
   TAG_JOIN,
   TAG_BUMP,
   TAG_KEY,
-  TAG_DONE,
+  TAG_BATCH_DONE,
+  READ_ENTRY,
 ];

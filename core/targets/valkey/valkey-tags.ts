@@ -4,22 +4,33 @@
  *
  * - soft invalidations go out as one SOFT_INVALIDATE call per op through the ScriptRunner
  *   (node-grouped pipelines; each call touches one key's slot);
- * - a tag invalidation is three steps, none spanning two slots: TAG_BUMP in the tag's slot (epoch,
- *   members → pending), TAG_KEY per pending key in the key's slot, TAG_DONE in the tag's slot. The op
- *   is applied only when all three succeeded; a failure fails it retriably and the retry (or the next
- *   change of the tag) takes up what is still pending.
+ * - a tag invalidation is three steps, none spanning two slots: TAG_BUMP in the tag's slot (epoch;
+ *   the members become the change's pending batch by RENAME, O(1)), then a page at a time (at most
+ *   TAG_PAGE_SIZE keys, one bounded reply): SRANDMEMBER of the oldest batch, TAG_KEY per key in the
+ *   key's slot, TAG_BATCH_DONE in the tag's slot (the page leaves the batch, an empty batch the
+ *   queue). The op is applied only when every step succeeded; a failure fails it retriably and the
+ *   retry (or the next change of the tag) takes up what is still pending. No step holds the server
+ *   for more than one page, however many entries the tag has.
  */
 import { TargetError } from '../../errors.ts';
-import { versionSortKey } from '../../event/version.ts';
+import { nextAppVersion, versionSortKey } from '../../event/version.ts';
 import type { InvalidateTagOp, SoftInvalidateOp } from '../cache-op.ts';
 import type { OpResult } from '../cache-target.ts';
 import { toTargetError } from '../resp/reply-errors.ts';
 import { entryTagsKey, isReserved, leaseKey, staleKey, tagStateKeys, versionKey } from './valkey-keys.ts';
 import type { ScriptCall, ScriptRunner } from './valkey-runner.ts';
-import { SOFT_INVALIDATE, TAG_BUMP, TAG_DONE, TAG_KEY } from './valkey-tag-scripts.ts';
+import { SOFT_INVALIDATE, TAG_BATCH_DONE, TAG_BUMP, TAG_KEY } from './valkey-tag-scripts.ts';
 
-/** Pending keys handled per TAG_DONE call. */
-const DONE_CHUNK = 500;
+/** Pending keys handled per page of a tag invalidation (one reply, one pipeline of TAG_KEY calls). */
+export const TAG_PAGE_SIZE = 1000;
+
+/** How often an app-side invalidation without a version retries when a change moved the epoch meanwhile. */
+const APP_BUMP_ATTEMPTS = 10;
+
+/** The plain commands a tag invalidation reads the tag's state with (the target's client, routed by key). */
+export interface TagStateReader {
+  call(command: string, ...args: string[]): Promise<unknown>;
+}
 
 function refused(message: string, cause?: unknown): OpResult {
   return { ok: false, error: new TargetError(`valkey: ${message}`, { cause, retriable: false }) };
@@ -65,9 +76,101 @@ export async function applySoftInvalidations(
   });
 }
 
-/** Applies one tag invalidation (see module comment). */
+/** What a tag invalidation did: its outcome, the version it used, and the keys it removed (or marked). */
+export interface TagInvalidation {
+  outcome: 'applied' | 'fenced';
+  /** The version used (a `versionSortKey` string; an app-side one without a version took its own). */
+  version: string;
+  /** The keys removed (or, soft, marked stale), for a near cache to drop. */
+  keys: string[];
+}
+
+/** Options of {@link invalidateTagOnValkey}. */
+export interface TagInvalidationOptions {
+  /** Mark the entries stale instead of removing them. @default false */
+  soft?: boolean;
+  /** Pending keys per page. @default TAG_PAGE_SIZE */
+  pageSize?: number;
+  /** Called with each page's removed (or marked) keys, as they go. */
+  onKeys?: (keys: readonly string[]) => void;
+}
+
+function toReplyError(error: unknown): Error {
+  return toTargetError(error ?? new Error('no reply'));
+}
+
+/**
+ * Invalidates every entry tagged `tag` at `version` (a `versionSortKey` string; '' = an app-side
+ * invalidation without a version, which takes `nextAppVersion` of the epoch): the
+ * bump, then the pending batches a page at a time (see module comment). Throws a retriable
+ * TargetError when a step fails; what is left pending, the retry (or the next change) finishes.
+ */
+export async function invalidateTagOnValkey(
+  runner: Pick<ScriptRunner, 'run'>,
+  reader: TagStateReader,
+  tag: string,
+  version: string,
+  tombstoneTtlMs: number,
+  options: TagInvalidationOptions = {},
+): Promise<TagInvalidation> {
+  const state = tagStateKeys(tag);
+  const tomb = String(tombstoneTtlMs);
+  const pageSize = options.pageSize ?? TAG_PAGE_SIZE;
+  let v = version;
+  let applied = false;
+  for (let attempt = 0; ; attempt++) {
+    if (version === '') v = nextAppVersion(String((await reader.call('GET', state.epoch)) ?? ''));
+    const [bump] = await runner.run([
+      {
+        script: TAG_BUMP,
+        keys: [state.epoch, state.members, state.queue, state.batch(v)],
+        args: [v, tomb],
+      },
+    ]);
+    if (bump === undefined || !bump.ok) throw toReplyError(bump?.error);
+    applied = bump.reply === 1;
+    // A change (or another app-side invalidation) moved the epoch since it was read: read it again.
+    if (applied || version !== '' || attempt + 1 >= APP_BUMP_ATTEMPTS) break;
+  }
+  const keys: string[] = [];
+  const soft = options.soft === true ? '1' : '0';
+  const removeAll = async (pending: readonly (readonly [string, string])[]) => {
+    const calls: ScriptCall[] = pending.map(([key, at]) => ({
+      script: TAG_KEY,
+      keys: [key, versionKey(key), leaseKey(key), staleKey(key), entryTagsKey(key)],
+      args: [tag, at, tomb, soft],
+    }));
+    const replies = await runner.run(calls);
+    const page: string[] = [];
+    replies.forEach((r, n) => {
+      if (!r.ok) throw toReplyError(r.error);
+      if (r.reply === 1) page.push(pending[n]![0]);
+    });
+    if (page.length > 0) {
+      applied = true;
+      for (const key of page) keys.push(key);
+      options.onKeys?.(page);
+    }
+  };
+  // The batches, oldest first: a page of keys, their removal, then the page leaves the batch.
+  for (;;) {
+    const at = (await reader.call('LINDEX', state.queue, '0')) as string | null;
+    if (at === null) break;
+    const batch = state.batch(at);
+    const members = ((await reader.call('SRANDMEMBER', batch, String(pageSize))) as string[] | null) ?? [];
+    await removeAll(members.map((key) => [key, at] as const));
+    const [done] = await runner.run([
+      { script: TAG_BATCH_DONE, keys: [batch, state.queue, state.members], args: [at, soft, ...members] },
+    ]);
+    if (done === undefined || !done.ok) throw toReplyError(done?.error);
+  }
+  return { outcome: applied ? 'applied' : 'fenced', version: v, keys };
+}
+
+/** Applies one tag invalidation op of the pipeline (see module comment). Never rejects. */
 export async function applyTagInvalidation(
   runner: ScriptRunner,
+  reader: TagStateReader,
   op: InvalidateTagOp,
   tombstoneTtlMs: number,
 ): Promise<OpResult> {
@@ -77,32 +180,12 @@ export async function applyTagInvalidation(
   } catch (error) {
     return refused((error as Error).message, error);
   }
-  const state = tagStateKeys(op.tag);
-  const tomb = String(tombstoneTtlMs);
-  const [bump] = await runner.run([
-    { script: TAG_BUMP, keys: [state.epoch, state.members, state.pending], args: [version, tomb] },
-  ]);
-  if (bump === undefined || !bump.ok) return { ok: false, error: toTargetError(bump?.error ?? 'no reply') };
-  const reply = bump.reply as unknown[];
-  // Applied when this change moved the epoch on, or finished removals an earlier attempt left pending.
-  let applied = reply[0] === 1;
-  const pending: [string, string][] = [];
-  for (let i = 1; i + 1 < reply.length; i += 2) pending.push([String(reply[i]), String(reply[i + 1])]);
-  if (pending.length > 0) {
-    const calls: ScriptCall[] = pending.map(([key, v]) => ({
-      script: TAG_KEY,
-      keys: [key, versionKey(key), leaseKey(key), staleKey(key), entryTagsKey(key)],
-      args: [op.tag, v, tomb],
-    }));
-    const removed = await runner.run(calls);
-    const failed = removed.find((r) => !r.ok);
-    if (failed !== undefined && !failed.ok) return { ok: false, error: toTargetError(failed.error) };
-    if (removed.some((r) => r.ok && r.reply === 1)) applied = true;
-    const done: ScriptCall[] = [];
-    for (let i = 0; i < pending.length; i += DONE_CHUNK) {
-      done.push({ script: TAG_DONE, keys: [state.pending], args: pending.slice(i, i + DONE_CHUNK).flat() });
-    }
-    for (const r of await runner.run(done)) if (!r.ok) return { ok: false, error: toTargetError(r.error) };
+  try {
+    const done = await invalidateTagOnValkey(runner, reader, op.tag, version, tombstoneTtlMs, {
+      soft: op.soft === true,
+    });
+    return { ok: true, outcome: done.outcome };
+  } catch (error) {
+    return { ok: false, error: toTargetError(error) };
   }
-  return { ok: true, outcome: applied ? 'applied' : 'fenced' };
 }

@@ -178,7 +178,7 @@ export async function createValkeyTarget(options: ValkeyTargetOptions): Promise<
           );
         else if (first.kind === 'invalidatePrefix') results[start] = await invalidatePrefix(first);
         else if (first.kind === 'invalidateTag')
-          results[start] = await applyTagInvalidation(runner, first, tombstoneTtlMs);
+          results[start] = await applyTagInvalidation(runner, conn.client, first, tombstoneTtlMs);
         start = end;
       }
       return results;

@@ -54,6 +54,27 @@ function invalidateTag(ctx: CommandContext, a: string[]): void {
   ctx.w.simple(soft.invalidateTag(ctx.core, a[1]!, a[2]!, ttl, ctx.now));
 }
 
+/**
+ * CACHE.TAGPAGE tag version|'' tombstoneTtlMs count [SOFT] → [applied (1|0), more (1|0), version, key …]:
+ * one bounded step of a tag invalidation (soft-invalidation.ts `invalidateTagPage`), the keys it
+ * removed (or marked stale); repeat with the answered version while `more` is 1.
+ */
+function tagPage(ctx: CommandContext, a: string[]): void {
+  let softly = false;
+  if (a.length === 6) {
+    if (a[5]!.toUpperCase() !== 'SOFT') throw new ReplyError(Err.syntax);
+    softly = true;
+  }
+  const limit = msArg(a[4]!);
+  if (limit < 1) throw new ReplyError(Err.notInteger);
+  const page = soft.invalidateTagPage(ctx.core, a[1]!, a[2]!, softly, limit, msArg(a[3]!), ctx.now);
+  ctx.w.array(3 + page.keys.length);
+  ctx.w.int(page.applied ? 1 : 0);
+  ctx.w.int(page.more ? 1 : 0);
+  ctx.w.bulk(page.version);
+  for (const key of page.keys) ctx.w.bulk(key);
+}
+
 /** CACHE.TAGJOIN key memberTtlMs tag [tag …] → the tags' epochs ('' = never invalidated). */
 function tagJoin(ctx: CommandContext, a: string[]): void {
   const epochs = soft.joinTags(ctx.core, a[1]!, a.slice(3), msArg(a[2]!), ctx.now);
@@ -191,6 +212,7 @@ export const cacheCommands: CommandSpec[] = [
     [0, 0, 0],
     arityRange('cache.taginvalidate', 3, 4, invalidateTag),
   ),
+  command('cache.tagpage', -5, ['write'], [0, 0, 0], arityRange('cache.tagpage', 5, 6, tagPage)),
   command('cache.tagjoin', -4, ['write', 'denyoom'], one, tagJoin),
   command('cache.tagfill', -8, ['write', 'denyoom'], one, tagFill),
   command('cache.tagwrite', -7, ['write', 'denyoom'], one, tagWrite),

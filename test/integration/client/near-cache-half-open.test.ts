@@ -9,7 +9,7 @@ import net from 'node:net';
 import { Valkey } from 'iovalkey';
 import { afterAll, expect, it } from 'vitest';
 import { createCacheClient, createNearCache, leaseStoreFor } from '../../../core/client/index.ts';
-import { TRACKING_HEARTBEAT } from '../../../core/client/near-cache/tracked-node.ts';
+import { TRACKING_HEARTBEAT } from '../../../core/targets/resp/tracked-node.ts';
 import { createValkeyTarget } from '../../../core/targets/valkey/valkey-target.ts';
 import { requireServices } from '../../setup/require-services.ts';
 import { valkeyServices } from '../../support/conformance/services.ts';

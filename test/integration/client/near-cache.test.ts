@@ -116,6 +116,33 @@ for (const backend of NEAR_BACKENDS) {
       await servedNear(client, key, 'row@2');
     });
 
+    it("a tag invalidation empties it for the tagged keys: the client's own before it resolves, a soft one from the CDC through tracking", async () => {
+      const tg = uniqueKey('tag');
+      const [k1, k2] = [uniqueKey('tag-a'), uniqueKey('tag-b')];
+      await client.getOrLoad(k1, async () => 'a@1', { tags: [tg] });
+      await client.getOrLoad(k2, async () => 'b@1', { tags: [tg] });
+      await servedNear(client, k1, 'a@1');
+      await servedNear(client, k2, 'b@1');
+      const done = await client.invalidateTag(tg);
+      expect([...done.keys].sort()).toEqual([k1, k2].sort());
+      // Not one more near hit: the keys were dropped before invalidateTag resolved.
+      const hits = client.nearStats()!.hits;
+      expect(await client.getOrLoad(k1, async () => 'a@2', { tags: [tg] })).toBe('a@2');
+      expect(await client.getOrLoad(k2, async () => 'b@2')).toBe('b@2');
+      expect(client.nearStats()!.hits).toBe(hits);
+      await servedNear(client, k1, 'a@2');
+      const seen = client.nearStats()!.invalidations;
+      const [result] = await b.cdc.apply([{ kind: 'invalidateTag', tag: tg, version: '7', soft: true }]);
+      expect(result).toEqual({ ok: true, outcome: 'applied' });
+      await until('soft tag invalidation', () => client.nearStats()!.invalidations > seen);
+      // Stale now: answered from the shared cache, never kept near.
+      const before = client.nearStats()!.hits;
+      for (let i = 0; i < 3; i++) expect(await client.get(k1)).toBe('a@2');
+      expect(client.nearStats()!.hits).toBe(before);
+      expect(await client.getOrLoad(k1, async () => 'a@3', { tags: [tg] })).toBe('a@3');
+      await servedNear(client, k1, 'a@3');
+    });
+
     it('a read in flight when the key changes never installs the older value', async () => {
       const key = uniqueKey('race');
       await b.write(key, JSON.stringify('old'));

@@ -354,13 +354,61 @@ describe("the project's own Valkey scripts and a rate limiter run unchanged", ()
       ['EVALSHA', sha.apply!, '2', 'a:1', 'a:{t}x', 'iR', '0', '0020', 't', '0021', '0', 'vx'],
       ['GET', 'a:1'],
       ['GET', 'a:{t}x'],
+      // A tag invalidation's steps: the bump (members → batch), a soft and a hard tag-key, the batch done.
+      ['SADD', '__cdc:tm:{t:1}', 'u:2', 'u:3'],
+      [
+        'EVALSHA',
+        sha['tag-bump']!,
+        '4',
+        '__cdc:te:{t:1}',
+        '__cdc:tm:{t:1}',
+        '__cdc:tq:{t:1}',
+        '__cdc:tb:{t:1}:0007',
+        '0007',
+        '60000',
+      ],
+      [
+        'EVALSHA',
+        sha['tag-bump']!,
+        '4',
+        '__cdc:te:{t:1}',
+        '__cdc:tm:{t:1}',
+        '__cdc:tq:{t:1}',
+        '__cdc:tb:{t:1}:0007',
+        '0007',
+        '60000',
+      ],
+      ['SCARD', '__cdc:tb:{t:1}:0007'],
+      ['EVALSHA', sha['tag-key']!, '5', ...entry('2'), 't:1', '0007', '60000', '1'],
+      ['GET', 'u:2'],
+      ['GET', '__cdc:s:{u:2}'],
+      ['EVALSHA', sha['tag-key']!, '5', ...entry('3'), 't:1', '0007', '60000', '0'],
+      ['EVALSHA', sha['tag-key']!, '5', ...entry('3'), 't:1', '0007', '60000', '0'],
+      ['EXISTS', 'u:3'],
+      [
+        'EVALSHA',
+        sha['tag-batch-done']!,
+        '3',
+        '__cdc:tb:{t:1}:0007',
+        '__cdc:tq:{t:1}',
+        '__cdc:tm:{t:1}',
+        '0007',
+        '1',
+        'u:2',
+        'u:3',
+      ],
+      ['LLEN', '__cdc:tq:{t:1}'],
+      ['SCARD', '__cdc:tm:{t:1}'],
       ['EVAL', "local k = redis.call('keys', '*') table.sort(k) return k", '0'],
     );
     const mismatches = await compare(cmds);
     expect(mismatches).toBe('');
     // The replies are the adapter's, not errors: one applied refresh on each server.
     expect(await e.call('GET', 'u:1')).toBe('$-1\r\n');
-    expect(await e.call('GET', 'u:3')).toBe('$7\r\nwritten\r\n');
+    // The written u:3 was then removed by the hard tag-key; the soft one kept u:2, marked.
+    expect(await e.call('GET', 'u:3')).toBe('$-1\r\n');
+    expect(await e.call('GET', 'u:2')).toBe('$6\r\nfilled\r\n');
+    expect(await e.call('SCARD', '__cdc:tm:{t:1}')).toBe(':2\r\n'); // a soft batch-done: both join again
   });
 
   it('a sliding-window rate limiter (ZREMRANGEBYSCORE/ZADD/ZCARD/PEXPIRE) allows and refuses the same calls', async () => {

@@ -1,6 +1,6 @@
 /**
  * Tag invalidation on Valkey is at-least-once across a crash (docs/soft-invalidation-and-tags.md):
- * when the pipeline dies after a change moved the tag's members into its pending list (step 1) and
+ * when the pipeline dies after a change moved the tag's members into its pending batch (step 1) and
  * before it removed them (step 2), the redelivered change — fenced by the tag's epoch — still
  * removes what is pending, and leaves alone an entry that joined the tag after the change.
  */
@@ -38,13 +38,14 @@ describe('tag invalidation survives a crash between its steps (Valkey 3-master c
     const [bump] = await target.run([
       {
         script: TAG_BUMP,
-        keys: [state.epoch, state.members, state.pending],
+        keys: [state.epoch, state.members, state.queue, state.batch(versionSortKey('50'))],
         args: [versionSortKey('50'), '60000'],
       },
     ]);
     expect(bump?.ok).toBe(true);
     for (const k of keys) expect(await target.get(k)).toBe(JSON.stringify(`v:${k}`));
-    expect(await target.client.hlen(state.pending)).toBe(3);
+    expect(await target.client.scard(state.batch(versionSortKey('50')))).toBe(3);
+    expect(await target.client.lrange(state.queue, 0, -1)).toEqual([versionSortKey('50')]);
     // An entry loaded after the change joined the tag at epoch 50: the change must not remove it.
     const late = `${ns}late:7`;
     await cache.getOrLoad(late, async () => 'fresh', { tags: [tag] });
@@ -53,7 +54,7 @@ describe('tag invalidation survives a crash between its steps (Valkey 3-master c
     expect(result).toEqual({ ok: true, outcome: 'applied' });
     for (const k of keys) expect(await target.get(k), k).toBeNull();
     expect(await target.get(late)).toBe('"fresh"');
-    expect(await target.client.hlen(state.pending)).toBe(0);
+    expect(await target.client.exists(state.batch(versionSortKey('50')), state.queue)).toBe(0);
     // Once done, a third delivery is fenced and changes nothing.
     expect(await target.apply([{ kind: 'invalidateTag', tag, version: '50' }])).toEqual([
       { ok: true, outcome: 'fenced' },

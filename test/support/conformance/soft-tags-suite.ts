@@ -171,6 +171,94 @@ export function describeSoftAndTags(ctx: SoftTagsContext): void {
       await c.close();
     });
 
+    it("the app's invalidateTag without a version always applies, and a later change from the source still does", async () => {
+      const t = ctx.target();
+      const c = client();
+      const tg = `${ctx.ns}tag:app`;
+      const [a, b, u] = ['a', 'b', 'u'].map((x) => `${ctx.ns}ta:${x}`) as [string, string, string];
+      await c.getOrLoad(a, async () => 'a1', { tags: [tg] });
+      await c.getOrLoad(b, async () => 'b1', { tags: [tg] });
+      await c.getOrLoad(u, async () => 'u1');
+      const first = await c.invalidateTag(tg);
+      expect(first.outcome).toBe('applied');
+      expect([...first.keys].sort()).toEqual([a, b].sort());
+      expect([await t.get(a), await t.get(b), await t.get(u)]).toEqual([null, null, '"u1"']);
+      // Nothing tagged any more: it still applies (moves the tag on), removing nothing.
+      expect(await c.invalidateTag(tg)).toEqual({ outcome: 'applied', keys: [] });
+      // A change from the source after the app's invalidations is newer than them.
+      await c.getOrLoad(a, async () => 'a2', { tags: [tg] });
+      expect(outcomes(await t.apply([tag(tg, '5')]))).toEqual(['applied']);
+      expect(await t.get(a)).toBeNull();
+      // The app again, then the source's change redelivered: fenced, the newer fill stays.
+      await c.getOrLoad(a, async () => 'a3', { tags: [tg] });
+      expect((await c.invalidateTag(tg)).keys).toEqual([a]);
+      await c.getOrLoad(a, async () => 'a4', { tags: [tg] });
+      expect(outcomes(await t.apply([tag(tg, '5')]))).toEqual(['fenced']);
+      expect(await t.get(a)).toBe('"a4"');
+      // A versioned app invalidation is fenced like the rules' ops; invalidateTags takes several.
+      expect(await c.invalidateTag(tg, { version: '5' })).toEqual({ outcome: 'fenced', keys: [] });
+      expect(await t.get(a)).toBe('"a4"');
+      const t2 = `${ctx.ns}tag:app2`;
+      await c.getOrLoad(b, async () => 'b2', { tags: [t2] });
+      const both = await c.invalidateTags([tg, t2], { version: '6' });
+      expect(both.map((r) => [r.outcome, r.keys])).toEqual([
+        ['applied', [a]],
+        ['applied', [b]],
+      ]);
+      expect([await t.get(a), await t.get(b), await t.get(u)]).toEqual([null, null, '"u1"']);
+      await c.close();
+    });
+
+    it("a soft tag invalidation (a rule's or softInvalidateTag) marks tagged entries stale: stale-while-revalidate serves them while one reloads", async () => {
+      const t = ctx.target();
+      const tg = `${ctx.ns}tag:soft`;
+      const [k1, k2, k3] = ['1', '2', '3'].map((x) => `${ctx.ns}ts:${x}`) as [string, string, string];
+      const seed = client();
+      await seed.getOrLoad(k1, async () => 'v1', { tags: [tg] });
+      await seed.getOrLoad(k2, async () => 'w1', { tags: [tg] });
+      await seed.getOrLoad(k3, async () => 'row@20', { tags: [tg], version: () => '20' });
+      const softTag: CacheOp = { kind: 'invalidateTag', tag: tg, version: '50', soft: true };
+      expect(outcomes(await t.apply([softTag]))).toEqual(['applied']);
+      // The values stay, plain, and marked stale (an unversioned and a versioned entry alike).
+      expect([await t.get(k1), await t.get(k2), await t.get(k3)]).toEqual(['"v1"', '"w1"', '"row@20"']);
+      expect([await stale(k1), await stale(k2), await stale(k3)]).toEqual([true, true, true]);
+      expect(outcomes(await t.apply([softTag, { ...softTag, version: '49' }]))).toEqual(['fenced', 'fenced']);
+      let loads = 0;
+      const loader = async () => {
+        loads++;
+        await sleep(150);
+        return 'v2';
+      };
+      const swr = { staleWhileRevalidate: true, tags: [tg] } as const;
+      const clients = Array.from({ length: 4 }, () => client());
+      const served = await Promise.all(
+        clients.flatMap((c) => Array.from({ length: 5 }, () => c.getOrLoad(k1, loader, swr))),
+      );
+      expect(new Set(served)).toEqual(new Set(['v1']));
+      await Promise.all(clients.map((c) => c.close())); // waits for the background reload
+      expect(loads).toBe(1);
+      expect([await t.get(k1), await stale(k1)]).toEqual(['"v2"', false]);
+      // Without stale-while-revalidate a stale entry is a miss.
+      expect(await seed.getOrLoad(k2, async () => 'w2', { tags: [tg] })).toBe('w2');
+      expect(await stale(k2)).toBe(false);
+      // A newer refresh of a marked entry clears the mark.
+      expect(outcomes(await t.apply([refresh(k3, '"row@21"', '21')]))).toEqual(['applied']);
+      expect(await stale(k3)).toBe(false);
+      // The app's soft invalidation: the entries the rule marked stayed members (k3), the reloaded
+      // ones joined again.
+      const soft = await seed.softInvalidateTag(tg);
+      expect(soft.outcome).toBe('applied');
+      expect([...soft.keys].sort()).toEqual([k1, k2, k3].sort());
+      expect(await stale(k3)).toBe(true);
+      expect([await t.get(k1), await stale(k1), await stale(k2)]).toEqual(['"v2"', true, true]);
+      expect(await seed.getOrLoad(k1, async () => 'v3', swr)).toBe('v2');
+      await seed.close(); // the background reload
+      expect([await t.get(k1), await stale(k1)]).toEqual(['"v3"', false]);
+      // A hard change of the tag removes what a soft one marked (k2, k3: still stale) and the reload (k1).
+      expect(outcomes(await t.apply([tag(tg, '60')]))).toEqual(['applied']);
+      expect([await t.get(k1), await t.get(k2), await t.get(k3)]).toEqual([null, null, null]);
+    });
+
     it('writeThrough with tags: removed by the tag; a tag change during the write fences it', async () => {
       const t = ctx.target();
       const c = client();

@@ -3,7 +3,9 @@
  * engine/tags.ts): how long each lives, what clears it, and that expiry only ever removes more.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { nextAppVersion as coreNextAppVersion } from '../../../core/event/version.ts';
 import { createEngine, type Engine, ManualClock } from '../../../engine/index.ts';
+import { nextAppVersion } from '../../../engine/tags.ts';
 
 let engine: Engine;
 let clock: ManualClock;
@@ -86,5 +88,83 @@ describe('tags', () => {
     clock.advance(201); // a's membership lapsed: the next change does not reach it
     expect(engine.invalidateTag('t', '08')).toBe('applied');
     expect(engine.get('a')).toBe('fresh');
+  });
+});
+
+describe('app-side, soft and paged tag invalidations', () => {
+  it('an app version sorts above the epoch and below every newer source version (same rule in core and engine)', () => {
+    for (const epoch of ['', '0210', '0210.015', '0210+000000000007']) {
+      const v = nextAppVersion(epoch);
+      expect(coreNextAppVersion(epoch)).toBe(v);
+      expect(v > epoch).toBe(true);
+    }
+    expect(nextAppVersion('0210')).toBe('0210+000000000001');
+    expect(nextAppVersion('0210+000000000001')).toBe('0210+000000000002');
+    // Newer source versions (11, 10.5) sort above it; the same (10) below.
+    expect('0211' > nextAppVersion('0210')).toBe(true);
+    expect('0210.015' > nextAppVersion('0210')).toBe(true);
+    expect('0210' < nextAppVersion('0210')).toBe(true);
+    expect('01' > nextAppVersion('')).toBe(true);
+  });
+
+  it('without a version a tag invalidation always applies; a newer source change still does, an older is fenced', () => {
+    setup();
+    engine.set('a', 'v');
+    engine.joinTags('a', ['t'], 0);
+    const page = engine.invalidateTagPage('t', '');
+    expect(page).toEqual({ applied: true, version: '+000000000001', keys: ['a'], more: false });
+    expect(engine.get('a')).toBeNull();
+    expect(engine.invalidateTagPage('t', '').version).toBe('+000000000002');
+    engine.set('a', 'v2');
+    engine.joinTags('a', ['t'], 0);
+    expect(engine.invalidateTag('t', '0105')).toBe('applied');
+    expect(engine.get('a')).toBeNull();
+    engine.set('a', 'v3');
+    engine.joinTags('a', ['t'], 0);
+    expect(engine.invalidateTagPage('t', '').version).toBe('0105+000000000001');
+    engine.set('a', 'v4');
+    engine.joinTags('a', ['t'], 0);
+    expect(engine.invalidateTag('t', '0105')).toBe('fenced');
+    expect(engine.get('a')).toBe('v4');
+  });
+
+  it('soft: keeps values, marks them stale at their own version, and keeps them members for a later hard change', () => {
+    setup();
+    engine.set('plain', 'p');
+    engine.refreshIfNewer('versioned', 'v', 0, '0220');
+    for (const k of ['plain', 'versioned']) engine.joinTags(k, ['t'], 0);
+    expect(engine.invalidateTag('t', '0250', undefined, true)).toBe('applied');
+    expect([
+      engine.get('plain'),
+      engine.isStale('plain'),
+      engine.get('versioned'),
+      engine.isStale('versioned'),
+    ]).toEqual(['p', true, 'v', true]);
+    expect(engine.invalidateTag('t', '0250', undefined, true)).toBe('fenced');
+    engine.refreshIfNewer('versioned', 'v2', 0, '0221');
+    expect(engine.isStale('versioned')).toBe(false);
+    expect(engine.invalidateTag('t', '0260')).toBe('applied');
+    expect([engine.get('plain'), engine.get('versioned')]).toEqual([null, null]);
+  });
+
+  it('pages never exceed their limit, and what a page leaves the next call (any version) finishes', () => {
+    setup();
+    for (let i = 0; i < 25; i++) {
+      engine.set(`k${i}`, 'v');
+      engine.joinTags(`k${i}`, ['t'], 0);
+    }
+    const first = engine.invalidateTagPage('t', '0210', { limit: 10 });
+    expect([first.applied, first.keys.length, first.more]).toEqual([true, 10, true]);
+    // A redelivery (fenced by the epoch) still drains the batch.
+    const second = engine.invalidateTagPage('t', '0210', { limit: 10 });
+    expect([second.applied, second.keys.length, second.more]).toEqual([true, 10, true]);
+    const third = engine.invalidateTagPage('t', '0210', { limit: 10 });
+    expect([third.keys.length, third.more]).toEqual([5, false]);
+    expect(engine.invalidateTagPage('t', '0210', { limit: 10 })).toEqual({
+      applied: false,
+      version: '0210',
+      keys: [],
+      more: false,
+    });
   });
 });

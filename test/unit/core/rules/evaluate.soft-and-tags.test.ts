@@ -115,6 +115,26 @@ describe('tags', () => {
     ]);
   });
 
+  it("a soft-invalidate rule's tags are soft too, except on delete", () => {
+    const config: CdcCacheConfig = {
+      rules: [
+        {
+          table: 'orders',
+          keys: ['order:{id}'],
+          tags: ['customer:{customer_id}'],
+          action: 'soft-invalidate',
+        },
+      ],
+    };
+    expect(plan(config, ev({})).filter((o) => o.kind === 'invalidateTag')).toEqual([
+      { kind: 'invalidateTag', tag: 'customer:2', version: '100', soft: true },
+      { kind: 'invalidateTag', tag: 'customer:1', version: '100', soft: true },
+    ]);
+    expect(plan(config, ev({ op: 'delete', after: null })).filter((o) => o.kind === 'invalidateTag')).toEqual(
+      [{ kind: 'invalidateTag', tag: 'customer:1', version: '100' }],
+    );
+  });
+
   it('a placeholder that does not resolve makes the record a dead letter, never a tag from a guess', () => {
     const compiled = compileConfig(config);
     const bad = ev({ op: 'create', before: null, after: { id: 7, status: 'new' } });

@@ -14,9 +14,9 @@
  * reports `down` like any close. That bounds how long a lost channel can go unnoticed.
  */
 import type { Valkey } from 'iovalkey';
-import type { StoredEntry } from '../fill-lease-store.ts';
+import type { StoredEntry } from '../../client/fill-lease-store.ts';
+import type { TrackingSink } from '../../client/near-cache/tracker.ts';
 import { probedRead, type StaleProbe } from './stale-probe.ts';
-import type { TrackingSink } from './tracker.ts';
 
 /** The channel Valkey publishes RESP2 tracking invalidations on. */
 export const INVALIDATE_CHANNEL = '__redis__:invalidate';
@@ -102,7 +102,7 @@ export class TrackedNode {
 
   /** The value and remaining TTL of `key` (and its soft mark, with `probe`), read on the tracked reader. */
   async read(key: string, probe?: StaleProbe): Promise<StoredEntry | null> {
-    return probedRead(this.reader.pipeline(), key, probe);
+    return probedRead(this.reader, key, probe);
   }
 
   /** Closes both connections (no more reports). */

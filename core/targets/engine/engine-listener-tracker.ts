@@ -3,8 +3,9 @@
  * versioned invalidation, delete, expiry, eviction, TTL change) and flushes synchronously, so
  * tracking is up from the start and never lost.
  */
-import type { EngineLike } from '../../targets/engine/engine-fill-lease-store.ts';
-import type { NearTracker } from './tracker.ts';
+
+import type { NearTracker } from '../../client/near-cache/tracker.ts';
+import type { EngineLike } from './engine-fill-lease-store.ts';
 
 const KEY_EVENTS = ['write', 'invalidate', 'delete', 'expire', 'evict', 'ttl'] as const;
 

@@ -9,11 +9,11 @@
  * epoch is gone), and the table is reloaded before tracking can come up again.
  */
 import type { Cluster, Valkey } from 'iovalkey';
-import { keySlot, SLOT_COUNT } from '../../targets/valkey/slots.ts';
-import type { StoredEntry } from '../fill-lease-store.ts';
-import { probedRead, type StaleProbe } from './stale-probe.ts';
-import { TrackedNode } from './tracked-node.ts';
-import type { NearTracker, TrackingSink } from './tracker.ts';
+import type { StoredEntry } from '../../client/fill-lease-store.ts';
+import type { NearTracker, TrackingSink } from '../../client/near-cache/tracker.ts';
+import { probedRead, type StaleProbe } from '../resp/stale-probe.ts';
+import { TrackedNode } from '../resp/tracked-node.ts';
+import { keySlot, SLOT_COUNT } from './slots.ts';
 
 type SlotsReply = [number, number, [string, number, ...unknown[]], ...unknown[]][];
 
@@ -93,7 +93,7 @@ export function clusterNearTracker(cluster: Cluster, probe?: StaleProbe): NearTr
   }
 
   async function readThroughCluster(key: string): Promise<StoredEntry | null> {
-    return probedRead(cluster.pipeline(), key, probe);
+    return probedRead(cluster, key, probe);
   }
 
   return {

@@ -4,9 +4,9 @@
  * so tracking never touches the connection the store and the CDC pipeline use.
  */
 import type { Valkey } from 'iovalkey';
+import type { NearTracker } from '../../client/near-cache/tracker.ts';
 import type { StaleProbe } from './stale-probe.ts';
 import { TrackedNode } from './tracked-node.ts';
-import type { NearTracker } from './tracker.ts';
 
 /**
  * A NearTracker for the server `client` talks to (`kind` as the store's); `probe` reads the
