@@ -6,6 +6,7 @@
  */
 
 import { didYouMean } from '../config/did-you-mean.ts';
+import { targetSpecProblem } from '../config/target-spec.ts';
 import { ConfigError, type ConfigErrorCode, ErrorCode, PartialImageError } from '../errors.ts';
 import type { ChangeEvent, Op, Source } from '../event/change-event.ts';
 import { Ops, Sources } from '../event/change-event.ts';
@@ -264,6 +265,9 @@ export function compileConfig(config: unknown, where = 'config'): CompiledConfig
   const target = c.target ?? CONFIG_DEFAULTS.target;
   if (typeof target !== 'string')
     fail(where, 'target', 'must be a string such as "engine" or "valkey://127.0.0.1:6379"');
+  // Checked here, not only when `replay` opens it: the error then names this file, not --target.
+  const targetProblem = targetSpecProblem(target);
+  if (targetProblem !== undefined) fail(where, 'target', targetProblem);
   const warnings: string[] = [];
   const fullTables = new FullTables();
   const rules = c.rules.map((r, index): CompiledRule => {

@@ -99,6 +99,24 @@ describe('cdc-cache replay', () => {
     expect(code).toBe(1);
     expect(stderr).toMatch(/bad\.config\.json: rules\[0\]\.keys\[0\]: template "user:\{id" unclosed "\{"/);
   });
+
+  it('a misspelt target in the rules file is refused naming the file and its "target", not --target', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cdc-replay-'));
+    const cfg = join(dir, 'typo.config.json');
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        target: 'valky://127.0.0.1:6379',
+        rules: [{ table: 'customers', keys: ['customer:{id}'] }],
+      }),
+    );
+    const { code, stderr } = await cli(['replay', LOGS[0]!, '--config', cfg, '--dry-run']);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(
+      /typo\.config\.json: target: unknown target scheme "valky:\/\/" \(did you mean "valkey"\?\)/,
+    );
+    expect(stderr).not.toContain('--target');
+  });
 });
 
 describe('TypeScript configs', () => {
