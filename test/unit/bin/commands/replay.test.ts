@@ -117,6 +117,22 @@ describe('cdc-cache replay', () => {
     );
     expect(stderr).not.toContain('--target');
   });
+
+  it('an unknown --source is a usage error (it used to decode as "auto")', async () => {
+    const { code, stderr } = await cli([
+      'replay',
+      LOGS[0]!,
+      '--config',
+      CONFIG,
+      '--dry-run',
+      '--source',
+      'dynamo',
+    ]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(
+      /--source must be one of auto, dynamodb, debezium, lambda-kafka, got "dynamo" \(did you mean "dynamodb"\?\)/,
+    );
+  });
 });
 
 describe('TypeScript configs', () => {
