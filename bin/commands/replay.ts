@@ -56,7 +56,7 @@ cdc-cache replay CHANGELOG... --target lambda:NAME [--endpoint URL] [--batch-siz
     'allow-dead-letters': { type: 'boolean', help: 'exit 0 even when records were dead-lettered' },
     strict: {
       type: 'boolean',
-      help: 'exit 1 when a rule matched nothing, a table matched no rule, a refresh fell back to invalidate, or a partial image was handled by a fallback (one line each)',
+      help: 'exit 1 when a rule matched nothing, a table matched no rule, a refresh fell back to invalidate, a partial image was handled by a fallback, or a when field was in no event (one line each)',
     },
     endpoint: { type: 'string', arg: 'URL', help: 'with --target lambda:NAME: the Lambda endpoint' },
   },
