@@ -198,6 +198,16 @@ describe('installed alone', () => {
     expect(failed).toContain(
       'cdc-cache consume kafka needs @platformatic/kafka, pino, prom-client: npm install @platformatic/kafka pino prom-client',
     );
+    // The options can be read before the libraries are installed (it used to be the line above, or
+    // a stack trace for `help consume`).
+    for (const args of [
+      ['consume', 'kafka', '--help'],
+      ['help', 'consume'],
+    ]) {
+      const { stdout } = await cli(...args);
+      expect(stdout).toContain('--brokers');
+      expect(stdout).toContain('--dead-letter-topic');
+    }
   });
 
   it('cdc-cache engine answers PING with PONG, and EVAL without wasmoon with one line naming it', async () => {
