@@ -77,8 +77,8 @@ async function engineFlagError(error: Error): Promise<UsageError> {
 async function main(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
   if (verb === undefined || verb === 'help' || verb === '--help' || verb === '-h') {
-    if (verb === 'help' && rest[0] !== undefined && rest[0] in VERBS)
-      return (await VERBS[rest[0]]!())(['--help']);
+    // `help VERB` is `VERB --help`, through the same error handling (a missing optional package).
+    if (verb === 'help' && rest[0] !== undefined && rest[0] in VERBS) return main([rest[0], '--help']);
     await writeOut(USAGE);
     return verb === undefined ? 2 : 0;
   }

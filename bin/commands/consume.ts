@@ -4,7 +4,6 @@
  * ({@link CONSUME_COMMAND}, read by both the parser and `consume --help`).
  */
 import { readConsumerConfigFile, resolveConsumerConfig } from '../../consumers/runtime/consumer-config.ts';
-import { runService } from '../../consumers/runtime/service.ts';
 import { clientErrorLogger } from '../../core/logging/client-errors.ts';
 import { loadOptional } from '../../core/optional-dependency.ts';
 import type { CompiledConfig } from '../../core/rules/compile.ts';
@@ -209,6 +208,10 @@ export async function runConsume(argv: string[]): Promise<number> {
   const source = positionals[0];
   if (source !== 'kafka' && source !== 'dynamodb')
     throw new UsageError('consume needs a source: "consume kafka" or "consume dynamodb"');
+  // Loaded here, not at the top: the service runtime needs pino and prom-client (optional peers),
+  // and `consume --help` must print the options before they are installed. A missing one still
+  // stops the run before any config is read, with the one line naming every package to install.
+  const { runService } = await import('../../consumers/runtime/service.ts');
   const flags: Record<string, unknown> = {
     rules: values.config,
     target: values.target,

@@ -6,6 +6,7 @@
  * the file, the line/record and what is wrong (exit 1).
  */
 import { readFile } from 'node:fs/promises';
+import { didYouMean } from '../../core/config/did-you-mean.ts';
 import {
   type DecodeOptions,
   parseDocument,
@@ -102,6 +103,19 @@ function documents(text: string, name: string): InputDocument[] {
   return [{ label: name, text }];
 }
 
+/**
+ * The `--source` value of decode, replay and verify, checked: an unknown hint is a usage error with a
+ * did-you-mean (unchecked, `--source dynamo` decoded as `auto`).
+ */
+export function sourceHintOption(value: string | undefined): SourceHint {
+  const hint = value ?? 'auto';
+  if (!(SourceHints as readonly string[]).includes(hint))
+    throw new UsageError(
+      `--source must be one of ${SourceHints.join(', ')}, got "${hint}"${didYouMean(hint, SourceHints)}`,
+    );
+  return hint as SourceHint;
+}
+
 /** Runs `decode`; returns the exit code. */
 export async function runDecode(argv: string[]): Promise<number> {
   const { values, positionals, help } = parseCommand(argv, DECODE_COMMAND);
@@ -109,14 +123,10 @@ export async function runDecode(argv: string[]): Promise<number> {
     await writeOut(DECODE_USAGE);
     return 0;
   }
-  values.source ??= 'auto';
   if (positionals.length > 1) throw new UsageError('decode takes one FILE (or - for standard input)');
-  if (!(SourceHints as readonly string[]).includes(values.source)) {
-    throw new UsageError(`--source must be one of ${SourceHints.join(', ')}, got "${values.source}"`);
-  }
   const file = positionals[0] ?? '-';
   const name = file === '-' ? 'stdin' : file;
-  const options: DecodeOptions = { source: values.source as SourceHint };
+  const options: DecodeOptions = { source: sourceHintOption(values.source) };
   if (values.table !== undefined) options.table = values.table;
   const text = await readInput(file);
   if (text.trim() === '') throw new UsageError(`${name}: empty input: expected a JSON document or JSONL`);

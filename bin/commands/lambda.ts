@@ -7,9 +7,10 @@
  *
  * and the `replay --target lambda:NAME` glue. The code itself lives in functions/local.
  */
-import type { DecodeOptions, SourceHint } from '../../core/decode/document.ts';
+import type { DecodeOptions } from '../../core/decode/document.ts';
 import { UsageError, writeOut } from '../cli-error.ts';
 import { type CommandSpec, helpText, type OptionTable, parseCommand } from '../option-table.ts';
+import { sourceHintOption } from './decode.ts';
 
 /** The command line of `lambda serve`: the parser and its help both read it. */
 export const LAMBDA_SERVE_COMMAND = {
@@ -168,7 +169,7 @@ export async function runReplayToLambda(
   const name = values.target!.slice('lambda:'.length);
   if (name === '')
     throw new UsageError('--target lambda:NAME needs a function name (dynamodb, kafka, or a deployed one)');
-  const decode: DecodeOptions = { source: (values.source ?? 'auto') as SourceHint };
+  const decode: DecodeOptions = { source: sourceHintOption(values.source) };
   if (values.table !== undefined) decode.table = values.table;
   const { lambdaClient } = await import('../../functions/local/lambda-client.ts');
   const { replayToLambda } = await import('../../functions/local/replay-to-lambda.ts');

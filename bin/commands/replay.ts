@@ -9,7 +9,7 @@
  * one line per rule finding (a rule that matched nothing, a table no rule names, refresh fallbacks,
  * partial images): warnings, or errors with exit 1 under `--strict`.
  */
-import type { DecodeOptions, SourceHint } from '../../core/decode/document.ts';
+import type { DecodeOptions } from '../../core/decode/document.ts';
 import type { DeadLetter, ReplayOptions, ReplaySummary } from '../../core/pipeline/replay.ts';
 import { replayChangeLogs } from '../../core/pipeline/replay.ts';
 import { ruleFindings } from '../../core/plan/rule-report.ts';
@@ -20,6 +20,7 @@ import type { CacheTarget } from '../../core/targets/cache-target.ts';
 import { UsageError, writeOut } from '../cli-error.ts';
 import { type CommandSpec, helpText, type OptionTable, parseCommand } from '../option-table.ts';
 import { openTarget, redactTarget } from '../targets.ts';
+import { sourceHintOption } from './decode.ts';
 
 /** The command line of `replay`: the parser and `replay --help` both read it. */
 export const REPLAY_COMMAND = {
@@ -55,7 +56,7 @@ cdc-cache replay CHANGELOG... --target lambda:NAME [--endpoint URL] [--batch-siz
     'allow-dead-letters': { type: 'boolean', help: 'exit 0 even when records were dead-lettered' },
     strict: {
       type: 'boolean',
-      help: 'exit 1 when a rule matched nothing, a table matched no rule, a refresh fell back to invalidate, or a partial image was handled by a fallback (one line each)',
+      help: 'exit 1 when a rule matched nothing, a table matched no rule, a refresh fell back to invalidate, a partial image was handled by a fallback, or a when field was in no event (one line each)',
     },
     endpoint: { type: 'string', arg: 'URL', help: 'with --target lambda:NAME: the Lambda endpoint' },
   },
@@ -148,9 +149,9 @@ export async function runReplay(argv: string[]): Promise<number> {
   const batchSize = values['batch-size'] === undefined ? 1000 : Number(values['batch-size']);
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new UsageError('--batch-size must be a positive integer');
+  const decode: DecodeOptions = { source: sourceHintOption(values.source) };
   const config = await loadConfig(values.config);
   for (const w of config.warnings) process.stderr.write(`warning: ${w}\n`);
-  const decode: DecodeOptions = { source: (values.source ?? 'auto') as SourceHint };
   if (values.table !== undefined) decode.table = values.table;
   const targetSpec = values.target ?? config.target;
   let target: CacheTarget | undefined;

@@ -9,7 +9,7 @@
  * an error naming the package to install when one is missing.
  */
 import { readChangeLog } from '../../core/changelog/read.ts';
-import { type DecodeOptions, type SourceHint, SourceHints } from '../../core/decode/document.ts';
+import type { DecodeOptions } from '../../core/decode/document.ts';
 import type { ChangeEvent } from '../../core/event/change-event.ts';
 import { loadOptional } from '../../core/optional-dependency.ts';
 import { PlanStats } from '../../core/plan/plan-stats.ts';
@@ -36,6 +36,7 @@ import { isSampled, rowIdentity } from '../../core/verify/sampling.ts';
 import { UsageError, writeOut } from '../cli-error.ts';
 import { type CommandSpec, helpText, type OptionTable, parseCommand } from '../option-table.ts';
 import { openTarget } from '../targets.ts';
+import { sourceHintOption } from './decode.ts';
 import { followDynamoDbStream } from './verify/dynamodb-stream-follower.ts';
 import { followKafka } from './verify/kafka-follower.ts';
 
@@ -169,8 +170,7 @@ export async function runVerify(argv: string[]): Promise<number> {
     throw new UsageError(
       'verify needs one source of truth: --pg URL or --dynamodb-endpoint URL (--dynamodb)',
     );
-  if (!(SourceHints as readonly string[]).includes(values.source))
-    throw new UsageError(`--source must be one of ${SourceHints.join(', ')}`);
+  const source = sourceHintOption(values.source);
   const num = (name: string, text: string, ok: (n: number) => boolean, what: string): number => {
     const n = Number(text);
     if (!ok(n)) throw new UsageError(`--${name} must be ${what}, got "${text}"`);
@@ -221,7 +221,7 @@ export async function runVerify(argv: string[]): Promise<number> {
           };
   if (expect !== undefined && 'fields' in expect && expect.fields.length === 0)
     throw new UsageError('--expect needs field names (id,name,…) or * for the whole row');
-  const decode: DecodeOptions = { source: values.source as SourceHint };
+  const decode: DecodeOptions = { source };
   if (values.table !== undefined) decode.table = values.table;
 
   const config = await loadConfig(values.config);

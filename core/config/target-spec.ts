@@ -11,6 +11,25 @@ export const TARGET_SCHEMES = ['engine', 'engines', 'valkey', 'valkeys', 'redis'
 
 const HOW = 'use engine, engine://host:port, valkey://host:port or valkeys://host:port';
 
+/**
+ * Why the part of an `engine://` spec after the scheme is not one: the engine server is one
+ * process with one keyspace, so URL parameters (`?cluster=true`, a misspelt `?clustr=`) and a
+ * database (`/3`), which the Valkey URL refuses or reads, would otherwise be dropped without a word.
+ */
+function engineSpecProblem(rest: string): string | undefined {
+  const query = rest.indexOf('?');
+  if (query >= 0)
+    return `engine targets take no URL parameters (got "${rest.slice(query + 1)}"): use engine://host:port (engines:// for TLS; AUTH from CDC_CACHE_TARGET_USERNAME/PASSWORD or user:password@)`;
+  const authority = rest.replace(/^[^/]*@/, '');
+  const slash = authority.indexOf('/');
+  const db = slash < 0 ? '' : authority.slice(slash + 1);
+  if (db !== '' && db !== '0')
+    return `engine targets have one keyspace, not database "${db}": use engine://host:port`;
+  if (authority.slice(0, slash < 0 ? undefined : slash).includes(','))
+    return 'an engine target is one server: use engine://host:port';
+  return undefined;
+}
+
 /** Why `spec` is not a target spec, or undefined when it is one. */
 export function targetSpecProblem(spec: string): string | undefined {
   if (spec === 'engine') return undefined;
@@ -20,6 +39,7 @@ export function targetSpecProblem(spec: string): string | undefined {
   if (!(TARGET_SCHEMES as readonly string[]).includes(scheme))
     return `unknown target scheme "${scheme}://"${didYouMean(scheme, TARGET_SCHEMES)}; ${HOW}`;
   if (m[2] === '' || m[2]!.startsWith('/') || m[2]!.startsWith('?')) return `"${spec}" names no host; ${HOW}`;
+  if (scheme === 'engine' || scheme === 'engines') return engineSpecProblem(m[2]!);
   return undefined;
 }
 

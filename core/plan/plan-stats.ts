@@ -26,6 +26,13 @@ export type FallbackReason = (typeof FallbackReasons)[number];
 
 const REASONS = FallbackReasons.length;
 
+/** What {@link PlanStats.whenFieldsIn} reads of an event: its key and images. */
+export interface WhenFieldSource {
+  key: object | null;
+  before: object | null;
+  after: object | null;
+}
+
 /** Per-rule counters, accumulated over every batch planned with this object. */
 export class PlanStats {
   /** Change events planned. */
@@ -48,6 +55,10 @@ export class PlanStats {
   readonly tables = new Set<string>();
   #lastTable: string | undefined;
   #lastNamespace: string | null | undefined;
+  /** Events of each rule's tables checked for its `when` fields (only rules with a JSON `when`). */
+  readonly whenEvents: number[];
+  /** Per rule, the `when` fields no event of its tables has carried yet (undefined before the first). */
+  private readonly whenUnseen: (Set<string> | undefined)[];
 
   /** `rules` = the number of rules in the compiled config. */
   constructor(rules: number) {
@@ -57,6 +68,33 @@ export class PlanStats {
     this.fallbackFields = new Array<string | undefined>(rules * REASONS).fill(undefined);
     this.partialImages = new Array<number>(rules).fill(0);
     this.partialDetails = new Array<string | undefined>(rules).fill(undefined);
+    this.whenEvents = new Array<number>(rules).fill(0);
+    this.whenUnseen = new Array<Set<string> | undefined>(rules).fill(undefined);
+  }
+
+  /**
+   * Notes which of `rule`'s `when` fields `event` (of a table the rule names) carries, in its key or
+   * either image. Once every field was seen the rule costs one comparison per event.
+   */
+  whenFieldsIn(rule: number, fields: readonly { field: string }[], event: WhenFieldSource): void {
+    let unseen = this.whenUnseen[rule];
+    if (unseen === undefined) this.whenUnseen[rule] = unseen = new Set(fields.map((f) => f.field));
+    if (unseen.size === 0) return;
+    this.whenEvents[rule]!++;
+    for (const field of unseen) {
+      if (
+        (event.after !== null && field in event.after) ||
+        (event.before !== null && field in event.before) ||
+        (event.key !== null && field in event.key)
+      )
+        unseen.delete(field);
+    }
+  }
+
+  /** `rule`'s `when` fields that none of its events carried (empty before its first event). */
+  whenFieldsUnseen(rule: number): string[] {
+    const unseen = this.whenUnseen[rule];
+    return unseen === undefined || this.whenEvents[rule] === 0 ? [] : [...unseen];
   }
 
   /** Notes the table of one planned event (no work when it is the previous event's table). */

@@ -81,6 +81,8 @@ function planEvent(config: CompiledConfig, event: ChangeEvent, ops: CacheOp[], s
     if (!ruleNamesTable(rule, event)) continue;
     named = true;
     if (stats !== undefined) stats.named[rule.index]!++;
+    if (stats !== undefined && rule.whenFields.length > 0)
+      stats.whenFieldsIn(rule.index, rule.whenFields, event);
     let holds: boolean;
     try {
       holds = whenHolds(rule, event);

@@ -1,7 +1,9 @@
 /**
  * Turns PlanStats into findings a person can act on: rules that matched nothing, tables seen that
  * no rule names (with a did-you-mean against the rules' tables), refreshes that fell back to
- * invalidate (with the reason and the field), and events a rule's partial-image policy handled.
+ * invalidate (with the reason and the field), events a rule's partial-image policy handled, and
+ * `when.changed` / `when.equals` fields that no event of the rule's tables carried (a typo there
+ * makes the filter skip changes silently).
  * One line each; `replay --strict` makes any finding an error.
  *
  * Unused rules are judged two ways ({@link UnusedRuleMode}). A change log is a chosen sample, so
@@ -17,7 +19,12 @@ import type { CompiledConfig } from '../rules/compile.ts';
 import { FallbackReasons, type PlanStats } from './plan-stats.ts';
 
 /** Kinds of finding. */
-export type FindingKind = 'unused-rule' | 'unmatched-table' | 'refresh-fallback' | 'partial-image';
+export type FindingKind =
+  | 'unused-rule'
+  | 'unmatched-table'
+  | 'refresh-fallback'
+  | 'partial-image'
+  | 'when-field';
 
 /** One thing a rule did not do as written. */
 export interface Finding {
@@ -36,6 +43,13 @@ const REASON_TEXT = {
     `field "${f}" was not sent (PostgreSQL unchanged TOAST value; REPLICA IDENTITY FULL sends it)`,
   'partial-image': () => 'the new image is partial (MySQL binlog_row_image=MINIMAL)',
   projection: () => 'refresh.project returned undefined',
+} as const;
+
+/** What a `when` field no event carries does to the filter, by the option naming it. */
+const WHEN_FIELD_EFFECT = {
+  'when.changed':
+    'it never changes, so an update that changes no other listed field is skipped and its keys stay as they were',
+  'when.equals': 'it never equals the value, so the filter never holds',
 } as const;
 
 /** The rule whose table pattern is closest to `table` (qualified or not), if close enough. */
@@ -144,6 +158,15 @@ export function ruleFindings(
         kind: 'refresh-fallback',
         subject: `${rule.name} ${reason}`,
         message: `${rule.name}: ${n} refresh${n === 1 ? '' : 'es'} fell back to invalidate: ${REASON_TEXT[reason](stats.fallbackField(rule.index, reason))}`,
+      });
+    }
+    for (const field of stats.whenFieldsUnseen(rule.index)) {
+      const option = rule.whenFields.find((f) => f.field === field)?.option ?? 'when.changed';
+      const n = stats.whenEvents[rule.index]!;
+      findings.push({
+        kind: 'when-field',
+        subject: `${rule.name} ${field}`,
+        message: `${rule.name}: ${option} names field "${field}", which none of the ${n} change event${n === 1 ? '' : 's'} of its table carried (check it for a typo): ${WHEN_FIELD_EFFECT[option]}`,
       });
     }
     const partial = stats.partialImages[rule.index]!;

@@ -3,13 +3,20 @@
  * what operators see: metric increments since the last drain (the shared names of
  * {@link RULE_METRICS}) and findings not reported before (one log line each, per process).
  *
- * A rule that matched nothing is only judged by {@link RuleTally.unusedRules}: early batches prove
- * nothing, so the consumers ask at shutdown and Lambda once an environment has seen enough events.
+ * A rule that matched nothing (or a `when` field no event carried) is only judged by
+ * {@link RuleTally.unusedRules}: early batches prove nothing, so the consumers ask at shutdown and
+ * Lambda once an environment has seen enough events.
  */
 import { RULE_METRICS } from '../metrics/metric-names.ts';
 import type { CompiledConfig } from '../rules/compile.ts';
 import { FallbackReasons, PlanStats } from './plan-stats.ts';
-import { type Finding, ruleFindings } from './rule-report.ts';
+import { type Finding, type FindingKind, ruleFindings } from './rule-report.ts';
+
+/**
+ * Findings that early batches cannot prove (a rule that matched nothing yet; a `when` field that
+ * sparse DynamoDB items have not carried yet): reported by {@link RuleTally.unusedRules} only.
+ */
+const JUDGED_LATE: ReadonlySet<FindingKind> = new Set(['unused-rule', 'when-field']);
 
 /** One counter increment: a metric of {@link RULE_METRICS}, its label values and the amount. */
 export interface RuleMetricDelta {
@@ -88,7 +95,7 @@ export class RuleTally {
     }
     const findings: Finding[] = [];
     for (const f of ruleFindings(this.config, stats)) {
-      if (f.kind === 'unused-rule') continue;
+      if (JUDGED_LATE.has(f.kind)) continue;
       const id = `${f.kind} ${f.subject}`; // one report per table, or rule and reason
       if (this.reported.has(id)) continue;
       this.reported.add(id);
@@ -109,11 +116,12 @@ export class RuleTally {
 
   /**
    * Rules that matched none of the events counted so far, with evidence that they are wrong (none
-   * before the first event; a rule whose table was only quiet is none: see rule-report.ts).
+   * before the first event; a rule whose table was only quiet is none: see rule-report.ts), and
+   * `when` fields none of the events carried.
    */
   unusedRules(): Finding[] {
-    return ruleFindings(this.config, this.stats, { unused: 'evident' }).filter(
-      (f) => f.kind === 'unused-rule',
+    return ruleFindings(this.config, this.stats, { unused: 'evident' }).filter((f) =>
+      JUDGED_LATE.has(f.kind),
     );
   }
 }

@@ -6,6 +6,7 @@
  */
 
 import { didYouMean } from '../config/did-you-mean.ts';
+import { targetSpecProblem } from '../config/target-spec.ts';
 import { ConfigError, type ConfigErrorCode, ErrorCode, PartialImageError } from '../errors.ts';
 import type { ChangeEvent, Op, Source } from '../event/change-event.ts';
 import { Ops, Sources } from '../event/change-event.ts';
@@ -53,6 +54,12 @@ export interface CompiledRule {
   /** Tag templates (`customer:{customer_id}`): each change invalidates these tags. */
   tags: Template[];
   when: ((event: ChangeEvent) => boolean) | undefined;
+  /**
+   * The image fields a JSON `when` reads (`when.changed`, and `when.equals` by first path segment),
+   * with the option naming them: the planner's stats note which ones no event carried (a typo such
+   * as `statuz` would make the filter skip changes silently; rule-report.ts turns it into a finding).
+   */
+  whenFields: readonly WhenField[];
   truncatePrefixes: string[];
   images: ImageMode;
   /** True when the rule declares old images that hold key fields only (`images` is `new` or `keys`). */
@@ -66,6 +73,29 @@ export interface CompiledRule {
   fullTables: FullTables;
   /** The compiled `onPartialImage` policy. */
   partialPolicy: CompiledPartialPolicy;
+}
+
+/** A field a JSON `when` reads, and which option names it. */
+export interface WhenField {
+  field: string;
+  option: 'when.changed' | 'when.equals';
+}
+
+/** The image fields a JSON `when` spec reads (none for a function). */
+function whenFieldsOf(when: unknown): WhenField[] {
+  if (typeof when !== 'object' || when === null) return [];
+  const spec = when as WhenSpec;
+  const out: WhenField[] = [];
+  const add = (field: string, option: WhenField['option']) => {
+    if (field !== '' && !out.some((f) => f.field === field)) out.push({ field, option });
+  };
+  for (const f of spec.changed ?? []) add(f, 'when.changed');
+  for (const path of Object.keys(spec.equals ?? {})) {
+    const parts = path.split('.');
+    if (parts[0] === 'before' || parts[0] === 'after') parts.shift(); // as compileWhen reads it
+    if (parts[0] !== undefined) add(parts[0], 'when.equals');
+  }
+  return out;
 }
 
 /** `onPartialImage` compiled: prefixes already carry the config's and the rule's prefix. */
@@ -264,6 +294,9 @@ export function compileConfig(config: unknown, where = 'config'): CompiledConfig
   const target = c.target ?? CONFIG_DEFAULTS.target;
   if (typeof target !== 'string')
     fail(where, 'target', 'must be a string such as "engine" or "valkey://127.0.0.1:6379"');
+  // Checked here, not only when `replay` opens it: the error then names this file, not --target.
+  const targetProblem = targetSpecProblem(target);
+  if (targetProblem !== undefined) fail(where, 'target', targetProblem);
   const warnings: string[] = [];
   const fullTables = new FullTables();
   const rules = c.rules.map((r, index): CompiledRule => {
@@ -409,6 +442,7 @@ export function compileConfig(config: unknown, where = 'config'): CompiledConfig
       dependents,
       tags,
       when: undefined,
+      whenFields: [],
       truncatePrefixes,
       images,
       oldKeysOnly: images === 'new' || images === 'keys',
@@ -417,6 +451,7 @@ export function compileConfig(config: unknown, where = 'config'): CompiledConfig
       partialPolicy: policy,
     };
     rule.when = compileWhen(r.when, where, `${p}.when`, (event) => oldImageKeysOnly(rule, event));
+    rule.whenFields = whenFieldsOf(r.when);
     return rule;
   });
   return { rules, keyPrefix, target, warnings, fullTables };

@@ -17,6 +17,7 @@
  * dead letter.
  */
 
+import { closestName } from '../config/did-you-mean.ts';
 import { ErrorCode, PartialImageError, RuleError } from '../errors.ts';
 import type { ChangeEvent, JsonValue, Row } from '../event/change-event.ts';
 import type { FallbackReason, PlanStats } from '../plan/plan-stats.ts';
@@ -59,6 +60,28 @@ export function whenHolds(rule: CompiledRule, event: ChangeEvent): boolean {
   }
 }
 
+const CAPTURE_HINT =
+  'capture the needed image — NEW_AND_OLD_IMAGES / REPLICA IDENTITY FULL — or set keyFields';
+
+/**
+ * For a field missing from an image that is there and whole (most often a typo in the template,
+ * `{custmer_id}`): the closest field the image has and the fields it has, so the fix is not
+ * looked for in the source's settings. Undefined when the image is absent or partial.
+ */
+function missingFieldHint(u: Unresolved, event: ChangeEvent): string | undefined {
+  if (u.reason !== 'missing' || u.ref.path.length !== 1) return undefined;
+  const side = u.image;
+  const row =
+    side === 'key' ? event.key : side === 'before' ? event.before : side === 'after' ? event.after : null;
+  const partial = side === 'before' || side === 'after' ? event.partial?.[side] : undefined;
+  if (row === null || partial !== undefined) return undefined;
+  const fields = Object.keys(row);
+  if (fields.length === 0) return undefined;
+  const near = closestName(u.ref.path[0]!, fields);
+  const shown = fields.length > 10 ? `${fields.slice(0, 10).join(', ')}, …` : fields.join(', ');
+  return `${near === undefined ? '' : `did you mean "${near}"? `}the ${side} image has ${shown}: fix the template, or if the field exists, ${CAPTURE_HINT}`;
+}
+
 function unresolvedError(
   rule: CompiledRule,
   t: Template,
@@ -77,7 +100,7 @@ function unresolvedError(
   return new RuleError(
     ErrorCode.TemplateField,
     `${rule.name}: ${what} "${t.source}": field "${u.ref.text}" ${why} in the ${u.image} image of this ${event.op}` +
-      ' (capture the needed image — NEW_AND_OLD_IMAGES / REPLICA IDENTITY FULL — or set keyFields)',
+      ` (${missingFieldHint(u, event) ?? CAPTURE_HINT})`,
   );
 }
 

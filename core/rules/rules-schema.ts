@@ -6,6 +6,7 @@
  * compiler agree on the examples. Keep both in step when an option is added.
  */
 import * as v from 'valibot';
+import { targetSpec } from '../config/target-spec.ts';
 import { Ops, Sources } from '../event/change-event.ts';
 import { Actions, ImageModes } from './config.ts';
 
@@ -110,6 +111,6 @@ export const rulesFileSchema = v.strictObject({
   keyPrefix: opt(v.string()),
   defaults: opt(v.strictObject({ ttl: opt(seconds), jitter: opt(fraction) })),
   target: opt(
-    v.pipe(v.string(), v.description('Default target for `replay`: engine, valkey://host:port, …')),
+    v.pipe(targetSpec(), v.description('Default target for `replay`: engine, valkey://host:port, …')),
   ),
 });

@@ -52,8 +52,8 @@ export interface TestCache {
   readonly deadLetters: DeadLetter[];
   /**
    * What the rules did not do as written, over everything replayed or applied so far: rules that
-   * matched nothing, tables no rule names, refresh fallbacks, partial-image fallbacks (one line
-   * each, as `replay --strict` prints them). `expect(cache.findings()).toEqual([])` in a test.
+   * matched nothing, tables no rule names, refresh fallbacks, partial-image fallbacks, `when`
+   * fields no event carried (one line each, as `replay --strict` prints them). `expect(cache.findings()).toEqual([])` in a test.
    */
   findings(): Finding[];
   /** Replays JSONL change-log files in order. */

@@ -189,6 +189,22 @@ describe('installed alone', () => {
     expect(stderr).toContain('0 dead letters');
   });
 
+  it("README's Installing commands run as written, with no warning", async () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const block = /## Installing[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+    const commands = block
+      .replace(/\\\n\s*/g, ' ')
+      .split('\n')
+      .map((l) => l.replace(/\s+#.*$/, '').trim())
+      .filter((l) => l.startsWith('npx cdc-cache'));
+    expect(commands.length).toBeGreaterThanOrEqual(2);
+    for (const command of commands) {
+      const { stdout, stderr } = await sh('sh', ['-c', command]);
+      expect(stdout).not.toBe('');
+      expect(stderr).not.toMatch(/warning|error/i);
+    }
+  });
+
   it('a feature without its library fails with one line naming the package', async () => {
     const config = 'node_modules/cdc-cache/examples/cdc-cache.config.json';
     const failed = await cli('consume', 'kafka', '--brokers', '127.0.0.1:1', '--config', config).then(
@@ -198,6 +214,16 @@ describe('installed alone', () => {
     expect(failed).toContain(
       'cdc-cache consume kafka needs @platformatic/kafka, pino, prom-client: npm install @platformatic/kafka pino prom-client',
     );
+    // The options can be read before the libraries are installed (it used to be the line above, or
+    // a stack trace for `help consume`).
+    for (const args of [
+      ['consume', 'kafka', '--help'],
+      ['help', 'consume'],
+    ]) {
+      const { stdout } = await cli(...args);
+      expect(stdout).toContain('--brokers');
+      expect(stdout).toContain('--dead-letter-topic');
+    }
   });
 
   it('cdc-cache engine answers PING with PONG, and EVAL without wasmoon with one line naming it', async () => {

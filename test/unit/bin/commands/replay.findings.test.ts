@@ -19,6 +19,8 @@ const config = (name: string, rules: unknown[]) => {
 };
 const PLAIN = join(FIXTURES, 'captured', 'debezium-postgres-plain.jsonl');
 const DEFAULT_IDENTITY = join(FIXTURES, 'captured', 'debezium-postgres-default-identity.jsonl');
+// With schemas: old images are trusted, so `when.changed` compares them (schemaless ones hold it).
+const WITH_SCHEMA = join(FIXTURES, 'captured', 'debezium-postgres-schema.jsonl');
 
 const typo = config('typo', [
   { table: 'public.order', keys: ['order:{id}'] },
@@ -59,6 +61,46 @@ describe('replay reports what each rule did', () => {
     const { code, stderr } = await cli(['replay', PLAIN, '--config', good, '--strict']);
     expect(stderr).toBe('');
     expect(code).toBe(0);
+  });
+});
+
+describe('a when field no event carries (a typo) is a finding, not a silently skipped update', () => {
+  it('when.changed: ["tierr"] skips the tier update; replay says why, --strict fails', async () => {
+    const typoWhen = config('typo-when', [
+      { table: 'customers', keys: ['customer:{id}'], when: { changed: ['tierr'] } },
+    ]);
+    const { code, stdout, stderr } = await cli([
+      'replay',
+      WITH_SCHEMA,
+      '--config',
+      typoWhen,
+      '--dry-run',
+      '--strict',
+      '--batch-size',
+      '1',
+    ]);
+    expect(code).toBe(1);
+    // One batch per record (no coalescing): the update (tier free → gold) planned nothing, as the
+    // typo'd field never "changes"; the create and the delete did.
+    expect(stdout.trim().split('\n')).toHaveLength(2);
+    expect(stderr).toContain(
+      'error: rules[0] (customers): when.changed names field "tierr", which none of the 3 change events of its table carried (check it for a typo): it never changes, so an update that changes no other listed field is skipped and its keys stay as they were',
+    );
+    const fixed = config('fixed-when', [
+      { table: 'customers', keys: ['customer:{id}'], when: { changed: ['tier'] } },
+    ]);
+    const good = await cli([
+      'replay',
+      WITH_SCHEMA,
+      '--config',
+      fixed,
+      '--dry-run',
+      '--strict',
+      '--batch-size',
+      '1',
+    ]);
+    expect(good.stderr).not.toContain('when.changed');
+    expect(good.stdout.trim().split('\n')).toHaveLength(3);
   });
 });
 

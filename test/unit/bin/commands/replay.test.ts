@@ -99,6 +99,51 @@ describe('cdc-cache replay', () => {
     expect(code).toBe(1);
     expect(stderr).toMatch(/bad\.config\.json: rules\[0\]\.keys\[0\]: template "user:\{id" unclosed "\{"/);
   });
+
+  it('a template field the whole image lacks (a typo) names the closest field it has, not only the source settings', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cdc-replay-'));
+    const cfg = join(dir, 'typo-field.config.json');
+    writeFileSync(cfg, JSON.stringify({ rules: [{ table: 'customers', keys: ['customer:{emial}'] }] }));
+    const { code, stderr } = await cli(['replay', LOGS[0]!, '--config', cfg, '--dry-run']);
+    expect(code).toBe(1);
+    expect(stderr).toContain(
+      'dead letter: PostgreSQL_server.public.customers/0@0: [E_TEMPLATE_FIELD] rules[0] (customers): key template "customer:{emial}": field "emial" is missing in the after image of this create (did you mean "email"? the after image has id, first_name, last_name, email: fix the template, or if the field exists, capture the needed image',
+    );
+  });
+
+  it('a misspelt target in the rules file is refused naming the file and its "target", not --target', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cdc-replay-'));
+    const cfg = join(dir, 'typo.config.json');
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        target: 'valky://127.0.0.1:6379',
+        rules: [{ table: 'customers', keys: ['customer:{id}'] }],
+      }),
+    );
+    const { code, stderr } = await cli(['replay', LOGS[0]!, '--config', cfg, '--dry-run']);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(
+      /typo\.config\.json: target: unknown target scheme "valky:\/\/" \(did you mean "valkey"\?\)/,
+    );
+    expect(stderr).not.toContain('--target');
+  });
+
+  it('an unknown --source is a usage error (it used to decode as "auto")', async () => {
+    const { code, stderr } = await cli([
+      'replay',
+      LOGS[0]!,
+      '--config',
+      CONFIG,
+      '--dry-run',
+      '--source',
+      'dynamo',
+    ]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(
+      /--source must be one of auto, dynamodb, debezium, lambda-kafka, got "dynamo" \(did you mean "dynamodb"\?\)/,
+    );
+  });
 });
 
 describe('TypeScript configs', () => {

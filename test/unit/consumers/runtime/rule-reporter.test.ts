@@ -56,4 +56,26 @@ describe('rule reporter', () => {
         'rules[0] (public.order) matched none of the 16 change events (check its table: did you mean "public.orders"?)',
     });
   });
+
+  it('a when.equals field no event carried is logged at shutdown (sparse items may carry it later)', () => {
+    const config = compileConfig({
+      rules: [{ table: 'customers', keys: ['customer:{id}'], when: { equals: { 'after.teir': 'gold' } } }],
+    });
+    const registry = new MetricsRegistry({ processMetrics: false });
+    const lines: string[] = [];
+    const reporter = createRuleReporter(
+      config,
+      registry,
+      createJsonLogger({ write: (l) => void lines.push(l) }),
+    );
+    planBatch(config, events, reporter.stats);
+    reporter.flush();
+    const findings = () => lines.map((l) => JSON.parse(l)).filter((l) => l.message === 'rule finding');
+    expect(findings().map((l) => l.kind)).toEqual(['unmatched-table', 'unmatched-table']);
+    reporter.final();
+    expect(findings().map((l) => l.kind)).toContain('when-field');
+    expect(findings().find((l) => l.kind === 'when-field').finding).toBe(
+      'rules[0] (customers): when.equals names field "teir", which none of the 3 change events of its table carried (check it for a typo): it never equals the value, so the filter never holds',
+    );
+  });
 });

@@ -80,6 +80,15 @@ describe('config validation', () => {
     expect(() => compileConfig({ rules: [{ table: 'users', keys: ['u:{id}'], action: 'drop' }] })).toThrow(
       ConfigError,
     );
+    expect(() =>
+      compileConfig(
+        { target: 'valky://127.0.0.1:6379', rules: [{ table: 'users', keys: ['u:{id}'] }] },
+        'cfg.json',
+      ),
+    ).toThrow(/^cfg\.json: target: unknown target scheme "valky:\/\/" \(did you mean "valkey"\?\)/);
+    expect(
+      compileConfig({ target: 'valkeys://c:6379', rules: [{ table: 'users', keys: ['u:{id}'] }] }).target,
+    ).toBe('valkeys://c:6379');
   });
 
   it('warns up front when the images cannot support the rule', () => {

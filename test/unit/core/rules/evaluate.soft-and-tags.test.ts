@@ -142,7 +142,7 @@ describe('tags', () => {
     const p = planBatch(compiled, [bad]);
     expect(p.ops).toEqual([]);
     expect(p.failures[0]!.error.message).toBe(
-      'rules[0] (orders): tag template "customer:{customer_id}": field "customer_id" is missing in the after image of this create (capture the needed image — NEW_AND_OLD_IMAGES / REPLICA IDENTITY FULL — or set keyFields)',
+      'rules[0] (orders): tag template "customer:{customer_id}": field "customer_id" is missing in the after image of this create (the after image has id, status: fix the template, or if the field exists, capture the needed image — NEW_AND_OLD_IMAGES / REPLICA IDENTITY FULL — or set keyFields)',
     );
   });
 
