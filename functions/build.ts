@@ -36,10 +36,12 @@ export const HANDLERS = {
 export const BUNDLE_DIR = 'lambda';
 
 /**
- * Size budget per handler (its entry and every chunk it can load, minified), bytes. 300 KB until issue
- * 18's paged tag invalidation, app-side tag API and Valkey read script took it to 305 KB (311,856 bytes
- * counted): raised to 320 KB, pending the lead's decision; the app-side lease stores and near trackers,
- * never loaded by a handler, are about 10 KB of what is counted.
+ * Size budget per handler (its entry and every chunk it can load, minified), bytes: the build fails
+ * above it. Issue 7's goal is 300 KB, and bench/lambda/cold-init.ts still reports against that goal.
+ * The build's limit is 320 KB (lead's decision, session 5) because this count is a sum over
+ * alternatives: it holds all three targets' chunks, of which one invocation path loads one (at most
+ * init ≈ 113 KB + the Valkey target's ≈ 149 KB), and ≈ 18 KB of fill/shard lease-store and near-tracker
+ * chunks that a handler never calls. Measured 2026-12-07: 308.9 KB counted, cold init 52 ms (≤ 150 ms).
  */
 export const MAX_BUNDLE_BYTES = 320 * 1024;
 
