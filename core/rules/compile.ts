@@ -386,9 +386,28 @@ export function compileConfig(config: unknown, where = 'config'): CompiledConfig
     checkKeys(truncateSpec, new Set(['prefixes']), where, `${p}.truncate`);
     if (truncateSpec.prefixes !== undefined && !isStrArray(truncateSpec.prefixes))
       fail(where, `${p}.truncate.prefixes`, 'must be a list of key prefixes');
-    const truncatePrefixes = truncateSpec.prefixes ?? [
+    const keyFamilies = [
       ...new Set(keys.map((k) => k.template.staticPrefix).concat(dependents.map((d) => d.staticPrefix))),
     ];
+    const truncatePrefixes = truncateSpec.prefixes ?? keyFamilies;
+    if (truncateSpec.prefixes !== undefined) {
+      // A declared prefix that starts none of the rule's keys is a typo ("custmer:" for "customer:"):
+      // every TRUNCATE would then leave the rule's keys stale without a word.
+      const overlaps = (a: string, b: string) => a.startsWith(b) || b.startsWith(a);
+      truncateSpec.prefixes.forEach((x, i) => {
+        if (!keyFamilies.some((f) => overlaps(f, x)))
+          fail(
+            where,
+            `${p}.truncate.prefixes[${i}]`,
+            `${JSON.stringify(x)} starts none of this rule's keys (${keyFamilies.map((f) => JSON.stringify(f)).join(', ')})${didYouMean(x, keyFamilies)}, so a TRUNCATE would leave them stale: name a prefix of the rule's keys or dependents`,
+          );
+      });
+      for (const f of keyFamilies)
+        if (!truncateSpec.prefixes.some((x) => overlaps(f, x)))
+          warnings.push(
+            `${where}: ${name}: truncate.prefixes covers no key starting ${JSON.stringify(f)}, so a TRUNCATE leaves those keys stale; add ${JSON.stringify(f)} to truncate.prefixes`,
+          );
+    }
     if (
       actions.truncate === 'invalidate' &&
       truncatePrefixes.some((x) => x === '') &&

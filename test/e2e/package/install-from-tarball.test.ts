@@ -113,10 +113,14 @@ describe('the tarball', () => {
     expect(files.some((f) => /^package\/dist\/functions\/lambda\/chunks\/.+\.mjs$/.test(f))).toBe(true);
     expect(files.filter((f) => f.endsWith('/meta.json'))).toEqual([]);
     expect(files).toContain('package/dist/core/index.d.ts');
+    // The user docs the README links ship with it: a relative link must not break on the registry.
+    expect(files).toContain('package/docs/soft-invalidation-and-tags.md');
+    expect(files).toContain('package/infra/debezium/README.md');
+    expect(files).toContain('package/infra/debezium/postgres-connector.json');
     // Folder READMEs ship (the README links them); TypeScript sources do not, but the example config.
     const stray = files.filter(
       (f) =>
-        /^package\/(test|bench|\.ci|infra)\//.test(f) ||
+        (/^package\/(test|bench|\.ci|infra)\//.test(f) && !f.startsWith('package/infra/debezium/')) ||
         (/^package\/(core|engine|consumers|functions|bin)\//.test(f) && !f.endsWith('/README.md')) ||
         (f.endsWith('.ts') && !f.endsWith('.d.ts') && f !== 'package/examples/cdc-cache.config.ts'),
     );

@@ -206,10 +206,34 @@ describe('rule evaluation', () => {
       { kind: 'invalidatePrefix', prefix: 'user:email:', version: '100' },
     ]);
     const declared = plan(
-      { rules: [{ table: 'users', keys: ['user:{id}'], truncate: { prefixes: ['u:'] } }] },
+      {
+        rules: [
+          { table: 'users', keys: ['user:{id}', 'user:email:{email}'], truncate: { prefixes: ['user:'] } },
+        ],
+      },
       ev({ op: 'truncate' }),
     );
-    expect(declared).toEqual([{ kind: 'invalidatePrefix', prefix: 'u:', version: '100' }]);
+    expect(declared).toEqual([{ kind: 'invalidatePrefix', prefix: 'user:', version: '100' }]);
+  });
+
+  it("a truncate prefix that starts none of the rule's keys is refused at load, naming the path and the closest prefix", () => {
+    expect(() =>
+      compileConfig(
+        { rules: [{ table: 'customers', keys: ['customer:{id}'], truncate: { prefixes: ['custmer:'] } }] },
+        'rules.json',
+      ),
+    ).toThrow(
+      /rules\.json: rules\[0\]\.truncate\.prefixes\[0\]: "custmer:" starts none of this rule's keys \("customer:"\) \(did you mean "customer:"\?\), so a TRUNCATE would leave them stale/,
+    );
+  });
+
+  it('a rule key no declared truncate prefix covers is a load warning', () => {
+    const config = compileConfig({
+      rules: [{ table: 'users', keys: ['user:{id}', 'profile:{id}'], truncate: { prefixes: ['user:'] } }],
+    });
+    expect(config.warnings.join('\n')).toMatch(
+      /truncate\.prefixes covers no key starting "profile:", so a TRUNCATE leaves those keys stale/,
+    );
   });
 
   it('a template naming a field the image lacks is a RuleError (dead letter), never a guessed key', () => {
