@@ -161,6 +161,9 @@ export function applyRule(u: AclUser, rule: string, ctx: RuleContext): string | 
       u.commands = add ? new Set(names) : new Set();
       u.commandRules = [add ? '+@all' : '-@all'];
     } else {
+      // A user that may run everything need not list the commands (the `default` user does not):
+      // before taking one away, list all of them, or every command would be taken away.
+      if (!add && u.allCommands) u.commands = new Set(category('all', ctx.table)!);
       for (const n of names) {
         if (add) u.commands.add(n);
         else u.commands.delete(n);
