@@ -43,7 +43,8 @@ export type OptionalPackage = keyof typeof OPTIONAL_PACKAGES;
 /** What each CLI feature loads, so a missing library is reported with the others it will need. */
 export const FEATURE_PACKAGES: Readonly<Record<string, readonly OptionalPackage[]>> = {
   'consume kafka': ['@platformatic/kafka', 'pino', 'prom-client'],
-  'consume dynamodb': ['@aws-sdk/client-dynamodb-streams', 'pino', 'prom-client'],
+  // The default lease store (--lease-store dynamodb) needs the DynamoDB client too: name it now, not in a second round.
+  'consume dynamodb': ['@aws-sdk/client-dynamodb-streams', '@aws-sdk/client-dynamodb', 'pino', 'prom-client'],
   'record kafka': ['@platformatic/kafka'],
   'record dynamodb': ['@aws-sdk/client-dynamodb-streams'],
   'lambda serve': ['@aws-lambda-powertools/logger'],
