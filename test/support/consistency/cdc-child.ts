@@ -46,6 +46,7 @@ const source = env('CONS_SOURCE');
 let consumer: { start(): Promise<void>; stop(): Promise<void> };
 if (source === 'kafka') {
   const client = createKafkajsClient({ brokers: env('CONS_BROKERS').split(','), clientId: 'cons-cdc' });
+  const admin = client.admin();
   consumer = createKafkaCdcConsumer({
     consumer: client.consumer({
       groupId: env('CONS_GROUP'),
@@ -57,6 +58,8 @@ if (source === 'kafka') {
     }),
     topics: [env('CONS_TOPIC')],
     fromBeginning: true,
+    // A partition with lag and no committed progress for 18 s is logged (CONS_LOG=1).
+    watchdog: { admin, groupId: env('CONS_GROUP'), sessionTimeoutMs: 6000 },
     ...common,
   });
 } else if (source === 'dynamodb') {
