@@ -20,8 +20,9 @@ import { type ConsumerMetrics, observeEndToEnd } from '../runtime/consumer-metri
 import type { DeadLetterSink } from '../runtime/dead-letter-sink.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { RuleReporter } from '../runtime/rule-reporter.ts';
-import type { KafkaBatch, KafkaBatchControls, KafkaConsumerPort } from './kafka-port.ts';
+import type { KafkaAdminPort, KafkaBatch, KafkaBatchControls, KafkaConsumerPort } from './kafka-port.ts';
 import { type KafkaDecodeOptions, kafkaSourceRecord } from './kafka-record.ts';
+import { createPartitionWatchdog, type PartitionWatchdog } from './partition-watchdog.ts';
 
 /** Options of {@link createKafkaCdcConsumer}. */
 export interface KafkaCdcConsumerOptions {
@@ -44,6 +45,16 @@ export interface KafkaCdcConsumerOptions {
   logger: Logger;
   /** Counts what each rule did (metrics and logs); see consumers/runtime/rule-reporter.ts. */
   rules?: RuleReporter;
+  /**
+   * The stall watchdog (partition-watchdog.ts): reads the group's committed offsets through `admin`
+   * every `sessionTimeoutMs` and reports a partition with lag and no committed progress for 3 ×
+   * `sessionTimeoutMs`. The caller closes `admin`. Absent: no watchdog.
+   */
+  watchdog?: {
+    admin: Pick<KafkaAdminPort, 'committedOffsets' | 'topicOffsets'>;
+    groupId: string;
+    sessionTimeoutMs: number;
+  };
 }
 
 /** Counters for progress and readiness. */
@@ -83,6 +94,10 @@ export function createKafkaCdcConsumer(o: KafkaCdcConsumerOptions): KafkaCdcCons
     crashed: null,
   };
   const lagByPartition = new Map<string, number>();
+  /** `topic/partition` of the partitions waiting for the target. */
+  const retryingPartitions = new Set<string>();
+  let assignment: Record<string, number[]> = {};
+  let watchdog: PartitionWatchdog | undefined;
   const retry = { attempts: 3, baseDelayMs: 20, maxDelayMs: 500 };
 
   async function handleBatch(batch: KafkaBatch, c: KafkaBatchControls): Promise<void> {
@@ -142,6 +157,7 @@ export function createKafkaCdcConsumer(o: KafkaCdcConsumerOptions): KafkaCdcCons
           if (resume === undefined) {
             resume = c.pause();
             state.retrying++;
+            retryingPartitions.add(group);
           }
           o.metrics.retries.inc();
           const delay = backoffDelay(attempt, o.backoff);
@@ -160,6 +176,7 @@ export function createKafkaCdcConsumer(o: KafkaCdcConsumerOptions): KafkaCdcCons
       } finally {
         if (resume !== undefined) {
           state.retrying--;
+          retryingPartitions.delete(group);
           resume();
           if (attempt > 0 && !gone()) log.info('target back; partition resumed', { attempts: attempt });
         }
@@ -174,6 +191,7 @@ export function createKafkaCdcConsumer(o: KafkaCdcConsumerOptions): KafkaCdcCons
     async start() {
       o.consumer.onGroupJoin((assigned) => {
         state.assigned = Object.values(assigned).reduce((n, p) => n + p.length, 0);
+        assignment = assigned;
         o.logger.info('group joined', { assigned });
         for (const key of lagByPartition.keys()) {
           const [topic, partition] = [
@@ -191,6 +209,19 @@ export function createKafkaCdcConsumer(o: KafkaCdcConsumerOptions): KafkaCdcCons
         o.logger.error('consumer crashed', { error, restart });
         if (!restart) state.crashed = error;
       });
+      if (o.watchdog !== undefined) {
+        const w = o.watchdog;
+        watchdog = createPartitionWatchdog({
+          admin: w.admin,
+          groupId: w.groupId,
+          assigned: () => assignment,
+          retrying: (topic, partition) => retryingPartitions.has(`${topic}/${partition}`),
+          stallAfterMs: 3 * w.sessionTimeoutMs,
+          metrics: o.metrics,
+          logger: o.logger,
+        });
+        watchdog.start(w.sessionTimeoutMs);
+      }
       await o.consumer.connect();
       await o.consumer.subscribe(o.topics, o.fromBeginning ?? true);
       await o.consumer.run({
@@ -200,6 +231,7 @@ export function createKafkaCdcConsumer(o: KafkaCdcConsumerOptions): KafkaCdcCons
       });
     },
     async stop() {
+      watchdog?.stop();
       await o.consumer.stop();
       await o.consumer.disconnect();
     },

@@ -5,7 +5,8 @@
  *   (after the target acknowledged), on its interval, on rebalance and on stop.
  * - MSK IAM: OAUTHBEARER with tokens from msk-iam-token.ts.
  * - `readOnly` consumers (tails) run with `autoCommit: false`: kafkajs then never commits.
- * - kafkajs heartbeats only between fetches and batches (no background thread): an idle partition's
+ * - kafkajs heartbeats only when asked (no background thread): the adapter heartbeats on a timer
+ *   while a batch runs ({@link batchKeepAlive}), and an idle partition's
  *   fetch is held by the broker for `maxWaitTimeInMs`, so the default long poll is at most a third
  *   of the session ({@link kafkajsMaxWaitMs}); a 5 s poll against a 6 s session got the member
  *   expelled every 10–12 s on a loaded machine (its commits refused, its batches re-read).
@@ -116,6 +117,40 @@ export function kafkajsMaxWaitMs(sessionTimeoutMs: number, maxWaitTimeMs?: numbe
   return maxWaitTimeMs ?? Math.min(5000, Math.floor(sessionTimeoutMs / 3));
 }
 
+/** The background heartbeat of one running batch: see {@link batchKeepAlive}. */
+export interface BatchKeepAlive {
+  /** True once a heartbeat failed (expelled, rebalancing): the batch's partition may be gone. */
+  lost(): boolean;
+  stop(): void;
+}
+
+/**
+ * Heartbeats every `intervalMs` while a batch handler runs. kafkajs sends a heartbeat only when
+ * the handler calls `heartbeat()` or between fetches, so one chunk that took longer than the
+ * session (a slow target: 400 records with prefix invalidations took 35 s at load 8) got the member
+ * expelled mid-chunk, its commit refused, and the same records fetched again after the rejoin: the
+ * committed offsets never moved (a livelock). kafkajs's `heartbeat()` is shared and throttled to its
+ * interval, so concurrent batches send one heartbeat between them. A failed heartbeat is kept (kafkajs
+ * logs it); `lost()` then lets the handler stop at its next check instead of doing work it can no
+ * longer commit, and its own next `heartbeat()` throws, which makes kafkajs rejoin.
+ */
+export function batchKeepAlive(heartbeat: () => Promise<void>, intervalMs: number): BatchKeepAlive {
+  let failed = false;
+  const timer = setInterval(
+    () => {
+      heartbeat().catch(() => {
+        failed = true;
+      });
+    },
+    Math.max(50, intervalMs),
+  );
+  timer.unref?.();
+  return {
+    lost: () => failed,
+    stop: () => clearInterval(timer),
+  };
+}
+
 /** Our admin port over a kafkajs admin client (connected on first use). */
 function kafkajsAdmin(kafka: Kafka): KafkaAdminPort {
   const admin = kafka.admin();
@@ -155,10 +190,11 @@ export function createKafkajsClient(options: KafkaConnectionOptions): KafkaClien
   return {
     consumer(o: KafkaConsumerPortOptions): KafkaConsumerPort {
       const sessionTimeout = o.sessionTimeoutMs ?? 30_000;
+      const heartbeatInterval = o.heartbeatIntervalMs ?? 3_000;
       const cfg: ConsumerConfig = {
         groupId: o.groupId,
         sessionTimeout,
-        heartbeatInterval: o.heartbeatIntervalMs ?? 3_000,
+        heartbeatInterval,
         maxBytesPerPartition: o.maxBytesPerPartition ?? 1_048_576,
         maxWaitTimeInMs: kafkajsMaxWaitMs(sessionTimeout, o.maxWaitTimeMs),
         allowAutoTopicCreation: false,
@@ -179,23 +215,30 @@ export function createKafkajsClient(options: KafkaConnectionOptions): KafkaClien
             autoCommitInterval: 1000,
             eachBatchAutoResolve: false,
             partitionsConsumedConcurrently: run.partitionsConsumedConcurrently,
-            eachBatch: async (p) =>
-              run.eachBatch(
-                {
-                  topic: p.batch.topic,
-                  partition: p.batch.partition,
-                  messages: p.batch.messages,
-                  highWatermark: p.batch.highWatermark,
-                },
-                {
-                  resolveOffset: p.resolveOffset,
-                  heartbeat: p.heartbeat,
-                  commitIfNecessary: readOnly ? async () => {} : () => p.commitOffsetsIfNecessary(),
-                  isRunning: p.isRunning,
-                  isStale: p.isStale,
-                  pause: p.pause,
-                },
-              ),
+            eachBatch: async (p) => {
+              // kafkajs heartbeats only when asked: keep the membership while the handler works.
+              const keepAlive = batchKeepAlive(p.heartbeat, heartbeatInterval);
+              try {
+                await run.eachBatch(
+                  {
+                    topic: p.batch.topic,
+                    partition: p.batch.partition,
+                    messages: p.batch.messages,
+                    highWatermark: p.batch.highWatermark,
+                  },
+                  {
+                    resolveOffset: p.resolveOffset,
+                    heartbeat: p.heartbeat,
+                    commitIfNecessary: readOnly ? async () => {} : () => p.commitOffsetsIfNecessary(),
+                    isRunning: p.isRunning,
+                    isStale: () => keepAlive.lost() || p.isStale(),
+                    pause: p.pause,
+                  },
+                );
+              } finally {
+                keepAlive.stop();
+              }
+            },
           });
           // kafkajs takes seeks only once run() started; they apply on the partitions' next fetch.
           for (const [topic, partitions] of Object.entries(startAt))

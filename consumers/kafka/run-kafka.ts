@@ -61,6 +61,8 @@ export async function buildKafkaWorker(
   if (k.maxBytes !== undefined) consumerOptions.maxBytes = k.maxBytes;
   if (k.maxWaitTimeMs !== undefined) consumerOptions.maxWaitTimeMs = k.maxWaitTimeMs;
   const ruleReporter = createRuleReporter(rules, ctx.metrics.registry, ctx.logger);
+  // The stall watchdog's own admin connection (kafka-cdc-consumer.ts `watchdog`).
+  const admin = client.admin();
   const consumer = createKafkaCdcConsumer({
     consumer: client.consumer(consumerOptions),
     topics,
@@ -73,12 +75,14 @@ export async function buildKafkaWorker(
     metrics: ctx.metrics,
     rules: ruleReporter,
     logger: ctx.logger,
+    watchdog: { admin, groupId: k.groupId, sessionTimeoutMs: k.sessionTimeoutMs ?? 30_000 },
   });
   const s = consumer.state;
   return {
     start: () => consumer.start(),
     async stop() {
       await consumer.stop();
+      await admin.close().catch(() => {});
       ruleReporter.final();
       await producer?.disconnect();
     },

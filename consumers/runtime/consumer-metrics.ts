@@ -32,6 +32,10 @@ export interface ConsumerMetrics {
   readonly endToEndLagHistogram: Histogram;
   /** `cdc_cache_kafka_consumer_lag{topic,partition}`: messages behind the high watermark. */
   readonly kafkaLag: Gauge;
+  /** `cdc_cache_kafka_stalls_total{topic,partition}`: partitions found with lag and no committed progress (kafka/partition-watchdog.ts). */
+  readonly kafkaStalls: Counter;
+  /** `cdc_cache_kafka_stalled_partitions`: partitions stalled now. */
+  readonly kafkaStalledPartitions: Gauge;
   /** `cdc_cache_dynamodb_iterator_age_seconds{shard}`. */
   readonly iteratorAgeSeconds: Gauge;
   /** `cdc_cache_retries_total`: batch retries after a target failure. */
@@ -74,6 +78,15 @@ export function createConsumerMetrics(registry = new MetricsRegistry()): Consume
       'cdc_cache_kafka_consumer_lag',
       'Messages between the next offset to process and the high watermark.',
       ['topic', 'partition'],
+    ),
+    kafkaStalls: registry.counter(
+      'cdc_cache_kafka_stalls_total',
+      'Partitions found with lag and no committed progress for 3 session timeouts.',
+      ['topic', 'partition'],
+    ),
+    kafkaStalledPartitions: registry.gauge(
+      'cdc_cache_kafka_stalled_partitions',
+      'Partitions with lag and no committed progress for 3 session timeouts, now.',
     ),
     iteratorAgeSeconds: registry.gauge(
       'cdc_cache_dynamodb_iterator_age_seconds',

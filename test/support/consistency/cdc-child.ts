@@ -7,7 +7,8 @@
  *   in files. CONS_DDB_ENDPOINT, CONS_TABLE, CONS_STATE_DIR, CONS_WORKER.
  * Both: CONS_VALKEY (URL; `engine://host:port` for the engine server), CONS_RULES (JSON), CONS_FENCING (`0` = the test-only unfenced target),
  * CONS_LOG (`1`: the consumer's JSON log lines at info and above on stderr, e.g. group joins and
- * retries, to see why a drain is slow; silent otherwise).
+ * retries, to see why a drain is slow; silent otherwise), CONS_MAX_WAIT_MS (the Kafka fetch wait,
+ * e.g. kafkajs's former 5000 against the 6 s session; the adapter's default otherwise).
  * Prints `ready` on stdout once started.
  */
 import { createAwsStreamsClient } from '../../../consumers/dynamodb/aws-streams-client.ts';
@@ -45,14 +46,20 @@ const source = env('CONS_SOURCE');
 let consumer: { start(): Promise<void>; stop(): Promise<void> };
 if (source === 'kafka') {
   const client = createKafkajsClient({ brokers: env('CONS_BROKERS').split(','), clientId: 'cons-cdc' });
+  const admin = client.admin();
   consumer = createKafkaCdcConsumer({
     consumer: client.consumer({
       groupId: env('CONS_GROUP'),
       sessionTimeoutMs: 6000,
       heartbeatIntervalMs: 500,
+      ...(process.env.CONS_MAX_WAIT_MS !== undefined
+        ? { maxWaitTimeMs: Number(process.env.CONS_MAX_WAIT_MS) }
+        : {}),
     }),
     topics: [env('CONS_TOPIC')],
     fromBeginning: true,
+    // A partition with lag and no committed progress for 18 s is logged (CONS_LOG=1).
+    watchdog: { admin, groupId: env('CONS_GROUP'), sessionTimeoutMs: 6000 },
     ...common,
   });
 } else if (source === 'dynamodb') {

@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
-import { kafkajsConfig, kafkajsMaxWaitMs } from '../../../../consumers/kafka/kafkajs-client.ts';
+import { describe, expect, it, vi } from 'vitest';
+import {
+  batchKeepAlive,
+  kafkajsConfig,
+  kafkajsMaxWaitMs,
+} from '../../../../consumers/kafka/kafkajs-client.ts';
 
 describe('Kafka connection options → kafkajs', () => {
   it('passes SASL/SCRAM and TLS through unchanged', () => {
@@ -49,5 +53,31 @@ describe('kafkajs long poll vs the session (kafkajs heartbeats only between fetc
     expect(kafkajsMaxWaitMs(10_000)).toBe(3333);
     expect(kafkajsMaxWaitMs(30_000)).toBe(5000);
     expect(kafkajsMaxWaitMs(6000, 100)).toBe(100);
+  });
+});
+
+describe('batchKeepAlive (kafkajs heartbeats while a batch runs)', () => {
+  it('heartbeats every interval until stopped; a failed heartbeat makes the batch lost', async () => {
+    vi.useFakeTimers();
+    try {
+      let calls = 0;
+      let fail = false;
+      const k = batchKeepAlive(async () => {
+        calls++;
+        if (fail) throw new Error('The coordinator is not aware of this member');
+      }, 500);
+      await vi.advanceTimersByTimeAsync(1600);
+      expect(calls).toBe(3);
+      expect(k.lost()).toBe(false);
+      fail = true;
+      await vi.advanceTimersByTimeAsync(500);
+      expect(calls).toBe(4);
+      expect(k.lost()).toBe(true);
+      k.stop();
+      await vi.advanceTimersByTimeAsync(5000);
+      expect(calls).toBe(4);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
