@@ -127,8 +127,8 @@ function intsetPosition(p: string, m: string): number {
 }
 
 /**
- * Adds `args[from..]` to the set in `slot` (Valkey's conversions included) and returns how many
- * were new. A packed set is re-stored in the slot; a hashtable is edited in place.
+ * Adds `args[from..]` to the set in `slot` (Valkey's conversions included, the write's member count
+ * as the size hint) and returns how many were new. A packed set is re-stored in the slot; a hashtable is edited in place.
  */
 export function addMembers(
   ks: Keyspace,
@@ -140,6 +140,16 @@ export function addMembers(
   let v = ks.values[slot] as SetData;
   let added = 0;
   let i = from;
+  // Valkey's setTypeMaybeConvert: more members in the write than the encoding's limit converts a
+  // compact set to hashtable up front, even when none of them is new.
+  const hint = args.length - from;
+  if (
+    typeof v === 'string' &&
+    hint > (v.charCodeAt(0) === 105 ? lim.setMaxIntsetEntries : lim.setMaxListpackEntries)
+  ) {
+    v = toHashtable(v);
+    ks.replace(slot, Kind.Set, v);
+  }
   if (typeof v === 'string') {
     let p = v;
     let size = countEntries(p, 1);

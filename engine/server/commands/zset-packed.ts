@@ -238,6 +238,23 @@ export class ZSetEditor {
     this.#z = typeof v === 'string' ? null : v;
   }
 
+  /**
+   * Valkey's zsetTypeMaybeConvert: a write of more than zset-max-listpack-entries members, or of a
+   * member longer than zset-max-listpack-value, converts a listpack set to skiplist before any
+   * member is looked at (so even when the write then adds nothing: XX, NX, repeated members).
+   */
+  convertForHints(sizeHint: number, lenHint: number): void {
+    const p = this.#p;
+    if (
+      p === null ||
+      (sizeHint <= this.#lim.zsetMaxListpackEntries && lenHint <= this.#lim.zsetMaxListpackValue)
+    )
+      return;
+    this.#z = toSkiplist(p);
+    this.#p = null;
+    this.#dirty = true;
+  }
+
   /** The member's score, or undefined. */
   score(member: string): number | undefined {
     const p = this.#p;

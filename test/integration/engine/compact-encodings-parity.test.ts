@@ -228,6 +228,33 @@ describe('compact encodings cross Valkey 8 thresholds as Valkey does', () => {
     ]);
   });
 
+  it("a write's size hint converts an existing compact set or sorted set, even when nothing is added", async () => {
+    // Valkey's setTypeMaybeConvert/zsetTypeMaybeConvert run on an existing key before any member
+    // is added: more members (or a longer one) in the command than the limit converts at once.
+    const steps: string[] = [];
+    steps.push('SADD lp a b', `SADD lp ${range(129, () => 'a').join(' ')}`, 'OBJECT ENCODING lp', 'SCARD lp');
+    steps.push('SADD lp2 a b', `SADD lp2 ${range(128, () => 'a').join(' ')}`, 'OBJECT ENCODING lp2');
+    steps.push('SADD is 1 2', `SADD is ${range(513, () => '1').join(' ')}`, 'OBJECT ENCODING is', 'SCARD is');
+    steps.push('SADD is2 1 2', `SADD is2 ${range(512, () => '1').join(' ')}`, 'OBJECT ENCODING is2');
+    steps.push('SADD is3 1 2', `SADD is3 ${range(129, () => '1').join(' ')}`, 'OBJECT ENCODING is3');
+    steps.push('ZADD z 1 a', `ZADD z XX 1 ${x(65)}`, 'OBJECT ENCODING z', 'ZRANGE z 0 -1 WITHSCORES');
+    steps.push(
+      'ZADD z2 1 a',
+      `ZADD z2 ${range(129, () => '2 a').join(' ')}`,
+      'OBJECT ENCODING z2',
+      'ZSCORE z2 a',
+    );
+    steps.push(
+      'ZADD z3 1 a',
+      `ZINCRBY z3 1 ${x(65)}`,
+      'OBJECT ENCODING z3',
+      `ZADD z4 XX 1 ${x(65)}`,
+      'EXISTS z4',
+    );
+    steps.push('ZADD z5 1 a', `ZADD z5 NX 1 a 2 ${x(64)}`, 'OBJECT ENCODING z5');
+    await compare(steps);
+  });
+
   it('CONFIG SET of the thresholds applies to later writes', async () => {
     await compare([
       'CONFIG GET set-max-listpack-entries',
