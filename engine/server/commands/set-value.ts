@@ -5,7 +5,8 @@
  * - `hashtable`: a {@link SetValue} (a JS `Set`; reply order is the `Set`'s, Valkey's is its hash
  *   table's, so tests compare those replies as multisets).
  * Conversions follow Valkey's setTypeAdd/setTypeCreate and go one way (intset → listpack →
- * hashtable, or straight to hashtable), never back. The limits are set-max-intset-entries,
+ * hashtable, or straight to hashtable), never back, except where Valkey rebuilds a set: an SPOP
+ * that leaves few members ({@link compactAfterPop}). The limits are set-max-intset-entries,
  * set-max-listpack-entries and set-max-listpack-value ({@link EncodingLimits}).
  *
  * Writers go through {@link addMembers}/{@link removeMembers}, which re-store a packed set in its slot
@@ -209,6 +210,22 @@ export function removeMembers(ks: Keyspace, slot: number, args: string[], from: 
   }
   if (removed > 0) ks.replace(slot, Kind.Set, p);
   return removed;
+}
+
+/**
+ * Valkey's SPOP with a count that leaves `remaining` × 5 ≤ count members (spopWithCountCommand,
+ * case 3): a hashtable set's remaining members are copied into a new listpack set, so the set in
+ * `slot` turns compact again when they fit the listpack limits. Packed sets are left as they are.
+ */
+export function compactAfterPop(ks: Keyspace, slot: number, lim: EncodingLimits): void {
+  const v = ks.values[slot] as SetData;
+  if (typeof v === 'string' || v.m.size > lim.setMaxListpackEntries) return;
+  const parts = [LISTPACK];
+  for (const m of v.m) {
+    if (m.length > lim.setMaxListpackValue) return;
+    parts.push(entryText(m));
+  }
+  ks.replace(slot, Kind.Set, parts.join(''));
 }
 
 /**

@@ -28,6 +28,7 @@ import { parseCursor, parseScanOptions, writeFinalScanPage } from './keys.ts';
 import { parseCardArgs } from './numkeys-args.ts';
 import {
   addMembers,
+  compactAfterPop,
   newSet,
   removeMembers,
   SetBuilder,
@@ -119,6 +120,8 @@ function spop(ctx: CommandContext, a: string[]): void {
     members.pop();
   }
   removeMembers(ctx.core.keyspace, slot, out, 0);
+  const left = members.length;
+  if (count >= 0 && left > 0 && left * 5 <= count) compactAfterPop(ctx.core.keyspace, slot, limitsOf(ctx));
   finishSet(ctx, slot, out.length > 0);
   if (count < 0) ctx.w.bulk(out[0]!);
   else writeSet(ctx, out);

@@ -255,6 +255,36 @@ describe('compact encodings cross Valkey 8 thresholds as Valkey does', () => {
     await compare(steps);
   });
 
+  it('SPOP with a count that leaves few members rebuilds a hashtable set compact, as Valkey does', async () => {
+    // Valkey's spopWithCountCommand, case 3 (remaining × 5 ≤ count): the members that stay are
+    // copied into a new listpack set (converted again only past the limits). Which members pop is
+    // random, so the pops run in a script that replies 1 (no spaces: steps split on them).
+    const pop = (key: string, n: number) => `EVAL redis.call('SPOP',KEYS[1],ARGV[1]);return(1) 1 ${key} ${n}`;
+    const steps: string[] = [];
+    steps.push(
+      `SADD a ${range(200, (i) => `m${i}`).join(' ')}`,
+      pop('a', 167),
+      'OBJECT ENCODING a',
+      'SCARD a',
+    );
+    steps.push(
+      `SADD b ${range(200, (i) => `m${i}`).join(' ')}`,
+      pop('b', 166),
+      'OBJECT ENCODING b',
+      'SCARD b',
+    );
+    steps.push(`SADD c ${range(600, String).join(' ')}`, pop('c', 590), 'OBJECT ENCODING c', 'SCARD c');
+    steps.push(
+      `SADD d ${range(1000, (i) => `m${i}`).join(' ')}`,
+      pop('d', 850),
+      'OBJECT ENCODING d',
+      'SCARD d',
+    );
+    steps.push(`SADD e ${range(200, (i) => `${x(62)}${i}`).join(' ')}`, pop('e', 190), 'OBJECT ENCODING e');
+    steps.push(`SADD f ${range(200, (i) => `m${i}`).join(' ')}`, pop('f', 200), 'EXISTS f', pop('f', 0));
+    await compare(steps);
+  });
+
   it('CONFIG SET of the thresholds applies to later writes', async () => {
     await compare([
       'CONFIG GET set-max-listpack-entries',
