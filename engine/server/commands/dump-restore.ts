@@ -28,7 +28,7 @@ import {
 import { ListValue, limitsOf, noteListSize } from './collections.ts';
 import type { EncodingLimits } from './encoding-limits.ts';
 import { finishHash, type HashData, hashPairs } from './hash-value.ts';
-import { SetBuilder, type SetData, setMembers } from './set-value.ts';
+import { restoredListpackSet, SetBuilder, type SetData, setMembers } from './set-value.ts';
 import { finishZSet, type ZSetData, zsetRead } from './zset-packed.ts';
 import { ZSetValue } from './zset-value.ts';
 
@@ -85,9 +85,13 @@ function engineValue(d: DumpedValue, lim: EncodingLimits): [number, unknown] {
         if (h.has(f)) throw duplicate();
         h.set(f, v);
       }
-      return [Kind.Hash, finishHash(lim, h)];
+      return [Kind.Hash, finishHash(lim, h, d.listpack)];
     }
     case 'set': {
+      if (d.listpack) {
+        if (new Set(d.members).size !== d.members.length) throw duplicate();
+        return [Kind.Set, restoredListpackSet(lim, d.members)];
+      }
       const s = new SetBuilder(lim);
       for (const m of d.members) {
         const before = s.size;
@@ -102,7 +106,7 @@ function engineValue(d: DumpedValue, lim: EncodingLimits): [number, unknown] {
         if (Number.isNaN(score) || z.dict.has(m)) throw duplicate();
         z.set(m, score);
       }
-      return [Kind.ZSet, finishZSet(lim, z)];
+      return [Kind.ZSet, finishZSet(lim, z, d.listpack)];
     }
     case 'list': {
       const l = new ListValue();

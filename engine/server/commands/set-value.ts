@@ -229,6 +229,22 @@ export function compactAfterPop(ks: Keyspace, slot: number, lim: EncodingLimits)
 }
 
 /**
+ * A set restored from a listpack payload (distinct members), as Valkey's RDB loading keeps it:
+ * listpack in the payload's order (integers included: never intset) unless it has more than
+ * set-max-listpack-entries members, then hashtable.
+ */
+export function restoredListpackSet(lim: EncodingLimits, members: readonly string[]): SetData {
+  if (members.length > lim.setMaxListpackEntries) {
+    const out = new SetValue();
+    for (const m of members) out.add(m);
+    return out;
+  }
+  const parts = [LISTPACK];
+  for (const m of members) parts.push(entryText(m));
+  return parts.join('');
+}
+
+/**
  * A set built member by member as Valkey builds SINTERSTORE/SUNIONSTORE/SDIFFSTORE results (from
  * an empty intset, converting as members arrive).
  */

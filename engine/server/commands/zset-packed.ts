@@ -206,12 +206,13 @@ function toSkiplist(p: string): ZSetValue {
 
 /**
  * `z` as Valkey stores a computed result (ZUNIONSTORE, ZRANGESTORE…): listpack when it is within
- * both limits, else skiplist.
+ * both limits, else skiplist. `fromListpack` (RESTORE of a listpack payload, which Valkey loads as
+ * it is) checks the entry count only.
  */
-export function finishZSet(lim: EncodingLimits, z: ZSetValue): ZSetData {
+export function finishZSet(lim: EncodingLimits, z: ZSetValue, fromListpack = false): ZSetData {
   if (z.size > lim.zsetMaxListpackEntries) return z;
   const members = z.members;
-  for (const m of members) if (m.length > lim.zsetMaxListpackValue) return z;
+  if (!fromListpack) for (const m of members) if (m.length > lim.zsetMaxListpackValue) return z;
   return packZSet(members, z.scores);
 }
 

@@ -32,13 +32,16 @@ const T = {
   setListpack: 20,
 } as const;
 
-/** A value as a payload carries it; strings are latin1 byte strings. */
+/**
+ * A value as a payload carries it; strings are latin1 byte strings. `listpack` marks a set, sorted
+ * set or hash read from a listpack-encoded payload (Valkey loads those as they are, see RESTORE).
+ */
 export type DumpedValue =
   | { type: 'string'; value: string }
   | { type: 'list'; items: string[] }
-  | { type: 'set'; members: string[] }
-  | { type: 'zset'; pairs: [string, number][] }
-  | { type: 'hash'; pairs: [string, string][] };
+  | { type: 'set'; members: string[]; listpack?: boolean }
+  | { type: 'zset'; pairs: [string, number][]; listpack?: boolean }
+  | { type: 'hash'; pairs: [string, string][]; listpack?: boolean };
 
 /** The payload is not a value this reader knows (Valkey answers "Bad data format"). */
 export class DumpFormatError extends Error {
@@ -329,11 +332,15 @@ export function decodePayload(payload: Buffer): DumpedValue {
     case T.setIntset:
       return { type: 'set', members: nonEmpty(intsetEntries(r.bytes())) };
     case T.setListpack:
-      return { type: 'set', members: nonEmpty(listpackEntries(r.bytes())) };
+      return { type: 'set', members: nonEmpty(listpackEntries(r.bytes())), listpack: true };
     case T.hashListpack:
-      return { type: 'hash', pairs: nonEmpty(pairs(listpackEntries(r.bytes()), (s) => s)) };
+      return { type: 'hash', pairs: nonEmpty(pairs(listpackEntries(r.bytes()), (s) => s)), listpack: true };
     case T.zsetListpack:
-      return { type: 'zset', pairs: nonEmpty(pairs(listpackEntries(r.bytes()), strictDouble)) };
+      return {
+        type: 'zset',
+        pairs: nonEmpty(pairs(listpackEntries(r.bytes()), strictDouble)),
+        listpack: true,
+      };
     case T.listQuicklist2: {
       const items: string[] = [];
       for (let n = r.count(); n > 0; n--) {

@@ -5,8 +5,9 @@
  * step, the conversion kept when the collection shrinks again (Valkey never converts back), and the
  * commands' replies (order included while compact) on both sides of the boundary.
  */
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { compareSteps } from '../../support/parity-steps.ts';
+import { RawClient } from '../../support/resp-harness.ts';
 import { withValkeyAndEngine } from '../../support/valkey-and-engine.ts';
 
 const servers = withValkeyAndEngine();
@@ -283,6 +284,64 @@ describe('compact encodings cross Valkey 8 thresholds as Valkey does', () => {
     steps.push(`SADD e ${range(200, (i) => `${x(62)}${i}`).join(' ')}`, pop('e', 190), 'OBJECT ENCODING e');
     steps.push(`SADD f ${range(200, (i) => `m${i}`).join(' ')}`, pop('f', 200), 'EXISTS f', pop('f', 0));
     await compare(steps);
+  });
+
+  it("RESTORE of Valkey's listpack payloads keeps them listpack, as Valkey's RDB loading does", async () => {
+    // Valkey loads a listpack-encoded set, sorted set or hash as it is (converting only past the
+    // entry-count limit): a listpack set of integers stays listpack (insertion order, not intset's
+    // ascending order), and members longer than the limit in force stay too.
+    const v = await RawClient.connect(servers.valkey.port);
+    const e = await RawClient.connect(servers.engine.port);
+    const lines: string[] = [];
+    try {
+      const cases: string[][][] = [
+        [
+          ['SADD', 'k', '30', 'a', '1', '-7'],
+          ['SREM', 'k', 'a'],
+        ],
+        [
+          ['SADD', 'k', ...range(129, String)],
+          ['SPOP', 'k', '0'],
+        ],
+        [['HSET', 'k', 'b', '2', 'a', '1']],
+        [['ZADD', 'k', '2', 'b', '1', 'a']],
+        ...(['set', 'zset', 'hash'] as const).map((t) => [
+          ['CONFIG', 'SET', `${t}-max-listpack-value`, '100'],
+          t === 'set'
+            ? ['SADD', 'k', x(80), 'b']
+            : t === 'zset'
+              ? ['ZADD', 'k', '1', x(80)]
+              : ['HSET', 'k', 'f', x(80)],
+          ['CONFIG', 'SET', `${t}-max-listpack-value`, '64'],
+        ]),
+      ];
+      for (const steps of cases) {
+        for (const c of [v, e]) await c.call('DEL', 'k', 'k2');
+        for (const step of steps) await v.call(...step);
+        const dump = (await v.call('DUMP', 'k'))!;
+        const payload = Buffer.from(dump.slice(dump.indexOf('\r\n') + 2, -2), 'latin1');
+        const seen: string[] = [];
+        for (const c of [v, e]) {
+          const replies = [
+            await c.call('RESTORE', 'k2', '0', payload),
+            await c.call('OBJECT', 'ENCODING', 'k2'),
+          ];
+          const type = await c.call('TYPE', 'k2');
+          if (type === '+set\r\n') replies.push(await c.call('SMEMBERS', 'k2'));
+          if (type === '+zset\r\n') replies.push(await c.call('ZRANGE', 'k2', '0', '-1', 'WITHSCORES'));
+          if (type === '+hash\r\n') replies.push(await c.call('HGETALL', 'k2'));
+          seen.push(JSON.stringify(replies));
+        }
+        if (seen[0] !== seen[1])
+          lines.push(`${JSON.stringify(steps[0]!.slice(0, 4))}\n  valkey: ${seen[0]}\n  engine: ${seen[1]}`);
+      }
+    } finally {
+      for (const c of [v, e]) {
+        await c.call('DEL', 'k', 'k2');
+        c.close();
+      }
+    }
+    expect(lines.join('\n')).toBe('');
   });
 
   it('CONFIG SET of the thresholds applies to later writes', async () => {
