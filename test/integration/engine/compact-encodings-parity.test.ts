@@ -344,6 +344,58 @@ describe('compact encodings cross Valkey 8 thresholds as Valkey does', () => {
     expect(lines.join('\n')).toBe('');
   });
 
+  it('DUMP then RESTORE on the same server keeps a compact encoding and its order, as in Valkey', async () => {
+    // Each server restores its own payload: Valkey's DUMP writes listpack/intset payloads, so a
+    // listpack set of integers comes back listpack (insertion order), not intset (ascending).
+    const v = await RawClient.connect(servers.valkey.port);
+    const e = await RawClient.connect(servers.engine.port);
+    const seen: string[][] = [[], []];
+    try {
+      const build = [
+        ['SADD', 'dk:s', '30', 'a', '1', '-7', '70000', '-9223372036854775808'],
+        ['SREM', 'dk:s', 'a'],
+        ['SADD', 'dk:i', '5', '-300', '2147483648'],
+        ['SADD', 'dk:l', 'b', '', 'a', '\u00ff'],
+        ['HSET', 'dk:h', 'b', '2', 'a', '1', '', x(64)],
+        ['ZADD', 'dk:z', '2.5', 'b', '1', 'a', 'inf', 'c', '-1e300', 'd', '7', ''],
+        ['CONFIG', 'SET', 'zset-max-listpack-value', '100'],
+        ['ZADD', 'dk:zl', '1', x(80)],
+        ['CONFIG', 'SET', 'zset-max-listpack-value', '64'],
+      ];
+      for (const [n, c] of [v, e].entries()) {
+        for (const cmd of build) await c.call(...cmd);
+        for (const key of ['dk:s', 'dk:i', 'dk:l', 'dk:h', 'dk:z', 'dk:zl']) {
+          const dump = (await c.call('DUMP', key))!;
+          const payload = Buffer.from(dump.slice(dump.indexOf('\r\n') + 2, -2), 'latin1');
+          seen[n]!.push(key, String(await c.call('RESTORE', `${key}:2`, '0', payload)));
+          seen[n]!.push(String(await c.call('OBJECT', 'ENCODING', `${key}:2`)));
+          const type = await c.call('TYPE', key);
+          if (type === '+set\r\n') seen[n]!.push(String(await c.call('SMEMBERS', `${key}:2`)));
+          if (type === '+zset\r\n')
+            seen[n]!.push(String(await c.call('ZRANGE', `${key}:2`, '0', '-1', 'WITHSCORES')));
+          if (type === '+hash\r\n') seen[n]!.push(String(await c.call('HGETALL', `${key}:2`)));
+        }
+      }
+      // And the engine's payloads load into Valkey as Valkey's own do.
+      const intoValkey: string[] = [];
+      for (const key of ['dk:s', 'dk:i', 'dk:l', 'dk:h', 'dk:z', 'dk:zl']) {
+        const dump = (await e.call('DUMP', key))!;
+        const payload = Buffer.from(dump.slice(dump.indexOf('\r\n') + 2, -2), 'latin1');
+        intoValkey.push(key, String(await v.call('RESTORE', `${key}:3`, '0', payload)));
+        intoValkey.push(String(await v.call('OBJECT', 'ENCODING', `${key}:3`)));
+        const type = await v.call('TYPE', key);
+        if (type === '+set\r\n') intoValkey.push(String(await v.call('SMEMBERS', `${key}:3`)));
+        if (type === '+zset\r\n')
+          intoValkey.push(String(await v.call('ZRANGE', `${key}:3`, '0', '-1', 'WITHSCORES')));
+        if (type === '+hash\r\n') intoValkey.push(String(await v.call('HGETALL', `${key}:3`)));
+      }
+      expect(intoValkey).toEqual(seen[0]);
+    } finally {
+      for (const c of [v, e]) c.close();
+    }
+    expect(seen[1]).toEqual(seen[0]);
+  });
+
   it('CONFIG SET of the thresholds applies to later writes', async () => {
     await compare([
       'CONFIG GET set-max-listpack-entries',
