@@ -347,9 +347,10 @@ function listpackEntries(lp: Buffer): string[] {
       out.push(String(lp.readBigInt64LE(p + 1)));
       entryLen = 9;
     } else throw new DumpFormatError('bad listpack encoding');
-    // The back-length: one byte per 7 bits of entryLen.
+    // The back-length: one byte per 7 bits of entryLen, at lpEncodeBacklen's bounds (16383 itself
+    // takes 3 bytes, 2097151 takes 4, …).
     const back =
-      entryLen < 128 ? 1 : entryLen < 16384 ? 2 : entryLen < 2097152 ? 3 : entryLen < 268435456 ? 4 : 5;
+      entryLen <= 127 ? 1 : entryLen < 16383 ? 2 : entryLen < 2097151 ? 3 : entryLen < 268435455 ? 4 : 5;
     need(entryLen + back);
     p += entryLen + back;
   }

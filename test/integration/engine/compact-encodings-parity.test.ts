@@ -305,6 +305,12 @@ describe('compact encodings cross Valkey 8 thresholds as Valkey does', () => {
         ],
         [['HSET', 'k', 'b', '2', 'a', '1']],
         [['ZADD', 'k', '2', 'b', '1', 'a']],
+        // An entry of 16383 bytes (5-byte header + 16378): a 3-byte back-length in Valkey's listpack.
+        [
+          ['CONFIG', 'SET', 'hash-max-listpack-value', '20000'],
+          ['HSET', 'k', 'f', x(16378), 'g', 'v'],
+          ['CONFIG', 'SET', 'hash-max-listpack-value', '64'],
+        ],
         ...(['set', 'zset', 'hash'] as const).map((t) => [
           ['CONFIG', 'SET', `${t}-max-listpack-value`, '100'],
           t === 'set'

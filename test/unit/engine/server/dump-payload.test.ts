@@ -154,4 +154,19 @@ describe('compact payloads written in their encoding', () => {
       expect(set).toEqual({ type: 'set', members: sorted });
     }
   });
+
+  it("reads an entry whose back-length Valkey writes in 3 bytes from 16383 on (lpEncodeBacklen's bound)", () => {
+    // A 5-byte header plus 16378 bytes is an entry of 16383: Valkey's back-length takes 3 bytes.
+    for (const n of [16377, 16378, 16379]) {
+      const pairs: [string, string][] = [
+        ['f', 'x'.repeat(n)],
+        ['g', 'v'],
+      ];
+      expect(decodePayload(encodePayload({ type: 'hash', pairs, listpack: true }))).toEqual({
+        type: 'hash',
+        pairs,
+        listpack: true,
+      });
+    }
+  });
 });
