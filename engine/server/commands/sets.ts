@@ -171,11 +171,12 @@ function srandmember(ctx: CommandContext, a: string[]): void {
 function smove(ctx: CommandContext, a: string[]): void {
   const [, src, dst, member] = a as [string, string, string, string];
   const from = findCollection(ctx, src, Kind.Set);
-  findCollection(ctx, dst, Kind.Set);
+  // Valkey answers 0 for a missing source before it checks the destination's type.
   if (from < 0) {
     ctx.w.int(0);
     return;
   }
+  findCollection(ctx, dst, Kind.Set);
   if (src === dst) {
     ctx.w.int(setHas(valueAt<SetData>(ctx, from), member) ? 1 : 0);
     return;

@@ -90,6 +90,14 @@ describe('compact encodings cross Valkey 8 thresholds as Valkey does', () => {
       'OBJECT ENCODING u3',
     );
     steps.push('SINTERCARD 2 is small', 'SMOVE small ints abc', 'OBJECT ENCODING ints', 'SMEMBERS ints');
+    // SMOVE from a missing source answers 0 before looking at the destination's type.
+    steps.push(
+      'HSET hx f v',
+      'SMOVE nosrc hx m',
+      'SMOVE ints hx 1',
+      'SMOVE hx ints 1',
+      'SMOVE ints hx nomember',
+    );
     await compare(steps);
   });
 
