@@ -28,7 +28,7 @@ import {
 import { ListValue, limitsOf, noteListSize } from './collections.ts';
 import type { EncodingLimits } from './encoding-limits.ts';
 import { finishHash, type HashData, hashPairs } from './hash-value.ts';
-import { SetBuilder, type SetData, setMembers } from './set-value.ts';
+import { restoredListpackSet, SetBuilder, type SetData, setEncoding, setMembers } from './set-value.ts';
 import { finishZSet, type ZSetData, zsetRead } from './zset-packed.ts';
 import { ZSetValue } from './zset-value.ts';
 
@@ -43,15 +43,23 @@ function dumpedValue(kind: number, v: unknown): DumpedValue | null {
       const flatPairs = hashPairs(v as HashData);
       const pairs: [string, string][] = [];
       for (let i = 0; i < flatPairs.length; i += 2) pairs.push([flatPairs[i]!, flatPairs[i + 1]!]);
-      return { type: 'hash', pairs };
+      return { type: 'hash', pairs, listpack: typeof v === 'string' };
     }
-    case Kind.Set:
-      return { type: 'set', members: setMembers(v as SetData) };
+    case Kind.Set: {
+      // A compact set dumps in its encoding, as Valkey's does (RESTORE keeps a listpack listpack).
+      const enc = setEncoding(v as SetData);
+      return {
+        type: 'set',
+        members: setMembers(v as SetData),
+        listpack: enc === 'listpack',
+        intset: enc === 'intset',
+      };
+    }
     case Kind.ZSet: {
       const z = zsetRead(v as ZSetData);
       const pairs: [string, number][] = [];
       for (let i = 0; i < z.size; i++) pairs.push([z.memberAt(i), z.scoreAt(i)]);
-      return { type: 'zset', pairs };
+      return { type: 'zset', pairs, listpack: typeof v === 'string' };
     }
     case Kind.List:
       return { type: 'list', items: (v as ListValue).items.slice() };
@@ -85,9 +93,13 @@ function engineValue(d: DumpedValue, lim: EncodingLimits): [number, unknown] {
         if (h.has(f)) throw duplicate();
         h.set(f, v);
       }
-      return [Kind.Hash, finishHash(lim, h)];
+      return [Kind.Hash, finishHash(lim, h, d.listpack)];
     }
     case 'set': {
+      if (d.listpack) {
+        if (new Set(d.members).size !== d.members.length) throw duplicate();
+        return [Kind.Set, restoredListpackSet(lim, d.members)];
+      }
       const s = new SetBuilder(lim);
       for (const m of d.members) {
         const before = s.size;
@@ -102,7 +114,7 @@ function engineValue(d: DumpedValue, lim: EncodingLimits): [number, unknown] {
         if (Number.isNaN(score) || z.dict.has(m)) throw duplicate();
         z.set(m, score);
       }
-      return [Kind.ZSet, finishZSet(lim, z)];
+      return [Kind.ZSet, finishZSet(lim, z, d.listpack)];
     }
     case 'list': {
       const l = new ListValue();

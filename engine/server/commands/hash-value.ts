@@ -157,12 +157,16 @@ export function deleteFields(ks: Keyspace, slot: number, args: string[], from: n
   return removed;
 }
 
-/** A computed hash as Valkey stores it (RESTORE): listpack when within both limits, else hashtable. */
-export function finishHash(lim: EncodingLimits, h: Map<string, string>): HashData {
+/**
+ * A computed hash as Valkey stores it (RESTORE): listpack when within both limits, else hashtable.
+ * `fromListpack` (a listpack payload, which Valkey loads as it is) checks the entry count only.
+ */
+export function finishHash(lim: EncodingLimits, h: Map<string, string>, fromListpack = false): HashData {
   if (h.size > lim.hashMaxListpackEntries) return h;
   const parts = [''];
   for (const [f, v] of h) {
-    if (f.length > lim.hashMaxListpackValue || v.length > lim.hashMaxListpackValue) return h;
+    if (!fromListpack && (f.length > lim.hashMaxListpackValue || v.length > lim.hashMaxListpackValue))
+      return h;
     parts.push(entryText(f), entryText(v));
   }
   return parts.join('');

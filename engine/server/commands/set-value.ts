@@ -5,7 +5,8 @@
  * - `hashtable`: a {@link SetValue} (a JS `Set`; reply order is the `Set`'s, Valkey's is its hash
  *   table's, so tests compare those replies as multisets).
  * Conversions follow Valkey's setTypeAdd/setTypeCreate and go one way (intset → listpack →
- * hashtable, or straight to hashtable), never back. The limits are set-max-intset-entries,
+ * hashtable, or straight to hashtable), never back, except where Valkey rebuilds a set: an SPOP
+ * that leaves few members ({@link compactAfterPop}). The limits are set-max-intset-entries,
  * set-max-listpack-entries and set-max-listpack-value ({@link EncodingLimits}).
  *
  * Writers go through {@link addMembers}/{@link removeMembers}, which re-store a packed set in its slot
@@ -127,8 +128,8 @@ function intsetPosition(p: string, m: string): number {
 }
 
 /**
- * Adds `args[from..]` to the set in `slot` (Valkey's conversions included) and returns how many
- * were new. A packed set is re-stored in the slot; a hashtable is edited in place.
+ * Adds `args[from..]` to the set in `slot` (Valkey's conversions included, the write's member count
+ * as the size hint) and returns how many were new. A packed set is re-stored in the slot; a hashtable is edited in place.
  */
 export function addMembers(
   ks: Keyspace,
@@ -140,6 +141,16 @@ export function addMembers(
   let v = ks.values[slot] as SetData;
   let added = 0;
   let i = from;
+  // Valkey's setTypeMaybeConvert: more members in the write than the encoding's limit converts a
+  // compact set to hashtable up front, even when none of them is new.
+  const hint = args.length - from;
+  if (
+    typeof v === 'string' &&
+    hint > (v.charCodeAt(0) === 105 ? lim.setMaxIntsetEntries : lim.setMaxListpackEntries)
+  ) {
+    v = toHashtable(v);
+    ks.replace(slot, Kind.Set, v);
+  }
   if (typeof v === 'string') {
     let p = v;
     let size = countEntries(p, 1);
@@ -199,6 +210,38 @@ export function removeMembers(ks: Keyspace, slot: number, args: string[], from: 
   }
   if (removed > 0) ks.replace(slot, Kind.Set, p);
   return removed;
+}
+
+/**
+ * Valkey's SPOP with a count that leaves `remaining` × 5 ≤ count members (spopWithCountCommand,
+ * case 3): a hashtable set's remaining members are copied into a new listpack set, so the set in
+ * `slot` turns compact again when they fit the listpack limits. Packed sets are left as they are.
+ */
+export function compactAfterPop(ks: Keyspace, slot: number, lim: EncodingLimits): void {
+  const v = ks.values[slot] as SetData;
+  if (typeof v === 'string' || v.m.size > lim.setMaxListpackEntries) return;
+  const parts = [LISTPACK];
+  for (const m of v.m) {
+    if (m.length > lim.setMaxListpackValue) return;
+    parts.push(entryText(m));
+  }
+  ks.replace(slot, Kind.Set, parts.join(''));
+}
+
+/**
+ * A set restored from a listpack payload (distinct members), as Valkey's RDB loading keeps it:
+ * listpack in the payload's order (integers included: never intset) unless it has more than
+ * set-max-listpack-entries members, then hashtable.
+ */
+export function restoredListpackSet(lim: EncodingLimits, members: readonly string[]): SetData {
+  if (members.length > lim.setMaxListpackEntries) {
+    const out = new SetValue();
+    for (const m of members) out.add(m);
+    return out;
+  }
+  const parts = [LISTPACK];
+  for (const m of members) parts.push(entryText(m));
+  return parts.join('');
 }
 
 /**

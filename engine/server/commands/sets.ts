@@ -28,6 +28,7 @@ import { parseCursor, parseScanOptions, writeFinalScanPage } from './keys.ts';
 import { parseCardArgs } from './numkeys-args.ts';
 import {
   addMembers,
+  compactAfterPop,
   newSet,
   removeMembers,
   SetBuilder,
@@ -119,6 +120,8 @@ function spop(ctx: CommandContext, a: string[]): void {
     members.pop();
   }
   removeMembers(ctx.core.keyspace, slot, out, 0);
+  const left = members.length;
+  if (count >= 0 && left > 0 && left * 5 <= count) compactAfterPop(ctx.core.keyspace, slot, limitsOf(ctx));
   finishSet(ctx, slot, out.length > 0);
   if (count < 0) ctx.w.bulk(out[0]!);
   else writeSet(ctx, out);
@@ -168,11 +171,12 @@ function srandmember(ctx: CommandContext, a: string[]): void {
 function smove(ctx: CommandContext, a: string[]): void {
   const [, src, dst, member] = a as [string, string, string, string];
   const from = findCollection(ctx, src, Kind.Set);
-  findCollection(ctx, dst, Kind.Set);
+  // Valkey answers 0 for a missing source before it checks the destination's type.
   if (from < 0) {
     ctx.w.int(0);
     return;
   }
+  findCollection(ctx, dst, Kind.Set);
   if (src === dst) {
     ctx.w.int(setHas(valueAt<SetData>(ctx, from), member) ? 1 : 0);
     return;

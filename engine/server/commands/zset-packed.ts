@@ -206,12 +206,13 @@ function toSkiplist(p: string): ZSetValue {
 
 /**
  * `z` as Valkey stores a computed result (ZUNIONSTORE, ZRANGESTORE…): listpack when it is within
- * both limits, else skiplist.
+ * both limits, else skiplist. `fromListpack` (RESTORE of a listpack payload, which Valkey loads as
+ * it is) checks the entry count only.
  */
-export function finishZSet(lim: EncodingLimits, z: ZSetValue): ZSetData {
+export function finishZSet(lim: EncodingLimits, z: ZSetValue, fromListpack = false): ZSetData {
   if (z.size > lim.zsetMaxListpackEntries) return z;
   const members = z.members;
-  for (const m of members) if (m.length > lim.zsetMaxListpackValue) return z;
+  if (!fromListpack) for (const m of members) if (m.length > lim.zsetMaxListpackValue) return z;
   return packZSet(members, z.scores);
 }
 
@@ -236,6 +237,23 @@ export class ZSetEditor {
     const v = ks.values[slot] as ZSetData;
     this.#p = typeof v === 'string' ? v : null;
     this.#z = typeof v === 'string' ? null : v;
+  }
+
+  /**
+   * Valkey's zsetTypeMaybeConvert: a write of more than zset-max-listpack-entries members, or of a
+   * member longer than zset-max-listpack-value, converts a listpack set to skiplist before any
+   * member is looked at (so even when the write then adds nothing: XX, NX, repeated members).
+   */
+  convertForHints(sizeHint: number, lenHint: number): void {
+    const p = this.#p;
+    if (
+      p === null ||
+      (sizeHint <= this.#lim.zsetMaxListpackEntries && lenHint <= this.#lim.zsetMaxListpackValue)
+    )
+      return;
+    this.#z = toSkiplist(p);
+    this.#p = null;
+    this.#dirty = true;
   }
 
   /** The member's score, or undefined. */

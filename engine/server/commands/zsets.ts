@@ -80,13 +80,13 @@ function zadd(ctx: CommandContext, a: string[]): void {
     return;
   }
   const lim = limitsOf(ctx);
-  const slot = openCollection(ctx, key, Kind.ZSet, () => {
-    // Valkey's zsetTypeCreate(elements, maxelelen): the encoding follows the whole command.
-    let maxLen = 0;
-    for (let j = i + 1; j < a.length; j += 2) if (a[j]!.length > maxLen) maxLen = a[j]!.length;
-    return newZSet(lim, pairs / 2, maxLen);
-  });
+  let maxLen = 0;
+  for (let j = i + 1; j < a.length; j += 2) if (a[j]!.length > maxLen) maxLen = a[j]!.length;
+  // Valkey's zsetTypeCreate(elements, maxelelen): the encoding follows the whole command.
+  const slot = openCollection(ctx, key, Kind.ZSet, () => newZSet(lim, pairs / 2, maxLen));
   const z = new ZSetEditor(ctx.core.keyspace, slot, lim);
+  // And on an existing set, zsetTypeMaybeConvert: the same hints convert a listpack up front.
+  z.convertForHints(pairs / 2, maxLen);
   let added = 0;
   let updated = 0;
   let result: number | null = null;

@@ -32,13 +32,17 @@ const T = {
   setListpack: 20,
 } as const;
 
-/** A value as a payload carries it; strings are latin1 byte strings. */
+/**
+ * A value as a payload carries it; strings are latin1 byte strings. `listpack` marks a set, sorted
+ * set or hash read from (or to be written as) a listpack payload (Valkey loads those as they are,
+ * see RESTORE); `intset`, a set to be written as an intset payload (canonical integers).
+ */
 export type DumpedValue =
   | { type: 'string'; value: string }
   | { type: 'list'; items: string[] }
-  | { type: 'set'; members: string[] }
-  | { type: 'zset'; pairs: [string, number][] }
-  | { type: 'hash'; pairs: [string, string][] };
+  | { type: 'set'; members: string[]; listpack?: boolean; intset?: boolean }
+  | { type: 'zset'; pairs: [string, number][]; listpack?: boolean }
+  | { type: 'hash'; pairs: [string, string][]; listpack?: boolean };
 
 /** The payload is not a value this reader knows (Valkey answers "Bad data format"). */
 export class DumpFormatError extends Error {
@@ -71,6 +75,11 @@ function lenBytes(n: number): Buffer {
   return b;
 }
 
+/** A binary blob (listpack, intset) as an RDB string: its length then its bytes, uncompressed. */
+function rawBytes(b: Buffer): Buffer {
+  return Buffer.concat([lenBytes(b.length), b]);
+}
+
 /** Valkey's rdbSaveRawString without compression: int encodings for small canonical integers. */
 function stringBytes(s: string): Buffer {
   if (s.length <= 11 && /^(?:0|-?[1-9]\d*)$/.test(s)) {
@@ -96,6 +105,62 @@ function doubleBytes(n: number): Buffer {
   return b;
 }
 
+/** Valkey's listpack back-length of an entry of `l` bytes (lpEncodeBacklen). */
+function backlen(l: number): number[] {
+  if (l <= 127) return [l];
+  if (l < 16383) return [l >> 7, (l & 127) | 128];
+  if (l < 2097151) return [l >> 14, ((l >> 7) & 127) | 128, (l & 127) | 128];
+  if (l < 268435455) return [l >> 21, ((l >> 14) & 127) | 128, ((l >> 7) & 127) | 128, (l & 127) | 128];
+  return [
+    Math.floor(l / 2 ** 28),
+    ((l >> 21) & 127) | 128,
+    ((l >> 14) & 127) | 128,
+    ((l >> 7) & 127) | 128,
+    (l & 127) | 128,
+  ];
+}
+
+/** A listpack of string entries (Valkey reads a string that looks like a number as that string). */
+function listpackBytes(entries: readonly string[]): Buffer {
+  const parts: Buffer[] = [Buffer.alloc(6)];
+  for (const e of entries) {
+    const n = e.length;
+    const head =
+      n < 64
+        ? Buffer.from([0x80 | n])
+        : n < 4096
+          ? Buffer.from([0xe0 | (n >> 8), n & 0xff])
+          : Buffer.from([0xf0, n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff]);
+    parts.push(head, Buffer.from(e, 'latin1'), Buffer.from(backlen(head.length + n)));
+  }
+  parts.push(Buffer.from([0xff]));
+  const lp = Buffer.concat(parts);
+  lp.writeUInt32LE(lp.length, 0);
+  lp.writeUInt16LE(Math.min(entries.length, 65535), 4);
+  return lp;
+}
+
+/** An intset of canonical integer strings (ascending, as the intset encoding keeps them). */
+function intsetBytes(members: readonly string[]): Buffer {
+  const ns = members.map(BigInt).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const fits = (lim: bigint) => ns.every((n) => n >= -lim && n < lim);
+  const width = fits(2n ** 15n) ? 2 : fits(2n ** 31n) ? 4 : 8;
+  const out = Buffer.alloc(8 + width * ns.length);
+  out.writeUInt32LE(width, 0);
+  out.writeUInt32LE(ns.length, 4);
+  for (const [i, n] of ns.entries()) {
+    if (width === 2) out.writeInt16LE(Number(n), 8 + 2 * i);
+    else if (width === 4) out.writeInt32LE(Number(n), 8 + 4 * i);
+    else out.writeBigInt64LE(n, 8 + 8 * i);
+  }
+  return out;
+}
+
+/** A score as listpack text Valkey's zzlStrtod and this reader parse back to the same double. */
+function scoreText(n: number): string {
+  return n === Infinity ? 'inf' : n === -Infinity ? '-inf' : String(n);
+}
+
 /** Serializes `v` into a complete DUMP payload. */
 export function encodePayload(v: DumpedValue): Buffer {
   const parts: Buffer[] = [];
@@ -109,14 +174,34 @@ export function encodePayload(v: DumpedValue): Buffer {
       for (const item of v.items) parts.push(stringBytes(item));
       break;
     case 'set':
+      if (v.intset) {
+        parts.push(Buffer.from([T.setIntset]), rawBytes(intsetBytes(v.members)));
+        break;
+      }
+      if (v.listpack) {
+        parts.push(Buffer.from([T.setListpack]), rawBytes(listpackBytes(v.members)));
+        break;
+      }
       parts.push(Buffer.from([T.set]), lenBytes(v.members.length));
       for (const m of v.members) parts.push(stringBytes(m));
       break;
     case 'zset':
+      if (v.listpack) {
+        const entries: string[] = [];
+        for (const [m, s] of v.pairs) entries.push(m, scoreText(s));
+        parts.push(Buffer.from([T.zsetListpack]), rawBytes(listpackBytes(entries)));
+        break;
+      }
       parts.push(Buffer.from([T.zset2]), lenBytes(v.pairs.length));
       for (const [m, s] of v.pairs) parts.push(stringBytes(m), doubleBytes(s));
       break;
     case 'hash':
+      if (v.listpack) {
+        const entries: string[] = [];
+        for (const [f, x] of v.pairs) entries.push(f, x);
+        parts.push(Buffer.from([T.hashListpack]), rawBytes(listpackBytes(entries)));
+        break;
+      }
       parts.push(Buffer.from([T.hash]), lenBytes(v.pairs.length));
       for (const [f, x] of v.pairs) parts.push(stringBytes(f), stringBytes(x));
       break;
@@ -262,9 +347,10 @@ function listpackEntries(lp: Buffer): string[] {
       out.push(String(lp.readBigInt64LE(p + 1)));
       entryLen = 9;
     } else throw new DumpFormatError('bad listpack encoding');
-    // The back-length: one byte per 7 bits of entryLen.
+    // The back-length: one byte per 7 bits of entryLen, at lpEncodeBacklen's bounds (16383 itself
+    // takes 3 bytes, 2097151 takes 4, …).
     const back =
-      entryLen < 128 ? 1 : entryLen < 16384 ? 2 : entryLen < 2097152 ? 3 : entryLen < 268435456 ? 4 : 5;
+      entryLen <= 127 ? 1 : entryLen < 16383 ? 2 : entryLen < 2097151 ? 3 : entryLen < 268435455 ? 4 : 5;
     need(entryLen + back);
     p += entryLen + back;
   }
@@ -329,11 +415,15 @@ export function decodePayload(payload: Buffer): DumpedValue {
     case T.setIntset:
       return { type: 'set', members: nonEmpty(intsetEntries(r.bytes())) };
     case T.setListpack:
-      return { type: 'set', members: nonEmpty(listpackEntries(r.bytes())) };
+      return { type: 'set', members: nonEmpty(listpackEntries(r.bytes())), listpack: true };
     case T.hashListpack:
-      return { type: 'hash', pairs: nonEmpty(pairs(listpackEntries(r.bytes()), (s) => s)) };
+      return { type: 'hash', pairs: nonEmpty(pairs(listpackEntries(r.bytes()), (s) => s)), listpack: true };
     case T.zsetListpack:
-      return { type: 'zset', pairs: nonEmpty(pairs(listpackEntries(r.bytes()), strictDouble)) };
+      return {
+        type: 'zset',
+        pairs: nonEmpty(pairs(listpackEntries(r.bytes()), strictDouble)),
+        listpack: true,
+      };
     case T.listQuicklist2: {
       const items: string[] = [];
       for (let n = r.count(); n > 0; n--) {

@@ -5,8 +5,9 @@
  * step, the conversion kept when the collection shrinks again (Valkey never converts back), and the
  * commands' replies (order included while compact) on both sides of the boundary.
  */
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { compareSteps } from '../../support/parity-steps.ts';
+import { RawClient } from '../../support/resp-harness.ts';
 import { withValkeyAndEngine } from '../../support/valkey-and-engine.ts';
 
 const servers = withValkeyAndEngine();
@@ -89,6 +90,14 @@ describe('compact encodings cross Valkey 8 thresholds as Valkey does', () => {
       'OBJECT ENCODING u3',
     );
     steps.push('SINTERCARD 2 is small', 'SMOVE small ints abc', 'OBJECT ENCODING ints', 'SMEMBERS ints');
+    // SMOVE from a missing source answers 0 before looking at the destination's type.
+    steps.push(
+      'HSET hx f v',
+      'SMOVE nosrc hx m',
+      'SMOVE ints hx 1',
+      'SMOVE hx ints 1',
+      'SMOVE ints hx nomember',
+    );
     await compare(steps);
   });
 
@@ -226,6 +235,179 @@ describe('compact encodings cross Valkey 8 thresholds as Valkey does', () => {
       'ZRANGE z3 0 -1 WITHSCORES',
       'OBJECT ENCODING z3',
     ]);
+  });
+
+  it("a write's size hint converts an existing compact set or sorted set, even when nothing is added", async () => {
+    // Valkey's setTypeMaybeConvert/zsetTypeMaybeConvert run on an existing key before any member
+    // is added: more members (or a longer one) in the command than the limit converts at once.
+    const steps: string[] = [];
+    steps.push('SADD lp a b', `SADD lp ${range(129, () => 'a').join(' ')}`, 'OBJECT ENCODING lp', 'SCARD lp');
+    steps.push('SADD lp2 a b', `SADD lp2 ${range(128, () => 'a').join(' ')}`, 'OBJECT ENCODING lp2');
+    steps.push('SADD is 1 2', `SADD is ${range(513, () => '1').join(' ')}`, 'OBJECT ENCODING is', 'SCARD is');
+    steps.push('SADD is2 1 2', `SADD is2 ${range(512, () => '1').join(' ')}`, 'OBJECT ENCODING is2');
+    steps.push('SADD is3 1 2', `SADD is3 ${range(129, () => '1').join(' ')}`, 'OBJECT ENCODING is3');
+    steps.push('ZADD z 1 a', `ZADD z XX 1 ${x(65)}`, 'OBJECT ENCODING z', 'ZRANGE z 0 -1 WITHSCORES');
+    steps.push(
+      'ZADD z2 1 a',
+      `ZADD z2 ${range(129, () => '2 a').join(' ')}`,
+      'OBJECT ENCODING z2',
+      'ZSCORE z2 a',
+    );
+    steps.push(
+      'ZADD z3 1 a',
+      `ZINCRBY z3 1 ${x(65)}`,
+      'OBJECT ENCODING z3',
+      `ZADD z4 XX 1 ${x(65)}`,
+      'EXISTS z4',
+    );
+    steps.push('ZADD z5 1 a', `ZADD z5 NX 1 a 2 ${x(64)}`, 'OBJECT ENCODING z5');
+    await compare(steps);
+  });
+
+  it('SPOP with a count that leaves few members rebuilds a hashtable set compact, as Valkey does', async () => {
+    // Valkey's spopWithCountCommand, case 3 (remaining × 5 ≤ count): the members that stay are
+    // copied into a new listpack set (converted again only past the limits). Which members pop is
+    // random, so the pops run in a script that replies 1 (no spaces: steps split on them).
+    const pop = (key: string, n: number) => `EVAL redis.call('SPOP',KEYS[1],ARGV[1]);return(1) 1 ${key} ${n}`;
+    const steps: string[] = [];
+    steps.push(
+      `SADD a ${range(200, (i) => `m${i}`).join(' ')}`,
+      pop('a', 167),
+      'OBJECT ENCODING a',
+      'SCARD a',
+    );
+    steps.push(
+      `SADD b ${range(200, (i) => `m${i}`).join(' ')}`,
+      pop('b', 166),
+      'OBJECT ENCODING b',
+      'SCARD b',
+    );
+    steps.push(`SADD c ${range(600, String).join(' ')}`, pop('c', 590), 'OBJECT ENCODING c', 'SCARD c');
+    steps.push(
+      `SADD d ${range(1000, (i) => `m${i}`).join(' ')}`,
+      pop('d', 850),
+      'OBJECT ENCODING d',
+      'SCARD d',
+    );
+    steps.push(`SADD e ${range(200, (i) => `${x(62)}${i}`).join(' ')}`, pop('e', 190), 'OBJECT ENCODING e');
+    steps.push(`SADD f ${range(200, (i) => `m${i}`).join(' ')}`, pop('f', 200), 'EXISTS f', pop('f', 0));
+    await compare(steps);
+  });
+
+  it("RESTORE of Valkey's listpack payloads keeps them listpack, as Valkey's RDB loading does", async () => {
+    // Valkey loads a listpack-encoded set, sorted set or hash as it is (converting only past the
+    // entry-count limit): a listpack set of integers stays listpack (insertion order, not intset's
+    // ascending order), and members longer than the limit in force stay too.
+    const v = await RawClient.connect(servers.valkey.port);
+    const e = await RawClient.connect(servers.engine.port);
+    const lines: string[] = [];
+    try {
+      const cases: string[][][] = [
+        [
+          ['SADD', 'k', '30', 'a', '1', '-7'],
+          ['SREM', 'k', 'a'],
+        ],
+        [
+          ['SADD', 'k', ...range(129, String)],
+          ['SPOP', 'k', '0'],
+        ],
+        [['HSET', 'k', 'b', '2', 'a', '1']],
+        [['ZADD', 'k', '2', 'b', '1', 'a']],
+        // An entry of 16383 bytes (5-byte header + 16378): a 3-byte back-length in Valkey's listpack.
+        [
+          ['CONFIG', 'SET', 'hash-max-listpack-value', '20000'],
+          ['HSET', 'k', 'f', x(16378), 'g', 'v'],
+          ['CONFIG', 'SET', 'hash-max-listpack-value', '64'],
+        ],
+        ...(['set', 'zset', 'hash'] as const).map((t) => [
+          ['CONFIG', 'SET', `${t}-max-listpack-value`, '100'],
+          t === 'set'
+            ? ['SADD', 'k', x(80), 'b']
+            : t === 'zset'
+              ? ['ZADD', 'k', '1', x(80)]
+              : ['HSET', 'k', 'f', x(80)],
+          ['CONFIG', 'SET', `${t}-max-listpack-value`, '64'],
+        ]),
+      ];
+      for (const steps of cases) {
+        for (const c of [v, e]) await c.call('DEL', 'k', 'k2');
+        for (const step of steps) await v.call(...step);
+        const dump = (await v.call('DUMP', 'k'))!;
+        const payload = Buffer.from(dump.slice(dump.indexOf('\r\n') + 2, -2), 'latin1');
+        const seen: string[] = [];
+        for (const c of [v, e]) {
+          const replies = [
+            await c.call('RESTORE', 'k2', '0', payload),
+            await c.call('OBJECT', 'ENCODING', 'k2'),
+          ];
+          const type = await c.call('TYPE', 'k2');
+          if (type === '+set\r\n') replies.push(await c.call('SMEMBERS', 'k2'));
+          if (type === '+zset\r\n') replies.push(await c.call('ZRANGE', 'k2', '0', '-1', 'WITHSCORES'));
+          if (type === '+hash\r\n') replies.push(await c.call('HGETALL', 'k2'));
+          seen.push(JSON.stringify(replies));
+        }
+        if (seen[0] !== seen[1])
+          lines.push(`${JSON.stringify(steps[0]!.slice(0, 4))}\n  valkey: ${seen[0]}\n  engine: ${seen[1]}`);
+      }
+    } finally {
+      for (const c of [v, e]) {
+        await c.call('DEL', 'k', 'k2');
+        c.close();
+      }
+    }
+    expect(lines.join('\n')).toBe('');
+  });
+
+  it('DUMP then RESTORE on the same server keeps a compact encoding and its order, as in Valkey', async () => {
+    // Each server restores its own payload: Valkey's DUMP writes listpack/intset payloads, so a
+    // listpack set of integers comes back listpack (insertion order), not intset (ascending).
+    const v = await RawClient.connect(servers.valkey.port);
+    const e = await RawClient.connect(servers.engine.port);
+    const seen: string[][] = [[], []];
+    try {
+      const build = [
+        ['SADD', 'dk:s', '30', 'a', '1', '-7', '70000', '-9223372036854775808'],
+        ['SREM', 'dk:s', 'a'],
+        ['SADD', 'dk:i', '5', '-300', '2147483648'],
+        ['SADD', 'dk:l', 'b', '', 'a', '\u00ff'],
+        ['HSET', 'dk:h', 'b', '2', 'a', '1', '', x(64)],
+        ['ZADD', 'dk:z', '2.5', 'b', '1', 'a', 'inf', 'c', '-1e300', 'd', '7', ''],
+        ['CONFIG', 'SET', 'zset-max-listpack-value', '100'],
+        ['ZADD', 'dk:zl', '1', x(80)],
+        ['CONFIG', 'SET', 'zset-max-listpack-value', '64'],
+      ];
+      for (const [n, c] of [v, e].entries()) {
+        for (const cmd of build) await c.call(...cmd);
+        for (const key of ['dk:s', 'dk:i', 'dk:l', 'dk:h', 'dk:z', 'dk:zl']) {
+          const dump = (await c.call('DUMP', key))!;
+          const payload = Buffer.from(dump.slice(dump.indexOf('\r\n') + 2, -2), 'latin1');
+          seen[n]!.push(key, String(await c.call('RESTORE', `${key}:2`, '0', payload)));
+          seen[n]!.push(String(await c.call('OBJECT', 'ENCODING', `${key}:2`)));
+          const type = await c.call('TYPE', key);
+          if (type === '+set\r\n') seen[n]!.push(String(await c.call('SMEMBERS', `${key}:2`)));
+          if (type === '+zset\r\n')
+            seen[n]!.push(String(await c.call('ZRANGE', `${key}:2`, '0', '-1', 'WITHSCORES')));
+          if (type === '+hash\r\n') seen[n]!.push(String(await c.call('HGETALL', `${key}:2`)));
+        }
+      }
+      // And the engine's payloads load into Valkey as Valkey's own do.
+      const intoValkey: string[] = [];
+      for (const key of ['dk:s', 'dk:i', 'dk:l', 'dk:h', 'dk:z', 'dk:zl']) {
+        const dump = (await e.call('DUMP', key))!;
+        const payload = Buffer.from(dump.slice(dump.indexOf('\r\n') + 2, -2), 'latin1');
+        intoValkey.push(key, String(await v.call('RESTORE', `${key}:3`, '0', payload)));
+        intoValkey.push(String(await v.call('OBJECT', 'ENCODING', `${key}:3`)));
+        const type = await v.call('TYPE', key);
+        if (type === '+set\r\n') intoValkey.push(String(await v.call('SMEMBERS', `${key}:3`)));
+        if (type === '+zset\r\n')
+          intoValkey.push(String(await v.call('ZRANGE', `${key}:3`, '0', '-1', 'WITHSCORES')));
+        if (type === '+hash\r\n') intoValkey.push(String(await v.call('HGETALL', `${key}:3`)));
+      }
+      expect(intoValkey).toEqual(seen[0]);
+    } finally {
+      for (const c of [v, e]) c.close();
+    }
+    expect(seen[1]).toEqual(seen[0]);
   });
 
   it('CONFIG SET of the thresholds applies to later writes', async () => {

@@ -114,3 +114,59 @@ describe('DUMP of big collections', () => {
     expect(set.type === 'set' && set.members).toEqual(items);
   });
 });
+
+describe('compact payloads written in their encoding', () => {
+  it('listpack entries of every header size and an intset of every width read back', () => {
+    // String headers: 1 byte under 64, 2 under 4096, 5 beyond; back-lengths of 1, 2 and 3 bytes.
+    const long = [
+      '',
+      'a',
+      'x'.repeat(63),
+      'x'.repeat(64),
+      'y'.repeat(130),
+      'z'.repeat(4095),
+      'w'.repeat(20_000),
+    ];
+    const bytes = String.fromCharCode(...Array.from({ length: 256 }, (_, i) => i));
+    const pairs = long.map((f, i): [string, string] => [`${f}${i}`, i % 2 ? bytes : f]);
+    const hash = decodePayload(encodePayload({ type: 'hash', pairs, listpack: true }));
+    expect(hash).toEqual({ type: 'hash', pairs, listpack: true });
+    const zpairs: [string, number][] = [
+      ['a', -Infinity],
+      ['b', -1e300],
+      ['c', 0.1],
+      ['d', 7],
+      ['e', 2 ** 60],
+      ['f', Infinity],
+    ];
+    const zset = decodePayload(encodePayload({ type: 'zset', pairs: zpairs, listpack: true }));
+    expect(zset).toEqual({ type: 'zset', pairs: zpairs, listpack: true });
+    for (const members of [
+      ['3', '-2'],
+      ['70000', '1'],
+      ['-9223372036854775808', '9223372036854775807', '0'],
+    ]) {
+      const set = decodePayload(encodePayload({ type: 'set', members, intset: true }));
+      const sorted = members
+        .map(BigInt)
+        .sort((a, b) => (a < b ? -1 : 1))
+        .map(String);
+      expect(set).toEqual({ type: 'set', members: sorted });
+    }
+  });
+
+  it("reads an entry whose back-length Valkey writes in 3 bytes from 16383 on (lpEncodeBacklen's bound)", () => {
+    // A 5-byte header plus 16378 bytes is an entry of 16383: Valkey's back-length takes 3 bytes.
+    for (const n of [16377, 16378, 16379]) {
+      const pairs: [string, string][] = [
+        ['f', 'x'.repeat(n)],
+        ['g', 'v'],
+      ];
+      expect(decodePayload(encodePayload({ type: 'hash', pairs, listpack: true }))).toEqual({
+        type: 'hash',
+        pairs,
+        listpack: true,
+      });
+    }
+  });
+});
