@@ -21,7 +21,7 @@ import { invalidateTagRemote } from './engine-remote-tags.ts';
 
 /** Options of {@link createEngineRemoteTarget}. */
 export interface EngineRemoteTargetOptions {
-  /** `valkey://[:password@]host:port` (or `redis://`). @default 'valkey://127.0.0.1:6380' */
+  /** `valkey://[[user]:password@]host:port` (or `redis://`). @default 'valkey://127.0.0.1:6380' */
   url?: string;
   /** An existing client to use (not closed by `close()`); `url` is then ignored. */
   client?: Valkey;
@@ -61,6 +61,9 @@ function clientFromUrl(url: string, commandTimeoutMs: number): Valkey {
   return new Valkey({
     host: u.hostname || '127.0.0.1',
     port: Number(u.port || 6380),
+    // The ACL user too (CDC_CACHE_TARGET_USERNAME or user:password@): without it AUTH would log in as
+    // the default user with that password, a different identity than the one configured.
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
     ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
     ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
     commandTimeout: commandTimeoutMs,

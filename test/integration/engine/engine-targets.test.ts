@@ -71,6 +71,25 @@ for (const [name, make] of factories) {
   });
 }
 
+describe('engine-remote target AUTH', () => {
+  it('logs in as the ACL user of the URL (user:password@), not as the default user', async () => {
+    server.engine.flush();
+    const admin = createEngineRemoteTarget({ url: `valkey://127.0.0.1:${server.port}` });
+    const user = `app${process.pid}`;
+    await admin.client.call('ACL', 'SETUSER', user, 'on', '>app-pw', '~*', '+@all');
+    const t = createEngineRemoteTarget({ url: `valkey://${user}:app-pw@127.0.0.1:${server.port}` });
+    try {
+      expect(await t.client.call('ACL', 'WHOAMI')).toBe(user);
+      const [r] = await t.apply([{ kind: 'invalidate', key: 'auth:k', version: '1' }]);
+      expect(r?.ok).toBe(true);
+    } finally {
+      await admin.client.call('ACL', 'DELUSER', user);
+      await t.close();
+      await admin.close();
+    }
+  });
+});
+
 describe('engine-remote target failures', () => {
   it('a connection failure fails the batch as retriable', async () => {
     const t = createEngineRemoteTarget({ url: 'valkey://127.0.0.1:1', commandTimeoutMs: 500 });
