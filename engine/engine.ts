@@ -3,6 +3,8 @@
  * write-through hooks, listeners, TTLs and eviction. The protocol server drives the same
  * {@link EngineState}, so both surfaces see one keyspace with one set of rules.
  *
+ * Keys are text: each method turns a key into its UTF-8 bytes (key-text.ts), the key a protocol
+ * client names with the same text, and every key handed back is that text again.
  * Values are binary-safe: strings are stored as given and read back as given (UTF-8 on the wire);
  * Buffers are stored as raw bytes. TTLs follow Valkey: a key with expiry `at` is gone once
  * `now > at`; expiry is lazy on access plus a sampled active cycle every `activeExpireIntervalMs`.
