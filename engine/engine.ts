@@ -16,6 +16,7 @@ import { type Clock, systemClock } from './clock.ts';
 import { EngineState, KEEP_TTL } from './engine-state.ts';
 import { EngineError, EngineErrorCode, wrongTypeError } from './errors.ts';
 import { EvictionPolicy, type EvictionPolicyValue, isEvictionPolicy } from './eviction.ts';
+import { NOT_ASCII } from './key-index.ts';
 import { dumpStrings, listKeys } from './key-listing.ts';
 import { keyBytes, keysBytes, keysText, keyText } from './key-text.ts';
 import { isContainerKind, KIND_BITS, KIND_MASK, Kind, type KindValue } from './keyspace.ts';
@@ -139,10 +140,10 @@ export class Engine {
 
   /** The value as text (raw bytes decoded as UTF-8), or null when absent/expired/tombstoned. Throws WRONGTYPE on a hash. */
   get(key: string): string | null {
-    key = keyBytes(key);
-    // Hot path: one Map lookup, then only the arrays this key needs.
+    // Hot path: one index lookup (which also checks the key is ASCII), then only the arrays this key needs.
     const ks = this.core.keyspace;
-    const packed = ks.index.get(key);
+    let packed = ks.index.getAscii(key);
+    if (packed === NOT_ASCII) packed = ks.index.get(keyBytes(key));
     if (packed === undefined) return null;
     const slot = packed >>> KIND_BITS;
     const at = ks.expireAt(slot);
