@@ -3,6 +3,8 @@
  * write-through hooks, listeners, TTLs and eviction. The protocol server drives the same
  * {@link EngineState}, so both surfaces see one keyspace with one set of rules.
  *
+ * Keys are text: each method turns a key into its UTF-8 bytes (key-text.ts), the key a protocol
+ * client names with the same text, and every key handed back is that text again.
  * Values are binary-safe: strings are stored as given and read back as given (UTF-8 on the wire);
  * Buffers are stored as raw bytes. TTLs follow Valkey: a key with expiry `at` is gone once
  * `now > at`; expiry is lazy on access plus a sampled active cycle every `activeExpireIntervalMs`.
@@ -14,9 +16,11 @@ import { type Clock, systemClock } from './clock.ts';
 import { EngineState, KEEP_TTL } from './engine-state.ts';
 import { EngineError, EngineErrorCode, wrongTypeError } from './errors.ts';
 import { EvictionPolicy, type EvictionPolicyValue, isEvictionPolicy } from './eviction.ts';
+import { NOT_ASCII } from './key-index.ts';
 import { dumpStrings, listKeys } from './key-listing.ts';
+import { keyBytes, keysBytes, keysText, keyText } from './key-text.ts';
 import { isContainerKind, KIND_BITS, KIND_MASK, Kind, type KindValue } from './keyspace.ts';
-import type { EngineEventType, EngineListener } from './listeners.ts';
+import type { EngineEvent, EngineEventType, EngineListener } from './listeners.ts';
 import * as locks from './locks.ts';
 import * as soft from './soft-invalidation.ts';
 import type { TagEpochs } from './tags.ts';
@@ -136,9 +140,10 @@ export class Engine {
 
   /** The value as text (raw bytes decoded as UTF-8), or null when absent/expired/tombstoned. Throws WRONGTYPE on a hash. */
   get(key: string): string | null {
-    // Hot path: one Map lookup, then only the arrays this key needs.
+    // Hot path: one index lookup (which also checks the key is ASCII), then only the arrays this key needs.
     const ks = this.core.keyspace;
-    const packed = ks.index.get(key);
+    let packed = ks.index.getAscii(key);
+    if (packed === NOT_ASCII) packed = ks.index.get(keyBytes(key));
     if (packed === undefined) return null;
     const slot = packed >>> KIND_BITS;
     const at = ks.expireAt(slot);
@@ -156,6 +161,7 @@ export class Engine {
 
   /** The value as bytes, or null. Throws WRONGTYPE on a hash. */
   getBuffer(key: string): Buffer | null {
+    key = keyBytes(key);
     const ks = this.core.keyspace;
     const slot = ks.findLive(key, this.core.clock.now());
     if (slot < 0) return null;
@@ -167,6 +173,7 @@ export class Engine {
 
   /** True when `key` holds a visible value. */
   has(key: string): boolean {
+    key = keyBytes(key);
     return this.core.keyspace.findLive(key, this.core.clock.now()) >= 0;
   }
 
@@ -175,6 +182,7 @@ export class Engine {
    * `E_ENGINE_HOOKED_KEY` for keys under a write-through hook (use {@link Engine.write}).
    */
   set(key: string, value: EngineValue, options?: SetOptions): boolean {
+    key = keyBytes(key);
     if (this.#hooks.active && this.#hooks.match(key)) throw hookedKeyError(key);
     return this.#applySet(key, value, options);
   }
@@ -200,12 +208,14 @@ export class Engine {
 
   /** Deletes `key`; returns whether it held a value. Throws for hooked keys (use {@link Engine.remove}). */
   delete(key: string): boolean {
+    key = keyBytes(key);
     if (this.#hooks.active && this.#hooks.match(key)) throw hookedKeyError(key);
     return this.core.deleteKey(key, this.core.clock.now());
   }
 
   /** Remaining TTL in ms; -1 without TTL; -2 when absent (Valkey PTTL). */
   ttl(key: string): number {
+    key = keyBytes(key);
     const ks = this.core.keyspace;
     const now = this.core.clock.now();
     const slot = ks.findLive(key, now);
@@ -216,6 +226,7 @@ export class Engine {
 
   /** Sets a relative TTL; a TTL <= 0 deletes the key (Valkey). Returns whether the key existed. */
   expire(key: string, ttlMs: number): boolean {
+    key = keyBytes(key);
     const core = this.core;
     const now = core.clock.now();
     const slot = core.keyspace.findLive(key, now);
@@ -227,6 +238,7 @@ export class Engine {
 
   /** Removes the TTL; returns whether there was one. */
   persist(key: string): boolean {
+    key = keyBytes(key);
     const ks = this.core.keyspace;
     const slot = ks.findLive(key, this.core.clock.now());
     if (slot < 0 || ks.expireAt(slot) === 0) return false;
@@ -236,12 +248,15 @@ export class Engine {
 
   /** Visible keys matching a Valkey glob pattern. */
   keys(pattern = '*'): string[] {
-    return listKeys(this.core.keyspace, pattern, this.core.clock.now());
+    return keysText(listKeys(this.core.keyspace, keyBytes(pattern), this.core.clock.now()));
   }
 
   /** Every visible string key and its text value (hashes, tombstones and expired keys excluded). */
   dump(): Record<string, string> {
-    return dumpStrings(this.core.keyspace, this.core.clock.now());
+    const raw = dumpStrings(this.core.keyspace, this.core.clock.now());
+    const out: Record<string, string> = {};
+    for (const k of Object.keys(raw)) out[keyText(k)] = raw[k]!;
+    return out;
   }
 
   /** Removes every key, lease and prefix fence. */
@@ -256,47 +271,56 @@ export class Engine {
     ttlMs: number,
     version: string,
   ): versioned.VersionedOutcome {
+    key = keyBytes(key);
     const { kind, stored } = encode(value);
     return versioned.refreshIfNewer(this.core, key, kind, stored, ttlMs, version, this.core.clock.now());
   }
 
   /** Replaces the value with a tombstone carrying `version`; cancels the key's lease. */
   invalidate(key: string, version: string, tombstoneTtlMs = this.tombstoneTtlMs): versioned.VersionedOutcome {
+    key = keyBytes(key);
     return versioned.invalidate(this.core, key, version, tombstoneTtlMs, this.core.clock.now());
   }
 
   /** Invalidates every key under `prefix`; returns how many were tombstoned. */
   invalidatePrefix(prefix: string, version: string, tombstoneTtlMs = this.tombstoneTtlMs): number {
+    prefix = keyBytes(prefix);
     return versioned.invalidatePrefix(this.core, prefix, version, tombstoneTtlMs, this.core.clock.now());
   }
 
   /** The key's fencing version (value or tombstone), or null. */
   versionOf(key: string): string | null {
+    key = keyBytes(key);
     return versioned.versionOf(this.core, key, this.core.clock.now());
   }
 
   /** Takes lock key `key` with `token` for `ttlMs` (SET NX PX). */
   acquireLock(key: string, token: string, ttlMs: number): boolean {
+    key = keyBytes(key);
     return locks.acquireLock(this.core, key, token, ttlMs, this.core.clock.now());
   }
 
   /** Deletes the lock only if `token` holds it. */
   releaseLock(key: string, token: string): boolean {
+    key = keyBytes(key);
     return locks.releaseLock(this.core, key, token, this.core.clock.now());
   }
 
   /** Resets the lock TTL only if `token` holds it. */
   extendLock(key: string, token: string, ttlMs: number): boolean {
+    key = keyBytes(key);
     return locks.extendLock(this.core, key, token, ttlMs, this.core.clock.now());
   }
 
   /** Resolves true when the lock is free, false after `timeoutMs`. No polling. */
   waitForUnlock(key: string, timeoutMs: number): Promise<boolean> {
+    key = keyBytes(key);
     return locks.waitForUnlock(this.core, key, timeoutMs);
   }
 
   /** Takes a fill lease on `key`; returns its token or null while another is live. */
   acquireLease(key: string, ttlMs: number): string | null {
+    key = keyBytes(key);
     return this.core.leases.acquire(key, ttlMs, this.core.clock.now());
   }
 
@@ -312,9 +336,11 @@ export class Engine {
     version?: string,
     tags?: TagEpochs,
   ): locks.EngineFillOutcome {
+    key = keyBytes(key);
     const { kind, stored } = encode(value);
     const now = this.core.clock.now();
-    return locks.fillLease(this.core, key, token, kind, stored, ttlMs, version, now, tags);
+    const t = tags === undefined ? undefined : epochsBytes(tags);
+    return locks.fillLease(this.core, key, token, kind, stored, ttlMs, version, now, t);
   }
 
   /**
@@ -326,17 +352,26 @@ export class Engine {
     version: string,
     tombstoneTtlMs = this.tombstoneTtlMs,
   ): versioned.VersionedOutcome {
+    key = keyBytes(key);
     return soft.softInvalidate(this.core, key, version, tombstoneTtlMs, this.core.clock.now());
   }
 
   /** True when the key's value was soft-invalidated and nothing newer replaced it. */
   isStale(key: string): boolean {
+    key = keyBytes(key);
     return soft.isStale(this.core, key, this.core.clock.now());
   }
 
   /** Adds `key` to each tag (for `memberTtlMs`, 0 = no expiry) and answers the tags' epochs. */
   joinTags(key: string, tags: readonly string[], memberTtlMs: number): TagEpochs {
-    return soft.joinTags(this.core, key, tags, memberTtlMs, this.core.clock.now());
+    const epochs = soft.joinTags(
+      this.core,
+      keyBytes(key),
+      keysBytes(tags),
+      memberTtlMs,
+      this.core.clock.now(),
+    );
+    return epochsText(epochs);
   }
 
   /**
@@ -350,7 +385,14 @@ export class Engine {
     tombstoneTtlMs = this.tombstoneTtlMs,
     softly = false,
   ): versioned.VersionedOutcome {
-    return soft.invalidateTag(this.core, tag, version, tombstoneTtlMs, this.core.clock.now(), softly);
+    return soft.invalidateTag(
+      this.core,
+      keyBytes(tag),
+      version,
+      tombstoneTtlMs,
+      this.core.clock.now(),
+      softly,
+    );
   }
 
   /**
@@ -363,15 +405,17 @@ export class Engine {
     version: string,
     options: { soft?: boolean; limit?: number; tombstoneTtlMs?: number } = {},
   ): soft.TagPage {
-    return soft.invalidateTagPage(
+    const page = soft.invalidateTagPage(
       this.core,
-      tag,
+      keyBytes(tag),
       version,
       options.soft === true,
       options.limit ?? soft.TAG_PAGE_SIZE,
       options.tombstoneTtlMs ?? this.tombstoneTtlMs,
       this.core.clock.now(),
     );
+    keysText(page.keys);
+    return page;
   }
 
   /**
@@ -385,10 +429,13 @@ export class Engine {
     version: string | undefined,
     tags: TagEpochs,
   ): versioned.VersionedOutcome {
+    const text = key;
+    key = keyBytes(key);
+    tags = epochsBytes(tags);
     const now = this.core.clock.now();
     if (!this.core.tags.admits(key, tags, now)) return 'fenced';
     if (version !== undefined) {
-      if (this.refreshIfNewer(key, value, ttlMs, version) === 'fenced') return 'fenced';
+      if (this.refreshIfNewer(text, value, ttlMs, version) === 'fenced') return 'fenced';
     } else {
       this.#applySet(key, value, ttlMs > 0 ? { ttlMs } : undefined);
       if (this.core.leases.size !== 0) this.core.leases.cancel(key);
@@ -399,21 +446,24 @@ export class Engine {
 
   /** Gives up a lease without filling. */
   releaseLease(key: string, token: string): boolean {
+    key = keyBytes(key);
     return locks.releaseLease(this.core, key, token, this.core.clock.now());
   }
 
   /** Waits (bounded) until the key is filled, written, released or its lease cancelled. */
   waitForFill(key: string, timeoutMs: number): Promise<WakeReason> {
+    key = keyBytes(key);
     return locks.waitForFill(this.core, key, timeoutMs);
   }
 
   /** Registers a write-through hook; returns a function that removes it. */
   addWriteThroughHook(hook: WriteThroughHook): () => void {
-    return this.#hooks.add(hook);
+    return this.#hooks.add(hookBytes(hook));
   }
 
   /** Writes through the matching hook (if any) first, then the cache. See write-through.ts. */
   async write(key: string, value: EngineValue, options?: SetOptions): Promise<boolean> {
+    key = keyBytes(key);
     const hook = this.#hooks.active ? this.#hooks.match(key) : undefined;
     if (!hook) return this.#applySet(key, value, options);
     const change: HookChange = {
@@ -431,7 +481,12 @@ export class Engine {
   }
 
   /** Deletes through the matching hook (if any) first, then the cache. */
-  async remove(key: string): Promise<boolean> {
+  remove(key: string): Promise<boolean> {
+    return this.removeBytes(keyBytes(key));
+  }
+
+  /** {@link Engine.remove} of a key already in keyspace form (latin1 bytes; the protocol server's DEL). */
+  async removeBytes(key: string): Promise<boolean> {
     const hook = this.#hooks.active ? this.#hooks.match(key) : undefined;
     const apply = (): boolean => this.core.deleteKey(key, this.core.clock.now());
     if (!hook) return apply();
@@ -440,7 +495,10 @@ export class Engine {
 
   /** Registers a listener (write, invalidate, delete, expire, evict, ttl, flush); returns a function that removes it. */
   on(type: EngineEventType, listener: EngineListener): () => void {
-    return this.core.listeners.on(type, listener);
+    return this.core.listeners.on(type, (event: EngineEvent): void => {
+      const text = keyText(event.key);
+      listener(text === event.key ? event : ({ ...event, key: text } as EngineEvent));
+    });
   }
 
   /** Runs one sampled active-expiry cycle now; returns the number of keys removed. */
@@ -457,7 +515,35 @@ export class Engine {
   }
 }
 
+/** Tag epochs with their tag names in keyspace form (the same array when all are ASCII). */
+function epochsBytes(tags: TagEpochs): TagEpochs {
+  return tags.some(([tag]) => keyBytes(tag) !== tag)
+    ? tags.map(([tag, e]) => [keyBytes(tag), e] as const)
+    : tags;
+}
+
+/** Tag epochs with their tag names as text. */
+function epochsText(tags: TagEpochs): TagEpochs {
+  return tags.some(([tag]) => keyText(tag) !== tag)
+    ? tags.map(([tag, e]) => [keyText(tag), e] as const)
+    : tags;
+}
+
+/**
+ * A hook as the keyspace sees it: prefix/pattern in keyspace form, so protocol and in-process writes
+ * match it alike; `persist` gets the change's key as text.
+ */
+function hookBytes(hook: WriteThroughHook): WriteThroughHook {
+  return {
+    ...hook,
+    ...(hook.prefix === undefined ? {} : { prefix: keyBytes(hook.prefix) }),
+    ...(hook.pattern === undefined ? {} : { pattern: keyBytes(hook.pattern) }),
+    persist: (change) => hook.persist({ ...change, key: keyText(change.key) }),
+  };
+}
+
 function hookedKeyError(key: string): EngineError {
+  key = keyText(key);
   return new EngineError(
     EngineErrorCode.HookedKey,
     `key ${JSON.stringify(key)} is covered by a write-through hook: use write()/remove()`,

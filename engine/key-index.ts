@@ -19,6 +19,9 @@
 const MIN_CAPACITY = 1024;
 const SEED = (Math.random() * 0x7fffffff) | 0;
 
+/** {@link KeyIndex.getAscii}'s answer for a key with a char above 0x7F (never a packed value: those are > 0). */
+export const NOT_ASCII = -1;
+
 /** FNV-1a of a string's char codes (32 bits, seeded). */
 export function hashKey(key: string): number {
   let h = 0x811c9dc5 ^ SEED;
@@ -84,6 +87,32 @@ export class KeyIndex {
     const mask = this.#mask;
     const keys = this.#keys();
     let i = hashKey(key) & mask;
+    for (;;) {
+      const e = t[i]!;
+      if (e === 0) return undefined;
+      if (keys[e >>> 4] === key) return e;
+      i = (i + 1) & mask;
+    }
+  }
+
+  /**
+   * {@link KeyIndex.get} for an in-process text key in one pass: the hash loop also notes whether
+   * any char is above 0x7F, and then answers {@link NOT_ASCII} without probing (the caller looks the
+   * key up again by its UTF-8 bytes, key-text.ts). For ASCII keys the check costs an OR per char.
+   */
+  getAscii(key: string): number | undefined {
+    let h = 0x811c9dc5 ^ SEED;
+    let m = 0;
+    for (let i = 0; i < key.length; i++) {
+      const c = key.charCodeAt(i);
+      m |= c;
+      h = Math.imul(h ^ c, 0x01000193);
+    }
+    if (m > 0x7f) return NOT_ASCII;
+    const t = this.#table;
+    const mask = this.#mask;
+    const keys = this.#keys();
+    let i = (h ^ (h >>> 15)) & mask;
     for (;;) {
       const e = t[i]!;
       if (e === 0) return undefined;

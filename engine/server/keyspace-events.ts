@@ -128,7 +128,7 @@ export class KeyspaceEvents {
     if (on && this.#off.length === 0) {
       const handle = (e: EngineEvent): void => this.#onEvent(e);
       for (const type of ['write', 'invalidate', 'delete', 'expire', 'evict', 'ttl'] as const)
-        this.#off.push(this.#engine.on(type, handle));
+        this.#off.push(this.#engine.core.listeners.on(type, handle));
     } else if (!on && this.#off.length > 0) {
       for (const off of this.#off) off();
       this.#off = [];

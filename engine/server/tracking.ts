@@ -217,7 +217,7 @@ export class Tracking {
     const engine = this.#engine;
     const onKey = (e: EngineEvent): void => this.#invalidate(e.key, true);
     for (const type of ['write', 'invalidate', 'delete', 'expire', 'evict', 'ttl'] as const)
-      this.#unsubscribe.push(engine.on(type, onKey));
+      this.#unsubscribe.push(engine.core.listeners.on(type, onKey));
     this.#unsubscribe.push(engine.on('flush', () => this.#flushed()));
   }
 

@@ -31,7 +31,7 @@ function del(ctx: CommandContext, args: string[]): void | Promise<void> {
     return;
   }
   // Hooked keys: each delete persists first; keys whose hook fails keep their cached value.
-  return Promise.allSettled(hooked.map((key) => engine.remove(key))).then((results) => {
+  return Promise.allSettled(hooked.map((key) => engine.removeBytes(key))).then((results) => {
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) {
       const message = String((failed.reason as Error)?.message ?? failed.reason);

@@ -51,8 +51,12 @@ describe('GET/SET fast path: key identity by bytes', () => {
     const valkey = await run(servers.valkey.port);
     const engine = await run(servers.engine.port);
     expect(engine).toEqual(valkey);
-    // The in-process API names a protocol key by the latin1 reading of its bytes.
-    expect(servers.engine.engine.getBuffer(utf8.toString('latin1'))).toEqual(Buffer.from('v2'));
-    expect(servers.engine.engine.getBuffer(invalid.toString('latin1'))).toEqual(Buffer.from('v2'));
+    // The in-process API names a protocol key by its text (the UTF-8 decoding of its bytes); a key
+    // whose bytes are not UTF-8 lists lossily (U+FFFD) and no text names it.
+    expect(servers.engine.engine.getBuffer(`${P}caf\u00e9`)).toEqual(Buffer.from('v2'));
+    expect(servers.engine.engine.getBuffer(utf8.toString('latin1'))).toBeNull();
+    expect(servers.engine.engine.keys(`${P}*`).sort()).toEqual(
+      [`${P}caf\u00e9`, `${P}\ufffd(\ufffd\u0000`].sort(),
+    );
   });
 });
