@@ -148,6 +148,11 @@ export function createStreamConsumer(
   }
 
   let rejoining = false;
+  /** True while restartStream reopens the stream (its consume() joins the group itself). */
+  let restarting = false;
+  /** A join the coordinator holds longer than this is given up and tried again (it holds a JoinGroup
+   * up to the rebalance timeout; a join that never settles must not leave the member out forever). */
+  const joinBoundMs = Math.max(60_000, o.sessionTimeoutMs ?? 30_000) + 15_000;
   /** Joins the group again until it works (backoff 1 s … 10 s) or the consumer stops. */
   async function rejoin(): Promise<void> {
     if (rejoining) return;
@@ -158,8 +163,16 @@ export function createStreamConsumer(
           setTimeout(r, backoffDelay(attempt, { baseDelayMs: 1000, maxDelayMs: 10_000 })),
         );
         if (!running) return;
+        // Two JoinGroups of one member in flight at once (this one and a reopened stream's) were
+        // seen to leave both unanswered in CI: while the stream is being reopened, wait; once it is
+        // open again it has joined, and this rejoin is done.
+        if (restarting) {
+          while (restarting && running) await new Promise((r) => setTimeout(r, 200));
+          if (stream !== null) return;
+          continue;
+        }
         try {
-          await consumer.joinGroup({});
+          await bounded(consumer.joinGroup({}), joinBoundMs, 'joinGroup');
           return;
         } catch (retryError) {
           for (const l of crashListeners) l(retryError as Error, true);
@@ -171,6 +184,15 @@ export function createStreamConsumer(
   }
 
   async function restartStream(error: Error) {
+    restarting = true;
+    try {
+      await reopenStream(error);
+    } finally {
+      restarting = false;
+    }
+  }
+
+  async function reopenStream(error: Error) {
     stream = null;
     buffer.detach();
     for (const l of crashListeners) l(error, true);
