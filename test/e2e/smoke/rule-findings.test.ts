@@ -20,6 +20,7 @@ import {
   plainTopic,
   sql,
   testKafka,
+  topicExists,
   waitFor,
   writeRulesFile,
 } from '../../support/consumers.ts';
@@ -29,10 +30,22 @@ const WRITE_MS = 15_000;
 let valkey: Valkey;
 const children: ChildProcess[] = [];
 
-beforeAll(() => {
+beforeAll(async () => {
   requireServices('kafka', 'postgres', 'connect', 'valkey');
   valkey = new Valkey(serviceEnv('CDC_CACHE_VALKEY_URL'));
-});
+  // Debezium creates a table's topic with its first change, and `consume kafka` refuses an unknown
+  // topic (exit 1, "Unknown topic …"): on a fresh broker the documents topic may not exist yet, so
+  // one row of each table changes first and the test waits for the three topics.
+  const id = idBase() + 900_000;
+  sql(`INSERT INTO customers (id, email, name) VALUES (${id}, 'rf${id}@x.io', 'seed');
+       INSERT INTO orders (id, customer_id, status, total_cents) VALUES (${id}, ${id}, 'new', 0);
+       INSERT INTO documents (id, title) VALUES (${id}, 'seed');
+       DELETE FROM orders WHERE id = ${id}; DELETE FROM documents WHERE id = ${id};
+       DELETE FROM customers WHERE id = ${id};`);
+  const kafka = testKafka();
+  for (const t of TABLES)
+    await waitFor(`Debezium created ${plainTopic(t)}`, () => topicExists(kafka, plainTopic(t)), 120_000, 500);
+}, 180_000);
 
 afterAll(() => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
@@ -93,7 +106,12 @@ async function livePipeline(rules: object, prefix: string, base: number) {
     () => /"group joined"/.test(consumer.out.stdout + consumer.out.stderr),
     120_000,
     200,
-  );
+  ).catch((error: Error) => {
+    const tail = (t: string) => t.split('\n').slice(-15).join('\n');
+    throw new Error(
+      `${error.message}; consumer exit ${consumer.child.exitCode ?? consumer.child.signalCode ?? 'none'}, its stdout:\n${tail(consumer.out.stdout)}\nstderr:\n${tail(consumer.out.stderr)}`,
+    );
+  });
   const admin = testKafka().admin();
   await admin.connect();
   try {
