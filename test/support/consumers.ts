@@ -100,15 +100,26 @@ export async function createTopic(kafka: Kafka, topic: string, partitions = 1): 
   }
 }
 
-/** Reads every message of a topic from the beginning (until `count` arrived or the timeout). */
+/** A message read back by {@link readTopic}. */
+export interface ReadMessage {
+  key: string | null;
+  value: string | null;
+  headers: Record<string, string>;
+}
+
+/**
+ * Reads every message of a topic from the beginning until `count` arrived (or, given a predicate,
+ * until it holds over what was read) or the timeout. Use the predicate where a topic is written
+ * at least once (a dead-letter topic after a SIGKILL can hold the same letter twice).
+ */
 export async function readTopic(
   kafka: Kafka,
   topic: string,
-  count: number,
+  count: number | ((read: readonly ReadMessage[]) => boolean),
   timeoutMs = 30_000,
-): Promise<{ key: string | null; value: string | null; headers: Record<string, string> }[]> {
+): Promise<ReadMessage[]> {
   const consumer = kafka.consumer({ groupId: `reader-${topic}-${Date.now()}-${Math.random()}` });
-  const out: { key: string | null; value: string | null; headers: Record<string, string> }[] = [];
+  const out: ReadMessage[] = [];
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
@@ -119,7 +130,12 @@ export async function readTopic(
     },
   });
   try {
-    await waitFor(`${count} messages on ${topic}`, () => out.length >= count, timeoutMs);
+    const done = typeof count === 'number' ? () => out.length >= count : () => count(out);
+    const what = typeof count === 'number' ? `${count} messages` : 'the expected messages';
+    await waitFor(`${what} on ${topic}`, done, timeoutMs).catch((e: Error) => {
+      const keys = out.slice(0, 20).map((m) => m.key);
+      throw new Error(`${e.message}; read ${out.length}, keys ${JSON.stringify(keys)}`, { cause: e });
+    });
   } finally {
     await consumer.disconnect();
   }
