@@ -93,7 +93,10 @@ describe('randomized consistency: writers, lease-guarded apps, CDC with duplicat
       'valkey/true',
     ]);
     for (const c of r.near) {
-      expect(c.nearHits).toBeGreaterThan(0);
+      // The near cache served reads (else "0 stale" proves nothing): during the run, or at the
+      // latest in the check's second pass over the same keys after the drain. A run under heavy
+      // load can churn every kept value before it is read again (seen once in CI: 0 run hits).
+      expect(c.nearHits + c.nearServed, `${c.backend}/${c.tracking}: near hits`).toBeGreaterThan(0);
       if (c.tracking) {
         expect(c.stale).toEqual([]);
         expect(c.invalidations).toBeGreaterThan(0);
