@@ -24,9 +24,7 @@ import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import type { CdcCacheConfig } from '../../core/rules/config.ts';
-import type { CacheConnection } from './cache-connection.ts';
-import { createFargateConsumer } from './fargate-consumer.ts';
+import { type ContainerServiceProps, createFargateConsumer } from './fargate-consumer.ts';
 import { asInterface } from './jsii-interop.ts';
 import { streamViewMismatch } from './stream-view-type.ts';
 
@@ -47,18 +45,7 @@ export const STREAM_POLLER_DEFAULTS = {
 const COMMAND = ['consume', 'dynamodb', '--no-progress'];
 
 /** Properties of {@link StreamPollerService}. */
-export interface StreamPollerServiceProps {
-  readonly vpc: ec2.IVpc;
-  /** @default the VPC's private subnets */
-  readonly vpcSubnets?: ec2.SubnetSelection;
-  /** @default a cluster made here (Container Insights on) */
-  readonly cluster?: ecs.ICluster;
-  /** The service image: `ContainerImage.fromAsset(repoRoot, { file: 'infra/container/Dockerfile' })` or `fromRegistry`. */
-  readonly image: ecs.ContainerImage;
-  /** Where the cache is. */
-  readonly cache: CacheConnection;
-  /** The rules (inline in the task definition, CDC_CACHE_RULES). */
-  readonly rules: CdcCacheConfig;
+export interface StreamPollerServiceProps extends ContainerServiceProps {
   /** The source table, with its stream (`Table.fromTableAttributes({ tableName, tableStreamArn })` for one made elsewhere). */
   readonly table: dynamodb.ITable;
   /** The table's name as the rules name it. @default `table.tableName` (a token for a table made in the stack: pass it) */
