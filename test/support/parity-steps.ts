@@ -77,6 +77,27 @@ function sortedElements(reply: string | null): string | null {
   return `${parts[0]} ${out.sort().join(',')}`;
 }
 
+/**
+ * Runs each command on `valkey` then on `engine`; returns the mismatches, one command and both
+ * replies each (empty when every reply is identical).
+ */
+export async function replyMismatches(
+  valkey: RawClient,
+  engine: RawClient,
+  commands: readonly (string | Buffer)[][],
+): Promise<string> {
+  const out: string[] = [];
+  for (const args of commands) {
+    const want = await valkey.call(...args);
+    const got = await engine.call(...args);
+    if (want !== got)
+      out.push(
+        `${JSON.stringify(args.map(String))}\n  valkey: ${JSON.stringify(want)}\n  engine: ${JSON.stringify(got)}`,
+      );
+  }
+  return out.join('\n');
+}
+
 /** One raw client on each server of a {@link withRawPair} pair, and the comparison over both. */
 export interface RawPair {
   readonly valkey: RawClient;
@@ -120,18 +141,7 @@ export function withRawPair(servers: ValkeyAndEngine): RawPair {
       await pair.valkey.call('FLUSHALL');
       await pair.engine.call('FLUSHALL');
     },
-    async compare(commands) {
-      const out: string[] = [];
-      for (const args of commands) {
-        const want = await pair.valkey.call(...args);
-        const got = await pair.engine.call(...args);
-        if (want !== got)
-          out.push(
-            `${JSON.stringify(args.map(String))}\n  valkey: ${JSON.stringify(want)}\n  engine: ${JSON.stringify(got)}`,
-          );
-      }
-      return out.join('\n');
-    },
+    compare: (commands) => replyMismatches(pair.valkey, pair.engine, commands),
     async expectSame(commands) {
       expect(await pair.compare(commands)).toBe('');
     },
