@@ -15,7 +15,7 @@
  * `Table`), alarmed above `iteratorAge` — and on missing data, which means no task is logging. A
  * second alarm watches the running task count (Container Insights) below `tasks`.
  */
-import { Annotations, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -26,7 +26,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { type ContainerServiceProps, createFargateConsumer } from './fargate-consumer.ts';
 import { asInterface } from './jsii-interop.ts';
-import { streamViewMismatch } from './stream-view-type.ts';
+import { checkStreamView } from './stream-view-type.ts';
 
 /** Defaults of {@link StreamPollerService}. */
 export const STREAM_POLLER_DEFAULTS = {
@@ -103,13 +103,7 @@ export class StreamPollerService extends Construct implements ec2.IConnectable {
     const leaseTtlMs = props.leaseTtlMs ?? STREAM_POLLER_DEFAULTS.leaseTtlMs;
     const tableName = props.tableName ?? props.table.tableName;
     if (props.streamViewType !== undefined) {
-      const mismatch = streamViewMismatch(
-        props.rules,
-        tableName,
-        props.streamViewType,
-        props.keyAttributes ?? [],
-      );
-      if (mismatch !== undefined) Annotations.of(this).addError(mismatch);
+      checkStreamView(this, props.rules, tableName, props.streamViewType, props.keyAttributes ?? []);
     }
 
     this.leaseTable =
