@@ -11,72 +11,35 @@
  *
  * The file is longer than our usual ~300 lines because the API is wide (strings, TTLs, versions,
  * locks, leases, hooks, listeners); every method past `get`/`set` is a thin delegation to its module.
+ * Its options and value types are in engine-options.ts, SET and the write-through writes in
+ * engine-writes.ts, the tag/hook key conversions in api-key-forms.ts.
  */
+import { epochsBytes, epochsText, hookBytes, hookedKeyError } from './api-key-forms.ts';
 import { type Clock, systemClock } from './clock.ts';
-import { EngineState, KEEP_TTL } from './engine-state.ts';
+import {
+  ENGINE_DEFAULTS,
+  type EngineOptions,
+  type EngineValue,
+  encodeValue,
+  type SetOptions,
+} from './engine-options.ts';
+import { EngineState } from './engine-state.ts';
+import { applySet, removeThrough, writeThrough } from './engine-writes.ts';
 import { EngineError, EngineErrorCode, wrongTypeError } from './errors.ts';
 import { EvictionPolicy, type EvictionPolicyValue, isEvictionPolicy } from './eviction.ts';
 import { NOT_ASCII } from './key-index.ts';
 import { dumpStrings, listKeys } from './key-listing.ts';
 import { keyBytes, keysBytes, keysText, keyText } from './key-text.ts';
-import { isContainerKind, KIND_BITS, KIND_MASK, Kind, type KindValue } from './keyspace.ts';
+import { isContainerKind, KIND_BITS, KIND_MASK, Kind } from './keyspace.ts';
 import type { EngineEvent, EngineEventType, EngineListener } from './listeners.ts';
 import * as locks from './locks.ts';
 import * as soft from './soft-invalidation.ts';
 import type { TagEpochs } from './tags.ts';
 import * as versioned from './versioned-writes.ts';
 import type { WakeReason } from './waiters.ts';
-import { type HookChange, WriteThrough, type WriteThroughHook } from './write-through.ts';
+import { WriteThrough, type WriteThroughHook } from './write-through.ts';
 
-/** Engine construction options. */
-export interface EngineOptions {
-  /** Time source and timers. @default systemClock */
-  clock?: Clock;
-  /** Memory limit in bytes (estimated heap use); 0 = unlimited. @default 0 */
-  maxmemory?: number;
-  /** What to do over `maxmemory`. @default 'noeviction' */
-  maxmemoryPolicy?: EvictionPolicyValue;
-  /** Run the sampled active expiry cycle on a timer. @default true */
-  activeExpire?: boolean;
-  /** Active expiry period in ms (Valkey's hz 10). @default 100 */
-  activeExpireIntervalMs?: number;
-  /** Tombstone lifetime for invalidations that do not pass one. @default 300000 */
-  tombstoneTtlMs?: number;
-  /** Random source in [0, 1) for sampled eviction and LFU (inject a seeded one for deterministic tests). @default Math.random */
-  random?: () => number;
-  /** Called when a listener throws. @default ignore */
-  onListenerError?: (error: unknown) => void;
-}
-
-/** Engine defaults. */
-export const ENGINE_DEFAULTS = {
-  activeExpireIntervalMs: 100,
-  activeExpireBudgetMs: 2,
-  tombstoneTtlMs: 300_000,
-} as const;
-
-/** Options of {@link Engine.set} (Valkey SET semantics). */
-export interface SetOptions {
-  /** Relative TTL in ms (PX). */
-  ttlMs?: number;
-  /** Absolute expiry, epoch ms (PXAT). */
-  expireAt?: number;
-  /** Only if absent (NX). */
-  nx?: boolean;
-  /** Only if present (XX). */
-  xx?: boolean;
-  /** Keep the current TTL (KEEPTTL). */
-  keepTtl?: boolean;
-}
-
-/** A string or raw bytes. */
-export type EngineValue = string | Buffer;
-
-function encode(value: EngineValue): { kind: KindValue; stored: string } {
-  return typeof value === 'string'
-    ? { kind: Kind.Text, stored: value }
-    : { kind: Kind.Bytes, stored: value.toString('latin1') };
-}
+export { ENGINE_DEFAULTS, type EngineOptions, type EngineValue, type SetOptions } from './engine-options.ts';
 
 /** The cache engine. Create with {@link createEngine}. */
 export class Engine {
@@ -184,26 +147,7 @@ export class Engine {
   set(key: string, value: EngineValue, options?: SetOptions): boolean {
     key = keyBytes(key);
     if (this.#hooks.active && this.#hooks.match(key)) throw hookedKeyError(key);
-    return this.#applySet(key, value, options);
-  }
-
-  #applySet(key: string, value: EngineValue, options: SetOptions | undefined): boolean {
-    const core = this.core;
-    const now = core.clock.now();
-    let expireAt = 0;
-    if (options !== undefined) {
-      if (options.nx || options.xx) {
-        const exists = core.keyspace.findLive(key, now) >= 0;
-        if ((options.nx && exists) || (options.xx && !exists)) return false;
-      }
-      if (options.ttlMs !== undefined) expireAt = now + options.ttlMs;
-      else if (options.expireAt !== undefined) expireAt = options.expireAt;
-      else if (options.keepTtl) expireAt = KEEP_TTL;
-    }
-    if (core.maxmemory !== 0) core.ensureMemory();
-    if (typeof value === 'string') core.writeString(key, Kind.Text, value, expireAt, now);
-    else core.writeString(key, Kind.Bytes, value.toString('latin1'), expireAt, now);
-    return true;
+    return applySet(this.core, key, value, options);
   }
 
   /** Deletes `key`; returns whether it held a value. Throws for hooked keys (use {@link Engine.remove}). */
@@ -272,7 +216,7 @@ export class Engine {
     version: string,
   ): versioned.VersionedOutcome {
     key = keyBytes(key);
-    const { kind, stored } = encode(value);
+    const { kind, stored } = encodeValue(value);
     return versioned.refreshIfNewer(this.core, key, kind, stored, ttlMs, version, this.core.clock.now());
   }
 
@@ -337,7 +281,7 @@ export class Engine {
     tags?: TagEpochs,
   ): locks.EngineFillOutcome {
     key = keyBytes(key);
-    const { kind, stored } = encode(value);
+    const { kind, stored } = encodeValue(value);
     const now = this.core.clock.now();
     const t = tags === undefined ? undefined : epochsBytes(tags);
     return locks.fillLease(this.core, key, token, kind, stored, ttlMs, version, now, t);
@@ -437,7 +381,7 @@ export class Engine {
     if (version !== undefined) {
       if (this.refreshIfNewer(text, value, ttlMs, version) === 'fenced') return 'fenced';
     } else {
-      this.#applySet(key, value, ttlMs > 0 ? { ttlMs } : undefined);
+      applySet(this.core, key, value, ttlMs > 0 ? { ttlMs } : undefined);
       if (this.core.leases.size !== 0) this.core.leases.cancel(key);
     }
     this.core.tags.record(key, tags, ttlMs > 0 ? now + ttlMs : 0, now);
@@ -463,21 +407,7 @@ export class Engine {
 
   /** Writes through the matching hook (if any) first, then the cache. See write-through.ts. */
   async write(key: string, value: EngineValue, options?: SetOptions): Promise<boolean> {
-    key = keyBytes(key);
-    const hook = this.#hooks.active ? this.#hooks.match(key) : undefined;
-    if (!hook) return this.#applySet(key, value, options);
-    const change: HookChange = {
-      op: 'set',
-      key,
-      value: typeof value === 'string' ? Buffer.from(value) : value,
-      ttlMs: options?.ttlMs ?? null,
-    };
-    return this.#hooks.run(
-      hook,
-      change,
-      () => this.#applySet(key, value, options),
-      () => this.core.deleteKey(key, this.core.clock.now()),
-    );
+    return writeThrough(this.core, this.#hooks, keyBytes(key), value, options);
   }
 
   /** Deletes through the matching hook (if any) first, then the cache. */
@@ -487,10 +417,7 @@ export class Engine {
 
   /** {@link Engine.remove} of a key already in keyspace form (latin1 bytes; the protocol server's DEL). */
   async removeBytes(key: string): Promise<boolean> {
-    const hook = this.#hooks.active ? this.#hooks.match(key) : undefined;
-    const apply = (): boolean => this.core.deleteKey(key, this.core.clock.now());
-    if (!hook) return apply();
-    return this.#hooks.run(hook, { op: 'delete', key }, apply, apply);
+    return removeThrough(this.core, this.#hooks, key);
   }
 
   /** Registers a listener (write, invalidate, delete, expire, evict, ttl, flush); returns a function that removes it. */
@@ -513,41 +440,6 @@ export class Engine {
     this.#cancelCycle?.();
     this.core.waiters.wakeAll();
   }
-}
-
-/** Tag epochs with their tag names in keyspace form (the same array when all are ASCII). */
-function epochsBytes(tags: TagEpochs): TagEpochs {
-  return tags.some(([tag]) => keyBytes(tag) !== tag)
-    ? tags.map(([tag, e]) => [keyBytes(tag), e] as const)
-    : tags;
-}
-
-/** Tag epochs with their tag names as text. */
-function epochsText(tags: TagEpochs): TagEpochs {
-  return tags.some(([tag]) => keyText(tag) !== tag)
-    ? tags.map(([tag, e]) => [keyText(tag), e] as const)
-    : tags;
-}
-
-/**
- * A hook as the keyspace sees it: prefix/pattern in keyspace form, so protocol and in-process writes
- * match it alike; `persist` gets the change's key as text.
- */
-function hookBytes(hook: WriteThroughHook): WriteThroughHook {
-  return {
-    ...hook,
-    ...(hook.prefix === undefined ? {} : { prefix: keyBytes(hook.prefix) }),
-    ...(hook.pattern === undefined ? {} : { pattern: keyBytes(hook.pattern) }),
-    persist: (change) => hook.persist({ ...change, key: keyText(change.key) }),
-  };
-}
-
-function hookedKeyError(key: string): EngineError {
-  key = keyText(key);
-  return new EngineError(
-    EngineErrorCode.HookedKey,
-    `key ${JSON.stringify(key)} is covered by a write-through hook: use write()/remove()`,
-  );
 }
 
 /** Creates an engine. */

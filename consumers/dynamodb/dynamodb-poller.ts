@@ -12,21 +12,14 @@
  * seen the loss and stopped, and the thief starts from the victim's last checkpoint. On stop the
  * readers end (checkpointed), their leases are released and the heartbeat removed at once.
  */
-import type { CompiledConfig } from '../../core/rules/compile.ts';
-import type { CacheTarget } from '../../core/targets/cache-target.ts';
 import type { ShardLeaseStore } from '../../core/targets/shard-lease-store.ts';
-import type { BackoffOptions } from '../runtime/backoff.ts';
-import type { ConsumerMetrics } from '../runtime/consumer-metrics.ts';
-import type { DeadLetterSink } from '../runtime/dead-letter-sink.ts';
-import type { Logger } from '../runtime/logger.ts';
-import type { RuleReporter } from '../runtime/rule-reporter.ts';
 import { planBalance } from './lease-balancer.ts';
 import { readyShards } from './shard-lineage.ts';
-import { type PollingOptions, readShard } from './shard-reader.ts';
+import { readShard, type ShardPipelineOptions } from './shard-reader.ts';
 import { describeAllShards, type StreamShard, type StreamsPort } from './streams-port.ts';
 
 /** Options of {@link createDynamoDbPoller}. */
-export interface DynamoDbPollerOptions {
+export interface DynamoDbPollerOptions extends ShardPipelineOptions {
   streams: StreamsPort;
   /** The stream, or a table whose newest stream to read. */
   streamArn?: string;
@@ -52,15 +45,6 @@ export interface DynamoDbPollerOptions {
    * @default 60000
    */
   progressLogMs?: number;
-  config: CompiledConfig;
-  target: CacheTarget;
-  deadLetter: DeadLetterSink;
-  metrics: ConsumerMetrics;
-  logger: Logger;
-  /** Counts what each rule did (metrics and logs); see consumers/runtime/rule-reporter.ts. */
-  rules?: RuleReporter;
-  polling?: PollingOptions;
-  backoff?: BackoffOptions;
 }
 
 /** Counters for progress and readiness. */

@@ -30,8 +30,24 @@ export interface PollingOptions {
   maxIdleMs?: number;
 }
 
+/**
+ * How a shard's records are applied: the rules, the target, where dead letters go, and how the
+ * reader polls and backs off. The poller takes these and passes them to each shard reader.
+ */
+export interface ShardPipelineOptions {
+  config: CompiledConfig;
+  target: CacheTarget;
+  deadLetter: DeadLetterSink;
+  metrics: ConsumerMetrics;
+  logger: Logger;
+  /** Counts what each rule did (metrics and logs); see consumers/runtime/rule-reporter.ts. */
+  rules?: RuleReporter;
+  polling?: PollingOptions;
+  backoff?: BackoffOptions;
+}
+
 /** What a shard reader needs. */
-export interface ShardReaderOptions {
+export interface ShardReaderOptions extends ShardPipelineOptions {
   streams: StreamsPort;
   streamArn: string;
   shardId: string;
@@ -52,15 +68,6 @@ export interface ShardReaderOptions {
    */
   startDelayMs?: number;
   limit: number;
-  config: CompiledConfig;
-  target: CacheTarget;
-  deadLetter: DeadLetterSink;
-  metrics: ConsumerMetrics;
-  logger: Logger;
-  /** Counts what each rule did (metrics and logs); see consumers/runtime/rule-reporter.ts. */
-  rules?: RuleReporter;
-  polling?: PollingOptions;
-  backoff?: BackoffOptions;
   /** True once the poller is stopping. */
   stopping(): boolean;
   /** Counts records done, for progress. */

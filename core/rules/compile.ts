@@ -7,115 +7,33 @@
 
 import { didYouMean } from '../config/did-you-mean.ts';
 import { targetSpecProblem } from '../config/target-spec.ts';
-import { ConfigError, type ConfigErrorCode, ErrorCode, PartialImageError } from '../errors.ts';
-import type { ChangeEvent, Op, Source } from '../event/change-event.ts';
-import { Ops, Sources } from '../event/change-event.ts';
+import type { Op } from '../event/change-event.ts';
+import { Sources } from '../event/change-event.ts';
+import { compileWhen, whenFieldsOf } from './compile-when.ts';
+import type { CompiledConfig, CompiledKey, CompiledRule } from './compiled-config.ts';
+import { type Action, type CdcCacheConfig, CONFIG_DEFAULTS, ImageModes } from './config.ts';
 import {
-  type Action,
-  Actions,
-  type CdcCacheConfig,
-  CONFIG_DEFAULTS,
-  type ImageMode,
-  ImageModes,
-  type RefreshSpec,
-  type WhenSpec,
-} from './config.ts';
+  action,
+  checkKeys,
+  fail,
+  isStrArray,
+  jitter,
+  partialPolicy,
+  seconds,
+  template,
+} from './config-checks.ts';
 import { FullTables } from './full-tables.ts';
-import { compileTableMatcher, type TableMatcher } from './match.ts';
+import { compileTableMatcher } from './match.ts';
 import { oldImageKeysOnly } from './partial-policy.ts';
-import { compileTemplate, imageFields, type Template, TemplateSyntaxError } from './template.ts';
+import { imageFields } from './template.ts';
 
-/** A key template with its resolved action for create/update/read. */
-export interface CompiledKey {
-  template: Template;
-  action: Action;
-}
-
-/** A rule ready for evaluation. */
-export interface CompiledRule {
-  index: number;
-  /** `rules[3] (users)`, for messages. */
-  name: string;
-  table: TableMatcher;
-  source: Source | undefined;
-  keyFields: string[] | undefined;
-  keys: CompiledKey[];
-  prefix: string;
-  actions: Record<Op, Action>;
-  refresh: {
-    fields: string[] | undefined;
-    /** `"name":` for each projected field, precomputed for the hot path. */
-    fieldJson: string[] | undefined;
-    project: RefreshSpec['project'];
-    ttlMs: number;
-    jitter: number;
-  };
-  dependents: Template[];
-  /** Tag templates (`customer:{customer_id}`): each change invalidates these tags. */
-  tags: Template[];
-  when: ((event: ChangeEvent) => boolean) | undefined;
-  /**
-   * The image fields a JSON `when` reads (`when.changed`, and `when.equals` by first path segment),
-   * with the option naming them: the planner's stats note which ones no event carried (a typo such
-   * as `statuz` would make the filter skip changes silently; rule-report.ts turns it into a finding).
-   */
-  whenFields: readonly WhenField[];
-  truncatePrefixes: string[];
-  images: ImageMode;
-  /** True when the rule declares old images that hold key fields only (`images` is `new` or `keys`). */
-  oldKeysOnly: boolean;
-  /**
-   * True when the rule declares, in so many words, that old images are full (`images: "both"` or
-   * `"old"` written out, not defaulted): schemaless old images are then trusted (partial-policy.ts).
-   */
-  oldImagesDeclared: boolean;
-  /** The config's tables confirmed full at start (shared by every rule; see full-tables.ts). */
-  fullTables: FullTables;
-  /** The compiled `onPartialImage` policy. */
-  partialPolicy: CompiledPartialPolicy;
-}
-
-/** A field a JSON `when` reads, and which option names it. */
-export interface WhenField {
-  field: string;
-  option: 'when.changed' | 'when.equals';
-}
-
-/** The image fields a JSON `when` spec reads (none for a function). */
-function whenFieldsOf(when: unknown): WhenField[] {
-  if (typeof when !== 'object' || when === null) return [];
-  const spec = when as WhenSpec;
-  const out: WhenField[] = [];
-  const add = (field: string, option: WhenField['option']) => {
-    if (field !== '' && !out.some((f) => f.field === field)) out.push({ field, option });
-  };
-  for (const f of spec.changed ?? []) add(f, 'when.changed');
-  for (const path of Object.keys(spec.equals ?? {})) {
-    const parts = path.split('.');
-    if (parts[0] === 'before' || parts[0] === 'after') parts.shift(); // as compileWhen reads it
-    if (parts[0] !== undefined) add(parts[0], 'when.equals');
-  }
-  return out;
-}
-
-/** `onPartialImage` compiled: prefixes already carry the config's and the rule's prefix. */
-export type CompiledPartialPolicy =
-  | { kind: 'dead-letter' }
-  | { kind: 'ignore' }
-  | { kind: 'prefix'; prefixes: string[] };
-
-/** A validated configuration. */
-export interface CompiledConfig {
-  rules: CompiledRule[];
-  keyPrefix: string;
-  target: string;
-  warnings: string[];
-  /**
-   * Tables a start-up check confirmed capture full old images (`consume --pg`, `verify --pg` add
-   * them: replica-identity.ts); rules trust their schemaless old images.
-   */
-  fullTables: FullTables;
-}
+export type {
+  CompiledConfig,
+  CompiledKey,
+  CompiledPartialPolicy,
+  CompiledRule,
+  WhenField,
+} from './compiled-config.ts';
 
 const RULE_KEYS = new Set([
   'table',
@@ -133,146 +51,7 @@ const RULE_KEYS = new Set([
   'images',
   'onPartialImage',
 ]);
-const PARTIAL_POLICIES = ['dead-letter', 'ignore'];
 const TOP_KEYS = new Set(['rules', 'keyPrefix', 'defaults', 'target', '$schema']);
-
-/** The same error shape as every config input: `${file}: ${path}: ${fix}`, with a stable code. */
-function fail(
-  where: string,
-  path: string,
-  message: string,
-  code: ConfigErrorCode = ErrorCode.ConfigValue,
-): never {
-  throw new ConfigError(`${where}: ${path}: ${message}`, { code, file: where, path });
-}
-
-function checkKeys(obj: object, known: Set<string>, where: string, path: string): void {
-  for (const k of Object.keys(obj)) {
-    if (!known.has(k))
-      fail(
-        where,
-        `${path}${path ? '.' : ''}${k}`,
-        `unknown option${didYouMean(k, known)}; known: ${[...known].join(', ')}`,
-        ErrorCode.ConfigUnknownOption,
-      );
-  }
-}
-
-function isStrArray(v: unknown): v is string[] {
-  return Array.isArray(v) && v.every((x) => typeof x === 'string');
-}
-
-/** True when a JSON filter reading `side` of the event must not guess (see rules/partial-policy.ts). */
-function sidePartial(event: ChangeEvent, side: 'before' | 'after', keysOnly: boolean): boolean {
-  const op = event.op;
-  if (side === 'before')
-    return (
-      (op === 'update' || op === 'delete') &&
-      (event.before === null || keysOnly || event.partial?.before !== undefined)
-    );
-  return op !== 'delete' && (event.after === null || event.partial?.after !== undefined);
-}
-
-function compileWhen(
-  when: unknown,
-  where: string,
-  path: string,
-  oldKeysOnly: (event: ChangeEvent) => boolean,
-): ((event: ChangeEvent) => boolean) | undefined {
-  if (when === undefined) return undefined;
-  if (typeof when === 'function') return when as (event: ChangeEvent) => boolean;
-  if (typeof when !== 'object' || when === null)
-    fail(where, path, 'must be an object { ops, changed, equals } or a function');
-  checkKeys(when, new Set(['ops', 'changed', 'equals']), where, path);
-  const spec = when as WhenSpec;
-  if (spec.ops !== undefined && (!isStrArray(spec.ops) || spec.ops.some((o) => !Ops.includes(o)))) {
-    fail(where, `${path}.ops`, `must list operations from ${Ops.join(', ')}`);
-  }
-  if (spec.changed !== undefined && !isStrArray(spec.changed))
-    fail(where, `${path}.changed`, 'must be a list of field names');
-  const equals = Object.entries(spec.equals ?? {}).map(([field, value]) => {
-    const parts = field.split('.');
-    const image =
-      parts[0] === 'before' || parts[0] === 'after' ? (parts.shift() as 'before' | 'after') : undefined;
-    return { image, parts, value, field };
-  });
-  return (event) => {
-    if (spec.ops !== undefined && !spec.ops.includes(event.op)) return false;
-    // An old image the rule may not read (key-only, or unverified without a schema) cannot say
-    // what changed: the filter holds, as it does without both images.
-    if (spec.changed !== undefined && event.before !== null && event.after !== null && !oldKeysOnly(event)) {
-      const b = event.before;
-      const a = event.after;
-      if (!spec.changed.some((f) => JSON.stringify(b[f]) !== JSON.stringify(a[f]))) return false;
-    }
-    for (const { image, parts, value, field } of equals) {
-      const side = image ?? (event.after !== null ? 'after' : 'before');
-      const keysOnly = side === 'before' && oldKeysOnly(event);
-      let v: unknown = keysOnly ? event.key : event[side];
-      for (const p of parts)
-        v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[p] : undefined;
-      if (v === undefined && sidePartial(event, side, keysOnly))
-        throw new PartialImageError(`filter when.equals.${field}`, parts.join('.'), side);
-      if (v !== value) return false;
-    }
-    return true;
-  };
-}
-
-function template(source: unknown, where: string, path: string): Template {
-  if (typeof source !== 'string') fail(where, path, 'must be a template string such as "user:{id}"');
-  try {
-    return compileTemplate(source);
-  } catch (e) {
-    if (e instanceof TemplateSyntaxError)
-      fail(where, path, `template ${JSON.stringify(source)} ${e.message}`);
-    throw e;
-  }
-}
-
-function seconds(v: unknown, where: string, path: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
-    fail(where, path, 'must be a number of seconds >= 0');
-  return v;
-}
-
-function jitter(v: unknown, where: string, path: string): number {
-  if (typeof v !== 'number' || !(v >= 0 && v < 1))
-    fail(where, path, 'must be a fraction in [0, 1), e.g. 0.1 for up to 10% shorter');
-  return v;
-}
-
-function partialPolicy(v: unknown, prefix: string, where: string, path: string): CompiledPartialPolicy {
-  const fix = 'must be "dead-letter", "ignore" or { invalidatePrefix: "customer:" }';
-  if (v === undefined) return { kind: CONFIG_DEFAULTS.onPartialImage as 'dead-letter' };
-  if (typeof v === 'string') {
-    if (v === 'dead-letter' || v === 'ignore') return { kind: v };
-    fail(where, path, `${fix}${didYouMean(v, PARTIAL_POLICIES)}`);
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(where, path, fix);
-  checkKeys(v, new Set(['invalidatePrefix']), where, path);
-  const raw = (v as { invalidatePrefix?: unknown }).invalidatePrefix;
-  const list = typeof raw === 'string' ? [raw] : raw;
-  if (!isStrArray(list) || list.length === 0)
-    fail(
-      where,
-      `${path}.invalidatePrefix`,
-      'must be a key prefix or a non-empty list of them, e.g. "customer:"',
-    );
-  if (list.some((x) => prefix + x === ''))
-    fail(
-      where,
-      `${path}.invalidatePrefix`,
-      'an empty prefix would invalidate every key: name the prefix of the keys the image cannot build, e.g. "customer:"',
-    );
-  return { kind: 'prefix', prefixes: list.map((x) => prefix + x) };
-}
-
-function action(v: unknown, where: string, path: string): Action {
-  if (typeof v !== 'string' || !(Actions as readonly string[]).includes(v))
-    fail(where, path, `must be one of ${Actions.join(', ')}`);
-  return v as Action;
-}
 
 /** Validates and compiles a configuration. `where` names its file for messages. Throws ConfigError. */
 export function compileConfig(config: unknown, where = 'config'): CompiledConfig {

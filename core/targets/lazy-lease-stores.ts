@@ -36,6 +36,29 @@ function once<T>(load: () => Promise<T>): { get(): Promise<T>; loaded(): T | und
   };
 }
 
+/** Names of `T`'s methods that return a promise: the ones a lazy wrapper can forward as they are. */
+type AsyncMethodName<T> = {
+  [K in keyof T]-?: T[K] extends (...args: never[]) => Promise<unknown> ? K : never;
+}[keyof T];
+
+/**
+ * Methods `names` of `T`, each waiting for `get()` and then calling the same method of what it
+ * resolves to, with the same arguments. The result's type is `Pick<T, K>`, so a wrapper built from
+ * it that leaves a method of the interface out does not compile.
+ */
+function forwarding<T, K extends AsyncMethodName<T>>(get: () => Promise<T>, names: readonly K[]): Pick<T, K> {
+  const out: Partial<Record<K, (...args: unknown[]) => Promise<unknown>>> = {};
+  for (const name of names) {
+    out[name] = async (...args) => {
+      const target = await get();
+      // K names a promise-returning method of T (AsyncMethodName), which the type cannot carry here.
+      const method = target[name] as (...args: unknown[]) => Promise<unknown>;
+      return method.apply(target, args);
+    };
+  }
+  return out as Pick<T, K>;
+}
+
 /** What a backend's fill-lease store says synchronously, before its module is loaded. */
 export interface FillLeaseStoreShape {
   /** The store's `kind`. */
@@ -55,17 +78,17 @@ export function lazyFillLeaseStore(
   const lazy: FillLeaseStore = {
     kind: shape.kind,
     wakes: shape.wakes,
-    read: async (key) => (await store.get()).read(key),
-    acquireLease: async (key, ttlMs) => (await store.get()).acquireLease(key, ttlMs),
-    fill: async (key, token, value, ttlMs, version, tags) =>
-      (await store.get()).fill(key, token, value, ttlMs, version, tags),
-    joinTags: async (key, tags, memberTtlMs) => (await store.get()).joinTags(key, tags, memberTtlMs),
-    releaseLease: async (key, token) => (await store.get()).releaseLease(key, token),
-    waitForFill: async (key, timeoutMs) => (await store.get()).waitForFill(key, timeoutMs),
-    write: async (key, value, ttlMs, version, tags) =>
-      (await store.get()).write(key, value, ttlMs, version, tags),
-    invalidate: async (key, version) => (await store.get()).invalidate(key, version),
-    invalidateTag: async (tag, options) => (await store.get()).invalidateTag(tag, options),
+    ...forwarding(store.get, [
+      'read',
+      'acquireLease',
+      'fill',
+      'joinTags',
+      'releaseLease',
+      'waitForFill',
+      'write',
+      'invalidate',
+      'invalidateTag',
+    ]),
     close: async () => store.loaded()?.close(),
   };
   if (shape.tracks) lazy.nearTracker = () => lazyNearTracker(shape.kind, store.get);
@@ -85,7 +108,7 @@ function lazyNearTracker(kind: string, loadStore: () => Promise<FillLeaseStore>)
   });
   return {
     kind,
-    read: async (key) => (await tracker.get()).read(key),
+    ...forwarding(tracker.get, ['read']),
     start(sink: TrackingSink) {
       void tracker.get().then(
         (t) => t.start(sink),
@@ -103,18 +126,17 @@ function lazyNearTracker(kind: string, loadStore: () => Promise<FillLeaseStore>)
 export function lazyShardLeaseStore(scope: string, load: () => Promise<ShardLeaseStore>): ShardLeaseStore {
   checkShardScope(scope);
   const store = once(load);
-  return {
-    acquire: async (shardId, owner, ttlMs) => (await store.get()).acquire(shardId, owner, ttlMs),
-    renew: async (shardId, owner, ttlMs) => (await store.get()).renew(shardId, owner, ttlMs),
-    release: async (shardId, owner) => (await store.get()).release(shardId, owner),
-    checkpoint: async (shardId) => (await store.get()).checkpoint(shardId),
-    setCheckpoint: async (shardId, owner, checkpoint) =>
-      (await store.get()).setCheckpoint(shardId, owner, checkpoint),
-    finished: async () => (await store.get()).finished(),
-    heartbeat: async (owner, ttlMs) => (await store.get()).heartbeat(owner, ttlMs),
-    leave: async (owner) => (await store.get()).leave(owner),
-    liveWorkers: async () => (await store.get()).liveWorkers(),
-    holders: async (shardIds) => (await store.get()).holders(shardIds),
-    steal: async (shardId, from, owner, ttlMs) => (await store.get()).steal(shardId, from, owner, ttlMs),
-  };
+  return forwarding(store.get, [
+    'acquire',
+    'renew',
+    'release',
+    'checkpoint',
+    'setCheckpoint',
+    'finished',
+    'heartbeat',
+    'leave',
+    'liveWorkers',
+    'holders',
+    'steal',
+  ]);
 }

@@ -19,9 +19,7 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import type { CdcCacheConfig } from '../../core/rules/config.ts';
-import type { CacheConnection } from './cache-connection.ts';
-import { createFargateConsumer } from './fargate-consumer.ts';
+import { type ContainerServiceProps, createFargateConsumer } from './fargate-consumer.ts';
 
 /** Defaults of {@link ConsumerService}. */
 export const CONSUMER_SERVICE_DEFAULTS = {
@@ -66,18 +64,7 @@ export interface ConsumerKafkaProps {
 }
 
 /** Properties of {@link ConsumerService}. */
-export interface ConsumerServiceProps {
-  readonly vpc: ec2.IVpc;
-  /** @default the VPC's private subnets */
-  readonly vpcSubnets?: ec2.SubnetSelection;
-  /** @default a cluster made here (Container Insights on) */
-  readonly cluster?: ecs.ICluster;
-  /** The service image: `ContainerImage.fromAsset(repoRoot, { file: 'infra/container/Dockerfile' })` or `fromRegistry`. */
-  readonly image: ecs.ContainerImage;
-  /** Where the cache is. */
-  readonly cache: CacheConnection;
-  /** The rules (inline in the task definition, CDC_CACHE_RULES). */
-  readonly rules: CdcCacheConfig;
+export interface ConsumerServiceProps extends ContainerServiceProps {
   readonly kafka: ConsumerKafkaProps;
   /** Consumer lag of the group (messages): the scaling signal and the lag alarm's metric.
    *  MSK: {@link mskConsumerLag}. Self-managed Kafka: a metric your monitoring publishes. */

@@ -14,6 +14,21 @@ import type { CdcCacheConfig } from '../../core/rules/config.ts';
 import { type CacheConnection, PASSWORD_FIELD } from './cache-connection.ts';
 import { asInterface } from './jsii-interop.ts';
 
+/** The properties both container constructs take (ConsumerService, StreamPollerService). */
+export interface ContainerServiceProps {
+  readonly vpc: ec2.IVpc;
+  /** @default the VPC's private subnets */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** @default a cluster made here (Container Insights on) */
+  readonly cluster?: ecs.ICluster;
+  /** The service image: `ContainerImage.fromAsset(repoRoot, { file: 'infra/container/Dockerfile' })` or `fromRegistry`. */
+  readonly image: ecs.ContainerImage;
+  /** Where the cache is. */
+  readonly cache: CacheConnection;
+  /** The rules (inline in the task definition, CDC_CACHE_RULES). */
+  readonly rules: CdcCacheConfig;
+}
+
 /** Options of {@link createFargateConsumer}. */
 export interface FargateConsumerOptions {
   /** The container name and log stream prefix (`consumer`, `poller`). */

@@ -13,6 +13,7 @@ export {
   mskConsumerLag,
 } from './consumer-service.ts';
 export { checkDeployConfig, type DeployConfig, type DeployTable, loadDeployConfig } from './deploy-config.ts';
+export type { ContainerServiceProps } from './fargate-consumer.ts';
 export {
   KAFKA_TO_HANDLER_DEFAULTS,
   KafkaToHandler,

@@ -15,7 +15,7 @@
  * `Table`), alarmed above `iteratorAge` — and on missing data, which means no task is logging. A
  * second alarm watches the running task count (Container Insights) below `tasks`.
  */
-import { Annotations, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -24,11 +24,9 @@ import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import type { CdcCacheConfig } from '../../core/rules/config.ts';
-import type { CacheConnection } from './cache-connection.ts';
-import { createFargateConsumer } from './fargate-consumer.ts';
+import { type ContainerServiceProps, createFargateConsumer } from './fargate-consumer.ts';
 import { asInterface } from './jsii-interop.ts';
-import { streamViewMismatch } from './stream-view-type.ts';
+import { checkStreamView } from './stream-view-type.ts';
 
 /** Defaults of {@link StreamPollerService}. */
 export const STREAM_POLLER_DEFAULTS = {
@@ -47,18 +45,7 @@ export const STREAM_POLLER_DEFAULTS = {
 const COMMAND = ['consume', 'dynamodb', '--no-progress'];
 
 /** Properties of {@link StreamPollerService}. */
-export interface StreamPollerServiceProps {
-  readonly vpc: ec2.IVpc;
-  /** @default the VPC's private subnets */
-  readonly vpcSubnets?: ec2.SubnetSelection;
-  /** @default a cluster made here (Container Insights on) */
-  readonly cluster?: ecs.ICluster;
-  /** The service image: `ContainerImage.fromAsset(repoRoot, { file: 'infra/container/Dockerfile' })` or `fromRegistry`. */
-  readonly image: ecs.ContainerImage;
-  /** Where the cache is. */
-  readonly cache: CacheConnection;
-  /** The rules (inline in the task definition, CDC_CACHE_RULES). */
-  readonly rules: CdcCacheConfig;
+export interface StreamPollerServiceProps extends ContainerServiceProps {
   /** The source table, with its stream (`Table.fromTableAttributes({ tableName, tableStreamArn })` for one made elsewhere). */
   readonly table: dynamodb.ITable;
   /** The table's name as the rules name it. @default `table.tableName` (a token for a table made in the stack: pass it) */
@@ -116,13 +103,7 @@ export class StreamPollerService extends Construct implements ec2.IConnectable {
     const leaseTtlMs = props.leaseTtlMs ?? STREAM_POLLER_DEFAULTS.leaseTtlMs;
     const tableName = props.tableName ?? props.table.tableName;
     if (props.streamViewType !== undefined) {
-      const mismatch = streamViewMismatch(
-        props.rules,
-        tableName,
-        props.streamViewType,
-        props.keyAttributes ?? [],
-      );
-      if (mismatch !== undefined) Annotations.of(this).addError(mismatch);
+      checkStreamView(this, props.rules, tableName, props.streamViewType, props.keyAttributes ?? []);
     }
 
     this.leaseTable =

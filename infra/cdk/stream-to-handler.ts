@@ -20,7 +20,7 @@ import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources'
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { CdcCacheConfig } from '../../core/rules/config.ts';
-import { streamViewMismatch } from './stream-view-type.ts';
+import { checkStreamView } from './stream-view-type.ts';
 
 /** Defaults of {@link StreamToHandler}. */
 export const STREAM_TO_HANDLER_DEFAULTS = {
@@ -82,13 +82,7 @@ export class StreamToHandler extends Construct {
         'the stream view type was not checked against the rules: the table name is a token; pass tableName',
       );
     if (props.rules !== undefined && props.streamViewType !== undefined && tableName !== undefined) {
-      const mismatch = streamViewMismatch(
-        props.rules,
-        tableName,
-        props.streamViewType,
-        props.keyAttributes ?? [],
-      );
-      if (mismatch !== undefined) Annotations.of(this).addError(mismatch);
+      checkStreamView(this, props.rules, tableName, props.streamViewType, props.keyAttributes ?? []);
     }
     this.onFailureQueue =
       props.onFailureQueue ??

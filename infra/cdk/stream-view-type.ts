@@ -10,7 +10,9 @@
  * - a `when` filter on `changed`/`equals` (or a function) may read either image: both;
  * - a rule's explicit `images` is a floor (the author said what the source captures).
  */
+import { Annotations } from 'aws-cdk-lib';
 import { StreamViewType } from 'aws-cdk-lib/aws-dynamodb';
+import type { IConstruct } from 'constructs';
 import { type CompiledConfig, compileConfig } from '../../core/rules/compile.ts';
 import type { CdcCacheConfig, ImageMode } from '../../core/rules/config.ts';
 
@@ -118,4 +120,19 @@ export function streamViewMismatch(
     `the stream captures ${viewType} but the rules for this table need "${needed}" images: ` +
     'enable NEW_AND_OLD_IMAGES (or the view the rules need) on the table, or change the rules'
   );
+}
+
+/**
+ * Reports {@link streamViewMismatch} on `scope` as a synth error (StreamToHandler and
+ * StreamPollerService); nothing when the stream serves the rules.
+ */
+export function checkStreamView(
+  scope: IConstruct,
+  rules: CdcCacheConfig,
+  tableName: string,
+  viewType: StreamViewType,
+  keyAttributes: readonly string[],
+): void {
+  const mismatch = streamViewMismatch(rules, tableName, viewType, keyAttributes);
+  if (mismatch !== undefined) Annotations.of(scope).addError(mismatch);
 }

@@ -7,8 +7,9 @@
  * (for replies whose order Valkey leaves to its hash table). Arguments are split on single spaces;
  * `\s` inside an argument is a space.
  */
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { RawClient } from './resp-harness.ts';
+import type { ValkeyAndEngine } from './valkey-and-engine.ts';
 
 /** Runs `steps` on both servers (after FLUSHALL and the same maxmemory) and asserts identical replies. */
 export async function compareSteps(valkeyPort: number, enginePort: number, steps: string[]): Promise<void> {
@@ -74,4 +75,76 @@ function sortedElements(reply: string | null): string | null {
     else out.push(parts[i]!);
   }
   return `${parts[0]} ${out.sort().join(',')}`;
+}
+
+/**
+ * Runs each command on `valkey` then on `engine`; returns the mismatches, one command and both
+ * replies each (empty when every reply is identical).
+ */
+export async function replyMismatches(
+  valkey: RawClient,
+  engine: RawClient,
+  commands: readonly (string | Buffer)[][],
+): Promise<string> {
+  const out: string[] = [];
+  for (const args of commands) {
+    const want = await valkey.call(...args);
+    const got = await engine.call(...args);
+    if (want !== got)
+      out.push(
+        `${JSON.stringify(args.map(String))}\n  valkey: ${JSON.stringify(want)}\n  engine: ${JSON.stringify(got)}`,
+      );
+  }
+  return out.join('\n');
+}
+
+/** One raw client on each server of a {@link withRawPair} pair, and the comparison over both. */
+export interface RawPair {
+  readonly valkey: RawClient;
+  readonly engine: RawClient;
+  /** FLUSHALL on both servers. */
+  flushAll(): Promise<void>;
+  /** Runs each command on both servers; returns the mismatches (empty when identical). */
+  compare(commands: (string | Buffer)[][]): Promise<string>;
+  /** Runs each command on both servers and asserts identical replies, naming every mismatch. */
+  expectSame(commands: (string | Buffer)[][]): Promise<void>;
+}
+
+/**
+ * Connects a raw client to each server of `servers` in `beforeAll` and closes both in `afterAll`
+ * of the calling file (or `describe`).
+ */
+export function withRawPair(servers: ValkeyAndEngine): RawPair {
+  let v: RawClient | undefined;
+  let e: RawClient | undefined;
+  beforeAll(async () => {
+    v = await RawClient.connect(servers.valkey.port);
+    e = await RawClient.connect(servers.engine.port);
+  });
+  afterAll(() => {
+    v?.close();
+    e?.close();
+  });
+  const connected = (what: string, c: RawClient | undefined): RawClient => {
+    if (c === undefined)
+      throw new Error(`withRawPair: the ${what} client is used before beforeAll connected it`);
+    return c;
+  };
+  const pair: RawPair = {
+    get valkey() {
+      return connected('valkey', v);
+    },
+    get engine() {
+      return connected('engine', e);
+    },
+    async flushAll() {
+      await pair.valkey.call('FLUSHALL');
+      await pair.engine.call('FLUSHALL');
+    },
+    compare: (commands) => replyMismatches(pair.valkey, pair.engine, commands),
+    async expectSame(commands) {
+      expect(await pair.compare(commands)).toBe('');
+    },
+  };
+  return pair;
 }

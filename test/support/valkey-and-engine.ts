@@ -2,6 +2,7 @@
  * The pair the parity tests compare: a private valkey-server (resp-harness.ts `startValkey`) and the
  * engine's RESP server, both on free ports.
  */
+import { Valkey } from 'iovalkey';
 import { afterAll, beforeAll } from 'vitest';
 import { type EngineServer, startEngineServer } from '../../engine/index.ts';
 import { startValkey } from './resp-harness.ts';
@@ -45,4 +46,15 @@ export function withValkeyAndEngine(): ValkeyAndEngine {
       return started('engine', engine);
     },
   };
+}
+
+/** Runs `fn` with an iovalkey client of the server on `port` (no retries), disconnecting after. */
+export async function withClient<T>(port: number, fn: (c: Valkey) => Promise<T>): Promise<T> {
+  const c = new Valkey({ port, lazyConnect: true, maxRetriesPerRequest: 0 });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    c.disconnect();
+  }
 }

@@ -11,7 +11,7 @@ import { type Keyspace, Kind } from '../../keyspace.ts';
 import { noteRemovals } from './collection-scan.ts';
 import type { EncodingLimits } from './encoding-limits.ts';
 import {
-  concat2,
+  appendEntries,
   countEntries,
   detach,
   entries,
@@ -19,6 +19,7 @@ import {
   findEntry,
   lastStart,
   readLen,
+  removeEntries,
 } from './packed.ts';
 
 /** A hash value as its slot holds it. */
@@ -96,9 +97,9 @@ export function setFields(
       ks.replace(slot, Kind.Hash, h);
     } else {
       let p = h;
-      // Fields new to the hash, kept apart so a repeated field in one command updates its value.
-      const newFields: string[] = [];
-      const newValues: string[] = [];
+      // Fields new to the hash with their values (field, value, …), kept apart so a repeated field
+      // in one command updates its value.
+      const fresh: string[] = [];
       for (let i = from; i < args.length; i += 2) {
         const f = args[i]!;
         const at = findEntry(p, f, 0, 2);
@@ -109,22 +110,18 @@ export function setFields(
           p = [p.slice(0, v), entryText(args[i + 1]!), p.slice(end)].join('');
           continue;
         }
-        const k = newFields.indexOf(f);
-        if (k >= 0) newValues[k] = args[i + 1]!;
-        else {
-          newFields.push(f);
-          newValues.push(args[i + 1]!);
-        }
+        let k = 0;
+        while (k < fresh.length && fresh[k] !== f) k += 2;
+        if (k < fresh.length) fresh[k + 1] = args[i + 1]!;
+        else fresh.push(f, args[i + 1]!);
       }
-      added = newFields.length;
+      added = fresh.length / 2;
       if (countEntries(p, 0) / 2 + added <= lim.hashMaxListpackEntries) {
-        const parts = [p];
-        for (let k = 0; k < added; k++) parts.push(entryText(newFields[k]!), entryText(newValues[k]!));
-        ks.replace(slot, Kind.Hash, parts.length > 1 ? parts.join('') : p);
+        ks.replace(slot, Kind.Hash, appendEntries(p, fresh));
         return added;
       }
       h = toHashtable(p);
-      for (let k = 0; k < added; k++) h.set(newFields[k]!, newValues[k]!);
+      for (let k = 0; k < fresh.length; k += 2) h.set(fresh[k]!, fresh[k + 1]!);
       ks.replace(slot, Kind.Hash, h);
       return added;
     }
@@ -139,21 +136,10 @@ export function setFields(
 /** Deletes `args[from..]` from the hash in `slot`; returns how many were present. */
 export function deleteFields(ks: Keyspace, slot: number, args: string[], from: number): number {
   const h = ks.values[slot] as HashData;
+  if (typeof h === 'string') return removeEntries(ks, slot, Kind.Hash, h, args, from, 0, 2);
   let removed = 0;
-  if (typeof h !== 'string') {
-    for (let i = from; i < args.length; i++) if (h.delete(args[i]!)) removed++;
-    noteRemovals(h, removed);
-    return removed;
-  }
-  let p = h;
-  for (let i = from; i < args.length; i++) {
-    const at = findEntry(p, args[i]!, 0, 2);
-    if (at < 0) continue;
-    const end = readLen(p, readLen(p, at) + lastStart()) + lastStart();
-    p = concat2(p.slice(0, at), p.slice(end));
-    removed++;
-  }
-  if (removed > 0) ks.replace(slot, Kind.Hash, p);
+  for (let i = from; i < args.length; i++) if (h.delete(args[i]!)) removed++;
+  noteRemovals(h, removed);
   return removed;
 }
 

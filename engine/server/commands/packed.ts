@@ -10,6 +10,7 @@
  * the slot is re-accounted by `Keyspace.replace`). Entries are at most a few hundred, so the linear
  * walks below are cheaper than any index would be.
  */
+import type { Keyspace, KindValue } from '../../keyspace.ts';
 
 /** Start of the bytes of the entry whose length {@link readLen} read last. */
 let entryStart = 0;
@@ -125,4 +126,44 @@ export function entries(p: string, from: number): string[] {
     out.push(p.slice(entryStart, i));
   }
   return out;
+}
+
+/**
+ * `p` followed by every text of `items` as an entry, as one flat string (`p` itself when `items` is
+ * empty). Also builds a whole packed value: `appendEntries(header, members)`.
+ */
+export function appendEntries(p: string, items: readonly string[]): string {
+  if (items.length === 0) return p;
+  const parts = [p];
+  for (const s of items) parts.push(entryText(s));
+  return parts.join('');
+}
+
+/**
+ * Removes from the packed value `p` in `slot` every entry equal to one of `keys[from..]` (entries
+ * start at `start`, one per `stride`: a hash field goes with its value) and re-stores the result
+ * when any was present; returns how many were.
+ */
+export function removeEntries(
+  ks: Keyspace,
+  slot: number,
+  kind: KindValue,
+  p: string,
+  keys: readonly string[],
+  from: number,
+  start: number,
+  stride: number,
+): number {
+  let removed = 0;
+  for (let i = from; i < keys.length; i++) {
+    const at = findEntry(p, keys[i]!, start, stride);
+    if (at < 0) continue;
+    let end = at;
+    for (let k = 0; k < stride; k++) end = readLen(p, end) + entryStart;
+    // concat2 keeps the result flat however the entry splits it.
+    p = concat2(p.slice(0, at), p.slice(end));
+    removed++;
+  }
+  if (removed > 0) ks.replace(slot, kind, p);
+  return removed;
 }

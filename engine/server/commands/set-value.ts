@@ -18,7 +18,7 @@ import { stringBytes } from '../../memory.ts';
 import { noteRemovals } from './collection-scan.ts';
 import type { EncodingLimits } from './encoding-limits.ts';
 import {
-  concat2,
+  appendEntries,
   countEntries,
   detach,
   entries,
@@ -27,6 +27,7 @@ import {
   flat,
   lastStart,
   readLen,
+  removeEntries,
 } from './packed.ts';
 
 /** Bytes of one member in a hashtable set (entry overhead plus the string). */
@@ -177,11 +178,8 @@ export function addMembers(
       added++;
     }
     if (i === args.length) {
-      if (fresh.length > 0) {
-        const parts = [p];
-        for (const m of fresh) parts.push(entryText(m));
-        ks.replace(slot, Kind.Set, parts.join(''));
-      } else if (added > 0) ks.replace(slot, Kind.Set, flat(p));
+      if (fresh.length > 0) ks.replace(slot, Kind.Set, appendEntries(p, fresh));
+      else if (added > 0) ks.replace(slot, Kind.Set, flat(p));
       return added;
     }
     v = toHashtable(p);
@@ -195,20 +193,9 @@ export function addMembers(
 /** Removes `args[from..]` from the set in `slot`; returns how many were members. */
 export function removeMembers(ks: Keyspace, slot: number, args: string[], from: number): number {
   const v = ks.values[slot] as SetData;
+  if (typeof v === 'string') return removeEntries(ks, slot, Kind.Set, v, args, from, 1, 1);
   let removed = 0;
-  if (typeof v !== 'string') {
-    for (let i = from; i < args.length; i++) if (v.delete(args[i]!)) removed++;
-    return removed;
-  }
-  let p = v;
-  for (let i = from; i < args.length; i++) {
-    const at = findEntry(p, args[i]!, 1, 1);
-    if (at < 0) continue;
-    // The header keeps the first part non-empty.
-    p = concat2(p.slice(0, at), p.slice(readLen(p, at) + lastStart()));
-    removed++;
-  }
-  if (removed > 0) ks.replace(slot, Kind.Set, p);
+  for (let i = from; i < args.length; i++) if (v.delete(args[i]!)) removed++;
   return removed;
 }
 
@@ -239,9 +226,7 @@ export function restoredListpackSet(lim: EncodingLimits, members: readonly strin
     for (const m of members) out.add(m);
     return out;
   }
-  const parts = [LISTPACK];
-  for (const m of members) parts.push(entryText(m));
-  return parts.join('');
+  return appendEntries(LISTPACK, members);
 }
 
 /**
@@ -293,8 +278,6 @@ export class SetBuilder {
       return out;
     }
     if (this.#enc === 'intset') this.#order.sort(compareInts);
-    const parts = [this.#enc === 'intset' ? INTSET : LISTPACK];
-    for (const m of this.#order) parts.push(entryText(m));
-    return parts.join('');
+    return appendEntries(this.#enc === 'intset' ? INTSET : LISTPACK, this.#order);
   }
 }

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { startEngineServer } from '../../../engine/index.ts';
+import { replyMismatches } from '../../support/parity-steps.ts';
 import { RawClient } from '../../support/resp-harness.ts';
 import { withValkeyAndEngine } from '../../support/valkey-and-engine.ts';
 
@@ -62,16 +63,7 @@ describe('ACL users match Valkey 8 byte for byte', () => {
     const a = await RawClient.connect(servers.valkey.port);
     const b = await RawClient.connect(servers.engine.port);
     try {
-      const mismatches: string[] = [];
-      for (const cmd of SCRIPT) {
-        const want = await a.call(...cmd);
-        const got = await b.call(...cmd);
-        if (want !== got)
-          mismatches.push(
-            `${cmd.join(' ')}\n  valkey: ${JSON.stringify(want)}\n  engine: ${JSON.stringify(got)}`,
-          );
-      }
-      expect(mismatches.join('\n')).toBe('');
+      expect(await replyMismatches(a, b, SCRIPT)).toBe('');
     } finally {
       a.close();
       b.close();

@@ -5,22 +5,12 @@
  * between pages (members removed and added, scores and values changed), also when more scans run
  * at once than the engine keeps live iterators for; MATCH filters and HSCAN NOVALUES drops values.
  */
-import { Valkey } from 'iovalkey';
+import type { Valkey } from 'iovalkey';
 import { describe, expect, it } from 'vitest';
 import { compareSteps } from '../../support/parity-steps.ts';
-import { withValkeyAndEngine } from '../../support/valkey-and-engine.ts';
+import { withClient, withValkeyAndEngine } from '../../support/valkey-and-engine.ts';
 
 const servers = withValkeyAndEngine();
-
-async function withClient<T>(port: number, fn: (c: Valkey) => Promise<T>): Promise<T> {
-  const c = new Valkey({ port, lazyConnect: true, maxRetriesPerRequest: 0 });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    c.disconnect();
-  }
-}
 
 type Kind = 'set' | 'zset' | 'hash';
 

@@ -5,6 +5,7 @@
  */
 import { describe, it } from 'vitest';
 import { compareSteps } from '../../support/parity-steps.ts';
+import { seededInts } from '../../support/seeded-random.ts';
 import { withValkeyAndEngine } from '../../support/valkey-and-engine.ts';
 
 const servers = withValkeyAndEngine();
@@ -187,14 +188,7 @@ describe('collections match Valkey 8 byte for byte', () => {
   it('long lists: pushes and pops at both ends, indexes and encoding changes (the deque)', async () => {
     // Deterministic mixed workload over a list that grows past one listpack (quicklist) and
     // shrinks back: every reply, including OBJECT ENCODING, must match Valkey.
-    let seed = 17;
-    const rand = (n: number): number => {
-      // mulberry32
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-    };
+    const rand = seededInts(17);
     const value = (): string => `v${rand(1000)}${'x'.repeat(rand(3) === 0 ? 40 : 2)}`;
     const steps: string[] = [];
     for (let i = 0; i < 700; i++) {
@@ -219,14 +213,7 @@ describe('collections match Valkey 8 byte for byte', () => {
   it('large sorted sets: ranks, ranges and removals across blocks', async () => {
     // Grows a sorted set to ~1,500 members (several internal blocks), edits scores, removes by
     // member, rank, score and lex range, pops both ends, and checks every reply against Valkey.
-    let seed = 29;
-    const rand = (n: number): number => {
-      // mulberry32
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-    };
+    const rand = seededInts(29);
     const member = (): string => `m${String(rand(3000)).padStart(4, '0')}`;
     const steps: string[] = [];
     for (let i = 0; i < 60; i++) {

@@ -12,18 +12,7 @@ import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
 import { Kind, valueBytes } from '../../../engine/keyspace.ts';
 import { ENTRY_OVERHEAD_BYTES, SLOT_ARRAY_BYTES, stringBytes } from '../../../engine/memory.ts';
 import { RawClient } from '../../support/resp-harness.ts';
-
-/** Mulberry32: a small seeded generator, so a failure replays. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../support/seeded-random.ts';
 
 /** Differences between the keyspace's running totals and a recomputation from its slots. */
 function accountingDrift(server: EngineServer, seen: Set<string>): string[] {
@@ -55,7 +44,7 @@ describe('accounted bytes of packed and converted collections', () => {
     const server = await startEngineServer({ port: 0 });
     const c = await RawClient.connect(server.port);
     try {
-      const rand = rng(20261207);
+      const rand = mulberry32(20261207);
       const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
       const keys = ['s1', 's2', 'h1', 'h2', 'z1', 'z2', 'x'];
       // Mostly the keys of the command's type, sometimes any key (WRONGTYPE, SET over a collection).

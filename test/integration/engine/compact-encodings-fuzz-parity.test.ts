@@ -7,21 +7,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RawClient } from '../../support/resp-harness.ts';
+import { mulberry32 } from '../../support/seeded-random.ts';
 import { withValkeyAndEngine } from '../../support/valkey-and-engine.ts';
 
 const servers = withValkeyAndEngine();
-
-/** Mulberry32: a small seeded generator, so a failure replays. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A flat array reply's elements sorted (hashtable order is Valkey's hash table's); others as they are. */
 function sorted(reply: string | null): string | null {
@@ -42,7 +31,7 @@ describe('compact encodings under random writes, against Valkey', () => {
     const keys = ['cf:s1', 'cf:s2', 'cf:h1', 'cf:h2', 'cf:z1', 'cf:z2'];
     try {
       for (const c of [v, e]) await c.call('DEL', ...keys);
-      const rand = rng(7);
+      const rand = mulberry32(7);
       const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
       // Members around the limits: short, integers (intset), 62–65 bytes, single bytes.
       const member = (): string => {

@@ -3,25 +3,14 @@
  * and a real valkey-server (the blocklist against the engine only: Valkey 8.0.1 here has no bloom
  * module), through iovalkey.
  */
-import { Valkey } from 'iovalkey';
 import { describe, expect, it } from 'vitest';
 import { block, createBlocklist, isBlocked } from '../../../examples/patterns/blocklist.ts';
 import { addPoints, placeOf, top } from '../../../examples/patterns/leaderboard.ts';
 import { hit } from '../../../examples/patterns/rate-limiter.ts';
 import { loadSession, saveSession } from '../../../examples/patterns/session-store.ts';
-import { withValkeyAndEngine } from '../../support/valkey-and-engine.ts';
+import { withClient, withValkeyAndEngine } from '../../support/valkey-and-engine.ts';
 
 const servers = withValkeyAndEngine();
-
-async function withClient<T>(port: number, fn: (c: Valkey) => Promise<T>): Promise<T> {
-  const c = new Valkey({ port, lazyConnect: true, maxRetriesPerRequest: 0 });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    c.disconnect();
-  }
-}
 
 describe.each(['valkey', 'engine'] as const)('patterns on %s', (target) => {
   const port = () => (target === 'valkey' ? servers.valkey.port : servers.engine.port);

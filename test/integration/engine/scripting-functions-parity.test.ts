@@ -3,35 +3,12 @@
  * valkey-server, byte for byte: registration forms and flags, load-time errors, run-time errors
  * with their position, the read-only rules, and bad input.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawClient } from '../../support/resp-harness.ts';
+import { describe, it } from 'vitest';
+import { withRawPair } from '../../support/parity-steps.ts';
 import { withValkeyAndEngine } from '../../support/valkey-and-engine.ts';
 
 const servers = withValkeyAndEngine();
-let v: RawClient;
-let e: RawClient;
-
-beforeAll(async () => {
-  v = await RawClient.connect(servers.valkey.port);
-  e = await RawClient.connect(servers.engine.port);
-});
-afterAll(() => {
-  v?.close();
-  e?.close();
-});
-
-async function compare(commands: string[][]): Promise<string> {
-  const out: string[] = [];
-  for (const args of commands) {
-    const want = await v.call(...args);
-    const got = await e.call(...args);
-    if (want !== got)
-      out.push(
-        `${JSON.stringify(args)}\n  valkey: ${JSON.stringify(want)}\n  engine: ${JSON.stringify(got)}`,
-      );
-  }
-  return out.join('\n');
-}
+const pair = withRawPair(servers);
 
 const LIB = `#!lua name=mylib
 redis.register_function('myfn', function(keys, args) return {keys[1], args[1], #keys, #args} end)`;
@@ -59,7 +36,7 @@ redis.register_function('hit', hit)`;
 
 describe('functions match Valkey 8 byte for byte', () => {
   it('load, call, list, stats, delete, flush', async () => {
-    const mismatches = await compare([
+    await pair.expectSame([
       ['FUNCTION', 'FLUSH'],
       ['FLUSHALL'],
       ['FUNCTION', 'LOAD', LIB],
@@ -103,11 +80,10 @@ describe('functions match Valkey 8 byte for byte', () => {
       ['FCALL', 'ro', '1', 'k'],
       ['FUNCTION', 'STATS'],
     ]);
-    expect(mismatches).toBe('');
   });
 
   it('load-time errors and bad input', async () => {
-    const mismatches = await compare([
+    await pair.expectSame([
       ['FUNCTION', 'FLUSH'],
       ['FUNCTION', 'LOAD', LIB],
       ['FUNCTION', 'LOAD', `#!lua name=mylib\nredis.register_function('x', function() return 1 end)`],
@@ -171,6 +147,5 @@ describe('functions match Valkey 8 byte for byte', () => {
       ['EVAL', "return redis.call('fcall', 'myfn', '0')", '0'],
       ['FUNCTION', 'FLUSH'],
     ]);
-    expect(mismatches).toBe('');
   });
 });

@@ -4,46 +4,21 @@
  * the project's own Valkey scripts and a sliding-window rate limiter give the same replies and
  * leave the same data.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SCRIPTS } from '../../../core/targets/valkey/valkey-scripts.ts';
 import { TAG_SCRIPTS } from '../../../core/targets/valkey/valkey-tag-scripts.ts';
-import { RawClient } from '../../support/resp-harness.ts';
+import { withRawPair } from '../../support/parity-steps.ts';
 import { withValkeyAndEngine } from '../../support/valkey-and-engine.ts';
 
 const servers = withValkeyAndEngine();
-let v: RawClient;
-let e: RawClient;
-
-beforeAll(async () => {
-  v = await RawClient.connect(servers.valkey.port);
-  e = await RawClient.connect(servers.engine.port);
-});
-afterAll(() => {
-  v?.close();
-  e?.close();
-});
-
-/** Runs each command on both servers; returns the mismatches (empty when identical). */
-async function compare(commands: (string | Buffer)[][]): Promise<string> {
-  const out: string[] = [];
-  for (const args of commands) {
-    const want = await v.call(...args);
-    const got = await e.call(...args);
-    if (want !== got)
-      out.push(
-        `${JSON.stringify(args.map(String))}\n  valkey: ${JSON.stringify(want)}\n  engine: ${JSON.stringify(got)}`,
-      );
-  }
-  return out.join('\n');
-}
+const pair = withRawPair(servers);
 
 const evalOf = (script: string, ...rest: string[]) => ['EVAL', script, ...rest];
 
 describe('scripts match Valkey 8 byte for byte', () => {
   it('reply conversions: numbers, strings, booleans, nil, tables, ok/err tables', async () => {
-    await v.call('FLUSHALL');
-    await e.call('FLUSHALL');
-    const mismatches = await compare([
+    await pair.flushAll();
+    await pair.expectSame([
       evalOf('return 1', '0'),
       evalOf('return 3.99', '0'),
       evalOf('return -3.99', '0'),
@@ -99,13 +74,11 @@ describe('scripts match Valkey 8 byte for byte', () => {
       evalOf("return string.rep('x', 3)", '0'),
       evalOf("return {'\\0\\1\\255', #'\\255\\254'}", '0'),
     ]);
-    expect(mismatches).toBe('');
   });
 
   it('redis.call / redis.pcall: replies, errors and refused commands', async () => {
-    await v.call('FLUSHALL');
-    await e.call('FLUSHALL');
-    const mismatches = await compare([
+    await pair.flushAll();
+    await pair.expectSame([
       evalOf("return redis.call('set','a',1.5)", '0'),
       evalOf("return redis.call('get','a')", '0'),
       evalOf("redis.call('set','a',123456789012345678) return redis.call('get','a')", '0'),
@@ -160,11 +133,10 @@ describe('scripts match Valkey 8 byte for byte', () => {
       ['EVAL', 'return 1'],
       ['EXEC'],
     ]);
-    expect(mismatches).toBe('');
   });
 
   it('script errors: compile, runtime, raised tables, globals, shebang', async () => {
-    const mismatches = await compare([
+    await pair.expectSame([
       evalOf('return +', '0'),
       evalOf('local x = ', '0'),
       evalOf('return x', '0'),
@@ -194,12 +166,11 @@ describe('scripts match Valkey 8 byte for byte', () => {
       evalOf('#!lua\nreturn x', '0'),
       evalOf('#!lua', '0'),
     ]);
-    expect(mismatches).toBe('');
   });
 
   it('bad input: arity, numkeys, NOSCRIPT, SCRIPT subcommands, EVAL_RO', async () => {
     const one = 'e0e1f9fabfc9d4800c877a703b823ac0578ff8db';
-    const mismatches = await compare([
+    await pair.expectSame([
       ['SCRIPT', 'FLUSH'],
       ['EVAL'],
       ['EVAL', 'return 1'],
@@ -246,11 +217,10 @@ describe('scripts match Valkey 8 byte for byte', () => {
       ['EVALSHA_RO', 'abc', '0'],
       ['SCRIPT', 'EXISTS', '7f923f79fe76194c868d7e1d0820de36700eb649'],
     ]);
-    expect(mismatches).toBe('');
   });
 
   it('cjson: encode, decode, null and their errors', async () => {
-    const mismatches = await compare([
+    await pair.expectSame([
       evalOf("return cjson.encode({1,2,'a/b\"c\\n',{x=1}})", '0'),
       evalOf('return cjson.encode({})', '0'),
       evalOf('return cjson.encode({a={b={1.5,true,false}}})', '0'),
@@ -273,12 +243,11 @@ describe('scripts match Valkey 8 byte for byte', () => {
       evalOf("return cjson.decode('-1.5e3')", '0'),
       evalOf('return cjson.encode(cjson.decode(\'{"k":[1,{"z":null}]}\'))', '0'),
     ]);
-    expect(mismatches).toBe('');
   });
 
   it('huge replies and huge arguments', async () => {
     const big = 'x'.repeat(200_000);
-    const mismatches = await compare([
+    await pair.expectSame([
       evalOf('local t = {} for i = 1, 100000 do t[i] = i end return t', '0'),
       evalOf("local t = {} for i = 1, 20000 do t[i] = {i, 'v' .. i} end return t", '0'),
       evalOf('return #ARGV[1]', '0', big),
@@ -286,12 +255,11 @@ describe('scripts match Valkey 8 byte for byte', () => {
       evalOf("return redis.call('get', 'big') == ARGV[1]", '0', big),
       evalOf("return string.rep('ab', 100000)", '0'),
     ]);
-    expect(mismatches).toBe('');
   });
 
   it('binary-safe keys, values and arguments', async () => {
     const bytes = Buffer.from([0, 1, 2, 0xff, 0xfe, 0x80, 13, 10, 0x41]);
-    const mismatches = await compare([
+    await pair.expectSame([
       [
         'EVAL',
         "redis.call('set', KEYS[1], ARGV[1]) return {redis.call('get', KEYS[1]), #ARGV[1]}",
@@ -303,20 +271,20 @@ describe('scripts match Valkey 8 byte for byte', () => {
       ['EVAL', 'return {ARGV[1]:byte(1, -1)}', '0', bytes],
       ['EVAL', 'return redis.sha1hex(ARGV[1])', '0', bytes],
     ]);
-    expect(mismatches).toBe('');
   });
 });
 
 describe("the project's own Valkey scripts and a rate limiter run unchanged", () => {
   it('SCRIPT LOAD gives the same SHAs; EVALSHA sequences give the same replies and data', async () => {
-    await v.call('FLUSHALL');
-    await e.call('FLUSHALL');
+    await pair.flushAll();
     const cmds: string[][] = [];
     const all = [...SCRIPTS, ...TAG_SCRIPTS];
     for (const s of all) cmds.push(['SCRIPT', 'LOAD', s.lua]);
     const sha = Object.fromEntries(all.map((s) => [s.name, s.sha]));
     const k = (id: string) => [`u:${id}`, `__cdc:v:{u:${id}}`, `__cdc:l:{u:${id}}`];
     const entry = (id: string) => [...k(id), `__cdc:s:{u:${id}}`, `__cdc:g:{u:${id}}`];
+    const tagKeys = ['__cdc:te:{t:1}', '__cdc:tm:{t:1}', '__cdc:tq:{t:1}', '__cdc:tb:{t:1}:0007'];
+    const tagBump = ['EVALSHA', sha['tag-bump']!, '4', ...tagKeys, '0007', '60000'];
     cmds.push(
       ['EVALSHA', sha.refresh!, '3', ...k('1'), 'v1', '0', '0005'],
       ['EVALSHA', sha.refresh!, '3', ...k('1'), 'old', '0', '0003'],
@@ -356,28 +324,8 @@ describe("the project's own Valkey scripts and a rate limiter run unchanged", ()
       ['GET', 'a:{t}x'],
       // A tag invalidation's steps: the bump (members → batch), a soft and a hard tag-key, the batch done.
       ['SADD', '__cdc:tm:{t:1}', 'u:2', 'u:3'],
-      [
-        'EVALSHA',
-        sha['tag-bump']!,
-        '4',
-        '__cdc:te:{t:1}',
-        '__cdc:tm:{t:1}',
-        '__cdc:tq:{t:1}',
-        '__cdc:tb:{t:1}:0007',
-        '0007',
-        '60000',
-      ],
-      [
-        'EVALSHA',
-        sha['tag-bump']!,
-        '4',
-        '__cdc:te:{t:1}',
-        '__cdc:tm:{t:1}',
-        '__cdc:tq:{t:1}',
-        '__cdc:tb:{t:1}:0007',
-        '0007',
-        '60000',
-      ],
+      tagBump,
+      tagBump,
       ['SCARD', '__cdc:tb:{t:1}:0007'],
       ['EVALSHA', sha['tag-key']!, '5', ...entry('2'), 't:1', '0007', '60000', '1'],
       ['GET', 'u:2'],
@@ -401,14 +349,13 @@ describe("the project's own Valkey scripts and a rate limiter run unchanged", ()
       ['SCARD', '__cdc:tm:{t:1}'],
       ['EVAL', "local k = redis.call('keys', '*') table.sort(k) return k", '0'],
     );
-    const mismatches = await compare(cmds);
-    expect(mismatches).toBe('');
+    await pair.expectSame(cmds);
     // The replies are the adapter's, not errors: one applied refresh on each server.
-    expect(await e.call('GET', 'u:1')).toBe('$-1\r\n');
+    expect(await pair.engine.call('GET', 'u:1')).toBe('$-1\r\n');
     // The written u:3 was then removed by the hard tag-key; the soft one kept u:2, marked.
-    expect(await e.call('GET', 'u:3')).toBe('$-1\r\n');
-    expect(await e.call('GET', 'u:2')).toBe('$6\r\nfilled\r\n');
-    expect(await e.call('SCARD', '__cdc:tm:{t:1}')).toBe(':2\r\n'); // a soft batch-done: both join again
+    expect(await pair.engine.call('GET', 'u:3')).toBe('$-1\r\n');
+    expect(await pair.engine.call('GET', 'u:2')).toBe('$6\r\nfilled\r\n');
+    expect(await pair.engine.call('SCARD', '__cdc:tm:{t:1}')).toBe(':2\r\n'); // a soft batch-done: both join again
   });
 
   it('a sliding-window rate limiter (ZREMRANGEBYSCORE/ZADD/ZCARD/PEXPIRE) allows and refuses the same calls', async () => {
@@ -432,11 +379,9 @@ return {0, tonumber(oldest[2]) + window - now}`;
       cmds.push(['EVAL', limiter, '1', 'rl:user:7', String(now), '1000', '5', String(i)]);
     }
     cmds.push(['ZRANGE', 'rl:user:7', '0', '-1', 'WITHSCORES'], ['PTTL', 'rl:user:7']);
-    await v.call('FLUSHALL');
-    await e.call('FLUSHALL');
-    const mismatches = await compare(cmds.filter((c) => c[0] !== 'PTTL'));
-    expect(mismatches).toBe('');
-    const allowed = await e.call('EVAL', limiter, '1', 'rl:fresh', String(base), '1000', '5', 'x');
+    await pair.flushAll();
+    await pair.expectSame(cmds.filter((c) => c[0] !== 'PTTL'));
+    const allowed = await pair.engine.call('EVAL', limiter, '1', 'rl:fresh', String(base), '1000', '5', 'x');
     expect(allowed).toBe('*2\r\n:1\r\n:4\r\n');
   });
 });

@@ -4,6 +4,7 @@
  * by nature (INFO, TIME, CLIENT INFO, ordering of KEYS/SCAN over several keys) are left out.
  */
 import { describe, expect, it } from 'vitest';
+import { replyMismatches } from '../../support/parity-steps.ts';
 import { RawClient } from '../../support/resp-harness.ts';
 import { withValkeyAndEngine } from '../../support/valkey-and-engine.ts';
 
@@ -19,16 +20,7 @@ async function compare(script: string[][]): Promise<void> {
       await c.call('FLUSHALL');
       await c.call('CONFIG', 'SET', 'maxmemory', '100mb');
     }
-    const mismatches: string[] = [];
-    for (const cmd of script) {
-      const want = await a.call(...cmd);
-      const got = await b.call(...cmd);
-      if (want !== got)
-        mismatches.push(
-          `${cmd.join(' ')}\n  valkey: ${JSON.stringify(want)}\n  engine: ${JSON.stringify(got)}`,
-        );
-    }
-    expect(mismatches.join('\n')).toBe('');
+    expect(await replyMismatches(a, b, script)).toBe('');
   } finally {
     a.close();
     b.close();

@@ -6,6 +6,7 @@ import {
   type EvictionPolicyValue,
   ManualClock,
 } from '../../../engine/index.ts';
+import { mulberry32 } from '../../support/seeded-random.ts';
 
 let engine: Engine;
 afterEach(() => engine?.close());
@@ -13,18 +14,6 @@ afterEach(() => engine?.close());
 const VALUE = 'v'.repeat(100);
 
 /** An engine whose limit is reached after roughly `keys` keys of VALUE. */
-/** mulberry32: a seeded PRNG, so sampled eviction is the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function limited(policy: EvictionPolicyValue, keys: number, clock = new ManualClock()): Engine {
   const probe = createEngine({ clock, activeExpire: false, maxmemoryPolicy: policy });
   const base = probe.usedMemory;
@@ -36,7 +25,7 @@ function limited(policy: EvictionPolicyValue, keys: number, clock = new ManualCl
     activeExpire: false,
     maxmemory: base + perKey * keys,
     maxmemoryPolicy: policy,
-    random: seeded(42),
+    random: mulberry32(42),
   });
   return engine;
 }

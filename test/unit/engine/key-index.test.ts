@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../engine/clock.ts';
 import { KeyIndex } from '../../../engine/key-index.ts';
 import { Keyspace, Kind } from '../../../engine/keyspace.ts';
+import { seededInts } from '../../support/seeded-random.ts';
 
 describe('KeyIndex', () => {
   it('agrees with a Map through 200k random operations, growing and shrinking', { timeout: 30_000 }, () => {
@@ -15,14 +16,7 @@ describe('KeyIndex', () => {
     let top = 1;
     const index = new KeyIndex(() => keys);
     const model = new Map<string, number>();
-    let seed = 7;
-    const rand = (n: number): number => {
-      // mulberry32
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-    };
+    const rand = seededInts(7);
     let maxSize = 0;
     let mismatches = 0;
     for (let op = 0; op < 200_000; op++) {

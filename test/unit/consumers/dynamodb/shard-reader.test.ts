@@ -29,28 +29,10 @@ import { compileConfig } from '../../../../core/rules/compile.ts';
 import { createEngineTarget, type EngineTarget } from '../../../../core/targets/engine/engine-target.ts';
 import type { ShardLeaseStore } from '../../../../core/targets/shard-lease-store.ts';
 import { waitFor } from '../../../support/consumers.ts';
+import { HARNESS_ARN, insertRecord } from '../../../support/shard-balance-harness.ts';
 
-const ARN = 'arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/2026-01-01T00:00:00.000';
-let seq = 1000;
-
-/** A GetRecords record (INSERT) of item `pk`. */
-function insert(pk: string): unknown {
-  seq += 10;
-  return {
-    eventID: `e${seq}`,
-    eventName: 'INSERT',
-    eventVersion: '1.1',
-    eventSource: 'aws:dynamodb',
-    awsRegion: 'us-east-1',
-    dynamodb: {
-      ApproximateCreationDateTime: new Date(),
-      Keys: { pk: { S: pk } },
-      NewImage: { pk: { S: pk } },
-      SequenceNumber: String(seq),
-      StreamViewType: 'NEW_AND_OLD_IMAGES',
-    },
-  };
-}
+const ARN = HARNESS_ARN;
+const insert = insertRecord;
 
 interface FakeShard {
   shard: StreamShard;

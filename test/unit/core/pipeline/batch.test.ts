@@ -4,14 +4,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { splitDocument } from '../../../../core/decode/document.ts';
-import { TargetError } from '../../../../core/errors.ts';
 import { parseExactJson } from '../../../../core/json/exact-json.ts';
 import { type BatchRecord, processBatch, retryCause } from '../../../../core/pipeline/batch.ts';
 import type { DeadLetter } from '../../../../core/pipeline/replay.ts';
 import { compileConfig } from '../../../../core/rules/compile.ts';
 import { type CacheOp, opSubject } from '../../../../core/targets/cache-op.ts';
-import type { CacheTarget, OpResult } from '../../../../core/targets/cache-target.ts';
+import type { CacheTarget } from '../../../../core/targets/cache-target.ts';
 import { createEngineTarget } from '../../../../core/targets/engine/engine-target.ts';
+import { failingFor as failingTarget } from '../../../support/lambda.ts';
 
 const config = compileConfig({ rules: [{ table: 'users', keys: ['user:{id}'], refresh: {} }] });
 
@@ -26,24 +26,8 @@ const create = (id: number, lsn: number) => ({
 });
 
 /** A real engine target that refuses ops for chosen keys (as a server error would; an outage when `retriable`). */
-function failingFor(keys: Set<string>, retriable = false): CacheTarget {
-  const inner = createEngineTarget();
-  return {
-    kind: 'failing',
-    async apply(ops: readonly CacheOp[]): Promise<OpResult[]> {
-      const ok = await inner.apply(ops.filter((o) => !keys.has(opSubject(o))));
-      let j = 0;
-      return ops.map((o) =>
-        keys.has(opSubject(o))
-          ? { ok: false, error: new TargetError(`refused ${opSubject(o)}`, { retriable }) }
-          : ok[j++]!,
-      );
-    },
-    get: (k) => inner.get(k),
-    dump: () => inner.dump(),
-    close: () => inner.close(),
-  };
-}
+const failingFor = (keys: Set<string>, retriable = false): CacheTarget =>
+  failingTarget(keys, createEngineTarget(), retriable);
 
 describe('processBatch', () => {
   it('marks every group done when the target confirms every op', async () => {

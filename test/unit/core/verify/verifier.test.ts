@@ -13,6 +13,8 @@ import {
   expectationsFor,
   judge,
   type TruthSource,
+  type Verifier,
+  type VerifierOptions,
   verifyFull,
 } from '../../../../core/verify/index.ts';
 
@@ -63,6 +65,14 @@ function fakeClock(start = 0) {
     },
   };
   return c;
+}
+
+/** A verifier of `config` on the fake `clock`. */
+function verifierOn(
+  clock: ReturnType<typeof fakeClock>,
+  options: Omit<VerifierOptions, 'config' | 'now' | 'sleep'>,
+): Verifier {
+  return createVerifier({ config, now: clock.now, sleep: clock.sleep, ...options });
 }
 
 describe('expected state', () => {
@@ -118,13 +128,10 @@ describe('live verifier (fake clock)', () => {
     await target.apply(planBatch(config, [v1]).ops);
     const v2 = ev('update', v1.after, { id: 1, name: 'b', email: 'a@x', team: 't' }, '20', 10_100);
     rows.set('users:1', v2.after!);
-    const verifier = createVerifier({
-      config,
+    const verifier = verifierOn(clock, {
       target,
       truth,
       windowsMs: [1000, 5000],
-      now: clock.now,
-      sleep: clock.sleep,
     });
     verifier.observe(v2);
     clock.t = 11_100; // window 1 s: the cache still holds v1
@@ -147,12 +154,9 @@ describe('live verifier (fake clock)', () => {
     const clock = fakeClock(60_000);
     const target = createEngineTarget({});
     const v1 = ev('create', null, { id: 9, name: 'a', email: 'a@x', team: 't' }, '10', 57_000); // seen 3 s late
-    const verifier = createVerifier({
-      config,
+    const verifier = verifierOn(clock, {
       target,
       windowsMs: [1000],
-      now: clock.now,
-      sleep: clock.sleep,
     });
     verifier.observe(v1);
     await verifier.runDue();
@@ -174,13 +178,10 @@ describe('live verifier (fake clock)', () => {
     const v3 = ev('update', v2.after, { id: 2, name: 'c', email: 'a@x', team: 't' }, '30', 60);
     rows.set('users:2', v3.after!);
     const truth = memoryTruth(rows);
-    const verifier = createVerifier({
-      config,
+    const verifier = verifierOn(clock, {
       target,
       truth,
       windowsMs: [1000],
-      now: clock.now,
-      sleep: clock.sleep,
     });
     verifier.observe(v1);
     verifier.observe(v2);
@@ -203,13 +204,10 @@ describe('live verifier (fake clock)', () => {
     const v2 = ev('update', v1.after, { id: 3, name: 'b', email: 'a@x', team: 't' }, '20', 10);
     rows.set('users:3', v2.after!);
     await target.apply(planBatch(config, [v1]).ops); // v2 never applied: stale
-    const verifier = createVerifier({
-      config,
+    const verifier = verifierOn(clock, {
       target,
       truth: memoryTruth(rows),
       windowsMs: [1000],
-      now: clock.now,
-      sleep: clock.sleep,
     });
     verifier.observe(v2);
     await verifier.drain();
@@ -233,13 +231,10 @@ describe('live verifier (fake clock)', () => {
     const v2 = ev('update', v1.after, { id: 4, name: 'b', email: 'a@x', team: 't' }, '20', 10);
     await target.apply(planBatch(config, [v1]).ops);
     rows.set('users:4', { id: 4, name: 'z', email: 'a@x', team: 't' }); // a change the stream has not shown yet
-    const verifier = createVerifier({
-      config,
+    const verifier = verifierOn(clock, {
       target,
       truth: memoryTruth(rows),
       windowsMs: [1000],
-      now: clock.now,
-      sleep: clock.sleep,
     });
     verifier.observe(v2);
     await verifier.drain();
@@ -249,13 +244,10 @@ describe('live verifier (fake clock)', () => {
   it('bounds memory: beyond maxPending the oldest pending change is dropped and counted', async () => {
     const clock = fakeClock(0);
     const target = createEngineTarget({});
-    const verifier = createVerifier({
-      config,
+    const verifier = verifierOn(clock, {
       target,
       windowsMs: [1000],
       maxPending: 3,
-      now: clock.now,
-      sleep: clock.sleep,
     });
     for (let i = 1; i <= 5; i++)
       verifier.observe(ev('create', null, { id: 100 + i, name: 'n', email: `${i}@x`, team: 't' }, `${i}`, i));
@@ -267,14 +259,11 @@ describe('live verifier (fake clock)', () => {
   it('rate-limits reads: 20 key reads at 10/s take about 2 s of (fake) time', async () => {
     const clock = fakeClock(0);
     const target = createEngineTarget({});
-    const verifier = createVerifier({
-      config,
+    const verifier = verifierOn(clock, {
       target,
       windowsMs: [1],
       ratePerSec: 10,
       concurrency: 4,
-      now: clock.now,
-      sleep: clock.sleep,
     });
     for (let i = 1; i <= 10; i++)
       verifier.observe(ev('create', null, { id: 200 + i, name: 'n', email: `${i}@x`, team: 't' }, `${i}`, 0));

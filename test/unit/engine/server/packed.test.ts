@@ -3,7 +3,10 @@
  * of each varint width, lookups by stride, flat copies, and every score form read back exactly.
  */
 import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../../engine/clock.ts';
+import { Keyspace, Kind } from '../../../../engine/keyspace.ts';
 import {
+  appendEntries,
   countEntries,
   entries,
   entryText,
@@ -12,6 +15,7 @@ import {
   lastStart,
   lenText,
   readLen,
+  removeEntries,
 } from '../../../../engine/server/commands/packed.ts';
 import { PackedZSet, packZSet } from '../../../../engine/server/commands/zset-packed.ts';
 
@@ -39,6 +43,21 @@ describe('packed entries', () => {
     expect(findEntry(p, 'y'.repeat(128), 1, 2)).toBe(-1);
     expect(findEntry(p, '', 1, 2)).toBe(1);
     expect(findEntry(p, '\u0000\u00ff\r\n', 1, 2)).toBeGreaterThan(0);
+  });
+
+  it('appends entries and removes them by stride, re-storing only on a removal', () => {
+    expect(appendEntries('l', [])).toBe('l');
+    const set = appendEntries('l', ['a', 'bb', 'c']);
+    expect(entries(set, 1)).toEqual(['a', 'bb', 'c']);
+    const hash = appendEntries('', ['f1', 'v1', 'f2', 'v2', 'f3', 'v3']);
+    const ks = new Keyspace(new ManualClock(1_000));
+    const slot = ks.insert('h', Kind.Hash, hash, 0);
+    // Stride 2: a field goes with its value; a value's text is not a field.
+    expect(removeEntries(ks, slot, Kind.Hash, hash, ['x', 'f2', 'v1', 'f2'], 1, 0, 2)).toBe(1);
+    expect(entries(ks.values[slot] as string, 0)).toEqual(['f1', 'v1', 'f3', 'v3']);
+    const before = ks.values[slot];
+    expect(removeEntries(ks, slot, Kind.Hash, before as string, ['nope'], 0, 0, 2)).toBe(0);
+    expect(ks.values[slot]).toBe(before);
   });
 
   it('flat keeps the text', () => {
