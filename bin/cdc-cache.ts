@@ -39,7 +39,7 @@ Commands:
   engine                    serve the cache engine over the Valkey protocol
   consume kafka|dynamodb    follow Debezium topics or a DynamoDB stream (long-running)
   lambda serve              serve the Lambda Invoke API for the handlers (also: lambda kafka-source)
-  record kafka|dynamodb    capture change records from Kafka or a DynamoDB stream as a JSONL change log
+  record kafka|dynamodb     capture change records from Kafka or a DynamoDB stream as a JSONL change log
   verify CHANGELOG...       check that the cache follows the database (also: verify --kafka)
   dead-letters ACTION DEST  list|show dead letters, or redrive them through the fixed rules
   help [command]            show help
