@@ -87,7 +87,9 @@ beforeAll(async () => {
     'npm',
     ['pack', '--json', '--pack-destination', work, '--loglevel=error'],
     ROOT,
-    240_000,
+    // prepack builds dist/ (tsc twice over the project, the Lambda bundles): ~3 min on a quiet
+    // 2-core machine, more than 4 at load 30, where the former 240 s limit killed it.
+    900_000,
   );
   const packed = JSON.parse(stdout.slice(stdout.indexOf('['))) as {
     filename: string;
@@ -99,7 +101,7 @@ beforeAll(async () => {
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
   await sh('npm', ['install', ...NPM_FLAGS, tarball]);
-}, 300_000);
+}, 1_200_000);
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
