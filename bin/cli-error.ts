@@ -12,6 +12,18 @@ export class UsageError extends CdcCacheError {
   }
 }
 
+/** The verbs with a `--help` of their own (bin/cdc-cache.ts); others point at `cdc-cache help`. */
+const KNOWN_VERBS: ReadonlySet<string> = new Set([
+  'decode',
+  'replay',
+  'engine',
+  'consume',
+  'lambda',
+  'record',
+  'verify',
+  'dead-letters',
+]);
+
 /**
  * Prints an error as one line on stderr and returns the exit code for it. Credentials in the
  * message (a URL's password, `password=…`) are replaced by `***`, as in every log line.
@@ -20,7 +32,11 @@ export function reportError(verb: string, error: unknown): number {
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`cdc-cache ${verb}: ${redactText(message.split('\n')[0] ?? '')}\n`);
   if (error instanceof UsageError) {
-    process.stderr.write(`Run "cdc-cache help" for usage.\n`);
+    process.stderr.write(
+      KNOWN_VERBS.has(verb)
+        ? `Run "cdc-cache ${verb} --help" for its options.\n`
+        : `Run "cdc-cache help" for usage.\n`,
+    );
     return 2;
   }
   if (!(error instanceof CdcCacheError) && process.env.CDC_CACHE_DEBUG)

@@ -8,6 +8,7 @@
 import { redactTargetSpec, targetSpecProblem } from '../core/config/target-spec.ts';
 import { openTargetWithSettings, readSharedSettings } from '../core/settings/shared-settings.ts';
 import type { CacheTarget } from '../core/targets/cache-target.ts';
+import { ValkeyClientWarning } from '../core/targets/resp/client-console.ts';
 import { UsageError } from './cli-error.ts';
 
 /** Creates the CacheTarget named by `spec` (`--target`), with AUTH/TLS from `env` (a user:password in `spec` wins). */
@@ -23,7 +24,20 @@ export async function openTarget(
     settings.username = undefined;
     settings.password = undefined;
   }
-  return openTargetWithSettings(spec, settings, '--target');
+  return openTargetWithSettings(spec, settings, '--target', { onClientError: printClientWarning });
+}
+
+const printed = new Set<string>();
+
+/**
+ * The client library's own warnings (a password the server does not need, …), once each as a
+ * `warning:` line (core/targets/resp/client-console.ts) instead of its raw `[WARN]` line. Its error
+ * events are not printed: a command that fails for them says why.
+ */
+function printClientWarning(error: Error): void {
+  if (!(error instanceof ValkeyClientWarning) || printed.has(error.message)) return;
+  printed.add(error.message);
+  process.stderr.write(`warning: target client: ${error.message}\n`);
 }
 
 /** The target spec with any password in its URL replaced by `***`, for logs and summaries. */

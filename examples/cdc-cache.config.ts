@@ -2,6 +2,8 @@
  * The example rules as a TypeScript config: the same as cdc-cache.config.json, plus what only code
  * can say (a projection function and a filter). Node 22.18+ loads it natively:
  *   npx cdc-cache replay examples/changelogs/*.jsonl --config examples/cdc-cache.config.ts --dump
+ * From the installed package, copy it into your project first (Node runs no TypeScript under
+ * node_modules), as cdc-cache.config.mts if your package.json says "type": "commonjs".
  */
 import { defineConfig } from 'cdc-cache';
 

@@ -5,7 +5,7 @@
  * inconsistencies of the last window. Exit codes: 0 no inconsistent key at the last window (or in
  * the full check), 1 some (or the work failed), 2 usage error.
  *
- * `pg`, `@aws-sdk/client-dynamodb` and `kafkajs` are imported only when the options need them, with
+ * `pg`, `@aws-sdk/client-dynamodb` and the Kafka client are imported only when the options need them, with
  * an error naming the package to install when one is missing.
  */
 import { readChangeLog } from '../../core/changelog/read.ts';
@@ -87,7 +87,7 @@ cdc-cache verify --dynamodb-stream TABLE --dynamodb-endpoint URL --config FILE -
     kafka: {
       type: 'string',
       arg: 'BROKERS',
-      help: 'host:port[,host:port] of a live Debezium topic (needs "kafkajs"); the verifier\nreads with its own group, from the newest offset, and never commits',
+      help: 'host:port[,host:port] of a live Debezium topic (needs "@platformatic/kafka", or "kafkajs" with\nCDC_CACHE_KAFKA_CLIENT=kafkajs); the verifier reads with its own group, from the newest offset, and never commits',
     },
     'dynamodb-stream': {
       type: 'string',
@@ -413,7 +413,8 @@ async function openPostgres(url: string): Promise<TruthSource & { query: SqlQuer
 }
 
 async function openDynamo(endpoint: string | undefined, region: string | undefined): Promise<TruthSource> {
-  const ddb = await lazy('@aws-sdk/client-dynamodb', () => import('@aws-sdk/client-dynamodb'), '--dynamodb');
+  const flag = endpoint === undefined ? '--dynamodb' : '--dynamodb-endpoint';
+  const ddb = await lazy('@aws-sdk/client-dynamodb', () => import('@aws-sdk/client-dynamodb'), flag);
   const client = new ddb.DynamoDBClient({
     ...(endpoint === undefined ? {} : { endpoint }),
     region: region ?? process.env.AWS_REGION ?? 'us-east-1',

@@ -76,6 +76,13 @@ export interface KafkaCdcConsumer {
   start(): Promise<void>;
   /** Drains in-flight batches, commits resolved offsets, disconnects. */
   stop(): Promise<void>;
+  /**
+   * Readiness (`/readyz`): null when ready, else why not, in this order: crashed, not joined yet,
+   * partitions waiting for the target, partitions the stall watchdog found stalled. A stalled
+   * partition makes the consumer not ready: it holds work it is not doing, as during an outage;
+   * liveness stays up (a restart is the operator's call, see consumers/README.md).
+   */
+  notReadyReason(): string | null;
 }
 
 /** Defaults of the Kafka consumer. */
@@ -229,6 +236,12 @@ export function createKafkaCdcConsumer(o: KafkaCdcConsumerOptions): KafkaCdcCons
           o.partitionsConsumedConcurrently ?? KAFKA_CONSUMER_DEFAULTS.partitionsConsumedConcurrently,
         eachBatch: handleBatch,
       });
+    },
+    notReadyReason() {
+      if (state.crashed !== null) return `consumer crashed: ${state.crashed.message}`;
+      if (state.assigned === null) return 'not yet joined the consumer group';
+      if (state.retrying > 0) return `${state.retrying} partition(s) waiting for the target`;
+      return watchdog?.stallReason() ?? null;
     },
     async stop() {
       watchdog?.stop();

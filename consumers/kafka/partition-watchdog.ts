@@ -15,6 +15,8 @@
  *
  * Partitions waiting for the target (an outage the consumer already logs and reports as not ready)
  * are not stalls. A stalled partition that commits again is logged at info and leaves the gauge.
+ * While any partition is stalled, {@link PartitionWatchdog.stallReason} says so, and the consumer's
+ * `/readyz` answers 503 with it (consumers/README.md, "Stall watchdog").
  */
 import type { ConsumerMetrics } from '../runtime/consumer-metrics.ts';
 import type { Logger } from '../runtime/logger.ts';
@@ -44,12 +46,21 @@ export interface PartitionWatchdog {
   stop(): void;
   /** `topic/partition` of the partitions stalled now. */
   stalled(): string[];
+  /**
+   * Null while no partition is stalled, else one line for `/readyz`: how many, and each one's
+   * `topic/partition`, lag and time without committed progress (as of the last round).
+   */
+  stallReason(): string | null;
 }
 
 interface Watch {
   committed: bigint;
   since: number;
   stalled: boolean;
+  /** Lag at the last round (high watermark − committed offset). */
+  lag: bigint;
+  /** Time of the last round that saw it. */
+  seenAt: number;
 }
 
 /** Creates the watchdog (not started). */
@@ -94,9 +105,11 @@ export function createPartitionWatchdog(o: PartitionWatchdogOptions): PartitionW
               committed: String(committed),
               lag: Number(lag),
             });
-          watches.set(key, { committed, since: t, stalled: false });
+          watches.set(key, { committed, since: t, stalled: false, lag, seenAt: t });
           continue;
         }
+        w.lag = lag;
+        w.seenAt = t;
         if (w.stalled) {
           o.metrics.kafkaLag.set(Number(lag), [topic, String(partition)]);
           continue;
@@ -150,5 +163,13 @@ export function createPartitionWatchdog(o: PartitionWatchdogOptions): PartitionW
       timer = undefined;
     },
     stalled: () => [...watches].filter(([, w]) => w.stalled).map(([k]) => k),
+    stallReason() {
+      const stalled = [...watches].filter(([, w]) => w.stalled);
+      if (stalled.length === 0) return null;
+      const each = stalled.map(
+        ([key, w]) => `${key} (lag ${w.lag}, ${Math.round((w.seenAt - w.since) / 1000)} s)`,
+      );
+      return `${stalled.length} partition(s) stalled: lag and no committed progress: ${each.join(', ')}`;
+    },
   };
 }

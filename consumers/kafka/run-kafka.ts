@@ -88,14 +88,7 @@ export async function buildKafkaWorker(
     },
     health: {
       live: () => s.crashed === null,
-      notReadyReason: () =>
-        s.crashed !== null
-          ? `consumer crashed: ${s.crashed.message}`
-          : s.assigned === null
-            ? 'not yet joined the consumer group'
-            : s.retrying > 0
-              ? `${s.retrying} partition(s) waiting for the target`
-              : null,
+      notReadyReason: () => consumer.notReadyReason(),
     },
     progress: () => {
       const p = { events: s.records, lag: s.lag, deadLetters: s.deadLetters };

@@ -28,6 +28,8 @@ export function clientErrorLogger(
     }
     if (last.size > 100) last.clear();
     last.set(key, { at: t, suppressed: 0 });
-    log.warn(message, { error, ...(seen === undefined ? {} : { repeated: seen.suppressed + 1 }) });
+    // A warning the client printed itself (core/targets/resp/client-console.ts) is no error event.
+    const what = 'severity' in error && error.severity === 'warning' ? 'target client warning' : message;
+    log.warn(what, { error, ...(seen === undefined ? {} : { repeated: seen.suppressed + 1 }) });
   };
 }

@@ -59,6 +59,12 @@ export class PlanStats {
   readonly whenEvents: number[];
   /** Per rule, the `when` fields no event of its tables has carried yet (undefined before the first). */
   private readonly whenUnseen: (Set<string> | undefined)[];
+  /** Events of each rule's tables that carried a record key, checked for its `keyFields`. */
+  readonly keyEvents: number[];
+  /** Per rule, the `keyFields` no record key has carried yet (undefined before the first key). */
+  private readonly keyUnseen: (Set<string> | undefined)[];
+  /** Per rule, the field names of the first record key seen (for the did-you-mean). */
+  readonly recordKeyFields: (string[] | undefined)[];
 
   /** `rules` = the number of rules in the compiled config. */
   constructor(rules: number) {
@@ -70,6 +76,31 @@ export class PlanStats {
     this.partialDetails = new Array<string | undefined>(rules).fill(undefined);
     this.whenEvents = new Array<number>(rules).fill(0);
     this.whenUnseen = new Array<Set<string> | undefined>(rules).fill(undefined);
+    this.keyEvents = new Array<number>(rules).fill(0);
+    this.keyUnseen = new Array<Set<string> | undefined>(rules).fill(undefined);
+    this.recordKeyFields = new Array<string[] | undefined>(rules).fill(undefined);
+  }
+
+  /**
+   * Notes which of `rule`'s `keyFields` a record key (of a table the rule names) carries. A record
+   * with a key never reads keyFields, so a misspelt entry would otherwise go unnoticed until a
+   * record without a key came. Once every field was seen the rule costs one comparison per event.
+   */
+  keyFieldsIn(rule: number, keyFields: readonly string[], key: object): void {
+    let unseen = this.keyUnseen[rule];
+    if (unseen === undefined) {
+      this.keyUnseen[rule] = unseen = new Set(keyFields);
+      this.recordKeyFields[rule] = Object.keys(key);
+    }
+    if (unseen.size === 0) return;
+    this.keyEvents[rule]!++;
+    for (const field of unseen) if (field in key) unseen.delete(field);
+  }
+
+  /** `rule`'s `keyFields` that none of the record keys of its events carried. */
+  keyFieldsUnseen(rule: number): string[] {
+    const unseen = this.keyUnseen[rule];
+    return unseen === undefined || this.keyEvents[rule] === 0 ? [] : [...unseen];
   }
 
   /**

@@ -83,6 +83,8 @@ function planEvent(config: CompiledConfig, event: ChangeEvent, ops: CacheOp[], s
     if (stats !== undefined) stats.named[rule.index]!++;
     if (stats !== undefined && rule.whenFields.length > 0)
       stats.whenFieldsIn(rule.index, rule.whenFields, event);
+    if (stats !== undefined && rule.keyFields !== undefined && event.key !== null)
+      stats.keyFieldsIn(rule.index, rule.keyFields, event.key);
     let holds: boolean;
     try {
       holds = whenHolds(rule, event);

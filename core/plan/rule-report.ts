@@ -3,7 +3,9 @@
  * no rule names (with a did-you-mean against the rules' tables), refreshes that fell back to
  * invalidate (with the reason and the field), events a rule's partial-image policy handled, and
  * `when.changed` / `when.equals` fields that no event of the rule's tables carried (a typo there
- * makes the filter skip changes silently).
+ * makes the filter skip changes silently), and `keyFields` entries the record keys of the rule's
+ * tables do not carry (a record with a key never reads keyFields, so a typo there hid until a
+ * record without a key came).
  * One line each; `replay --strict` makes any finding an error.
  *
  * Unused rules are judged two ways ({@link UnusedRuleMode}). A change log is a chosen sample, so
@@ -14,7 +16,7 @@
  * its table (a typo such as `public.order`). A rule whose table was merely quiet is no finding.
  */
 
-import { editDistance } from '../config/did-you-mean.ts';
+import { didYouMean, editDistance } from '../config/did-you-mean.ts';
 import type { CompiledConfig } from '../rules/compile.ts';
 import { FallbackReasons, type PlanStats } from './plan-stats.ts';
 
@@ -24,7 +26,8 @@ export type FindingKind =
   | 'unmatched-table'
   | 'refresh-fallback'
   | 'partial-image'
-  | 'when-field';
+  | 'when-field'
+  | 'key-field';
 
 /** One thing a rule did not do as written. */
 export interface Finding {
@@ -167,6 +170,15 @@ export function ruleFindings(
         kind: 'when-field',
         subject: `${rule.name} ${field}`,
         message: `${rule.name}: ${option} names field "${field}", which none of the ${n} change event${n === 1 ? '' : 's'} of its table carried (check it for a typo): ${WHEN_FIELD_EFFECT[option]}`,
+      });
+    }
+    for (const field of stats.keyFieldsUnseen(rule.index)) {
+      const n = stats.keyEvents[rule.index]!;
+      const carried = stats.recordKeyFields[rule.index] ?? [];
+      findings.push({
+        kind: 'key-field',
+        subject: `${rule.name} keyFields ${field}`,
+        message: `${rule.name}: keyFields names "${field}", which none of the ${n} record key${n === 1 ? '' : 's'} of its table carried (they carry ${carried.join(', ')}${didYouMean(field, carried)}): a record without a key would build its key from a field the key does not have; name the primary-key fields`,
       });
     }
     const partial = stats.partialImages[rule.index]!;

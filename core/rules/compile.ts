@@ -23,6 +23,7 @@ import {
   template,
 } from './config-checks.ts';
 import { FullTables } from './full-tables.ts';
+import { keyFieldsProblem } from './key-fields.ts';
 import { compileTableMatcher } from './match.ts';
 import { oldImageKeysOnly } from './partial-policy.ts';
 import { imageFields } from './template.ts';
@@ -203,6 +204,10 @@ export function compileConfig(config: unknown, where = 'config'): CompiledConfig
       warnings.push(
         `${where}: ${name}: refresh needs the new image but images is "${images}"; every refresh falls back to invalidate (use NEW_IMAGE or NEW_AND_OLD_IMAGES)`,
       );
+    }
+    if (r.keyFields !== undefined) {
+      const problem = keyFieldsProblem(r.keyFields, [...keys.map((k) => k.template), ...dependents, ...tags]);
+      if (problem !== undefined) fail(where, `${p}.keyFields[${problem.index}]`, problem.message);
     }
     const keyOnly = new Set(r.keyFields ?? []);
     const nonKey = [...keys.map((k) => k.template), ...dependents, ...tags]

@@ -25,8 +25,13 @@ const ROOT = join(import.meta.dirname, '../..');
 /**
  * Removes the whitespace of every emitted .js file (esbuild's parser-based minifyWhitespace: no
  * renaming, no syntax changes, so names in stack traces stay): about 28% of the JavaScript's bytes,
- * for the core install's 5 MB budget.
+ * for the core install's 5 MB budget. Lines are cut at {@link LINE_LIMIT} characters: a whole
+ * module on one line made Node print all of it (thousands of characters) above an uncaught error
+ * thrown from it, e.g. `createValkeyTarget` on an unreachable server in an app's script.
  */
+/** The longest line of the published JavaScript (esbuild breaks lines where the syntax allows). */
+const LINE_LIMIT = 120;
+
 async function minifyWhitespace(dir: string): Promise<void> {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
@@ -36,6 +41,7 @@ async function minifyWhitespace(dir: string): Promise<void> {
         loader: 'js',
         format: 'esm',
         minifyWhitespace: true,
+        lineLimit: LINE_LIMIT,
       });
       writeFileSync(path, code);
     }

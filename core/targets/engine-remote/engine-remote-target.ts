@@ -16,6 +16,7 @@ import { versionSortKey } from '../../event/version.ts';
 import type { CacheOp, InvalidateTagOp } from '../cache-op.ts';
 import { type CapableCacheTarget, type OpResult, TARGET_DEFAULTS } from '../cache-target.ts';
 import { lazyFillLeaseStore, lazyShardLeaseStore } from '../lazy-lease-stores.ts';
+import { routeWarningsUntilEnd } from '../resp/client-console.ts';
 import { isRetriableClientError } from '../resp/reply-errors.ts';
 import { invalidateTagRemote } from './engine-remote-tags.ts';
 
@@ -91,6 +92,7 @@ export function createEngineRemoteTarget(options: EngineRemoteTargetOptions = {}
     client.on('ready', () => {
       connectionError = undefined;
     });
+    routeWarningsUntilEnd(client, options.onClientError);
   }
   const failure = (error: unknown): string => {
     const message = (error as Error).message;

@@ -12,6 +12,7 @@ import type { ConnectionOptions } from 'node:tls';
 import type { Cluster, Valkey } from 'iovalkey';
 import { redactTargetSpec } from '../../config/target-spec.ts';
 import { TargetError } from '../../errors.ts';
+import { routeWarningsUntilEnd } from '../resp/client-console.ts';
 
 /** How to open the server. */
 export type ValkeyMode = 'auto' | 'standalone' | 'cluster';
@@ -207,6 +208,7 @@ export async function openValkeyClient(c: ResolvedConnection): Promise<ValkeyCli
       lastError = e;
       c.onClientError?.(e);
     });
+    routeWarningsUntilEnd(client, c.onClientError);
     try {
       await client.connect();
       if (c.mode === 'auto' && /cluster_enabled:1/.test(await client.info('cluster'))) clusterMode = true;
@@ -231,6 +233,7 @@ export async function openValkeyClient(c: ResolvedConnection): Promise<ValkeyCli
     lastError = e;
     c.onClientError?.(e);
   });
+  routeWarningsUntilEnd(cluster, c.onClientError);
   try {
     await cluster.connect();
   } catch (error) {

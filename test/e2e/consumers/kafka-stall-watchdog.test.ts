@@ -5,7 +5,8 @@
  * adapter keeps heartbeating (kafkajs-client.ts `batchKeepAlive`), so the member stays in its group
  * and nothing else would ever say that the partition stopped: the watchdog must, within 3 session
  * timeouts and a check, with one error line naming group, topic, partition, committed offset and
- * lag, and `cdc_cache_kafka_stalls_total` / `cdc_cache_kafka_stalled_partitions`.
+ * lag, and `cdc_cache_kafka_stalls_total` / `cdc_cache_kafka_stalled_partitions`; readiness then
+ * names the partition (`/readyz` 503).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaCdcConsumer } from '../../../consumers/kafka/kafka-cdc-consumer.ts';
@@ -123,6 +124,12 @@ describe('stall watchdog (kafkajs client)', () => {
     expect(metrics.kafkaStalls.get([topic, String(partition)])).toBe(1);
     expect(metrics.kafkaStalledPartitions.get()).toBe(1);
     expect(metrics.kafkaLag.get([topic, String(partition)])).toBe(Number(stalled[0]!.lag));
+    // /readyz says it (run-kafka.ts asks the consumer): a stalled partition is not ready.
+    expect(consumer.notReadyReason()).toMatch(
+      new RegExp(
+        `^1 partition\\(s\\) stalled: lag and no committed progress: ${topic}/1 \\(lag 2, \\d+ s\\)$`,
+      ),
+    );
     // The member kept its group the whole time (one join): nothing but the watchdog said a word.
     expect(lines.filter((l) => l.message === 'group joined')).toHaveLength(1);
   }, 180_000);

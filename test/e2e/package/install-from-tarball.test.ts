@@ -87,7 +87,9 @@ beforeAll(async () => {
     'npm',
     ['pack', '--json', '--pack-destination', work, '--loglevel=error'],
     ROOT,
-    240_000,
+    // prepack builds dist/ (tsc twice over the project, the Lambda bundles): ~3 min on a quiet
+    // 2-core machine, more than 4 at load 30, where the former 240 s limit killed it.
+    900_000,
   );
   const packed = JSON.parse(stdout.slice(stdout.indexOf('['))) as {
     filename: string;
@@ -99,7 +101,7 @@ beforeAll(async () => {
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
   await sh('npm', ['install', ...NPM_FLAGS, tarball]);
-}, 300_000);
+}, 1_200_000);
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -232,9 +234,12 @@ describe('installed alone', () => {
 
   it('cdc-cache engine answers PING with PONG, and EVAL without wasmoon with one line naming it', async () => {
     const port = 20_000 + Math.floor(Math.random() * 20_000);
+    // node_modules/.bin/cdc-cache is the container entry point README "Installing" gives: SIGTERM
+    // must reach the process itself (through npx it did not: the engine kept running).
     const engine = spawn(join(app, 'node_modules/.bin/cdc-cache'), ['engine', '--port', String(port)], {
       cwd: app,
     });
+    const exited = new Promise<number | null>((resolve) => engine.once('exit', (code) => resolve(code)));
     try {
       const reply = await new Promise<string>((resolve, reject) => {
         const deadline = Date.now() + 20_000;
@@ -259,9 +264,97 @@ describe('installed alone', () => {
       expect(reply).toBe(
         '+PONG\r\n-ERR scripting needs the optional package wasmoon: npm install wasmoon\r\n',
       );
+      // A password the engine does not need: iovalkey's own [WARN] line used to reach stderr raw.
+      const replay = await cli(
+        'replay',
+        'node_modules/cdc-cache/examples/changelogs/dynamodb.jsonl',
+        '--config',
+        'node_modules/cdc-cache/examples/cdc-cache.config.json',
+        '--target',
+        `engine://:not-needed@127.0.0.1:${port}`,
+      );
+      expect(replay.stderr).not.toContain('[WARN]');
+      expect(replay.stderr).toMatch(/^warning: target client: iovalkey: .*does not require a password/m);
     } finally {
       engine.kill('SIGTERM');
     }
+    expect(await exited).toBe(0);
+  });
+
+  it('every verb prints its --help without feature libraries; a usage error points at that help', async () => {
+    for (const verb of [
+      'decode',
+      'replay',
+      'engine',
+      'consume',
+      'lambda',
+      'record',
+      'verify',
+      'dead-letters',
+    ]) {
+      const { stdout } = await cli(verb, '--help');
+      expect(stdout, verb).toMatch(/--help/);
+    }
+    // The command list is aligned (one column for the descriptions).
+    const usage = (await cli('--help')).stdout.split('\n').filter((l) => /^ {2}[a-z-]/.test(l));
+    const column = (l: string) => l.length - l.replace(/^ {2}\S.*?\s{2,}/, '').length;
+    expect(new Set(usage.map(column))).toEqual(new Set([28]));
+    const usageError = await cli('verify', 'x.jsonl').then(
+      () => '',
+      (e: Error) => e.message,
+    );
+    expect(usageError).toContain('Run "cdc-cache verify --help" for its options.');
+  });
+
+  it('the published JavaScript has short lines (an uncaught error prints its line, not a whole module)', () => {
+    const long: string[] = [];
+    const visit = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) visit(path);
+        else if (/\.m?js$/.test(entry.name) && !path.includes('/functions/lambda/')) {
+          const widest = Math.max(
+            ...readFileSync(path, 'utf8')
+              .split('\n')
+              .map((l) => l.length),
+          );
+          if (widest > 1000) long.push(`${path.slice(app.length)}: ${widest}`);
+        }
+      }
+    };
+    visit(join(app, 'node_modules/cdc-cache/dist'));
+    expect(long).toEqual([]);
+  });
+
+  it('a .ts config: the shipped example in place, and an ES-module config in a "type": "commonjs" project, each fail with one line naming the fix; .mts loads', async () => {
+    const example = 'node_modules/cdc-cache/examples/cdc-cache.config.ts';
+    const log = 'node_modules/cdc-cache/examples/changelogs/dynamodb.jsonl';
+    const inPlace = await cli('replay', log, '--config', example).then(
+      () => '',
+      (e: Error) => e.message,
+    );
+    expect(inPlace).toContain('Node runs no TypeScript under node_modules: copy the file into your project');
+    // What `npm init` writes: "type": "commonjs". The README's config, copied there as it says.
+    write('cjs/package.json', JSON.stringify({ name: 'cjs', type: 'commonjs' }));
+    write('cjs/cdc-cache.config.ts', readFileSync(join(app, example), 'utf8'));
+    write('cjs/cdc-cache.config.mts', readFileSync(join(app, example), 'utf8'));
+    const cjs = await sh(
+      join(app, 'node_modules/.bin/cdc-cache'),
+      ['replay', `../${log}`, '--config', 'cdc-cache.config.ts'],
+      join(app, 'cjs'),
+    ).then(
+      () => '',
+      (e: Error) => e.message,
+    );
+    expect(cjs).toContain('this config is an ES module (import/export) but');
+    expect(cjs).toContain('rename it cdc-cache.config.mts, or set "type": "module" in that package.json');
+    expect(cjs).not.toContain('Warning:');
+    const mts = await sh(
+      join(app, 'node_modules/.bin/cdc-cache'),
+      ['replay', `../${log}`, '--config', 'cdc-cache.config.mts', '--dump'],
+      join(app, 'cjs'),
+    );
+    expect(JSON.parse(mts.stdout)['message:101']).toBe('{"Id":101,"Message":"This item has changed"}');
   });
 
   it('every exports entry without a feature library imports from an .mjs file; the client works', async () => {

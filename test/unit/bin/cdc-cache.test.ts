@@ -5,26 +5,32 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DECODE_COMMAND, DECODE_USAGE } from '../../../bin/commands/decode.ts';
 import { RECORD_COMMAND, RECORD_USAGE } from '../../../bin/commands/record.ts';
 import { REPLAY_COMMAND, REPLAY_USAGE } from '../../../bin/commands/replay.ts';
 import { helpText, parseCommand } from '../../../bin/option-table.ts';
 import { closestOption } from '../../../core/config/did-you-mean.ts';
-import { runCli as cli, ROOT } from '../../support/cli.ts';
+import { runCliInProcess as cli, preloadCliInProcess, ROOT, runCli } from '../../support/cli.ts';
 
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 afterEach(() => vi.restoreAllMocks());
 
+// The help and flag checks run in-process (test/support/cli.ts: three child processes in one test
+// passed the 5 s timeout under load); --version runs the real executable.
+beforeAll(async () => {
+  for (const verb of ['decode', 'replay', 'record']) await preloadCliInProcess(verb);
+}, 120_000);
+
 describe('cdc-cache --version', () => {
   it('prints the package version for --version and -v', async () => {
     for (const flag of ['--version', '-v']) {
-      const { code, stdout } = await cli([flag]);
+      const { code, stdout } = await runCli([flag]);
       expect(code).toBe(0);
       expect(stdout.trim()).toBe(VERSION);
     }
-  });
+  }, 30_000);
 });
 
 describe('VERB --help', () => {

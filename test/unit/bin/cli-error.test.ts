@@ -27,9 +27,11 @@ describe('reportError', () => {
     expect(err.lines()).toBe('cdc-cache consume: rules.json: rules[0]: bad\n');
   });
 
-  it('exits 2 and points at help for usage errors', () => {
+  it("exits 2 and points at the verb's own --help for usage errors (cdc-cache help for an unknown verb)", () => {
     const err = captureStderr();
     expect(reportError('replay', new UsageError('missing --rules'))).toBe(2);
+    expect(err.lines()).toContain('Run "cdc-cache replay --help" for its options.');
+    expect(reportError('replya', new UsageError('unknown command "replya"'))).toBe(2);
     expect(err.lines()).toContain('Run "cdc-cache help" for usage.');
   });
 

@@ -1,11 +1,13 @@
 /**
- * `cdc-cache decode` as users run it: a real process over every fixture, the output contract of
- * ARCHITECTURE.md, and one-line errors naming file, record and problem.
+ * `cdc-cache decode` over every fixture, the output contract of ARCHITECTURE.md, and one-line errors
+ * naming file, record and problem. The fixtures run in-process through the CLI's dispatcher
+ * (test/support/cli.ts: a child process per fixture took 1–3 s at load 12, past the 5 s timeout
+ * under heavier load); stdin and the exit codes of bad flags run as real processes.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { runCli as cli } from '../../../support/cli.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCliInProcess as cli, preloadCliInProcess, runCli } from '../../../support/cli.ts';
 import { FIXTURES } from '../../../support/fixtures.ts';
 
 function files(dir: string): string[] {
@@ -29,6 +31,9 @@ const NO_VERSION = new Set([
   'debezium/unwrap-update-docs.json', // a bare docs fragment: no position anywhere
   'debezium/unwrap-delete-rewrite-docs.json',
 ]);
+
+// The first in-process run imports (transforms) the verb's modules: once, not in the first test.
+beforeAll(() => preloadCliInProcess('decode'), 120_000);
 
 describe('cdc-cache decode', () => {
   const all = files(FIXTURES).map((f) => relative(FIXTURES, f));
@@ -86,13 +91,13 @@ describe('cdc-cache decode', () => {
   });
 
   it('reads JSONL from stdin and keeps int64 digits', async () => {
-    const { code, stdout } = await cli(
+    const { code, stdout } = await runCli(
       ['decode', '-'],
       '{"topic":"db.public.t","partition":0,"offset":1,"key":{"id":9007199254740993},"value":{"op":"c","after":{"id":9007199254740993},"source":{"lsn":10,"table":"t","schema":"public"}}}\n',
     );
     expect(code).toBe(0);
     expect(stdout).toContain('"key":{"id":9007199254740993}');
-  });
+  }, 30_000);
 
   it('names file and line for a truncated JSONL line', async () => {
     const { code, stderr, stdout } = await cli([
@@ -101,14 +106,14 @@ describe('cdc-cache decode', () => {
     ]);
     expect(code).toBe(0);
     expect(stdout.split('\n').length).toBeGreaterThan(1);
-    const bad = await cli(
+    const bad = await runCli(
       ['decode', '-'],
       `${'{"op":"c","after":{"id":1},"source":{"lsn":1,"table":"t"}}'}\n{"op":"c","after":\n`,
     );
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^cdc-cache decode: stdin:2: invalid JSON/);
     expect(stderr).toBe('');
-  });
+  }, 30_000);
 
   it('marks an old image it cannot vouch for (schemaless Debezium) with beforeUnverified', async () => {
     const { code, stdout } = await cli(['decode', join(FIXTURES, 'captured/debezium-postgres-plain.jsonl')]);

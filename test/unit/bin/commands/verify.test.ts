@@ -1,15 +1,30 @@
-/** `cdc-cache verify` argument handling: usage errors exit 2 and name the flag and the fix (no services needed). */
-import { describe, expect, it } from 'vitest';
-import { runCli } from '../../../support/cli.ts';
+/**
+ * `cdc-cache verify` argument handling: usage errors exit 2 and name the flag and the fix (no
+ * services needed). In-process (test/support/cli.ts: a child per case took 2–3 s at load 12); one
+ * real process checks the help and the exit code end to end.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { preloadCliInProcess, runCli, runCliInProcess } from '../../../support/cli.ts';
+
+// The first in-process run imports (transforms) the verb's modules: once, not in the first test.
+beforeAll(() => preloadCliInProcess('verify'), 120_000);
 
 describe('cdc-cache verify usage', () => {
   it('prints its help and is listed by cdc-cache help', async () => {
-    const help = await runCli(['verify', '--help']);
+    const help = await runCliInProcess(['verify', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('--windows LIST');
     expect(help.stdout).toContain('Exit code 0: none inconsistent; 1: some');
-    expect((await runCli(['help'])).stdout).toContain('verify CHANGELOG...');
+    expect((await runCliInProcess(['help'])).stdout).toContain('verify CHANGELOG...');
   });
+
+  it('a usage error, as a process: exit 2, one line and where to look', async () => {
+    const r = await runCli(['verify', 'x.jsonl', '--config', 'c.json', '--pg', 'postgres://x']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'cdc-cache verify: verify needs --target URL (the cache to check)\nRun "cdc-cache verify --help" for its options.\n',
+    );
+  }, 30_000);
 
   it.each([
     [
@@ -60,7 +75,7 @@ describe('cdc-cache verify usage', () => {
       /--expect needs field names/,
     ],
   ])('rejects %j with exit 2', async (args, message) => {
-    const r = await runCli(['verify', ...args]);
+    const r = await runCliInProcess(['verify', ...args]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^cdc-cache verify: /);
     expect(r.stderr).toMatch(message);

@@ -4,7 +4,7 @@
  * acknowledged, a retriable outage pauses and retries without resolving past unapplied records,
  * poison records resolve once dead-lettered, a revoked partition stops at once.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createKafkaCdcConsumer } from '../../../../consumers/kafka/kafka-cdc-consumer.ts';
 import type {
   KafkaBatch,
@@ -176,5 +176,52 @@ describe('Kafka consumer batches', () => {
     expect(dead).toHaveLength(1);
     expect(dead[0]).toMatchObject({ position: 'db.public.users/0@0', code: 'E_BAD_JSON' });
     expect(c.state.deadLetters).toBe(1);
+  });
+});
+
+describe('Kafka consumer readiness', () => {
+  it('reports a partition the stall watchdog found stalled as not ready, and ready again once it commits', async () => {
+    // Before: the watchdog logged and counted a stall but /readyz kept answering 200 "ready".
+    let join: ((assigned: Record<string, number[]>) => void) | undefined;
+    const port: KafkaConsumerPort = {
+      connect: async () => {},
+      subscribe: async () => {},
+      run: async () => {},
+      stop: async () => {},
+      disconnect: async () => {},
+      onGroupJoin: (f) => {
+        join = f;
+      },
+      onCrash: () => {},
+    };
+    let committed = '5';
+    const c = createKafkaCdcConsumer({
+      consumer: port,
+      topics: ['db.public.users'],
+      config,
+      target: createEngineTarget(),
+      deadLetter: async () => {},
+      metrics: createConsumerMetrics(),
+      logger: silentLogger,
+      watchdog: {
+        admin: {
+          committedOffsets: async () => new Map([[0, committed]]),
+          topicOffsets: async () => [{ partition: 0, low: '0', high: '40' }],
+        },
+        groupId: 'g',
+        // The watchdog checks every session timeout and calls 3 of them without progress a stall.
+        sessionTimeoutMs: 5,
+      },
+    });
+    await c.start();
+    expect(c.notReadyReason()).toBe('not yet joined the consumer group');
+    join!({ 'db.public.users': [0] });
+    await vi.waitFor(() => expect(c.notReadyReason()).not.toBeNull(), { timeout: 10_000, interval: 5 });
+    expect(c.notReadyReason()).toMatch(
+      /^1 partition\(s\) stalled: lag and no committed progress: db\.public\.users\/0 \(lag 35, \d+ s\)$/,
+    );
+    committed = '40';
+    await vi.waitFor(() => expect(c.notReadyReason()).toBeNull(), { timeout: 10_000, interval: 5 });
+    await c.stop();
   });
 });

@@ -83,3 +83,20 @@ describe('rule findings: unused rules', () => {
     ]);
   });
 });
+
+describe('rule findings: keyFields', () => {
+  it('a keyFields entry the record keys do not carry is named, with what they carry', () => {
+    // The captured records carry Kafka keys {"id": …}: keyFields is never read for them, so a wrong
+    // entry used to pass silently until a record without a key came.
+    const rules = [
+      { table: 'public.customers', keys: ['customer:{id}'], keyFields: ['customer_id'] },
+      CORRECT[1]!,
+      CORRECT[2]!,
+    ];
+    expect(findings(rules, 'evident')).toEqual([
+      'key-field: rules[0] (public.customers): keyFields names "customer_id", which none of the 3 record keys of its table carried (they carry id): a record without a key would build its key from a field the key does not have; name the primary-key fields',
+    ]);
+    const right = [{ ...rules[0]!, keyFields: ['id'] }, CORRECT[1]!, CORRECT[2]!];
+    expect(findings(right, 'all')).toEqual([]);
+  });
+});

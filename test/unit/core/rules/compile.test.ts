@@ -91,6 +91,25 @@ describe('config validation', () => {
     ).toBe('valkeys://c:6379');
   });
 
+  it('refuses a keyFields entry one letter away from a template field (a typo), with the fix', () => {
+    // Before: accepted; records with a Kafka key never read keyFields, so nothing ever said so.
+    expect(() =>
+      compileConfig({ rules: [{ table: 'users', keys: ['user:{id}'], keyFields: ['idd'] }] }, 'cfg.json'),
+    ).toThrow(
+      /^cfg\.json: rules\[0\]\.keyFields\[0\]: "idd" is read by none of the rule's templates \(did you mean "id"\?\)/,
+    );
+    expect(() =>
+      compileConfig({
+        rules: [{ table: 'o', keys: ['o:{tenant_id}:{order_id}'], keyFields: ['tenant_id', 'ordre_id'] }],
+      }),
+    ).toThrow(/keyFields\[1\]: "ordre_id" .*did you mean "order_id"/);
+    // Key columns no template reads, and keyFields the templates read, are fine.
+    expect(
+      compileConfig({ rules: [{ table: 'o', keys: ['o:{order_id}'], keyFields: ['tenant_id', 'order_id'] }] })
+        .rules[0]!.keyFields,
+    ).toEqual(['tenant_id', 'order_id']);
+  });
+
   it('warns up front when the images cannot support the rule', () => {
     const c = compileConfig({
       rules: [
