@@ -8,18 +8,20 @@
  * Why keys and values are interleaved in one array (`kv[2 * slot]` = key, `kv[2 * slot + 1]` =
  * value) instead of a `keys` and a `values` array: on a keyspace larger than the CPU caches, a GET
  * is dominated by cache misses (index cell, key pointer, key string, value pointer, value string).
- * Side by side, the key and value pointers share one cache line, and V8's scavenger, which copies
- * young objects in the order it finds them in this array, promotes a key string and the value string
- * written with it next to each other, so reading the value after comparing the key rarely misses
- * again. Measured on 100k keys with cold caches (lookup by bytes + copy of a 32-byte value): ~30 %
- * less CPU per lookup than two arrays (see the server fast path's SET, which writes a fresh key
- * string beside each new value for the same reason).
+ * Side by side, the key and value pointers share one cache line: one miss fewer per GET and per
+ * SET of an existing key. Measured (session 6, 100k keys, 32-byte values): a cold-cache lookup by
+ * bytes plus value copy ~12 % less CPU than with two arrays; the server at pipeline 1, three paired
+ * runs against two arrays (`bench/engine/ab-compare.ts … --tests SET,GET --warmup 300000`), user
+ * CPU per request −1…−17 % for GET and −1…−5 % for SET. Same bytes per key.
+ * Tried and not kept: making a fresh key string beside every SET's value (so V8 promotes key and
+ * value next to each other): ~30 % less per lookup in the cold-cache micro-benchmark, but in the
+ * server the extra string per SET cancelled it (SET +2 %, GET −2 %, within noise).
  *
  * Invariants:
  * - `index.get(key) === slot * 16 + kinds[slot]` ⇔ `keyAt(slot) === key` and `kinds[slot] !== Kind.Free`:
  *   the index value packs the kind beside the slot (see {@link KIND_BITS}), so the hot read path learns
  *   the kind without touching the `kinds` array (one cache miss fewer per GET on a large keyspace).
- *   The index is an open-addressing table over `keys` (key-index.ts), not a `Map`: ~8 bytes per key
+ *   The index is an open-addressing table over the keys in `kv` (key-index.ts), not a `Map`: ~8 bytes per key
  *   instead of ~29.
  * - `expireAt(slot)` is 0 (no TTL) or an absolute epoch-ms; a key is expired when `now > expireAt`
  *   (Valkey's rule), and an expired key is removed the first time anything looks at it (lazy expiry)
@@ -173,15 +175,6 @@ export class Keyspace {
   /** The value of an occupied slot (undefined for a free one). */
   valueAt(slot: number): StoredValue | undefined {
     return this.kv[slot * 2 + 1];
-  }
-
-  /**
-   * Stores `key`, a new string equal to the slot's key, as the slot's key: the index and accounting
-   * are unchanged. The server's SET makes the key string right before the value string so both sit
-   * together in memory (see the file header).
-   */
-  renewKey(slot: number, key: string): void {
-    this.kv[slot * 2] = key;
   }
 
   /** Accounted bytes of the occupied slot (entry overhead, key, value). */
