@@ -193,6 +193,34 @@ export class RespParser {
     returnBulkBuffer(big);
   }
 
+  /**
+   * Where the rest of the big bulk being received may be read straight into (a view of its buffer
+   * from the first missing byte to the bulk's CRLF end), or null when none is pending. The read path
+   * hands such reads to {@link RespParser.receivedDirect}, saving a copy of most of a big value.
+   */
+  directTarget(): Buffer | null {
+    const big = this.#big;
+    if (big === null || this.#bigFill >= this.#bigNeed) return null;
+    return big.subarray(this.#bigFill, this.#bigNeed);
+  }
+
+  /**
+   * Counts `n` bytes read into `view`, a view {@link RespParser.directTarget} gave. Returns false,
+   * counting nothing, when `view` is not where the bulk continues (the connection must then close).
+   */
+  receivedDirect(view: Buffer, n: number): boolean {
+    const big = this.#big;
+    if (
+      big === null ||
+      view.buffer !== big.buffer ||
+      view.byteOffset !== big.byteOffset + this.#bigFill ||
+      n > this.#bigNeed - this.#bigFill
+    )
+      return false;
+    this.#bigFill += n;
+    return true;
+  }
+
   /** Completes the big bulk once all of it arrived; returns false while bytes are missing. */
   #finishBig(): boolean {
     const big = this.#big!;
