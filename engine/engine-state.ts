@@ -100,7 +100,7 @@ export class EngineState {
    */
   writeStringAt(packed: number, kind: KindValue, value: string, expireAt: number, now: number): number {
     const ks = this.keyspace;
-    const key = ks.keys[packed >>> KIND_BITS]!;
+    const key = ks.keyAt(packed >>> KIND_BITS);
     const slot = ks.overwriteString(packed, kind, value, expireAt, now);
     if (slot < 0) return this.writeString(key, kind, value, expireAt, now);
     if (this.staleMarks.size !== 0) this.staleMarks.delete(key);
@@ -119,7 +119,7 @@ export class EngineState {
 
   /** Deletes an occupied slot, waking waiters and emitting `delete`. */
   deleteSlot(slot: number): void {
-    const key = this.keyspace.keys[slot]!;
+    const key = this.keyspace.keyAt(slot);
     this.keyspace.remove(slot, 'delete');
     if (this.staleMarks.size !== 0) this.staleMarks.delete(key);
     if (this.leases.size !== 0) this.leases.cancel(key);
@@ -137,7 +137,7 @@ export class EngineState {
   setExpire(slot: number, at: number): void {
     this.keyspace.setExpire(slot, at);
     if (this.listeners.active)
-      this.listeners.emit({ type: 'ttl', key: this.keyspace.keys[slot]!, expireAt: at });
+      this.listeners.emit({ type: 'ttl', key: this.keyspace.keyAt(slot), expireAt: at });
   }
 
   /** Removes every key (after emitting `flush`), lease and prefix fence. */

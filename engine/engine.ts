@@ -116,10 +116,10 @@ export class Engine {
     }
     const kind = packed & KIND_MASK;
     if (ks.tracking !== 0) ks.touch(slot);
-    if (kind === Kind.Text) return ks.values[slot] as string;
+    if (kind === Kind.Text) return ks.valueAt(slot) as string;
     if (kind === Kind.Tombstone) return null;
     if (isContainerKind(kind)) throw wrongTypeError();
-    return EngineState.asText(kind, ks.values[slot]);
+    return EngineState.asText(kind, ks.valueAt(slot));
   }
 
   /** The value as bytes, or null. Throws WRONGTYPE on a hash. */
@@ -131,7 +131,7 @@ export class Engine {
     const kind = ks.kinds[slot]!;
     if (isContainerKind(kind)) throw wrongTypeError();
     if (ks.tracking !== 0) ks.touch(slot);
-    return Buffer.from(ks.values[slot] as string, kind === Kind.Text ? 'utf8' : 'latin1');
+    return Buffer.from(ks.valueAt(slot) as string, kind === Kind.Text ? 'utf8' : 'latin1');
   }
 
   /** True when `key` holds a visible value. */

@@ -2,7 +2,8 @@
  * The keyspace's key → slot index: an open-addressing hash table (linear probing, backward-shift
  * deletion, no tombstones) in one `Int32Array`, holding the packed slot value (`slot << 4 | kind`,
  * never 0, see keyspace.ts) and nothing else. The key itself is not stored again: a probe compares
- * against the keyspace's own `keys[slot]` string. At most 3/4 full, at least 3/8 once grown, so it
+ * against the keyspace's own key string for the slot, `kv[slot * 2]` (keys and values interleaved in
+ * one array, see keyspace.ts). At most 3/4 full, at least 3/8 once grown, so it
  * costs 5.3–10.7 bytes per key, against ~29 (up to ~58 right after a doubling) for a `Map` entry;
  * that is most of the engine's per-key overhead beyond the key and value strings.
  *
@@ -11,8 +12,8 @@
  * few ms per 10⁵ keys); V8's `Map` also rehashes at once when it doubles.
  *
  * Invariants: `#size` = number of non-zero cells; every stored packed value's slot holds the key it
- * was stored under (`keys()[packed >>> 4] === key`) for as long as it is stored: the keyspace
- * deletes a key here before it clears `keys[slot]`, and stores `keys[slot]` before or while it
+ * was stored under (`kv()[(packed >>> 4) * 2] === key`) for as long as it is stored: the keyspace
+ * deletes a key here before it clears the slot's key, and stores the slot's key before or while it
  * inserts here (an insert compares only against other slots' keys).
  */
 
@@ -39,6 +40,11 @@ export function hashBytes(buf: Uint8Array, start: number, end: number): number {
   return h ^ (h >>> 15);
 }
 
+/** Index in the keyspace's interleaved `kv` array of the key of the slot in packed value `e`: `(e >>> 4) * 2`. */
+function keyCell(e: number): number {
+  return (e >>> 3) & ~1;
+}
+
 /** True when the string `s` is the latin1 reading of `buf[start, start + s.length)`. */
 function sameBytes(s: string, buf: Uint8Array, start: number): boolean {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) !== buf[start + i]) return false;
@@ -50,11 +56,14 @@ export class KeyIndex {
   #table = new Int32Array(MIN_CAPACITY);
   #mask = MIN_CAPACITY - 1;
   #size = 0;
-  /** The keyspace's slot → key array (read at each call: the keyspace replaces it when it grows). */
-  readonly #keys: () => string[];
+  /**
+   * The keyspace's interleaved slot array, the key of slot s at index 2s (read at each call: the
+   * keyspace replaces it when it grows).
+   */
+  readonly #kv: () => readonly unknown[];
 
-  constructor(keys: () => string[]) {
-    this.#keys = keys;
+  constructor(kv: () => readonly unknown[]) {
+    this.#kv = kv;
   }
 
   /** Number of keys. */
@@ -71,12 +80,12 @@ export class KeyIndex {
   #find(key: string): number {
     const t = this.#table;
     const mask = this.#mask;
-    const keys = this.#keys();
+    const kv = this.#kv();
     let i = hashKey(key) & mask;
     for (;;) {
       const e = t[i]!;
       if (e === 0) return -i - 1;
-      if (keys[e >>> 4] === key) return i;
+      if (kv[keyCell(e)] === key) return i;
       i = (i + 1) & mask;
     }
   }
@@ -85,12 +94,12 @@ export class KeyIndex {
   get(key: string): number | undefined {
     const t = this.#table;
     const mask = this.#mask;
-    const keys = this.#keys();
+    const kv = this.#kv();
     let i = hashKey(key) & mask;
     for (;;) {
       const e = t[i]!;
       if (e === 0) return undefined;
-      if (keys[e >>> 4] === key) return e;
+      if (kv[keyCell(e)] === key) return e;
       i = (i + 1) & mask;
     }
   }
@@ -111,12 +120,12 @@ export class KeyIndex {
     if (m > 0x7f) return NOT_ASCII;
     const t = this.#table;
     const mask = this.#mask;
-    const keys = this.#keys();
+    const kv = this.#kv();
     let i = (h ^ (h >>> 15)) & mask;
     for (;;) {
       const e = t[i]!;
       if (e === 0) return undefined;
-      if (keys[e >>> 4] === key) return e;
+      if (kv[keyCell(e)] === key) return e;
       i = (i + 1) & mask;
     }
   }
@@ -128,13 +137,13 @@ export class KeyIndex {
   getBytes(buf: Uint8Array, start: number, end: number): number | undefined {
     const t = this.#table;
     const mask = this.#mask;
-    const keys = this.#keys();
+    const kv = this.#kv();
     const len = end - start;
     let i = hashBytes(buf, start, end) & mask;
     for (;;) {
       const e = t[i]!;
       if (e === 0) return undefined;
-      const k = keys[e >>> 4]!;
+      const k = kv[keyCell(e)] as string;
       if (k.length === len && sameBytes(k, buf, start)) return e;
       i = (i + 1) & mask;
     }
@@ -164,7 +173,7 @@ export class KeyIndex {
     if (i < 0) return false;
     const t = this.#table;
     const mask = this.#mask;
-    const keys = this.#keys();
+    const kv = this.#kv();
     // Backward-shift: move later entries of the probe run into the hole when their home cell
     // does not lie (cyclically) in (hole, j].
     let j = i;
@@ -172,7 +181,7 @@ export class KeyIndex {
       j = (j + 1) & mask;
       const e = t[j]!;
       if (e === 0) break;
-      const home = hashKey(keys[e >>> 4]!) & mask;
+      const home = hashKey(kv[keyCell(e)] as string) & mask;
       const stays = i <= j ? i < home && home <= j : i < home || home <= j;
       if (stays) continue;
       t[i] = e;
@@ -188,8 +197,8 @@ export class KeyIndex {
   /** Every key (table order, not insertion order). */
   *keys(): IterableIterator<string> {
     const t = this.#table;
-    const keys = this.#keys();
-    for (let i = 0; i < t.length; i++) if (t[i] !== 0) yield keys[t[i]! >>> 4]!;
+    const kv = this.#kv();
+    for (let i = 0; i < t.length; i++) if (t[i] !== 0) yield kv[keyCell(t[i]!)] as string;
   }
 
   /** Removes every key and gives the table's memory back. */
@@ -203,11 +212,11 @@ export class KeyIndex {
     const old = this.#table;
     const t = new Int32Array(capacity);
     const mask = capacity - 1;
-    const keys = this.#keys();
+    const kv = this.#kv();
     for (let c = 0; c < old.length; c++) {
       const e = old[c]!;
       if (e === 0) continue;
-      let i = hashKey(keys[e >>> 4]!) & mask;
+      let i = hashKey(kv[keyCell(e)] as string) & mask;
       while (t[i] !== 0) i = (i + 1) & mask;
       t[i] = e;
     }

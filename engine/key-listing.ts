@@ -15,7 +15,7 @@ export function listKeys(ks: Keyspace, pattern: string, now: number): string[] {
     if (kind === Kind.Free || kind === Kind.Tombstone) continue;
     const at = ks.expireAt(slot);
     if (at !== 0 && now > at) continue;
-    const key = ks.keys[slot]!;
+    const key = ks.keyAt(slot);
     if (pattern === '*' || globMatch(pattern, key)) out.push(key);
   }
   return out;
@@ -29,7 +29,7 @@ export function dumpStrings(ks: Keyspace, now: number): Record<string, string> {
     if (kind !== Kind.Text && kind !== Kind.Bytes) continue;
     const at = ks.expireAt(slot);
     if (at !== 0 && now > at) continue;
-    out[ks.keys[slot]!] = EngineState.asText(kind, ks.values[slot]);
+    out[ks.keyAt(slot)] = EngineState.asText(kind, ks.valueAt(slot));
   }
   return out;
 }

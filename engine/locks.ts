@@ -36,7 +36,7 @@ function heldBy(core: EngineState, key: string, token: string, now: number): num
   if (slot < 0) return -1;
   const kind = core.keyspace.kinds[slot];
   if (kind !== Kind.Bytes && kind !== Kind.Text) return -1;
-  return core.keyspace.values[slot] === token ? slot : -1;
+  return core.keyspace.valueAt(slot) === token ? slot : -1;
 }
 
 /** Deletes the lock key only if `token` holds it. */

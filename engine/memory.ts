@@ -70,7 +70,7 @@ export function formatBytes(n: number): string {
   return `${n}B`;
 }
 
-/** Per-slot bytes of the parallel arrays (keys, values: 8 each; kind 1; expiry cell 4). Access stamps add 4 when on. */
+/** Per-slot bytes of the slot arrays (key and value cells of `kv`: 8 each; kind 1; expiry cell 4). Access stamps add 4 when on. */
 export const SLOT_ARRAY_BYTES = 21;
 
 /**

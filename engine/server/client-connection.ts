@@ -153,6 +153,23 @@ export class ClientConnection implements ClientEntry {
     }
   }
 
+  /** Where the next socket read may go straight into (see RespParser.directTarget), or null. */
+  directReadTarget(): Buffer | null {
+    return this.#closed ? null : this.#parser.directTarget();
+  }
+
+  /** Handles `n` bytes read into `view`, a view {@link ClientConnection.directReadTarget} gave. */
+  onDirectRead(view: Buffer, n: number): void {
+    if (this.#closed) return;
+    this.lastInteraction = systemClock.now();
+    try {
+      if (!this.#parser.receivedDirect(view, n)) throw new Error('read into a stale bulk buffer');
+      if (!this.#pending && !this.#backpressure) this.#drain();
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
   #drained(): void {
     if (!this.#backpressure || this.#closed) return;
     this.#backpressure = false;
@@ -289,7 +306,7 @@ export class ClientConnection implements ClientEntry {
         const at = ks.expireAt(slot);
         if (at !== 0 && ctx.now > at) return false;
         if (ks.tracking !== 0) ks.touch(slot);
-        this.w.bulk(ks.values[slot] as string);
+        this.w.bulk(ks.valueAt(slot) as string);
       }
       this.client.lastCommand = 'get';
     } else {

@@ -7,14 +7,15 @@
  * count over INT_MAX (10 before AUTH), a request over 1 GiB (closed silently), a bulk longer than proto-max-bulk-len (16 KiB before AUTH) or
  * garbage in place of `$` is a protocol error with Valkey's exact message, after which the
  * connection replies and closes. Bulks are collected chunk by chunk and joined once, so a value
- * arriving in many small reads costs linear time; bulks of 1 MiB and more go straight into one
- * buffer of their size, freed at once when the request completes or the connection closes.
+ * arriving in many small reads costs linear time; bulks of BIG_BULK_BYTES and more go straight into
+ * one buffer (reused from a small pool up to 512 KiB, see bulk-buffers.ts; bigger ones freed at once
+ * when the request completes or the connection closes).
  */
 import { constants } from 'node:buffer';
+import { returnBulkBuffer, takeBulkBuffer } from './bulk-buffers.ts';
 import { commandName } from './command-names.ts';
 import { FAST_GET, FAST_NONE, type FastRequest, matchFastRequest, newFastRequest } from './fast-request.ts';
 import { splitInlineArgs } from './inline-args.ts';
-import { releaseBuffer } from './release-buffer.ts';
 
 export { registerCommandNames } from './command-names.ts';
 export { FAST_GET, FAST_NONE, FAST_SET } from './fast-request.ts';
@@ -82,9 +83,13 @@ export class RespParser {
   /** Chunks received while waiting for a large bulk, and their total length. */
   #pending: Buffer[] = [];
   #pendingLen = 0;
-  /** A bulk of at least BIG_BULK_BYTES being received into its own buffer, and how much arrived. */
+  /**
+   * A bulk of at least BIG_BULK_BYTES being received into its own buffer (from bulk-buffers.ts,
+   * possibly longer than needed), how much arrived, and how much is needed (the bulk and its CRLF).
+   */
   #big: Buffer | null = null;
   #bigFill = 0;
+  #bigNeed = 0;
   /** Bytes (counted from #pos) needed before parsing can progress; 0 = try now. */
   #need = 0;
   #multibulkLen = 0;
@@ -132,7 +137,7 @@ export class RespParser {
     if (end !== chunk.length) chunk = chunk.subarray(0, end);
     const big = this.#big;
     if (big !== null) {
-      const n = Math.min(big.length - this.#bigFill, chunk.length);
+      const n = Math.min(this.#bigNeed - this.#bigFill, chunk.length);
       chunk.copy(big, this.#bigFill, 0, n);
       this.#bigFill += n;
       if (n < chunk.length) {
@@ -178,19 +183,48 @@ export class RespParser {
     return this.#end - this.#pos + this.#pendingLen + this.#bigFill;
   }
 
-  /** Frees the big-bulk buffer now (see release-buffer.ts). */
+  /** Lets go of the big-bulk buffer now (back to the pool, or freed: see bulk-buffers.ts). */
   #freeBig(): void {
     const big = this.#big;
     if (big === null) return;
     this.#big = null;
     this.#bigFill = 0;
-    releaseBuffer(big);
+    this.#bigNeed = 0;
+    returnBulkBuffer(big);
+  }
+
+  /**
+   * Where the rest of the big bulk being received may be read straight into (a view of its buffer
+   * from the first missing byte to the bulk's CRLF end), or null when none is pending. The read path
+   * hands such reads to {@link RespParser.receivedDirect}, saving a copy of most of a big value.
+   */
+  directTarget(): Buffer | null {
+    const big = this.#big;
+    if (big === null || this.#bigFill >= this.#bigNeed) return null;
+    return big.subarray(this.#bigFill, this.#bigNeed);
+  }
+
+  /**
+   * Counts `n` bytes read into `view`, a view {@link RespParser.directTarget} gave. Returns false,
+   * counting nothing, when `view` is not where the bulk continues (the connection must then close).
+   */
+  receivedDirect(view: Buffer, n: number): boolean {
+    const big = this.#big;
+    if (
+      big === null ||
+      view.buffer !== big.buffer ||
+      view.byteOffset !== big.byteOffset + this.#bigFill ||
+      n > this.#bigNeed - this.#bigFill
+    )
+      return false;
+    this.#bigFill += n;
+    return true;
   }
 
   /** Completes the big bulk once all of it arrived; returns false while bytes are missing. */
   #finishBig(): boolean {
     const big = this.#big!;
-    if (this.#bigFill < big.length) return false;
+    if (this.#bigFill < this.#bigNeed) return false;
     this.#args[this.#argc++] = (big as unknown as Latin1Sliceable).latin1Slice(0, this.#bulkLen);
     this.#bulkLen = -1;
     this.#freeBig();
@@ -260,7 +294,8 @@ export class RespParser {
           if (this.#bulkLen >= BIG_BULK_BYTES) {
             // Receive it straight into one buffer of its final size (as Valkey does): no join that
             // doubles the peak, and the memory goes back at once if the client leaves midway.
-            const big = Buffer.allocUnsafe(this.#bulkLen + 2);
+            const big = takeBulkBuffer(this.#bulkLen + 2);
+            this.#bigNeed = this.#bulkLen + 2;
             this.#bigFill = buf.copy(big, 0, this.#pos, bufEnd);
             this.#big = big;
             this.#setBuf(EMPTY);

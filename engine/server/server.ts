@@ -182,7 +182,13 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
       return;
     }
     let conn: ClientConnection | undefined;
-    const rewrapped = options.tls ? null : rewrapWithOnread(accepted, (buf, n) => conn?.onRead(buf, true, n));
+    const rewrapped = options.tls
+      ? null
+      : rewrapWithOnread(accepted, {
+          onRead: (buf, n) => conn?.onRead(buf, true, n),
+          directTarget: () => conn?.directReadTarget() ?? null,
+          onDirectRead: (view, n) => conn?.onDirectRead(view, n),
+        });
     const socket = rewrapped ?? accepted;
     sockets.add(socket);
     conn = new ClientConnection(socket, nextId++, engine, state, table, rewrapped !== null);

@@ -183,13 +183,13 @@ export function findCollection(ctx: CommandContext, key: string, kind: number): 
 
 /** The collection value at `slot`. */
 export function valueAt<T>(ctx: CommandContext, slot: number): T {
-  return ctx.core.keyspace.values[slot] as T;
+  return ctx.core.keyspace.valueAt(slot) as T;
 }
 
 /** The collection of `kind` at `key`, or null; WRONGTYPE for another type. */
 export function readCollection<T>(ctx: CommandContext, key: string, kind: number): T | null {
   const slot = findCollection(ctx, key, kind);
-  return slot < 0 ? null : (ctx.core.keyspace.values[slot] as T);
+  return slot < 0 ? null : (ctx.core.keyspace.valueAt(slot) as T);
 }
 
 /**
@@ -222,7 +222,7 @@ export function finishWrite(ctx: CommandContext, slot: number, size: number, cha
     return;
   }
   ks.recomputeSize(slot);
-  if (changed) ctx.core.touched(ks.keys[slot]!);
+  if (changed) ctx.core.touched(ks.keyAt(slot));
 }
 
 /** Replaces whatever is at `key` with a new collection (the STORE commands); deletes when empty. */

@@ -75,7 +75,7 @@ function object(ctx: CommandContext, a: string[]): void {
     return;
   }
   const kind = ks.kinds[slot]!;
-  const value = ks.values[slot]!;
+  const value = ks.valueAt(slot)!;
   const policy = ctx.core.policy;
   const lfu = policy === EvictionPolicy.AllKeysLfu || policy === EvictionPolicy.VolatileLfu;
   switch (sub) {
@@ -136,7 +136,7 @@ function copy(ctx: CommandContext, a: string[]): void {
   }
   ctx.core.ensureMemory();
   const kind = ks.kinds[slot]!;
-  const v = ks.values[slot]!;
+  const v = ks.valueAt(slot)!;
   const value =
     kind === Kind.Hash ? copyHash(v as HashData) : isCollection(kind) ? copyCollection(kind, v) : v;
   const expireAt = ks.expireAt(slot);

@@ -75,7 +75,7 @@ function dump(ctx: CommandContext, a: string[]): void {
     ctx.w.nil();
     return;
   }
-  const value = dumpedValue(ks.kinds[slot]!, ks.values[slot]);
+  const value = dumpedValue(ks.kinds[slot]!, ks.valueAt(slot));
   if (value === null) throw new ReplyError('ERR DUMP of a bloom filter is not supported by the engine');
   ctx.w.bulk(encodePayload(value).toString('latin1'));
 }

@@ -89,7 +89,7 @@ export function setFields(
   args: string[],
   from: number,
 ): number {
-  let h = ks.values[slot] as HashData;
+  let h = ks.valueAt(slot) as HashData;
   let added = 0;
   if (typeof h === 'string') {
     if (convertsUpFront(lim, args, from)) {
@@ -135,7 +135,7 @@ export function setFields(
 
 /** Deletes `args[from..]` from the hash in `slot`; returns how many were present. */
 export function deleteFields(ks: Keyspace, slot: number, args: string[], from: number): number {
-  const h = ks.values[slot] as HashData;
+  const h = ks.valueAt(slot) as HashData;
   if (typeof h === 'string') return removeEntries(ks, slot, Kind.Hash, h, args, from, 0, 2);
   let removed = 0;
   for (let i = from; i < args.length; i++) if (h.delete(args[i]!)) removed++;

@@ -36,7 +36,7 @@ function readHash(ctx: CommandContext, key: string): HashData | null {
   if (slot < 0) return null;
   if (ks.kinds[slot] !== Kind.Hash) throw wrongTypeError();
   if (ks.tracking !== 0) ks.touch(slot);
-  return ks.values[slot] as HashData;
+  return ks.valueAt(slot) as HashData;
 }
 
 /** The slot of the hash at `key`, creating an empty one when absent. */
@@ -101,7 +101,7 @@ function hdel(ctx: CommandContext, args: string[]): void {
   const ks = ctx.core.keyspace;
   const slot = ks.findLive(key, ctx.now);
   const n = deleteFields(ks, slot, args, 2);
-  if (hashSize(ks.values[slot] as HashData) === 0) ctx.core.deleteSlot(slot);
+  if (hashSize(ks.valueAt(slot) as HashData) === 0) ctx.core.deleteSlot(slot);
   else if (n > 0) {
     ks.recomputeSize(slot);
     ctx.core.touched(key);

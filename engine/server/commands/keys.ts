@@ -79,7 +79,7 @@ function rename(nx: boolean) {
       return;
     }
     const kind = ks.kinds[slot]!;
-    const value = ks.values[slot]!;
+    const value = ks.valueAt(slot)!;
     const expireAt = ks.expireAt(slot);
     ctx.core.deleteSlot(slot);
     const existing = ks.find(dst, ctx.now);
@@ -163,7 +163,7 @@ function scan(ctx: CommandContext, args: string[]): void {
   for (; slot < ks.top && visited < o.count; slot++) {
     if (!isVisible(ctx, slot)) continue;
     visited++;
-    const key = ks.keys[slot]!;
+    const key = ks.keyAt(slot);
     if (o.match !== null && !globMatch(o.match, key)) continue;
     if (o.type !== null && typeName(ks.kinds[slot]!) !== o.type) continue;
     out.push(key);
@@ -179,13 +179,13 @@ function randomkey(ctx: CommandContext): void {
   for (let i = 0; i < 100 && ks.size > 0; i++) {
     const slot = ks.randomSlot();
     if (slot >= 0 && isVisible(ctx, slot)) {
-      ctx.w.bulk(ks.keys[slot]!);
+      ctx.w.bulk(ks.keyAt(slot));
       return;
     }
   }
   for (let slot = 0; slot < ks.top; slot++)
     if (isVisible(ctx, slot)) {
-      ctx.w.bulk(ks.keys[slot]!);
+      ctx.w.bulk(ks.keyAt(slot));
       return;
     }
   ctx.w.nil();

@@ -139,7 +139,7 @@ export function addMembers(
   args: string[],
   from: number,
 ): number {
-  let v = ks.values[slot] as SetData;
+  let v = ks.valueAt(slot) as SetData;
   let added = 0;
   let i = from;
   // Valkey's setTypeMaybeConvert: more members in the write than the encoding's limit converts a
@@ -192,7 +192,7 @@ export function addMembers(
 
 /** Removes `args[from..]` from the set in `slot`; returns how many were members. */
 export function removeMembers(ks: Keyspace, slot: number, args: string[], from: number): number {
-  const v = ks.values[slot] as SetData;
+  const v = ks.valueAt(slot) as SetData;
   if (typeof v === 'string') return removeEntries(ks, slot, Kind.Set, v, args, from, 1, 1);
   let removed = 0;
   for (let i = from; i < args.length; i++) if (v.delete(args[i]!)) removed++;
@@ -205,7 +205,7 @@ export function removeMembers(ks: Keyspace, slot: number, args: string[], from: 
  * `slot` turns compact again when they fit the listpack limits. Packed sets are left as they are.
  */
 export function compactAfterPop(ks: Keyspace, slot: number, lim: EncodingLimits): void {
-  const v = ks.values[slot] as SetData;
+  const v = ks.valueAt(slot) as SetData;
   if (typeof v === 'string' || v.m.size > lim.setMaxListpackEntries) return;
   const parts = [LISTPACK];
   for (const m of v.m) {

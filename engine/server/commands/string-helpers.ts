@@ -21,21 +21,21 @@ export function stringSlot(ctx: CommandContext, key: string): number {
 /** Writes the string held in `slot` as a bulk reply. */
 export function replySlot(w: ReplyWriter, ctx: CommandContext, slot: number): void {
   const ks = ctx.core.keyspace;
-  if (ks.kinds[slot] === Kind.Text) w.bulkText(ks.values[slot] as string);
-  else w.bulk(ks.values[slot] as string);
+  if (ks.kinds[slot] === Kind.Text) w.bulkText(ks.valueAt(slot) as string);
+  else w.bulk(ks.valueAt(slot) as string);
 }
 
 /** The raw bytes (latin1 string) of the string in `slot`. */
 export function slotBytes(ctx: CommandContext, slot: number): string {
   const ks = ctx.core.keyspace;
-  const v = ks.values[slot] as string;
+  const v = ks.valueAt(slot) as string;
   return ks.kinds[slot] === Kind.Text ? Buffer.from(v, 'utf8').toString('latin1') : v;
 }
 
 /** The text of the string in `slot` (for number parsing). */
 export function slotText(ctx: CommandContext, slot: number): string {
   const ks = ctx.core.keyspace;
-  return EngineState.asText(ks.kinds[slot]!, ks.values[slot]);
+  return EngineState.asText(ks.kinds[slot]!, ks.valueAt(slot));
 }
 
 /**

@@ -93,8 +93,8 @@ function get(ctx: CommandContext, args: string[]): void {
   }
   const kind = packed & KIND_MASK;
   if (ks.tracking !== 0) ks.touch(slot);
-  if (kind === Kind.Bytes) ctx.w.bulk(ks.values[slot] as string);
-  else if (kind === Kind.Text) ctx.w.bulkText(ks.values[slot] as string);
+  if (kind === Kind.Bytes) ctx.w.bulk(ks.valueAt(slot) as string);
+  else if (kind === Kind.Text) ctx.w.bulkText(ks.valueAt(slot) as string);
   else if (kind === Kind.Tombstone) ctx.w.nil();
   else throw wrongTypeError();
 }
@@ -276,7 +276,7 @@ function strlen(ctx: CommandContext, args: string[]): void {
     return;
   }
   const ks = ctx.core.keyspace;
-  const v = ks.values[slot] as string;
+  const v = ks.valueAt(slot) as string;
   ctx.w.int(ks.kinds[slot] === Kind.Text ? Buffer.byteLength(v, 'utf8') : v.length);
 }
 
@@ -285,7 +285,7 @@ function incrBy(ctx: CommandContext, key: string, by: number | bigint, decr: boo
   if (typeof by === 'number') {
     // Both sides under 10^15 (parseSmallInt): the sum is exact and far inside 64 bits, so no
     // BigInt and no overflow check (INCR's hot path).
-    const current = slot < 0 ? 0 : parseSmallInt(ctx.core.keyspace.values[slot] as string);
+    const current = slot < 0 ? 0 : parseSmallInt(ctx.core.keyspace.valueAt(slot) as string);
     if (!Number.isNaN(current)) {
       const next = current + by;
       ctx.core.ensureMemory();

@@ -20,7 +20,7 @@ function readScored(ctx: CommandContext, key: string): Map<string, number> | nul
   if (slot < 0) return null;
   const kind = ks.kinds[slot];
   if (kind === Kind.ZSet) {
-    const v = ks.values[slot] as ZSetData;
+    const v = ks.valueAt(slot) as ZSetData;
     if (typeof v !== 'string') return v.dict;
     const view = new PackedZSet(v);
     const out = new Map<string, number>();
@@ -29,7 +29,7 @@ function readScored(ctx: CommandContext, key: string): Map<string, number> | nul
   }
   if (kind === Kind.Set) {
     const out = new Map<string, number>();
-    for (const m of setMembers(ks.values[slot] as SetData)) out.set(m, 1);
+    for (const m of setMembers(ks.valueAt(slot) as SetData)) out.set(m, 1);
     return out;
   }
   throw new ReplyError('WRONGTYPE Operation against a key holding the wrong kind of value');

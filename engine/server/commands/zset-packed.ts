@@ -234,7 +234,7 @@ export class ZSetEditor {
     this.#ks = ks;
     this.#slot = slot;
     this.#lim = lim;
-    const v = ks.values[slot] as ZSetData;
+    const v = ks.valueAt(slot) as ZSetData;
     this.#p = typeof v === 'string' ? v : null;
     this.#z = typeof v === 'string' ? null : v;
   }
@@ -320,7 +320,7 @@ export class ZSetEditor {
  * pass a limit). Returns `edit`'s result.
  */
 export function editZSet<T>(ks: Keyspace, slot: number, edit: (z: ZSetValue) => T): T {
-  const v = ks.values[slot] as ZSetData;
+  const v = ks.valueAt(slot) as ZSetData;
   if (typeof v !== 'string') return edit(v);
   const z = toSkiplist(v);
   const out = edit(z);

@@ -17,21 +17,21 @@ import { mulberry32 } from '../../support/seeded-random.ts';
 /** Differences between the keyspace's running totals and a recomputation from its slots. */
 function accountingDrift(server: EngineServer, seen: Set<string>): string[] {
   const ks = server.engine.core.keyspace;
-  let expected = ks.keys.length * (SLOT_ARRAY_BYTES + (ks.access.length > 0 ? 4 : 0));
+  let expected = (ks.kv.length / 2) * (SLOT_ARRAY_BYTES + (ks.access.length > 0 ? 4 : 0));
   let objects = 0;
   const out: string[] = [];
   for (let slot = 0; slot < ks.top; slot++) {
     const kind = ks.kinds[slot]!;
     if (kind === Kind.Free) continue;
-    const v = ks.values[slot]!;
+    const v = ks.valueAt(slot)!;
     seen.add(`${kind}:${typeof v}`);
     const value = kind === Kind.Tombstone ? 0 : typeof v === 'string' ? stringBytes(v) : valueBytes(kind, v);
     if (typeof v !== 'string') {
       objects++;
       if (ks.hashBytes.get(slot) !== value)
-        out.push(`${ks.keys[slot]}: size table ${ks.hashBytes.get(slot)}, value ${value}`);
+        out.push(`${ks.keyAt(slot)}: size table ${ks.hashBytes.get(slot)}, value ${value}`);
     }
-    expected += ENTRY_OVERHEAD_BYTES + stringBytes(ks.keys[slot]!) + value;
+    expected += ENTRY_OVERHEAD_BYTES + stringBytes(ks.keyAt(slot)) + value;
   }
   if (objects !== ks.hashBytes.size)
     out.push(`size table has ${ks.hashBytes.size} entries, ${objects} objects`);

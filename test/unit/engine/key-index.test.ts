@@ -11,10 +11,11 @@ import { seededInts } from '../../support/seeded-random.ts';
 
 describe('KeyIndex', () => {
   it('agrees with a Map through 200k random operations, growing and shrinking', { timeout: 30_000 }, () => {
-    const keys: string[] = [];
+    /** Keys at even indexes, as the keyspace interleaves them with values. */
+    const kv: string[] = [];
     const free: number[] = [];
     let top = 1;
-    const index = new KeyIndex(() => keys);
+    const index = new KeyIndex(() => kv);
     const model = new Map<string, number>();
     const rand = seededInts(7);
     let maxSize = 0;
@@ -28,7 +29,7 @@ describe('KeyIndex', () => {
         const packed = model.get(key);
         if (packed === undefined) {
           const slot = free.pop() ?? top++;
-          keys[slot] = key;
+          kv[slot * 2] = key;
           const p = (slot << 4) | (1 + rand(8));
           index.set(key, p);
           model.set(key, p);
@@ -42,7 +43,7 @@ describe('KeyIndex', () => {
         if (index.delete(key) !== (packed !== undefined)) mismatches++;
         if (packed !== undefined) {
           model.delete(key);
-          keys[packed >>> 4] = '';
+          kv[(packed >>> 4) * 2] = '';
           free.push(packed >>> 4);
         }
       }
@@ -82,8 +83,8 @@ describe('KeyIndex', () => {
       expect(slot >= 0).toBe(expected);
       if (slot >= 0) {
         live++;
-        expect(ks.keys[slot]).toBe(`key:${i}`);
-        expect(ks.values[slot]).toBe(`v${i}`);
+        expect(ks.keyAt(slot)).toBe(`key:${i}`);
+        expect(ks.valueAt(slot)).toBe(`v${i}`);
       }
     }
     expect(ks.size).toBe(live);
@@ -126,8 +127,8 @@ describe('expiry cells', () => {
 
 describe('KeyIndex.getBytes', () => {
   it('finds a key by its raw bytes exactly as get() finds the latin1 string of them', () => {
-    const keys: string[] = [];
-    const index = new KeyIndex(() => keys);
+    const kv: string[] = [];
+    const index = new KeyIndex(() => kv);
     const stored = [
       'a',
       '',
@@ -138,11 +139,11 @@ describe('KeyIndex.getBytes', () => {
       'caf\u00e9',
     ];
     stored.forEach((key, i) => {
-      keys[i + 1] = key;
+      kv[(i + 1) * 2] = key;
       index.set(key, ((i + 1) << 4) | 2);
     });
     for (let i = 0; i < 2_000; i++) {
-      keys[stored.length + 1 + i] = `k:${i}`;
+      kv[(stored.length + 1 + i) * 2] = `k:${i}`;
       index.set(`k:${i}`, ((stored.length + 1 + i) << 4) | 2);
     }
     const probes = [
@@ -161,7 +162,7 @@ describe('KeyIndex.getBytes', () => {
     expect(index.getBytes(Buffer.from('caf\u00e9', 'utf8'), 0, 5)).toBeUndefined();
     expect(index.getBytes(Buffer.from('k:7'), 0, 3)).toBe(index.get('k:7'));
     // A key holding a char above 0xff (in-process text) is never matched by bytes.
-    keys[9_000] = '\u20ac';
+    kv[9_000 * 2] = '\u20ac';
     index.set('\u20ac', (9_000 << 4) | 1);
     expect(index.getBytes(Buffer.from([0xac]), 0, 1)).toBeUndefined();
   });

@@ -25,7 +25,7 @@ describe('memory accounting', () => {
     const base = engine.usedMemory;
     const slot = ks.insert('h', Kind.Hash, new Map([['f', 'v']]), 0);
     const one = engine.usedMemory;
-    (ks.values[slot] as Map<string, string>).set('g', 'w'.repeat(100));
+    (ks.valueAt(slot) as Map<string, string>).set('g', 'w'.repeat(100));
     ks.recomputeSize(slot);
     expect(engine.usedMemory).toBeGreaterThan(one + 100);
     ks.remove(slot, 'delete');

@@ -54,10 +54,10 @@ describe('packed entries', () => {
     const slot = ks.insert('h', Kind.Hash, hash, 0);
     // Stride 2: a field goes with its value; a value's text is not a field.
     expect(removeEntries(ks, slot, Kind.Hash, hash, ['x', 'f2', 'v1', 'f2'], 1, 0, 2)).toBe(1);
-    expect(entries(ks.values[slot] as string, 0)).toEqual(['f1', 'v1', 'f3', 'v3']);
-    const before = ks.values[slot];
+    expect(entries(ks.valueAt(slot) as string, 0)).toEqual(['f1', 'v1', 'f3', 'v3']);
+    const before = ks.valueAt(slot);
     expect(removeEntries(ks, slot, Kind.Hash, before as string, ['nope'], 0, 0, 2)).toBe(0);
-    expect(ks.values[slot]).toBe(before);
+    expect(ks.valueAt(slot)).toBe(before);
   });
 
   it('flat keeps the text', () => {

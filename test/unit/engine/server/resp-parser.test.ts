@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { POOL_MAX_BYTES, pooledBulkBuffers } from '../../../../engine/server/bulk-buffers.ts';
 import {
   FAST_GET,
   FAST_NONE,
@@ -58,6 +59,49 @@ describe('RESP request parser', () => {
     p.feed(Buffer.from('\r\n'));
     const cmd = p.next();
     expect(cmd?.[1]?.length).toBe(5_000_000);
+  });
+
+  it('reuses big-bulk buffers across requests and connections without mixing their bytes', () => {
+    // One read buffer, reused (and overwritten) after every feed, as the server's read path does.
+    const read = Buffer.alloc(64 * 1024);
+    const send = (p: RespParser, bytes: Buffer): string[][] => {
+      const out: string[][] = [];
+      for (let at = 0; at < bytes.length; at += read.length) {
+        const n = bytes.copy(read, 0, at, at + read.length);
+        p.feed(read, true, n);
+        out.push(...parseAll(p));
+        p.detach();
+        read.fill(0x7a);
+      }
+      return out;
+    };
+    const set = (key: string, value: Buffer): Buffer =>
+      Buffer.concat([
+        Buffer.from(`*3\r\n$3\r\nSET\r\n$${key.length}\r\n${key}\r\n$${value.length}\r\n`),
+        value,
+        Buffer.from('\r\n'),
+      ]);
+    const a = new RespParser(1024 * 1024);
+    const b = new RespParser(1024 * 1024);
+    const big = Buffer.alloc(150_000, 0x61);
+    big[0] = 0;
+    big[149_999] = 0xff;
+    expect(send(a, set('k1', big))).toEqual([['SET', 'k1', big.toString('latin1')]]);
+    const pooled = pooledBulkBuffers();
+    expect(pooled).toBeGreaterThan(0);
+    // A shorter bulk on another connection takes the longer pooled buffer: only its own bytes count.
+    const short = Buffer.alloc(40_000, 0x62);
+    expect(send(b, Buffer.concat([set('k2', short), Buffer.from('*1\r\n$4\r\nPING\r\n')]))).toEqual([
+      ['SET', 'k2', short.toString('latin1')],
+      ['PING'],
+    ]);
+    const again = Buffer.alloc(150_000, 0x63);
+    expect(send(a, set('k3', again))).toEqual([['SET', 'k3', again.toString('latin1')]]);
+    expect(pooledBulkBuffers()).toBe(pooled);
+    // A buffer longer than the pool keeps is not kept.
+    const huge = Buffer.alloc(POOL_MAX_BYTES + 1, 0x64);
+    expect(send(b, set('k4', huge))[0]?.[2]?.length).toBe(huge.length);
+    expect(pooledBulkBuffers()).toBe(pooled);
   });
 
   it('rejects malformed frames with Valkey messages', () => {
