@@ -1,10 +1,11 @@
 /**
  * The in-process API's writes (engine.ts): SET with Valkey's semantics (NX/XX, PX/PXAT/KEEPTTL,
  * eviction first), and the writes and deletes that go through a matching write-through hook first
- * (write-through.ts). Keys are in keyspace form.
+ * (write-through.ts). Keys are in keyspace form, except writeThrough's text key.
  */
 import type { EngineValue, SetOptions } from './engine-options.ts';
 import { type EngineState, KEEP_TTL } from './engine-state.ts';
+import { keyBytes } from './key-text.ts';
 import { Kind } from './keyspace.ts';
 import type { HookChange, WriteThrough } from './write-through.ts';
 
@@ -32,14 +33,18 @@ export function applySet(
   return true;
 }
 
-/** {@link applySet} through the hook of `hooks` that matches `key`, if any, first. */
+/**
+ * {@link applySet} through the hook of `hooks` that matches the text key `text`, if any, first
+ * (Engine.write: the key turns into keyspace form here, so a bad key rejects, as it always did).
+ */
 export async function writeThrough(
   core: EngineState,
   hooks: WriteThrough,
-  key: string,
+  text: string,
   value: EngineValue,
   options: SetOptions | undefined,
 ): Promise<boolean> {
+  const key = keyBytes(text);
   const hook = hooks.active ? hooks.match(key) : undefined;
   if (!hook) return applySet(core, key, value, options);
   const change: HookChange = {

@@ -406,8 +406,8 @@ export class Engine {
   }
 
   /** Writes through the matching hook (if any) first, then the cache. See write-through.ts. */
-  async write(key: string, value: EngineValue, options?: SetOptions): Promise<boolean> {
-    return writeThrough(this.core, this.#hooks, keyBytes(key), value, options);
+  write(key: string, value: EngineValue, options?: SetOptions): Promise<boolean> {
+    return writeThrough(this.core, this.#hooks, key, value, options);
   }
 
   /** Deletes through the matching hook (if any) first, then the cache. */
@@ -416,7 +416,7 @@ export class Engine {
   }
 
   /** {@link Engine.remove} of a key already in keyspace form (latin1 bytes; the protocol server's DEL). */
-  async removeBytes(key: string): Promise<boolean> {
+  removeBytes(key: string): Promise<boolean> {
     return removeThrough(this.core, this.#hooks, key);
   }
 

@@ -19,7 +19,7 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { type ContainerServiceProps, createFargateConsumer } from './fargate-consumer.ts';
+import { type ContainerServiceProps, containerPropsOf, createFargateConsumer } from './fargate-consumer.ts';
 
 /** Defaults of {@link ConsumerService}. */
 export const CONSUMER_SERVICE_DEFAULTS = {
@@ -125,17 +125,12 @@ export class ConsumerService extends Construct implements ec2.IConnectable {
     }
 
     const made = createFargateConsumer(this, {
+      ...containerPropsOf(props),
       name: 'consumer',
       description: 'cdc-cache Kafka consumer',
-      vpc: props.vpc,
-      vpcSubnets: props.vpcSubnets,
-      cluster: props.cluster,
       cpu: props.cpu ?? CONSUMER_SERVICE_DEFAULTS.cpu,
       memoryLimitMiB: props.memoryLimitMiB ?? CONSUMER_SERVICE_DEFAULTS.memoryLimitMiB,
-      image: props.image,
       command: COMMAND,
-      cache: props.cache,
-      rules: props.rules,
       environment,
       secrets,
       extraEnvironment: props.environment,

@@ -29,23 +29,28 @@ export interface ContainerServiceProps {
   readonly rules: CdcCacheConfig;
 }
 
-/** Options of {@link createFargateConsumer}. */
-export interface FargateConsumerOptions {
+/** The {@link ContainerServiceProps} of a construct's props (which hold more), for {@link createFargateConsumer}. */
+export function containerPropsOf(p: ContainerServiceProps): ContainerServiceProps {
+  return {
+    vpc: p.vpc,
+    ...(p.vpcSubnets === undefined ? {} : { vpcSubnets: p.vpcSubnets }),
+    ...(p.cluster === undefined ? {} : { cluster: p.cluster }),
+    image: p.image,
+    cache: p.cache,
+    rules: p.rules,
+  };
+}
+
+/** Options of {@link createFargateConsumer}: the construct's container properties and the source's. */
+export interface FargateConsumerOptions extends ContainerServiceProps {
   /** The container name and log stream prefix (`consumer`, `poller`). */
   readonly name: string;
   /** The security group's description (also the cache admission's). */
   readonly description: string;
-  readonly vpc: ec2.IVpc;
-  readonly vpcSubnets?: ec2.SubnetSelection | undefined;
-  /** An existing cluster; else one is created with Container Insights. */
-  readonly cluster?: ecs.ICluster | undefined;
   readonly cpu: number;
   readonly memoryLimitMiB: number;
-  readonly image: ecs.ContainerImage;
   /** `cdc-cache` arguments (the image's entry point is the CLI). */
   readonly command: string[];
-  readonly cache: CacheConnection;
-  readonly rules: CdcCacheConfig;
   /** The source's variables (brokers, stream ARN, …), beside the cache's and the rules. */
   readonly environment: Record<string, string>;
   /** The source's secrets (SASL), beside the cache password. */

@@ -24,7 +24,7 @@ import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { type ContainerServiceProps, createFargateConsumer } from './fargate-consumer.ts';
+import { type ContainerServiceProps, containerPropsOf, createFargateConsumer } from './fargate-consumer.ts';
 import { asInterface } from './jsii-interop.ts';
 import { checkStreamView } from './stream-view-type.ts';
 
@@ -122,17 +122,12 @@ export class StreamPollerService extends Construct implements ec2.IConnectable {
       );
 
     const made = createFargateConsumer(this, {
+      ...containerPropsOf(props),
       name: 'poller',
       description: 'cdc-cache DynamoDB Streams poller',
-      vpc: props.vpc,
-      vpcSubnets: props.vpcSubnets,
-      cluster: props.cluster,
       cpu: props.cpu ?? STREAM_POLLER_DEFAULTS.cpu,
       memoryLimitMiB: props.memoryLimitMiB ?? STREAM_POLLER_DEFAULTS.memoryLimitMiB,
-      image: props.image,
       command: [...COMMAND, '--lease-ttl-ms', String(leaseTtlMs)],
-      cache: props.cache,
-      rules: props.rules,
       environment: {
         CDC_CACHE_DYNAMODB_STREAM_ARN: streamArn,
         CDC_CACHE_DYNAMODB_TABLE: tableName,
