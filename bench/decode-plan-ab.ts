@@ -12,9 +12,13 @@
  * code pairs, with no consistent order effect, so read differences under ~5 % as none.
  * `--order base-first|this-first` runs one order only.
  *
- *   node bench/decode-plan-ab.ts --base /work/main [--events 50000] [--runs 15] [--order base-first]
+ * `--alloc` adds the bytes each side allocates per event (V8's sampling heap profiler, counting
+ * the objects already collected too): unlike CPU time it does not move with the machine's load.
+ *
+ *   node bench/decode-plan-ab.ts --base /work/main [--events 50000] [--runs 15] [--order base-first] [--alloc]
  */
 import { execFileSync } from 'node:child_process';
+import { Session } from 'node:inspector/promises';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { ChangeEvent } from '../core/event/change-event.ts';
@@ -26,6 +30,7 @@ const { values } = parseArgs({
     events: { type: 'string', default: '50000' },
     runs: { type: 'string', default: '15' },
     order: { type: 'string' },
+    alloc: { type: 'boolean', default: false },
   },
 });
 if (values.base === undefined) throw new Error('--base DIR: a checkout to compare with (e.g. /work/main)');
@@ -36,6 +41,7 @@ if (values.order === undefined) {
       ...process.execArgv,
       new URL(import.meta.url).pathname,
       ...['--base', values.base, '--events', values.events, '--runs', values.runs, '--order', order],
+      ...(values.alloc ? ['--alloc'] : []),
     ];
     const out = execFileSync(process.execPath, args, { encoding: 'utf8' });
     process.stdout.write(out);
@@ -142,3 +148,33 @@ console.log(
     `  paired this/base per round: median ${med(paired).toFixed(3)} (${list(paired)})`,
   ].join('\n'),
 );
+
+/** Bytes allocated per event by `work` (sampled every 256 bytes, collected objects included). */
+async function allocatedPerEvent(work: () => unknown): Promise<number> {
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.startSampling', {
+    samplingInterval: 256,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  work();
+  const { profile } = await session.post('HeapProfiler.stopSampling');
+  session.disconnect();
+  let bytes = 0;
+  const walk = (n: { selfSize: number; children: (typeof n)[] }) => {
+    bytes += n.selfSize;
+    for (const c of n.children) walk(c);
+  };
+  walk(profile.head);
+  return bytes / N;
+}
+
+if (values.alloc) {
+  const parseBytes = await allocatedPerEvent(parse);
+  const baseBytes = await allocatedPerEvent(() => run(base));
+  const ourBytes = await allocatedPerEvent(() => run(ours));
+  console.log(
+    `  allocated per event (includes the benchmark loop's context object and offset string): JSON.parse ${parseBytes.toFixed(0)} B; base ${baseBytes.toFixed(0)} B; this ${ourBytes.toFixed(0)} B (this/base ${(ourBytes / baseBytes).toFixed(3)})`,
+  );
+}

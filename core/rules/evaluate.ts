@@ -156,7 +156,19 @@ function project(rule: CompiledRule, event: ChangeEvent): string | undefined {
   }
   if (fields === undefined)
     return unavailable.length > 0 ? noValue('unavailable', unavailable[0]) : JSON.stringify(after);
-  // Built as text: same bytes as JSON.stringify of the projected object, without allocating it.
+  if (unavailable.length === 0 && asObject(fields)) {
+    // JSON.stringify of the picked fields: one flat string, where text built piece by piece is a
+    // chain of cons strings the socket write flattens again (about 3× the bytes allocated).
+    const picked: Row = {};
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i]!;
+      const v = after[f];
+      if (v === undefined) return noValue('missing-field', f);
+      picked[f] = v;
+    }
+    return JSON.stringify(picked);
+  }
+  // Built as text: same bytes as JSON.stringify of the projected object.
   const names = rule.refresh.fieldJson!;
   let out = '';
   for (let i = 0; i < fields.length; i++) {
@@ -167,6 +179,26 @@ function project(rule: CompiledRule, event: ChangeEvent): string | undefined {
     out += (i === 0 ? '{' : ',') + names[i] + jsonValue(v);
   }
   return `${out}}`;
+}
+
+/** Per field list: whether an object with those keys serialises them in that order, each once. */
+const OBJECT_SAFE = new WeakMap<readonly string[], boolean>();
+
+/**
+ * True when assigning `fields` to a fresh object in order, then JSON.stringify, gives exactly the
+ * text build's bytes: names distinct, none an array index (objects list those first, ascending),
+ * none `__proto__` (an assignment would set the prototype instead).
+ */
+function asObject(fields: readonly string[]): boolean {
+  let safe = OBJECT_SAFE.get(fields);
+  if (safe === undefined) {
+    safe =
+      fields.length > 0 && // verify's probe projects none (core/verify/expected.ts): left as it was
+      new Set(fields).size === fields.length &&
+      fields.every((f) => f !== '__proto__' && !(/^(0|[1-9]\d*)$/.test(f) && Number(f) < 2 ** 32 - 1));
+    OBJECT_SAFE.set(fields, safe);
+  }
+  return safe;
 }
 
 function ttlMs(rule: CompiledRule, key: string, version: string): number {
