@@ -445,7 +445,7 @@ export function formatPostgresKafkaResults(rs: PostgresKafkaRun[]): string {
   const lines = [
     `## ${new Date().toISOString()}`,
     '',
-    `Command: \`CDC_CACHE_KEEP_SERVICES=1 CDC_CACHE_CONSISTENCY_MS=${DURATION_MS} npx vitest run --project e2e test/e2e/consistency/consistency.test.ts\``,
+    `Command: \`CDC_CACHE_KEEP_SERVICES=1 CDC_CACHE_CONSISTENCY_MS=${DURATION_MS} npx vitest run --project e2e-solo test/e2e/consistency/consistency.test.ts\``,
     `Load average: ${load} (2 cores, shared). ${ROWS} rows, ${WRITERS} writers, ${APPS} app threads, ${PARTITIONS} partitions, ${DURATION_MS} ms of writes per run.`,
     '',
     '| run | stale keys (full check) | order lists stale / cached (dependent keys, DEFAULT identity; order row changes) | keys checked | writes (row changes) | app reads / loads / fills / lease-rejected | CDC records delivered (duplicates) | consumer kills | race fill | live: changes followed | staleness p50 / p99 / max | stream lag p99 / check lateness p99 | last window (5 s) consistent |',
