@@ -1,6 +1,6 @@
 /**
  * The near cache: an in-process tier in front of the shared cache, bounded by entries and bytes
- * (a {@link NearStore}, LRU), each entry living at most `ttlMs` and never past its fresh life in the
+ * (a {@link NearStore}, CLOCK eviction), each entry living at most `ttlMs` and never past its fresh life in the
  * shared cache.
  * The shared cache's server keeps it true through a {@link NearTracker} (CLIENT TRACKING on Valkey and
  * the engine server, listeners on the in-process engine).
