@@ -34,7 +34,6 @@ export const OPTIONAL_PACKAGES = {
   'aws-cdk-lib': 'cdc-cache/cdk (the CDK constructs)',
   constructs: 'cdc-cache/cdk (the CDK constructs)',
   wasmoon: 'EVAL, EVALSHA and SCRIPT LOAD on the engine server (its Lua VM, loaded on the first script)',
-  'lru-cache': 'the cache client near cache (createNearCache)',
 } as const;
 
 /** One of the {@link OPTIONAL_PACKAGES}. */

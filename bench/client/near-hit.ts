@@ -2,10 +2,11 @@
  * The near cache's hit path vs `lru-cache` get, same run, rounds interleaved (issue 18: ≥ 1×).
  * Both hold the same decoded values under the same bounds (entries, bytes, a TTL).
  *
- * - `sync`: the near cache's lookup (`NearCache.get`: tracking check + lru-cache get with TTL +
- *   counters) vs a bare `LRUCache.get`.
- * - `getOrLoad`: `await client.getOrLoad(key, loader)` served near vs `await` of the usual L1
- *   wrapper over lru-cache (`async (k) => lru.get(k) ?? loader(k)`), the shape an app would write.
+ * - `sync`: the near cache's lookup (`NearCache.get`: its own store's lookup with the deadline
+ *   check, CLOCK mark and counters) vs a bare `LRUCache.get`.
+ * - `getOrLoad`: `await client.getOrLoad(key, loader)` served near (the entry's shared resolved
+ *   promise) vs `await` of the usual L1 wrapper over lru-cache (`async (k) => lru.get(k) ?? loader(k)`),
+ *   the shape an app would write.
  *
  *   node bench/client/near-hit.ts [--keys 1000] [--ops 2000000] [--rounds 5]
  */

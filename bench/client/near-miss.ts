@@ -2,7 +2,8 @@
  * The shape of a near-cache miss (the tracked read of core/targets/resp/stale-probe.ts): today a
  * pipeline of the soft mark's probe before and after the value (Valkey: GET s, GET v, GET K, PTTL K,
  * GET s, GET v; engine server: CACHE.STALE, GET, PTTL, CACHE.STALE) vs one read script returning
- * value, TTL and mark together (EVALSHA; on the engine it needs the optional wasmoon). Per shape:
+ * value, TTL and mark together (EVALSHA; on the engine it needs the optional wasmoon) vs, on the
+ * engine server, its native `CACHE.READ` (the same reply in one command, no script). Per shape:
  * latency per miss (one awaited read at a time, as a miss is) and server CPU per miss, on a private
  * valkey-server and the engine server child, rounds interleaved.
  *
@@ -79,8 +80,12 @@ async function measure(server: BenchServer): Promise<void> {
       : await client.callBuffer('EVALSHA', sha!, '3', k, versionKey(k), staleKey(k));
     if (!Array.isArray(r)) throw new Error(`${k}: no value`);
   };
+  const native = async (k: string) => {
+    if (!Array.isArray(await client.callBuffer('CACHE.READ', k))) throw new Error(`${k}: no value`);
+  };
   const shapes: [string, (k: string) => Promise<void>][] = [['pipeline', pipelined]];
   if (sha !== undefined) shapes.push(['script', scripted]);
+  if (engine) shapes.push(['native', native]);
   const us: Record<string, number[]> = Object.fromEntries(shapes.map(([name]) => [name, []]));
   const cpuUs: Record<string, number[]> = Object.fromEntries(shapes.map(([name]) => [name, []]));
   for (const [, read] of shapes) for (let i = 0; i < 2000; i++) await read(keys[i % KEYS]!); // warm-up
@@ -102,7 +107,7 @@ async function measure(server: BenchServer): Promise<void> {
   for (const [name] of shapes) {
     const result = {
       bench: `near-miss-${server.name}`,
-      metric: `near-cache miss read, ${name === 'pipeline' ? `pipeline (${what})` : 'one read script (EVALSHA)'}, µs per miss`,
+      metric: `near-cache miss read, ${name === 'pipeline' ? `pipeline (${what})` : name === 'script' ? 'one read script (EVALSHA)' : 'CACHE.READ'}, µs per miss`,
       value: r2(median(us[name]!)),
       unit: 'µs',
       better: 'lower' as const,

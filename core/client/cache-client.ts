@@ -285,8 +285,8 @@ export function createCacheClient(options: CacheClientOptions): CacheClient {
   return {
     getOrLoad<T>(key: string, loader: (key: string) => Promise<T>, call?: LoadOptions<T>): Promise<T> {
       if (near !== undefined) {
-        const local = near.get(key);
-        if (local !== undefined) return Promise.resolve(local as T);
+        const local = near.getResolved(key);
+        if (local !== undefined) return local as Promise<T>;
       }
       const pending = flights.get(key);
       if (pending !== undefined) return pending as Promise<T>;

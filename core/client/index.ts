@@ -31,8 +31,6 @@ export type {
 } from './fill-lease-store.ts';
 export {
   createNearCache,
-  type LruStore,
-  type LruStoreClass,
   NEAR_CACHE_DEFAULTS,
   NearCache,
   type NearCacheOptions,

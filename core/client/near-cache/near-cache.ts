@@ -1,6 +1,7 @@
 /**
  * The near cache: an in-process tier in front of the shared cache, bounded by entries and bytes
- * (lru-cache), each entry living at most `ttlMs` and never past its fresh life in the shared cache.
+ * (a {@link NearStore}, CLOCK eviction), each entry living at most `ttlMs` and never past its fresh life in the
+ * shared cache.
  * The shared cache's server keeps it true through a {@link NearTracker} (CLIENT TRACKING on Valkey and
  * the engine server, listeners on the in-process engine).
  *
@@ -14,8 +15,8 @@
  * - Values are kept decoded and shared between callers: treat them as immutable.
  */
 import { TargetError } from '../../errors.ts';
-import { MissingDependencyError } from '../../optional-dependency.ts';
 import type { CacheClientListener } from '../events.ts';
+import { NearStore } from './near-store.ts';
 import type { NearTracker, TrackingSink } from './tracker.ts';
 
 /** Options of {@link createNearCache}. */
@@ -33,21 +34,8 @@ export interface NearCacheOptions {
   tracking?: boolean;
 }
 
-/**
- * The part of lru-cache's `LRUCache` the near cache uses, typed here so the published declarations
- * never name the optional peer (a user without lru-cache still type-checks).
- */
-export interface LruStore {
-  get(key: string): NonNullable<unknown> | undefined;
-  set(key: string, value: NonNullable<unknown>, options: { ttl: number; size: number }): unknown;
-  delete(key: string): boolean;
-  clear(): void;
-  readonly size: number;
-  readonly calculatedSize: number;
-}
-
-/** A constructor of {@link LruStore}s (lru-cache's `LRUCache`). */
-export type LruStoreClass = new (options: { max: number; maxSize: number }) => LruStore;
+/** The largest `maxEntries` (slot indexes are 32-bit). */
+const MAX_ENTRIES = 2 ** 30;
 
 /** Near cache defaults. */
 export const NEAR_CACHE_DEFAULTS = { maxEntries: 10_000, maxBytes: 64 * 1024 * 1024, ttlMs: 60_000 } as const;
@@ -83,7 +71,7 @@ export interface NearRead {
 export class NearCache implements TrackingSink {
   /** The resolved options. */
   readonly options: Readonly<Required<NearCacheOptions>>;
-  readonly #lru: LruStore;
+  readonly #lru: NearStore;
   readonly #pending = new Map<string, Set<NearRead>>();
   #up = false;
   #epoch = 0;
@@ -97,8 +85,11 @@ export class NearCache implements TrackingSink {
   #tracker: NearTracker | undefined;
   #lastDown = '';
 
-  /** Use {@link createNearCache} (it loads lru-cache). */
-  constructor(Lru: LruStoreClass, options: NearCacheOptions = {}) {
+  /**
+   * Prefer {@link createNearCache}.
+   * @param now the clock of the entries' deadlines, ms (tests); by default a cached monotonic clock
+   */
+  constructor(options: NearCacheOptions = {}, now?: () => number) {
     const o = {
       maxEntries: options.maxEntries ?? NEAR_CACHE_DEFAULTS.maxEntries,
       maxBytes: options.maxBytes ?? NEAR_CACHE_DEFAULTS.maxBytes,
@@ -112,8 +103,13 @@ export class NearCache implements TrackingSink {
         });
       }
     }
+    if (o.maxEntries > MAX_ENTRIES) {
+      throw new TargetError(`near cache: maxEntries must be at most ${MAX_ENTRIES}, got ${o.maxEntries}`, {
+        retriable: false,
+      });
+    }
     this.options = o;
-    this.#lru = new Lru({ max: o.maxEntries, maxSize: o.maxBytes });
+    this.#lru = new NearStore(o.maxEntries, o.maxBytes, now);
   }
 
   /** The counters. */
@@ -125,7 +121,7 @@ export class NearCache implements TrackingSink {
       invalidations: this.#invalidations,
       resets: this.#resets,
       entries: this.#lru.size,
-      bytes: this.#lru.calculatedSize,
+      bytes: this.#lru.bytes,
       tracking: this.#up ? 'up' : 'down',
     };
   }
@@ -145,19 +141,37 @@ export class NearCache implements TrackingSink {
 
   /** @internal The local value of `key`, or undefined (absent, expired, or tracking down). The hit path. */
   get(key: string): unknown {
+    // No tracking check before the lookup: while tracking is down the store is empty (down() clears
+    // it and install() refuses), so a hit is always served with tracking up.
+    const value = this.#lru.get(key);
+    if (value !== undefined) {
+      this.#hits++;
+      if (this.#emitHits) this.#emit({ type: 'near-hit', key });
+      return value;
+    }
+    this.#missed(key);
+    return undefined;
+  }
+
+  /** @internal {@link get} as a resolved promise shared by every hit of this entry (getOrLoad's hit path). */
+  getResolved(key: string): Promise<unknown> | undefined {
+    const resolved = this.#lru.getResolved(key);
+    if (resolved !== undefined) {
+      this.#hits++;
+      if (this.#emitHits) this.#emit({ type: 'near-hit', key });
+      return resolved;
+    }
+    this.#missed(key);
+    return undefined;
+  }
+
+  #missed(key: string): void {
     if (!this.#up) {
       this.#bypassed++;
-      return undefined;
+      return;
     }
-    const value = this.#lru.get(key);
-    if (value === undefined) {
-      this.#misses++;
-      if (this.#emitHits) this.#emit({ type: 'near-miss', key });
-      return undefined;
-    }
-    this.#hits++;
-    if (this.#emitHits) this.#emit({ type: 'near-hit', key });
-    return value;
+    this.#misses++;
+    if (this.#emitHits) this.#emit({ type: 'near-miss', key });
   }
 
   /**
@@ -183,7 +197,7 @@ export class NearCache implements TrackingSink {
       return;
     const ttl = Math.min(this.options.ttlMs, Math.floor(ttlMs));
     if (!(ttl >= 1)) return;
-    this.#lru.set(read.key, value, { ttl, size: Math.max(1, bytes + read.key.length) });
+    this.#lru.set(read.key, value, ttl, Math.max(1, bytes + read.key.length));
   }
 
   /** @internal Ends a read without installing. */
@@ -254,15 +268,9 @@ export class NearCache implements TrackingSink {
 }
 
 /**
- * Creates a near cache for `createCacheClient({ near })`. Loads the optional peer `lru-cache`
- * (`npm install lru-cache`); without it, fails with a MissingDependencyError naming it.
+ * Creates a near cache for `createCacheClient({ near })`. Async for compatibility (it once loaded
+ * lru-cache, an optional peer; the near cache now has its own store and needs no package).
  */
 export async function createNearCache(options: NearCacheOptions = {}): Promise<NearCache> {
-  let Lru: LruStoreClass;
-  try {
-    Lru = (await import('lru-cache')).LRUCache;
-  } catch (error) {
-    throw new MissingDependencyError('the near cache (createNearCache)', 'lru-cache', error);
-  }
-  return new NearCache(Lru, options);
+  return new NearCache(options);
 }

@@ -1,6 +1,7 @@
 /**
  * A tracked read that also reports a soft-invalidation mark (docs/soft-invalidation-and-tags.md), so a
- * near cache never keeps a stale entry as fresh. A backend with a read script (Valkey: READ_ENTRY,
+ * near cache never keeps a stale entry as fresh. A backend with a native read command (the engine
+ * server: CACHE.READ, read-only, so tracked like GET) or a read script (Valkey: READ_ENTRY,
  * valkey-tag-scripts.ts) reads value, TTL and mark atomically in one command (the keys its GETs read
  * are tracked for the calling connection); otherwise the backend's probe commands (the mark, and on Valkey
  * the fence it must equal) run on the same connection as the value's GET, once before and once after
@@ -43,10 +44,36 @@ export async function scriptedRead(
     if (!/^NOSCRIPT/.test((error as Error).message ?? '')) throw error;
     reply = await conn.callBuffer('EVAL', script.lua, String(keys.length), ...keys);
   }
+  return entryOf(reply);
+}
+
+/** A read script's or read command's reply (nil, or `[value, pttl, stale 1|0]`) as an entry. */
+function entryOf(reply: unknown): StoredEntry | null {
   if (!Array.isArray(reply)) return null;
   const [value, ttl, stale] = reply as [Buffer, number, number];
   const entry = { value, ttlMs: typeof ttl === 'number' ? ttl : -1 };
   return stale === 1 ? { ...entry, stale: true } : entry;
+}
+
+/** Connections whose server answered a native read command as unknown (an older server). */
+const withoutCommand = new WeakSet<object>();
+
+/**
+ * Reads `key` with the native read `command` on `conn` (one reply as a read script's); null when the
+ * server does not know the command (an older server: the caller reads another way from then on).
+ */
+async function commandRead(
+  conn: Pick<ScriptReader, 'callBuffer'>,
+  key: string,
+  command: string,
+): Promise<{ entry: StoredEntry | null } | null> {
+  try {
+    return { entry: entryOf(await conn.callBuffer(command, key)) };
+  } catch (error) {
+    if (!/^ERR unknown command/i.test((error as Error).message ?? '')) throw error;
+    withoutCommand.add(conn);
+    return null;
+  }
 }
 
 /** How one backend reads a key's soft mark with plain commands (see module comment). */
@@ -57,17 +84,27 @@ export interface StaleProbe {
   stale(replies: readonly unknown[]): boolean;
   /** When set, a tracked read is this one script instead of the probe pipeline (see module comment). */
   script?: ReadScript;
+  /**
+   * When set, a tracked read is this one native command (`command key` → as a read script), falling
+   * back to the probe pipeline on a server that does not know it.
+   */
+  command?: string;
 }
 
 /**
- * Reads `key`'s value and TTL on `conn`: with `probe.script` that script, otherwise one pipeline with
- * `probe`'s commands around the value's GET.
+ * Reads `key`'s value and TTL on `conn`: with `probe.command` that command (unless the server lacks
+ * it), with `probe.script` that script, otherwise one pipeline with `probe`'s commands around the
+ * value's GET.
  */
 export async function probedRead(
   conn: ScriptReader,
   key: string,
   probe: StaleProbe | undefined,
 ): Promise<StoredEntry | null> {
+  if (probe?.command !== undefined && !withoutCommand.has(conn)) {
+    const read = await commandRead(conn, key, probe.command);
+    if (read !== null) return read.entry;
+  }
   if (probe?.script !== undefined) return scriptedRead(conn, key, probe.script);
   const pipeline = conn.pipeline();
   const cmds = probe?.commands(key) ?? [];

@@ -143,6 +143,7 @@ export function valkeyLeaseStore(
       const version = tagOptions.version === undefined ? '' : versionSortKey(tagOptions.version);
       const done = await invalidateTagOnValkey(target, client, tag, version, tombstoneTtlMs, {
         soft: tagOptions.soft === true,
+        clustered: target.kind === 'valkey-cluster',
       });
       return { outcome: done.outcome, keys: done.keys };
     },

@@ -16,7 +16,7 @@ import type { ValkeyClient } from './valkey-connection.ts';
 import { type LuaScript, SCRIPTS } from './valkey-scripts.ts';
 import { TAG_SCRIPTS } from './valkey-tag-scripts.ts';
 
-/** One script invocation; all `keys` share a slot. */
+/** One script invocation; all `keys` share a slot (a script of 0 keys takes them all as keys). */
 export interface ScriptCall {
   script: LuaScript;
   keys: string[];
@@ -108,6 +108,11 @@ export class ScriptRunner {
     this.#inFlight = resolved.maxInFlight;
   }
 
+  /** Whether the server is a cluster (multi-key calls must then keep to one slot). */
+  get clustered(): boolean {
+    return this.#conn.cluster;
+  }
+
   /** Runs `calls`; resolves with one result per call, in order. Never rejects. */
   async run(calls: readonly ScriptCall[]): Promise<CallResult[]> {
     const results: CallResult[] = new Array(calls.length);
@@ -156,7 +161,7 @@ export class ScriptRunner {
     const p = this.#conn.client.pipeline();
     for (const i of chunk) {
       const c = calls[i]!;
-      p.evalsha(c.script.sha, c.script.keys, ...c.keys, ...c.args);
+      p.evalsha(c.script.sha, c.script.keys === 0 ? c.keys.length : c.script.keys, ...c.keys, ...c.args);
     }
     try {
       const replies = (await p.exec()) ?? [];

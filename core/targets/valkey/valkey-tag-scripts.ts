@@ -174,46 +174,56 @@ return 1`,
 );
 
 /**
- * tag-key K V L S G | tag version tombstoneTtlMs [soft] → 1 removed (or marked), 0 fenced.
- * Fenced when G says the entry is current with `version` for the tag; otherwise records `version` for
- * the tag in G (at least the tombstone TTL), so a fill that loaded before the change is fenced, and
- * gives up a lease held in V (its version kept; L deleted). Then, hard: deletes the value and its
- * soft mark. Soft (`soft` = '1') with a value present: keeps it and marks it stale at its own version
- * (V, '' when it has none, lives as long as the value), rewriting it in place so tracking clients
- * drop it; stale-while-revalidate clients serve it while one reloads.
+ * tag-keys (K V L S G)… | tag version tombstoneTtlMs soft → { 1 removed (or marked) | 0 fenced, … },
+ * one per entry: a page's entries in one call (every key of one slot: one call per slot in a
+ * cluster, per chunk of the page on a standalone server). Per entry: fenced when G says the entry is
+ * current with `version` for the tag; otherwise records `version` for the tag in G (at least the
+ * tombstone TTL), so a fill that loaded before the change is fenced, and gives up a lease held in V
+ * (its version kept; L deleted). Then, hard: deletes the value and its soft mark. Soft (`soft` =
+ * '1') with a value present: keeps it and marks it stale at its own version (V, '' when it has none,
+ * lives as long as the value), rewriting it in place so tracking clients drop it;
+ * stale-while-revalidate clients serve it while one reloads.
  */
-export const TAG_KEY = script(
-  'tag-key',
-  5,
-  `${FENCE_LIB}local seen = redis.call('HGET', KEYS[5], ARGV[1])
-if seen and seen >= ARGV[2] then return 0 end
-local cur = redis.call('GET', KEYS[2])
-local ver, tok = parts(cur)
-redis.call('DEL', KEYS[3])
-if ARGV[4] == '1' and redis.call('TYPE', KEYS[1]).ok == 'string' then
-  local left = redis.call('PTTL', KEYS[1])
-  ver = ver or ''
-  if not cur or tok then
-    if left > 0 then redis.call('SET', KEYS[2], ver, 'PX', left)
-    elseif cur then redis.call('SET', KEYS[2], ver, 'KEEPTTL')
-    else redis.call('SET', KEYS[2], ver) end
-  end
-  local vleft = redis.call('PTTL', KEYS[2])
-  if left == -1 then redis.call('PERSIST', KEYS[2])
-  elseif vleft >= 0 and vleft < left then redis.call('PEXPIRE', KEYS[2], left) end
-  if left > 0 then redis.call('SET', KEYS[4], ver, 'PX', left) else redis.call('SET', KEYS[4], ver) end
-  redis.call('SET', KEYS[1], redis.call('GET', KEYS[1]), 'KEEPTTL')
-else
-  redis.call('DEL', KEYS[1], KEYS[4])
-  if tok then keepVersion(KEYS[2], ver) end
-end
-local existed = redis.call('EXISTS', KEYS[5])
-redis.call('HSET', KEYS[5], ARGV[1], ARGV[2])
+export const TAG_KEYS = script(
+  'tag-keys',
+  0,
+  `${FENCE_LIB}local tag, version, soft = ARGV[1], ARGV[2], ARGV[4]
 local tomb = tonumber(ARGV[3])
 if tomb < 1 then tomb = 1 end
-local left = redis.call('PTTL', KEYS[5])
-if existed == 0 or (left >= 0 and left < tomb) then redis.call('PEXPIRE', KEYS[5], tomb) end
-return 1`,
+local function tagKey(k, v, l, s, g)
+  local seen = redis.call('HGET', g, tag)
+  if seen and seen >= version then return 0 end
+  local cur = redis.call('GET', v)
+  local ver, tok = parts(cur)
+  if soft == '1' and redis.call('TYPE', k).ok == 'string' then
+    redis.call('DEL', l)
+    local left = redis.call('PTTL', k)
+    ver = ver or ''
+    if not cur or tok then
+      if left > 0 then redis.call('SET', v, ver, 'PX', left)
+      elseif cur then redis.call('SET', v, ver, 'KEEPTTL')
+      else redis.call('SET', v, ver) end
+    end
+    local vleft = redis.call('PTTL', v)
+    if left == -1 then redis.call('PERSIST', v)
+    elseif vleft >= 0 and vleft < left then redis.call('PEXPIRE', v, left) end
+    if left > 0 then redis.call('SET', s, ver, 'PX', left) else redis.call('SET', s, ver) end
+    redis.call('SET', k, redis.call('GET', k), 'KEEPTTL')
+  else
+    redis.call('DEL', k, s, l)
+    if tok then keepVersion(v, ver) end
+  end
+  -- G's life before the HSET (-2: it is new); the HSET leaves it as it was.
+  local gleft = redis.call('PTTL', g)
+  redis.call('HSET', g, tag, version)
+  if gleft == -2 or (gleft >= 0 and gleft < tomb) then redis.call('PEXPIRE', g, tomb) end
+  return 1
+end
+local out = {}
+for i = 1, #KEYS, 5 do
+  out[#out + 1] = tagKey(KEYS[i], KEYS[i + 1], KEYS[i + 2], KEYS[i + 3], KEYS[i + 4])
+end
+return out`,
 );
 
 /**
@@ -270,7 +280,7 @@ export const TAG_SCRIPTS: readonly LuaScript[] = [
   WRITE_TAGGED,
   TAG_JOIN,
   TAG_BUMP,
-  TAG_KEY,
+  TAG_KEYS,
   TAG_BATCH_DONE,
   READ_ENTRY,
 ];

@@ -6,8 +6,8 @@
  *   (node-grouped pipelines; each call touches one key's slot);
  * - a tag invalidation is three steps, none spanning two slots: TAG_BUMP in the tag's slot (epoch;
  *   the members become the change's pending batch by RENAME, O(1)), then a page at a time (at most
- *   TAG_PAGE_SIZE keys, one bounded reply): SRANDMEMBER of the oldest batch, TAG_KEY per key in the
- *   key's slot, TAG_BATCH_DONE in the tag's slot (the page leaves the batch, an empty batch the
+ *   TAG_PAGE_SIZE keys, one bounded reply): SRANDMEMBER of the oldest batch, TAG_KEYS per slot of
+ *   the page's keys (per chunk of the page on a standalone server), TAG_BATCH_DONE in the tag's slot (the page leaves the batch, an empty batch the
  *   queue). The op is applied only when every step succeeded; a failure fails it retriably and the
  *   retry (or the next change of the tag) takes up what is still pending. No step holds the server
  *   for more than one page, however many entries the tag has.
@@ -17,12 +17,36 @@ import { nextAppVersion, versionSortKey } from '../../event/version.ts';
 import type { InvalidateTagOp, SoftInvalidateOp } from '../cache-op.ts';
 import type { OpResult } from '../cache-target.ts';
 import { toTargetError } from '../resp/reply-errors.ts';
+import { keySlot } from './slots.ts';
 import { entryTagsKey, isReserved, leaseKey, staleKey, tagStateKeys, versionKey } from './valkey-keys.ts';
 import type { ScriptCall, ScriptRunner } from './valkey-runner.ts';
-import { SOFT_INVALIDATE, TAG_BATCH_DONE, TAG_BUMP, TAG_KEY } from './valkey-tag-scripts.ts';
+import { SOFT_INVALIDATE, TAG_BATCH_DONE, TAG_BUMP, TAG_KEYS } from './valkey-tag-scripts.ts';
 
-/** Pending keys handled per page of a tag invalidation (one reply, one pipeline of TAG_KEY calls). */
+/** Pending keys handled per page of a tag invalidation (one reply, one pipeline of TAG_KEYS calls). */
 export const TAG_PAGE_SIZE = 1000;
+
+/**
+ * Entries per TAG_KEYS call on a standalone server: bounds how long one call holds the server
+ * (~8 commands per entry; 256 entries ≈ 1–2 ms, as APPLY's maxOpsPerScript).
+ */
+export const TAG_KEYS_PER_SCRIPT = 256;
+
+/** An entry's keys as TAG_KEYS takes them: K V L S G (one slot). */
+function entryScriptKeys(key: string): string[] {
+  return [key, versionKey(key), leaseKey(key), staleKey(key), entryTagsKey(key)];
+}
+
+/** `keys` grouped by hash slot, in first-seen order. */
+function groupBySlot(keys: readonly string[]): Map<number, string[]> {
+  const bySlot = new Map<number, string[]>();
+  for (const key of keys) {
+    const slot = keySlot(key);
+    const group = bySlot.get(slot);
+    if (group === undefined) bySlot.set(slot, [key]);
+    else group.push(key);
+  }
+  return bySlot;
+}
 
 /** How often an app-side invalidation without a version retries when a change moved the epoch meanwhile. */
 const APP_BUMP_ATTEMPTS = 10;
@@ -93,6 +117,11 @@ export interface TagInvalidationOptions {
   pageSize?: number;
   /** Called with each page's removed (or marked) keys, as they go. */
   onKeys?: (keys: readonly string[]) => void;
+  /**
+   * Whether the server is a cluster: then a page goes out as one call per hash slot; `false` (a
+   * standalone server) sends it in calls of {@link TAG_KEYS_PER_SCRIPT} entries. @default true
+   */
+  clustered?: boolean;
 }
 
 function toReplyError(error: unknown): Error {
@@ -134,18 +163,28 @@ export async function invalidateTagOnValkey(
   }
   const keys: string[] = [];
   const soft = options.soft === true ? '1' : '0';
-  const removeAll = async (pending: readonly (readonly [string, string])[]) => {
-    const calls: ScriptCall[] = pending.map(([key, at]) => ({
-      script: TAG_KEY,
-      keys: [key, versionKey(key), leaseKey(key), staleKey(key), entryTagsKey(key)],
-      args: [tag, at, tomb, soft],
-    }));
+  // One TAG_KEYS call per slot's keys (cluster) or per chunk (standalone), all pipelined.
+  const removeAll = async (members: readonly string[], at: string) => {
+    const groups = options.clustered === false ? [members] : [...groupBySlot(members).values()];
+    const calls: ScriptCall[] = [];
+    const order: string[] = [];
+    for (const group of groups) {
+      for (let from = 0; from < group.length; from += TAG_KEYS_PER_SCRIPT) {
+        const chunk = group.slice(from, from + TAG_KEYS_PER_SCRIPT);
+        calls.push({ script: TAG_KEYS, keys: chunk.flatMap(entryScriptKeys), args: [tag, at, tomb, soft] });
+        for (const key of chunk) order.push(key);
+      }
+    }
     const replies = await runner.run(calls);
     const page: string[] = [];
-    replies.forEach((r, n) => {
+    let n = 0;
+    for (const r of replies) {
       if (!r.ok) throw toReplyError(r.error);
-      if (r.reply === 1) page.push(pending[n]![0]);
-    });
+      for (const removed of r.reply as number[]) {
+        if (removed === 1) page.push(order[n]!);
+        n++;
+      }
+    }
     if (page.length > 0) {
       applied = true;
       for (const key of page) keys.push(key);
@@ -158,7 +197,7 @@ export async function invalidateTagOnValkey(
     if (at === null) break;
     const batch = state.batch(at);
     const members = ((await reader.call('SRANDMEMBER', batch, String(pageSize))) as string[] | null) ?? [];
-    await removeAll(members.map((key) => [key, at] as const));
+    await removeAll(members, at);
     const [done] = await runner.run([
       { script: TAG_BATCH_DONE, keys: [batch, state.queue, state.members], args: [at, soft, ...members] },
     ]);
@@ -169,7 +208,7 @@ export async function invalidateTagOnValkey(
 
 /** Applies one tag invalidation op of the pipeline (see module comment). Never rejects. */
 export async function applyTagInvalidation(
-  runner: ScriptRunner,
+  runner: Pick<ScriptRunner, 'run' | 'clustered'>,
   reader: TagStateReader,
   op: InvalidateTagOp,
   tombstoneTtlMs: number,
@@ -183,6 +222,7 @@ export async function applyTagInvalidation(
   try {
     const done = await invalidateTagOnValkey(runner, reader, op.tag, version, tombstoneTtlMs, {
       soft: op.soft === true,
+      clustered: runner.clustered,
     });
     return { ok: true, outcome: done.outcome };
   } catch (error) {

@@ -4,7 +4,8 @@
  * opaque byte strings compared in byte order (the cdc-cache adapters send `versionSortKey` strings).
  * Replies are simple strings naming the outcome, integers for counts/booleans; see engine/README.md.
  */
-import { Kind } from '../../keyspace.ts';
+import { wrongTypeError } from '../../errors.ts';
+import { KIND_BITS, KIND_MASK, Kind } from '../../keyspace.ts';
 import * as locks from '../../locks.ts';
 import * as soft from '../../soft-invalidation.ts';
 import type { TagEpochs } from '../../tags.ts';
@@ -47,6 +48,41 @@ function softInvalidate(ctx: CommandContext, a: string[]): void {
 
 function stale(ctx: CommandContext, a: string[]): void {
   ctx.w.int(soft.isStale(ctx.core, a[1]!, ctx.now) ? 1 : 0);
+}
+
+/**
+ * CACHE.READ key → nil, or [value, pttl (-1: none), stale (1|0)]: a cache read in one command (the
+ * cache client's reads and a near cache's tracked reads: GET, PTTL and CACHE.STALE of one moment,
+ * where a pipeline needs the mark before and after the GET). Read-only, so tracking remembers the key
+ * for the calling client as for GET; a tombstone reads as nil; a non-string value is WRONGTYPE.
+ */
+function read(ctx: CommandContext, a: string[]): void {
+  const key = a[1]!;
+  const ks = ctx.core.keyspace;
+  const packed = ks.index.get(key);
+  if (packed === undefined) {
+    ctx.w.nil();
+    return;
+  }
+  const slot = packed >>> KIND_BITS;
+  const at = ks.expireAt(slot);
+  if (at !== 0 && ctx.now > at) {
+    ks.remove(slot, 'expire');
+    ctx.w.nil();
+    return;
+  }
+  const kind = packed & KIND_MASK;
+  if (kind === Kind.Tombstone) {
+    ctx.w.nil();
+    return;
+  }
+  if (kind !== Kind.Bytes && kind !== Kind.Text) throw wrongTypeError();
+  if (ks.tracking !== 0) ks.touch(slot);
+  ctx.w.array(3);
+  if (kind === Kind.Bytes) ctx.w.bulk(ks.values[slot] as string);
+  else ctx.w.bulkText(ks.values[slot] as string);
+  ctx.w.int(at === 0 ? -1 : Math.max(0, at - ctx.now));
+  ctx.w.int(soft.isStale(ctx.core, key, ctx.now) ? 1 : 0);
 }
 
 function invalidateTag(ctx: CommandContext, a: string[]): void {
@@ -205,6 +241,7 @@ export const cacheCommands: CommandSpec[] = [
     arityRange('cache.softinvalidate', 3, 4, softInvalidate),
   ),
   command('cache.stale', 2, ['readonly', 'fast'], one, stale),
+  command('cache.read', 2, ['readonly', 'fast'], one, read),
   command(
     'cache.taginvalidate',
     -3,
