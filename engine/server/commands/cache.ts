@@ -79,8 +79,8 @@ function read(ctx: CommandContext, a: string[]): void {
   if (kind !== Kind.Bytes && kind !== Kind.Text) throw wrongTypeError();
   if (ks.tracking !== 0) ks.touch(slot);
   ctx.w.array(3);
-  if (kind === Kind.Bytes) ctx.w.bulk(ks.values[slot] as string);
-  else ctx.w.bulkText(ks.values[slot] as string);
+  if (kind === Kind.Bytes) ctx.w.bulk(ks.valueAt(slot) as string);
+  else ctx.w.bulkText(ks.valueAt(slot) as string);
   ctx.w.int(at === 0 ? -1 : Math.max(0, at - ctx.now));
   ctx.w.int(soft.isStale(ctx.core, key, ctx.now) ? 1 : 0);
 }
