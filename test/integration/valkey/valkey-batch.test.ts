@@ -104,6 +104,45 @@ describe('batched apply on a private server', () => {
     }
   });
 
+  it('gives value, fence and tombstone their TTLs from the server clock (PXAT), several TTLs per call; huge and bad TTLs keep PX', async () => {
+    const ops: CacheOp[] = [
+      { kind: 'refresh', key: 'ttl:1', value: 'a', ttlMs: 60_000, version: '1' },
+      { kind: 'refresh', key: 'ttl:2', value: 'b', ttlMs: 5_000, version: '1' },
+      { kind: 'refresh', key: 'ttl:3', value: 'c', ttlMs: 60_000, version: '1' },
+      { kind: 'invalidate', key: 'ttl:4', version: '1' },
+      { kind: 'refresh', key: 'ttl:5', value: 'e', ttlMs: 0, version: '1' },
+      // 17 digits: past what PXAT arithmetic in Lua keeps exact, so it goes out as PX.
+      { kind: 'refresh', key: 'ttl:6', value: 'f', ttlMs: 1e16, version: '1' },
+      // Not digits: PX answers the server's own error, for this op only.
+      { kind: 'refresh', key: 'ttl:7', value: 'g', ttlMs: Number.POSITIVE_INFINITY, version: '1' },
+      { kind: 'refresh', key: 'ttl:8', value: 'h', ttlMs: 5_000, version: '1' },
+    ];
+    const rs = await target.apply(ops);
+    expect(rs.filter((_, i) => i !== 6)).toEqual(Array(7).fill(APPLIED));
+    expect(rs[6]?.ok).toBe(false);
+    expect(!rs[6]?.ok && rs[6]?.error.message).toMatch(/not an integer/);
+    const pttl = (k: string) => target.client.pttl(k);
+    const within = async (k: string, ms: number) => {
+      for (const key of [k, versionKey(k)]) {
+        const left = await pttl(key);
+        expect(left, key).toBeGreaterThan(ms - 10_000);
+        expect(left, key).toBeLessThanOrEqual(ms);
+      }
+    };
+    await within('ttl:1', 60_000);
+    await within('ttl:2', 5_000);
+    await within('ttl:3', 60_000);
+    await within('ttl:8', 5_000);
+    await within('ttl:6', 1e16);
+    expect(await target.client.exists('ttl:4')).toBe(0);
+    const tomb = await pttl(versionKey('ttl:4'));
+    expect(tomb).toBeGreaterThan(290_000);
+    expect(tomb).toBeLessThanOrEqual(300_000);
+    expect(await pttl('ttl:5')).toBe(-1);
+    expect(await pttl(versionKey('ttl:5'))).toBe(-1);
+    expect(await target.client.exists('ttl:7', versionKey('ttl:7'))).toBe(0);
+  });
+
   it('sends a value bigger than maxBytesPerScript in a call of its own', async () => {
     const big = 'x'.repeat(1000);
     const rs = await target.apply([
