@@ -172,7 +172,7 @@ return 1`,
  * `PXAT now+ttl` once (a TTL of more than 15 digits, or not digits, keeps `PX ttl`: exact and with
  * the server's own error). `SET … PX` would cost the same lookups but the server rewrites every such
  * SET into its PXAT form for replication and AOF, whether or not there are replicas; with PXAT it
- * has nothing to rewrite (≈ 12 % of the server's instructions per op, bench/results/valkey.md). The
+ * has nothing to rewrite (≈ 15 % of the server's instructions per op, bench/results/valkey.md). The
  * TTL runs from the call's start either way (`PX` counts from the script's start time). The error
  * check is `cur.err` (a string's `err` is nil), not a `type()` call per op.
  */
