@@ -97,15 +97,24 @@ try {
   const theirs: number[] = [];
   const applyOnly: number[] = [];
   const serverUs: number[] = [];
+  const serverCpuUs: number[] = [];
+  /** The server process's CPU seconds so far (INFO cpu: user + sys), less swayed by load than commandstats. */
+  const serverCpu = () => {
+    const info = cli('INFO', 'cpu');
+    const n = (f: string) => Number(new RegExp(`${f}:([\\d.]+)`).exec(info)?.[1] ?? Number.NaN);
+    return n('used_cpu_sys') + n('used_cpu_user');
+  };
   for (let run = 0; run < RUNS; run++) {
     cli('FLUSHALL');
     cli('CONFIG', 'RESETSTAT');
     const alone = await createValkeyTarget({ url: server.url, tombstoneTtlMs: 300_000 });
+    const cpu0 = serverCpu();
     const a0 = performance.now();
     for (const b of batches) {
       for (const r of await alone.apply(b)) if (!r.ok) throw r.error;
     }
     applyOnly.push(opCount / ((performance.now() - a0) / 1000));
+    serverCpuUs.push(((serverCpu() - cpu0) * 1e6) / opCount);
     await alone.close();
     const evalsha = /cmdstat_evalsha:calls=\d+,usec=(\d+)/.exec(cli('INFO', 'commandstats'));
     serverUs.push(Number(evalsha?.[1] ?? Number.NaN) / opCount);
@@ -132,7 +141,7 @@ try {
     if (!m) throw new Error(`cannot read valkey-benchmark output: ${del}`);
     theirs.push(Number(m[1]));
     console.log(
-      `run ${run + 1}: replay ${Math.round(ours.at(-1)!)} events/s, target alone ${Math.round(applyOnly.at(-1)!)} ops/s (server ${serverUs.at(-1)!.toFixed(2)} µs/op), valkey-benchmark DEL ${theirs.at(-1)} rps`,
+      `run ${run + 1}: replay ${Math.round(ours.at(-1)!)} events/s, target alone ${Math.round(applyOnly.at(-1)!)} ops/s (server ${serverUs.at(-1)!.toFixed(2)} µs/op, CPU ${serverCpuUs.at(-1)!.toFixed(2)} µs/op), valkey-benchmark DEL ${theirs.at(-1)} rps`,
     );
   }
   const oursMed = median(ours);
@@ -154,13 +163,13 @@ try {
     `Apply: ${N} Debezium change events (PostgreSQL envelope, ${K} distinct keys, update/create → invalidate),`,
     `replayed from JSONL through decode → plan → the Valkey target (fenced invalidations, up to`,
     `${RUNNER_DEFAULTS.maxOpsPerScript} per APPLY script call, batch ${BATCH}, ${RUNNER_DEFAULTS.maxInFlight} calls in flight), one process. Target alone: the same ${opCount} planned ops`,
-    `through \`target.apply\` (no decode/plan), with the server's EVALSHA time per op. Peer: \`valkey-benchmark -P 64 -r ${K} -n ${N} DEL customer:__rand_int__\``,
+    `through \`target.apply\` (no decode/plan), with the server's EVALSHA time per op (INFO commandstats) and its CPU per op (INFO cpu). Peer: \`valkey-benchmark -P 64 -r ${K} -n ${N} DEL customer:__rand_int__\``,
     '(50 clients) on the same keys and server, right after each replay. Median of runs.',
     '',
     '| runs | measured | rate (median) | valkey-benchmark DEL/s | ratio | target ≥ 200k/s or ≥ 0.4× |',
     '| ---- | -------- | ------------- | ---------------------- | ----- | -------------------------- |',
     `| ${RUNS} | replay (whole pipeline), events/s | ${Math.round(oursMed)} | ${Math.round(theirsMed)} | ${ratio.toFixed(2)} | ${met(oursMed)} |`,
-    `| ${RUNS} | target alone, ops/s (server ${median(serverUs).toFixed(2)} µs/op) | ${Math.round(aloneMed)} | ${Math.round(theirsMed)} | ${(aloneMed / theirsMed).toFixed(2)} | ${met(aloneMed)} |`,
+    `| ${RUNS} | target alone, ops/s (server ${median(serverUs).toFixed(2)} µs/op, CPU ${median(serverCpuUs).toFixed(2)} µs/op) | ${Math.round(aloneMed)} | ${Math.round(theirsMed)} | ${(aloneMed / theirsMed).toFixed(2)} | ${met(aloneMed)} |`,
     '',
   ].join('\n');
   const peer = `valkey-benchmark -P 64 DEL, same keys and server`;
@@ -192,7 +201,7 @@ try {
     targetRatio: 0.4,
     samples: RUNS,
     command: jsonCommand,
-    note: `server time per fenced op ${median(serverUs).toFixed(2)} µs (EVALSHA, INFO commandstats)`,
+    note: `server time per fenced op ${median(serverUs).toFixed(2)} µs (EVALSHA, INFO commandstats), server CPU ${median(serverCpuUs).toFixed(2)} µs (INFO cpu)`,
   });
   console.log(`\n${report}`);
   if (values.write) appendFileSync(new URL('../results/valkey.md', import.meta.url), `${report}\n`);

@@ -7,11 +7,15 @@
  * (INFO used_cpu_sys + used_cpu_user), the client's CPU per op (process.cpuUsage) and ops/s; beside
  * them `valkey-benchmark -P 64 DEL` on the same server as the peer.
  *
- *   node bench/valkey/fenced-shape.ts [--ops 200000] [--keys 50000] [--rounds 3]
+ *   node bench/valkey/fenced-shape.ts [--ops 200000] [--keys 50000] [--rounds 3] [--invalidate-only]
+ *
+ * `--invalidate-only` sends only invalidations (the stream of bench/valkey/apply.ts: update/create →
+ * invalidate), still every 50th one stale.
  *
  * Shapes: `current` is valkey-scripts.ts's APPLY (whatever it is in this checkout; layout 2: version
- * and lease in one sibling), and the same with `legacyLeases` on (an upgrade: layout-1 lease
- * siblings deleted too); `v1` is the shape before issue 20 (GET version, SET value, SET version, DEL
+ * and lease in one sibling, expiries as PXAT from one server TIME per call), and the same with
+ * `legacyLeases` on (an upgrade: layout-1 lease siblings deleted too); `layout 2, PX` the same layout
+ * as first released (relative `PX` expiries, which the server rewrites into PXAT on every SET); `v1` is the shape before issue 20 (GET version, SET value, SET version, DEL
  * lease, EVAL compatibility mode) and `layout 1, SET…GET` the first issue-20 shape (version sibling
  * read and written by one SET … GET, leases in a separate sibling, one DEL per call), both from
  * test/support/apply-shapes.ts. It starts its own valkey-server on a free port.
@@ -22,7 +26,7 @@ import { parseArgs } from 'node:util';
 import { Redis as Valkey } from 'iovalkey';
 import { versionSortKey } from '../../core/event/version.ts';
 import { APPLY } from '../../core/targets/valkey/valkey-scripts.ts';
-import { APPLY_L1, APPLY_V1 } from '../../test/support/apply-shapes.ts';
+import { APPLY_L1, APPLY_L2_PX, APPLY_V1 } from '../../test/support/apply-shapes.ts';
 import { startOwnValkey } from '../../test/support/own-valkey.ts';
 import { median } from '../suite.ts';
 
@@ -31,11 +35,13 @@ const { values } = parseArgs({
     ops: { type: 'string', default: '200000' },
     keys: { type: 'string', default: '50000' },
     rounds: { type: 'string', default: '3' },
+    'invalidate-only': { type: 'boolean', default: false },
   },
 });
 const OPS = Number(values.ops);
 const KEYS = Number(values.keys);
 const ROUNDS = Number(values.rounds);
+const INVALIDATE_ONLY = values['invalidate-only'];
 const CHUNK = 256;
 const PIPELINE = 8; // chunks per pipeline
 const IN_FLIGHT = 4;
@@ -50,7 +56,7 @@ const server = await startOwnValkey();
 const cli = (...args: string[]) =>
   execFileSync('valkey-cli', ['-p', String(server.port), ...args], { encoding: 'utf8' });
 const client = new Valkey(server.port, '127.0.0.1');
-for (const s of [APPLY, APPLY_L1, APPLY_V1]) await client.call('SCRIPT', 'LOAD', s.lua);
+for (const s of [APPLY, APPLY_L2_PX, APPLY_L1, APPLY_V1]) await client.call('SCRIPT', 'LOAD', s.lua);
 // Layout-1 shapes take `kinds tomb ops…`; the current one `kinds tomb legacyLeases ops…`.
 const withFlag = (a: string[], flag: string) => [a[0]!, a[1]!, flag, ...a.slice(2)];
 const shapes: Shape[] = [
@@ -63,6 +69,11 @@ const shapes: Shape[] = [
     name: 'layout 1, SET…GET',
     stat: 'evalsha',
     call: (p, k, a) => p.evalsha(APPLY_L1.sha, k.length, ...k, ...a),
+  },
+  {
+    name: 'layout 2, PX (as first released)',
+    stat: 'evalsha',
+    call: (p, k, a) => p.evalsha(APPLY_L2_PX.sha, k.length, ...k, ...withFlag(a, '0')),
   },
   {
     name: 'current (layout 2)',
@@ -89,7 +100,7 @@ function chunks(s: number): { keys: string[]; args: string[] }[] {
       keys.push(`s${s}:customer:${(j * 7919) % KEYS}`);
       // Every 50th op replays an older version: fenced.
       const v = versionSortKey(String(j % 50 === 49 ? version - 1000 : version++));
-      if (j % 2 === 0) {
+      if (!INVALIDATE_ONLY && j % 2 === 0) {
         kinds += 'r';
         rest.push(v, '600000', value);
       } else {
@@ -185,7 +196,7 @@ const delUs = Number(
   /cmdstat_del:calls=\d+,usec=\d+,usec_per_call=([\d.]+)/.exec(cli('INFO', 'commandstats'))?.[1],
 );
 console.log(
-  `\n${OPS} ops × ${ROUNDS} rounds per shape, ${KEYS} keys, chunks of ${CHUNK}, ${PIPELINE} chunks per pipeline, ${IN_FLIGHT} in flight; ${cpus().length} × ${cpus()[0]?.model}; load ${loadAtStart.map((x) => x.toFixed(1)).join(' ')} → ${loadavg()
+  `\n${INVALIDATE_ONLY ? 'invalidations only' : 'half refresh, half invalidate'}; ${OPS} ops × ${ROUNDS} rounds per shape, ${KEYS} keys, chunks of ${CHUNK}, ${PIPELINE} chunks per pipeline, ${IN_FLIGHT} in flight; ${cpus().length} × ${cpus()[0]?.model}; load ${loadAtStart.map((x) => x.toFixed(1)).join(' ')} → ${loadavg()
     .map((x) => x.toFixed(1))
     .join(' ')}`,
 );

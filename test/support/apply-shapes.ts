@@ -149,3 +149,74 @@ elseif cur then
 end
 return 1`,
 );
+
+/**
+ * apply K1 … Kn | kinds tombstoneTtlMs legacyLeases, ops…: the layout-2 APPLY as first released
+ * (expiries as `PX ttl`, which the server rewrites into `PXAT` on every SET for replication; `type()`
+ * per op). Same data layout and reply as today's APPLY (core/targets/valkey/valkey-scripts.ts).
+ */
+export const APPLY_L2_PX = luaScript(
+  'apply-l2-px',
+  0,
+  `#!lua
+local kinds, tomb, legacy = ARGV[1], ARGV[2], ARGV[3] == '1'
+local call, pcall, byte = redis.call, redis.pcall, string.byte
+local codes, out, a = {}, {''}, 4
+local leases, nl = {}, 0
+for i = 1, #kinds do
+  local key = KEYS[i]
+  local b = byte(kinds, i)
+  local v, tag
+  if b < 97 then
+    tag = ARGV[a]
+    a = a + 1
+    b = b + 32
+    v = '${RESERVED_PREFIX}vx:{' .. tag .. '}' .. key
+  else
+    v = '${RESERVED_PREFIX}v:{' .. key .. '}'
+  end
+  local version = ARGV[a]
+  local refresh = b == 114
+  local ttl, cur
+  if refresh then
+    ttl = ARGV[a + 1]
+    if ttl ~= '0' then cur = pcall('SET', v, version, 'PX', ttl, 'GET') else cur = pcall('SET', v, version, 'GET') end
+  elseif tomb ~= '0' then
+    cur = pcall('SET', v, version, 'PX', tomb, 'GET')
+  else
+    cur = pcall('GETDEL', v)
+  end
+  if type(cur) == 'table' then
+    codes[i] = 'e'
+    out[#out + 1] = tostring(cur.err)
+  elseif cur and cur >= version then
+    local left = call('PTTL', key)
+    if left == -1 then
+      call('SET', v, cur)
+    else
+      local keep = tonumber(tomb)
+      if left > keep then keep = left end
+      if keep > 0 then call('SET', v, cur, 'PX', keep)
+      elseif refresh then
+        if ttl ~= '0' then call('SET', v, cur, 'PX', ttl) else call('SET', v, cur) end
+      end
+    end
+    codes[i] = '0'
+  else
+    if refresh then
+      if ttl ~= '0' then call('SET', key, ARGV[a + 2], 'PX', ttl) else call('SET', key, ARGV[a + 2]) end
+    else
+      call('DEL', key)
+    end
+    if legacy then
+      nl = nl + 1
+      if tag then leases[nl] = '${RESERVED_PREFIX}lx:{' .. tag .. '}' .. key else leases[nl] = '${RESERVED_PREFIX}l:{' .. key .. '}' end
+    end
+    codes[i] = '1'
+  end
+  if refresh then a = a + 3 else a = a + 1 end
+end
+if nl > 0 then call('DEL', unpack(leases, 1, nl)) end
+out[1] = table.concat(codes)
+return out`,
+);

@@ -11,8 +11,10 @@
  *   replies → retriable TargetError (the table in ../resp/reply-errors.ts). App-side calls (fill,
  *   lease, write) use ScriptRunner; `fillLeases()` and `shardLeases()` serve the app-side client and
  *   the DynamoDB poller's leases over the same connection (their modules load on first use).
- * - `invalidatePrefix` SCANs every master for the prefix's values, tombstones and leases, then
- *   invalidates each key fenced. Unlike the engine it leaves no prefix-wide fence: a key that did
+ * - `invalidatePrefix` SCANs every master (one pass, MATCH `*prefix*`) for the prefix's values,
+ *   tombstones and leases, then invalidates each key fenced. A batch's prefix invalidations of one
+ *   prefix with nothing between them touching its keys run once, with the newest version
+ *   (../prefix-merge.ts). Unlike the engine it leaves no prefix-wide fence: a key that did
  *   not exist when the prefix was invalidated can still take an older refresh later.
  * - Soft and tag invalidations run their own scripts (valkey-tags.ts). A batch is applied in
  *   segments, in order: a run of key ops (APPLY), a run of soft invalidations, or one prefix or tag
@@ -24,6 +26,7 @@ import { versionSortKey } from '../../event/version.ts';
 import type { CacheOp, InvalidatePrefixOp, SoftInvalidateOp } from '../cache-op.ts';
 import { type CapableCacheTarget, type OpResult, TARGET_DEFAULTS } from '../cache-target.ts';
 import { lazyFillLeaseStore, lazyShardLeaseStore } from '../lazy-lease-stores.ts';
+import { countPrefixInvalidations, groupPrefixInvalidations } from '../prefix-merge.ts';
 import { toTargetError } from '../resp/reply-errors.ts';
 import { type KeyOp, KeyOpApplier } from './valkey-batch.ts';
 import {
@@ -32,7 +35,7 @@ import {
   resolveConnection,
   type ValkeyConnectionOptions,
 } from './valkey-connection.ts';
-import { globEscape, isReserved, parseSibling, RESERVED_PREFIX } from './valkey-keys.ts';
+import { globEscape, isReserved, parseSibling } from './valkey-keys.ts';
 import {
   type CallResult,
   loadScripts,
@@ -117,24 +120,24 @@ export async function createValkeyTarget(options: ValkeyTargetOptions): Promise<
         error: new TargetError(`valkey: ${(error as Error).message}`, { retriable: false }),
       };
     }
-    const esc = globEscape(op.prefix);
-    const patterns = [`${esc}*`, `${RESERVED_PREFIX}v:{${esc}*`, `${RESERVED_PREFIX}l:{${esc}*`];
-    patterns.push(`${RESERVED_PREFIX}vx:*`, `${RESERVED_PREFIX}lx:*`);
+    // ONE pass per master: every name to look at contains the prefix (the value `P…`, its fence
+    // `__cdc:v:{P…}` or `__cdc:vx:{tag}P…`, a layout-1 lease `__cdc:l…`), so `*P*` finds them all and
+    // the filter below keeps exactly those. A SCAN walks the whole keyspace whatever its MATCH, so one
+    // pass instead of one per name shape (five before) is five times less server work.
+    const pattern = `*${globEscape(op.prefix)}*`;
     try {
       for (const node of masters(conn)) {
-        for (const pattern of patterns) {
-          await scanAll(node, pattern, scanCount, async (names) => {
-            const keys = new Set<string>();
-            for (const name of names) {
-              const key = isReserved(name) ? parseSibling(name)?.key : name;
-              if (key?.startsWith(op.prefix) && !isReserved(key)) keys.add(key);
-            }
-            const ops: KeyOp[] = [...keys].map((key) => ({ kind: 'invalidate', key, version: op.version }));
-            const results: OpResult[] = new Array(ops.length);
-            await applier.apply(ops, 0, ops.length, results);
-            for (const r of results) if (!r.ok) throw r.error;
-          });
-        }
+        await scanAll(node, pattern, scanCount, async (names) => {
+          const keys = new Set<string>();
+          for (const name of names) {
+            const key = isReserved(name) ? parseSibling(name)?.key : name;
+            if (key?.startsWith(op.prefix) && !isReserved(key)) keys.add(key);
+          }
+          const ops: KeyOp[] = [...keys].map((key) => ({ kind: 'invalidate', key, version: op.version }));
+          const results: OpResult[] = new Array(ops.length);
+          await applier.apply(ops, 0, ops.length, results);
+          for (const r of results) if (!r.ok) throw r.error;
+        });
       }
     } catch (error) {
       return { ok: false, error: toTargetError(error) };
@@ -158,6 +161,8 @@ export async function createValkeyTarget(options: ValkeyTargetOptions): Promise<
     async apply(ops) {
       if (options.fencing === false) return applyUnfenced(conn.client, ops);
       const results: OpResult[] = new Array(ops.length);
+      // Prefix invalidations of one prefix that nothing between them touches scan once (prefix-merge.ts).
+      const groups = countPrefixInvalidations(ops) > 1 ? groupPrefixInvalidations(ops) : undefined;
       // Segments (see module comment): key ops before a barrier complete first, ops after it start after.
       let start = 0;
       while (start < ops.length) {
@@ -176,11 +181,18 @@ export async function createValkeyTarget(options: ValkeyTargetOptions): Promise<
             tombstoneTtlMs,
             results,
           );
-        else if (first.kind === 'invalidatePrefix') results[start] = await invalidatePrefix(first);
-        else if (first.kind === 'invalidateTag')
+        else if (first.kind === 'invalidatePrefix') {
+          const newest = groups?.versionOf.get(start);
+          if (groups?.leaderOf.has(start) !== true)
+            results[start] = await invalidatePrefix(
+              newest === undefined ? first : { ...first, version: newest },
+            );
+        } else if (first.kind === 'invalidateTag')
           results[start] = await applyTagInvalidation(runner, conn.client, first, tombstoneTtlMs);
         start = end;
       }
+      if (groups !== undefined)
+        for (const [member, leader] of groups.leaderOf) results[member] = results[leader]!;
       return results;
     },
     async get(key) {

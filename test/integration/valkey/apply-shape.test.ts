@@ -5,7 +5,8 @@
  * in V kept by a fenced op and cancelled by an applied one. And upgrades, both ways: state and
  * leases written by layout-1 scripts (test/support/apply-shapes.ts, what a deployed cluster and
  * older app processes hold) fence and cancel under layout 2, and layout-1 scripts still running
- * (an older consumer) fence and cancel layout-2 leases.
+ * (an older consumer) fence and cancel layout-2 leases; the first layout-2 APPLY (PX expiries) and
+ * today's (PXAT) run side by side on one server.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { versionSortKey } from '../../../core/event/version.ts';
@@ -13,7 +14,7 @@ import type { OpResult } from '../../../core/targets/cache-target.ts';
 import { valkeyLeaseStore } from '../../../core/targets/valkey/valkey-fill-lease-store.ts';
 import { leaseKey, versionKey } from '../../../core/targets/valkey/valkey-keys.ts';
 import { createValkeyTarget, type ValkeyTarget } from '../../../core/targets/valkey/valkey-target.ts';
-import { APPLY_L1, APPLY_V1, FILL_L1 } from '../../support/apply-shapes.ts';
+import { APPLY_L1, APPLY_L2_PX, APPLY_V1, FILL_L1 } from '../../support/apply-shapes.ts';
 import { type OwnValkey, startOwnValkey } from '../../support/own-valkey.ts';
 
 const APPLIED: OpResult = { ok: true, outcome: 'applied' };
@@ -30,7 +31,8 @@ describe('APPLY shape: fenced ops and data from the previous shape', () => {
     target = await createValkeyTarget({ url: server.url, tombstoneTtlMs: TOMB });
     noTomb = await createValkeyTarget({ url: server.url, tombstoneTtlMs: 0 });
     legacy = await createValkeyTarget({ url: `${server.url}?legacyLeases=true`, tombstoneTtlMs: TOMB });
-    for (const s of [APPLY_L1, APPLY_V1, FILL_L1]) await target.client.call('SCRIPT', 'LOAD', s.lua);
+    for (const s of [APPLY_L1, APPLY_L2_PX, APPLY_V1, FILL_L1])
+      await target.client.call('SCRIPT', 'LOAD', s.lua);
   });
   afterAll(async () => {
     await target?.close();
@@ -123,6 +125,42 @@ describe('APPLY shape: fenced ops and data from the previous shape', () => {
       ]),
     ).toEqual([FENCED, FENCED, APPLIED, APPLIED]);
     expect(await target.client.mget(k, t)).toEqual(['new', 'new']);
+  });
+
+  it('the first layout-2 consumer (PX expiries) and the current one (PXAT) run side by side on the same keys', async () => {
+    // A rolling deploy: an older consumer still applies with its script while the new one applies.
+    const leases = valkeyLeaseStore(target);
+    const token = await leases.acquireLease('px:2', 60_000);
+    expect(token).toBeTruthy();
+    const v = (n: string) => versionSortKey(n);
+    const old = (kinds: string, ...args: string[]) =>
+      target.client.evalsha(
+        APPLY_L2_PX.sha,
+        kinds.length,
+        ...args.slice(0, kinds.length),
+        kinds,
+        String(TOMB),
+        '0',
+        ...args.slice(kinds.length),
+      );
+    // The older consumer: px:1 refreshed at 5, px:2 invalidated at 5 (its lease cancelled).
+    expect(await old('ri', 'px:1', 'px:2', v('5'), '60000', 'old', v('5'))).toEqual(['11']);
+    expect(await leases.fill('px:2', token!, 'late', 0, undefined)).toBe('rejected');
+    // The new one fences by that state and replaces it…
+    expect(
+      await target.apply([
+        { kind: 'refresh', key: 'px:1', value: 'stale', ttlMs: 60_000, version: '4' },
+        { kind: 'refresh', key: 'px:2', value: 'stale', ttlMs: 60_000, version: '5' },
+        { kind: 'refresh', key: 'px:1', value: 'new', ttlMs: 60_000, version: '6' },
+      ]),
+    ).toEqual([FENCED, FENCED, APPLIED]);
+    // …and the older one fences by the new one's state, both with the same TTLs.
+    expect(await old('rr', 'px:1', 'px:2', v('6'), '60000', 'older', v('4'), '60000', 'older')).toEqual([
+      '00',
+    ]);
+    expect(await target.client.mget('px:1', 'px:2')).toEqual(['new', null]);
+    for (const k of ['px:1', versionKey('px:1')]) expect(await pttl(k)).toBeGreaterThan(50_000);
+    expect(await pttl(versionKey('px:2'))).toBeGreaterThan(TOMB - 10_000);
   });
 
   it('a layout-1 lease (an older app process) blocks new leases, and legacyLeases cancels it', async () => {

@@ -104,6 +104,99 @@ describe('batched apply on a private server', () => {
     }
   });
 
+  it('gives value, fence and tombstone their TTLs from the server clock (PXAT), several TTLs per call; huge and bad TTLs keep PX', async () => {
+    const ops: CacheOp[] = [
+      { kind: 'refresh', key: 'ttl:1', value: 'a', ttlMs: 60_000, version: '1' },
+      { kind: 'refresh', key: 'ttl:2', value: 'b', ttlMs: 5_000, version: '1' },
+      { kind: 'refresh', key: 'ttl:3', value: 'c', ttlMs: 60_000, version: '1' },
+      { kind: 'invalidate', key: 'ttl:4', version: '1' },
+      { kind: 'refresh', key: 'ttl:5', value: 'e', ttlMs: 0, version: '1' },
+      // 17 digits: past what PXAT arithmetic in Lua keeps exact, so it goes out as PX.
+      { kind: 'refresh', key: 'ttl:6', value: 'f', ttlMs: 1e16, version: '1' },
+      // Not digits: PX answers the server's own error, for this op only.
+      { kind: 'refresh', key: 'ttl:7', value: 'g', ttlMs: Number.POSITIVE_INFINITY, version: '1' },
+      { kind: 'refresh', key: 'ttl:8', value: 'h', ttlMs: 5_000, version: '1' },
+    ];
+    const rs = await target.apply(ops);
+    expect(rs.filter((_, i) => i !== 6)).toEqual(Array(7).fill(APPLIED));
+    expect(rs[6]?.ok).toBe(false);
+    expect(!rs[6]?.ok && rs[6]?.error.message).toMatch(/not an integer/);
+    const pttl = (k: string) => target.client.pttl(k);
+    const within = async (k: string, ms: number) => {
+      for (const key of [k, versionKey(k)]) {
+        const left = await pttl(key);
+        expect(left, key).toBeGreaterThan(ms - 10_000);
+        expect(left, key).toBeLessThanOrEqual(ms);
+      }
+    };
+    await within('ttl:1', 60_000);
+    await within('ttl:2', 5_000);
+    await within('ttl:3', 60_000);
+    await within('ttl:8', 5_000);
+    await within('ttl:6', 1e16);
+    expect(await target.client.exists('ttl:4')).toBe(0);
+    const tomb = await pttl(versionKey('ttl:4'));
+    expect(tomb).toBeGreaterThan(290_000);
+    expect(tomb).toBeLessThanOrEqual(300_000);
+    expect(await pttl('ttl:5')).toBe(-1);
+    expect(await pttl(versionKey('ttl:5'))).toBe(-1);
+    expect(await target.client.exists('ttl:7', versionKey('ttl:7'))).toBe(0);
+  });
+
+  it('invalidates a prefix in one SCAN pass, and a batch of one prefix with nothing between in one pass at the newest version', async () => {
+    const scans = async () => {
+      const stats = (await target.client.call('INFO', 'commandstats')) as string;
+      return Number(/cmdstat_scan:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+    };
+    const prefix = (version: string): CacheOp => ({ kind: 'invalidatePrefix', prefix: 'pg:', version });
+    await target.apply([
+      { kind: 'refresh', key: 'pg:1', value: 'a', ttlMs: 0, version: '1' },
+      { kind: 'refresh', key: 'pg:{t}2', value: 'b', ttlMs: 0, version: '1' },
+      { kind: 'refresh', key: 'other:1', value: 'c', ttlMs: 0, version: '1' },
+    ]);
+    // A fill lease on a key under the prefix with no value: found through its fence, and cancelled.
+    const leases = valkeyLeaseStore(target);
+    const token = await leases.acquireLease('pg:leased', 60_000);
+    expect(token).toBeTruthy();
+    // This server holds a few hundred keys: one pass is one SCAN call (five before: one per name shape).
+    await target.client.call('CONFIG', 'RESETSTAT');
+    expect(await target.apply([{ kind: 'invalidatePrefix', prefix: 'none:', version: '1' }])).toEqual([
+      APPLIED,
+    ]);
+    expect(await scans()).toBe(1);
+
+    await target.client.call('CONFIG', 'RESETSTAT');
+    const rs = await target.apply([
+      prefix('5'),
+      { kind: 'refresh', key: 'other:1', value: 'c2', ttlMs: 0, version: '6' },
+      prefix('9'),
+      { kind: 'invalidate', key: 'other:2', version: '7' },
+      prefix('7'),
+    ]);
+    expect(rs).toEqual([APPLIED, APPLIED, APPLIED, APPLIED, APPLIED]);
+    expect(await scans()).toBe(1);
+    for (const k of ['pg:1', 'pg:{t}2', 'pg:leased']) {
+      expect(await target.client.exists(k)).toBe(0);
+      expect(await target.client.get(versionKey(k))).toBe(versionSortKey('9'));
+    }
+    expect(await target.get('other:1')).toBe('c2');
+    // The lease was cancelled: its fill is refused.
+    expect(await leases.fill('pg:leased', token!, 'late', 0, undefined)).toBe('rejected');
+    expect(await target.client.exists('pg:leased')).toBe(0);
+
+    // An op on a key under the prefix between two of them keeps them apart, in order: two passes.
+    await target.client.call('CONFIG', 'RESETSTAT');
+    const apart = await target.apply([
+      prefix('20'),
+      { kind: 'refresh', key: 'pg:3', value: 'd', ttlMs: 0, version: '21' },
+      prefix('22'),
+    ]);
+    expect(apart).toEqual([APPLIED, APPLIED, APPLIED]);
+    expect(await scans()).toBe(2);
+    expect(await target.client.exists('pg:3')).toBe(0);
+    expect(await target.client.get(versionKey('pg:3'))).toBe(versionSortKey('22'));
+  });
+
   it('sends a value bigger than maxBytesPerScript in a call of its own', async () => {
     const big = 'x'.repeat(1000);
     const rs = await target.apply([
