@@ -327,12 +327,14 @@ describe("the project's own Valkey scripts and a rate limiter run unchanged", ()
       tagBump,
       tagBump,
       ['SCARD', '__cdc:tb:{t:1}:0007'],
-      ['EVALSHA', sha['tag-key']!, '5', ...entry('2'), 't:1', '0007', '60000', '1'],
+      ['EVALSHA', sha['tag-keys']!, '5', ...entry('2'), 't:1', '0007', '60000', '1'],
       ['GET', 'u:2'],
       ['GET', '__cdc:s:{u:2}'],
-      ['EVALSHA', sha['tag-key']!, '5', ...entry('3'), 't:1', '0007', '60000', '0'],
-      ['EVALSHA', sha['tag-key']!, '5', ...entry('3'), 't:1', '0007', '60000', '0'],
+      ['EVALSHA', sha['tag-keys']!, '5', ...entry('3'), 't:1', '0007', '60000', '0'],
+      ['EVALSHA', sha['tag-keys']!, '5', ...entry('3'), 't:1', '0007', '60000', '0'],
       ['EXISTS', 'u:3'],
+      // Several entries in one call (a page of one standalone server): both fenced now.
+      ['EVALSHA', sha['tag-keys']!, '10', ...entry('2'), ...entry('3'), 't:1', '0007', '60000', '0'],
       [
         'EVALSHA',
         sha['tag-batch-done']!,
