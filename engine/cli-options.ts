@@ -68,6 +68,11 @@ export const ENGINE_OPTIONS = {
   unixsocket: { type: 'string', arg: 'PATH', help: 'also listen on a Unix socket (plain, mode 0700)' },
   'tls-cert': { type: 'string', arg: 'FILE', help: 'serve TLS instead of plain TCP (with --tls-key)' },
   'tls-key': { type: 'string', arg: 'FILE', help: "the TLS certificate's private key (with --tls-cert)" },
+  'tls-port': {
+    type: 'string',
+    arg: 'PORT',
+    help: 'serve TLS on this port and plain TCP on --port, as Valkey (with --tls-cert)',
+  },
 } as const satisfies Record<string, EngineOptionSpec>;
 
 const HELP_OPTION = { type: 'boolean', help: 'show this help' } as const;

@@ -2,7 +2,7 @@
  * `cdc-cache engine`: serve the engine over the Valkey protocol until SIGINT/SIGTERM.
  *
  *   cdc-cache engine [--port 6380] [--bind 127.0.0.1] [--maxmemory SIZE] [--maxmemory-policy P]
- *                    [--requirepass PW] [--proto-max-bulk-len SIZE] [--tls-cert FILE --tls-key FILE]
+ *                    [--requirepass PW] [--proto-max-bulk-len SIZE] [--tls-cert FILE --tls-key FILE [--tls-port N]]
  *                    [limits: see `cdc-cache engine --help`, generated from engine/cli-options.ts]
  *
  * Loopback by default; a non-loopback bind without --requirepass is refused. maxmemory defaults to
@@ -52,6 +52,13 @@ export async function runEngineCli(argv: string[], hooks: EngineCliHooks = {}): 
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) {
     return usage('--tls-cert and --tls-key go together');
   }
+  let tlsPort: number | undefined;
+  if (values['tls-port'] !== undefined) {
+    tlsPort = Number(values['tls-port']);
+    if (!/^\d+$/.test(values['tls-port']) || tlsPort > 65535)
+      return usage(`--tls-port must be 0-65535, got "${values['tls-port']}"`);
+    if (values['tls-cert'] === undefined) return usage('--tls-port needs --tls-cert and --tls-key');
+  }
   const protectedConfigs = values['enable-protected-configs'].toLowerCase();
   if (protectedConfigs !== 'yes' && protectedConfigs !== 'no')
     return usage(`--enable-protected-configs must be yes or no, got "${protectedConfigs}"`);
@@ -88,6 +95,7 @@ export async function runEngineCli(argv: string[], hooks: EngineCliHooks = {}): 
       ...(values['tls-cert'] === undefined
         ? {}
         : { tls: { cert: readFileSync(values['tls-cert']), key: readFileSync(values['tls-key']!) } }),
+      ...(tlsPort === undefined ? {} : { tlsPort }),
     });
   } catch (error) {
     process.stderr.write(`cdc-cache engine: ${(error as Error).message}\n`);
@@ -98,7 +106,8 @@ export async function runEngineCli(argv: string[], hooks: EngineCliHooks = {}): 
     `cdc-cache engine: maxmemory ${formatBytes(limit)} (${limit} bytes, ${Math.round((limit / oldGenerationLimit()) * 100)}% of the V8 old-generation limit ${formatBytes(oldGenerationLimit())}; node --max-old-space-size sets it), maxmemory-policy ${server.engine.core.policy}\n`,
   );
   const unixNote = values.unixsocket === undefined ? '' : ` and ${values.unixsocket}`;
-  process.stderr.write(`cdc-cache engine: listening on ${server.host}:${server.port}${unixNote}\n`);
+  const tlsNote = server.tlsPort === 0 ? '' : ` (TLS on ${server.tlsPort})`;
+  process.stderr.write(`cdc-cache engine: listening on ${server.host}:${server.port}${tlsNote}${unixNote}\n`);
   hooks.onListening?.(server);
   await new Promise<void>((resolve) => {
     const stop = (): void => resolve();

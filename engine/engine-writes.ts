@@ -6,7 +6,7 @@
 import type { EngineValue, SetOptions } from './engine-options.ts';
 import { type EngineState, KEEP_TTL } from './engine-state.ts';
 import { keyBytes } from './key-text.ts';
-import { Kind } from './keyspace.ts';
+import { AccessTracking, Kind } from './keyspace.ts';
 import type { HookChange, WriteThrough } from './write-through.ts';
 
 /** Valkey SET of `value` under `key`; false when NX/XX prevented it. */
@@ -28,6 +28,12 @@ export function applySet(
     else if (options.keepTtl) expireAt = KEEP_TTL;
   }
   if (core.maxmemory !== 0) core.ensureMemory();
+  if (core.keyspace.tracking === AccessTracking.Lfu) {
+    // Overwriting an existing key counts as an access under LFU (a new key starts fresh; LRU
+    // stamps in the overwrite itself).
+    const slot = core.keyspace.findLive(key, now);
+    if (slot >= 0) core.keyspace.touch(slot);
+  }
   if (typeof value === 'string') core.writeString(key, Kind.Text, value, expireAt, now);
   else core.writeString(key, Kind.Bytes, value.toString('latin1'), expireAt, now);
   return true;

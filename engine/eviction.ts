@@ -4,7 +4,7 @@
  * keyspace is under the limit. Cost per eviction is bounded whatever the key count; the result is an
  * approximation of true LRU/LFU, like Valkey's.
  */
-import { AccessTracking, type Keyspace, Kind } from './keyspace.ts';
+import { AccessTracking, type Keyspace, Kind, lfuMinutes } from './keyspace.ts';
 
 /** The supported `maxmemory-policy` values. */
 export const EvictionPolicy = {
@@ -67,7 +67,7 @@ function pickVictim(
   let bestScore = Number.POSITIVE_INFINITY;
   let found = 0;
   const top = ks.top;
-  const minutes = ((ks.clock.now() / 60_000) >>> 0) & 0xffffff;
+  const minutes = lfuMinutes(ks.clock.now());
   for (let probe = 0; probe < samples * 16 && found < samples; probe++) {
     const slot = (ks.random() * top) | 0;
     const kind = ks.kinds[slot]!;

@@ -90,6 +90,14 @@ export type RemoveReason = 'delete' | 'expire' | 'evict';
 /** Which access stamp the keyspace maintains for eviction. */
 export const AccessTracking = { None: 0, Lru: 1, Lfu: 2 } as const;
 
+/** Valkey's LFU_INIT_VAL: the LFU counter of a new key. */
+export const LFU_INIT_VAL = 5;
+
+/** Epoch minutes in the 24 bits the LFU stamp keeps (Valkey keeps 16). */
+export function lfuMinutes(nowMs: number): number {
+  return ((nowMs / 60_000) >>> 0) & 0xffffff;
+}
+
 const INITIAL_CAPACITY = 1024;
 /** Expiry cell value meaning "see the far map" (see {@link Keyspace.expireAt}). */
 const FAR = 0xffffffff;
@@ -134,6 +142,10 @@ export class Keyspace {
   /** Keys removed by expiry since creation (INFO stats). */
   expiredKeys = 0;
   #tracking: number = AccessTracking.None;
+  /** Valkey's `lfu-log-factor`: how hard the LFU counter is to raise (0: +1 per access). @default 10 */
+  lfuLogFactor = 10;
+  /** Valkey's `lfu-decay-time`: idle minutes per LFU counter decrement (0: no decay). @default 1 */
+  lfuDecayTime = 1;
   /** Called after a key is removed by expiry or eviction (set by the engine for listeners). */
   onRemoved: ((key: string, reason: RemoveReason) => void) | undefined;
 
@@ -233,13 +245,15 @@ export class Keyspace {
     this.count++;
     if (typeof value !== 'string') this.hashBytes.set(slot, valueBytes(kind, value));
     this.usedBytes += this.entryBytes(slot);
-    if (this.#tracking !== AccessTracking.None) this.touch(slot);
+    if (this.#tracking !== AccessTracking.None) this.#stampNew(slot);
     return slot;
   }
 
   /**
    * Writes a string value under `key` (inserting or replacing; expired entries count as absent)
    * and returns the slot. `expireAt` 0 = no TTL, -1 = keep the current TTL. Hot path of SET.
+   * Overwriting stamps the LRU time; under LFU it is not counted here (the caller counts its
+   * lookup, as Valkey's does: server/access-tracking.ts).
    */
   setString(key: string, kind: KindValue, value: string, expireAt: number, now: number): number {
     const packed = this.index.get(key);
@@ -270,7 +284,7 @@ export class Keyspace {
       // No TTL before or after: the cell already holds 0 (and touching it costs a cache miss).
       if (at !== 0 || expireAt !== 0) this.#storeExpire(slot, expireAt);
     }
-    if (this.#tracking !== AccessTracking.None) this.touch(slot);
+    if (this.#tracking === AccessTracking.Lru) this.touch(slot);
     return slot;
   }
 
@@ -371,27 +385,50 @@ export class Keyspace {
     if (this.#tracking === AccessTracking.Lru) {
       this.access[slot] = (this.clock.now() / 1000) >>> 0;
     } else if (this.#tracking === AccessTracking.Lfu) {
-      // Valkey's LFU: 24 bits of minutes since the last decrement, 8 bits of logarithmic counter
-      // (lfu-log-factor 10: harder to grow the higher it is), decayed by one per idle minute
-      // (lfu-decay-time 1). New keys start at 5 so they are not evicted before they are used.
-      const minutes = ((this.clock.now() / 60_000) >>> 0) & 0xffffff;
+      // Valkey's LFULogIncr: past LFU_INIT_VAL the counter grows with probability
+      // 1 / ((counter - 5) * lfu-log-factor + 1), so it is logarithmic in the access count.
+      const minutes = lfuMinutes(this.clock.now());
       let c = this.lfuCounter(slot, minutes);
       if (c < 255) {
-        const base = c > 5 ? c - 5 : 0;
-        if (this.random() < 1 / (base * 10 + 1)) c++;
+        const base = c > LFU_INIT_VAL ? c - LFU_INIT_VAL : 0;
+        if (this.random() < 1 / (base * this.lfuLogFactor + 1)) c++;
       }
       this.access[slot] = ((minutes << 8) | c) >>> 0;
     }
   }
 
-  /** The slot's LFU counter after decay, at `minutes` (low 24 bits of epoch minutes). */
+  /**
+   * Stamps a new key as Valkey stamps a new object: LRU "now", or the LFU counter at
+   * {@link LFU_INIT_VAL} (so a new key is not evicted before it had a chance to be used).
+   */
+  #stampNew(slot: number): void {
+    if (this.#tracking === AccessTracking.Lru) this.access[slot] = (this.clock.now() / 1000) >>> 0;
+    else this.setLfuCounter(slot, LFU_INIT_VAL);
+  }
+
+  /** Sets the slot's LFU counter (0–255) as of now (RESTORE … FREQ). */
+  setLfuCounter(slot: number, counter: number): void {
+    this.access[slot] = ((lfuMinutes(this.clock.now()) << 8) | counter) >>> 0;
+  }
+
+  /** Sets the slot's LRU stamp to `seconds` ago (RESTORE … IDLETIME). */
+  setIdleSeconds(slot: number, seconds: number): void {
+    this.access[slot] = Math.max(1, (this.clock.now() / 1000 - seconds) >>> 0);
+  }
+
+  /**
+   * The slot's LFU counter after decay at `minutes` ({@link lfuMinutes}): Valkey's
+   * LFUDecrAndReturn, one less per `lfu-decay-time` idle minutes (0: never decays).
+   */
   lfuCounter(slot: number, minutes: number): number {
     const packed = this.access[slot]!;
-    if (packed === 0) return 5;
+    if (packed === 0) return LFU_INIT_VAL;
     const last = packed >>> 8;
     const idle = minutes >= last ? minutes - last : 0xffffff - last + minutes;
     const c = packed & 0xff;
-    return idle >= c ? 0 : c - idle;
+    if (this.lfuDecayTime === 0) return c;
+    const periods = Math.floor(idle / this.lfuDecayTime);
+    return periods >= c ? 0 : c - periods;
   }
 
   /** A random occupied slot, or -1 when none is found within a few probes. */

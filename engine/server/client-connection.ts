@@ -20,7 +20,7 @@
 import type { Socket } from 'node:net';
 import { systemClock } from '../clock.ts';
 import type { Engine } from '../engine.ts';
-import { KIND_BITS, KIND_MASK, Kind } from '../keyspace.ts';
+import { AccessTracking, KIND_BITS, KIND_MASK, Kind } from '../keyspace.ts';
 import type {
   ClientEntry,
   ClientState,
@@ -97,12 +97,17 @@ export class ClientConnection implements ClientEntry {
       },
       push: (message: PushMessage) => this.#push(message),
       tx: null,
+      noTouch: false,
     };
     this.#parser = new RespParser(server.protoMaxBulkLen, server.clientQueryBufferLimit);
     this.#parser.unauthenticated = !this.client.authenticated;
     this.#ctx = { engine, core: engine.core, w: this.w, client: this.client, server, now: 0 };
     socket.setNoDelay(true);
-    this.#out = new SocketWriter(socket, () => this.#drained());
+    this.#out = new SocketWriter(
+      socket,
+      () => this.#drained(),
+      (written) => this.w.recycle(written),
+    );
     if (!externalReads) socket.on('data', (chunk: Buffer) => this.onRead(chunk, false));
     socket.on('error', () => this.kill());
     socket.on('close', () => this.#release());
@@ -305,7 +310,7 @@ export class ClientConnection implements ClientEntry {
         const slot = packed >>> KIND_BITS;
         const at = ks.expireAt(slot);
         if (at !== 0 && ctx.now > at) return false;
-        if (ks.tracking !== 0) ks.touch(slot);
+        if (ks.tracking !== 0 && !this.client.noTouch) ks.touch(slot);
         this.w.bulk(ks.valueAt(slot) as string);
       }
       this.client.lastCommand = 'get';
@@ -319,8 +324,12 @@ export class ClientConnection implements ClientEntry {
       const bytes = buf as unknown as Latin1Sliceable;
       const value = bytes.latin1Slice(parser.fast.value, parser.fast.valueEnd);
       // An existing key is written at the slot just found; only a new key needs a string.
-      if (packed !== undefined) core.writeStringAt(packed, Kind.Bytes, value, 0, ctx.now);
-      else
+      if (packed !== undefined) {
+        // Valkey's SET looks the key up for writing: an access under LFU (see access-tracking.ts;
+        // LRU stamps in the overwrite).
+        if (ks.tracking === AccessTracking.Lfu && !this.client.noTouch) ks.touch(packed >>> KIND_BITS);
+        core.writeStringAt(packed, Kind.Bytes, value, 0, ctx.now);
+      } else
         core.writeString(
           bytes.latin1Slice(parser.fast.key, parser.fast.keyEnd),
           Kind.Bytes,

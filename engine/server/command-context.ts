@@ -12,6 +12,7 @@ import type { KeyspaceEvents } from './keyspace-events.ts';
 import type { ClientPubSub, PubSub } from './pubsub.ts';
 import type { PushMessage } from './push-message.ts';
 import type { ReplyWriter } from './reply-writer.ts';
+import type { TlsMaterial, TlsPort } from './tls-port.ts';
 import type { ClientTracking, Tracking } from './tracking.ts';
 
 /** Valkey's error texts, byte-identical. */
@@ -61,6 +62,8 @@ export interface ClientState {
    * leaves after that command's reply, as in Valkey; to others at the end of the event-loop turn.
    */
   push(message: PushMessage): void;
+  /** CLIENT NO-TOUCH on: this client's commands (except TOUCH) do not count as accesses for LRU/LFU. */
+  noTouch: boolean;
   /** The open MULTI transaction (commands queued for EXEC), or null outside MULTI (see commands/transactions.ts). */
   tx: Transaction | null;
 }
@@ -108,6 +111,12 @@ export interface ClientEntry {
 export interface ServerState {
   readonly startedAt: number;
   readonly port: number;
+  /** The `tls-port` listener (tls-port.ts). */
+  readonly tlsPort: TlsPort;
+  /** The `tls` material the server was started with (used when no tls-*-file is configured). */
+  readonly tlsMaterial: TlsMaterial | null;
+  /** True when the server was started with `tls` and no `tlsPort`: its one port speaks TLS. */
+  readonly tlsOnMainPort: boolean;
   readonly tcpBind: string;
   /** True when every bind address is loopback (run-time password removal is then allowed). */
   readonly loopbackOnly: boolean;

@@ -5,6 +5,8 @@
  */
 import type { EngineState } from '../engine-state.ts';
 import { EngineError } from '../errors.ts';
+import { AccessTracking } from '../keyspace.ts';
+import { touchCommandKeys } from './access-tracking.ts';
 import { NoPerm, permissionError } from './acl.ts';
 import { type CommandContext, type CommandSpec, Err, ReplyError } from './command-context.ts';
 import { aclCommand } from './commands/acl.ts';
@@ -152,6 +154,7 @@ export function dispatch(
     if (ctx.engine.hooks.active && spec.flags.includes('write') && !spec.flags.includes('hookaware')) {
       for (const key of keysOf(spec, args)) if (ctx.engine.hooks.match(key)) throw notHookAware(spec.name);
     }
+    if (core.keyspace.tracking === AccessTracking.Lfu) touchCommandKeys(spec, ctx, args);
     const result = spec.handler(ctx, args);
     if (ctx.client.tracking !== null) rememberTracked(spec, ctx, args);
     if (result !== undefined) return result.catch((error: unknown) => w.error(errorReplyText(error)));
@@ -159,6 +162,5 @@ export function dispatch(
     w.error(errorReplyText(error));
     if (ctx.client.tracking !== null) rememberTracked(spec, ctx, args);
   }
-  void core;
   return undefined;
 }

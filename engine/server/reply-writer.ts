@@ -51,6 +51,10 @@ export class ReplyWriter {
   #len = 0;
   /** The last view handed out by {@link ReplyWriter.view} (replies repeat their length). */
   #view: Buffer | null = null;
+  /** The buffer last left to an asynchronous write ({@link ReplyWriter.consumed}), until recycled. */
+  #lent: Buffer<ArrayBuffer> | null = null;
+  /** A lent buffer whose write completed ({@link ReplyWriter.recycle}): the next one to continue in. */
+  #spare: Buffer<ArrayBuffer> | null = null;
 
   /** Bytes waiting to be flushed. */
   get length(): number {
@@ -193,6 +197,8 @@ export class ReplyWriter {
   /** Empties the writer and lets go of a grown buffer (the connection closed). */
   reset(): void {
     this.#len = 0;
+    this.#lent = null;
+    this.#spare = null;
     if (this.#buf.length > INITIAL_BYTES) {
       releaseBuffer(this.#buf);
       this.#fresh();
@@ -226,11 +232,34 @@ export class ReplyWriter {
     // A new buffer of the same size (up to KEEP_BYTES): a connection reading big values would
     // otherwise grow a fresh buffer again, doubling from 16 KiB, for every one of them.
     const size = this.#buf.length;
-    if (retained) this.#fresh(size <= KEEP_BYTES ? size : INITIAL_BYTES);
-    else if (this.#buf.length > KEEP_BYTES) {
+    if (retained) {
+      // On TLS every write completes asynchronously: two buffers take turns (see recycle) instead
+      // of a new one per flush.
+      this.#lent = this.#buf;
+      const next = size <= KEEP_BYTES ? size : INITIAL_BYTES;
+      const spare = this.#spare;
+      this.#spare = null;
+      if (spare !== null && spare.length === next) {
+        this.#buf = spare;
+        this.#view = null;
+      } else this.#fresh(next);
+    } else if (this.#buf.length > KEEP_BYTES) {
       releaseBuffer(this.#buf);
       this.#fresh();
     }
+  }
+
+  /**
+   * Takes back a view from {@link ReplyWriter.view} whose asynchronous write has completed (the
+   * socket no longer reads it), so a later {@link ReplyWriter.consumed}`(true)` can continue in its
+   * buffer. Anything else (a copy from {@link ReplyWriter.take}, an older buffer) is ignored.
+   */
+  recycle(written: Buffer): void {
+    const lent = this.#lent;
+    // Same memory: 16 KiB buffers share Node's allocation pool, so the offset counts too.
+    if (lent === null || written.buffer !== lent.buffer || written.byteOffset !== lent.byteOffset) return;
+    this.#lent = null;
+    if (lent.length <= KEEP_BYTES) this.#spare = lent;
   }
 
   /** Returns the pending bytes and empties the writer. */

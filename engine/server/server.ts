@@ -32,6 +32,7 @@ import {
   registerCommandNames,
 } from './resp-parser.ts';
 import { closeScripts } from './scripting/eval-commands.ts';
+import { TlsPort } from './tls-port.ts';
 import { Tracking } from './tracking.ts';
 
 export { DEFAULT_PROTO_MAX_BULK_LEN, MAX_PROTO_MAX_BULK_LEN } from './resp-parser.ts';
@@ -60,8 +61,14 @@ export interface EngineServerOptions {
   protoMaxBulkLen?: number;
   /** Most concurrent clients; more are refused with Valkey's error. @default 10000 */
   maxClients?: number;
-  /** TLS key and certificate (PEM); plain TCP when absent. */
+  /**
+   * TLS key and certificate (PEM). Without {@link EngineServerOptions.tlsPort}, `port` itself speaks
+   * TLS; with it, `port` stays plain and TLS is served on `tlsPort` (Valkey's layout). Plain TCP
+   * only when absent (a TLS port can still be opened with `CONFIG SET tls-cert-file/tls-key-file/tls-port`).
+   */
   tls?: { key: string | Buffer; cert: string | Buffer; ca?: string | Buffer };
+  /** Valkey's `tls-port`: serve TLS here (0 = a free port) beside plain `port`; needs `tls`. */
+  tlsPort?: number;
   /**
    * Valkey's `enable-protected-configs`: when false, a server bound to a non-loopback address
    * refuses `CONFIG SET requirepass ""` (removing the password would open it to the network).
@@ -85,6 +92,8 @@ export interface EngineServer {
   readonly engine: Engine;
   readonly host: string;
   readonly port: number;
+  /** The port TLS is served on beside `port` (`tls-port`); 0 when none. */
+  readonly tlsPort: number;
   /** Number of open client connections. */
   readonly connections: number;
   /** Stops listening and closes every connection. */
@@ -137,9 +146,18 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
   let nextId = 1;
   const pubsub = new PubSub();
   const current = (): ServerState['current'] => state.current;
+  if (options.tlsPort !== undefined && options.tls === undefined)
+    throw new EngineError(
+      EngineErrorCode.Config,
+      'tlsPort needs tls: { key, cert } (or set it later with CONFIG SET)',
+    );
+  const tlsOnMainPort = options.tls !== undefined && options.tlsPort === undefined;
   const state: ServerState = {
     startedAt: Date.now(),
     port: 0,
+    tlsPort: new TlsPort(host, (socket) => onConnection(socket)),
+    tlsMaterial: options.tls ?? null,
+    tlsOnMainPort,
     tcpBind: host,
     loopbackOnly: isLoopback(host),
     requirepass,
@@ -182,13 +200,14 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
       return;
     }
     let conn: ClientConnection | undefined;
-    const rewrapped = options.tls
-      ? null
-      : rewrapWithOnread(accepted, {
-          onRead: (buf, n) => conn?.onRead(buf, true, n),
-          directTarget: () => conn?.directReadTarget() ?? null,
-          onDirectRead: (view, n) => conn?.onDirectRead(view, n),
-        });
+    const rewrapped =
+      accepted instanceof tls.TLSSocket
+        ? null
+        : rewrapWithOnread(accepted, {
+            onRead: (buf, n) => conn?.onRead(buf, true, n),
+            directTarget: () => conn?.directReadTarget() ?? null,
+            onDirectRead: (view, n) => conn?.onDirectRead(view, n),
+          });
     const socket = rewrapped ?? accepted;
     sockets.add(socket);
     conn = new ClientConnection(socket, nextId++, engine, state, table, rewrapped !== null);
@@ -199,9 +218,11 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
       state.clients.delete(conn.client.id);
     });
   };
-  const server = options.tls
-    ? tls.createServer(options.tls, onConnection)
-    : net.createServer({ pauseOnConnect: true }, onConnection);
+  const tlsOptions = options.tls;
+  const server =
+    tlsOptions !== undefined && options.tlsPort === undefined
+      ? tls.createServer(tlsOptions, onConnection)
+      : net.createServer({ pauseOnConnect: true }, onConnection);
   const listen = (srv: net.Server, ...where: [number, string] | [string]): Promise<void> =>
     new Promise<void>((resolve, reject) => {
       srv.once('error', reject);
@@ -211,6 +232,14 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
       });
     });
   await listen(server, options.port ?? 6380, host);
+  if (options.tlsPort !== undefined && tlsOptions !== undefined) {
+    try {
+      await state.tlsPort.listen(options.tlsPort, tlsOptions);
+    } catch (error) {
+      server.close();
+      throw error;
+    }
+  }
   // The Unix socket (plain, like Valkey's `unixsocket`), owner-only: it is as local as loopback.
   let unix: net.Server | null = null;
   if (options.unixSocket !== undefined) {
@@ -220,6 +249,7 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
       chmodSync(options.unixSocket, 0o700);
     } catch (error) {
       server.close();
+      void state.tlsPort.close();
       throw error;
     }
   }
@@ -229,6 +259,9 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
     engine,
     host,
     port: address.port,
+    get tlsPort() {
+      return state.tlsPort.port;
+    },
     get connections() {
       return sockets.size;
     },
@@ -237,6 +270,7 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
       const closed = [server, ...(unix ? [unix] : [])].map(
         (srv) => new Promise<void>((resolve) => srv.close(() => resolve())),
       );
+      closed.push(state.tlsPort.close());
       for (const s of sockets) s.destroy();
       // An engine passed in outlives the server: leave no keyspace-event listener on it.
       state.keyspaceEvents.configure(new Set());

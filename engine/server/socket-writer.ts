@@ -65,6 +65,7 @@ export class SocketWriter {
   readonly #socket: Socket;
   readonly #handle: NativeHandle | null;
   readonly #onDrained: () => void;
+  readonly #onWritten: ((written: Buffer) => void) | undefined;
   /** Bytes of the write the handle has not completed (0 = none in flight). */
   #inFlight = 0;
   #queue: Buffer[] = [];
@@ -80,10 +81,15 @@ export class SocketWriter {
    */
   retained = false;
 
-  /** `onDrained` runs when pending bytes were flushed after {@link SocketWriter.write} reported backpressure. */
-  constructor(socket: Socket, onDrained: () => void) {
+  /**
+   * `onDrained` runs when pending bytes were flushed after {@link SocketWriter.write} reported
+   * backpressure; `onWritten` gets back each buffer an asynchronous native write held, once that
+   * write completed successfully (the caller may then reuse its memory).
+   */
+  constructor(socket: Socket, onDrained: () => void, onWritten?: (written: Buffer) => void) {
     this.#socket = socket;
     this.#onDrained = onDrained;
+    this.#onWritten = onWritten;
     const handle = (socket as unknown as { _handle?: Partial<NativeHandle> })._handle;
     this.#handle =
       binding !== null && handle && typeof handle.writeBuffer === 'function'
@@ -184,6 +190,7 @@ export class SocketWriter {
       this.#socket.destroy();
       return;
     }
+    if (written !== null && this.#onWritten !== undefined) this.#onWritten(written);
     if (this.#queued > 0) {
       const next = this.#queue.length === 1 ? this.#queue[0]! : Buffer.concat(this.#queue, this.#queued);
       this.#queue = [];

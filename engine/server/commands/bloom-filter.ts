@@ -185,6 +185,15 @@ export class BloomValue implements SizedValue {
     return 40 + this.bytes;
   }
 
+  /** A filter made of `filters` (RESTORE of a DUMP payload: dump/bloom-payload.ts). */
+  static fromFilters(errorRate: number, expansion: number, filters: SubFilter[]): BloomValue {
+    const out = new BloomValue(errorRate, 1, expansion);
+    out.filters.length = 0;
+    out.bytes = 0;
+    for (const f of filters) out.#push(f);
+    return out;
+  }
+
   clone(): BloomValue {
     const out = new BloomValue(this.errorRate, 1, this.expansion === 0 ? 0 : this.expansion);
     out.filters.length = 0;

@@ -11,6 +11,7 @@
 import { wrongTypeError } from '../../errors.ts';
 import { Kind, type SizedValue } from '../../keyspace.ts';
 import { stringBytes } from '../../memory.ts';
+import { lruAccess } from '../access-tracking.ts';
 import type { CommandContext } from '../command-context.ts';
 import type { BloomValue } from './bloom-filter.ts';
 import { ENCODING_LIMITS, type EncodingLimits, encodingLimitsOf } from './encoding-limits.ts';
@@ -177,7 +178,7 @@ export function findCollection(ctx: CommandContext, key: string, kind: number): 
   const slot = ks.findLive(key, ctx.now);
   if (slot < 0) return -1;
   if (ks.kinds[slot] !== kind) throw wrongTypeError();
-  if (ks.tracking !== 0) ks.touch(slot);
+  if (ks.tracking !== 0) lruAccess(ctx, slot);
   return slot;
 }
 

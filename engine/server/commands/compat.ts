@@ -6,7 +6,8 @@
  */
 import { wrongTypeError } from '../../errors.ts';
 import { EvictionPolicy } from '../../eviction.ts';
-import { Kind } from '../../keyspace.ts';
+import { Kind, lfuMinutes } from '../../keyspace.ts';
+import { lruAccess } from '../access-tracking.ts';
 import {
   type CommandContext,
   type CommandSpec,
@@ -99,7 +100,7 @@ function object(ctx: CommandContext, a: string[]): void {
     }
     case 'freq':
       if (!lfu) throw new ReplyError(LFU_REQUIRED);
-      ctx.w.int(ks.lfuCounter(slot, ((ctx.now / 60_000) >>> 0) & 0xffffff));
+      ctx.w.int(ks.lfuCounter(slot, lfuMinutes(ctx.now)));
       return;
     default: {
       if (lfu) throw new ReplyError(LRU_REQUIRED);
@@ -155,7 +156,7 @@ function touch(ctx: CommandContext, a: string[]): void {
     const slot = ks.findLive(a[i]!, ctx.now);
     if (slot < 0) continue;
     n++;
-    if (ks.tracking !== 0) ks.touch(slot);
+    if (ks.tracking !== 0) lruAccess(ctx, slot); // under LFU, dispatch counted it (access-tracking.ts)
   }
   ctx.w.int(n);
 }

@@ -4,9 +4,9 @@
  * The engine acts on: maxmemory (0 = the default share of the heap, never unlimited),
  * maxmemory-policy, maxmemory-clients, proto-max-bulk-len (capped at the longest V8 string),
  * client-query-buffer-limit, client-output-buffer-limit, timeout, requirepass (not removable on a
- * non-loopback bind unless enable-protected-configs), notify-keyspace-events and
- * tracking-table-max-keys; port, bind and databases are read-only. Every other Valkey 8 parameter
- * (valkey-config-defaults.ts) is checked as Valkey checks it (config-params.ts: type, bounds,
+ * non-loopback bind unless enable-protected-configs), notify-keyspace-events,
+ * tracking-table-max-keys, lfu-log-factor and lfu-decay-time (the LFU counter: keyspace.ts); port,
+ * bind and databases are read-only. Every other Valkey 8 parameter (valkey-config-defaults.ts) is checked as Valkey checks it (config-params.ts: type, bounds,
  * units, enum names, Valkey's error text), stored in its canonical form and echoed by CONFIG GET,
  * with no effect on the engine.
  *
@@ -32,6 +32,7 @@ import {
 } from '../config-params.ts';
 import { formatKeyspaceEventFlags, parseKeyspaceEventFlags } from '../keyspace-events.ts';
 import { MAX_PROTO_MAX_BULK_LEN, QUERY_BUFFER_LIMIT } from '../resp-parser.ts';
+import { TLS_FILE_PARAMS, tlsMaterialFrom } from '../tls-port.ts';
 import { VALKEY_CONFIG_DEFAULTS } from '../valkey-config-defaults.ts';
 import { configureEncodingLimit } from './encoding-limits.ts';
 
@@ -72,6 +73,7 @@ function engineConfigValues(ctx: CommandContext): Map<string, string> {
     ['timeout', String(s.timeout)],
     ['notify-keyspace-events', formatKeyspaceEventFlags(s.keyspaceEvents.flags)],
     ['tracking-table-max-keys', String(s.tracking.maxKeys)],
+    ['tls-port', String(s.tlsOnMainPort ? s.port : s.tlsPort.port)],
   ]);
 }
 
@@ -180,6 +182,13 @@ function configChange(ctx: CommandContext, name: string, value: string, fail: Fa
     case 'port':
     case 'bind':
       return fail('the engine does not rebind at run time (restart it with the new address)');
+    case 'tls-port':
+      checked(checkConfigValue('tls-port', value), fail);
+      if (s.tlsOnMainPort)
+        fail(
+          'the engine serves TLS on its port (started with tls and no tlsPort); restart it with tlsPort to serve both',
+        );
+      return () => {}; // applied by applyTls once every value was checked
     default: {
       const canonical = canonicalParam(name);
       const result = checkConfigValue(canonical, value);
@@ -189,14 +198,17 @@ function configChange(ctx: CommandContext, name: string, value: string, fail: Fa
         if (stored(ctx).get('tls-cert-file') === '')
           fail('Unable to update TLS configuration. Check server logs.');
       return () => {
-        stored(ctx).set(canonical, (result as { ok: string }).ok);
-        configureEncodingLimit(ctx.server, canonical, (result as { ok: string }).ok);
+        const ok = (result as { ok: string }).ok;
+        stored(ctx).set(canonical, ok);
+        configureEncodingLimit(ctx.server, canonical, ok);
+        if (canonical === 'lfu-log-factor') ctx.core.keyspace.lfuLogFactor = Number(ok);
+        else if (canonical === 'lfu-decay-time') ctx.core.keyspace.lfuDecayTime = Number(ok);
       };
     }
   }
 }
 
-function configSet(ctx: CommandContext, a: string[]): void {
+function configSet(ctx: CommandContext, a: string[]): void | Promise<void> {
   if (a.length % 2 === 1) throw new ReplyError(Err.syntax);
   // Phase 1, names (Valkey's order): the first unknown, immutable, protected or repeated name fails.
   const names: string[] = [];
@@ -224,8 +236,49 @@ function configSet(ctx: CommandContext, a: string[]): void {
       throw new ReplyError(`ERR CONFIG SET failed (possibly related to argument '${name}') - ${why}`);
     }),
   );
+  const tlsAt = names.findIndex((n) => n === 'tls-port' || TLS_FILE_PARAMS.has(n));
+  if (tlsAt < 0) {
+    for (const c of changes) c();
+    ctx.w.simple('OK');
+    return;
+  }
+  const before = new Map(names.map((n) => [canonicalParam(n), stored(ctx).get(canonicalParam(n)) ?? '']));
   for (const c of changes) c();
-  ctx.w.simple('OK');
+  const portAt = names.indexOf('tls-port');
+  const port = portAt >= 0 ? Number(a[3 + 2 * portAt]) : ctx.server.tlsPort.port;
+  return applyTls(ctx, a[2 + 2 * (portAt >= 0 ? portAt : tlsAt)]!, port, () => {
+    for (const [n, v] of before) stored(ctx).set(n, v);
+  });
+}
+
+/**
+ * Brings the `tls-port` listener in line with a CONFIG SET that named tls-port or a TLS file
+ * (tls-port.ts): closes it for 0, (re)starts it on a new port, reloads the certificate on the same
+ * one. A certificate that does not load, or a port that cannot be bound, fails with Valkey's
+ * error and `undo` puts the stored TLS values back (other parameters of the call stay applied).
+ */
+function applyTls(ctx: CommandContext, given: string, port: number, undo: () => void): void | Promise<void> {
+  const listener = ctx.server.tlsPort;
+  const fail = (why: string): never => {
+    undo();
+    throw new ReplyError(`ERR CONFIG SET failed (possibly related to argument '${given}') - ${why}`);
+  };
+  if (port === 0) {
+    void listener.close();
+    ctx.w.simple('OK');
+    return;
+  }
+  const material = tlsMaterialFrom((n) => stored(ctx).get(n) ?? '', ctx.server.tlsMaterial);
+  if (material === null) return fail('Unable to update TLS configuration. Check server logs.');
+  if (listener.listening && port === listener.port) {
+    listener.reload(material);
+    ctx.w.simple('OK');
+    return;
+  }
+  return listener.listen(port, material).then(
+    () => ctx.w.simple('OK'),
+    () => fail('Unable to listen on this port. Check server logs.'),
+  );
 }
 
 function configGet(ctx: CommandContext, a: string[]): void {
@@ -251,7 +304,7 @@ function configGet(ctx: CommandContext, a: string[]): void {
 }
 
 /** CONFIG and its subcommands. */
-export function config(ctx: CommandContext, a: string[]): void {
+export function config(ctx: CommandContext, a: string[]): void | Promise<void> {
   const sub = a[1]!.toLowerCase();
   if (sub === 'get') {
     if (a.length < 3) throw new ReplyError(Err.arity('config|get'));
@@ -260,8 +313,7 @@ export function config(ctx: CommandContext, a: string[]): void {
   }
   if (sub === 'set') {
     if (a.length < 4) throw new ReplyError(Err.arity('config|set'));
-    configSet(ctx, a);
-    return;
+    return configSet(ctx, a);
   }
   if (sub === 'resetstat' && a.length === 2) {
     ctx.w.simple('OK');

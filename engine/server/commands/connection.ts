@@ -168,11 +168,12 @@ function client(ctx: CommandContext, a: string[]): void {
     else entry.kill();
     return;
   }
-  // Accepted for tools that send them; the engine neither evicts clients by memory rank nor keeps
-  // per-client touch state, so both are no-ops (documented in engine/README.md).
+  // NO-EVICT is accepted for tools that send it (the engine does not evict clients by memory rank:
+  // engine/README.md); NO-TOUCH stops this client's commands from counting as LRU/LFU accesses.
   if ((sub === 'no-evict' || sub === 'no-touch') && argc === 3) {
     const v = a[2]!.toLowerCase();
     if (v !== 'on' && v !== 'off') throw new ReplyError(Err.syntax);
+    if (sub === 'no-touch') ctx.client.noTouch = v === 'on';
     ctx.w.simple('OK');
     return;
   }

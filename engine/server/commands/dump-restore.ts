@@ -6,10 +6,11 @@
  * options, then BUSYKEY (unless REPLACE), then the TTL, then the payload's version and checksum
  * (`ERR DUMP payload version or checksum are wrong`), then its contents (`ERR Bad data format`).
  * A TTL already in the past restores nothing (and REPLACE still deletes the old key), as Valkey.
- * IDLETIME and FREQ are checked and accepted; the engine keeps its own recency and frequency.
- * Bloom filters (a Valkey module type) are not dumped: DUMP answers an error naming the key's type.
+ * IDLETIME sets the key's LRU idle time under an LRU policy, FREQ its LFU counter under an LFU policy.
+ * Bloom filters travel between engines in the engine's own module payload (dump/bloom-payload.ts);
+ * Valkey refuses that payload with `ERR Bad data format`.
  */
-import { Kind } from '../../keyspace.ts';
+import { AccessTracking, Kind } from '../../keyspace.ts';
 import {
   type CommandContext,
   type CommandSpec,
@@ -18,6 +19,7 @@ import {
   parseI64,
   ReplyError,
 } from '../command-context.ts';
+import { decodeBloomPayload, encodeBloomPayload, isModulePayload } from '../dump/bloom-payload.ts';
 import {
   type DumpedValue,
   DumpFormatError,
@@ -25,6 +27,7 @@ import {
   encodePayload,
   verifyPayload,
 } from '../dump/dump-payload.ts';
+import type { BloomValue } from './bloom-filter.ts';
 import { ListValue, limitsOf, noteListSize } from './collections.ts';
 import type { EncodingLimits } from './encoding-limits.ts';
 import { finishHash, type HashData, hashPairs } from './hash-value.ts';
@@ -75,8 +78,13 @@ function dump(ctx: CommandContext, a: string[]): void {
     ctx.w.nil();
     return;
   }
-  const value = dumpedValue(ks.kinds[slot]!, ks.valueAt(slot));
-  if (value === null) throw new ReplyError('ERR DUMP of a bloom filter is not supported by the engine');
+  const kind = ks.kinds[slot]!;
+  if (kind === Kind.Bloom) {
+    ctx.w.bulk(encodeBloomPayload(ks.valueAt(slot) as BloomValue).toString('latin1'));
+    return;
+  }
+  const value = dumpedValue(kind, ks.valueAt(slot));
+  if (value === null) throw new ReplyError(`ERR DUMP of this key type is not supported by the engine`);
   ctx.w.bulk(encodePayload(value).toString('latin1'));
 }
 
@@ -129,23 +137,23 @@ function engineValue(d: DumpedValue, lim: EncodingLimits): [number, unknown] {
 function restore(ctx: CommandContext, a: string[]): void {
   let replace = false;
   let absttl = false;
-  let idle = false;
-  let freq = false;
+  let idle = -1;
+  let freq = -1;
   for (let j = 4; j < a.length; j++) {
     const opt = a[j]!.toLowerCase();
     const more = j + 1 < a.length;
     if (opt === 'replace') replace = true;
     else if (opt === 'absttl') absttl = true;
-    else if (opt === 'idletime' && more && !freq) {
+    else if (opt === 'idletime' && more && freq < 0) {
       const n = parseI64(a[++j]!);
       if (n === null) throw new ReplyError(Err.notInteger);
       if (n < 0n) throw new ReplyError('ERR Invalid IDLETIME value, must be >= 0');
-      idle = true;
-    } else if (opt === 'freq' && more && !idle) {
+      idle = n > 4_000_000_000n ? 4_000_000_000 : Number(n);
+    } else if (opt === 'freq' && more && idle < 0) {
       const n = parseI64(a[++j]!);
       if (n === null) throw new ReplyError(Err.notInteger);
       if (n < 0n || n > 255n) throw new ReplyError('ERR Invalid FREQ value, must be >= 0 and <= 255');
-      freq = true;
+      freq = Number(n);
     } else throw new ReplyError(Err.syntax);
   }
   const key = a[1]!;
@@ -160,7 +168,8 @@ function restore(ctx: CommandContext, a: string[]): void {
   let kind: number;
   let value: unknown;
   try {
-    [kind, value] = engineValue(decodePayload(payload), limitsOf(ctx));
+    if (isModulePayload(payload)) [kind, value] = [Kind.Bloom, decodeBloomPayload(payload)];
+    else [kind, value] = engineValue(decodePayload(payload), limitsOf(ctx));
   } catch (e) {
     if (e instanceof DumpFormatError) throw new ReplyError('ERR Bad data format');
     throw e;
@@ -179,7 +188,11 @@ function restore(ctx: CommandContext, a: string[]): void {
   if (replace && existing >= 0) ks.remove(existing, 'delete');
   const tomb = ks.find(key, ctx.now);
   if (tomb >= 0) ks.remove(tomb, 'delete');
-  ks.insert(key, kind as 1, value as string, at);
+  const slot = ks.insert(key, kind as 1, value as string, at);
+  // As Valkey's objectSetLRUOrLFU: FREQ sets the LFU counter, IDLETIME the LRU stamp, each only
+  // under a policy of its kind.
+  if (freq >= 0 && ks.tracking === AccessTracking.Lfu) ks.setLfuCounter(slot, freq);
+  if (idle >= 0 && ks.tracking === AccessTracking.Lru) ks.setIdleSeconds(slot, idle);
   ctx.core.touched(key);
   ctx.w.simple('OK');
 }

@@ -7,6 +7,7 @@
 import { wrongTypeError } from '../../errors.ts';
 import { globMatch } from '../../glob.ts';
 import { Kind } from '../../keyspace.ts';
+import { lruAccess } from '../access-tracking.ts';
 import {
   type CommandContext,
   type CommandSpec,
@@ -35,7 +36,7 @@ function readHash(ctx: CommandContext, key: string): HashData | null {
   const slot = ks.findLive(key, ctx.now);
   if (slot < 0) return null;
   if (ks.kinds[slot] !== Kind.Hash) throw wrongTypeError();
-  if (ks.tracking !== 0) ks.touch(slot);
+  if (ks.tracking !== 0) lruAccess(ctx, slot);
   return ks.valueAt(slot) as HashData;
 }
 

@@ -7,6 +7,7 @@
 import { KEEP_TTL } from '../../engine-state.ts';
 import { wrongTypeError } from '../../errors.ts';
 import { isContainerKind, KIND_BITS, KIND_MASK, Kind } from '../../keyspace.ts';
+import { countAccess, lruAccess } from '../access-tracking.ts';
 import {
   type CommandContext,
   type CommandSpec,
@@ -92,7 +93,7 @@ function get(ctx: CommandContext, args: string[]): void {
     return;
   }
   const kind = packed & KIND_MASK;
-  if (ks.tracking !== 0) ks.touch(slot);
+  if (ks.tracking !== 0) lruAccess(ctx, slot);
   if (kind === Kind.Bytes) ctx.w.bulk(ks.valueAt(slot) as string);
   else if (kind === Kind.Text) ctx.w.bulkText(ks.valueAt(slot) as string);
   else if (kind === Kind.Tombstone) ctx.w.nil();
@@ -132,7 +133,10 @@ function set(ctx: CommandContext, args: string[]): void | Promise<void> {
     const slot = o.get ? stringSlot(ctx, key) : ctx.core.keyspace.findLive(key, now);
     if (o.get) {
       if (slot < 0) ctx.w.nil();
-      else replySlot(ctx.w, ctx, slot);
+      else {
+        countAccess(ctx, slot); // Valkey looks the key up twice: the GET's read, then the SET's write
+        replySlot(ctx.w, ctx, slot);
+      }
     }
     if ((o.nx && slot >= 0) || (o.xx && slot < 0)) {
       if (!o.get) ctx.w.nil();
@@ -253,7 +257,10 @@ function getex(ctx: CommandContext, args: string[]): void {
 function getset(ctx: CommandContext, args: string[]): void {
   const slot = stringSlot(ctx, args[1]!);
   if (slot < 0) ctx.w.nil();
-  else replySlot(ctx.w, ctx, slot);
+  else {
+    countAccess(ctx, slot); // as SET … GET: a read lookup, then the write's
+    replySlot(ctx.w, ctx, slot);
+  }
   ctx.core.ensureMemory();
   ctx.core.writeString(args[1]!, Kind.Bytes, args[2]!, 0, ctx.now);
 }

@@ -9,7 +9,8 @@
  * which Valkey loads into whatever encoding their size calls for.
  * Read: everything Valkey 8 DUMPs for these types: strings in every encoding (raw, int, LZF), the
  * plain types, intset sets, listpack sets, sorted sets and hashes, and quicklist-2 lists.
- * Anything else (streams, modules, bloom filters, older ziplist types) is a `DumpFormatError`.
+ * Anything else (streams, modules, older ziplist types) is a `DumpFormatError`; the engine's bloom
+ * filters have their own module payload (bloom-payload.ts).
  */
 import { crc64 } from './crc64.ts';
 import { lzfDecompress } from './lzf.ts';
@@ -60,7 +61,8 @@ export function verifyPayload(payload: Buffer): boolean {
 
 // ---- writing ----
 
-function lenBytes(n: number): Buffer {
+/** rdbSaveLen: Valkey's length encoding. */
+export function lenBytes(n: number): Buffer {
   if (n < 64) return Buffer.from([n]);
   if (n < 16384) return Buffer.from([0x40 | (n >> 8), n & 0xff]);
   if (n <= 0xffffffff) {
@@ -206,6 +208,11 @@ export function encodePayload(v: DumpedValue): Buffer {
       for (const [f, x] of v.pairs) parts.push(stringBytes(f), stringBytes(x));
       break;
   }
+  return sealPayload(parts);
+}
+
+/** A complete payload from the serialized value's parts: they, the RDB version and the CRC-64. */
+export function sealPayload(parts: Buffer[]): Buffer {
   const version = Buffer.alloc(2);
   version.writeUInt16LE(RDB_VERSION, 0);
   parts.push(version);
@@ -215,7 +222,8 @@ export function encodePayload(v: DumpedValue): Buffer {
 
 // ---- reading ----
 
-class Reader {
+/** Reads RDB primitives from a payload body; every read past the end is a {@link DumpFormatError}. */
+export class Reader {
   pos = 0;
   readonly buf: Buffer;
   constructor(buf: Buffer) {

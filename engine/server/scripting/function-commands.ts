@@ -1,5 +1,5 @@
 /**
- * FUNCTION LOAD|LIST|DELETE|FLUSH|STATS|KILL|HELP and FCALL/FCALL_RO, with Valkey 8's replies.
+ * FUNCTION LOAD|LIST|DELETE|FLUSH|STATS|KILL|HELP|DUMP|RESTORE and FCALL/FCALL_RO, with Valkey 8's replies.
  *
  * - A library is `#!lua name=<lib>` plus code that calls `redis.register_function` (positional or
  *   the table form with flags and description) when it is loaded; the functions then run with FCALL
@@ -7,8 +7,9 @@
  *   FUNCTION FLUSH does not touch EVAL's cache), created on the first FUNCTION LOAD.
  * - FCALL_RO runs only functions flagged `no-writes`; such a function cannot write from FCALL either.
  * - FUNCTION LIST lists libraries in load order and functions in registration order (Valkey's order
- *   is its hash table's). FUNCTION DUMP/RESTORE (an RDB payload) are not supported: they answer an
- *   error naming the engine. Libraries are not persisted (nor is anything else in the engine).
+ *   is its hash table's). FUNCTION DUMP/RESTORE use Valkey's payload (function-payload.ts), so
+ *   libraries move both ways between the engine and Valkey 8. Libraries are not persisted (nor is
+ *   anything else in the engine).
  */
 import { globMatch } from '../../glob.ts';
 import {
@@ -20,6 +21,7 @@ import {
   type ServerState,
 } from '../command-context.ts';
 import { sha1hex } from './eval-commands.ts';
+import { decodeFunctionPayload, encodeFunctionPayload } from './function-payload.ts';
 import { loadedLua } from './lua-runtime.ts';
 import { type LibraryFunction, LuaVm } from './lua-vm.ts';
 import { checkDeclaredKeys, type ScriptDispatch } from './script-host.ts';
@@ -98,7 +100,7 @@ function metadata(code: string): { name: string; skip: number } {
   return { name, skip: end };
 }
 
-function load(ctx: CommandContext, a: string[]): void {
+function load(ctx: CommandContext, a: string[], reply = true): void {
   let replace = false;
   for (let i = 2; i < a.length - 1; i++) {
     if (a[i]!.toLowerCase() !== 'replace') throw new ReplyError(`ERR Unknown option given: ${a[i]}`);
@@ -131,7 +133,7 @@ function load(ctx: CommandContext, a: string[]): void {
   const lib: Library = { name, code, functions: registered };
   store.libraries.set(name, lib);
   for (const fn of registered) store.functions.set(fn.name.toLowerCase(), { fn, library: lib });
-  ctx.w.bulk(name);
+  if (reply) ctx.w.bulk(name);
 }
 
 function list(ctx: CommandContext, a: string[]): void {
@@ -219,6 +221,42 @@ const FUNCTION_HELP = [
 ];
 
 /** Valkey's reply to a container subcommand with the wrong number of arguments. */
+/**
+ * FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE] as Valkey's: the payload is read whole first;
+ * APPEND (the default) refuses a library name that exists, REPLACE replaces it, FLUSH drops every
+ * library first. All or nothing: when a library fails to load, the libraries before the call are
+ * loaded back and the error is the reply.
+ */
+function restore(ctx: CommandContext, a: string[]): void {
+  const policy = a.length === 4 ? a[3]!.toLowerCase() : 'append';
+  if (!['append', 'replace', 'flush'].includes(policy))
+    throw new ReplyError('ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.');
+  const codes = decodeFunctionPayload(Buffer.from(a[2]!, 'latin1'));
+  const store = storeOf(ctx.server);
+  const incoming = new Map<string, string>();
+  for (const code of codes) {
+    const { name } = metadata(code);
+    if (incoming.has(name)) throw new ReplyError(`ERR Library '${name}' already exists`);
+    incoming.set(name, code);
+  }
+  if (policy === 'append')
+    for (const name of incoming.keys())
+      if (store.libraries.has(name)) throw new ReplyError(`ERR Library ${name} already exists`);
+  const before = [...store.libraries.values()].map((l) => l.code);
+  const kept = policy === 'flush' ? [] : before.filter((code) => !incoming.has(metadata(code).name));
+  const loadAll = (all: string[]): void => {
+    store.flush();
+    for (const code of all) load(ctx, ['function', 'load', code], false);
+  };
+  try {
+    loadAll([...kept, ...incoming.values()]);
+  } catch (error) {
+    loadAll(before);
+    throw error;
+  }
+  ctx.w.simple('OK');
+}
+
 function subArity(a: string[]): ReplyError {
   return new ReplyError(
     `ERR unknown subcommand or wrong number of arguments for '${a[1]!.slice(0, 128)}'. Try FUNCTION HELP.`,
@@ -274,9 +312,17 @@ function fn(ctx: CommandContext, a: string[]): void | Promise<void> {
       for (const line of FUNCTION_HELP) w.simple(line);
       return;
     case 'dump':
+      if (a.length !== 2) throw new ReplyError(Err.arity('function|dump'));
+      w.bulk(
+        encodeFunctionPayload([...storeOf(ctx.server).libraries.values()].map((l) => l.code)).toString(
+          'latin1',
+        ),
+      );
+      return;
     case 'restore':
-      if (sub === 'dump' ? a.length !== 2 : a.length < 3) throw new ReplyError(Err.arity(`function|${sub}`));
-      throw new ReplyError(`ERR FUNCTION ${sub.toUpperCase()} is not supported by the cdc-cache engine`);
+      if (a.length < 3) throw new ReplyError(Err.arity('function|restore'));
+      if (a.length > 4) throw subArity(a);
+      return withLua(() => restore(ctx, a));
     default:
       throw new ReplyError(`ERR unknown subcommand '${a[1]!.slice(0, 128)}'. Try FUNCTION HELP.`);
   }

@@ -1,3 +1,6 @@
+import { CMSGPACK_LUA } from './lua-cmsgpack.ts';
+import { STRUCT_LUA } from './lua-struct.ts';
+
 /**
  * The Lua source run once in every new script VM, before any user script: the Lua 5.1 names Valkey
  * scripts use that Lua 5.4 dropped (`unpack`, `loadstring`, `math.pow`, `table.getn`, …), the `bit`
@@ -249,6 +252,8 @@ do
       return r
     end),
   }
+${CMSGPACK_LUA}
+${STRUCT_LUA}
   __wrapc = nil
 end
 

@@ -10,6 +10,7 @@ import tls from 'node:tls';
 import { Valkey } from 'iovalkey';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EngineServer, startEngineServer } from '../../../engine/index.ts';
+import { SocketWriter } from '../../../engine/server/socket-writer.ts';
 import {
   type EngineProcess,
   makeTestCert,
@@ -55,6 +56,72 @@ describe('engine server over TLS', () => {
       expect(await c.set('tls:k', 'v')).toBe('OK');
       expect(await c.get('tls:k')).toBe('v');
       expect(await c.call('CACHE.REFRESH', ['tls:v', 'x', '0', '0210'])).toBe('applied');
+    } finally {
+      c.disconnect();
+    }
+  });
+});
+
+describe('TLS reply buffers are reused only after their write completed', () => {
+  it('a TLS socket gives back each asynchronously written buffer, complete, in order', async () => {
+    const written: Buffer[] = [];
+    let writer: SocketWriter | undefined;
+    const srv = tls.createServer({ key: material.key, cert: material.cert }, (sock) => {
+      writer = new SocketWriter(
+        sock,
+        () => {},
+        (b) => written.push(b),
+      );
+    });
+    await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', ok));
+    const port = (srv.address() as { port: number }).port;
+    const client = tls.connect({ port, host: '127.0.0.1', ca: material.cert });
+    let received = Buffer.alloc(0);
+    client.on('data', (d: Buffer) => {
+      received = Buffer.concat([received, d]);
+    });
+    try {
+      await new Promise<void>((ok, fail) => {
+        client.once('secureConnect', ok);
+        client.once('error', fail);
+      });
+      while (writer === undefined) await new Promise((r) => setTimeout(r, 5));
+      const sent: Buffer[] = [];
+      for (let i = 0; i < 20; i++) {
+        const b = Buffer.from(`reply-${i};`.repeat(i + 1));
+        sent.push(b);
+        writer.write(b);
+        // The next write goes direct only once the last completed (as the connection's flushes do).
+        while (!writer.direct) await new Promise((r) => setTimeout(r, 1));
+      }
+      const total = sent.reduce((n, b) => n + b.length, 0);
+      while (received.length < total) await new Promise((r) => setTimeout(r, 5));
+      expect(received.equals(Buffer.concat(sent))).toBe(true);
+      // TLS writes complete asynchronously, and each buffer comes back once its write is done.
+      expect(written.length).toBe(20);
+      for (let i = 0; i < written.length; i++) expect(written[i]).toBe(sent[i]);
+    } finally {
+      client.destroy();
+      srv.close();
+    }
+  });
+
+  it('2,000 replies of changing sizes over one TLS connection arrive intact', async () => {
+    const c = new Valkey({ port: server.port, host: '127.0.0.1', tls: { ca: material.cert } });
+    try {
+      const values = Array.from({ length: 50 }, (_, i) =>
+        `${i}:`.padEnd(1 + ((i * 7919) % 40_000), 'abcdefgh'),
+      );
+      for (let i = 0; i < values.length; i++) await c.set(`tls:reuse:${i}`, values[i]!);
+      for (let round = 0; round < 40; round++) {
+        const i = (round * 13) % values.length;
+        // Sequential (each flush alone) and pipelined (flushes behind one in flight) reads.
+        expect(await c.get(`tls:reuse:${i}`)).toBe(values[i]);
+        const p = c.pipeline();
+        for (let j = 0; j < 48; j++) p.get(`tls:reuse:${(i + j) % values.length}`);
+        const replies = (await p.exec())!.map(([, v]) => v);
+        expect(replies).toEqual(Array.from({ length: 48 }, (_, j) => values[(i + j) % values.length]));
+      }
     } finally {
       c.disconnect();
     }

@@ -6,6 +6,7 @@ import {
   type EvictionPolicyValue,
   ManualClock,
 } from '../../../engine/index.ts';
+import { LFU_INIT_VAL, lfuMinutes } from '../../../engine/keyspace.ts';
 import { mulberry32 } from '../../support/seeded-random.ts';
 
 let engine: Engine;
@@ -139,5 +140,34 @@ describe('LFU decay', () => {
     expect(ks.lfuCounter(slot, minutes())).toBe(hot - 5);
     clock.advance(300 * 60_000);
     expect(ks.lfuCounter(slot, minutes())).toBe(0);
+  });
+
+  it('lfu-decay-time sets the minutes per decrement (0: no decay), lfu-log-factor the growth', () => {
+    const clock = new ManualClock();
+    engine = createEngine({ clock, activeExpire: false, maxmemoryPolicy: 'allkeys-lfu' });
+    const ks = engine.core.keyspace;
+    ks.lfuLogFactor = 0;
+    engine.set('k', 'v');
+    const slot = ks.find('k', clock.now());
+    const minutes = () => lfuMinutes(clock.now());
+    expect(ks.lfuCounter(slot, minutes())).toBe(LFU_INIT_VAL);
+    for (let i = 0; i < 45; i++) engine.get('k');
+    expect(ks.lfuCounter(slot, minutes())).toBe(50);
+    ks.lfuDecayTime = 10;
+    clock.advance(35 * 60_000);
+    expect(ks.lfuCounter(slot, minutes())).toBe(47);
+    ks.lfuDecayTime = 0;
+    clock.advance(10_000 * 60_000);
+    expect(ks.lfuCounter(slot, minutes())).toBe(50);
+    ks.lfuDecayTime = 1;
+    engine.get('k'); // decays (by 10,035 idle minutes: to 0) and then counts the access
+    expect(ks.lfuCounter(slot, minutes())).toBe(1);
+    ks.lfuLogFactor = 10;
+    ks.random = () => 0.5; // p = 1 / ((c - 5) * 10 + 1): 1 below 6, 1/11 at 6
+    for (let i = 0; i < 6; i++) engine.get('k');
+    expect(ks.lfuCounter(slot, minutes())).toBe(6);
+    ks.random = () => 0.05;
+    engine.get('k');
+    expect(ks.lfuCounter(slot, minutes())).toBe(7);
   });
 });

@@ -6,6 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { ReplyWriter } from '../../../../engine/server/reply-writer.ts';
 
+/** Whether two views start at the same memory (16 KiB buffers share Node's pool). */
+const same = (x: Buffer, y: Buffer): boolean => x.buffer === y.buffer && x.byteOffset === y.byteOffset;
+
 describe('ReplyWriter hand-off', () => {
   it('view() is the pending bytes; after consumed(false) the same memory is reused', () => {
     const w = new ReplyWriter();
@@ -35,6 +38,33 @@ describe('ReplyWriter hand-off', () => {
     expect(lent.equals(copy)).toBe(true);
     const next = w.view();
     expect(next.buffer === lent.buffer && next.byteOffset === lent.byteOffset).toBe(false);
+  });
+
+  it('a lent buffer given back by recycle() is continued in at the next lend (TLS: two buffers take turns)', () => {
+    const w = new ReplyWriter();
+    w.bulk('first');
+    const a = w.view();
+    w.consumed(true);
+    w.bulk('second');
+    const b = w.view();
+    expect(same(b, a)).toBe(false);
+    w.recycle(Buffer.from(a)); // a copy is not the lent buffer: ignored
+    w.consumed(true); // `b` is lent; `a` was not given back, so a new buffer
+    w.bulk('third');
+    const c = w.view();
+    expect(same(c, a)).toBe(false);
+    expect(same(c, b)).toBe(false);
+    w.recycle(b); // b's write completed
+    w.consumed(true); // `c` lent, continue in `b`
+    w.bulk('fourth');
+    const d = w.view();
+    expect(same(d, b)).toBe(true);
+    expect(d.toString('latin1')).toBe('$6\r\nfourth\r\n');
+    expect(c.toString('latin1')).toBe('$5\r\nthird\r\n'); // the write still in flight is untouched
+    w.recycle(b); // not the lent buffer (that is `d`'s now): ignored
+    w.consumed(true);
+    w.bulk('fifth');
+    expect(same(w.view(), b)).toBe(false);
   });
 
   it('after a lent big buffer, continues in a new one of the same size (no regrowth per big reply)', () => {
