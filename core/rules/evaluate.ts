@@ -133,6 +133,18 @@ function jsonValue(v: JsonValue): string {
   return JSON.stringify(v);
 }
 
+/**
+ * The value of field `f` of `row`, or undefined when the row does not have it. A row is a plain
+ * object, so a name like `constructor` or `__proto__` that the row lacks reads Object.prototype's
+ * member (a function, or the prototype itself), which no decoded field ever is: that is a missing
+ * field, not a value (it was written as `{"constructor":undefined}`, `{}` or `{"__proto__":{}}`).
+ */
+function fieldOf(row: Row, f: string): JsonValue | undefined {
+  const v = row[f];
+  if ((typeof v === 'function' || v === Object.prototype) && !Object.hasOwn(row, f)) return undefined;
+  return v;
+}
+
 /** Builds the refreshed value, or undefined when the image cannot support it (→ invalidate). */
 function project(rule: CompiledRule, event: ChangeEvent): string | undefined {
   const after = event.after;
@@ -162,7 +174,7 @@ function project(rule: CompiledRule, event: ChangeEvent): string | undefined {
     const picked: Row = {};
     for (let i = 0; i < fields.length; i++) {
       const f = fields[i]!;
-      const v = after[f];
+      const v = fieldOf(after, f);
       if (v === undefined) return noValue('missing-field', f);
       picked[f] = v;
     }
@@ -173,7 +185,7 @@ function project(rule: CompiledRule, event: ChangeEvent): string | undefined {
   let out = '';
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i]!;
-    const v = after[f];
+    const v = fieldOf(after, f);
     if (unavailable.length > 0 && unavailable.includes(f)) return noValue('unavailable', f);
     if (v === undefined) return noValue('missing-field', f);
     out += (i === 0 ? '{' : ',') + names[i] + jsonValue(v);

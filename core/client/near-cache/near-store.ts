@@ -22,6 +22,10 @@
 // same trade (engine/clock.ts; core cannot import it), lru-cache its ttlResolution. A synchronous
 // burst sees at most ~256 lookups of staleness, and a tracking invalidation waits for the event loop
 // anyway: the near cache's staleness bound is the event loop's, for TTLs as for invalidations.
+// The setImmediate is kept referenced: an unreferenced one does not stop the loop's poll phase from
+// blocking, so I/O callbacks after an idle wait of any length read the reading from before the wait
+// and serve entries long past their deadline. A referenced one runs in the check phase of the same
+// turn (or makes the next poll not wait) and holds the process for no more than that turn.
 // The cache lives in the store's own fields (a module-level `let` costs a hole check per read).
 const READS_PER_CLOCK = 256;
 
@@ -158,7 +162,7 @@ export class NearStore {
     this.#readsLeft = this.#readsPerClock;
     if (!this.#forgetScheduled && this.#readsPerClock > 0) {
       this.#forgetScheduled = true;
-      setImmediate(this.#forget).unref();
+      setImmediate(this.#forget);
     }
     return this.#cachedNow;
   }

@@ -10,6 +10,7 @@ import * as locks from '../../locks.ts';
 import * as soft from '../../soft-invalidation.ts';
 import type { TagEpochs } from '../../tags.ts';
 import * as versioned from '../../versioned-writes.ts';
+import { lruAccess } from '../access-tracking.ts';
 import {
   type CommandContext,
   type CommandSpec,
@@ -77,7 +78,8 @@ function read(ctx: CommandContext, a: string[]): void {
     return;
   }
   if (kind !== Kind.Bytes && kind !== Kind.Text) throw wrongTypeError();
-  if (ks.tracking !== 0) ks.touch(slot);
+  // An LRU stamp as GET's (under LFU dispatch counted the access; none in NO-TOUCH mode).
+  if (ks.tracking !== 0) lruAccess(ctx, slot);
   ctx.w.array(3);
   if (kind === Kind.Bytes) ctx.w.bulk(ks.valueAt(slot) as string);
   else ctx.w.bulkText(ks.valueAt(slot) as string);

@@ -72,6 +72,30 @@ describe('CACHE.READ', () => {
       reader.disconnect();
     }
   });
+
+  it('counts one access under LFU as GET does, and none for a CLIENT NO-TOUCH client', async () => {
+    // Its own server: the policy is server-wide. lfu-log-factor 0 makes every access count one.
+    const own = await startEngineServer({ port: 0 });
+    const o = new Valkey({ port: own.port, host: '127.0.0.1' });
+    try {
+      await o.call('CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lfu');
+      await o.call('CONFIG', 'SET', 'lfu-log-factor', '0');
+      await o.set('lfu:k', 'v');
+      const freq = async () => Number(await o.call('OBJECT', 'FREQ', 'lfu:k'));
+      const start = await freq();
+      await o.get('lfu:k');
+      const afterGet = await freq();
+      await o.call('CACHE.READ', 'lfu:k');
+      const afterRead = await freq();
+      await o.call('CLIENT', 'NO-TOUCH', 'on');
+      await o.call('CACHE.READ', 'lfu:k');
+      await o.get('lfu:k');
+      expect([afterGet - start, afterRead - afterGet, (await freq()) - afterRead]).toEqual([1, 1, 0]);
+    } finally {
+      o.disconnect();
+      await own.close();
+    }
+  });
 });
 
 describe("the cache client's reads", () => {

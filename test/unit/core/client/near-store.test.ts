@@ -3,8 +3,14 @@
  * eviction (an entry read since the hand last passed survives one sweep), deadlines on an injected
  * clock, the shared resolved promise of getOrLoad's hit path, and slot growth past the first 1,024.
  */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NearStore } from '../../../../core/client/near-cache/near-store.ts';
+
+const storeUrl = new URL('../../../../core/client/near-cache/near-store.ts', import.meta.url).href;
 
 function clocked(maxEntries: number, maxBytes: number) {
   let now = 1000;
@@ -77,4 +83,37 @@ describe('NearStore', () => {
     await new Promise((r) => setTimeout(r, 40));
     expect(store.get('k')).toBeUndefined();
   });
+
+  it('with the default clock, a read in an I/O callback after an idle wait sees the time of the wait', async () => {
+    // In a process of its own (the test worker's own I/O would wake the loop): a child that writes in
+    // 500 ms, then at 200 ms (a timer) an entry for 50 ms. The loop then waits in its poll phase with
+    // nothing else to do until the child's output arrives, and the read there must see that time.
+    const dir = await mkdtemp(join(tmpdir(), 'near-store-'));
+    const file = join(dir, 'idle-read.mjs');
+    await writeFile(
+      file,
+      `import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+      import { NearStore } from ${JSON.stringify(storeUrl)};
+      const store = new NearStore(10, 1000);
+      let set = false;
+      const child = spawn('sh', ['-c', 'sleep 0.5; echo x'], { stdio: ['ignore', 'pipe', 'ignore'] });
+      child.stdout.once('data', () => process.stdout.write(JSON.stringify({ set, seen: store.get('k') ?? null })));
+      setTimeout(() => { store.set('k', 'v', 50, 1); set = true; }, 200);`,
+    );
+    try {
+      const out = await new Promise<string>((resolve, reject) => {
+        const node = spawn(process.execPath, [file], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let text = '';
+        node.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        node.on('error', reject);
+        node.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`exit ${code}: ${text}`))));
+      });
+      expect(JSON.parse(out)).toEqual({ set: true, seen: null });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });

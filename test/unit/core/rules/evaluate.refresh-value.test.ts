@@ -68,6 +68,19 @@ describe('refresh value of refresh.fields', () => {
     expect(refreshValue(['id'], row, ['name'])).toBe('{"id":7}');
   });
 
+  it('a missing field named like an Object.prototype member falls back to invalidate (both paths)', () => {
+    const plain = JSON.parse('{"id":1}') as Row;
+    // Was `{}` on the object path and `{"constructor":undefined}` (not JSON) on the text path.
+    for (const f of ['constructor', 'toString', 'valueOf', 'hasOwnProperty'])
+      for (const fields of [
+        ['id', f],
+        ['id', f, 'id'],
+      ])
+        expect(refreshValue(fields, plain), f).toBeUndefined();
+    // `__proto__` missing read Object.prototype and wrote `{"__proto__":{}}`.
+    expect(refreshValue(['__proto__', 'id'], plain)).toBeUndefined();
+  });
+
   it('matches the text definition on random rows and field lists', () => {
     let seed = 20261207;
     const rnd = () => {
