@@ -24,6 +24,7 @@ import type { FallbackReason, PlanStats } from '../plan/plan-stats.ts';
 import type { CacheOp } from '../targets/cache-op.ts';
 import type { CompiledRule } from './compile.ts';
 import { imageIsPartial, onPartialImage, type PartialState, readableBefore } from './partial-policy.ts';
+import { fieldOf } from './row-field.ts';
 import {
   renderTemplate,
   sameInBothImages,
@@ -133,18 +134,6 @@ function jsonValue(v: JsonValue): string {
   return JSON.stringify(v);
 }
 
-/**
- * The value of field `f` of `row`, or undefined when the row does not have it. A row is a plain
- * object, so a name like `constructor` or `__proto__` that the row lacks reads Object.prototype's
- * member (a function, or the prototype itself), which no decoded field ever is: that is a missing
- * field, not a value (it was written as `{"constructor":undefined}`, `{}` or `{"__proto__":{}}`).
- */
-function fieldOf(row: Row, f: string): JsonValue | undefined {
-  const v = row[f];
-  if ((typeof v === 'function' || v === Object.prototype) && !Object.hasOwn(row, f)) return undefined;
-  return v;
-}
-
 /** Builds the refreshed value, or undefined when the image cannot support it (→ invalidate). */
 function project(rule: CompiledRule, event: ChangeEvent): string | undefined {
   const after = event.after;
@@ -225,7 +214,7 @@ function withKeyFields(rule: CompiledRule, event: ChangeEvent): Row | null {
   if (image === null) return null;
   const key: Row = {};
   for (const f of rule.keyFields) {
-    const v = image[f];
+    const v = fieldOf(image, f);
     if (v === undefined || v === null) {
       throw new RuleError(
         ErrorCode.TemplateField,

@@ -8,6 +8,7 @@
  */
 import type { JsonValue, Row } from '../event/change-event.ts';
 import { isRawNumber, scalarText } from '../json/exact-json.ts';
+import { fieldOf } from './row-field.ts';
 
 /** Where a field reference reads from. */
 export type ImageRef = 'auto' | 'key' | 'before' | 'after';
@@ -77,7 +78,7 @@ export function readPath(row: Row | null, path: readonly string[]): JsonValue | 
   let v: JsonValue | undefined = row ?? undefined;
   for (const p of path) {
     if (typeof v !== 'object' || v === null || Array.isArray(v) || 'rawJSON' in v) return undefined;
-    v = (v as Row)[p];
+    v = fieldOf(v as Row, p);
   }
   return v;
 }
@@ -104,7 +105,8 @@ function resolve(ref: FieldRef, images: TemplateImages): JsonValue | Unresolved 
   const field = ref.field;
   if (ref.image === 'auto') {
     const key = images.key;
-    const fromKey = key === null ? undefined : field !== undefined ? key[field] : readPath(key, ref.path);
+    const fromKey =
+      key === null ? undefined : field !== undefined ? fieldOf(key, field) : readPath(key, ref.path);
     if (fromKey !== undefined && fromKey !== null)
       return typeof fromKey === 'object' && !isRawNumber(fromKey)
         ? { ref, reason: 'not-scalar', image: 'key' }
@@ -119,7 +121,7 @@ function resolve(ref: FieldRef, images: TemplateImages): JsonValue | Unresolved 
   if (unavailable !== undefined && name !== 'before' && field !== undefined && unavailable.includes(field)) {
     return { ref, reason: 'unavailable', image: name };
   }
-  const v = field !== undefined && row !== null ? row[field] : readPath(row, ref.path);
+  const v = field !== undefined && row !== null ? fieldOf(row, field) : readPath(row, ref.path);
   if (v === undefined)
     return { ref, reason: 'missing', image: row === null ? `${name} (no ${name} image)` : name };
   if (v === null) return { ref, reason: 'null', image: name };
@@ -151,8 +153,8 @@ export function sameInBothImages(t: Template, before: Row, after: Row): boolean 
   for (const r of t.refs) {
     if (r.image === 'key') continue;
     if (r.field === undefined || r.image !== 'auto') return false;
-    const a = before[r.field];
-    if (a !== after[r.field] || (typeof a === 'object' && a !== null)) return false;
+    const a = fieldOf(before, r.field);
+    if (a !== fieldOf(after, r.field) || (typeof a === 'object' && a !== null)) return false;
   }
   return true;
 }

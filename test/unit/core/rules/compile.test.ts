@@ -49,6 +49,33 @@ describe('key templates', () => {
     ).toBe('c:9007199254740993');
   });
 
+  it('a field named like an Object.prototype member that the row lacks is missing, never a key', () => {
+    // Before: `item:{constructor}` rendered `item:function Object() { [native code] }` (a wrong key,
+    // silently) and `{toString}` likewise; a row that has the field as a column renders its value.
+    for (const name of ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__']) {
+      const t = compileTemplate(`item:{${name}}`);
+      const row = { id: 1 };
+      expect(renderTemplate(t, { key: { id: 1 }, before: null, after: row, current: row })).toMatchObject({
+        reason: 'missing',
+      });
+      expect(
+        renderTemplate(compileTemplate(`item:{a.${name}}`), {
+          key: null,
+          before: null,
+          after: { a: {} },
+          current: { a: {} },
+        }),
+      ).toMatchObject({ reason: 'missing' });
+      const own = JSON.parse(`{"${name}": 5}`);
+      expect(renderTemplate(t, { key: null, before: null, after: own, current: own })).toBe('item:5');
+    }
+    // keyFields read from the image: a keyless record lacking the field is refused, not keyed.
+    const config = { rules: [{ table: 'users', keys: ['user:{constructor}'], keyFields: ['constructor'] }] };
+    expect(() => plan(config, ev({ key: null, op: 'create', before: null, after: { id: 1 } }))).toThrow(
+      /key field "constructor" is missing/,
+    );
+  });
+
   it('rejects malformed templates with the reason', () => {
     expect(() => compileTemplate('user:{id')).toThrow(/unclosed/);
     expect(() => compileTemplate('user:}')).toThrow(/stray/);
