@@ -55,12 +55,13 @@ function entryOf(reply: unknown): StoredEntry | null {
   return stale === 1 ? { ...entry, stale: true } : entry;
 }
 
-/** Connections whose server answered a native read command as unknown (an older server). */
+/** Connections whose server answered a native read command as unknown (an older server) or not permitted. */
 const withoutCommand = new WeakSet<object>();
 
 /**
  * Reads `key` with the native read `command` on `conn` (one reply as a read script's); null when the
- * server does not know the command (an older server: the caller reads another way from then on).
+ * server does not know the command (an older server) or the connection's user may not run it: the
+ * caller reads another way on that connection from then on.
  */
 async function commandRead(
   conn: Pick<ScriptReader, 'callBuffer'>,
@@ -70,7 +71,10 @@ async function commandRead(
   try {
     return { entry: entryOf(await conn.callBuffer(command, key)) };
   } catch (error) {
-    if (!/^ERR unknown command/i.test((error as Error).message ?? '')) throw error;
+    // An older server does not know the command; a user whose ACL names the commands of the
+    // pipeline (set up before the command existed) may not run it: both read the other way.
+    if (!/^(ERR unknown command|NOPERM .*no permissions to run)/i.test((error as Error).message ?? ''))
+      throw error;
     withoutCommand.add(conn);
     return null;
   }

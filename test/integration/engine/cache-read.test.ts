@@ -132,4 +132,27 @@ describe("the cache client's reads", () => {
     expect(await probedRead(older, 'cr:none', probe)).toBeNull();
     expect(asked).toBe(1);
   });
+
+  it('falls back the same way for a user whose ACL names the commands it had before CACHE.READ', async () => {
+    // A user set up for the pipeline (+get +pttl +cache.stale) before the upgrade: CACHE.READ is NOPERM
+    // for it, which must not turn every read into an error.
+    await c.call('ACL', 'SETUSER', 'cr-reader', 'on', '>pw', '~*', '+get', '+pttl', '+cache.stale', '+ping', '+info');
+    const reader = new Valkey({
+      port: server.port,
+      host: '127.0.0.1',
+      username: 'cr-reader',
+      password: 'pw',
+    });
+    try {
+      await c.call('CACHE.REFRESH', 'cr:acl', 'v', '60000', '0005');
+      await expect(reader.call('CACHE.READ', 'cr:acl')).rejects.toThrow(/^NOPERM/);
+      const store = engineRemoteLeaseStore(reader);
+      const entry = (await store.read('cr:acl'))!;
+      expect([entry.value.toString(), entry.stale]).toEqual(['v', undefined]);
+      await c.call('CACHE.SOFTINVALIDATE', 'cr:acl', '0006');
+      expect((await store.read('cr:acl'))!.stale).toBe(true);
+    } finally {
+      reader.disconnect();
+    }
+  });
 });
