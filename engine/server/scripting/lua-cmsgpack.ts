@@ -7,7 +7,7 @@
  * A map's entries come in Lua's `next` order, which differs between Lua 5.1 and 5.4, so a
  * multi-key map may pack its entries in another order than Valkey (decoding is unaffected).
  */
-export const CMSGPACK_LUA = String.raw`
+export const CMSGPACK_LUA = `
 do
   local spack, sunpack, char, byte, concat = string.pack, string.unpack, string.char, string.byte, table.concat
   local mtype, huge = math.type, math.huge

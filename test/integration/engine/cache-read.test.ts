@@ -136,7 +136,19 @@ describe("the cache client's reads", () => {
   it('falls back the same way for a user whose ACL names the commands it had before CACHE.READ', async () => {
     // A user set up for the pipeline (+get +pttl +cache.stale) before the upgrade: CACHE.READ is NOPERM
     // for it, which must not turn every read into an error.
-    await c.call('ACL', 'SETUSER', 'cr-reader', 'on', '>pw', '~*', '+get', '+pttl', '+cache.stale', '+ping', '+info');
+    await c.call(
+      'ACL',
+      'SETUSER',
+      'cr-reader',
+      'on',
+      '>pw',
+      '~*',
+      '+get',
+      '+pttl',
+      '+cache.stale',
+      '+ping',
+      '+info',
+    );
     const reader = new Valkey({
       port: server.port,
       host: '127.0.0.1',
