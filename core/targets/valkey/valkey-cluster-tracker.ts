@@ -13,6 +13,7 @@ import type { StoredEntry } from '../../client/fill-lease-store.ts';
 import type { NearTracker, TrackingSink } from '../../client/near-cache/tracker.ts';
 import { probedRead, type StaleProbe } from '../resp/stale-probe.ts';
 import { TrackedNode } from '../resp/tracked-node.ts';
+import { loadIovalkey } from './load-iovalkey.ts';
 import { keySlot, SLOT_COUNT } from './slots.ts';
 
 type SlotsReply = [number, number, [string, number, ...unknown[]], ...unknown[]][];
@@ -55,7 +56,7 @@ export function clusterNearTracker(cluster: Cluster, probe?: StaleProbe): NearTr
       for (let s = start; s <= end; s++) table[s] = id;
     }
     const redisOptions = cluster.options.redisOptions ?? {};
-    const { Valkey } = await import('iovalkey');
+    const { Valkey } = await loadIovalkey();
     for (const [id, node] of nodes) {
       if (!masters.has(id)) {
         nodes.delete(id);

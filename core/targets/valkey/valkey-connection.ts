@@ -13,6 +13,7 @@ import type { Cluster, Valkey } from 'iovalkey';
 import { redactTargetSpec } from '../../config/target-spec.ts';
 import { TargetError } from '../../errors.ts';
 import { routeWarningsUntilEnd } from '../resp/client-console.ts';
+import { loadIovalkey } from './load-iovalkey.ts';
 
 /** How to open the server. */
 export type ValkeyMode = 'auto' | 'standalone' | 'cluster';
@@ -196,7 +197,7 @@ function connectError(c: ResolvedConnection, error: unknown): TargetError {
 
 /** Opens (and pings) a client for `c`; detects a cluster in `auto` mode. */
 export async function openValkeyClient(c: ResolvedConnection): Promise<ValkeyClient> {
-  const { Cluster, Valkey } = await import('iovalkey');
+  const { Cluster, Valkey } = await loadIovalkey();
   const opts = nodeOptions(c);
   let clusterMode = c.mode === 'cluster';
   if (!clusterMode) {

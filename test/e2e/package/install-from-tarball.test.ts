@@ -26,6 +26,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Valkey } from 'iovalkey';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPTIONAL_PACKAGES } from '../../../core/optional-dependency.ts';
 
@@ -486,6 +487,56 @@ it('refreshes and expires', async () => {
     );
     const { stdout } = await sh(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', '--root', app]);
     expect(stdout).toMatch(/1 passed/);
+  });
+
+  it('the shipped Lambda bundle applies a DynamoDB Streams batch into Valkey (its lazily loaded iovalkey chunk has only a default export)', async () => {
+    // Before the fix every invocation into Valkey failed with "o is not a constructor": the bundle
+    // split iovalkey into a chunk exporting only `default`, and the target read `Valkey` off it.
+    const url = process.env.CDC_CACHE_VALKEY_URL ?? 'valkey://127.0.0.1:16379';
+    const id = String(Date.now());
+    const key = `pkg-bundle:message:${id}`;
+    const seed = new Valkey(url);
+    try {
+      await seed.set(key, 'stale');
+      const script = join(app, 'invoke-bundle.mjs');
+      writeFileSync(
+        script,
+        `const { handler } = await import('./node_modules/cdc-cache/dist/functions/lambda/dynamodb.mjs');
+const arn = 'arn:aws:dynamodb:us-east-1:123456789012:table/ExampleTableWithStream/stream/2015-06-27T00:48:05.899';
+const image = { Id: { N: '${id}' }, Message: { S: 'changed' } };
+const event = { Records: [{ eventID: 'e1', eventName: 'MODIFY', eventVersion: '1.1', eventSource: 'aws:dynamodb',
+  awsRegion: 'us-east-1', eventSourceARN: arn, dynamodb: { Keys: { Id: { N: '${id}' } }, NewImage: image, OldImage: image,
+  ApproximateCreationDateTime: 1428537600, SequenceNumber: '4421584500000000017450439091', SizeBytes: 59,
+  StreamViewType: 'NEW_AND_OLD_IMAGES' } }] };
+const context = { awsRequestId: 'pkg', functionName: 'pkg', getRemainingTimeInMillis: () => 60000 };
+const result = await handler(event, context);
+console.log(JSON.stringify(result));
+process.exit(0);
+`,
+      );
+      const rules = {
+        keyPrefix: 'pkg-bundle:',
+        rules: [
+          {
+            table: 'ExampleTableWithStream',
+            source: 'dynamodb',
+            keys: ['message:{Id}'],
+            action: 'invalidate',
+          },
+        ],
+      };
+      const { stdout } = await run(process.execPath, [script], {
+        cwd: app,
+        timeout: 60_000,
+        env: { ...CHILD_ENV, CDC_CACHE_RULES: JSON.stringify(rules), CDC_CACHE_TARGET: url },
+      }).catch((error: { stdout?: string; stderr?: string; message: string }) => {
+        throw new Error(`${error.message}\n${error.stdout ?? ''}\n${error.stderr ?? ''}`);
+      });
+      expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual({ batchItemFailures: [] });
+      expect(await seed.get(key)).toBeNull();
+    } finally {
+      seed.disconnect();
+    }
   });
 
   it('a CDK stack synthesizes from the installed constructs with the shipped bundles and a rules file', async () => {
