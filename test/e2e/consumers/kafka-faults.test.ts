@@ -303,8 +303,10 @@ describe('consume kafka under faults', () => {
     expect((await fetch(`${endpoint}/livez`)).status).toBe(200);
     await waitFor('readiness', async () => (await fetch(`${endpoint}/readyz`)).status === 200, 30_000);
     const metrics = await (await fetch(`${endpoint}/metrics`)).text();
-    expect(metrics).toMatch(/cdc_cache_ops_total\{type="refresh",outcome="applied"\} \d+/);
-    expect(metrics).toMatch(/cdc_cache_apply_seconds_count \d+/);
+    // The last worker may start after earlier ones applied everything (a SIGKILL late in the
+    // burst), so it can have applied nothing itself: the families must be exported, counts may be 0.
+    expect(metrics).toMatch(/# TYPE cdc_cache_ops_total counter/);
+    expect(metrics).toMatch(/# TYPE cdc_cache_apply_seconds histogram/);
     expect(metrics).toMatch(
       /cdc_cache_kafka_consumer_lag\{topic="dbz_plain.public.customers",partition="0"\} \d+/,
     );
