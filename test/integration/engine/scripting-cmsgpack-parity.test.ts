@@ -5,10 +5,11 @@
  * byte-identical (multi-key maps are compared decoded: their entry order is Lua's `next` order).
  */
 import { describe, expect, it } from 'vitest';
-import { RawClient } from '../../support/resp-harness.ts';
+import { withRawPair } from '../../support/parity-steps.ts';
 import { withValkeyAndEngine } from '../../support/valkey-and-engine.ts';
 
 const servers = withValkeyAndEngine();
+const pair = withRawPair(servers);
 
 const hex = (expr: string) =>
   `local s = ${expr} local t = {} for i = 1, #s do t[#t + 1] = string.format('%02x', s:byte(i)) end return table.concat(t)`;
@@ -45,24 +46,12 @@ const SCRIPTS = [
 
 describe('cmsgpack in scripts, as Valkey 8', () => {
   it('packs, unpacks and fails byte for byte as Valkey', async () => {
-    const v = await RawClient.connect(servers.valkey.port);
-    const e = await RawClient.connect(servers.engine.port);
-    try {
-      const mismatches: string[] = [];
-      let compileErrors = 0;
-      for (const script of SCRIPTS) {
-        const want = await v.call('EVAL', script, '0');
-        const got = await e.call('EVAL', script, '0');
-        if (/Error compiling/.test(want ?? '')) compileErrors++;
-        if (want !== got)
-          mismatches.push(`${script}\n  valkey: ${JSON.stringify(want)}\n  engine: ${JSON.stringify(got)}`);
-      }
-      expect(mismatches.join('\n')).toBe('');
-      // The cases ran: no script of the list failed to compile on either server.
-      expect(compileErrors).toBe(0);
-    } finally {
-      v.close();
-      e.close();
-    }
+    const mismatches = await pair.compare(SCRIPTS.map((script) => ['EVAL', script, '0']));
+    expect(mismatches).toBe('');
+    // The cases ran: no script of the list failed to compile (the scripts are pure: run again).
+    let compileErrors = 0;
+    for (const script of SCRIPTS)
+      if (/Error compiling/.test((await pair.valkey.call('EVAL', script, '0')) ?? '')) compileErrors++;
+    expect(compileErrors).toBe(0);
   });
 });
